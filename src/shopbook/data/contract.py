@@ -1,0 +1,318 @@
+"""The data contract: the eight canonical tables, declared once.
+
+Every other part of Shopbook reads this module instead of repeating column names,
+types or rules: :mod:`shopbook.data.validate` compiles the row rules into engine
+(ibis) expressions, ``data/README.md`` documents it (a test keeps the two in step),
+and the synthetic shop is checked against it.
+
+The form is declarative: a :class:`Table` is a list of :class:`Column` objects plus
+table-level rules (primary key, foreign keys, columns that hold one value per
+dataset, groups that must be unique). Nothing here executes a query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+DType = Literal["string", "int64", "float64", "bool", "timestamp", "date"]
+
+#: ibis type names for each contract dtype.
+IBIS_DTYPES: dict[str, str] = {
+    "string": "string",
+    "int64": "int64",
+    "float64": "float64",
+    "bool": "boolean",
+    "timestamp": "timestamp",
+    "date": "date",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a contract table.
+
+    Parameters
+    ----------
+    name
+        Canonical column name.
+    dtype
+        Contract type: ``string``, ``int64``, ``float64``, ``bool``, ``timestamp`` or ``date``.
+    nullable
+        Whether a missing value is allowed. A null in a non-nullable column rejects the row.
+    required
+        Whether the column must be present in the source. An optional column that is
+        absent is added as all-null.
+    ge, gt
+        Inclusive / strict lower bound for numbers; a row below it is rejected.
+    allowed
+        The only values a string column may take.
+    not_future
+        For timestamps and dates: a value later than the validation time is rejected.
+    description
+        One line for ``data/README.md``.
+    """
+
+    name: str
+    dtype: DType
+    nullable: bool = False
+    required: bool = True
+    ge: float | None = None
+    gt: float | None = None
+    allowed: tuple[str, ...] | None = None
+    not_future: bool = False
+    description: str = ""
+
+    @property
+    def rule(self) -> str:
+        """The row rule in words, as documented in ``data/README.md``."""
+        parts = []
+        if self.gt is not None:
+            parts.append(f"> {self.gt:g}")
+        if self.ge is not None:
+            parts.append(f"≥ {self.ge:g}")
+        if self.allowed:
+            parts.append("one of " + ", ".join(f"'{a}'" for a in self.allowed))
+        if self.not_future:
+            parts.append("not in the future")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """Rows whose ``columns`` are not found in ``ref_table.ref_columns`` are rejected.
+
+    The check only runs when the referenced table is in the source.
+    """
+
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """A contract table.
+
+    Parameters
+    ----------
+    name
+        Table name; also the file name in a Parquet/CSV folder.
+    columns
+        The columns, in canonical order.
+    primary_key
+        Columns that identify a row; later duplicates are rejected (``duplicate <key>``).
+    foreign_keys
+        References to other tables (see :class:`ForeignKey`).
+    one_value
+        Columns that must hold a single value across the whole table (e.g. currency);
+        more than one is a structural error.
+    unique_groups
+        ``(columns, reason)``: all rows of a group that has more than one distinct row
+        are rejected with ``reason`` (e.g. a unit in two variants of one experiment).
+    description
+        One line for ``data/README.md``.
+    """
+
+    name: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    one_value: tuple[str, ...] = ()
+    unique_groups: tuple[tuple[tuple[str, ...], str], ...] = ()
+    description: str = ""
+    _by_name: dict[str, Column] = field(default=None, init=False, repr=False, compare=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {c.name: c for c in self.columns})
+
+    def __getitem__(self, name: str) -> Column:
+        return self._by_name[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def ibis_schema(self):
+        """The table's ibis schema (all columns nullable at the type level)."""
+        import ibis
+
+        return ibis.schema({c.name: IBIS_DTYPES[c.dtype] for c in self.columns})
+
+
+def _money(name: str, description: str, nullable: bool = False) -> Column:
+    return Column(name, "float64", nullable=nullable, ge=0, description=description)
+
+
+ORDER_STATUSES = ("paid", "refunded", "cancelled")
+
+ORDERS = Table(
+    "orders",
+    (
+        Column("order_id", "string", description="order identifier, unique"),
+        Column("customer_id", "string", description="who bought"),
+        Column("order_ts", "timestamp", not_future=True, description="when the order was placed"),
+        Column("channel", "string", description="sales channel (tmall, jd, douyin, wechat, site, web…)"),
+        Column("status", "string", allowed=ORDER_STATUSES, description="order status"),
+        _money("gross_amount", "order value at paid unit prices before order-level discounts"),
+        _money("discount_amount", "order-level discounts (coupons, thresholds)"),
+        _money("net_amount", "what the customer paid: gross − discount"),
+        Column("currency", "string", description="ISO currency code; one per dataset"),
+    ),
+    primary_key=("order_id",),
+    foreign_keys=(
+        ForeignKey(("customer_id",), "customers", ("customer_id",), "unknown customer_id"),
+    ),
+    one_value=("currency",),
+    description="one row per order",
+)
+
+ORDER_ITEMS = Table(
+    "order_items",
+    (
+        Column("order_id", "string", description="the order this line belongs to"),
+        Column("sku", "string", description="product stock-keeping unit"),
+        Column("quantity", "int64", gt=0, description="units on the line"),
+        _money("unit_price", "paid price per unit"),
+        _money("list_price", "list (tag) price per unit"),
+        _money("unit_cost", "cost per unit", nullable=True),
+    ),
+    primary_key=("order_id", "sku"),
+    foreign_keys=(ForeignKey(("order_id",), "orders", ("order_id",), "orphan order_item"),),
+    description="one row per order line (order × SKU)",
+)
+
+PRODUCTS = Table(
+    "products",
+    (
+        Column("sku", "string", description="product stock-keeping unit, unique"),
+        Column("name", "string", description="display name"),
+        Column("category", "string", description="product category"),
+        Column("brand", "string", nullable=True, required=False, description="brand"),
+        Column("launch_date", "date", nullable=True, required=False, description="first day on sale"),
+        Column(
+            "lead_time_days",
+            "int64",
+            nullable=True,
+            required=False,
+            ge=0,
+            description="replenishment lead time in days",
+        ),
+    ),
+    primary_key=("sku",),
+    description="one row per SKU",
+)
+
+CUSTOMERS = Table(
+    "customers",
+    (
+        Column("customer_id", "string", description="customer identifier, unique"),
+        Column("signup_ts", "timestamp", nullable=True, required=False, not_future=True, description="registration time"),
+        Column("acquisition_channel", "string", nullable=True, required=False, description="channel of first contact"),
+        Column("region", "string", nullable=True, required=False, description="region or province"),
+        Column("member_tier", "string", nullable=True, required=False, description="loyalty tier"),
+    ),
+    primary_key=("customer_id",),
+    description="one row per customer",
+)
+
+SESSIONS = Table(
+    "sessions",
+    (
+        Column("session_id", "string", description="visit identifier, unique"),
+        Column("visitor_id", "string", description="device/cookie identifier"),
+        Column("customer_id", "string", nullable=True, description="logged-in customer, if known"),
+        Column("session_ts", "timestamp", not_future=True, description="visit start"),
+        Column("channel", "string", description="traffic channel"),
+        Column("device", "string", description="mobile, desktop, app…"),
+        Column("pageviews", "int64", ge=1, description="pages viewed"),
+        Column("product_views", "int64", ge=0, description="product detail pages viewed"),
+        Column("added_to_cart", "bool", description="added anything to the cart"),
+        Column("reached_checkout", "bool", description="reached the checkout"),
+        Column("order_id", "string", nullable=True, description="order placed in the visit, if any"),
+    ),
+    primary_key=("session_id",),
+    description="one row per visit (the funnel)",
+)
+
+ASSIGNMENTS = Table(
+    "assignments",
+    (
+        Column("experiment_id", "string", description="experiment name"),
+        Column("unit_id", "string", description="randomisation unit (visitor or customer id)"),
+        Column("variant", "string", description="arm, e.g. control / treatment"),
+        Column("assigned_ts", "timestamp", not_future=True, description="first exposure"),
+    ),
+    primary_key=("experiment_id", "unit_id", "variant"),
+    unique_groups=((("experiment_id", "unit_id"), "unit in two variants"),),
+    description="one row per experiment × unit",
+)
+
+INVENTORY = Table(
+    "inventory",
+    (
+        Column("date", "date", not_future=True, description="snapshot day"),
+        Column("sku", "string", description="product stock-keeping unit"),
+        Column("on_hand", "int64", ge=0, description="units in stock at end of day"),
+        Column("on_order", "int64", nullable=True, required=False, ge=0, description="units ordered, not yet received"),
+    ),
+    primary_key=("date", "sku"),
+    description="one row per SKU per day",
+)
+
+MARKETING_SPEND = Table(
+    "marketing_spend",
+    (
+        Column("date", "date", not_future=True, description="day"),
+        Column("channel", "string", description="marketing channel"),
+        _money("spend", "spend in the dataset currency"),
+        Column("impressions", "int64", nullable=True, required=False, ge=0, description="ad impressions"),
+        Column("clicks", "int64", nullable=True, required=False, ge=0, description="ad clicks"),
+    ),
+    primary_key=("date", "channel"),
+    description="one row per channel per day",
+)
+
+#: All contract tables by name, in dependency order (referenced tables first).
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        CUSTOMERS,
+        ORDERS,
+        ORDER_ITEMS,
+        PRODUCTS,
+        SESSIONS,
+        ASSIGNMENTS,
+        INVENTORY,
+        MARKETING_SPEND,
+    )
+}
+
+
+def table(name: str) -> Table:
+    """Return the contract of table ``name``.
+
+    Raises
+    ------
+    ContractError
+        When ``name`` is not a contract table.
+    """
+    from shopbook.errors import ContractError
+
+    try:
+        return TABLES[name]
+    except KeyError:
+        raise ContractError(
+            table=name,
+            expected="one of " + ", ".join(TABLES),
+            found=repr(name),
+            fix="use a contract table name (see data/README.md)",
+        ) from None
