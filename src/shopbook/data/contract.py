@@ -316,3 +316,50 @@ def table(name: str) -> Table:
             found=repr(name),
             fix="use a contract table name (see data/README.md)",
         ) from None
+
+
+def to_markdown() -> str:
+    """The contract as Markdown tables, the generated part of ``data/README.md``.
+
+    Regenerate the README section with ``make contract-docs``.
+    """
+    lines: list[str] = []
+    for t in TABLES.values():
+        lines.append(f"### `{t.name}` — {t.description}")
+        lines.append("")
+        lines.append("| column | type | null | required | rule | meaning |")
+        lines.append("|---|---|---|---|---|---|")
+        for c in t.columns:
+            lines.append(
+                f"| `{c.name}` | {c.dtype} | {'yes' if c.nullable else 'no'} | "
+                f"{'yes' if c.required else 'no'} | {c.rule} | {c.description} |"
+            )
+        lines.append("")
+        if t.primary_key:
+            lines.append(f"* key: ({', '.join(t.primary_key)}) — later duplicates are rejected")
+        for fk in t.foreign_keys:
+            lines.append(
+                f"* ({', '.join(fk.columns)}) must exist in {fk.ref_table}"
+                f"({', '.join(fk.ref_columns)}) when that table is present — else `{fk.reason}`"
+            )
+        for col in t.one_value:
+            lines.append(f"* `{col}` holds one value for the whole table (else a structural error)")
+        for cols, reason in t.unique_groups:
+            lines.append(f"* one row per ({', '.join(cols)}) — else all its rows are rejected: `{reason}`")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+BEGIN_MARK = "<!-- contract:begin (generated from src/shopbook/data/contract.py by `make contract-docs`; do not edit) -->"
+END_MARK = "<!-- contract:end -->"
+
+
+def update_readme(path: str = "data/README.md") -> None:
+    """Rewrite the generated contract section of ``data/README.md`` in place."""
+    from pathlib import Path
+
+    p = Path(path)
+    text = p.read_text()
+    head, rest = text.split(BEGIN_MARK, 1)
+    _, tail = rest.split(END_MARK, 1)
+    p.write_text(head + BEGIN_MARK + "\n\n" + to_markdown() + "\n" + END_MARK + tail)

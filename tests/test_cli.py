@@ -1,0 +1,28 @@
+from typer.testing import CliRunner
+
+from shopbook import __version__
+from shopbook.cli import app
+
+runner = CliRunner()
+
+
+def test_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"shopbook {__version__}"
+
+
+def test_sample_cdnow_writes_a_duckdb_file(tmp_path):
+    out = tmp_path / "cdnow.duckdb"
+    result = runner.invoke(app, ["sample", "--cdnow", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "69,659" in result.stdout
+    assert out.exists()
+
+
+def test_errors_are_one_line_without_traceback(tmp_path):
+    result = runner.invoke(app, ["validate", "--source", str(tmp_path / "missing.duckdb")])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:")
