@@ -63,6 +63,8 @@ __all__ = [
     "msprt_pvalues",
     "confidence_sequence",
     "sequential_view",
+    "daily_looks",
+    "cuped_units",
     "adjust_pvalues",
     "winsorize",
     "check_variants",
@@ -1249,6 +1251,84 @@ def sequential_view(looks: pd.DataFrame, tau: float | None = None, alpha: float 
     df["always_valid_p"] = msprt_pvalues(est, var, tau)
     df.attrs["tau"] = tau
     return df
+
+
+def daily_looks(units: pd.DataFrame, control: str, treatment: str, variant_col: str = "variant") -> pd.DataFrame:
+    """Cumulative units and converted units per arm at the end of each day of the test.
+
+    What a reader checking the dashboard daily would have seen: at day ``d`` the units
+    assigned by the end of ``d`` and, of them, those whose first order was placed by the
+    end of ``d``.
+
+    Parameters
+    ----------
+    units
+        Per-unit frame with ``variant``, ``assigned_ts`` and ``first_order_ts`` (null
+        for units that did not convert).
+    control, treatment
+        Variant names.
+
+    Returns
+    -------
+    DataFrame
+        ``day``, ``n_a``, ``x_a``, ``n_b``, ``x_b`` — the input of
+        :func:`sequential_view`.
+    """
+    for col in ("assigned_ts", "first_order_ts", variant_col):
+        if col not in units.columns:
+            raise ABTestError(f"the daily view needs a {col!r} column in the per-unit table")
+    assigned = pd.to_datetime(units["assigned_ts"])
+    if assigned.isna().all():
+        raise ABTestError("no assignment times: the daily view cannot be drawn")
+    days = pd.date_range(assigned.min().normalize(), assigned.max().normalize(), freq="D")
+    ends = (days + pd.Timedelta(days=1)).to_numpy()
+    out = pd.DataFrame({"day": days})
+    for arm, suffix in ((control, "a"), (treatment, "b")):
+        part = units[units[variant_col] == arm]
+        t_assign = np.sort(pd.to_datetime(part["assigned_ts"]).to_numpy())
+        t_conv = pd.to_datetime(part["first_order_ts"]).dropna().to_numpy()
+        t_conv = np.sort(t_conv)
+        out[f"n_{suffix}"] = np.searchsorted(t_assign, ends, side="left")
+        out[f"x_{suffix}"] = np.searchsorted(t_conv, ends, side="left")
+    return out
+
+
+def cuped_units(units: pd.DataFrame, metric: str, covariate: str, control: str, treatment: str,
+                alpha: float = 0.05, cap_quantile: float | None = None, variant_col: str = "variant") -> CupedResult:
+    """:func:`cuped` on two arms of a per-unit frame.
+
+    Parameters
+    ----------
+    units
+        Per-unit frame with ``variant``, ``metric`` and ``covariate`` columns.
+    metric, covariate
+        E.g. ``"revenue"`` and ``"pre_revenue"``, or ``"converted"`` and ``"pre_orders"``.
+    control, treatment
+        Variant names.
+    alpha
+        One minus the confidence level.
+    cap_quantile
+        Winsorise the metric and the covariate at this pooled quantile first.
+
+    Returns
+    -------
+    CupedResult
+    """
+    for col in (metric, covariate, variant_col):
+        if col not in units.columns:
+            raise ABTestError(f"CUPED needs a {col!r} column in the per-unit table")
+    part = units[units[variant_col].isin([control, treatment])]
+    y = part[metric].to_numpy(float)
+    x = part[covariate].to_numpy(float)
+    if cap_quantile is not None and cap_quantile < 1:
+        y = winsorize(y, cap_quantile)
+        x = winsorize(x, cap_quantile)
+    if np.var(x) == 0:
+        raise ABTestError(
+            f"the covariate {covariate!r} is the same for every unit (no pre-period activity): "
+            "CUPED cannot reduce variance"
+        )
+    return cuped(y, x, part[variant_col].to_numpy(), alpha=alpha, control=control, metric=metric)
 
 
 # --------------------------------------------------------------- multiple testing

@@ -1,0 +1,557 @@
+"""Per-unit experiment metrics, built in the engine from assignments + sessions + orders.
+
+An experiment's readout needs one row per randomisation unit: its variant, what it did
+after assignment (converted, orders, revenue, refunds), what it did before (the
+pre-period covariate for CUPED) and a few segments. :func:`unit_metrics` builds that as
+an **ibis** expression over validated tables, so the joins and aggregations run where
+the data lives and only the per-unit frame comes back.
+
+Linking units to behaviour
+--------------------------
+``assignments.unit_id`` is either a visitor id (``sessions.visitor_id``) or a customer
+id (``orders.customer_id`` / ``sessions.customer_id``). ``unit="auto"`` looks at which
+of the two the experiment's unit ids are found in. Then
+
+* **visitor units**: the unit's sessions are ``sessions.visitor_id == unit_id``; its
+  orders are the orders placed in those sessions (``sessions.order_id``);
+* **customer units**: its orders are ``orders.customer_id == unit_id``; its sessions
+  ``sessions.customer_id == unit_id``.
+
+Windows
+-------
+* **Outcome window**: from the unit's ``assigned_ts`` up to ``outcome_days`` later, or
+  (default) to the end of the experiment's last assignment day, so a late unit is not
+  credited with behaviour after the test ended. Orders are counted by the start of the
+  session they were placed in (visitor units) or by ``order_ts`` (customer units).
+* **Pre-period**: the ``pre_days`` before ``assigned_ts`` — the CUPED covariate.
+
+Metric definitions
+------------------
+``orders`` counts orders that were not cancelled (paid or refunded); ``revenue`` is their
+``net_amount`` (booked revenue: a refund shows up in the ``refund_rate`` guardrail, not
+as negative revenue); ``refunded_orders`` the refunded ones; ``converted`` is
+``orders > 0``.
+
+A user who already has one row per unit (from another tool) passes it through
+:func:`from_frame` instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from shopbook.errors import ContractError
+
+__all__ = [
+    "UNIT_COLUMNS",
+    "experiments",
+    "assignment_counts",
+    "daily_assignments",
+    "units_in_two_variants",
+    "detect_unit",
+    "unit_metrics",
+    "assignment_checks",
+    "from_frame",
+]
+
+#: Columns of the per-unit frame, in order (``from_frame`` accepts a subset).
+UNIT_COLUMNS: tuple[str, ...] = (
+    "unit_id",
+    "variant",
+    "assigned_ts",
+    "sessions",
+    "orders",
+    "revenue",
+    "refunded_orders",
+    "converted",
+    "first_order_ts",
+    "pre_sessions",
+    "pre_orders",
+    "pre_revenue",
+    "device",
+    "channel",
+    "new_vs_returning",
+)
+
+_NOT_CANCELLED = ("paid", "refunded")
+
+
+def _has(tables: Any, name: str) -> bool:
+    if hasattr(tables, "kept") and hasattr(tables, "tables"):  # ValidationReport
+        return name in tables.tables
+    if isinstance(tables, Mapping):
+        return name in tables
+    if hasattr(tables, "has"):
+        return bool(tables.has(name))
+    return False
+
+
+def _get(tables: Any, name: str) -> ir.Table:
+    """Table ``name`` from a ValidationReport (its kept rows) or a mapping of ibis tables."""
+    if not _has(tables, name):
+        raise ContractError(
+            table=name,
+            expected=f"table {name!r} (an experiment readout needs it)",
+            found="no such table in the source",
+            fix=f"add {name} to the source, or pass a per-unit table through from_frame()",
+        )
+    if hasattr(tables, "kept"):
+        return tables.kept(name)
+    if isinstance(tables, Mapping):
+        t = tables[name]
+        return t if isinstance(t, ir.Table) else ibis.memtable(t)
+    return tables.table(name)
+
+
+def experiments(tables: Any) -> ir.Table:
+    """The experiments in the assignments table.
+
+    Parameters
+    ----------
+    tables
+        A :class:`~shopbook.data.validation.ValidationReport` (its kept rows are used) or
+        a mapping ``{table name: ibis table or DataFrame}``.
+
+    Returns
+    -------
+    ibis.Table
+        ``experiment_id, variants, units, first_assigned, last_assigned``, one row per
+        experiment, ordered by name.
+    """
+    a = _get(tables, "assignments")
+    return (
+        a.group_by("experiment_id")
+        .aggregate(
+            variants=a.variant.nunique(),
+            units=a.unit_id.nunique(),
+            first_assigned=a.assigned_ts.min(),
+            last_assigned=a.assigned_ts.max(),
+        )
+        .order_by("experiment_id")
+    )
+
+
+def _assignments(tables: Any, experiment_id: str) -> ir.Table:
+    a = _get(tables, "assignments")
+    return a.filter(a.experiment_id == experiment_id).select("unit_id", "variant", "assigned_ts")
+
+
+def assignment_counts(tables: Any, experiment_id: str) -> ir.Table:
+    """Units per variant of one experiment (the input of the SRM check).
+
+    Returns
+    -------
+    ibis.Table
+        ``variant, units``, ordered by variant.
+    """
+    a = _assignments(tables, experiment_id)
+    return a.group_by("variant").aggregate(units=a.unit_id.nunique()).order_by("variant")
+
+
+def daily_assignments(tables: Any, experiment_id: str) -> ir.Table:
+    """Units first assigned per day and variant.
+
+    Returns
+    -------
+    ibis.Table
+        ``day`` (date), ``variant``, ``units``, ordered by day and variant.
+    """
+    a = _assignments(tables, experiment_id)
+    return (
+        a.group_by(day=a.assigned_ts.date(), variant=a.variant)
+        .aggregate(units=a.unit_id.nunique())
+        .order_by(["day", "variant"])
+    )
+
+
+def units_in_two_variants(assignments: ir.Table, experiment_id: str) -> ir.Table:
+    """Units that appear in more than one variant of an experiment.
+
+    Validation rejects them (reason ``unit in two variants``), so pass the **raw**
+    assignments (``source.table("assignments")``) or the rejects
+    (``report.rejects("assignments")``) to see them.
+
+    Parameters
+    ----------
+    assignments
+        An assignments table with ``experiment_id``, ``unit_id``, ``variant``.
+    experiment_id
+        The experiment.
+
+    Returns
+    -------
+    ibis.Table
+        ``unit_id, variants`` (number of distinct variants, ≥ 2).
+    """
+    a = assignments.filter(assignments.experiment_id == experiment_id)
+    g = a.group_by("unit_id").aggregate(variants=a.variant.nunique())
+    return g.filter(g.variants > 1).order_by("unit_id")
+
+
+def detect_unit(tables: Any, experiment_id: str) -> str:
+    """Whether the experiment randomised visitors or customers.
+
+    Counts the experiment's unit ids found among ``sessions.visitor_id`` and among
+    customer ids (``orders.customer_id``, ``sessions.customer_id``,
+    ``customers.customer_id``) in the engine.
+
+    Returns
+    -------
+    str
+        ``"visitor"`` or ``"customer"``.
+
+    Raises
+    ------
+    ContractError
+        When the unit ids match neither.
+    """
+    a = _assignments(tables, experiment_id).select("unit_id").distinct()
+    hits: dict[str, int] = {"visitor": 0, "customer": 0}
+    if _has(tables, "sessions"):
+        s = _get(tables, "sessions")
+        ids = s.select(key=s.visitor_id).distinct()
+        hits["visitor"] = int(a.semi_join(ids, a.unit_id == ids.key).count().execute())
+    customer_ids = []
+    if _has(tables, "orders"):
+        o = _get(tables, "orders")
+        customer_ids.append(o.select(key=o.customer_id))
+    if _has(tables, "sessions"):
+        s = _get(tables, "sessions")
+        customer_ids.append(s.filter(s.customer_id.notnull()).select(key=s.customer_id))
+    if _has(tables, "customers"):
+        c = _get(tables, "customers")
+        customer_ids.append(c.select(key=c.customer_id))
+    if customer_ids:
+        ids = ibis.union(*customer_ids, distinct=True) if len(customer_ids) > 1 else customer_ids[0].distinct()
+        hits["customer"] = int(a.semi_join(ids, a.unit_id == ids.key).count().execute())
+    if max(hits.values()) == 0:
+        raise ContractError(
+            table="assignments",
+            column="unit_id",
+            expected=f"unit ids of {experiment_id!r} that are visitor ids (sessions) or customer ids (orders)",
+            found="no unit id in either",
+            fix="check that the experiment's units are the same ids as in sessions/orders, "
+            "or pass a per-unit table through from_frame()",
+        )
+    return "visitor" if hits["visitor"] >= hits["customer"] else "customer"
+
+
+def _window_end(a: ir.Table, outcome_days: int | None, end: Any) -> ir.Value:
+    if outcome_days is not None:
+        return a.assigned_ts + ibis.interval(days=int(outcome_days))
+    return ibis.literal(end, type="timestamp")
+
+
+def unit_metrics(
+    tables: Any,
+    experiment_id: str,
+    pre_days: int = 28,
+    outcome_days: int | None = None,
+    unit: str = "auto",
+    end: dt.datetime | str | None = None,
+) -> ir.Table:
+    """One row per unit of an experiment: variant, outcomes, pre-period covariate, segments.
+
+    Parameters
+    ----------
+    tables
+        A :class:`~shopbook.data.validation.ValidationReport` (kept rows are used) or a
+        mapping ``{table: ibis table or DataFrame}`` with ``assignments`` and ``orders``
+        (``sessions`` for visitor units and for segments).
+    experiment_id
+        The experiment.
+    pre_days
+        Length of the pre-period (days before assignment) for the covariates.
+    outcome_days
+        Count each unit's behaviour for this many days after its assignment; default:
+        until the end of the experiment's last assignment day (or ``end``).
+    unit
+        ``"visitor"``, ``"customer"`` or ``"auto"`` (see :func:`detect_unit`).
+    end
+        End of the outcome window when ``outcome_days`` is not given.
+
+    Returns
+    -------
+    ibis.Table
+        Columns :data:`UNIT_COLUMNS`: ``unit_id``, ``variant``, ``assigned_ts``,
+        ``sessions``, ``orders``, ``revenue``, ``refunded_orders``, ``converted``
+        (0/1), ``first_order_ts`` (null when none), ``pre_sessions``, ``pre_orders``,
+        ``pre_revenue``, ``device``, ``channel`` (of the first session after
+        assignment; null when none), ``new_vs_returning`` (``"new"`` when the unit had
+        no session or order before assignment). Counts and sums are 0, never null.
+
+    Raises
+    ------
+    ContractError
+        A missing table, or an experiment with no assignments.
+    """
+    if unit not in ("auto", "visitor", "customer"):
+        raise ValueError(f"unit must be 'auto', 'visitor' or 'customer', got {unit!r}")
+    a = _assignments(tables, experiment_id)
+    last = a.assigned_ts.max().execute()
+    if last is None or pd.isna(last):
+        found = experiments(tables).experiment_id.execute().tolist() if _has(tables, "assignments") else []
+        raise ContractError(
+            table="assignments",
+            column="experiment_id",
+            expected=f"assignments of experiment {experiment_id!r}",
+            found="experiments " + (", ".join(map(repr, found)) or "(none)"),
+            fix="set experiment_id to one of the experiments found",
+        )
+    if end is None:
+        end = (pd.Timestamp(last).normalize() + pd.Timedelta(days=1)).to_pydatetime()
+    else:
+        end = pd.Timestamp(end).to_pydatetime()
+    if unit == "auto":
+        unit = detect_unit(tables, experiment_id)
+    has_sessions = _has(tables, "sessions")
+    o = _get(tables, "orders")
+    orders = o.select(
+        o_id=o.order_id, o_customer=o.customer_id, o_ts=o.order_ts, o_status=o.status,
+        o_amount=o.net_amount, o_channel=o.channel,
+    )
+
+    base = a.mutate(w_end=_window_end(a, outcome_days, end), w_pre=a.assigned_ts - ibis.interval(days=int(pre_days)))
+
+    # --- sessions of each unit
+    if has_sessions:
+        s = _get(tables, "sessions")
+        key = s.visitor_id if unit == "visitor" else s.customer_id
+        sess = s.filter(key.notnull()).select(
+            s_key=key, s_id=s.session_id, s_ts=s.session_ts, s_channel=s.channel, s_device=s.device,
+            s_order=s.order_id,
+        )
+        us = base.join(sess, base.unit_id == sess.s_key)
+        post_s = us.filter((us.s_ts >= us.assigned_ts) & (us.s_ts < us.w_end))
+        pre_s = us.filter((us.s_ts >= us.w_pre) & (us.s_ts < us.assigned_ts))
+        sess_post = post_s.group_by("unit_id").aggregate(sessions=post_s.s_id.count())
+        sess_pre = pre_s.group_by("unit_id").aggregate(pre_sessions=pre_s.s_id.count())
+        ever_s = us.filter(us.s_ts < us.assigned_ts).select("unit_id").distinct().mutate(seen_s=ibis.literal(1))
+        ranked = post_s.mutate(rn=ibis.row_number().over(group_by=post_s.unit_id,
+                                                         order_by=[post_s.s_ts, post_s.s_id]))
+        first = ranked.filter(ranked.rn == 0).select("unit_id", device=ranked.s_device, channel=ranked.s_channel)
+
+    # --- orders of each unit, with their time for the windows
+    if unit == "visitor":
+        if not has_sessions:
+            raise ContractError(
+                table="sessions",
+                expected="sessions (visitor units reach their orders through sessions.order_id)",
+                found="no sessions table",
+                fix="add sessions to the source, or pass a per-unit table through from_frame()",
+            )
+        linked = us.filter(us.s_order.notnull())
+        uo = linked.join(orders, linked.s_order == orders.o_id).select(
+            "unit_id", "assigned_ts", "w_end", "w_pre", "o_id", "o_status", "o_amount", "o_channel",
+            t=linked.s_ts, o_ts=orders.o_ts,
+        )
+    else:
+        j = base.join(orders, base.unit_id == orders.o_customer)
+        uo = j.select("unit_id", "assigned_ts", "w_end", "w_pre", "o_id", "o_status", "o_amount", "o_channel",
+                      t=j.o_ts, o_ts=j.o_ts)
+    uo = uo.filter(uo.o_status.isin(_NOT_CANCELLED))
+    post_o = uo.filter((uo.t >= uo.assigned_ts) & (uo.t < uo.w_end))
+    pre_o = uo.filter((uo.t >= uo.w_pre) & (uo.t < uo.assigned_ts))
+    ord_post = post_o.group_by("unit_id").aggregate(
+        orders=post_o.o_id.nunique(),
+        revenue=post_o.o_amount.sum(),
+        refunded_orders=(post_o.o_status == "refunded").cast("int64").sum(),
+        first_order_ts=post_o.o_ts.min(),
+    )
+    ord_pre = pre_o.group_by("unit_id").aggregate(pre_orders=pre_o.o_id.nunique(), pre_revenue=pre_o.o_amount.sum())
+    ever_o = uo.filter(uo.t < uo.assigned_ts).select("unit_id").distinct().mutate(seen_o=ibis.literal(1))
+    first_o = post_o.mutate(rn=ibis.row_number().over(group_by=post_o.unit_id, order_by=[post_o.t, post_o.o_id]))
+    first_o = first_o.filter(first_o.rn == 0).select("unit_id", o_first_channel=first_o.o_channel)
+
+    out = a
+    parts = [ord_post, ord_pre, ever_o, first_o]
+    if has_sessions:
+        parts += [sess_post, sess_pre, ever_s, first]
+    for part in parts:
+        out = out.left_join(part, "unit_id").drop("unit_id_right")
+
+    def zero(col: str, dtype: str = "int64") -> ir.Value:
+        return out[col].fill_null(0).cast(dtype) if col in out.columns else ibis.literal(0).cast(dtype)
+
+    seen = zero("seen_o")
+    if has_sessions:
+        seen = seen + zero("seen_s")
+    no_text = ibis.null("string")
+    device = out.device if has_sessions else no_text
+    channel = ibis.coalesce(out.channel, out.o_first_channel) if has_sessions else out.o_first_channel
+    orders_n = zero("orders")
+    return out.select(
+        unit_id=out.unit_id,
+        variant=out.variant,
+        assigned_ts=out.assigned_ts,
+        sessions=zero("sessions"),
+        orders=orders_n,
+        revenue=zero("revenue", "float64"),
+        refunded_orders=zero("refunded_orders"),
+        converted=(orders_n > 0).cast("int64"),
+        first_order_ts=out.first_order_ts,
+        pre_sessions=zero("pre_sessions"),
+        pre_orders=zero("pre_orders"),
+        pre_revenue=zero("pre_revenue", "float64"),
+        device=device,
+        channel=channel,
+        new_vs_returning=ibis.ifelse(seen > 0, "returning", "new"),
+    ).order_by("unit_id")
+
+
+def assignment_checks(tables: Any, experiment_id: str, unit: str = "auto",
+                      raw_assignments: ir.Table | None = None) -> pd.DataFrame:
+    """Data checks of an experiment's assignment, counted in the engine.
+
+    * **units in two variants** — rejected by validation (``unit in two variants``);
+      counted on ``raw_assignments`` when given.
+    * **exposed before first visit** (visitor units) — assigned before the unit's first
+      recorded session: the assignment was logged for a visitor not seen yet (clock or
+      logging problem).
+    * **assigned outside the data** — assignment later than the last session/order in
+      the source: outcomes cannot have been observed.
+    * **no activity after assignment** — units with neither a session nor an order in
+      their outcome window (informational: many are expected for visitor tests).
+
+    Parameters
+    ----------
+    tables
+        As in :func:`unit_metrics`.
+    experiment_id
+        The experiment.
+    unit
+        As in :func:`unit_metrics`.
+    raw_assignments
+        The unvalidated assignments table (``source.table("assignments")``).
+
+    Returns
+    -------
+    DataFrame
+        ``check``, ``units``, ``share`` (of the experiment's units), ``meaning``.
+    """
+    a = _assignments(tables, experiment_id)
+    total = int(a.count().execute())
+    rows = []
+
+    def add(check: str, n: int, meaning: str) -> None:
+        rows.append({"check": check, "units": int(n), "share": n / total if total else 0.0, "meaning": meaning})
+
+    if raw_assignments is not None:
+        n_two = int(units_in_two_variants(raw_assignments, experiment_id).count().execute())
+        add("units in two variants", n_two,
+            "removed from the analysis (validation rejects them); more than a handful means a bucketing bug")
+    if unit == "auto":
+        unit = detect_unit(tables, experiment_id)
+    latest = []
+    if _has(tables, "sessions"):
+        s = _get(tables, "sessions")
+        latest.append(s.session_ts.max().execute())
+        if unit == "visitor":
+            first = s.group_by(key=s.visitor_id).aggregate(first_seen=s.session_ts.min())
+            j = a.left_join(first, a.unit_id == first.key)
+            n = int(j.filter(j.first_seen.isnull() | (j.assigned_ts < j.first_seen)).count().execute())
+            add("exposed before first visit", n,
+                "assignment logged before the unit's first session: check clocks and assignment logging")
+    if _has(tables, "orders"):
+        o = _get(tables, "orders")
+        latest.append(o.order_ts.max().execute())
+    latest = [pd.Timestamp(x) for x in latest if x is not None and not pd.isna(x)]
+    if latest:
+        n = int(a.filter(a.assigned_ts > ibis.literal(max(latest).to_pydatetime(), type="timestamp")).count().execute())
+        add("assigned after the data ends", n, "no outcome can have been observed for these units")
+    m = unit_metrics(tables, experiment_id, unit=unit)
+    n_idle = int(m.filter((m.sessions == 0) & (m.orders == 0)).count().execute())
+    add("no activity after assignment", n_idle, "informational: units that never came back in the window")
+    return pd.DataFrame(rows, columns=["check", "units", "share", "meaning"])
+
+
+def from_frame(frame: pd.DataFrame, mapping: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Accept a per-unit table the user already has (one row per unit).
+
+    Parameters
+    ----------
+    frame
+        Must have ``unit_id``, ``variant`` and ``converted`` or ``orders``; may have any
+        other column of :data:`UNIT_COLUMNS` (``revenue``, ``pre_revenue``,
+        ``assigned_ts``, ``device`` …). Extra columns are kept (usable as segments).
+    mapping
+        ``{column in frame: unit column}`` to rename first, e.g. ``{"user": "unit_id"}``.
+
+    Returns
+    -------
+    DataFrame
+        Typed: counts as int64, money as float64, ``converted`` 0/1, timestamps as
+        datetime64, segments as strings. ``converted`` is derived from ``orders > 0``
+        when absent; missing counts/money are 0.
+
+    Raises
+    ------
+    ContractError
+        Missing required columns, unreadable values, or a unit on more than one row
+        (e.g. in two variants).
+    """
+    df = frame.rename(columns=dict(mapping or {})).copy()
+    missing = [c for c in ("unit_id", "variant") if c not in df.columns]
+    if "converted" not in df.columns and "orders" not in df.columns:
+        missing.append("converted (or orders)")
+    if missing:
+        raise ContractError(
+            table="units",
+            column=missing[0].split()[0],
+            expected="a per-unit table with unit_id, variant and converted (or orders)",
+            found="columns " + ", ".join(map(str, df.columns)),
+            fix="rename the columns (mapping={'your name': 'unit_id', …}) or add them",
+        )
+    if df["unit_id"].isna().any() or df["variant"].isna().any():
+        raise ContractError(table="units", column="unit_id" if df["unit_id"].isna().any() else "variant",
+                            expected="a value on every row", found="missing values",
+                            fix="drop or fill rows without a unit id / variant")
+    df["unit_id"] = df["unit_id"].astype(str)
+    df["variant"] = df["variant"].astype(str)
+    dup = df["unit_id"].duplicated(keep=False)
+    if dup.any():
+        two = int((df.loc[dup].groupby("unit_id")["variant"].nunique() > 1).sum())
+        raise ContractError(
+            table="units",
+            column="unit_id",
+            expected="one row per unit (a unit is in exactly one variant)",
+            found=f"{int(df.loc[dup, 'unit_id'].nunique()):,} units on several rows, {two:,} of them in two variants",
+            fix="remove those units (they break the comparison) or aggregate to one row per unit",
+        )
+    ints = ("sessions", "orders", "refunded_orders", "pre_sessions", "pre_orders")
+    floats = ("revenue", "pre_revenue")
+    for col in (*ints, *floats, "converted"):
+        if col not in df.columns:
+            continue
+        values = pd.to_numeric(df[col], errors="coerce")
+        bad = values.isna() & df[col].notna()
+        if bad.any():
+            raise ContractError(table="units", column=col, expected="numbers",
+                                found=f"{int(bad.sum()):,} unreadable values, e.g. {df.loc[bad, col].iloc[0]!r}",
+                                fix=f"clean the {col} column")
+        if (values < 0).any():
+            raise ContractError(table="units", column=col, expected="values ≥ 0",
+                                found=f"{int((values < 0).sum()):,} negative values", fix=f"clean the {col} column")
+        values = values.fillna(0)
+        df[col] = values.astype("int64") if col in ints else values.astype("float64")
+    if "converted" not in df.columns:
+        df["converted"] = (df["orders"] > 0).astype("int64")
+    else:
+        if (df["converted"] > 1).any():
+            raise ContractError(table="units", column="converted", expected="0/1 or true/false",
+                                found="values above 1", fix="use 1 for converted units and 0 otherwise")
+        df["converted"] = (df["converted"] > 0).astype("int64")
+    for col in ("assigned_ts", "first_order_ts"):
+        if col in df.columns:
+            df[col] = pd.to_datetime(df[col], errors="raise")
+    for col in ("device", "channel", "new_vs_returning"):
+        if col in df.columns:
+            df[col] = df[col].astype("string")
+    ordered = [c for c in UNIT_COLUMNS if c in df.columns]
+    return df[ordered + [c for c in df.columns if c not in ordered]].reset_index(drop=True)

@@ -1,0 +1,195 @@
+"""Per-unit experiment metrics built in the engine, on hand-made shops whose answers are
+known row by row, and the planted truths of the synthetic shop."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from shopbook.data.sources import open_source
+from shopbook.data.validation import validate
+from shopbook.errors import ContractError
+from shopbook.features import experiments as ex
+
+T = pd.Timestamp
+
+
+def _orders(rows):
+    df = pd.DataFrame(rows, columns=["order_id", "customer_id", "order_ts", "status", "net_amount"])
+    df["channel"] = "site"
+    df["gross_amount"] = df["net_amount"]
+    df["discount_amount"] = 0.0
+    df["currency"] = "CNY"
+    return df
+
+
+def _sessions(rows):
+    df = pd.DataFrame(rows, columns=["session_id", "visitor_id", "customer_id", "session_ts", "channel", "device",
+                                     "order_id"])
+    df["pageviews"] = 1
+    df["product_views"] = 0
+    df["added_to_cart"] = False
+    df["reached_checkout"] = False
+    return df
+
+
+@pytest.fixture(scope="module")
+def visitor_shop():
+    assignments = pd.DataFrame({
+        "experiment_id": ["e"] * 4 + ["other"],
+        "unit_id": ["v1", "v2", "v3", "v4", "v1"],
+        "variant": ["control", "treatment", "control", "treatment", "a"],
+        "assigned_ts": [T("2024-03-01 10:00"), T("2024-03-01 11:00"), T("2024-03-02 09:00"),
+                        T("2024-03-02 12:00"), T("2024-03-01")],
+    })
+    sessions = _sessions([
+        ("s0", "v1", None, T("2024-02-20"), "site", "mobile", "o0"),         # v1 pre-period, ordered
+        ("s1", "v1", "c1", T("2024-03-01 10:00"), "tmall", "desktop", "o1"),  # v1 exposure session, refunded order
+        ("s2", "v2", None, T("2024-03-01 11:00"), "jd", "mobile", None),
+        ("s3", "v2", "c2", T("2024-03-02 13:00"), "jd", "app", "o2"),        # v2 converts on day 2
+        ("s4", "v3", None, T("2024-03-02 09:00"), "site", "app", "o4"),      # v3's order was cancelled
+        ("s5", "v4", None, T("2024-03-03 00:00"), "site", "app", "o5"),      # after the experiment's last day
+        ("s6", "v1", None, T("2024-01-01"), "site", "mobile", "o3"),         # before v1's pre-period
+    ])
+    orders = _orders([
+        ("o0", "c1", T("2024-02-20 00:10"), "paid", 10.0),
+        ("o1", "c1", T("2024-03-01 10:05"), "refunded", 20.0),
+        ("o2", "c2", T("2024-03-02 13:10"), "paid", 30.0),
+        ("o3", "c1", T("2024-01-01 00:10"), "paid", 5.0),
+        ("o4", "c3", T("2024-03-02 09:10"), "cancelled", 50.0),
+        ("o5", "c4", T("2024-03-03 00:10"), "paid", 70.0),
+    ])
+    return validate({"assignments": assignments, "sessions": sessions, "orders": orders}, now="2024-06-01")
+
+
+def test_visitor_units_are_detected_and_measured_row_by_row(visitor_shop):
+    assert ex.detect_unit(visitor_shop, "e") == "visitor"
+    m = ex.unit_metrics(visitor_shop, "e", pre_days=28).execute().set_index("unit_id")
+    assert list(m.reset_index().columns) == list(ex.UNIT_COLUMNS)
+    assert list(m.index) == ["v1", "v2", "v3", "v4"]
+    assert m["variant"].tolist() == ["control", "treatment", "control", "treatment"]
+    assert m["sessions"].tolist() == [1, 2, 1, 0]          # v4's session is after the last day
+    assert m["orders"].tolist() == [1, 1, 0, 0]            # cancelled orders do not count
+    assert m["revenue"].tolist() == [20.0, 30.0, 0.0, 0.0]
+    assert m["refunded_orders"].tolist() == [1, 0, 0, 0]
+    assert m["converted"].tolist() == [1, 1, 0, 0]
+    assert m.loc["v2", "first_order_ts"] == T("2024-03-02 13:10")
+    assert pd.isna(m.loc["v3", "first_order_ts"])
+    # pre-period: 28 days before assignment holds s0/o0 but not s6/o3 (January)
+    assert m.loc["v1", ["pre_sessions", "pre_orders", "pre_revenue"]].tolist() == [1, 1, 10.0]
+    assert m.loc["v2", ["pre_sessions", "pre_orders", "pre_revenue"]].tolist() == [0, 0, 0.0]
+    # segments come from the first session after assignment
+    assert m.loc["v1", "device"] == "desktop" and m.loc["v1", "channel"] == "tmall"
+    assert m.loc["v2", "device"] == "mobile"
+    assert pd.isna(m.loc["v4", "device"])
+    assert m["new_vs_returning"].tolist() == ["returning", "new", "new", "new"]
+
+
+def test_a_longer_pre_period_and_a_per_unit_outcome_window(visitor_shop):
+    m = ex.unit_metrics(visitor_shop, "e", pre_days=90, outcome_days=1).execute().set_index("unit_id")
+    assert m.loc["v1", ["pre_sessions", "pre_orders", "pre_revenue"]].tolist() == [2, 2, 15.0]
+    # a one-day window from assignment now reaches v4's session (and its order)
+    assert m.loc["v4", ["sessions", "orders", "revenue"]].tolist() == [1, 1, 70.0]
+    assert m.loc["v2", "orders"] == 0  # v2's order came 26 h after assignment
+
+
+def test_counts_and_daily_assignments(visitor_shop):
+    counts = ex.assignment_counts(visitor_shop, "e").execute()
+    assert counts.to_dict("list") == {"variant": ["control", "treatment"], "units": [2, 2]}
+    daily = ex.daily_assignments(visitor_shop, "e").execute()
+    assert daily["units"].tolist() == [1, 1, 1, 1]
+    assert [str(d)[:10] for d in daily["day"]] == ["2024-03-01", "2024-03-01", "2024-03-02", "2024-03-02"]
+    listing = ex.experiments(visitor_shop).execute()
+    assert listing["experiment_id"].tolist() == ["e", "other"]
+    assert listing["units"].tolist() == [4, 1]
+
+
+def test_assignment_checks(visitor_shop):
+    checks = ex.assignment_checks(visitor_shop, "e").set_index("check")
+    assert checks.loc["exposed before first visit", "units"] == 1  # v4: assigned at noon, first seen next day
+    assert checks.loc["assigned after the data ends", "units"] == 0
+    assert checks.loc["no activity after assignment", "units"] == 1
+    assert checks.loc["no activity after assignment", "share"] == pytest.approx(0.25)
+
+
+def test_an_unknown_experiment_names_the_ones_there(visitor_shop):
+    with pytest.raises(ContractError, match=r"'nope'.*experiments 'e', 'other'"):
+        ex.unit_metrics(visitor_shop, "nope")
+
+
+def test_customer_units_reach_orders_by_customer_id():
+    assignments = pd.DataFrame({
+        "experiment_id": "e", "unit_id": ["c1", "c2", "c3"], "variant": ["control", "treatment", "treatment"],
+        "assigned_ts": [T("2024-05-01"), T("2024-05-01"), T("2024-05-02")],
+    })
+    orders = _orders([
+        ("o1", "c1", T("2024-04-20"), "paid", 12.0),   # pre-period
+        ("o2", "c1", T("2024-05-01 08:00"), "paid", 40.0),
+        ("o3", "c2", T("2024-05-02 20:00"), "paid", 15.0),
+        ("o4", "c2", T("2024-05-02 21:00"), "refunded", 25.0),
+        ("o5", "c3", T("2024-05-04"), "paid", 99.0),   # after the experiment
+    ])
+    customers = pd.DataFrame({"customer_id": ["c1", "c2", "c3"]})
+    tables = {"assignments": assignments, "orders": orders, "customers": customers}
+    rep = validate(tables, now="2024-06-01")
+    assert ex.detect_unit(rep, "e") == "customer"
+    m = ex.unit_metrics(rep, "e").execute().set_index("unit_id")
+    assert m["orders"].tolist() == [1, 2, 0]
+    assert m["revenue"].tolist() == [40.0, 40.0, 0.0]
+    assert m["refunded_orders"].tolist() == [0, 1, 0]
+    assert m["pre_revenue"].tolist() == [12.0, 0.0, 0.0]
+    assert m["sessions"].tolist() == [0, 0, 0]  # no sessions table: zero, not null
+    assert m["new_vs_returning"].tolist() == ["returning", "new", "new"]
+    assert m.loc["c1", "channel"] == "site" and pd.isna(m.loc["c3", "channel"])
+    # the same from a mapping of plain DataFrames (unvalidated) gives the same frame
+    src = open_source(tables)
+    raw = ex.unit_metrics({n: src.table(n) for n in src.tables()}, "e").execute().set_index("unit_id")
+    pd.testing.assert_frame_equal(raw, m, check_dtype=False)
+
+
+def test_units_that_match_nothing_are_a_clear_error():
+    assignments = pd.DataFrame({"experiment_id": "e", "unit_id": ["x1", "x2"], "variant": ["a", "b"],
+                                "assigned_ts": T("2024-05-01")})
+    orders = _orders([("o1", "c1", T("2024-05-01 08:00"), "paid", 40.0)])
+    rep = validate({"assignments": assignments, "orders": orders}, now="2024-06-01")
+    with pytest.raises(ContractError, match="no unit id in either"):
+        ex.unit_metrics(rep, "e")
+
+
+def test_a_unit_in_two_variants_is_rejected_by_validation_and_counted_on_the_raw_table():
+    assignments = pd.DataFrame({
+        "experiment_id": "e", "unit_id": ["c1", "c1", "c2", "c3"], "variant": ["a", "b", "a", "b"],
+        "assigned_ts": T("2024-05-01"),
+    })
+    orders = _orders([("o1", "c2", T("2024-05-01 08:00"), "paid", 40.0), ("o2", "c3", T("2024-05-01 09:00"), "paid", 1.0)])
+    src = open_source({"assignments": assignments, "orders": orders})
+    rep = validate(src, now="2024-06-01")
+    assert rep.tables["assignments"].reasons == {"unit in two variants": 2}
+    assert ex.unit_metrics(rep, "e").execute()["unit_id"].tolist() == ["c2", "c3"]
+    two = ex.units_in_two_variants(src.table("assignments"), "e").execute()
+    assert two.to_dict("list") == {"unit_id": ["c1"], "variants": [2]}
+    checks = ex.assignment_checks(rep, "e", raw_assignments=src.table("assignments")).set_index("check")
+    assert checks.loc["units in two variants", "units"] == 1
+
+
+def test_from_frame_types_and_derives_conversion():
+    raw = pd.DataFrame({"user": ["1", "2", "3"], "arm": ["control", "treatment", "treatment"],
+                        "orders": ["0", "2", None], "revenue": [0, 19.5, None], "device": ["m", "d", "m"],
+                        "assigned_ts": ["2024-01-01", "2024-01-02", "2024-01-02"]})
+    units = ex.from_frame(raw, mapping={"user": "unit_id", "arm": "variant"})
+    assert units.columns[:2].tolist() == ["unit_id", "variant"]
+    assert units["orders"].tolist() == [0, 2, 0] and str(units["orders"].dtype) == "int64"
+    assert units["converted"].tolist() == [0, 1, 0]
+    assert units["revenue"].tolist() == [0.0, 19.5, 0.0]
+    assert str(units["assigned_ts"].dtype).startswith("datetime64")
+
+
+def test_from_frame_refuses_bad_tables():
+    with pytest.raises(ContractError, match="unit_id, variant and converted"):
+        ex.from_frame(pd.DataFrame({"unit_id": ["1"], "variant": ["a"]}))
+    with pytest.raises(ContractError, match="1 of them in two variants"):
+        ex.from_frame(pd.DataFrame({"unit_id": ["1", "1", "2"], "variant": ["a", "b", "a"], "converted": [0, 1, 0]}))
+    with pytest.raises(ContractError, match="unreadable values"):
+        ex.from_frame(pd.DataFrame({"unit_id": ["1"], "variant": ["a"], "converted": ["yes please"]}))
+    with pytest.raises(ContractError, match="values above 1"):
+        ex.from_frame(pd.DataFrame({"unit_id": ["1"], "variant": ["a"], "converted": [3]}))
