@@ -477,9 +477,22 @@ def show(data: Any, max_rows: int = 20, caption: str | None = None, show_pii: bo
     if index and not isinstance(frame.index, pd.MultiIndex):
         shown.index = [_cell_formatter(v) for v in frame.index]
         shown.index.name = frame.index.name
+    numeric = [i for i, c in enumerate(frame.columns) if pd.api.types.is_numeric_dtype(frame[c])
+               and not pd.api.types.is_bool_dtype(frame[c])]
+    offset = frame.index.nlevels if index else 0
+    table_class = "sbt-" + hashlib.blake2b(repr((list(map(str, frame.columns)), numeric, offset)).encode(),
+                                           digest_size=4).hexdigest()
     table_html = shown.to_html(index=index, escape=True, na_rep="–", border=0,
-                               classes="dataframe shopbook-table", justify="left")
+                               classes=f"dataframe shopbook-table {table_class}", justify="left")
     parts = []
+    style = f"table.{table_class} td, table.{table_class} th {{text-align: left;}}"
+    if numeric:
+        selectors = ", ".join(
+            f"table.{table_class} td:nth-child({i + 1 + offset}), table.{table_class} th:nth-child({i + 1 + offset})"
+            for i in numeric
+        )
+        style += f" {selectors} {{text-align: right;}}"
+    parts.append(f"<style>{style}</style>")
     if caption:
         parts.append(f'<div class="shopbook-caption" style="font-weight:600;margin:.3em 0">{html.escape(caption)}</div>')
     parts.append(table_html)

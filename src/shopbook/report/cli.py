@@ -1,0 +1,78 @@
+"""``shopbook run``: execute notebooks into a report folder and rebuild the index."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def run(
+    notebooks: Annotated[
+        list[str] | None,
+        typer.Argument(help="Notebooks to run: paths, names (00_data_health) or prefixes (00). "
+                       "Default: the job's notebooks."),
+    ] = None,
+    job: Annotated[str | None, typer.Option("--job", "-j", help="A job of reports.yml (default: all).")] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="A notebook parameter, key=value (repeatable).")
+    ] = None,
+    params_file: Annotated[
+        Path | None, typer.Option("--params-file", "-f", help="YAML file of parameters (name: value).")
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="Data source for every notebook (default: SHOPBOOK_SOURCE or "
+                     "data/shop.duckdb). Keep credentials in SHOPBOOK_SOURCE, not here."),
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Reports folder (default: SHOPBOOK_REPORTS or reports/).")] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Seconds one cell may run before the notebook fails.")
+    ] = None,
+    fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first failing notebook.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+) -> None:
+    """Execute notebooks through papermill into reports/<job>/<UTC timestamp>/ and rebuild reports/index.html.
+
+    Exit status: 0 when every notebook is ok, 1 when any failed, 2 for a usage error,
+    130/143 when interrupted (nothing of the interrupted run is kept).
+    """
+    from shopbook.report import runner
+
+    try:
+        params = runner.read_params_file(params_file) if params_file else {}
+        params.update(runner.parse_pairs(param or []))
+        job_name, tasks = runner.plan(notebooks or [], job=job, params=params, source=source)
+    except runner.RunError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if not tasks:
+        typer.echo(f"error: job {job_name!r} has no notebooks", err=True)
+        raise typer.Exit(2)
+    try:
+        result = runner.run(tasks, job=job_name, out=out, timeout=timeout, fail_fast=fail_fast,
+                            progress=runner.Progress(quiet=quiet))
+    except runner.RunInterrupted as exc:
+        typer.echo(f"\ninterrupted ({exc}): the run was discarded; earlier reports are unchanged", err=True)
+        raise typer.Exit(128 + int(exc.signum)) from None
+    except KeyboardInterrupt:
+        typer.echo("\ninterrupted: the run was discarded; earlier reports are unchanged", err=True)
+        raise typer.Exit(130) from None
+    entries = result.summary["notebooks"]
+    width = max((len(e["notebook"]) for e in entries), default=10)
+    for e in entries:
+        line = f"  {e['status']:<8} {e['notebook']:<{width}}"
+        if e.get("error"):
+            line += f"  {e['error']}"
+        typer.echo(line)
+    typer.echo(f"run:    {result.folder}")
+    typer.echo(f"index:  {result.index.resolve() if result.index else '-'}")
+    sys.stdout.flush()
+    raise typer.Exit(result.exit_code)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``run`` to the ``shopbook`` command."""
+    app.command("run")(run)

@@ -1,0 +1,481 @@
+"""Turn executed notebooks into shareable HTML, and runs into an index.
+
+A shared report is a publication, so this module is also where secrets are removed:
+
+* :func:`redact_parameters` replaces parameters whose *name* looks secret (password,
+  token, key, secret, credential, auth, dsn…) and the secret *parts* of values (the
+  password of ``scheme://user:pass@host``, ``?password=…`` / ``?token=…`` query values,
+  API-token shapes such as ``sk-…``, ``ghp_…``, ``AKIA…``, JWTs) with ``***``.
+* :func:`scrub_notebook` removes those secrets — and any ``user:pass@`` in a URI — from
+  every cell source, output, traceback and the papermill metadata of an executed
+  notebook, *before* it is written or rendered. HTML, ``summary.json`` and the index are
+  made from the scrubbed notebook and the redacted parameters only.
+
+HTML: :func:`render_html` uses nbconvert's JupyterLab template without its CDN scripts
+(MathJax, require.js, mermaid), so a report opens offline from ``file://``; figures are
+embedded as data URIs; a run header (status, parameters, headline numbers) and a table
+of contents are added. ``brief=True`` gives the code-free version for business readers.
+Data strings are escaped upstream (pandas' ``to_html``, :mod:`shopbook.report.notebook`);
+the header and index escape everything they print (Jinja2 autoescape / markupsafe).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import nbformat
+from markupsafe import Markup
+
+from shopbook.report.notebook import HEADLINE_MIME, SKIPPED_MIME
+
+REDACTED = "***"
+TEMPLATES = Path(__file__).parent / "templates"
+
+# ------------------------------------------------------------------------ redaction
+
+_SECRET_WORDS = ("password", "passwd", "passphrase", "secret", "token", "apikey", "api_key",
+                 "credential", "private_key", "access_key", "auth")
+_SECRET_TOKENS = {"pwd", "pass", "key", "auth", "dsn", "pat", "jwt", "cookie", "session_key"}
+
+_URI_PASSWORD = re.compile(r"(?P<pre>[a-zA-Z][\w+.\-]*://[^/\s:@'\"]*:)(?P<secret>[^/\s@'\"]+)(?P<post>@)")
+_QUERY_SECRET = re.compile(
+    r"(?P<pre>[?&;](?:password|passwd|pwd|pass|token|access_token|secret|api_key|apikey|key|auth)=)"
+    r"(?P<secret>[^&;#\s'\"]+)",
+    re.IGNORECASE,
+)
+_TOKEN_SHAPES = re.compile(
+    r"\b(?:sk-[A-Za-z0-9_\-]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
+    r"|xox[abprs]-[A-Za-z0-9\-]{10,}|AKIA[0-9A-Z]{16}|eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]+)"
+)
+#: Secrets shorter than this are redacted in the parameter list but not searched for in
+#: the notebook text (replacing every "1" in a report would destroy it).
+MIN_SCRUB_LENGTH = 4
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a parameter *name* says its value is a secret."""
+    low = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", str(name)).lower()
+    if any(w in low for w in _SECRET_WORDS):
+        return True
+    return any(t in _SECRET_TOKENS for t in re.split(r"[^a-z0-9]+", low))
+
+
+def secrets_in(text: str) -> list[str]:
+    """The secret-looking substrings of a value (URI passwords, token query values, API tokens)."""
+    found = [m.group("secret") for m in _URI_PASSWORD.finditer(text)]
+    found += [m.group("secret") for m in _QUERY_SECRET.finditer(text)]
+    found += [m.group(0) for m in _TOKEN_SHAPES.finditer(text)]
+    return [s for s in found if s and s != REDACTED]
+
+
+def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with the given secrets and any secret-looking parts replaced by ``***``."""
+    for s in sorted({s for s in secrets if len(s) >= MIN_SCRUB_LENGTH}, key=len, reverse=True):
+        text = text.replace(s, REDACTED)
+    text = _URI_PASSWORD.sub(lambda m: m.group("pre") + REDACTED + m.group("post"), text)
+    text = _QUERY_SECRET.sub(lambda m: m.group("pre") + REDACTED, text)
+    return _TOKEN_SHAPES.sub(REDACTED, text)
+
+
+def redact_parameters(params: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """Redact a parameter dict.
+
+    Parameters
+    ----------
+    params
+        ``{name: value}`` as passed to papermill.
+
+    Returns
+    -------
+    redacted : dict
+        The parameters safe to publish.
+    secrets : set of str
+        The secret strings found, to scrub from notebook text with :func:`scrub_notebook`.
+    """
+    secrets: set[str] = set()
+
+    def value(v: Any, secret: bool) -> Any:
+        if isinstance(v, Mapping):
+            return {k: value(x, secret or is_secret_name(k)) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [value(x, secret) for x in v]
+        if secret:
+            if v not in (None, "", False):
+                secrets.add(str(v))
+            return REDACTED if v not in (None, "") else v
+        if isinstance(v, str):
+            found = secrets_in(v)
+            secrets.update(found)
+            return redact_text(v, found) if found else v
+        return v
+
+    return {k: value(v, is_secret_name(k)) for k, v in params.items()}, secrets
+
+
+def _scrub(obj: Any, secrets: set[str]) -> Any:
+    if isinstance(obj, str):
+        return redact_text(obj, secrets)
+    if isinstance(obj, list):
+        return [_scrub(x, secrets) for x in obj]
+    if isinstance(obj, dict):
+        return {k: (v if str(k).startswith("image/") else _scrub(v, secrets)) for k, v in obj.items()}
+    return obj
+
+
+def scrub_notebook(nb: nbformat.NotebookNode, secrets: Iterable[str] = (),
+                   parameters: Mapping[str, Any] | None = None) -> nbformat.NotebookNode:
+    """A copy of ``nb`` with secrets removed from every source, output and metadata.
+
+    Parameters
+    ----------
+    nb
+        An executed notebook.
+    secrets
+        Exact strings to remove (from :func:`redact_parameters`); URI passwords and
+        token shapes are removed in any case.
+    parameters
+        Redacted parameters to store as ``metadata.papermill.parameters``.
+    """
+    clean = nbformat.from_dict(_scrub(json.loads(json.dumps(nb)), set(secrets)))
+    if parameters is not None and "papermill" in clean.metadata:
+        clean.metadata.papermill["parameters"] = dict(parameters)
+    return clean
+
+
+# ------------------------------------------------------------------ reading outputs
+
+
+def headlines(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
+    """The headline figures a notebook displayed with :func:`shopbook.report.headline`."""
+    out = []
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            data = o.get("data") or {}
+            if HEADLINE_MIME in data:
+                out.append(dict(data[HEADLINE_MIME]))
+    return out
+
+
+def skipped_sections(nb: nbformat.NotebookNode) -> list[dict[str, str]]:
+    """The sections a notebook reported as skipped with :func:`shopbook.report.skipped`."""
+    return [
+        dict(o["data"][SKIPPED_MIME])
+        for cell in nb.cells
+        for o in cell.get("outputs", [])
+        if SKIPPED_MIME in (o.get("data") or {})
+    ]
+
+
+def first_error(nb: nbformat.NotebookNode) -> str | None:
+    """``"Name: message"`` (first line) of the first error output, if any."""
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "error":
+                msg = (o.get("evalue") or "").strip().splitlines()
+                return f"{o.get('ename', 'Error')}: {msg[0]}" if msg else o.get("ename", "Error")
+    return None
+
+
+# ----------------------------------------------------------------------------- HTML
+
+CSS = """
+body.shopbook-report { max-width: 1100px; margin: 0 auto; padding: 0 1em; }
+.shopbook-header { border-bottom: 1px solid #ddd; margin: 1em 0; padding-bottom: .8em;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", sans-serif; }
+.shopbook-header .sb-nav { font-size: 90%; margin-bottom: .5em; }
+.shopbook-header .sb-title { font-size: 1.6em; margin: .2em 0; }
+.shopbook-header .sb-meta { color: #444; font-size: 90%; }
+.sb-status { display: inline-block; padding: 0 .5em; border-radius: 3px; color: #fff; font-weight: 600; }
+.sb-status.ok { background: #2e7d32; } .sb-status.failed { background: #c62828; }
+.sb-status.skipped, .sb-status.missing { background: #757575; }
+.sb-error { background: #fdecea; border-left: 4px solid #c62828; padding: .5em .8em; margin: .6em 0; }
+.sb-headlines { margin: .6em 0; }
+.sb-headline { display: inline-block; margin: 0 1.5em .4em 0; }
+.sb-headline .sb-label { font-size: 85%; color: #555; }
+.sb-headline .sb-value { font-size: 150%; font-weight: 600; }
+.sb-params table { border-collapse: collapse; font-size: 90%; }
+.sb-params td { padding: .1em .8em .1em 0; vertical-align: top; }
+nav.shopbook-toc { background: #f7f7f7; border: 1px solid #e3e3e3; padding: .5em 1em; margin: 1em 0;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; font-size: 95%; }
+nav.shopbook-toc ul { margin: .2em 0; padding-left: 1.2em; }
+nav.shopbook-toc li.toc-h3 { margin-left: 1.2em; }
+"""
+
+
+def _status_badge(status: str) -> Markup:
+    return Markup('<span class="sb-status {0}">{0}</span>').format(status)
+
+
+def _headline_html(items: Iterable[Mapping[str, Any]]) -> Markup:
+    parts = [
+        Markup('<div class="sb-headline"><div class="sb-label">{}</div><div class="sb-value">{}{}</div></div>').format(
+            h.get("label") or h.get("name"), h.get("text", h.get("value")),
+            (" " + str(h["unit"])) if h.get("unit") else "",
+        )
+        for h in items
+    ]
+    return Markup('<div class="sb-headlines">{}</div>').format(Markup("").join(parts)) if parts else Markup("")
+
+
+def _fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    seconds = float(seconds)
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m} min {s:02d} s" if m < 60 else f"{m // 60} h {m % 60:02d} min"
+
+
+def header_html(entry: Mapping[str, Any], run: Mapping[str, Any], brief: bool, has_error_cell: bool) -> Markup:
+    """The run header of a report page (everything escaped)."""
+    files = entry.get("files") or {}
+    other = files.get("html" if brief else "brief")
+    other_label = "Full report (with code)" if brief else "Brief (no code)"
+    nav = Markup('<a href="../../index.html">← All reports</a>')
+    if other:
+        nav += Markup(' · <a href="{}">{}</a>').format(quote(other), other_label)
+    source = entry.get("source") or run.get("source") or {}
+    meta = Markup("{} · job <b>{}</b> · run {} · {} · source {}").format(
+        _status_badge(entry.get("status", "?")), run.get("job", ""), run.get("run_id", ""),
+        _fmt_duration(entry.get("duration_s")), source.get("uri", "–"),
+    )
+    error = Markup("")
+    if entry.get("error"):
+        link = Markup(' — <a href="#papermill-error-cell">go to the failing cell</a>') if has_error_cell else Markup("")
+        error = Markup('<div class="sb-error"><b>This report failed:</b> {}{}</div>').format(entry["error"], link)
+    skipped = Markup("").join(
+        Markup("<li>{}: {}</li>").format(s.get("section"), s.get("reason")) for s in entry.get("skipped") or ()
+    )
+    if skipped:
+        skipped = Markup('<div class="sb-skipped"><b>Skipped sections</b><ul>{}</ul></div>').format(skipped)
+    params = entry.get("parameters") or {}
+    rows = Markup("").join(
+        Markup("<tr><td>{}</td><td><code>{}</code></td></tr>").format(k, json.dumps(v, ensure_ascii=False, default=str))
+        for k, v in params.items()
+    )
+    params_html = (
+        Markup('<details class="sb-params"><summary>Parameters</summary><table>{}</table></details>').format(rows)
+        if rows else Markup("")
+    )
+    return Markup(
+        '<header class="shopbook-header"><div class="sb-nav">{nav}</div>'
+        '<div class="sb-title">{title}</div><div class="sb-meta">{meta}</div>{error}{heads}{skipped}{params}'
+        "</header>"
+    ).format(nav=nav, title=entry.get("title") or entry.get("notebook", ""), meta=meta, error=error,
+             heads=_headline_html(entry.get("headlines") or ()), skipped=skipped, params=params_html)
+
+
+_HEADING = re.compile(r'<h([1-3])\b[^>]*?\bid="([^"]*)"[^>]*>(.*?)</h\1>', re.DOTALL)
+_ANCHOR = re.compile(r'<a class="anchor-link"[^>]*>.*?</a>', re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def add_toc(page: str) -> str:
+    """Fill the ``<!--SHOPBOOK-TOC-->`` placeholder with links to the page's h1–h3 headings."""
+    items = []
+    for level, anchor, inner in _HEADING.findall(page):
+        text = _TAG.sub("", _ANCHOR.sub("", inner)).strip()  # already-escaped text
+        if text:
+            items.append(f'<li class="toc-h{level}"><a href="#{anchor}">{text}</a></li>')
+    toc = ('<nav class="shopbook-toc" aria-label="Contents"><b>Contents</b><ul>'
+           + "".join(items) + "</ul></nav>") if items else ""
+    return page.replace("<!--SHOPBOOK-TOC-->", toc, 1)
+
+
+def _brief_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Code-free copy: no parameter cells, no stderr, errors as one plain line."""
+    nb = copy.deepcopy(nb)
+    keep = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & {"parameters", "injected-parameters", "hide-brief"}:
+            continue
+        if cell.cell_type == "code":
+            outs = []
+            for o in cell.outputs:
+                if o.get("output_type") == "stream" and o.get("name") == "stderr":
+                    continue
+                if o.get("output_type") == "error":
+                    msg = (o.get("evalue") or "").strip().splitlines()
+                    text = f"Error — {o.get('ename', '')}: {msg[0] if msg else ''}\n"
+                    o = nbformat.v4.new_output("stream", name="stdout", text=text)
+                outs.append(o)
+            cell.outputs = outs
+        keep.append(cell)
+    nb.cells = keep
+    return nb
+
+
+def render_html(nb: nbformat.NotebookNode, path: Path, entry: Mapping[str, Any],
+                run: Mapping[str, Any], brief: bool = False) -> Path:
+    """Write a self-contained HTML page of an executed (already scrubbed) notebook.
+
+    Parameters
+    ----------
+    nb
+        The executed notebook, scrubbed by :func:`scrub_notebook`.
+    path
+        Where to write.
+    entry, run
+        The notebook's and the run's summary (see :mod:`shopbook.report.runner`), for
+        the header.
+    brief
+        Code-free version: no inputs, prompts, parameter cells or stderr.
+    """
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    c = Config()
+    c.HTMLExporter.extra_template_basedirs = [str(TEMPLATES)]
+    c.HTMLExporter.template_name = "shopbook"
+    c.HTMLExporter.embed_images = True
+    if brief:
+        c.HTMLExporter.exclude_input = True
+        c.HTMLExporter.exclude_input_prompt = True
+        c.HTMLExporter.exclude_output_prompt = True
+        nb = _brief_copy(nb)
+    has_error_cell = "papermill-error-cell" in json.dumps([cell.source for cell in nb.cells])
+    exporter = HTMLExporter(config=c)
+    resources = {
+        "metadata": {"name": entry.get("title") or entry.get("notebook", path.stem)},
+        "shopbook": {"css": CSS, "header": header_html(entry, run, brief, has_error_cell)},
+    }
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    path.write_text(add_toc(body), encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------------------- index
+
+INDEX_TEMPLATE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>Shopbook reports</title>
+<style>
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", sans-serif;
+  max-width: 1200px; margin: 1.5em auto; padding: 0 1em; color: #222; }
+h1 { font-size: 1.6em; margin-bottom: .2em; }
+.sub { color: #555; margin-bottom: 1.2em; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: .35em .6em; border-bottom: 1px solid #e5e5e5; vertical-align: top; }
+th { background: #f5f5f5; font-weight: 600; }
+tr.run td { border-top: 2px solid #ccc; background: #fafafa; }
+.sb-status { display: inline-block; padding: 0 .5em; border-radius: 3px; color: #fff; font-weight: 600; font-size: 90%; }
+.ok { background: #2e7d32; } .failed { background: #c62828; } .skipped, .missing { background: #757575; }
+.err { color: #b71c1c; font-size: 90%; }
+.hl { display: inline-block; margin-right: 1.2em; white-space: nowrap; }
+.hl b { font-weight: 600; }
+.muted { color: #666; font-size: 90%; }
+</style></head>
+<body>
+<h1>Shopbook reports</h1>
+<div class="sub">{{ runs|length }} run{{ "" if runs|length == 1 else "s" }}, newest first · times in UTC · built {{ built }}</div>
+{% if not runs %}<p>No runs yet. Run <code>shopbook run</code>.</p>{% else %}
+<table>
+<thead><tr><th>Job / notebook</th><th>Status</th><th>Started</th><th>Duration</th><th>Headline numbers</th><th>Reports</th></tr></thead>
+<tbody>
+{% for run in runs %}
+<tr class="run"><td><b>{{ run.job }}</b> <span class="muted">{{ run.run_id }}</span></td>
+<td><span class="sb-status {{ run.status }}">{{ run.status }}</span></td>
+<td>{{ run.started_text }}</td><td>{{ run.duration_text }}</td>
+<td class="muted">{{ run.source_text }}</td><td class="muted">{{ run.commit_text }}</td></tr>
+{% for nb in run.notebooks %}
+<tr><td>{{ nb.notebook }}</td>
+<td><span class="sb-status {{ nb.status }}">{{ nb.status }}</span>{% if nb.error %}<div class="err">{{ nb.error }}</div>{% endif %}</td>
+<td></td><td>{{ nb.duration_text }}</td>
+<td>{% for h in nb.headlines %}<span class="hl">{{ h.label or h.name }}: <b>{{ h.text }}</b>{% if h.unit %} {{ h.unit }}{% endif %}</span>{% endfor %}</td>
+<td>{% if nb.html_href %}<a href="{{ nb.html_href }}">report</a>{% endif %}{% if nb.brief_href %} · <a href="{{ nb.brief_href }}">brief</a>{% endif %}</td></tr>
+{% endfor %}
+{% endfor %}
+</tbody></table>{% endif %}
+</body></html>
+"""
+
+
+def load_runs(reports: Path) -> list[dict[str, Any]]:
+    """Every finished run under ``reports`` (``<job>/<run id>/summary.json``), newest first.
+
+    Temporary folders (``.tmp``) and ``latest`` links are ignored; unreadable summaries
+    are skipped.
+    """
+    runs = []
+    for summary in reports.glob("*/*/summary.json"):
+        folder = summary.parent
+        if folder.parent.name.startswith(".") or folder.is_symlink():
+            continue
+        try:
+            run = json.loads(summary.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        run["_folder"] = folder.relative_to(reports).as_posix()
+        runs.append(run)
+    runs.sort(key=lambda r: (r.get("started") or "", r["_folder"]), reverse=True)
+    return runs
+
+
+def build_index(reports: Path) -> Path:
+    """Rebuild ``reports/index.html`` from every run's ``summary.json`` (atomic write).
+
+    Returns
+    -------
+    Path
+        The index file.
+    """
+    from datetime import UTC, datetime
+
+    from jinja2 import Environment
+
+    reports = Path(reports)
+    reports.mkdir(parents=True, exist_ok=True)
+    runs = []
+    for run in load_runs(reports):
+        folder = run["_folder"]
+        src = run.get("source") or {}
+        tables = src.get("tables") or {}
+        nbs = []
+        for nb in run.get("notebooks", []):
+            files = nb.get("files") or {}
+
+            def href(key: str, files: Mapping[str, str] = files, folder: str = folder) -> str | None:
+                return quote(f"{folder}/{files[key]}") if files.get(key) else None
+
+            nbs.append({**nb, "html_href": href("html"), "brief_href": href("brief"),
+                        "duration_text": _fmt_duration(nb.get("duration_s"))})
+        runs.append({
+            **run,
+            "notebooks": nbs,
+            "started_text": (run.get("started") or "")[:19].replace("T", " "),
+            "duration_text": _fmt_duration(run.get("duration_s")),
+            "source_text": (src.get("uri") or "") + (
+                " · " + ", ".join(f"{k} {v:,}" for k, v in tables.items()) if tables else ""),
+            "commit_text": ("shopbook " + str(run.get("shopbook_version", "")) +
+                            (f" · {run['git_commit'][:10]}" if run.get("git_commit") else "")),
+        })
+    env = Environment(autoescape=True)
+    page = env.from_string(INDEX_TEMPLATE).render(
+        runs=runs, built=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"))
+    target = reports / "index.html"
+    tmp = reports / f".index.html.{os.getpid()}.tmp"
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, target)
+    return target
+
+
+def title(nb: nbformat.NotebookNode) -> str | None:
+    """The notebook's title: ``metadata.title``, else its first level-1 Markdown heading."""
+    if nb.metadata.get("title"):
+        return str(nb.metadata["title"])
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return None
