@@ -109,10 +109,15 @@ class Table:
         Columns that must hold a single value across the whole table (e.g. currency);
         more than one is a structural error.
     unique_groups
-        ``(columns, reason)``: all rows of a group that has more than one distinct row
-        are rejected with ``reason`` (e.g. a unit in two variants of one experiment).
+        ``(columns, reason)``: the ``columns`` must determine the rest of the primary
+        key. All rows of a group whose rows disagree on it are rejected with ``reason``
+        (e.g. a unit in two variants of one experiment: every row of that unit). Rows
+        that agree are plain duplicates of the key (see ``duplicate_reason``).
     description
         One line for ``data/README.md``.
+    duplicate_reason
+        Reason given to a later duplicate of the primary key; default
+        ``duplicate <key columns>`` (see :attr:`key_reason`).
     """
 
     name: str
@@ -122,6 +127,7 @@ class Table:
     one_value: tuple[str, ...] = ()
     unique_groups: tuple[tuple[tuple[str, ...], str], ...] = ()
     description: str = ""
+    duplicate_reason: str = ""
     _by_name: dict[str, Column] = field(default=None, init=False, repr=False, compare=False)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
@@ -140,6 +146,15 @@ class Table:
     @property
     def required_columns(self) -> list[str]:
         return [c.name for c in self.columns if c.required]
+
+    @property
+    def key_reason(self) -> str:
+        """Reject reason for a later duplicate of the primary key.
+
+        ``duplicate_reason`` when declared, else ``duplicate <key>`` with the key
+        columns joined by `` × `` (e.g. ``duplicate order_id``, ``duplicate date × sku``).
+        """
+        return self.duplicate_reason or "duplicate " + " × ".join(self.primary_key)
 
     def ibis_schema(self):
         """The table's ibis schema (all columns nullable at the type level)."""
@@ -187,6 +202,7 @@ ORDER_ITEMS = Table(
     ),
     primary_key=("order_id", "sku"),
     foreign_keys=(ForeignKey(("order_id",), "orders", ("order_id",), "orphan order_item"),),
+    duplicate_reason="duplicate order_item",
     description="one row per order line (order × SKU)",
 )
 
@@ -253,6 +269,7 @@ ASSIGNMENTS = Table(
     ),
     primary_key=("experiment_id", "unit_id", "variant"),
     unique_groups=((("experiment_id", "unit_id"), "unit in two variants"),),
+    duplicate_reason="duplicate assignment",
     description="one row per experiment × unit",
 )
 
