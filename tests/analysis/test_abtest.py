@@ -454,3 +454,104 @@ def test_decide_follows_the_rules():
     assert ab.decide(_comp(0.05, 0.01), planned_reached=False, sequential_p=0.2).verdict == "keep running"
     assert ab.decide(_comp(0.05, 0.01), planned_reached=False, sequential_p=0.01).verdict == "ship"
     assert list(d.reasons.columns) == ["check", "result", "detail"]
+
+
+# ---------------------------------------------------------------------------- readout
+
+
+def _full_units(seed: int = 1, n: int = 12_000, lift: float = 0.25) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    units = _units(seed, n, lift)
+    units["pre_orders"] = rng.poisson(0.4, n) + units["converted"] * rng.poisson(1.0, n)
+    units["pre_revenue"] = units["pre_orders"] * rng.lognormal(4, 0.5, n)
+    assigned = pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.integers(0, 14 * 1440, n), unit="min")
+    units["assigned_ts"] = assigned
+    units["first_order_ts"] = pd.Series(assigned + pd.to_timedelta(rng.integers(0, 2 * 1440, n), unit="min")).where(
+        units["converted"] == 1)
+    units["new_vs_returning"] = np.where(units["pre_orders"] > 0, "returning", "new")
+    return units
+
+
+def test_daily_looks_end_with_all_the_data():
+    units = _full_units()
+    looks = ab.daily_looks(units, "control", "treatment")
+    assert looks["day"].iloc[0] == pd.Timestamp("2024-03-01")
+    assert (np.diff(looks[["n_a", "x_a", "n_b", "x_b"]].to_numpy(), axis=0) >= 0).all()
+    ctrl = units[units.variant == "control"]
+    assert looks["n_a"].iloc[-1] == len(ctrl) and looks["x_a"].iloc[-1] == ctrl["converted"].sum()
+    # at the end of day 1 only day-1 units and their conversions by midnight count
+    day1 = ctrl[ctrl.assigned_ts < "2024-03-02"]
+    assert looks["n_a"].iloc[0] == len(day1)
+    assert looks["x_a"].iloc[0] == (ctrl.first_order_ts < "2024-03-02").sum()
+
+
+def test_evaluate_fills_every_section_and_decides():
+    units = _full_units()
+    r = ab.evaluate(units, "demo", control="control", mde_rel=0.2)
+    assert r.problems == {}
+    assert r.treatments == ["treatment"] and r.units == len(units)
+    s = r.summary()
+    assert s["verdict"] == r.decisions["treatment"].verdict
+    assert s["rel_lift"] == pytest.approx(r.primary["treatment"].rel_lift)
+    assert set(r.metrics["key"]) == {"conversion", "revenue_per_unit", "orders_per_unit", "aov", "refund_rate"}
+    assert set(r.cuped["treatment"]) == {"conversion", "revenue per unit"}
+    assert r.cuped["treatment"]["conversion"].variance_reduction > 0.05
+    seq = r.sequential["treatment"]
+    assert seq.attrs["tau"] == pytest.approx(0.2 * r.primary["treatment"].control)
+    assert seq["always_valid_p"].iloc[-1] >= seq["naive_p"].iloc[-1]
+    assert set(r.segments["treatment"]["dimension"]) == {"device", "new_vs_returning"}
+    assert list(ab.power_table(r)["variant"]) == ["treatment"]
+    assert r.decision_table()["check"].iloc[0] == "sample ratio"
+
+
+def test_evaluate_skips_outcome_sections_without_outcomes_but_checks_the_split():
+    units = pd.DataFrame({"unit_id": [f"u{i}" for i in range(1_000)],
+                          "variant": ["control"] * 560 + ["treatment"] * 440})
+    r = ab.evaluate(units, "demo", outcome_problem="unit ids match no visitor")
+    assert r.srm_failed
+    assert r.why("metrics") == "unit ids match no visitor" and not r.ok("bayes")
+    assert r.decisions["treatment"].verdict == "don't ship"
+
+
+def test_evaluate_with_three_variants_and_a_stated_split():
+    units = _full_units(n=9_000)
+    units.loc[units.index[::3], "variant"] = "treatment_b"
+    r = ab.evaluate(units, "demo", variants="control,treatment,treatment_b",
+                    expected_split="control=1,treatment=1,treatment_b=1")
+    assert r.treatments == ["treatment", "treatment_b"]
+    assert len(r.metrics) == 10 and set(r.decisions) == {"treatment", "treatment_b"}
+    raw = [r.primary[t].p_value for t in r.treatments]
+    assert [r.primary_p[t] for t in r.treatments] == pytest.approx(list(multipletests(raw, method="holm")[1]))
+    with pytest.raises(ABTestError, match="'treatment_c'"):
+        ab.evaluate(units, "demo", variants="control,treatment_c")
+    with pytest.raises(ABTestError, match="control=50"):
+        ab.parse_split("control:50")
+    assert ab.parse_split("a=90, b=10") == {"a": 90.0, "b": 10.0}
+
+
+def test_figures_draw_the_readout():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from shopbook.viz import abtest as viz
+
+    r = ab.evaluate(_full_units(), "demo")
+    t = r.treatment
+    daily = pd.DataFrame({"day": pd.date_range("2024-03-01", periods=3).repeat(2),
+                          "variant": ["control", "treatment"] * 3, "units": [5, 6, 7, 6, 5, 5]})
+    fig, axes = plt.subplots(4, 2)
+    drawn = [
+        viz.units_over_time(daily, ax=axes[0, 0]),
+        viz.split_shares(r.srm.table(), ax=axes[0, 1]),
+        viz.lifts(r.metrics, ax=axes[1, 0]),
+        viz.posterior_lift(r.bayes[t].lift_draws, r.bayes[t].chance_to_beat_control, ax=axes[1, 1]),
+        viz.sequential(r.sequential[t], relative_to=r.primary[t].control, ax=axes[2, 0]),
+        viz.cuped_intervals(r.cuped[t]["revenue per unit"].table(), ax=axes[2, 1], unit="CNY"),
+        viz.segments(r.segments[t], ax=axes[3, 0]),
+    ]
+    assert drawn == [axes[0, 0], axes[0, 1], axes[1, 0], axes[1, 1], axes[2, 0], axes[2, 1], axes[3, 0]]
+    assert all(ax.get_title() for ax in drawn)
+    assert len(axes[1, 0].get_yticklabels()) == len(r.metrics)
+    plt.close(fig)

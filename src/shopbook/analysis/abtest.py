@@ -72,6 +72,10 @@ __all__ = [
     "metric_table",
     "segment_table",
     "decide",
+    "parse_split",
+    "Readout",
+    "evaluate",
+    "power_table",
 ]
 
 
@@ -1258,7 +1262,8 @@ def daily_looks(units: pd.DataFrame, control: str, treatment: str, variant_col: 
 
     What a reader checking the dashboard daily would have seen: at day ``d`` the units
     assigned by the end of ``d`` and, of them, those whose first order was placed by the
-    end of ``d``.
+    end of ``d``. The days run from the first assignment to the last first order, so
+    the last look holds all the data.
 
     Parameters
     ----------
@@ -1280,7 +1285,9 @@ def daily_looks(units: pd.DataFrame, control: str, treatment: str, variant_col: 
     assigned = pd.to_datetime(units["assigned_ts"])
     if assigned.isna().all():
         raise ABTestError("no assignment times: the daily view cannot be drawn")
-    days = pd.date_range(assigned.min().normalize(), assigned.max().normalize(), freq="D")
+    first_orders = pd.to_datetime(units["first_order_ts"])
+    last = max(assigned.max(), first_orders.max()) if first_orders.notna().any() else assigned.max()
+    days = pd.date_range(assigned.min().normalize(), last.normalize(), freq="D")
     ends = (days + pd.Timedelta(days=1)).to_numpy()
     out = pd.DataFrame({"day": days})
     for arm, suffix in ((control, "a"), (treatment, "b")):
@@ -1561,7 +1568,7 @@ class Decision:
         return {"verdict": self.verdict, "reasons": self.reasons.to_dict("records")}
 
 
-def decide(primary: Comparison, guardrails: Mapping[str, tuple[Comparison, str]] | None = None,
+def decide(primary: Comparison | None, guardrails: Mapping[str, tuple[Comparison, str]] | None = None,
            srm: SRMResult | None = None, power: float | None = None, power_target: float = 0.8,
            sequential_p: float | None = None, planned_reached: bool | None = None,
            alpha: float = 0.05, p_value: float | None = None) -> Decision:
@@ -1583,7 +1590,8 @@ def decide(primary: Comparison, guardrails: Mapping[str, tuple[Comparison, str]]
     Parameters
     ----------
     primary
-        The primary metric's comparison (higher is better).
+        The primary metric's comparison (higher is better); ``None`` when outcomes
+        could not be measured.
     guardrails
         ``{name: (comparison, better)}`` with ``better`` ``"higher"`` or ``"lower"``
         (e.g. ``{"average order value": (aov, "higher"), "refund rate": (rr, "lower")}``).
@@ -1629,32 +1637,35 @@ def decide(primary: Comparison, guardrails: Mapping[str, tuple[Comparison, str]]
             add(f"guardrail: {name}", "info", "not available")
             continue
         worse = comp.abs_lift < 0 if better == "higher" else comp.abs_lift > 0
+        change = f"{comp.rel_lift:+.1%}" if np.isfinite(comp.rel_lift) else f"{comp.abs_lift:+.3g}"
         if comp.p_value < alpha and worse:
-            add(f"guardrail: {name}", "fail",
-                f"{name} significantly worse ({comp.rel_lift:+.1%}, p = {comp.p_value:.2g})")
+            add(f"guardrail: {name}", "fail", f"{name} significantly worse ({change}, p = {comp.p_value:.2g})")
             verdict = verdict or "don't ship"
         else:
-            add(f"guardrail: {name}", "pass",
-                f"{name} not significantly worse ({comp.rel_lift:+.1%}, p = {comp.p_value:.2g})")
+            add(f"guardrail: {name}", "pass", f"{name} not significantly worse ({change}, p = {comp.p_value:.2g})")
 
-    p = primary.p_value if p_value is None else p_value
     early = planned_reached is False
-    if early and sequential_p is not None:
-        sig, p_used, how = sequential_p < alpha, sequential_p, "always-valid p"
-    elif early:
-        sig, p_used, how = False, p, "p (planned sample not reached)"
+    if primary is None:
+        add("primary metric", "warn", "not measured: outcomes are not available")
     else:
-        sig, p_used, how = p < alpha, p, "p"
-    lift = primary.rel_lift
-    if sig and primary.abs_lift > 0:
-        add(f"primary: {primary.metric}", "pass", f"{primary.metric} up {lift:+.1%} ({how} = {p_used:.2g})")
-        verdict = verdict or "ship"
-    elif sig and primary.abs_lift < 0:
-        add(f"primary: {primary.metric}", "fail", f"{primary.metric} down {lift:+.1%} ({how} = {p_used:.2g})")
-        verdict = verdict or "don't ship"
-    else:
-        add(f"primary: {primary.metric}", "warn",
-            f"no significant change in {primary.metric} ({lift:+.1%}, {how} = {p_used:.2g})")
+        p = primary.p_value if p_value is None else p_value
+        if early and sequential_p is not None:
+            sig, p_used, how = sequential_p < alpha, sequential_p, "always-valid p"
+        elif early:
+            sig, p_used, how = False, p, "p (planned sample not reached)"
+        else:
+            sig, p_used, how = p < alpha, p, "p"
+        lift = primary.rel_lift
+        lift_txt = f"{lift:+.1%}" if np.isfinite(lift) else f"{primary.abs_lift:+.3g}"
+        name = primary.metric
+        if sig and primary.abs_lift > 0:
+            add(f"primary: {name}", "pass", f"{name} up {lift_txt} ({how} = {p_used:.2g})")
+            verdict = verdict or "ship"
+        elif sig and primary.abs_lift < 0:
+            add(f"primary: {name}", "fail", f"{name} down {lift_txt} ({how} = {p_used:.2g})")
+            verdict = verdict or "don't ship"
+        else:
+            add(f"primary: {name}", "warn", f"no significant change in {name} ({lift_txt}, {how} = {p_used:.2g})")
 
     underpowered = power is not None and power < power_target
     if power is not None:
@@ -1665,7 +1676,327 @@ def decide(primary: Comparison, guardrails: Mapping[str, tuple[Comparison, str]]
         add("planned sample", "pass" if planned_reached else "warn",
             "planned sample size reached" if planned_reached else "planned sample size not reached yet")
     if verdict is None:
-        verdict = "keep running" if (underpowered or early) else "don't ship"
+        verdict = "keep running" if (underpowered or early or primary is None) else "don't ship"
         if verdict == "don't ship":
             add("conclusion", "info", "enough data and no effect as large as the planned minimum: not worth shipping")
     return Decision(verdict=verdict, reasons=pd.DataFrame(rows, columns=["check", "result", "detail"]))
+
+
+# -------------------------------------------------------------------------- readout
+
+#: Sections of a readout, in the order of the notebook.
+SECTIONS = ("split", "metrics", "cuped", "bayes", "sequential", "power", "segments", "decision")
+
+
+def parse_split(text: str | Mapping[str, float] | None) -> dict[str, float] | None:
+    """Parse an intended split such as ``"control=50,treatment=50"``.
+
+    Parameters
+    ----------
+    text
+        ``"name=share,name=share"`` (any positive weights), a mapping, or empty for an
+        equal split.
+
+    Returns
+    -------
+    dict or None
+        ``{variant: weight}``, or ``None`` for an equal split.
+    """
+    if not text:
+        return None
+    if isinstance(text, Mapping):
+        return {str(k): float(v) for k, v in text.items()}
+    out: dict[str, float] = {}
+    for part in str(text).split(","):
+        if not part.strip():
+            continue
+        name, sep, value = part.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise ABTestError(
+                f"cannot read the intended split {text!r}: write it as 'control=50,treatment=50'"
+            ) from None
+    return out
+
+
+@dataclass
+class Readout:
+    """Everything the A/B notebook shows, computed once from the per-unit frame.
+
+    Dicts are keyed by treatment variant. ``problems`` says, per section in
+    :data:`SECTIONS`, why it could not be computed; :meth:`ok` and :meth:`why` are
+    what the notebook asks.
+    """
+
+    experiment_id: str
+    control: str = "control"
+    treatments: list[str] = field(default_factory=list)
+    alpha: float = 0.05
+    units: int = 0
+    srm: SRMResult | None = None
+    metrics: pd.DataFrame = field(default_factory=pd.DataFrame)
+    primary: dict[str, Comparison] = field(default_factory=dict)
+    primary_p: dict[str, float] = field(default_factory=dict)
+    cuped: dict[str, dict[str, CupedResult]] = field(default_factory=dict)
+    bayes: dict[str, BayesResult] = field(default_factory=dict)
+    sequential: dict[str, pd.DataFrame] = field(default_factory=dict)
+    power: dict[str, dict[str, Any]] = field(default_factory=dict)
+    segments: dict[str, pd.DataFrame] = field(default_factory=dict)
+    decisions: dict[str, Decision] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)
+    adjustment: str = "Holm"
+
+    def ok(self, section: str) -> bool:
+        """Whether ``section`` has results."""
+        return section not in self.problems
+
+    def why(self, section: str) -> str:
+        """Why ``section`` was skipped."""
+        return self.problems.get(section, "")
+
+    @property
+    def srm_failed(self) -> bool:
+        return self.srm is not None and self.srm.flagged
+
+    @property
+    def treatment(self) -> str | None:
+        """The first treatment (the one the headline speaks of)."""
+        return self.treatments[0] if self.treatments else None
+
+    def decision_table(self) -> pd.DataFrame:
+        """One row per treatment: verdict and its reasons."""
+        rows = []
+        for t, d in self.decisions.items():
+            for r in d.reasons.itertuples(index=False):
+                rows.append({"variant": t, "verdict": d.verdict, "check": r.check, "result": r.result,
+                             "detail": r.detail})
+        return pd.DataFrame(rows, columns=["variant", "verdict", "check", "result", "detail"])
+
+    def summary(self) -> dict[str, Any]:
+        """The headline figures of the first treatment (``None`` where not available)."""
+        t = self.treatment
+        c = self.primary.get(t) if t else None
+        d = self.decisions.get(t) if t else None
+        b = self.bayes.get(t) if t else None
+        return {
+            "experiment_id": self.experiment_id,
+            "treatment": t,
+            "units": self.units,
+            "verdict": d.verdict if d else None,
+            "srm_p": self.srm.p_value if self.srm else None,
+            "srm_failed": self.srm_failed,
+            "control_rate": c.control if c else None,
+            "treatment_rate": c.treatment if c else None,
+            "rel_lift": c.rel_lift if c else None,
+            "rel_lo": c.rel_ci[0] if c else None,
+            "rel_hi": c.rel_ci[1] if c else None,
+            "p_value": self.primary_p.get(t) if t else None,
+            "chance_to_beat_control": b.chance_to_beat_control if b else None,
+        }
+
+
+def _try(readout: Readout, section: str, fn, *args, **kwargs) -> Any:
+    try:
+        return fn(*args, **kwargs)
+    except ABTestError as err:
+        readout.problems.setdefault(section, str(err))
+        return None
+
+
+def evaluate(units: pd.DataFrame, experiment_id: str, control: str = "control",
+             variants: Sequence[str] | str | None = None, expected_split: Any = None,
+             alpha: float = 0.05, srm_threshold: float = 0.001, cap_quantile: float | None = 0.99,
+             mde_rel: float = 0.05, power_target: float = 0.8, adjust: str = "holm",
+             segments_by: Sequence[str] = ("device", "channel", "new_vs_returning"),
+             min_segment_units: int = 100, outcome_problem: str = "") -> Readout:
+    """Compute every section of an A/B readout from a per-unit frame.
+
+    Parameters
+    ----------
+    units
+        One row per unit: ``unit_id``, ``variant`` and, for the outcome sections,
+        ``converted``, ``orders``, ``revenue``, ``refunded_orders``, ``first_order_ts``,
+        ``assigned_ts``, ``pre_orders``, ``pre_revenue`` and segment columns (see
+        :mod:`shopbook.features.experiments`). Missing columns skip the sections that
+        need them, with the reason.
+    experiment_id
+        Used in messages.
+    control
+        The control variant.
+    variants
+        Variants to analyse (a list or ``"a,b"``); empty: all in the data. A named
+        variant with no units is an error (:class:`ABTestError`).
+    expected_split
+        Intended shares (see :func:`parse_split`); default equal.
+    alpha
+        Significance level.
+    srm_threshold
+        SRM flag level.
+    cap_quantile
+        Winsorising quantile for revenue (``None``/1: none).
+    mde_rel
+        Planned minimum detectable relative lift in conversion: sets the planned
+        sample size, the power and the scale of the always-valid test.
+    power_target
+        Power below which the test is underpowered.
+    adjust
+        Multiplicity adjustment (``"holm"`` or ``"fdr_bh"``).
+    segments_by
+        Segment columns for the exploratory breakdown.
+    min_segment_units
+        Segments smaller than this in an arm are not tested.
+    outcome_problem
+        Why outcomes are missing, if they are (used as the skip reason).
+
+    Returns
+    -------
+    Readout
+
+    Raises
+    ------
+    ABTestError
+        A variant named in ``variants`` or the ``control`` is not in the data, or a
+        unit appears in two variants.
+    """
+    _check_alpha(alpha)
+    if isinstance(variants, str):
+        variants = [v.strip() for v in variants.split(",") if v.strip()]
+    check_units(units)
+    found = sorted(units["variant"].astype(str).unique())
+    names = check_variants(found, variants or None, control=control, experiment_id=experiment_id)
+    units = units[units["variant"].astype(str).isin(names)]
+    treatments = names[1:]
+    r = Readout(experiment_id, control=control, treatments=treatments, alpha=alpha, units=len(units),
+                adjustment=METHOD_NAMES.get(adjust, adjust))
+
+    # 1. split
+    counts = units["variant"].astype(str).value_counts()
+    split = parse_split(expected_split)
+    if split is not None:
+        extra = [v for v in split if v not in names]
+        if extra:
+            raise ABTestError(f"the intended split names {extra}, which are not analysed (variants: {names})")
+        split = {v: split.get(v, 0.0) for v in names}
+    r.srm = _try(r, "split", srm_test, {v: int(counts.get(v, 0)) for v in names}, split, srm_threshold)
+
+    # 2. metrics
+    if "converted" not in units.columns:
+        reason = outcome_problem or "the per-unit table has no outcome columns (converted, orders, revenue)"
+        for s in SECTIONS[1:]:
+            r.problems[s] = reason
+        if r.srm is not None:
+            r.decisions = {t: decide(None, srm=r.srm) for t in treatments}
+        return r
+    metrics = [m for m in ("conversion", "revenue_per_unit", "orders_per_unit", "aov", "refund_rate")
+               if all(c in units.columns for c in METRICS[m][1])]
+    r.metrics = metric_table(units, control, treatments, metrics, alpha, cap_quantile, adjust)
+    for t in treatments:
+        r.primary[t] = _try(r, "metrics", compare_metric, units, "conversion", control, t, alpha)
+    r.primary = {t: c for t, c in r.primary.items() if c is not None}
+    if r.primary:
+        adj = adjust_pvalues([c.p_value for c in r.primary.values()], adjust)
+        r.primary_p = dict(zip(r.primary, (float(p) for p in adj), strict=True))
+
+    def arms(t: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        return units[units["variant"] == control], units[units["variant"] == t]
+
+    for t in treatments:
+        a, b = arms(t)
+        # 3. CUPED
+        res: dict[str, CupedResult] = {}
+        for label, metric, cov, cap in (("conversion", "converted", "pre_orders", None),
+                                        ("revenue per unit", "revenue", "pre_revenue", cap_quantile)):
+            if metric in units.columns and cov in units.columns:
+                out = _try(r, "cuped", cuped_units, units, metric, cov, control, t, alpha, cap)
+                if out is not None:
+                    res[label] = out
+        if res:
+            r.cuped[t] = res
+            r.problems.pop("cuped", None)
+        elif "cuped" not in r.problems:
+            r.problems["cuped"] = "no pre-period covariate (pre_orders / pre_revenue) in the per-unit table"
+        # 4. Bayes
+        out = _try(r, "bayes", bayes_proportions, int(a["converted"].sum()), len(a), int(b["converted"].sum()), len(b))
+        if out is not None:
+            r.bayes[t] = out
+        # 6. power (before the sequential view: it sets tau)
+        base = a["converted"].mean() if len(a) else float("nan")
+        pw = _try(r, "power", _power_block, base, mde_rel, len(a), len(b), alpha, power_target)
+        if pw is not None:
+            r.power[t] = pw
+        # 5. sequential
+        if {"assigned_ts", "first_order_ts"} <= set(units.columns):
+            looks = _try(r, "sequential", daily_looks, units, control, t)
+            if looks is not None and len(looks):
+                tau = mde_rel * base if base and base > 0 and np.isfinite(base) else None
+                r.sequential[t] = sequential_view(looks, tau=abs(tau) if tau else None, alpha=alpha)
+        else:
+            r.problems.setdefault("sequential", "no assignment or order times in the per-unit table")
+        # 7. segments
+        by = [c for c in segments_by if c in units.columns and units[c].notna().any()]
+        if by:
+            r.segments[t] = segment_table(units, control, t, by, "conversion", alpha, adjust, min_segment_units)
+        else:
+            r.problems.setdefault("segments", "no segment columns (device, channel, new_vs_returning)")
+    # 8. decision
+    for t in treatments:
+        prim = r.primary.get(t)
+        if prim is None:
+            r.problems.setdefault("decision", r.why("metrics") or "no primary metric")
+            continue
+        guard = {}
+        for key, better in (("aov", "higher"), ("refund_rate", "lower")):
+            row = _comparison_of(units, key, control, t, alpha, cap_quantile)
+            if row is not None:
+                guard[METRICS[key][2]] = (row, better)
+        pw = r.power.get(t, {})
+        seq = r.sequential.get(t)
+        r.decisions[t] = decide(
+            prim, guard, srm=r.srm, power=pw.get("power"), power_target=power_target,
+            sequential_p=float(seq["always_valid_p"].iloc[-1]) if seq is not None else None,
+            planned_reached=pw.get("planned_reached"), alpha=alpha, p_value=r.primary_p.get(t),
+        )
+    return r
+
+
+def _comparison_of(units: pd.DataFrame, key: str, control: str, t: str, alpha: float,
+                   cap: float | None) -> Comparison | None:
+    if not all(c in units.columns for c in METRICS[key][1]):
+        return None
+    try:
+        return compare_metric(units, key, control, t, alpha, cap)
+    except ABTestError:
+        return None
+
+
+def _power_block(baseline: float, mde_rel: float, n_a: int, n_b: int, alpha: float,
+                 power_target: float) -> dict[str, Any]:
+    if not 0 < baseline < 1:
+        raise ABTestError(
+            f"the control's conversion rate is {baseline:.2%}: power cannot be computed from it"
+            if np.isfinite(baseline) else "the control arm has no units"
+        )
+    plan = sample_size(baseline, mde_rel, alpha, power_target, ratio=max(n_b, 1) / max(n_a, 1))
+    achieved = power_proportions(baseline, mde_rel, n_a, n_b, alpha)
+    mde = mde_proportions(baseline, n_a, n_b, alpha, power_target)
+    return {
+        "baseline": baseline,
+        "mde_rel": mde_rel,
+        "n_control": n_a,
+        "n_treatment": n_b,
+        "planned_control": plan.n_control,
+        "planned_treatment": plan.n_treatment,
+        "planned_reached": bool(n_a >= plan.n_control and n_b >= plan.n_treatment),
+        "power": achieved,
+        "mde_at_traffic": mde,
+        "underpowered": achieved < power_target,
+    }
+
+
+def power_table(readout: Readout) -> pd.DataFrame:
+    """The power section as a table: one row per treatment."""
+    rows = [{"variant": t, **p} for t, p in readout.power.items()]
+    return pd.DataFrame(rows)

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import ibis
@@ -58,6 +59,8 @@ __all__ = [
     "unit_metrics",
     "assignment_checks",
     "from_frame",
+    "ExperimentData",
+    "load",
 ]
 
 #: Columns of the per-unit frame, in order (``from_frame`` accepts a subset).
@@ -406,7 +409,7 @@ def unit_metrics(
 
 
 def assignment_checks(tables: Any, experiment_id: str, unit: str = "auto",
-                      raw_assignments: ir.Table | None = None) -> pd.DataFrame:
+                      raw_assignments: ir.Table | None = None, units: pd.DataFrame | None = None) -> pd.DataFrame:
     """Data checks of an experiment's assignment, counted in the engine.
 
     * **units in two variants** — rejected by validation (``unit in two variants``);
@@ -429,6 +432,8 @@ def assignment_checks(tables: Any, experiment_id: str, unit: str = "auto",
         As in :func:`unit_metrics`.
     raw_assignments
         The unvalidated assignments table (``source.table("assignments")``).
+    units
+        The experiment's :func:`unit_metrics` frame when already computed.
 
     Returns
     -------
@@ -465,8 +470,11 @@ def assignment_checks(tables: Any, experiment_id: str, unit: str = "auto",
     if latest:
         n = int(a.filter(a.assigned_ts > ibis.literal(max(latest).to_pydatetime(), type="timestamp")).count().execute())
         add("assigned after the data ends", n, "no outcome can have been observed for these units")
-    m = unit_metrics(tables, experiment_id, unit=unit)
-    n_idle = int(m.filter((m.sessions == 0) & (m.orders == 0)).count().execute())
+    if units is None:
+        m = unit_metrics(tables, experiment_id, unit=unit)
+        n_idle = int(m.filter((m.sessions == 0) & (m.orders == 0)).count().execute())
+    else:
+        n_idle = int(((units["sessions"] == 0) & (units["orders"] == 0)).sum())
     add("no activity after assignment", n_idle, "informational: units that never came back in the window")
     return pd.DataFrame(rows, columns=["check", "units", "share", "meaning"])
 
@@ -555,3 +563,146 @@ def from_frame(frame: pd.DataFrame, mapping: Mapping[str, str] | None = None) ->
             df[col] = df[col].astype("string")
     ordered = [c for c in UNIT_COLUMNS if c in df.columns]
     return df[ordered + [c for c in df.columns if c not in ordered]].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass
+class ExperimentData:
+    """What a readout needs about one experiment, gathered from a source or a user table.
+
+    Attributes
+    ----------
+    experiment_id
+        The experiment (resolved when the caller left it empty).
+    units
+        One row per unit (:data:`UNIT_COLUMNS`), or ``None`` when there is nothing to
+        evaluate. When outcomes cannot be linked it holds only ``unit_id``,
+        ``variant`` and ``assigned_ts`` (the split can still be checked).
+    daily
+        Units first assigned per day and variant (``day, variant, units``), or ``None``.
+    checks
+        :func:`assignment_checks`, or ``None`` for a user table.
+    unit
+        ``"visitor"``, ``"customer"`` or ``"user table"``.
+    experiments
+        All experiments in the source.
+    reason
+        Why there is nothing to evaluate (empty when there is).
+    outcome_problem
+        Why outcomes could not be measured (empty when they could).
+    report
+        The validation report of the source (``None`` for a user table).
+    """
+
+    experiment_id: str
+    units: pd.DataFrame | None = None
+    daily: pd.DataFrame | None = None
+    checks: pd.DataFrame | None = None
+    unit: str = ""
+    experiments: list[str] = field(default_factory=list)
+    reason: str = ""
+    outcome_problem: str = ""
+    report: Any = None
+
+    @property
+    def available(self) -> bool:
+        """Whether there are units to evaluate."""
+        return self.units is not None and not self.reason
+
+
+def _daily_from_units(units: pd.DataFrame) -> pd.DataFrame | None:
+    if "assigned_ts" not in units.columns or units["assigned_ts"].isna().all():
+        return None
+    day = pd.to_datetime(units["assigned_ts"]).dt.normalize()
+    out = units.assign(day=day).groupby(["day", "variant"], as_index=False).agg(units=("unit_id", "nunique"))
+    return out.sort_values(["day", "variant"]).reset_index(drop=True)
+
+
+def _read_units_file(path: str) -> pd.DataFrame:
+    from pathlib import Path
+
+    p = Path(path)
+    if not p.exists():
+        raise ContractError(table="units", expected=f"a CSV or Parquet file at {p}", found="no such file",
+                            fix="pass the path of the per-unit table, or leave units_file empty")
+    if p.suffix.lower() in (".parquet", ".pq"):
+        return pd.read_parquet(p)
+    return pd.read_csv(p, dtype={"unit_id": str, "variant": str})
+
+
+def load(source: Any, experiment_id: str = "", units_file: str = "", mapping: Any = None,
+         pre_days: int = 28, outcome_days: int | None = None) -> ExperimentData:
+    """Everything a readout needs about one experiment.
+
+    Parameters
+    ----------
+    source
+        Anything :func:`shopbook.data.validation.validate` accepts (a path, URI, open
+        source) or an existing validation report.
+    experiment_id
+        The experiment; empty picks the one assigned most recently.
+    units_file
+        A CSV/Parquet file with one row per unit (see :func:`from_frame`); when given,
+        the source is not read.
+    mapping
+        Column mapping of the source.
+    pre_days, outcome_days
+        As in :func:`unit_metrics`.
+
+    Returns
+    -------
+    ExperimentData
+        With ``reason`` set (and no units) when the source has no experiments — e.g.
+        an orders-only source such as CDNOW — and ``outcome_problem`` set when units
+        cannot be linked to sessions/orders.
+
+    Raises
+    ------
+    ContractError
+        A named experiment that is not in the source (the message lists those that are).
+    """
+    if units_file:
+        units = from_frame(_read_units_file(units_file))
+        return ExperimentData(experiment_id or "(user table)", units=units, daily=_daily_from_units(units),
+                              unit="user table", experiments=[experiment_id or "(user table)"])
+    if hasattr(source, "kept") and hasattr(source, "tables"):
+        report = source
+    else:
+        from shopbook.data.validation import validate
+
+        report = validate(source, mapping=mapping, tables=["assignments", "sessions", "orders"])
+    if "assignments" not in report.tables or report.tables["assignments"].kept == 0:
+        why = ("the source has no assignments table" if "assignments" not in report.tables
+               else "the assignments table has no valid rows")
+        return ExperimentData(experiment_id, reason=f"{why}, so there is no experiment to evaluate", report=report)
+    listing = experiments(report).execute()
+    names = listing["experiment_id"].tolist()
+    if not experiment_id:
+        experiment_id = str(listing.sort_values(["last_assigned", "experiment_id"]).iloc[-1]["experiment_id"])
+    if experiment_id not in names:
+        raise ContractError(
+            table="assignments",
+            column="experiment_id",
+            expected=f"assignments of experiment {experiment_id!r}",
+            found="experiments " + ", ".join(map(repr, names)),
+            fix="set experiment_id to one of the experiments found (empty: the most recent)",
+        )
+    daily = daily_assignments(report, experiment_id).execute()
+    data = ExperimentData(experiment_id, daily=daily, experiments=names, report=report)
+    raw = report.source.table("assignments") if getattr(report, "source", None) is not None else None
+    try:
+        data.unit = detect_unit(report, experiment_id)
+        if not _has(report, "orders"):
+            raise ContractError(table="orders", expected="an orders table (conversions and revenue)",
+                                found="no orders table", fix="add orders to the source")
+        data.units = unit_metrics(report, experiment_id, pre_days=pre_days, outcome_days=outcome_days,
+                                  unit=data.unit).execute()
+        data.checks = assignment_checks(report, experiment_id, unit=data.unit, raw_assignments=raw,
+                                        units=data.units)
+    except ContractError as err:
+        data.outcome_problem = str(err)
+        a = _assignments(report, experiment_id)
+        data.units = a.order_by("unit_id").execute()
+    return data
