@@ -1,0 +1,137 @@
+"""Figures of the RFM report (figures only: the numbers come from :mod:`shopbook.analysis.rfm`).
+
+Every function takes ``ax=None`` (a new figure of the theme's size when ``None``),
+draws with seaborn/matplotlib's object API, and returns the axes.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shopbook.viz.theme import label, new_axes
+
+
+def segment_bars(summary: pd.DataFrame, by: str = "segment", ax: Any = None,
+                 title: str | None = None) -> Any:
+    """Share of customers and share of revenue per segment, side by side.
+
+    Parameters
+    ----------
+    summary
+        :func:`shopbook.analysis.rfm.segment_summary` output: ``by``,
+        ``customer_share``, ``revenue_share`` (fractions), best segment first.
+    by
+        ``"segment"`` or ``"layer"``.
+    """
+    import seaborn as sns
+
+    ax = new_axes(ax, figsize=(8.0, 0.38 * len(summary) + 1.6))
+    long = summary.melt(id_vars=[by], value_vars=["customer_share", "revenue_share"],
+                        var_name="measure", value_name="share")
+    long["measure"] = long["measure"].map({"customer_share": "customers",
+                                           "revenue_share": "revenue"})
+    long["share"] = long["share"].fillna(0.0) * 100
+    sns.barplot(data=long, y=by, x="share", hue="measure", order=list(summary[by]), ax=ax,
+                orient="h")
+    for container in ax.containers:
+        ax.bar_label(container, fmt="%.0f%%", fontsize="x-small", padding=2)
+    ax.legend(title=None, loc="lower right")
+    return label(ax, title=title or f"Customers and revenue by {by}", x="Share of total",
+                 x_unit="%", y="")
+
+
+def score_grid(grid: pd.DataFrame, names: pd.DataFrame | None = None, ax: Any = None,
+               title: str = "Customers per R × FM score") -> Any:
+    """The 5 × 5 R × FM grid as a heatmap of customer counts, cells named by segment.
+
+    Parameters
+    ----------
+    grid
+        :func:`shopbook.analysis.rfm.score_grid` output (R 5 on top, FM 1..5 across).
+    names
+        Optional frame of the same shape with the segment of each cell (from
+        :func:`shopbook.analysis.rfm.segment_grid`), written under the count.
+    """
+    import seaborn as sns
+
+    ax = new_axes(ax, figsize=(8.0, 5.2))
+    counts = grid.to_numpy()
+    annot = np.array([[f"{c:,}" for c in row] for row in counts], dtype=object)
+    if names is not None:
+        nm = names.reindex(index=grid.index, columns=grid.columns).to_numpy()
+        annot = np.array([[f"{a}\n{textwrap.fill(str(n), 14)}" for a, n in zip(ra, rn, strict=True)]
+                          for ra, rn in zip(annot, nm, strict=True)], dtype=object)
+    sns.heatmap(grid, annot=annot, fmt="", cmap="Blues", cbar_kws={"label": "customers"},
+                linewidths=0.5, linecolor="white", ax=ax, annot_kws={"fontsize": "x-small"})
+    return label(ax, title=title, x="FM score (frequency and money, 5 = most)",
+                 y="R score (5 = most recent)")
+
+
+def silhouette_curve(silhouette: pd.Series, chosen: int | None = None, ax: Any = None,
+                     title: str = "Choosing the number of clusters") -> Any:
+    """Mean silhouette per number of clusters, the chosen k marked.
+
+    Parameters
+    ----------
+    silhouette
+        ``ClusterResult.silhouette`` (index k).
+    chosen
+        The chosen k (``ClusterResult.k``).
+    """
+    ax = new_axes(ax)
+    ax.plot(silhouette.index, silhouette.to_numpy(), marker="o")
+    if chosen is not None and chosen in silhouette.index:
+        ax.plot([chosen], [silhouette[chosen]], marker="o", markersize=12, fillstyle="none",
+                color="C3", linestyle="none", label=f"chosen: k = {chosen}")
+        ax.legend(loc="best")
+    ax.set_xticks(list(silhouette.index))
+    return label(ax, title=title, x="Number of clusters k", y="Mean silhouette (−1 to 1, higher is better)")
+
+
+def cluster_snake(centers: pd.DataFrame, ax: Any = None,
+                  title: str = "What sets the clusters apart") -> Any:
+    """Each cluster's mean standardised recency, frequency and monetary value (a snake plot).
+
+    Parameters
+    ----------
+    centers
+        :func:`shopbook.analysis.rfm.cluster_centers` output: one row per cluster,
+        columns the features, values in standard deviations from the mean.
+    """
+    ax = new_axes(ax)
+    for i, (k, row) in enumerate(centers.iterrows()):
+        ax.plot(list(row.index), row.to_numpy(), marker="o", label=f"cluster {k}", color=f"C{i % 10}")
+    ax.axhline(0, color="0.5", linewidth=0.8)
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+    return label(ax, title=title, x="", y="Cluster mean", y_unit="SD from all customers")
+
+
+def migration_heatmap(counts: pd.DataFrame, ax: Any = None, title: str | None = None) -> Any:
+    """Segment transitions: colour is the share of each row, text the number of customers.
+
+    Parameters
+    ----------
+    counts
+        ``Migration.counts`` (from-segment rows × to-segment columns).
+    """
+    import seaborn as sns
+
+    ax = new_axes(ax, figsize=(9.0, 0.42 * len(counts) + 2.4))
+    totals = counts.sum(axis=1)
+    shares = counts.div(totals.where(totals > 0), axis=0).fillna(0.0) * 100
+    annot = counts.map(lambda v: f"{v:,}" if v else "")
+    sns.heatmap(shares, annot=annot, fmt="", cmap="Blues", vmin=0, vmax=100, linewidths=0.5,
+                linecolor="white", cbar_kws={"label": "% of the row's customers"}, ax=ax,
+                annot_kws={"fontsize": "x-small"})
+    ax.tick_params(axis="x", labelrotation=45)
+    for tick in ax.get_xticklabels():
+        tick.set_horizontalalignment("right")
+    return label(ax, title=title or "Where each segment's customers went",
+                 x="Segment at the later date", y="Segment at the earlier date")
+
+
+__all__ = ["cluster_snake", "migration_heatmap", "score_grid", "segment_bars", "silhouette_curve"]
