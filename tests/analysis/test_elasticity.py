@@ -1,0 +1,380 @@
+"""Price elasticity: peer (statsmodels with dummies), planted truth, bad input, pricing."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.formula.api as smf
+
+from shopbook.analysis import elasticity as el
+
+WEEK0 = pd.Timestamp("2023-01-02")
+
+
+def simulate(
+    n_sku: int = 40,
+    n_weeks: int = 52,
+    elasticity: float = -1.8,
+    confound: float = 0.0,
+    seed: int = 0,
+    missing_share: float = 0.0,
+    noise: float = 0.25,
+) -> pd.DataFrame:
+    """A SKU × week panel with a known elasticity.
+
+    ``confound`` > 0 plants promotions timed to an observed, SKU-specific demand signal
+    (``signal``): price drops when demand is high anyway, so OLS without the signal is
+    biased toward more elastic. The signal enters demand nonlinearly.
+    """
+    rng = np.random.default_rng(seed)
+    sku = np.repeat(np.arange(n_sku), n_weeks)
+    week = np.tile(np.arange(n_weeks), n_sku)
+    base_p = rng.uniform(20, 100, n_sku)[sku]
+    alpha = rng.normal(3.0, 0.5, n_sku)[sku]
+    season = 0.3 * np.sin(2 * np.pi * week / 52)
+    signal = rng.uniform(-1, 1, len(sku))
+    demand_shock = np.where(signal > 0.3, 0.8 * signal**2, 0.0)
+    promo_prob = 0.1 + confound * (signal > 0.3)
+    promo = rng.random(len(sku)) < promo_prob
+    depth = np.where(promo, rng.choice([0.1, 0.2, 0.3], len(sku)), 0.0)
+    list_move = np.exp(rng.normal(0, 0.05, len(sku)))
+    price = base_p * list_move * (1 - depth)
+    log_q = alpha + season + demand_shock + elasticity * np.log(price / base_p) + rng.normal(0, noise, len(sku))
+    df = pd.DataFrame(
+        {
+            "sku": [f"S{i:02d}" for i in sku],
+            "category": [f"C{i % 4}" for i in sku],
+            "week": WEEK0 + pd.to_timedelta(7 * week, unit="D"),
+            "units": np.exp(log_q),
+            "avg_price": price,
+            "discount_depth": depth,
+            "promo": promo,
+            "signal": signal,
+        }
+    )
+    if missing_share:
+        df = df.sample(frac=1 - missing_share, random_state=seed).sort_index()
+    return df.reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def small_panel() -> pd.DataFrame:
+    return simulate(n_sku=12, n_weeks=15, missing_share=0.15, seed=3)
+
+
+# ------------------------------------------------------------------------- peer
+
+
+@pytest.mark.parametrize(
+    "fixed_effects, formula_fe",
+    [(("entity", "time"), " + C(sku) + C(week)"), (("entity",), " + C(sku)"), ((), "")],
+)
+def test_fit_loglog_equals_statsmodels_ols_with_dummies(small_panel, fixed_effects, formula_fe):
+    df = small_panel.assign(lq=np.log(small_panel.units), lp=np.log(small_panel.avg_price),
+                            promo_f=small_panel.promo.astype(float))
+    peer = smf.ols("lq ~ lp + promo_f" + formula_fe, df).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(df.sku)[0]}
+    )
+    fit = el.fit_loglog(small_panel, "units", "avg_price", "sku", "week", controls=["promo"],
+                        fixed_effects=fixed_effects)
+    assert fit.elasticity == pytest.approx(peer.params["lp"], rel=1e-8)
+    assert fit.se == pytest.approx(peer.bse["lp"], rel=1e-6)
+    promo = fit.params.set_index("term").loc["promo"]
+    assert promo["estimate"] == pytest.approx(peer.params["promo_f"], rel=1e-7)
+    assert promo["se"] == pytest.approx(peer.bse["promo_f"], rel=1e-6)
+    assert fit.n_obs == len(df)
+
+
+def test_classical_standard_errors_equal_statsmodels_without_clustering(small_panel):
+    df = small_panel.assign(lq=np.log(small_panel.units), lp=np.log(small_panel.avg_price))
+    peer = smf.ols("lq ~ lp + C(sku) + C(week)", df).fit()
+    fit = el.fit_loglog(small_panel, "units", "avg_price", "sku", "week", cluster=None)
+    assert fit.elasticity == pytest.approx(peer.params["lp"], rel=1e-8)
+    assert fit.se == pytest.approx(peer.bse["lp"], rel=1e-6)
+    lo, hi = peer.conf_int().loc["lp"]
+    assert fit.ci == pytest.approx((lo, hi), rel=1e-6)
+
+
+# ------------------------------------------------------------------ recovery
+
+
+def test_loglog_recovers_planted_elasticity_without_confounding():
+    panel = simulate(elasticity=-1.8, confound=0.0, seed=1)
+    fit = el.fit_loglog(panel, "units", "avg_price", "sku", "week")
+    assert fit.ci[0] < -1.8 < fit.ci[1]
+    assert fit.se < 0.1
+
+
+def test_intervals_cover_at_about_the_nominal_rate():
+    hits = 0
+    n = 40
+    for seed in range(n):
+        panel = simulate(n_sku=25, n_weeks=20, elasticity=-1.3, seed=100 + seed)
+        fit = el.fit_loglog(panel, "units", "avg_price", "sku", "week")
+        hits += fit.ci[0] < -1.3 < fit.ci[1]
+    # 95 % nominal: 40 draws, P(hits ≤ 33) ≈ 0.3 % under correct coverage
+    assert hits >= 34
+
+
+def test_by_gives_a_tidy_table_per_group():
+    panel = simulate(n_sku=40, seed=2)
+    fit = el.fit_loglog(panel, "units", "avg_price", "sku", "week", by="category")
+    t = fit.table
+    assert list(t["category"]) == ["C0", "C1", "C2", "C3"]
+    assert {"elasticity", "se", "ci_low", "ci_high", "n_obs", "identified", "notes"} <= set(t.columns)
+    assert t["n_obs"].sum() == fit.n_obs
+    assert ((t.ci_low < -1.8) & (t.ci_high > -1.8)).sum() >= 3
+    # each group equals a fit on that group alone
+    alone = el.fit_loglog(panel[panel.category == "C2"], "units", "avg_price", "sku", "week")
+    assert t.set_index("category").loc["C2", "elasticity"] == pytest.approx(alone.elasticity)
+
+
+def test_dml_recovers_where_naive_ols_is_biased_by_promo_timing():
+    panel = simulate(n_sku=60, n_weeks=52, elasticity=-1.5, confound=0.6, seed=4)
+    naive = el.fit_loglog(panel, "units", "avg_price", "sku", "week")
+    dml = el.fit_dml(panel, "units", "avg_price", "sku", "week", controls=["signal"], seed=0)
+    # promotions land on demand peaks: naive looks more elastic than the truth
+    assert naive.ci[1] < -1.5
+    assert dml.ci[0] < -1.5 < dml.ci[1]
+    assert abs(dml.elasticity + 1.5) < abs(naive.elasticity + 1.5) / 3
+    assert dml.method == "dml" and dml.n_obs == len(panel)
+    assert 0 < dml.diagnostics["price_variation_left"] < 1
+
+
+def test_dml_is_reproducible_with_a_seed():
+    panel = simulate(n_sku=20, n_weeks=20, seed=5)
+    a = el.fit_dml(panel, "units", "avg_price", "sku", "week", seed=7)
+    b = el.fit_dml(panel, "units", "avg_price", "sku", "week", seed=7)
+    assert a.elasticity == b.elasticity and a.se == b.se
+
+
+# ----------------------------------------------------------------- bad input
+
+
+def test_nonpositive_rows_are_counted_not_silently_dropped():
+    panel = simulate(n_sku=10, n_weeks=12, seed=6)
+    panel.loc[[0, 1, 2], "units"] = [0, -1, 0]
+    panel.loc[[5, 6], "avg_price"] = [0.0, -3.0]
+    panel.loc[7, "avg_price"] = np.nan
+    fit = el.fit_loglog(panel, "units", "avg_price", "sku", "week")
+    assert fit.counts["rows_nonpositive_quantity"] == 3
+    assert fit.counts["rows_nonpositive_price"] == 2
+    assert fit.counts["rows_missing"] == 1
+    assert fit.n_obs == len(panel) - 6
+    text = " ".join(fit.notes)
+    assert "3 rows with units ≤ 0" in text and "2 rows with avg_price ≤ 0" in text
+    assert "1 of" in text and "missing" in text
+
+
+def test_constant_price_sku_is_named_in_a_note_and_kept():
+    panel = simulate(n_sku=10, n_weeks=12, seed=7)
+    panel.loc[panel.sku == "S03", "avg_price"] = 42.0
+    fit = el.fit_loglog(panel, "units", "avg_price", "sku", "week")
+    assert fit.counts["constant_price_entities"] == 1
+    assert any("never changed price" in n and "S03" in n for n in fit.notes)
+    assert fit.n_obs == len(panel)
+    assert np.isfinite(fit.elasticity)
+
+
+def test_single_week_is_not_identified_and_says_why():
+    panel = simulate(n_sku=10, n_weeks=3, seed=8)
+    one = panel[panel.week == WEEK0]
+    fit = el.fit_loglog(one, "units", "avg_price", "sku", "week")
+    assert not fit.identified and math.isnan(fit.se)
+    assert fit.counts["periods"] == 1
+    assert any("single week" in n for n in fit.notes)
+    assert any("does not vary once the fixed effects are absorbed" in n for n in fit.notes)
+    # without SKU effects, a cross-section still gives a (between-SKU) estimate
+    cross = el.fit_loglog(one, "units", "avg_price", "sku", "week", fixed_effects=())
+    assert cross.identified
+    dml = el.fit_dml(one, "units", "avg_price", "sku", "week")
+    assert not dml.identified and dml.notes
+
+
+def test_group_without_price_variation_gets_a_nan_row_with_a_note():
+    panel = simulate(n_sku=16, n_weeks=12, seed=9)
+    panel.loc[panel.category == "C1", "avg_price"] = 10.0
+    fit = el.fit_loglog(panel, "units", "avg_price", "sku", "week", by="category")
+    row = fit.table.set_index("category").loc["C1"]
+    assert not row["identified"] and math.isnan(row["elasticity"])
+    assert "never changed price" in row["notes"]
+    assert fit.table["identified"].sum() == 3
+
+
+def test_missing_column_is_named():
+    with pytest.raises(KeyError, match="price_paid"):
+        el.fit_loglog(simulate(n_sku=3, n_weeks=3), "units", "price_paid", "sku", "week")
+
+
+# --------------------------------------------------------------- optimal price
+
+
+def test_optimal_price_is_the_lerner_price_inside_the_support():
+    rec = el.optimal_price(-2.0, unit_cost=10.0, current_price=18.0, price_bounds=(12.0, 30.0))
+    assert rec.price == pytest.approx(20.0)  # c·ε/(1+ε) = 10·2
+    assert rec.at_bound is None
+    grid = rec.curve
+    assert grid.price.min() == 12.0 and grid.price.max() == 30.0
+    best = grid.loc[grid.profit_index.idxmax(), "price"]
+    assert abs(best - 20.0) <= (30 - 12) / 100
+    at_current = grid.loc[np.isclose(grid.price, 18.0)]
+    assert at_current.quantity_index.iloc[0] == pytest.approx(1.0)
+    assert at_current.revenue_index.iloc[0] == pytest.approx(1.0)
+    assert rec.profit_change > 0
+
+
+def test_optimal_price_never_extrapolates():
+    inelastic = el.optimal_price(-0.6, unit_cost=5.0, current_price=10.0, price_bounds=(8.0, 12.0))
+    assert inelastic.price == 12.0 and inelastic.at_bound == "upper"
+    assert math.isinf(inelastic.unconstrained_price)
+    assert any("edge of the data" in n for n in inelastic.notes)
+    cheap = el.optimal_price(-5.0, unit_cost=1.0, current_price=10.0, price_bounds=(8.0, 12.0))
+    assert cheap.unconstrained_price == pytest.approx(1.25)
+    assert cheap.price == 8.0 and cheap.at_bound == "lower"
+    assert cheap.curve.price.between(8.0, 12.0).all()
+
+
+def test_optimal_price_band_from_the_interval():
+    fit = el.ElasticityFit(elasticity=-2.0, se=0.2, ci=(-2.4, -1.6), n_obs=100)
+    rec = el.optimal_price(fit, unit_cost=10.0, current_price=20.0, price_bounds=(10.0, 40.0))
+    assert rec.price_range == pytest.approx((10 * 2.4 / 1.4, 10 * 1.6 / 0.6))
+    c = rec.curve
+    assert (c.profit_index_low <= c.profit_index + 1e-12).all()
+    assert (c.profit_index_high >= c.profit_index - 1e-12).all()
+    with pytest.raises(ValueError, match="not identified"):
+        el.optimal_price(float("nan"), 1.0, 2.0, (1.0, 3.0))
+    with pytest.raises(ValueError, match="price_bounds"):
+        el.optimal_price(-2.0, 1.0, 2.0, (3.0, 1.0))
+
+
+# --------------------------------------------------------- per SKU, shrinkage
+
+
+def test_sku_elasticities_and_shrinkage_toward_the_category():
+    rng = np.random.default_rng(11)
+    truth = {f"S{i:02d}": -1.5 + rng.normal(0, 0.3) for i in range(24)}
+    frames = []
+    for i, (sku, e) in enumerate(truth.items()):
+        n_weeks = 60 if i % 3 else 10  # every third SKU is thin
+        w = np.arange(n_weeks)
+        p = 50 * np.exp(rng.normal(0, 0.12, n_weeks))
+        q = np.exp(3 + e * np.log(p / 50) + 0.2 * np.sin(w / 8) + rng.normal(0, 0.3, n_weeks))
+        frames.append(pd.DataFrame({"sku": sku, "category": f"C{i % 2}", "week": w, "units": q, "avg_price": p}))
+    panel = pd.concat(frames, ignore_index=True)
+    panel.loc[panel.sku == "S05", "avg_price"] = 50.0  # constant price: a row with a note
+    est = el.sku_elasticities(panel, "units", "avg_price", "sku", "week", group="category", min_periods=8)
+    assert len(est) == 24
+    s05 = est.set_index("sku").loc["S05"]
+    assert math.isnan(s05.elasticity) and "never changed" in s05.note
+    ok = est.dropna(subset=["elasticity"])
+    cover = ((ok.ci_low < ok.sku.map(truth)) & (ok.ci_high > ok.sku.map(truth))).mean()
+    assert cover >= 0.8
+    shrunk = el.shrink(est, group="category")
+    assert shrunk.loc[shrunk.sku == "S05", "shrunk"].isna().all()
+    ok = shrunk.dropna(subset=["shrunk"])
+    # weights follow precision; thin SKUs move further toward the prior
+    assert ok.weight.between(0, 1).all()
+    for _, g in ok.groupby("category"):
+        assert g.sort_values("se").weight.is_monotonic_decreasing
+    moved = (ok.shrunk - ok.elasticity).abs()
+    thin = ok.se > ok.se.median()
+    assert moved[thin].mean() > moved[~thin].mean()
+    # shrinkage lowers the error against the planted truth
+    err_raw = ((ok.elasticity - ok.sku.map(truth)) ** 2).mean()
+    err_shrunk = ((ok.shrunk - ok.sku.map(truth)) ** 2).mean()
+    assert err_shrunk < err_raw
+
+
+def test_shrink_matches_the_textbook_formula():
+    est = pd.DataFrame({"g": ["a"] * 4, "elasticity": [-1.0, -2.0, -3.0, -1.5], "se": [0.3, 0.5, 0.4, 0.2]})
+    out = el.shrink(est, group="g", method="dl")
+    b, s = est.elasticity.to_numpy(), est.se.to_numpy()
+    w0 = 1 / s**2
+    q = (w0 * (b - (w0 * b).sum() / w0.sum()) ** 2).sum()
+    tau2 = max(0.0, (q - 3) / (w0.sum() - (w0**2).sum() / w0.sum()))
+    mu = ((b / (s**2 + tau2)).sum()) / (1 / (s**2 + tau2)).sum()
+    w = tau2 / (tau2 + s**2)
+    assert out.prior_mean.iloc[0] == pytest.approx(mu)
+    np.testing.assert_allclose(out.shrunk, w * b + (1 - w) * mu)
+
+
+# --------------------------------------------------------------- cross-price
+
+
+def test_cross_price_recovers_a_substitute_pair():
+    rng = np.random.default_rng(12)
+    n = 104
+    w = np.arange(n)
+    season = 0.4 * np.sin(2 * np.pi * w / 52)
+    pa = 30 * np.exp(rng.normal(0, 0.15, n))
+    pb = 32 * np.exp(rng.normal(0, 0.15, n))
+    pc = 10 * np.exp(rng.normal(0, 0.15, n))
+    qa = np.exp(4 - 2.0 * np.log(pa / 30) + 0.8 * np.log(pb / 32) + season + rng.normal(0, 0.15, n))
+    qb = np.exp(4 - 2.2 * np.log(pb / 32) + 0.7 * np.log(pa / 30) + season + rng.normal(0, 0.15, n))
+    qc = np.exp(3 - 1.0 * np.log(pc / 10) + season + rng.normal(0, 0.15, n))
+    others = [np.exp(5 + season + rng.normal(0, 0.05, n)) for _ in range(3)]
+    rows = [("A", qa, pa), ("B", qb, pb), ("C", qc, pc)] + [(f"O{i}", q, np.full(n, 5.0)) for i, q in enumerate(others)]
+    panel = pd.concat([pd.DataFrame({"sku": s, "week": w, "units": q, "avg_price": p}) for s, q, p in rows])
+    res = el.cross_price(panel, "units", "avg_price", "sku", "week", ["A", "B", "C"])
+    m, lo, hi = res.matrix, res.ci_low, res.ci_high
+    assert lo.loc["A", "B"] < 0.8 < hi.loc["A", "B"] and lo.loc["A", "B"] > 0
+    assert lo.loc["B", "A"] < 0.7 < hi.loc["B", "A"]
+    assert lo.loc["A", "A"] < -2.0 < hi.loc["A", "A"]
+    assert lo.loc["A", "C"] < 0 < hi.loc["A", "C"]
+    t = res.table.set_index(["demand_of", "price_of"])
+    assert t.loc[("A", "B"), "relation"] == "substitute"
+    assert t.loc[("A", "A"), "relation"] == "own"
+    assert res.n_periods == n
+    assert m.shape == (3, 3)
+
+
+# --------------------------------------------------------------- promo depth
+
+
+def test_promo_response_recovers_depth_uplift_and_post_promo_dip():
+    rng = np.random.default_rng(13)
+    n_sku, n_weeks = 40, 60
+    rows = []
+    for s in range(n_sku):
+        promo_weeks = set(rng.choice(np.arange(2, n_weeks - 3), 8, replace=False))
+        depth_of = {w: rng.choice([0.1, 0.2, 0.3]) for w in promo_weeks}
+        for w in range(n_weeks):
+            d = depth_of.get(w, 0.0)
+            lift = {0.1: 0.2, 0.2: 0.45, 0.3: 0.7}.get(d, 0.0)
+            after = (w - 1 in promo_weeks) and d == 0
+            rows.append({"sku": s, "week": WEEK0 + pd.Timedelta(weeks=w), "discount_depth": d,
+                         "units": math.exp(3 + lift - 0.25 * after + rng.normal(0, 0.2))})
+    panel = pd.DataFrame(rows)
+    table, notes = el.promo_response(panel, "units", "sku", "week", bins=(0.05, 0.15, 0.25, 0.35), post_periods=2)
+    t = table.set_index("term")
+    for term, truth in (("5%–15% off", 0.2), ("15%–25% off", 0.45), ("25%–35% off", 0.7),
+                        ("1 week after promo", -0.25)):
+        # five terms checked at once: within 3 standard errors each (≈ 99.7 % apiece)
+        assert abs(t.loc[term, "estimate"] - truth) < 3 * t.loc[term, "se"], term
+    assert abs(t.loc["2 weeks after promo", "estimate"]) < 3 * t.loc["2 weeks after promo", "se"]
+    assert t.loc["1 week after promo", "ci_high"] < 0
+    assert t.loc["≥35% off", "n_rows"] == 0 and math.isnan(t.loc["≥35% off", "estimate"])
+    assert any("does not vary" in n for n in notes)
+    assert t.loc["25%–35% off", "uplift"] == pytest.approx(math.expm1(t.loc["25%–35% off", "estimate"]))
+
+
+# --------------------------------------------------------------- diagnostics
+
+
+def test_price_variation_flags_what_cannot_be_learned():
+    panel = simulate(n_sku=6, n_weeks=20, seed=14)
+    panel.loc[panel.sku == "S01", "avg_price"] = 9.99
+    panel = panel[~((panel.sku == "S02") & (panel.week > WEEK0 + pd.Timedelta(weeks=3)))]
+    diag = el.price_variation(panel, "avg_price", "sku", "week", quantity="units", group="category",
+                              promo="promo").set_index("sku")
+    assert not diag.loc["S01", "learnable"] and "never changed" in diag.loc["S01", "verdict"]
+    assert diag.loc["S01", "price_levels"] == 1
+    assert not diag.loc["S02", "learnable"] and "too few" in diag.loc["S02", "verdict"]
+    assert diag.loc["S00", "learnable"] and diag.loc["S00", "spread"] > 0.05
+    assert diag.loc["S00", "units"] == pytest.approx(panel.loc[panel.sku == "S00", "units"].sum())
+    cal = el.promo_calendar(panel, "week", group="category")
+    assert cal.shape[1] == panel.category.nunique()
+    assert cal.loc[WEEK0].between(0, 1).all()
