@@ -77,7 +77,11 @@ def _synthetic() -> dict[str, pd.DataFrame] | None:
         return None
     try:
         shop = generate(customers=300, start="2024-01-01", end="2024-06-30", seed=3)
-    except TypeError:
+    except Exception as exc:  # noqa: BLE001 - the generator's own tests report its bugs
+        import warnings
+
+        warnings.warn(f"synthetic shop unavailable ({type(exc).__name__}: {exc}); using the hand-made source",
+                      stacklevel=2)
         return None
     tables = {k: v.copy() for k, v in shop.tables.items()}
     products = tables.get("products")
@@ -87,6 +91,9 @@ def _synthetic() -> dict[str, pd.DataFrame] | None:
         dup = products.iloc[[0]].copy()
         dup["name"] = HOSTILE_NAMES[1]
         tables["products"] = pd.concat([products, dup], ignore_index=True)
+    orders = tables.get("orders")
+    if orders is not None and len(orders):
+        tables["orders"] = pd.concat([orders, orders.iloc[[0]]], ignore_index=True)  # a duplicate order
     for name, t in tables.items():
         for col in ("customer_id", "visitor_id"):
             if col in t.columns:

@@ -111,7 +111,7 @@ def test_resolve_source_walks_up(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path / "notebooks")
     monkeypatch.delenv("SHOPBOOK_SOURCE", raising=False)
     monkeypatch.delenv("SHOPBOOK_HOME", raising=False)
-    assert nb.resolve_source("") == str(tmp_path / "data" / "shop.duckdb")
+    assert nb.resolve_source("") == "../data/shop.duckdb"
     monkeypatch.setenv("SHOPBOOK_SOURCE", "postgres://u@h/db")
     assert nb.resolve_source("") == "postgres://u@h/db"
     assert nb.resolve_source("x.duckdb") == "x.duckdb"

@@ -117,7 +117,7 @@ def resolve_source(source: str | None = None) -> str:
     candidates += list(Path.cwd().parents)
     for base in candidates:
         if (base / path).exists():
-            return str(base / path)
+            return os.path.relpath(base / path)  # relative: reports do not show home folders
     return str(path)
 
 

@@ -267,9 +267,11 @@ def plan(notebooks: Sequence[str] = (), job: str | None = None, params: Mapping[
     if job is not None or not notebooks:
         jobs = load_jobs(jobs_file)
         job = job or DEFAULT_JOB
-        if job not in jobs:
+        if job in jobs:
+            job_spec = jobs[job] or {}
+        elif not notebooks:
             raise RunError(f"unknown job {job!r}; jobs in {JOBS_FILE}: {', '.join(jobs) or '(none)'}")
-        job_spec = jobs[job] or {}
+        # else: notebooks named on the command line, --job only names the run folder
     job_name = job or ADHOC_JOB
     if not re.fullmatch(r"[A-Za-z0-9_.\-]+", job_name):
         raise RunError(f"job name {job_name!r} may hold only letters, digits, '.', '_' and '-'")

@@ -64,7 +64,7 @@ def rc(lang: str = "en") -> dict[str, Any]:
         "savefig.dpi": DPI,
         "savefig.bbox": "tight",
         "axes.titlesize": "large",
-        "axes.titleweight": "semibold",
+        "axes.titleweight": "bold",
         "axes.titlelocation": "left",
         "axes.labelsize": "medium",
         "axes.spines.top": False,

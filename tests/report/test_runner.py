@@ -1,0 +1,266 @@
+"""The report runner end to end: run folders, summaries, failure, redaction, escaping,
+interruption, parameters, the index."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import HOSTILE, SECRET_PASSWORD, SECRET_TOKEN, SECRET_URI
+
+from shopbook.report import render, runner
+
+pytestmark = pytest.mark.slow
+
+
+def _files(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.is_file()]
+
+
+def test_good_run_folder_and_summary(runs):
+    good = runs["good"]
+    assert good.status == "ok" and good.exit_code == 0
+    folder = good.folder
+    assert folder.parent.name == "nightly" and folder.parent.parent == runs["reports"]
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == sorted([
+        "00_data_health.ipynb", "00_data_health.html", "00_data_health.brief.html",
+        "10_ok.ipynb", "10_ok.html", "10_ok.brief.html", "summary.json",
+    ])
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["status"] == "ok" and summary["job"] == "nightly"
+    assert summary["started"] <= summary["ended"] and summary["duration_s"] > 0
+    assert summary["shopbook_version"]
+    assert "git_commit" in summary
+    nb00, ok = summary["notebooks"]
+    assert nb00["status"] == "ok" and nb00["title"] == "Data health"
+    assert nb00["source"]["tables"]["orders"] > 0  # the fingerprint: tables and row counts
+    heads = {h["name"]: h for h in nb00["headlines"]}
+    assert {"tables", "rows_read", "rows_rejected", "rejected_share"} <= set(heads)
+    assert heads["rows_read"]["value"] == sum(nb00["source"]["tables"].values())
+    assert [h["text"] for h in ok["headlines"]] == ["42", "12.5%"]
+    assert ok["skipped"] == [{"section": "Funnel", "reason": "no sessions table in the source"}]
+    assert (folder.parent / "latest").resolve() == folder.resolve()
+    assert not any((runs["reports"] / ".tmp").iterdir())
+
+
+def test_failing_notebooks_still_render_and_others_run(runs):
+    bad = runs["bad"]
+    assert bad.status == "failed" and bad.exit_code == 1
+    summary = json.loads((bad.folder / "summary.json").read_text())
+    by_name = {e["notebook"]: e for e in summary["notebooks"]}
+    assert by_name["20_fail"]["status"] == "failed"
+    assert by_name["20_fail"]["error"] == "ValueError: planted failure: the data is wrong"
+    assert by_name["20_fail"]["headlines"][0]["name"] == "before"
+    assert by_name["30_killer"]["status"] == "failed"
+    assert "DeadKernelError" in by_name["30_killer"]["error"]
+    assert by_name["10_ok"]["status"] == "ok"  # ran after two failures
+    html = (bad.folder / "20_fail.html").read_text()
+    assert "planted failure" in html and "This report failed" in html
+    assert 'id="papermill-error-cell"' in html and 'href="#papermill-error-cell"' in html
+    assert '<span class="k">raise</span>' in html  # the failing cell's code is shown
+    brief = (bad.folder / "20_fail.brief.html").read_text()
+    assert "planted failure" in brief and '<span class="k">raise</span>' not in brief
+    assert "highlight" not in brief.split("<main>", 1)[1]  # no code at all
+    assert (bad.folder / "30_killer.html").exists() and (bad.folder / "30_killer.brief.html").exists()
+    # a failed run never becomes `latest`
+    assert (bad.folder.parent / "latest").resolve() == runs["good"].folder.resolve()
+
+
+def test_secrets_are_redacted_everywhere(runs):
+    folder = runs["good"].folder
+    for path in [*_files(folder), runs["reports"] / "index.html"]:
+        text = path.read_text(errors="replace")
+        for secret in (SECRET_PASSWORD, "s3cr3t-uri-pw", SECRET_TOKEN):
+            assert secret not in text, f"{secret} leaked into {path.name}"
+    summary = json.loads((folder / "summary.json").read_text())
+    params = summary["notebooks"][1]["parameters"]
+    assert params["db_password"] == "***" and params["api_token"] == "***"
+    assert params["backup_uri"] == "postgres://shop:***@db.example.internal/shop"
+    executed = (folder / "10_ok.ipynb").read_text()
+    assert "password is ***" in executed and "postgres://shop:***@" in executed
+    assert SECRET_URI not in executed
+
+
+def test_data_strings_are_escaped_and_ids_pseudonymised(runs):
+    for path in _files(runs["good"].folder):
+        if path.suffix != ".html":
+            continue
+        html = path.read_text()
+        for name in HOSTILE:
+            assert name not in html, f"raw {name} in {path.name}"
+        if path.name.endswith(".brief.html") or path.name.startswith("00_"):  # outputs only
+            assert "alice-" not in html, f"a real customer id in {path.name}"
+    ok = (runs["good"].folder / "10_ok.html").read_text()
+    assert "&lt;script&gt;alert" in ok and "&lt;img src=x onerror=alert" in ok
+    assert "Numbers &amp; &lt;b&gt;names&lt;/b&gt;" not in ok or "<b>names</b>" in ok  # trusted Markdown is Markdown
+    health = (runs["good"].folder / "00_data_health.html").read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in health  # a rejected product, as text
+    assert "c_" in health
+
+
+def test_reports_are_self_contained(runs):
+    for path in _files(runs["good"].folder):
+        if path.suffix == ".html":
+            html = path.read_text()
+            assert "cdnjs" not in html and "require.js" not in html and "mathjax" not in html.lower()
+            assert 'src="http' not in html and "<link" not in html
+            assert '<nav class="shopbook-toc"' in html
+    assert "data:image/png;base64," in (runs["good"].folder / "10_ok.html").read_text()
+
+
+def test_index_lists_runs_newest_first(runs):
+    index = (runs["reports"] / "index.html").read_text()
+    good, bad = runs["good"].folder, runs["bad"].folder
+    assert index.index(bad.name) < index.index(good.name)
+    for folder in (good, bad):
+        for f in folder.glob("*.html"):
+            assert f"nightly/{folder.name}/{f.name}" in index
+    assert "ValueError: planted failure: the data is wrong" in index
+    assert "Rows read" in index and ">42<" in index
+    assert "failed" in index and "ok" in index
+    loaded = render.load_runs(runs["reports"])
+    assert [r["run_id"] for r in loaded] == [bad.name, good.name]
+
+
+def test_unknown_parameter_is_refused_with_the_notebook_parameters(throwaway):
+    with pytest.raises(runner.RunError) as info:
+        runner.plan([str(throwaway["ok"])], params={"row": 3})
+    message = str(info.value)
+    assert "unknown parameter 'row'" in message
+    assert "rows: int = 2  # rows to show" in message and "db_password" in message
+
+
+def test_parameters_go_where_declared(throwaway, small_db):
+    root = Path(__file__).parents[2]
+    _, tasks = runner.plan([str(root / "notebooks" / "00_data_health.ipynb"), str(throwaway["ok"])],
+                           params={"rows": 5, "sample_rows": 3}, source=str(small_db))
+    nb00, ok = tasks
+    assert nb00.parameters == {"sample_rows": 3, "source": str(small_db)}
+    assert ok.parameters == {"rows": 5}
+
+
+def test_jobs_file_missing_notebooks_and_date_tokens(tmp_path, throwaway, monkeypatch):
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(throwaway["ok"], tmp_path / "notebooks" / "10_ok.ipynb")
+    (tmp_path / "reports.yml").write_text(
+        "jobs:\n  weekly:\n    notebooks: [10_ok, 99_not_yet]\n"
+        "    parameters: {rows: 7, db_password: '{last_week_start}', start: '{yesterday}'}\n"
+        "  all:\n    notebooks: ['notebooks/[0-9][0-9]_*.ipynb']\n"
+    )
+    monkeypatch.setenv("SHOPBOOK_HOME", str(tmp_path))
+    import datetime as dt
+
+    job, tasks = runner.plan(job="weekly", today=dt.date(2024, 5, 15))  # a Wednesday
+    assert job == "weekly"
+    assert [t.name for t in tasks] == ["10_ok", "99_not_yet"]
+    assert tasks[0].parameters == {"rows": 7, "db_password": "2024-05-06"}  # `start` not declared: not passed
+    assert tasks[1].path is None and "not found" in tasks[1].missing
+    job, tasks = runner.plan()
+    assert job == "all" and [t.name for t in tasks] == ["10_ok"]
+    with pytest.raises(runner.RunError, match="unknown job"):
+        runner.plan(job="nope")
+
+
+def test_date_tokens():
+    import datetime as dt
+
+    t = runner.date_tokens(dt.date(2024, 5, 15))
+    assert (t["last_week_start"], t["last_week_end"]) == ("2024-05-06", "2024-05-12")
+    assert t["yesterday"] == "2024-05-14"
+    assert (t["last_month_start"], t["last_month_end"]) == ("2024-04-01", "2024-04-30")
+
+
+def test_redaction_rules():
+    assert render.is_secret_name("password") and render.is_secret_name("DB_PASSWORD")
+    assert render.is_secret_name("apiKey") and render.is_secret_name("access_token")
+    assert not render.is_secret_name("source") and not render.is_secret_name("monkey_count")
+    red, secrets = render.redact_parameters({
+        "source": "postgresql://user:pw1234@host:5432/db?sslmode=require",
+        "url": "https://x.test/api?token=abcd1234&x=1",
+        "n": 3, "secret_sauce": "ketchup", "nested": {"password": "xyzw"},
+    })
+    assert red["source"] == "postgresql://user:***@host:5432/db?sslmode=require"
+    assert red["url"] == "https://x.test/api?token=***&x=1"
+    assert red["n"] == 3 and red["secret_sauce"] == "***" and red["nested"] == {"password": "***"}
+    assert {"pw1234", "abcd1234", "ketchup", "xyzw"} <= secrets
+    assert render.redact_text("error connecting to postgres://a:b@c/d, ketchup", {"ketchup"}) == \
+        "error connecting to postgres://a:***@c/d, ***"
+
+
+def test_cli_fail_fast_exit_code(tmp_path, throwaway):
+    from typer.testing import CliRunner
+
+    from shopbook.cli import app
+
+    out = tmp_path / "reports"
+    result = CliRunner().invoke(app, ["run", str(throwaway["fail"]), str(throwaway["ok"]),
+                                      "--fail-fast", "--out", str(out), "--quiet"])
+    assert result.exit_code == 1, result.output
+    assert "failed   20_fail" in result.output and "skipped  10_ok" in result.output
+    assert f"index:  {(out / 'index.html').resolve()}" in result.output
+    summary = json.loads(next(out.glob("adhoc/*/summary.json")).read_text())
+    assert [e["status"] for e in summary["notebooks"]] == ["failed", "skipped"]
+
+
+def test_cli_usage_errors(tmp_path, throwaway):
+    from typer.testing import CliRunner
+
+    from shopbook.cli import app
+
+    result = CliRunner().invoke(app, ["run", str(throwaway["ok"]), "-p", "nope=1", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "unknown parameter 'nope'" in result.output
+    result = CliRunner().invoke(app, ["run", "no_such_notebook", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "no notebook" in result.output
+    assert not (tmp_path / "adhoc").exists()
+
+
+def test_sigterm_leaves_no_half_report_and_keeps_the_last_good_one(runs, throwaway, tmp_path):
+    reports = tmp_path / "reports"
+    shutil.copytree(runs["reports"], reports, symlinks=True)
+    before = {p.relative_to(reports): p.read_bytes() for p in _files(reports)}
+    latest = os.readlink(reports / "nightly" / "latest")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shopbook.cli", "run", str(throwaway["sleeper"]), "--job", "nightly",
+         "--out", str(reports)],
+        stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        seen = ""
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            seen += line
+            if "cell 4/4" in line:  # the sleeping cell is running
+                break
+            assert line or proc.poll() is None, seen
+        else:
+            pytest.fail(f"the run never reached its last cell:\n{seen}")
+        time.sleep(1.0)
+        assert any((reports / ".tmp").iterdir())  # work in progress lives in .tmp
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert "interrupted" in err
+    after = {p.relative_to(reports): p.read_bytes() for p in _files(reports)}
+    assert after == before  # nothing added, nothing changed (index included)
+    assert os.readlink(reports / "nightly" / "latest") == latest
+    assert not any((reports / ".tmp").iterdir())
+
+
+def test_stale_temporary_folders_are_removed(tmp_path):
+    tmp_root = tmp_path / ".tmp"
+    (tmp_root / "job-20240101T000000Z-999999999").mkdir(parents=True)
+    runner._clean_stale_tmp(tmp_root)
+    assert not any(tmp_root.iterdir())
