@@ -1,0 +1,307 @@
+"""shopbook.analysis.trend: peers (statsmodels), planted truths, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+from statsmodels.tsa.seasonal import MSTL, STL
+from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+from shopbook.analysis import trend as T
+
+DOW = np.array([1.0, 0.95, 0.95, 1.0, 1.1, 1.2, 1.15])  # Mon..Sun
+PLANTED = {"618": (1.3, 3.0, 0.85, 6, 18), "Double 11": (1.5, 4.0, 0.8, 11, 11)}
+
+
+def planted_series(seed: int = 0, start: str = "2023-01-01", end: str = "2024-12-31", phi: float = 0.3,
+                   sigma: float = 0.05, shift: tuple[str, float] | None = None):
+    """Daily GMV with trend, weekly and yearly seasonality, festivals and AR(1) noise."""
+    rng = np.random.default_rng(seed)
+    idx = pd.date_range(start, end, freq="D")
+    n = len(idx)
+    t = np.arange(n)
+    mult = np.ones(n)
+    truth = {}
+    for year in sorted(set(idx.year)):
+        for name, (pre, peak, post, month, day) in PLANTED.items():
+            p = pd.Timestamp(year=year, month=month, day=day)
+            if p + pd.Timedelta(days=7) > idx[-1] or pd.Timestamp(year=year, month=month, day=1) < idx[0]:
+                continue
+            mult[(idx >= p.replace(day=1)) & (idx < p)] *= pre
+            mult[idx == p] *= peak
+            mult[(idx > p) & (idx <= p + pd.Timedelta(days=7))] *= post
+            label = f"{name} {year}"
+            truth[(label, "pre-heat")], truth[(label, "peak")], truth[(label, "post")] = pre - 1, peak - 1, post - 1
+    e = np.zeros(n)
+    eps = rng.normal(0, sigma, n)
+    for i in range(n):
+        e[i] = (phi * e[i - 1] if i else 0.0) + eps[i]
+    level = 10_000 * (1 + 0.3 * t / n) * (1 + 0.1 * np.sin(2 * np.pi * t / 365.25))
+    if shift is not None:
+        level = level * np.where(idx >= pd.Timestamp(shift[0]), shift[1], 1.0)
+    y = pd.Series(level * DOW[idx.dayofweek] * mult * np.exp(e), index=idx, name="gmv")
+    return y, truth
+
+
+@pytest.fixture(scope="module")
+def series():
+    return planted_series(0)
+
+
+@pytest.fixture(scope="module")
+def decomposition(series):
+    return T.decompose(series[0])
+
+
+# ----------------------------------------------------------------------- peers
+
+
+def test_decompose_equals_statsmodels_mstl(series, decomposition):
+    y, _ = series
+    ours = decomposition
+    ref = MSTL(y.asfreq("D"), periods=(7, 365), stl_kwargs={"robust": True}).fit()
+    assert list(ours.columns) == ["observed", "trend", "seasonal_7", "seasonal_365", "resid"]
+    np.testing.assert_allclose(ours["trend"], ref.trend, rtol=1e-10)
+    np.testing.assert_allclose(ours["seasonal_7"], ref.seasonal["seasonal_7"], rtol=1e-10, atol=1e-8)
+    np.testing.assert_allclose(ours["seasonal_365"], ref.seasonal["seasonal_365"], rtol=1e-10, atol=1e-8)
+    np.testing.assert_allclose(ours["resid"], ref.resid, rtol=1e-10, atol=1e-8)
+    assert ours.attrs["notes"] == []
+
+
+def test_short_series_drops_yearly_terms_and_equals_stl():
+    y, _ = planted_series(1, "2024-01-01", "2024-09-30")
+    ours = T.decompose(y)
+    assert "seasonal_365" not in ours
+    assert any("yearly" in n and "dropped" in n for n in ours.attrs["notes"])
+    ref = STL(y.asfreq("D"), period=7, robust=True).fit()
+    np.testing.assert_allclose(ours["seasonal_7"], ref.seasonal, rtol=1e-10, atol=1e-8)
+    np.testing.assert_allclose(ours["trend"], ref.trend, rtol=1e-10)
+
+
+def test_forecast_equals_calling_sarimax_directly():
+    y, _ = planted_series(2, "2024-01-01", "2024-12-31")
+    ours = T.forecast(y, 21)
+    spec = ours.attrs["spec"]
+    assert spec.log and spec.season == 7 and spec.exog is not None
+    assert {"Tue", "Sun", "618: pre-heat", "618: peak", "618: post"} <= set(spec.exog.columns)
+    assert set(spec.fixed) == set(spec.exog.columns)
+    res = SARIMAX(np.log(y.asfreq("D")), exog=spec.exog, order=(1, 1, 1)).fit_constrained(spec.fixed, disp=False)
+    fc = res.get_forecast(21, exog=spec.exog_future)
+    np.testing.assert_allclose(ours["mean"], np.exp(fc.predicted_mean + fc.var_pred_mean / 2), rtol=1e-6)
+    for level, (lo, hi) in ((0.80, ("lo80", "hi80")), (0.95, ("lo95", "hi95"))):
+        ci = np.exp(np.asarray(fc.conf_int(alpha=1 - level)))
+        np.testing.assert_allclose(ours[lo], ci[:, 0], rtol=1e-6)
+        np.testing.assert_allclose(ours[hi], ci[:, 1], rtol=1e-6)
+    assert list(ours.columns) == ["mean", "lo80", "hi80", "lo95", "hi95"]
+    assert ours.index[0] == pd.Timestamp("2025-01-01") and len(ours) == 21
+
+
+def test_ets_forecast_equals_calling_statsmodels_directly():
+    y, _ = planted_series(3, "2024-01-01", "2024-08-31")
+    ours = T.forecast(y, 14, events=[], model="ets", transform=None)
+    res = ETSModel(y.asfreq("D"), error="add", trend="add", damped_trend=True, seasonal="add",
+                   seasonal_periods=7).fit(disp=False)
+    pr = res.get_prediction(start=len(y), end=len(y) + 13)
+    np.testing.assert_allclose(ours["mean"], pr.predicted_mean, rtol=1e-6)
+    sf = pr.summary_frame(alpha=0.05)
+    np.testing.assert_allclose(ours["lo95"], sf["pi_lower"], rtol=1e-6)
+    np.testing.assert_allclose(ours["hi95"], sf["pi_upper"], rtol=1e-6)
+
+
+# --------------------------------------------------------------- planted truth
+
+
+def test_weekly_seasonality_recovered(decomposition):
+    prof = T.seasonal_profile(decomposition, 7)
+    planted = DOW / DOW.mean() - 1
+    assert list(prof.index) == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    np.testing.assert_allclose(prof["effect_pct"], planted, atol=0.02)
+
+
+def test_festival_uplifts_recovered_within_their_intervals(series):
+    y, truth = series
+    eff = T.event_effects(y)
+    windows = eff[eff["window"] != "total"]
+    assert len(windows) == len(truth) == 12
+    for _, r in windows.iterrows():
+        planted = truth[(r["occurrence"], r["window"])]
+        assert r["uplift_pct_lo"] <= planted <= r["uplift_pct_hi"], (r["occurrence"], r["window"], planted)
+    assert eff.attrs["scale"] == "log"
+    # the absolute uplift is observed minus baseline
+    np.testing.assert_allclose(eff["observed"] - eff["baseline"], eff["uplift"])
+    # the net festival effect (pre-heat + peak + post) is positive
+    assert (eff.loc[eff["window"] == "total", "uplift_lo"] > 0).all()
+
+
+def test_festival_intervals_cover_at_about_the_nominal_rate():
+    hits = []
+    for seed in range(10, 18):
+        y, truth = planted_series(seed)
+        eff = T.event_effects(y)
+        for _, r in eff[eff["window"] != "total"].iterrows():
+            hits.append(r["uplift_pct_lo"] <= truth[(r["occurrence"], r["window"])] <= r["uplift_pct_hi"])
+    rate = float(np.mean(hits))
+    assert 0.85 <= rate <= 1.0, rate  # nominal 0.95 over 96 windows
+
+
+def test_backtest_model_beats_seasonal_naive(series):
+    y, _ = series
+    bt = T.backtest(y, horizon=28, folds=2)
+    assert set(bt.summary.index) == {"model", "seasonal naive"}
+    assert bt.mase_model < bt.mase_naive and bt.beats_naive
+    assert bt.season == 7
+    assert len(bt.predictions) == 2 * 2 * 28
+    assert 0 <= bt.summary.loc["model", "coverage95"] <= 1
+    # MASE is computed from the predictions
+    p = bt.predictions[bt.predictions["method"] == "model"]
+    assert np.isfinite(p["mean"]).all()
+
+
+def test_changepoint_dated_at_planted_level_shift():
+    y, _ = planted_series(5, shift=("2024-03-15", 0.7))
+    cps = T.changepoints(y)
+    assert len(cps) >= 1
+    nearest = min(cps["date"], key=lambda d: abs(d - pd.Timestamp("2024-03-15")))
+    assert abs((nearest - pd.Timestamp("2024-03-15")).days) <= 7
+    row = cps[cps["date"] == nearest].iloc[0]
+    assert -0.4 < row["change_pct"] < -0.2
+
+
+def test_no_changepoint_without_a_break():
+    rng = np.random.default_rng(0)
+    idx = pd.date_range("2023-01-01", periods=500, freq="D")
+    y = pd.Series(1000 * DOW[idx.dayofweek] * np.exp(rng.normal(0, 0.05, 500)), index=idx)
+    assert T.changepoints(y).empty
+
+
+# ----------------------------------------------------------------------- pieces
+
+
+def test_default_events_and_windows():
+    evs = T.as_events(None, "2023-03-01", "2024-12-31")
+    assert [e.label for e in evs] == ["618 2023", "Double 11 2023", "618 2024", "Double 11 2024"]
+    w = T.event_windows(evs[:2])
+    pre = w[(w.occurrence == "618 2023") & (w.window == "pre-heat")].iloc[0]
+    assert (pre.start, pre.end, pre.days) == (pd.Timestamp("2023-06-01"), pd.Timestamp("2023-06-17"), 17)
+    peak = w[(w.occurrence == "Double 11 2023") & (w.window == "peak")].iloc[0]
+    assert peak.start == peak.end == pd.Timestamp("2023-11-11")
+    post = w[(w.occurrence == "Double 11 2023") & (w.window == "post")].iloc[0]
+    assert (post.start, post.days) == (pd.Timestamp("2023-11-12"), 7)
+
+
+@pytest.mark.parametrize("bad", [{"name": "x", "start": "2024-01-05"},
+                                 {"name": "x", "start": "2024-01-05", "end": "2024-01-01"},
+                                 {"name": "x", "start": "2024-01-01", "end": "2024-01-05", "peak": "2024-02-01"},
+                                 {"name": "x", "start": "someday", "end": "2024-01-05"}])
+def test_bad_events_are_refused_with_a_reason(bad):
+    with pytest.raises(ValueError, match="x"):
+        T.as_events([bad])
+
+
+def test_event_regressors_on_weekly_index_are_day_shares():
+    idx = pd.date_range("2024-05-27", periods=6, freq="W-MON")
+    ev = T.as_events([{"name": "sale", "start": "2024-06-01", "end": "2024-06-03"}])
+    x = T.event_regressors(idx, ev, post_days=0)
+    # week of 05-27 holds 06-01, 06-02 (pre-heat); week of 06-03 holds the peak day 06-03
+    assert x.loc["2024-05-27", "sale: pre-heat"] == pytest.approx(2 / 7)
+    assert x.loc["2024-06-03", "sale: peak"] == pytest.approx(1 / 7)
+    assert x["sale: peak"].sum() == pytest.approx(1 / 7)
+
+
+def test_seasonal_naive_repeats_last_season():
+    idx = pd.date_range("2024-01-01", periods=28, freq="D")
+    y = pd.Series(np.tile(np.arange(7.0), 4), index=idx)
+    fc = T.seasonal_naive(y, 10)
+    np.testing.assert_allclose(fc["mean"], [0, 1, 2, 3, 4, 5, 6, 0, 1, 2])
+    np.testing.assert_allclose(fc["lo95"], fc["mean"])  # a perfect season: no spread
+
+
+def test_growth_table_names_the_periods_compared():
+    idx = pd.date_range("2023-01-02", "2024-12-30", freq="W-MON")
+    frame = pd.DataFrame({"period": idx, "gmv": np.arange(len(idx), dtype=float) + 100, "orders": 10})
+    g = T.growth(frame, "W", through="2024-12-31")  # week of 2024-12-30 is incomplete
+    wow = g[(g.comparison == "WoW") & (g.metric == "gmv")].iloc[0]
+    assert wow.period == "2024-W52 (12-23–12-29)" and wow.compared_to == "2024-W51 (12-16–12-22)"
+    assert wow.change == 1.0 and wow.change_pct == pytest.approx(1 / wow.previous)
+    yoy = g[(g.comparison == "YoY") & (g.metric == "gmv")].iloc[0]
+    assert yoy.compared_to == "2023-W52 (12-25–12-31)" and yoy.change == 52.0
+    assert any("not complete" in n for n in g.attrs["notes"])
+    m = T.growth(pd.DataFrame({"period": pd.date_range("2024-01-01", periods=3, freq="MS"), "gmv": [1.0, 2, 4]}), "M")
+    mom = m[m.comparison == "MoM"].iloc[0]
+    assert (mom.period, mom.compared_to, mom.change_pct) == ("2024-03", "2024-02", 1.0)
+    assert np.isnan(m[m.comparison == "YoY"].iloc[0].previous)
+
+
+def test_growth_share_matrix():
+    periods = pd.date_range("2023-01-01", periods=24, freq="MS")
+    rows = []
+    for i, p in enumerate(periods):
+        rows += [{"period": p, "category": "tea", "gmv": 100.0 if i < 12 else 150.0},
+                 {"period": p, "category": "ware", "gmv": 50.0},
+                 {"period": p, "category": "gifts", "gmv": 10.0 if i < 12 else 30.0}]
+    gs = T.growth_share(pd.DataFrame(rows))
+    gs = gs.set_index("category")
+    assert gs.loc["tea", "share"] == pytest.approx(150 / 230) and gs.loc["tea", "growth"] == pytest.approx(0.5)
+    assert gs.loc["gifts", "growth"] == pytest.approx(2.0)
+    assert gs.attrs["market_growth"] == pytest.approx(230 / 160 - 1)
+    assert gs.loc["tea", "quadrant"] == "star" and gs.loc["ware", "quadrant"] == "dog"
+    assert gs.loc["gifts", "quadrant"] == "question mark"
+    assert gs.loc["tea", "period"] == "2024-01–2024-12" and gs.loc["tea", "compared_to"] == "2023-01–2023-12"
+    assert gs["share"].sum() == pytest.approx(1.0)
+
+
+# ------------------------------------------------------------------- bad input
+
+
+def test_gaps_are_filled_and_stated():
+    y, _ = planted_series(4, "2024-01-01", "2024-06-30")
+    holey = y.drop(y.index[[10, 11, 50]])
+    s, notes = T.regularize(holey)
+    assert len(s) == len(y) and s.index.freq == "D"
+    assert any("3 missing dates" in n for n in notes)
+    assert s.iloc[10] == pytest.approx(y.iloc[9] + (y.iloc[12] - y.iloc[9]) / 3)
+    dec = T.decompose(holey)
+    assert any("3 missing dates" in n for n in dec.attrs["notes"])
+    fc = T.forecast(holey, 7, events=[])
+    assert any("3 missing dates" in n for n in fc.attrs["notes"])
+
+
+def test_not_a_date_index_is_refused():
+    with pytest.raises(TypeError, match="DatetimeIndex"):
+        T.decompose(pd.Series([1.0, 2, 3, 4]))
+
+
+def test_all_zeros():
+    idx = pd.date_range("2024-01-01", periods=120, freq="D")
+    zeros = pd.Series(0.0, index=idx)
+    dec = T.decompose(zeros)
+    assert (dec.drop(columns="observed").abs().to_numpy() < 1e-9).all()
+    fc = T.forecast(zeros, 7)
+    assert (fc.to_numpy() == 0).all() and any("constant" in n for n in fc.attrs["notes"])
+    eff = T.event_effects(zeros, [{"name": "sale", "start": "2024-02-01", "end": "2024-02-03"}])
+    assert eff.empty and any("constant" in n for n in eff.attrs["notes"])
+
+
+def test_negative_values_from_refunds_are_modelled_on_their_own_scale():
+    y, truth = planted_series(6, "2024-01-01", "2024-12-31")
+    net = y - 10_500  # refunds netted out: some days negative
+    assert (net < 0).any()
+    eff = T.event_effects(net)
+    assert eff.attrs["scale"] == "level" and any("negative" in n for n in eff.attrs["notes"])
+    peak = eff[(eff.occurrence == "Double 11 2024") & (eff.window == "peak")].iloc[0]
+    assert peak.uplift_lo > 0
+    fc = T.forecast(net, 7, events=[])
+    assert not fc.attrs["spec"].log and np.isfinite(fc.to_numpy()).all()
+    assert (fc["lo95"] < fc["mean"]).all() and (fc["mean"] < fc["hi95"]).all()
+
+
+def test_weekly_series_uses_weekly_steps():
+    y, _ = planted_series(7)
+    wk = y.resample("W-MON", label="left", closed="left").sum()
+    dec = T.decompose(wk)
+    assert "seasonal_52" in dec and "seasonal_1" not in dec
+    fc = T.forecast(wk, 8)
+    assert len(fc) == 8 and fc.index.freqstr == "W-MON"
+    assert fc.attrs["spec"].seasonal_order == (0, 0, 0, 0)  # yearly season as Fourier terms
