@@ -224,6 +224,19 @@ def test_bgnbd_recovers_planted_parameters_on_a_large_base():
         assert fit.params[k] == pytest.approx(v, rel=0.2)
 
 
+def test_large_bases_warm_start_on_a_subset_and_reach_the_same_optimum(monkeypatch):
+    truth = {"r": 0.4, "alpha": 5.0, "a": 1.2, "b": 4.0}
+    s = _simulate(truth, 30_000, seed=4).assign(customers=7.0)  # 210,000 customers
+    fast = clv.fit_bgnbd(s, weights="customers")
+    monkeypatch.setattr(clv, "_WARM_START_PATTERNS", 10**9)
+    plain = clv.fit_bgnbd(s, weights="customers")
+    assert fast.n_customers == plain.n_customers == 210_000
+    for k in truth:
+        assert fast.params[k] == pytest.approx(plain.params[k], rel=1e-5)
+        assert fast.standard_errors[k] == pytest.approx(plain.standard_errors[k], rel=1e-3)
+    assert fast.log_likelihood == pytest.approx(plain.log_likelihood, abs=1e-4)
+
+
 def test_gamma_gamma_recovers_planted_parameters():
     rng = np.random.default_rng(3)
     p, q, v = 4.0, 3.0, 20.0
@@ -236,6 +249,53 @@ def test_gamma_gamma_recovers_planted_parameters():
     ci = fit.conf_int(0.99)
     for k, val in {"p": p, "q": q, "v": v}.items():
         assert ci.loc[k, "lower"] <= val <= ci.loc[k, "upper"], (k, fit.summary())
+
+
+@pytest.fixture(scope="module")
+def shop():
+    from shopbook.data.synthetic import generate
+
+    return generate(customers=4000, seed=0)
+
+
+def _clock_summary(shop):
+    """frequency / recency / T on the shop's purchase clock, where BG/NBD holds exactly."""
+    from shopbook.data.synthetic import clock_days
+
+    o = shop.tables["orders"]
+    o = o[o["status"] == "paid"].assign(clock=lambda d: clock_days(shop.truth, d["order_ts"]))
+    end = pd.Timestamp(shop.tables["orders"]["order_ts"].max()).normalize() + pd.Timedelta("1D") - pd.Timedelta("1ms")
+    end_clock = clock_days(shop.truth, [end])[0]
+    g = o.sort_values("clock").groupby("customer_id")
+    s = pd.DataFrame({"frequency": g.size() - 1, "recency": g["clock"].max() - g["clock"].min(),
+                      "T": end_clock - g["clock"].min()})
+    amount = g["net_amount"]
+    s["monetary_value"] = ((amount.sum() - amount.first()) / s["frequency"]).where(s["frequency"] > 0, 0.0)
+    return s
+
+
+def test_recovers_the_synthetic_shops_planted_bgnbd_and_gamma_gamma(shop):
+    truth_bg = {k: shop.truth["bgnbd"][k] for k in ("r", "alpha", "a", "b")}
+    gt = shop.truth["gamma_gamma"]
+    truth_gg = {"p": gt["p"], "q": gt["q"], "v": gt["gamma"]}
+    s = _clock_summary(shop)
+    bg, gg = clv.fit_bgnbd(s), clv.fit_gamma_gamma(s)
+    for fit, truth in ((bg, truth_bg), (gg, truth_gg)):
+        ci = fit.conf_int(0.99)
+        for k, v in truth.items():
+            assert ci.loc[k, "lower"] <= v <= ci.loc[k, "upper"], (k, v, fit.summary())
+
+
+def test_recovers_planted_parameters_from_the_engine_summary_on_calendar_days(shop):
+    """The notebook's path: orders → engine summary (calendar days) → fit."""
+    truth_bg = {k: shop.truth["bgnbd"][k] for k in ("r", "alpha", "a", "b")}
+    s = customer_summary(shop.tables["orders"], time_unit="day").to_pandas()
+    fit = clv.fit_bgnbd(s)
+    ci = fit.conf_int(0.99)
+    for k, v in truth_bg.items():
+        assert ci.loc[k, "lower"] <= v <= ci.loc[k, "upper"], (k, v, fit.summary())
+    gg = clv.fit_gamma_gamma(s)
+    assert gg.population_mean_spend() == pytest.approx(shop.truth["gamma_gamma"]["mean_order_value"], rel=0.1)
 
 
 # --------------------------------------------------------------- degenerate inputs
