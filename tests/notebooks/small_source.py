@@ -111,7 +111,8 @@ def build(path: Path, synthetic: bool = True) -> Path:
     con = duckdb.connect(str(path))
     try:
         for name, frame in tables.items():
-            con.register("frame", frame)
+            strings = frame.select_dtypes(include=["string"]).columns
+            con.register("frame", frame.astype({c: object for c in strings}))
             con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM frame')
             con.unregister("frame")
     finally:

@@ -114,7 +114,7 @@ def test_resolve_source_walks_up(tmp_path, monkeypatch):
     assert nb.resolve_source("") == "../data/shop.duckdb"
     monkeypatch.setenv("SHOPBOOK_SOURCE", "postgres://u@h/db")
     assert nb.resolve_source("") == "postgres://u@h/db"
-    assert nb.resolve_source("x.duckdb") == "x.duckdb"
+    assert nb.resolve_source("no-such-shopbook-source.duckdb") == "no-such-shopbook-source.duckdb"
 
 
 def test_theme_use_and_label():

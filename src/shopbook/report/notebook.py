@@ -118,6 +118,8 @@ def resolve_source(source: str | None = None) -> str:
     for base in candidates:
         if (base / path).exists():
             return os.path.relpath(base / path)  # relative: reports do not show home folders
+        if (base / "pyproject.toml").exists() or (base / ".git").exists():
+            break  # the project root: look no higher
     return str(path)
 
 
