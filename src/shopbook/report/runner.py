@@ -643,6 +643,8 @@ def run(tasks: Sequence[NotebookTask], job: str = ADHOC_JOB, out: str | os.PathL
                 fingerprints[key] = source_fingerprint(src_param or None)
             if src_param:
                 secrets |= set(render.secrets_in(str(src_param)))
+            for var in ("SHOPBOOK_SOURCE", "SHOPBOOK_MAPPING"):  # credentials live here
+                secrets |= set(render.secrets_in(os.environ.get(var, "")))
             progress.notebook(runnable.index(task) + 1, len(runnable), task.name)
             nb_start = _now()
             t_nb = time.monotonic()
