@@ -21,11 +21,11 @@ help: ## show this help
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,spark]'
 	$(PY) -m ipykernel install --sys-prefix --name shopbook --display-name "Shopbook"
 	@touch $(STAMP)
 
-setup: $(STAMP) ## create .venv, install shopbook with dev extras, register the `shopbook` Jupyter kernel
+setup: $(STAMP) ## create .venv, install shopbook with dev + spark extras, register the `shopbook` Jupyter kernel
 
 $(DATA): | $(STAMP)
 	$(SHOPBOOK) sample --out $(DATA)

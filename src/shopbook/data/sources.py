@@ -7,7 +7,8 @@ A *source* holds any subset of the contract tables (:mod:`shopbook.data.contract
 * a folder of ``<table>.parquet`` / ``<table>.csv`` (or ``.csv.gz``) files,
 * a dict ``{table name: pandas.DataFrame}``,
 * any ibis connection URI (``postgres://…``, ``duckdb://…``, …), credentials taken from
-  the environment rather than written in notebooks.
+  the environment rather than written in notebooks,
+* an open ibis backend, e.g. ``ibis.pyspark.connect(spark_session)`` for Spark.
 
 :meth:`Source.table` returns an **ibis** table with the contract's column names, so the
 features layer runs wherever the data lives; nothing is pulled into pandas unless a
@@ -36,6 +37,7 @@ from typing import Any
 import ibis
 import pandas as pd
 import yaml
+from ibis.backends import BaseBackend
 
 from shopbook import config
 from shopbook.data.contract import TABLES
@@ -232,7 +234,7 @@ def redact_uri(uri: str) -> str:
 
 
 def open_source(
-    uri: str | os.PathLike | Mapping[str, pd.DataFrame] | Source | None = None,
+    uri: str | os.PathLike | Mapping[str, pd.DataFrame] | Source | BaseBackend | None = None,
     mapping: MappingSpec | str | os.PathLike | None = None,
 ) -> Source:
     """Open a data source.
@@ -241,7 +243,7 @@ def open_source(
     ----------
     uri
         A DuckDB file, a folder of Parquet/CSV files, a dict of DataFrames, an ibis URI,
-        or an open :class:`Source` (returned as is). Default: ``SHOPBOOK_SOURCE`` or
+        an open ibis backend (e.g. Spark), or an open :class:`Source` (returned as is). Default: ``SHOPBOOK_SOURCE`` or
         ``data/shop.duckdb``.
     mapping
         Column mapping: a dict or a YAML file path (see module docstring). Default:
@@ -258,6 +260,9 @@ def open_source(
     """
     if isinstance(uri, Source):
         return uri
+    if isinstance(uri, BaseBackend):
+        maps = _load_mapping(mapping if mapping is not None else config.default_mapping())
+        return Source(uri, _physical_names(list(uri.list_tables()), maps), maps, uri=f"({uri.name})")
     if mapping is None:
         mapping = config.default_mapping()
     if isinstance(uri, Mapping):
