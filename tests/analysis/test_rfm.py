@@ -474,6 +474,14 @@ def test_export_layers(tmp_path, hand_orders):
     assert df["action"].iloc[0].startswith("Exclusive benefits")
 
 
+def test_export_without_a_folder_writes_nothing(tmp_path, hand_orders, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    t = R.rfm_table(hand_orders, asof=ASOF)
+    manifest = R.export_segments(t, "", excel=True)
+    assert not manifest["written"].any() and manifest["customers"].sum() == len(t)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_slug():
     assert R.slug("Can't Lose Them") == "cant_lose_them"
     assert R.slug("High value · active") == "high_value_active"
@@ -515,3 +523,73 @@ def test_figures_draw_on_given_axes_and_are_labelled(cdnow_rfm, cdnow_subset, ha
         assert centers.loc[1, "recency"] < centers.loc[2, "recency"]  # cluster 1 is more recent
     finally:
         plt.close(fig)
+
+
+# ------------------------------------------------------- synthetic shop, planted groups
+
+
+@pytest.fixture(scope="module")
+def planted_shop():
+    """The synthetic shop (3,000 customers, 2023–2024) with four planted groups of customers.
+
+    Each group has 40 customers whose behaviour is set by construction:
+    ``champ``   an order every 10 days for the last 6 months, 3× the shop's mean order value;
+    ``lapsed``  the same pattern, but from March to September 2023 (long gone, high value);
+    ``new``     one small order in the last week;
+    ``lost``    one small order in February 2023.
+    """
+    from shopbook.data.synthetic import generate
+
+    shop = generate(customers=3000, seed=1)
+    orders = shop.tables["orders"]
+    aov = float(orders.loc[orders["status"] == "paid", "net_amount"].mean())
+    rows = []
+    plans = {
+        "champ": (pd.date_range("2024-07-01", "2024-12-28", freq="10D"), 3.0),
+        "lapsed": (pd.date_range("2023-03-01", "2023-09-01", freq="10D"), 3.0),
+        "new": (pd.DatetimeIndex(["2024-12-26"]), 0.5),
+        "lost": (pd.DatetimeIndex(["2023-02-10"]), 0.5),
+    }
+    for group, (days, factor) in plans.items():
+        for i in range(40):
+            for j, day in enumerate(days):
+                ts = day + pd.Timedelta(hours=10 + (i % 8))
+                rows.append((f"planted-{group}-{i:02d}-{j:02d}", f"planted-{group}-{i:02d}", ts,
+                             round(aov * factor * (0.9 + 0.005 * i), 2)))
+    planted = pd.DataFrame(rows, columns=["order_id", "customer_id", "order_ts", "net_amount"]).assign(
+        channel="site", status="paid", gross_amount=lambda d: d["net_amount"], discount_amount=0.0,
+        currency=orders["currency"].iloc[0])[list(orders.columns)]
+    both = pd.concat([orders.astype({c: object for c in orders.columns if str(orders[c].dtype) == "string"}),
+                      planted], ignore_index=True)
+    return both, shop.truth
+
+
+def test_planted_groups_land_in_their_segments(planted_shop):
+    from shopbook.data.validation import validate
+
+    orders, truth = planted_shop
+    report = validate({"orders": orders}, require=("orders",))
+    assert report.health_table()["rejected"].sum() == 0
+    t = R.rfm_table(report.kept("orders"), asof="2025-01-01")
+    assert len(t) == truth["sizes"]["customers"] + 160
+    t["group"] = t["customer_id"].str.extract(r"^planted-(\w+)-")[0]
+    share = t.groupby("group")["segment"].apply(lambda s: s.astype(str).value_counts(normalize=True))
+    assert share["champ"].get("Champions", 0) >= 0.9
+    assert share["lapsed"].reindex(["At Risk", "Can't Lose Them"]).fillna(0).sum() >= 0.9
+    assert share["new"].get("New", 0) >= 0.9
+    assert share["lost"].get("Lost", 0) >= 0.9
+    layers = t.groupby("group")["layer"].agg(lambda s: s.astype(str).value_counts().index[0])
+    assert layers.to_dict() == {"champ": "High value · active", "lapsed": "High value · lapsing",
+                                "new": "Low value · active", "lost": "Low value · lapsing"}
+    # the same answer from a pandas frame (embedded DuckDB) as from the validated engine table
+    paid = orders[orders["status"] == "paid"]
+    t2 = R.rfm_table(paid, asof="2025-01-01")
+    assert (t2["segment"].to_numpy() == t["segment"].to_numpy()).all()
+
+
+def test_planted_champions_are_in_the_top_cluster(planted_shop):
+    orders, _ = planted_shop
+    t = R.rfm_table(orders, asof="2025-01-01")
+    res = R.cluster(t, k_range=range(2, 6), seed=0)
+    champs = res.labels[res.labels.index.str.startswith("planted-champ")]
+    assert (champs == 1).mean() >= 0.9  # cluster 1 = the most valuable
