@@ -46,6 +46,8 @@ def test_good_run_folder_and_summary(runs):
     assert {"tables", "rows_read", "rows_rejected", "rejected_share"} <= set(heads)
     assert heads["rows_read"]["value"] == sum(nb00["source"]["tables"].values())
     assert [h["text"] for h in ok["headlines"]] == ["42", "12.5%"]
+    assert ok["source"] is None  # declares no `source`: no fingerprint
+    assert summary["source"] == nb00["source"]
     assert ok["skipped"] == [{"section": "Funnel", "reason": "no sessions table in the source"}]
     assert (folder.parent / "latest").resolve() == folder.resolve()
     assert not any((runs["reports"] / ".tmp").iterdir())

@@ -242,11 +242,13 @@ def header_html(entry: Mapping[str, Any], run: Mapping[str, Any], brief: bool, h
     nav = Markup('<a href="../../index.html">← All reports</a>')
     if other:
         nav += Markup(' · <a href="{}">{}</a>').format(quote(other), other_label)
-    source = entry.get("source") or run.get("source") or {}
-    meta = Markup("{} · job <b>{}</b> · run {} · {} · source {}").format(
+    source = entry.get("source") or {}
+    meta = Markup("{} · job <b>{}</b> · run {} · {}").format(
         _status_badge(entry.get("status", "?")), run.get("job", ""), run.get("run_id", ""),
-        _fmt_duration(entry.get("duration_s")), source.get("uri", "–"),
+        _fmt_duration(entry.get("duration_s")),
     )
+    if source.get("uri"):
+        meta += Markup(" · source {}").format(source["uri"])
     error = Markup("")
     if entry.get("error"):
         link = Markup(' — <a href="#papermill-error-cell">go to the failing cell</a>') if has_error_cell else Markup("")
@@ -386,7 +388,7 @@ tr.run td { border-top: 2px solid #ccc; background: #fafafa; }
 <tr class="run"><td><b>{{ run.job }}</b> <span class="muted">{{ run.run_id }}</span></td>
 <td><span class="sb-status {{ run.status }}">{{ run.status }}</span></td>
 <td>{{ run.started_text }}</td><td>{{ run.duration_text }}</td>
-<td class="muted">{{ run.source_text }}</td><td class="muted">{{ run.commit_text }}</td></tr>
+<td class="muted" colspan="2">{% if run.source_text %}source {{ run.source_text }} · {% endif %}{{ run.commit_text }}</td></tr>
 {% for nb in run.notebooks %}
 <tr><td>{{ nb.notebook }}</td>
 <td><span class="sb-status {{ nb.status }}">{{ nb.status }}</span>{% if nb.error %}<div class="err">{{ nb.error }}</div>{% endif %}</td>

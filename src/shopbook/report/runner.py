@@ -637,9 +637,10 @@ def run(tasks: Sequence[NotebookTask], job: str = ADHOC_JOB, out: str | os.PathL
                                 "parameters": {}, "headlines": [], "files": {}})
                 continue
             redacted, secrets = render.redact_parameters(task.parameters)
-            src_param = task.parameters.get("source") if "source" in task.declared else None
+            uses_source = "source" in task.declared  # notebooks without data get no fingerprint
+            src_param = task.parameters.get("source") if uses_source else None
             key = str(src_param or "")
-            if key not in fingerprints:
+            if uses_source and key not in fingerprints:
                 fingerprints[key] = source_fingerprint(src_param or None)
             if src_param:
                 secrets |= set(render.secrets_in(str(src_param)))
@@ -651,14 +652,14 @@ def run(tasks: Sequence[NotebookTask], job: str = ADHOC_JOB, out: str | os.PathL
             executed = tmp / f"{task.name}.ipynb"
             error = _execute(task, executed, kernel, timeout, progress)
             duration = time.monotonic() - t_nb
-            entry = _finish_notebook(task, executed, error, redacted, secrets, fingerprints[key],
+            entry = _finish_notebook(task, executed, error, redacted, secrets, fingerprints.get(key) if uses_source else None,
                                      nb_start, duration, summary)
             entries.append(entry)
             progress.line(f"{'ok    ' if entry['status'] == 'ok' else 'FAILED'} {task.name} "
                           f"({duration:.1f} s){': ' + entry['error'] if entry.get('error') else ''}")
             if entry["status"] == "failed" and fail_fast:
                 stop = True
-        summary["source"] = fingerprints.get("") or next(iter(fingerprints.values()), None)
+        summary["source"] = next(iter(fingerprints.values()), None)  # the first notebook's data
         failed = any(e["status"] == "failed" for e in entries)
         summary["status"] = "failed" if failed or not runnable else "ok"
         ended = _now()
@@ -689,7 +690,7 @@ def _rel(path: Path) -> str:
 
 
 def _finish_notebook(task: NotebookTask, executed: Path, error: str | None, redacted: dict[str, Any],
-                     secrets: set[str], fingerprint: dict[str, Any], started: datetime, duration: float,
+                     secrets: set[str], fingerprint: dict[str, Any] | None, started: datetime, duration: float,
                      run_summary: Mapping[str, Any]) -> dict[str, Any]:
     """Scrub, write and render one executed notebook; return its summary entry."""
     import nbformat
