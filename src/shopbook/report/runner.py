@@ -464,6 +464,15 @@ def _kernel_manager_class() -> type:
             runtime.mkdir(mode=0o700, exist_ok=True)
             self.ip = str(runtime / f"kernel-{os.getpid()}-{id(self)}")
 
+        async def _async_interrupt_kernel(self) -> None:
+            # jupyter_client interrupts before every shutdown, which makes an idle
+            # ipykernel log "KeyboardInterrupt caught" into every report log. An idle
+            # kernel needs no interrupt to shut down (a busy one is killed after
+            # shutdown_wait_time).
+            if getattr(self, "shutting_down", False):
+                return
+            await super()._async_interrupt_kernel()
+
     return IPCKernelManager
 
 
