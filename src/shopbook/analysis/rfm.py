@@ -350,7 +350,10 @@ def _base(t, asof: pd.Timestamp, lookback_days: int | None,
 
     if lookback_days is not None and int(lookback_days) < 1:
         raise ValueError(f"lookback_days must be a positive number of days or None, not {lookback_days!r}")
-    base = rfm_base(t, asof, lookback_days=lookback_days, statuses=tuple(statuses)).execute()
+    # Sorted in the engine: sorting 1.9 M customer ids as Python strings in pandas took
+    # longer than the whole aggregation of 10 M orders in DuckDB.
+    expr = rfm_base(t, asof, lookback_days=lookback_days, statuses=tuple(statuses))
+    base = expr.order_by("customer_id").execute()
     if base.empty:
         first, last = order_span(t)
         window = (f"[{(asof - pd.Timedelta(days=int(lookback_days))).date()}, {asof.date()})"
@@ -367,7 +370,7 @@ def _base(t, asof: pd.Timestamp, lookback_days: int | None,
     base["frequency"] = base["frequency"].astype("int64")
     base["recency"] = base["recency"].astype("int64")
     base["monetary"] = base["monetary"].astype("float64")
-    return base.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    return base.reset_index(drop=True)
 
 
 def score(base: pd.DataFrame, reference: pd.DataFrame | None = None,
