@@ -38,7 +38,7 @@ data: $(DATA) data/cdnow.duckdb ## create the shipped data (synthetic shop and C
 report: $(STAMP) data ## render every report on the shipped data; prints the path of reports/index.html
 	$(SHOPBOOK) run --job all
 
-test: $(STAMP) ## run the whole test suite (unit, recovery, notebooks, browser)
+test: $(STAMP) data ## run the whole test suite (unit, recovery, notebooks, browser)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile tests
 	$(PY) -m pytest --nbval-lax --nbval-sanitize-with tests/notebooks/nbval_sanitize.cfg notebooks -p no:randomly
 
