@@ -63,6 +63,7 @@ __all__ = [
     "promo_response",
     "price_variation",
     "promo_calendar",
+    "demand_history",
 ]
 
 #: Relative price spread (max/min − 1) below which an entity counts as constant-price.
@@ -191,7 +192,7 @@ def _prepare(
     """
     cols = list(dict.fromkeys([quantity, price, entity, time, *extra]))
     _need(panel, cols)
-    df = panel.loc[:, cols].copy()
+    df = panel.loc[:, cols].reset_index(drop=True)
     counts: dict[str, int] = {"rows_in": len(df)}
     notes: list[str] = []
 
@@ -220,8 +221,8 @@ def _prepare(
             "of zero or a negative price is undefined (free items, data errors)."
         )
     df = df[~(bad_q | bad_p)].copy()
-    df["_lq"] = np.log(q[df.index].astype(float))
-    df["_lp"] = np.log(p[df.index].astype(float))
+    df["_lq"] = np.log(q.loc[df.index].astype(float))
+    df["_lp"] = np.log(p.loc[df.index].astype(float))
     counts["rows_used"] = len(df)
     counts["entities"] = int(df[entity].nunique())
     counts["periods"] = int(df[time].nunique())
@@ -262,23 +263,28 @@ def _absorb(arr: np.ndarray, fes: list[np.ndarray], tol: float = 1e-11, max_iter
 
     Exact after one sweep for one factor or a balanced two-way panel; converges to the
     residual of the projection on all dummies otherwise. Without factors, subtracts the
-    column means (an intercept).
+    column means (an intercept). Group means come from sparse indicator products, all
+    columns at once.
     """
+    from scipy import sparse
+
     out = np.array(arr, dtype=float, copy=True)
     if out.ndim == 1:
         out = out[:, None]
     if not fes:
         return out - out.mean(axis=0)
-    counts = [np.bincount(c).astype(float) for c in fes]
+    n = out.shape[0]
+    mats = []
+    for c in fes:
+        d = sparse.csr_matrix((np.ones(n), (np.arange(n), c)), shape=(n, int(c.max()) + 1))
+        mats.append((d, d.T.tocsr(), np.asarray(d.sum(axis=0)).ravel()))
     scale = np.maximum(np.abs(out).max(axis=0), 1.0)
     for _ in range(max_iter):
         biggest = 0.0
-        for c, n in zip(fes, counts, strict=True):
-            for j in range(out.shape[1]):
-                means = np.bincount(c, weights=out[:, j], minlength=len(n)) / n
-                step = means[c]
-                out[:, j] -= step
-                biggest = max(biggest, float(np.abs(means).max() / scale[j]))
+        for d, dt, counts in mats:
+            means = (dt @ out) / counts[:, None]
+            out -= d @ means
+            biggest = max(biggest, float((np.abs(means).max(axis=0) / scale).max()))
         if len(fes) == 1 or biggest < tol:
             break
     else:  # pragma: no cover - pathological designs only
@@ -320,8 +326,12 @@ def _fe_ols(
     fixed_effects: Sequence[str],
     cluster: str | None,
     level: float,
+    hac: tuple[str, int] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
     """OLS of ``y`` on ``xs`` with absorbed ``fixed_effects`` and clustered SEs.
+
+    ``hac=(group column, lags)`` gives Newey–West standard errors within groups
+    instead (rows must be sorted by group and time).
 
     Returns the coefficient table (``term``, ``estimate``, ``se``, ``ci_low``, ``ci_high``,
     ``p_value``; unidentified terms are ``nan``), fit info and notes.
@@ -363,7 +373,13 @@ def _fe_ols(
     X = X[:, rank_keep]
     k = len(keep)
     df_resid = nobs - k - absorbed
-    if cluster is not None:
+    if hac is not None:
+        res = sm.OLS(yd, X).fit(cov_type="hac-panel", cov_kwds={
+            "groups": _codes(df[hac[0]]), "maxlags": hac[1], "use_correction": "hac"})
+        # statsmodels' factor nobs/(nobs − k) counts only the slopes: count all parameters
+        cov = res.cov_params() * (nobs - k) / df_resid
+        dof = df_resid
+    elif cluster is not None:
         groups = _codes(df[cluster])
         n_cl = int(groups.max()) + 1
         info["n_clusters"] = n_cl
@@ -560,7 +576,7 @@ def _default_learner(seed: int):
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     return HistGradientBoostingRegressor(
-        max_iter=300, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=20,
+        max_iter=60, learning_rate=0.15, max_leaf_nodes=15, min_samples_leaf=40,
         l2_regularization=1.0, random_state=seed,
     )
 
@@ -572,14 +588,14 @@ def fit_dml(
     entity: str,
     time: str,
     controls: Sequence[str] = (),
-    fixed_effects: Sequence[str] = ("entity",),
+    fixed_effects: Sequence[str] = ("entity", "time"),
     cluster: str | None = "entity",
     by: str | Sequence[str] | None = None,
     learner_y: Any = None,
     learner_d: Any = None,
     n_folds: int = 5,
     n_rep: int = 1,
-    time_features: bool = True,
+    time_features: bool | None = None,
     seed: int = 0,
     level: float = 0.95,
     n_threads: int | None = 1,
@@ -587,8 +603,8 @@ def fit_dml(
     """Own-price elasticity by double machine learning (partially linear model).
 
     Model: ``log q = θ · log p + g(X) + ε`` and ``log p = m(X) + v``, where ``X`` are the
-    ``controls`` and calendar features of ``time``. After absorbing ``fixed_effects``,
-    ``g`` and ``m`` are learned with cross-fitting (folds formed by ``cluster``, so no
+    ``controls`` (and calendar features of ``time`` when time effects are not absorbed).
+    After absorbing ``fixed_effects``, ``g`` and ``m`` are learned with cross-fitting (folds formed by ``cluster``, so no
     entity is predicted by a model that saw it), and θ is the OLS slope of the
     quantity residual on the price residual (Chernozhukov et al. 2018, partialling out),
     with clustered standard errors. Price moves that demand signals in ``X`` predict
@@ -604,11 +620,12 @@ def fit_dml(
         As in :func:`fit_loglog`.
     controls
         Confounders the learners may use: numeric, boolean or text (text is coded as
-        integers for tree learners). Do not include the price itself or variables it
-        causes (the discount depth, the promo flag, units).
+        integers for tree learners) — typically the demand history the shop reacts to
+        (:func:`demand_history`). Do not include the price itself or variables it
+        causes this period (the discount depth, the promo flag, units).
     fixed_effects
-        Absorbed before learning (default the entity: each SKU's own level). Absorbing
-        ``"time"`` as well removes all common weekly shocks.
+        Absorbed before learning (default each SKU's level and each week's common
+        shock, as in :func:`fit_loglog`).
     cluster
         Column whose groups define the folds and the clustered standard errors.
     learner_y, learner_d
@@ -617,7 +634,8 @@ def fit_dml(
     n_folds, n_rep
         Cross-fitting folds and repetitions (the median over repetitions is reported).
     time_features
-        Add calendar features of ``time`` (week index, ISO week, month) to ``X``.
+        Add calendar features of ``time`` (week index, ISO week, month) to ``X``;
+        default: only when ``time`` is not among ``fixed_effects``.
     seed
         Seeds fold assignment and the default learners.
     n_threads
@@ -637,6 +655,8 @@ def fit_dml(
     by_cols = [] if by is None else ([by] if isinstance(by, str) else list(by))
     extra = [*controls, *fe_cols, *([cluster_col] if cluster_col else []), *by_cols]
     _need(panel, [quantity, price, entity, time, *extra])
+    if time_features is None:
+        time_features = time not in fe_cols
     # threadpoolctl limits only libraries already loaded: load the learners' OpenMP first
     import sklearn.ensemble  # noqa: F401
     from threadpoolctl import threadpool_limits
@@ -687,7 +707,7 @@ def _dml_one(panel, quantity, price, entity, time, controls, fe_cols, cluster_co
     if time_features:
         feats = feats.join(_time_features(df[time]))
     if feats.shape[1] == 0:
-        notes.append("No controls and no time features: DML reduces to OLS on the absorbed data.")
+        notes.append("No controls: DML reduces to OLS on the data with fixed effects absorbed.")
         feats["_const"] = 0.0
 
     fes = [_codes(df[f]) for f in fe_cols]
@@ -963,110 +983,106 @@ def cross_price(
     entity: str,
     time: str,
     entities: Sequence[Any],
-    demand_index: bool = True,
     controls: Sequence[str] = (),
+    fixed_effects: Sequence[str] = ("entity", "time"),
     hac_lags: int = 4,
     level: float = 0.95,
 ) -> CrossPrice:
     """Cross-price elasticities among a few entities (e.g. a category's top SKUs).
 
-    For each listed SKU ``i``: ``log q_i,t = a_i + Σ_j e_ij · log p_j,t + c_i · index_t
-    + controls + error``, fitted by OLS on the periods where every listed SKU sold, with
-    Newey–West (HAC) standard errors for autocorrelated weekly errors.
+    One stacked regression over every entity of ``panel``::
+
+        log q_it = α_i + δ_t + Σ_{j listed} e_ij · [i = listed SKU] · log p_jt
+                   + e_rest · [i not listed] · log p_it + controls + error
+
+    Week effects ``δ_t`` are learned from all entities of the panel (pass the whole
+    category, not only the listed SKUs: the unlisted ones anchor the common weekly
+    shocks), each listed SKU gets its own row of the matrix, and unlisted SKUs share
+    one own-price slope. Standard errors are Newey–West within each entity
+    (statsmodels ``hac-panel``), since weekly demand shocks persist.
 
     Parameters
     ----------
     panel
         Entity × period rows with the ``quantity``, ``price``, ``entity``, ``time``
-        columns (and ``controls``, one value per period).
+        and ``controls`` columns, including entities beyond ``entities``.
     entities
         The SKUs of the matrix (2 to ~8: the number of slopes grows with its square).
-    demand_index
-        Control for common demand shocks (seasons, festivals) with the log of the units
-        of every entity *not* listed, per period — computed from ``panel``, so pass the
-        whole panel, not only the listed SKUs.
     controls
-        Period-level columns (e.g. a festival flag) added to every equation.
+        Further regressors, e.g. :func:`demand_history`.
+    fixed_effects
+        Absorbed effects (``"entity"``, ``"time"`` or column names).
     hac_lags
-        Newey–West lag length.
+        Newey–West lag length in periods.
 
     Returns
     -------
     CrossPrice
+        Rows of a listed SKU in periods where some listed SKU did not sell (its price is
+        unobserved) are set aside and counted in ``notes``.
     """
-    import statsmodels.api as sm
-
-    _need(panel, [quantity, price, entity, time, *controls])
     entities = list(dict.fromkeys(entities))
     if len(entities) < 2:
         raise ValueError("cross_price needs at least two entities")
-    notes: list[str] = []
-    sel = panel[panel[entity].isin(entities)]
-    missing = [e for e in entities if e not in set(sel[entity])]
+    df, counts, notes = _prepare(panel, quantity, price, entity, time, list(controls))
+    missing = [e for e in entities if e not in set(df[entity])]
     if missing:
-        raise ValueError(f"entities not in the panel: {missing}")
-    ok = (sel[quantity] > 0) & (sel[price] > 0)
-    if (~ok).any():
-        notes.append(f"{int((~ok).sum()):,} rows with {quantity} or {price} ≤ 0 set aside (log undefined).")
-    sel = sel[ok]
-    q = sel.pivot_table(index=time, columns=entity, values=quantity, aggfunc="sum")
-    p = sel.pivot_table(index=time, columns=entity, values=price, aggfunc="mean")
-    both = q.notna().all(axis=1) & p.notna().all(axis=1)
-    n_all = int(q.index.nunique())
-    if (~both).any():
+        raise ValueError(f"entities not in the panel (or without a usable row): {missing}")
+    listed = df[entity].isin(entities)
+    n_other = int(df.loc[~listed, entity].nunique())
+    fe_cols = _fe_columns(fixed_effects, entity, time)
+    if entity in fe_cols and time in fe_cols and n_other == 0:
         notes.append(
-            f"{int((~both).sum())} of {n_all} {time}s set aside because at least one listed "
-            f"{entity} did not sell (no observed price)."
+            f"Only the listed {entity}s are in the panel: their common {time} effects cannot be "
+            "told apart from the prices. Pass the whole category."
         )
-    q, p = q[both][entities], p[both][entities]
-    X = np.log(p).add_prefix("log_price:")
-    if demand_index:
-        rest = panel[~panel[entity].isin(entities) & (panel[quantity] > 0)]
-        idx = rest.groupby(time)[quantity].sum()
-        if len(idx):
-            X["demand_index"] = np.log(idx.reindex(X.index))
-            lost = int(X["demand_index"].isna().sum())
-            if lost:
-                notes.append(f"{lost} {time}s without other sales set aside (no demand index).")
-            notes.append("Common demand shocks controlled by the log units of all other entities.")
-        else:
-            notes.append("No other entities in the panel: no demand index control.")
-    if controls:
-        ctl = panel.groupby(time)[list(controls)].first()
-        X = X.join(ctl.astype(float))
-    X = X.dropna()
-    q = q.loc[X.index]
-    n = len(X)
-    k = X.shape[1] + 1
+    lp = df[listed].pivot_table(index=time, columns=entity, values="_lp", aggfunc="mean")
+    terms: list[str] = []
+    for j in entities:
+        col = df[time].map(lp[j])
+        df[f"_lp_{j}"] = col.to_numpy()
+    has_all = df[[f"_lp_{j}" for j in entities]].notna().all(axis=1)
+    drop = listed & ~has_all
+    if drop.any():
+        notes.append(
+            f"{int(drop.sum()):,} rows of listed {entity}s set aside: in those {time}s another listed "
+            f"{entity} did not sell, so its price is unobserved."
+        )
+    df = df[~drop].copy()
+    listed = df[entity].isin(entities)
+    pairs = []
+    for i in entities:
+        for j in entities:
+            name = f"_x_{len(pairs)}"
+            df[name] = np.where(df[entity] == i, df[f"_lp_{j}"].fillna(0.0), 0.0)
+            terms.append(name)
+            pairs.append((i, j))
+    if n_other:
+        df["_own_rest"] = np.where(listed, 0.0, df["_lp"])
+        terms.append("_own_rest")
+    df, ctrl = _numeric_controls(df, controls)
+    df = df.sort_values([entity, time], kind="stable")
+    params, info, more = _fe_ols(df, "_lq", [*terms, *ctrl], fe_cols, None, level,
+                                 hac=(entity, hac_lags))
+    notes.extend(more)
     shape = pd.DataFrame(np.nan, index=pd.Index(entities, name="demand_of"),
                          columns=pd.Index(entities, name="price_of"))
     est, se_, lo, hi = shape.copy(), shape.copy(), shape.copy(), shape.copy()
     rows = []
-    if n <= k + 2:
-        notes.append(f"Only {n} {time}s for {k} parameters per equation: not estimated.")
-    else:
-        crit = _crit(level, n - k)
-        Xc = sm.add_constant(X, has_constant="add")
-        for i in entities:
-            res = sm.OLS(np.log(q[i]), Xc).fit(cov_type="HAC", cov_kwds={"maxlags": hac_lags, "use_correction": True},
-                                                use_t=True)
-            for j in entities:
-                term = f"log_price:{j}"
-                b, s = float(res.params[term]), float(res.bse[term])
-                est.loc[i, j], se_.loc[i, j] = b, s
-                lo.loc[i, j], hi.loc[i, j] = b - crit * s, b + crit * s
-                if i == j:
-                    rel = "own"
-                elif lo.loc[i, j] > 0:
-                    rel = "substitute"
-                elif hi.loc[i, j] < 0:
-                    rel = "complement"
-                else:
-                    rel = "unclear"
-                rows.append({"demand_of": i, "price_of": j, "elasticity": b, "se": s,
-                             "ci_low": b - crit * s, "ci_high": b + crit * s,
-                             "p_value": float(res.pvalues[term]), "relation": rel})
-    return CrossPrice(est, se_, lo, hi, pd.DataFrame(rows), n, notes)
+    for (i, j), (_, p) in zip(pairs, params.iloc[: len(pairs)].iterrows(), strict=True):
+        est.loc[i, j], se_.loc[i, j], lo.loc[i, j], hi.loc[i, j] = p["estimate"], p["se"], p["ci_low"], p["ci_high"]
+        if i == j:
+            rel = "own"
+        elif p["ci_low"] > 0:
+            rel = "substitute"
+        elif p["ci_high"] < 0:
+            rel = "complement"
+        else:
+            rel = "unclear"
+        rows.append({"demand_of": i, "price_of": j, "elasticity": p["estimate"], "se": p["se"],
+                     "ci_low": p["ci_low"], "ci_high": p["ci_high"], "p_value": p["p_value"], "relation": rel})
+    n_periods = int(df.loc[df[entity].isin(entities), time].nunique())
+    return CrossPrice(est, se_, lo, hi, pd.DataFrame(rows), n_periods, notes)
 
 
 # -------------------------------------------------------------------- optimal price
@@ -1258,6 +1274,7 @@ def promo_response(
     depth: str = "discount_depth",
     bins: Sequence[float] = DEFAULT_DEPTH_BINS,
     post_periods: int = 2,
+    controls: Sequence[str] = (),
     fixed_effects: Sequence[str] = ("entity", "time"),
     cluster: str | None = "entity",
     level: float = 0.95,
@@ -1279,6 +1296,9 @@ def promo_response(
         Increasing depth edges; the first is the promo threshold.
     post_periods
         How many periods after a promotion get their own dip term.
+    controls
+        Further regressors (e.g. :func:`demand_history`, so promotions timed to demand
+        peaks do not pass for uplift). Rows with a missing control are set aside.
 
     Returns
     -------
@@ -1287,12 +1307,22 @@ def promo_response(
         ``se``, ``ci_low``, ``ci_high``, ``uplift`` (``exp(estimate) − 1``),
         ``uplift_low``, ``uplift_high``, ``n_rows``; and notes.
     """
-    _need(panel, [quantity, entity, time, depth])
+    _need(panel, [quantity, entity, time, depth, *controls])
     df = panel.copy()
     notes: list[str] = []
+    # lags are read from every row with a promotion, before any row is set aside
+    pidx_all, unit = _period_index(df[time])
+    on_promo = df[depth].astype(float).fillna(0.0) >= bins[0]
+    promo_keys = set(zip(df.loc[on_promo, entity], pidx_all[on_promo], strict=True))
+    df["_pidx"] = pidx_all.to_numpy()
     bad = ~(pd.to_numeric(df[quantity], errors="coerce") > 0) | df[depth].isna()
     if bad.any():
         notes.append(f"{int(bad.sum()):,} rows with {quantity} ≤ 0 or no {depth} set aside (log undefined).")
+    if controls:
+        miss = df[list(controls)].isna().any(axis=1) & ~bad
+        if miss.any():
+            notes.append(f"{int(miss.sum()):,} rows with a missing control set aside.")
+        bad |= miss
     df = df[~bad].copy()
     edges = list(bins)
     labels = []
@@ -1305,7 +1335,6 @@ def promo_response(
         lo_ = edges[i]
         hi_ = edges[i + 1] if i + 1 < len(edges) else np.inf
         band[(d >= lo_) & (d < hi_)] = lab
-    promo = d >= edges[0]
     terms, kinds, counts = [], [], []
     for lab in labels:
         col = f"depth: {lab}"
@@ -1314,9 +1343,6 @@ def promo_response(
         kinds.append("depth")
         counts.append(int(df[col].sum()))
     # post-promo: calendar lag within entity
-    pidx, unit = _period_index(df[time])
-    df["_pidx"] = pidx.to_numpy()
-    promo_keys = set(zip(df.loc[promo, entity], df.loc[promo, "_pidx"], strict=True))
     for k in range(1, post_periods + 1):
         col = f"{k} {unit}{'s' if k > 1 else ''} after promo"
         after = [(e, t - k) in promo_keys and all((e, t - j) not in promo_keys for j in range(0, k))
@@ -1326,10 +1352,12 @@ def promo_response(
         kinds.append("post")
         counts.append(int(df[col].sum()))
     df["_lq"] = np.log(df[quantity].astype(float))
+    df, ctrl = _numeric_controls(df, controls)
     fe_cols = _fe_columns(fixed_effects, entity, time)
     cl = {"entity": entity, "time": time}.get(cluster, cluster) if cluster else None
-    params, _info, more = _fe_ols(df, "_lq", terms, fe_cols, cl, level)
+    params, _info, more = _fe_ols(df, "_lq", [*terms, *ctrl], fe_cols, cl, level)
     notes.extend(more)
+    params = params.iloc[: len(terms)].copy()
     params["kind"] = kinds
     params["n_rows"] = counts
     params["term"] = [t.removeprefix("depth: ") for t in terms]
@@ -1337,6 +1365,64 @@ def promo_response(
         params[a] = np.expm1(params[b])
     return params[["term", "kind", "estimate", "se", "ci_low", "ci_high", "uplift", "uplift_low",
                    "uplift_high", "n_rows"]], notes
+
+
+# ------------------------------------------------------------- demand history
+
+
+def demand_history(
+    panel: pd.DataFrame,
+    quantity: str,
+    entity: str,
+    time: str,
+    lags: Sequence[int] = (1, 2),
+    depth: str | None = None,
+) -> pd.DataFrame:
+    """Each entity's recent demand as columns: what a shop reacts to when it times promotions.
+
+    Promotions run "when a product is hot" put price cuts on demand peaks; conditioning
+    on the demand the shop saw before deciding (its recent sales) removes that part of
+    the confounding, in :func:`fit_loglog` (as controls) or :func:`fit_dml`.
+
+    Parameters
+    ----------
+    panel
+        Entity × period rows with ``quantity``, ``entity``, ``time`` (and ``depth``).
+        Periods are matched by calendar, not by row: a period without a row is a period
+        without sales.
+    lags
+        How many periods back.
+    depth
+        Optional discount-depth column to lag as well.
+
+    Returns
+    -------
+    DataFrame
+        ``panel`` plus ``log_units_lag{k}`` = log(1 + units k periods earlier), 0 when
+        nothing sold then (and ``discount_lag{k}``, 0 when nothing sold). Missing
+        (``nan``) when the period k back lies before the panel's first period — fits
+        then set those rows aside and say so.
+    """
+    _need(panel, [quantity, entity, time, *([depth] if depth else [])])
+    out = panel.copy()
+    pidx, _unit = _period_index(out[time])
+    keys = pd.DataFrame({"e": out[entity].to_numpy(), "t": pidx.to_numpy(),
+                         "q": pd.to_numeric(out[quantity], errors="coerce").clip(lower=0).to_numpy(float)})
+    if depth:
+        keys["d"] = out[depth].astype(float).to_numpy()
+    table = keys.groupby(["e", "t"]).agg(q=("q", "sum"), **({"d": ("d", "mean")} if depth else {}))
+    for k in lags:
+        idx = pd.MultiIndex.from_arrays([keys["e"], keys["t"] - k])
+        before = (keys["t"] - k < 0).to_numpy()
+        q = table["q"].reindex(idx).to_numpy()
+        col = np.log1p(np.nan_to_num(q, nan=0.0))
+        col[before] = np.nan
+        out[f"log_units_lag{k}"] = col
+        if depth:
+            d = np.nan_to_num(table["d"].reindex(idx).to_numpy(), nan=0.0)
+            d[before] = np.nan
+            out[f"discount_lag{k}"] = d
+    return out
 
 
 # ---------------------------------------------------------------- diagnostics

@@ -8,7 +8,7 @@ executes it.
 
 Columns of the panel
 --------------------
-``sku``, ``week`` (date of the week's Monday), ``category`` (from ``products``; ``None``
+``sku``, ``week`` (date of the week's first day, Monday by default), ``category`` (from ``products``; ``None``
 without it), ``units`` (sum of quantity), ``revenue`` (sum of quantity × paid unit price),
 ``avg_price`` (revenue / units: the average paid price), ``list_price`` (unit-weighted
 average list price), ``discount_depth`` (1 − revenue / list revenue, the average fraction
@@ -27,6 +27,8 @@ import ibis
 import ibis.expr.types as ir
 
 __all__ = ["sku_week_panel", "PANEL_COLUMNS"]
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 #: Columns of :func:`sku_week_panel`, in order.
 PANEL_COLUMNS = (
@@ -50,6 +52,7 @@ def sku_week_panel(
     products: ir.Table | None = None,
     promo_threshold: float = 0.05,
     statuses: tuple[str, ...] = ("paid",),
+    week_start: str = "monday",
 ) -> ir.Table:
     """The SKU × week panel as an ibis expression (nothing is executed).
 
@@ -67,6 +70,9 @@ def sku_week_panel(
         Discount depth (fraction off list) from which a SKU-week counts as promoted.
     statuses
         Order statuses that count as sales (default only ``paid``).
+    week_start
+        First day of the week (``"monday"`` … ``"sunday"``). Match it to the day your
+        price changes usually take effect, so a week has one price rather than a mix.
 
     Returns
     -------
@@ -82,9 +88,17 @@ def sku_week_panel(
     >>> panel = sku_week_panel(report.kept("order_items"), report.kept("orders"),
     ...                        report.kept("products")).to_pandas()      # doctest: +SKIP
     """
-    paid = orders.filter(orders.status.isin(list(statuses))).select(
-        "order_id", week=orders.order_ts.truncate("W").cast("date")
-    )
+    try:
+        shift = WEEKDAYS.index(week_start.lower())
+    except ValueError:
+        raise ValueError(f"week_start must be one of {', '.join(WEEKDAYS)}, got {week_start!r}") from None
+    ts = orders.order_ts.cast("timestamp")
+    if shift:  # truncate() starts weeks on Monday: shift the clock so they start on week_start
+        days = ibis.interval(days=shift)
+        week = ((ts - days).truncate("W") + days).cast("date")
+    else:
+        week = ts.truncate("W").cast("date")
+    paid = orders.filter(orders.status.isin(list(statuses))).select("order_id", week=week)
     items = order_items.select(
         "order_id",
         "sku",
