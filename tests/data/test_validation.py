@@ -277,11 +277,14 @@ def test_unknown_customer_only_when_a_customers_table_exists():
     assert reasons(report, "orders") == {"o2": "unknown customer_id"}
 
 
-def test_an_empty_customers_table_does_not_reject_every_order():
+def test_a_present_but_empty_referenced_table_rejects_with_a_warning():
     customers = pd.DataFrame({"customer_id": pd.Series([], dtype="string")})
     report = check({"orders": [order(1)], "customers": customers})
-    assert report.tables["orders"].rejected == 0
-    assert any("customers is empty" in w for w in report.warnings)
+    assert report.tables["orders"].reasons == {"unknown customer_id": 1}
+    assert report.warnings[-2:] == [
+        "customers is empty: sections that need it will be skipped",
+        "customers has no kept rows: every orders row with a customer_id is rejected as 'unknown customer_id'",
+    ]
 
 
 def test_unit_in_two_variants_rejects_all_its_rows_and_duplicates_keep_one():

@@ -47,8 +47,10 @@ A rejected row gets the reason of the **first** rule it fails, in this order
    of the remaining contract columns, which is deterministic on every engine (for
    orders: the earliest ``order_ts``).
 4. Foreign keys (``Table.foreign_keys``), e.g. ``orphan order_item``: the key is not
-   among the **kept** rows of the referenced table (``unknown customer_id``: only when a
-   customers table is present and not empty). A null in a nullable reference passes.
+   among the **kept** rows of the referenced table. Checked whenever the referenced table
+   is in the source — even when it is empty or all its rows were rejected (a warning
+   says so) — and skipped when it is not (``unknown customer_id`` needs a customers
+   table). A null in a nullable reference passes.
 
 Rules 2–4 only look at rows that passed the rules before them, so a duplicate of an
 invalid row is not counted against the valid one.
@@ -336,8 +338,8 @@ def validate(
         if chk is None:
             continue
         checked[name] = chk
-        health[name] = _health(name, chk)
-        problems.extend(_column_problems(chk))
+        health[name], found = _count(chk)
+        problems.extend(found)
         if health[name].read == 0:
             if name in required:
                 problems.append(
@@ -733,11 +735,11 @@ def _check_table(
         ref = done.get(fk.ref_table)
         if ref is None:
             continue
-        if health[fk.ref_table].read == 0:
+        if health[fk.ref_table].kept == 0:
             warnings.append(
-                f"{fk.ref_table} is empty: {name}.{', '.join(fk.columns)} not checked against it"
+                f"{fk.ref_table} has no kept rows: every {name} row with a "
+                f"{', '.join(fk.columns)} is rejected as {fk.reason!r}"
             )
-            continue
         kept_refs[fk.ref_table] = ref.rows.filter(ref.rows[_REASON].isnull())
     t = _foreign_key_rules(t, contract, kept_refs)
     t = t.select(*present, *[_RAW + c for c in raw_kept], _REASON)
@@ -760,35 +762,35 @@ def _materialise(t: ir.Table, name: str, warnings: list[str]) -> ir.Table:
 # Counting and structural checks on the checked rows
 
 
-def _health(name: str, chk: _Checked) -> TableHealth:
-    """Rows per reason, counted in the engine."""
-    rows = chk.rows
-    counts = rows.group_by(reason=rows[_REASON]).aggregate(rows=rows.count()).execute()
-    kept = int(counts.loc[counts["reason"].isna(), "rows"].sum())
-    rejected_counts = counts[counts["reason"].notna()].sort_values(["rows", "reason"], ascending=[False, True])
-    reasons = {str(r): int(n) for r, n in zip(rejected_counts["reason"], rejected_counts["rows"], strict=True)}
-    rejected = sum(reasons.values())
-    return TableHealth(name, kept + rejected, kept, rejected, reasons)
+def _count(chk: _Checked) -> tuple[TableHealth, list[Problem]]:
+    """Rows per reason, and the column problems only counts reveal — one engine query.
 
-
-def _column_problems(chk: _Checked) -> list[Problem]:
-    """Uncoercible columns and ``one_value`` columns with several values."""
+    The problems are uncoercible columns (too many unreadable values) and ``one_value``
+    columns holding more than one value.
+    """
     rows, contract, name = chk.rows, chk.contract, chk.contract.name
-    metrics: dict[str, ir.Scalar] = {}
+    one_value = [c for c in contract.one_value if c in chk.present]
+    metrics: dict[str, ir.Scalar] = {"rows": rows.count()}
     for i, col in enumerate(chk.raw_kept):
         metrics[f"ok{i}"] = rows[col].count()
         metrics[f"bad{i}"] = rows[_RAW + col].count()
         metrics[f"eg{i}"] = rows[_RAW + col].min()
-    one_value = [c for c in contract.one_value if c in chk.present]
     for i, col in enumerate(one_value):
-        metrics[f"n{i}"] = rows[col].nunique()
-    if not metrics:
-        return []
-    stats = rows.aggregate(**metrics).execute().iloc[0]
+        metrics[f"lo{i}"] = rows[col].min()
+        metrics[f"hi{i}"] = rows[col].max()
+    by_reason = rows.group_by(reason=rows[_REASON]).aggregate(**metrics).execute()
+
+    rejected_rows = by_reason[by_reason["reason"].notna()].sort_values(
+        ["rows", "reason"], ascending=[False, True]
+    )
+    reasons = {str(r): int(n) for r, n in zip(rejected_rows["reason"], rejected_rows["rows"], strict=True)}
+    kept = int(by_reason.loc[by_reason["reason"].isna(), "rows"].sum())
+    rejected = sum(reasons.values())
+    health = TableHealth(name, kept + rejected, kept, rejected, reasons)
 
     problems = []
     for i, col in enumerate(chk.raw_kept):
-        ok, bad = int(stats[f"ok{i}"] or 0), int(stats[f"bad{i}"] or 0)
+        ok, bad = int(by_reason[f"ok{i}"].sum()), int(by_reason[f"bad{i}"].sum())
         if bad > UNCOERCIBLE_SHARE * (ok + bad):
             dtype = contract[col].dtype
             problems.append(
@@ -796,25 +798,31 @@ def _column_problems(chk: _Checked) -> list[Problem]:
                     name,
                     col,
                     f"{dtype} values ({_FORMATS[dtype]})",
-                    f"{bad:,} of {ok + bad:,} values unreadable, e.g. {stats[f'eg{i}']!r}",
-                    f"convert {col} to {_FORMATS[dtype]}, or map the right source column to {col}",
+                    f"{bad:,} of {ok + bad:,} values unreadable, e.g. {by_reason[f'eg{i}'].dropna().min()!r}",
+                    f"write {col} as {_FORMATS[dtype]}; or, if another source column holds "
+                    f"the {col} values, map that one to {col}",
                 )
             )
     for i, col in enumerate(one_value):
-        n = int(stats[f"n{i}"] or 0)
-        if n > 1:
-            values = rows.select(rows[col]).filter(rows[col].notnull()).distinct().order_by(col).limit(5)
-            shown = ", ".join(str(v) for v in values.execute()[col]) + (", …" if n > 5 else "")
-            problems.append(
-                Problem(
-                    name,
-                    col,
-                    f"one {col} for the whole table",
-                    f"{n} values: {shown}",
-                    f"convert the amounts to one {col} before loading, or use one source per {col}",
-                )
-            )
-    return problems
+        lowest, highest = by_reason[f"lo{i}"].dropna(), by_reason[f"hi{i}"].dropna()
+        if len(lowest) and lowest.min() != highest.max():
+            problems.append(_several_values(chk, col))
+    return health, problems
+
+
+def _several_values(chk: _Checked, col: str) -> Problem:
+    """The problem of a ``one_value`` column that holds several values."""
+    rows, name = chk.rows, chk.contract.name
+    n = int(rows[col].nunique().execute())
+    values = rows.select(rows[col]).filter(rows[col].notnull()).distinct().order_by(col).limit(5)
+    shown = ", ".join(str(v) for v in values.execute()[col]) + (", …" if n > 5 else "")
+    return Problem(
+        name,
+        col,
+        f"one {col} for the whole table",
+        f"{n} values: {shown}",
+        f"convert the amounts to one {col} before loading, or use one source per {col}",
+    )
 
 
 def _strict_problems(health: Mapping[str, TableHealth]) -> list[Problem]:
