@@ -27,11 +27,13 @@ day, λ ~ Gamma(r, α) (rate α); after each repeat purchase the customer drops 
 probability p ~ Beta(a, b). The festival and seasonal modulation is thus a time change of
 the BG/NBD process (it makes the shop's orders rise 200–300 % on festival peaks, as real
 shops do) and does not change the counts over long windows: the clock and the calendar
-agree to within a few per cent over any window of months. A BG/NBD fit on calendar days
-therefore recovers (r, α, a, b) up to a small distortion; a fit on :func:`clock_days`
-recovers them exactly (within sampling error). The one exception is the ``pdp_v2``
-treatment, which makes treated customers' clocks run ``1 + lift`` times faster inside the
-experiment window after their assignment (that *is* the conversion lift).
+agree to within a few per cent over any window of months. A BG/NBD fit on
+:func:`clock_days` recovers (r, α, a, b) exactly (within sampling error); a fit on
+calendar days recovers r and α and is slightly biased in a and b (low by roughly 5–10 %;
+at 100,000 customers that is just outside the 95 % interval of a). Two small exceptions: an
+order is placed a few minutes after its session starts (the process time), and the
+``pdp_v2`` treatment makes treated customers' clocks run ``1 + lift`` times faster inside
+the experiment window after their assignment (that *is* the conversion lift).
 
 **2. Customers** arrive by channel and day in proportion to
 ``m(d) · g(d) · (organic_c + β_c · S_c(d) / (S_c(d) + K_c))``: the same clock (so festivals
@@ -42,21 +44,28 @@ Gamma-Gamma parameters are drawn per customer; member tier is a rule on realised
 
 **3. Visits and the funnel.** Visits of a customer are Poisson with rate ``λ / c̄`` on the
 clock (``c̄``: their average session conversion). Each visit gets a channel (sticky to the
-acquisition channel) and a device, and reaches funnel stages product view → cart →
-checkout → order with rates that differ by channel and device; a visit that reaches
-"order" is a purchase. Purchases therefore are Poisson with rate λ (BG/NBD holds) *and*
-the session funnel rates are exactly the planted ones. Visits stop when the customer drops
-out. Before acquisition, a prospect's failed visits (geometric count, no customer id)
-precede the first order. From a known date one channel loses a known fraction of its
-traffic: each of its visits is moved, with that probability, to another channel, chosen
-so that the moved visits convert as the lost ones would have — its sessions fall to
-exactly ``1 − fraction`` of the counterfactual while purchases (BG/NBD) are unchanged.
+customer's home channel, where they were acquired) and a device, and reaches funnel
+stages product view → cart → checkout → order with rates that differ by channel and
+device; a visit that reaches "order" is a purchase. Purchases therefore are Poisson with
+rate λ (BG/NBD holds) *and* the session funnel rates are exactly the planted ones. Visits
+stop when the customer drops out. Before acquisition, a prospect's failed visits
+(geometric count, no customer id) precede the first order. From a known date one channel
+loses a known fraction of its traffic: each of its sessions (customers', prospects' and
+first orders') from that date is moved, with that probability, to another channel, chosen
+by device so that moved visits convert on average as the lost ones would have — its
+sessions and acquisitions fall to exactly ``1 − fraction`` of the counterfactual while
+purchases (BG/NBD) are unchanged. (The receiving channels' conversion moves by well under
+1 % relative, from prospects' moved failed visits.)
 
-**4. Experiments.** ``aa_check`` (A/A), ``pdp_v2`` (a new product page multiplies the
-add-to-cart rate, hence session conversion and purchase intensity, by ``1 + lift``; no
-effect on order value) and ``checkout_srm`` (no effect, broken 52/48 split). Units are
-visitor ids of customers acquired before the experiment starts, assigned at their first
-session in the window; they have pre-period history for CUPED.
+**4. Experiments.** ``aa_check`` (A/A, 4 weeks), ``pdp_v2`` (6 weeks: a new product page
+multiplies the add-to-cart rate, hence session conversion and the purchase intensity of
+active customers, by ``1 + lift``; no effect on order value or visits) and
+``checkout_srm`` (12 weeks, no effect, broken 52/48 split). Windows shrink on short
+horizons. Units are visitor ids of customers acquired before the experiment starts,
+assigned at the start of their first session in the window; they have pre-period history
+for CUPED. Because purchases also trigger dropout, orders per unit rise by slightly less
+than ``lift``; ``truth["experiments"]["pdp_v2"]["realised"]`` holds the treated units'
+orders and the same units' orders had they been in control (same random draws).
 
 **5. Products, prices and baskets.** ~200 SKUs in 8 categories. List prices follow unit
 cost (cost changes are passed through: an exogenous price shifter); promotions of
@@ -65,7 +74,8 @@ varying depth come from a planned festival calendar, random planned promotions a
 high (so promotions land on demand peaks and naive regressions overstate elasticity).
 Each order's value (net amount) is drawn from Gamma-Gamma; its basket is filled by
 drawing lines from the day's SKU choice probabilities ``∝ w_s(d)`` until the gross value
-covers that amount; the excess is the order-level discount. By Wald's identity the
+covers that amount; the excess is the order-level discount (coupons average about a
+fifth of gross — the price of an exact Gamma-Gamma on the amount paid). By Wald's identity the
 expected units of SKU ``s`` on day ``d`` are ``C(d) · w_s(d)``, with ``C(d)`` common to all
 SKUs of the day and
 
@@ -214,11 +224,11 @@ SPEND_PAUSE_PROB = 0.03
 # ----------------------------------------------------------------------------- events
 TRAFFIC_DROP = {"channel": "douyin", "fraction": 0.35, "at": 0.62}
 EXPERIMENTS = {
-    "aa_check": {"start": 0.30, "days": 28, "treatment_share": 0.5, "lift": 0.0,
+    "aa_check": {"start": 0.30, "days": 28, "max_share": 0.12, "treatment_share": 0.5, "lift": 0.0,
                  "description": "A/A test: both arms see the same page"},
-    "pdp_v2": {"start": 0.52, "days": 42, "treatment_share": 0.5, "lift": 0.10,
+    "pdp_v2": {"start": 0.52, "days": 42, "max_share": 0.12, "treatment_share": 0.5, "lift": 0.10,
                "description": "new product detail page: add-to-cart rate × (1 + lift)"},
-    "checkout_srm": {"start": 0.74, "days": 56, "treatment_share": 0.48, "lift": 0.0,
+    "checkout_srm": {"start": 0.74, "days": 84, "max_share": 0.22, "treatment_share": 0.48, "lift": 0.0,
                      "description": "checkout change whose assignment is broken by a bug: "
                                     "intended 50/50, actual 52/48; no effect on behaviour"},
 }
@@ -343,6 +353,8 @@ def generate(
             Policy, planted stock-outs (dates), natural stock-out days.
         ``customers``
             Region shares, member tier rule.
+        ``orders``
+            First orders, the meaning of order-level discounts and their share of gross.
         ``dirty``
             Planted mess counts and the expected validation rejects by reason.
         ``sizes``
@@ -737,7 +749,7 @@ def _experiment_windows(cal: _Calendar) -> list[_Exp]:
     out = []
     for name, e in EXPERIMENTS.items():
         w0 = _monday_on_or_after(cal, int(round(e["start"] * cal.n)))
-        length = min(e["days"], max(14, int(0.12 * cal.n) // 7 * 7))
+        length = min(e["days"], max(14, int(e["max_share"] * cal.n) // 7 * 7))  # whole weeks
         w1 = min(w0 + length, cal.n)
         out.append(_Exp(name, w0, w1, e["treatment_share"], e["lift"]))
     return out
@@ -755,8 +767,12 @@ def _sorted_uniform_groups(counts: np.ndarray, rng: np.random.Generator) -> np.n
     span = cs[ends] - base
     keep = np.ones(total, dtype=bool)
     keep[ends] = False
-    grp = np.repeat(np.arange(len(counts)), counts)
-    return (cs[keep] - base[grp]) / span[grp]
+    grp = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+    cs = cs[keep]
+    del keep
+    cs -= base[grp]
+    cs /= span[grp]
+    return cs
 
 
 def _categorical(cdf_rows: np.ndarray, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -778,7 +794,6 @@ class _Visits:
     dev: np.ndarray  # int8
     stage: np.ndarray  # int8: 0 none … 4 ordered
     order_t: np.ndarray  # buying visits: order time (session start + a few minutes); else the start
-    n_candidates: int
     moved: int  # visits moved away from the drop channel
     assignments: dict[str, dict[str, np.ndarray]]
     pdp_counterfactual: dict[str, float]
@@ -798,15 +813,16 @@ def _visits(cal: _Calendar, clock: _Clock, funnel: _Funnel, cust: _Customers, ex
     t = clock.from_clock(u)
     del u
     n = len(t)
-    # channel: sticky to the acquisition channel, else the general visit mix
-    sticky = rng.random(n) < STICKINESS
-    general = np.minimum(np.searchsorted(np.cumsum(VISIT_SHARE), rng.random(n), side="right"), C - 1).astype(np.int8)
+    # channel: sticky to the home channel (where the customer was acquired), else the general mix
+    sticky = rng.random(n, dtype=np.float32) < STICKINESS
+    general = np.minimum(np.searchsorted(np.cumsum(VISIT_SHARE), rng.random(n, dtype=np.float32), side="right"),
+                         C - 1).astype(np.int8)
     ch = np.where(sticky, cust.home[vc], general).astype(np.int8)
     del sticky, general
-    dev = _categorical(np.cumsum(DEVICE_MIX, axis=1), ch, rng.random(n))
+    dev = _categorical(np.cumsum(DEVICE_MIX, axis=1), ch, rng.random(n, dtype=np.float32))
     # traffic drop: a share of the drop channel's visits move to other channels
     drop = CHANNELS.index(TRAFFIC_DROP["channel"])
-    moved = (ch == drop) & (t >= drop_day) & (rng.random(n) < TRAFFIC_DROP["fraction"])
+    moved = (ch == drop) & (t >= drop_day) & (rng.random(n, dtype=np.float32) < TRAFFIC_DROP["fraction"])
     mv = np.flatnonzero(moved)
     ch[mv] = _categorical(np.cumsum(funnel.move, axis=1), dev[mv], rng.random(len(mv)))
     del mv
@@ -815,8 +831,8 @@ def _visits(cal: _Calendar, clock: _Clock, funnel: _Funnel, cust: _Customers, ex
     pdp = next(e for e in exps if e.name == "pdp_v2")
     eligible = cust.t0 < pdp.w0
     treat_visit = arms["pdp_v2"][vc] & eligible[vc] & (t >= pdp.w0) & (t < pdp.w1)
-    uu = rng.random(n)
-    stage = _stages(funnel, ch, dev, uu, np.where(treat_visit, 1.0 + pdp.lift, 1.0))
+    uu = rng.random(n, dtype=np.float32)
+    stage = _stages(funnel, ch, dev, uu, treat_visit, pdp.lift)
     keep = _alive(vc, stage == 4, cust.J, N)
     # assignments: first kept visit in each window, customers acquired before it starts
     assignments: dict[str, dict[str, np.ndarray]] = {}
@@ -832,7 +848,7 @@ def _visits(cal: _Calendar, clock: _Clock, funnel: _Funnel, cust: _Customers, ex
     sel = np.flatnonzero(keep)
     t, stage = t[sel], stage[sel]
     order_t = np.minimum(t + np.where(stage == 4, _minutes(rng, len(t)), 0.0), cal.n - 1 / 86400)
-    return _Visits(vc[sel], t, ch[sel], dev[sel], stage, order_t, n, int(moved[sel].sum()), assignments, cf)
+    return _Visits(vc[sel], t, ch[sel], dev[sel], stage, order_t, int(moved[sel].sum()), assignments, cf)
 
 
 def _minutes(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -840,11 +856,21 @@ def _minutes(rng: np.random.Generator, n: int) -> np.ndarray:
     return (2 + rng.gamma(2.0, 5.0, n)) / 1440.0
 
 
-def _stages(funnel: _Funnel, ch: np.ndarray, dev: np.ndarray, u: np.ndarray, cart_mult: np.ndarray | float) -> np.ndarray:
-    cp = funnel.cp[ch, dev]  # (n, 4)
-    stage = (u < cp[:, 0]).astype(np.int8)
+def _stages(funnel: _Funnel, ch: np.ndarray, dev: np.ndarray, u: np.ndarray,
+            treated: np.ndarray | None = None, lift: float = 0.0) -> np.ndarray:
+    """Funnel stage reached (0–4) by each visit, coupled to one uniform ``u`` per visit.
+
+    ``P(stage ≥ k) = cp[k]`` (cumulative pass rates of the visit's channel × device); for
+    ``treated`` visits the rates from add-to-cart on are × (1 + lift).
+    """
+    cell = ch.astype(np.int32) * len(DEVICES) + dev
+    cp = funnel.cp.reshape(-1, len(STAGES))
+    stage = (u < cp[cell, 0]).astype(np.int8)
     for k in (1, 2, 3):
-        stage += (u < cp[:, k] * cart_mult).astype(np.int8)
+        thr = cp[cell, k]
+        if treated is not None:
+            thr[treated] *= 1.0 + lift
+        stage += u < thr
     return stage
 
 
@@ -867,7 +893,7 @@ def _pdp_counterfactual(vc, t, ch, dev, uu, stage, keep, treat_visit, funnel, cu
     assigned_at[treated] = asg["t"][asg["treat"]]
     sel = np.flatnonzero(np.isin(vc, treated))
     v, tt = vc[sel], t[sel]
-    st_cf = np.where(treat_visit[sel], _stages(funnel, ch[sel], dev[sel], uu[sel], 1.0), stage[sel])
+    st_cf = np.where(treat_visit[sel], _stages(funnel, ch[sel], dev[sel], uu[sel]), stage[sel])
     # re-run the dropout within this subset (its visits are contiguous per customer)
     _, local = np.unique(v, return_inverse=True)
     keep_cf = _alive(local.astype(np.int64), st_cf == 4, cust.J[np.unique(v)], int(local.max()) + 1)
@@ -908,7 +934,7 @@ def _prospect_visits(cal: _Calendar, funnel: _Funnel, cust: _Customers, drop_day
     dev = _categorical(np.cumsum(fail_w / fail_w.sum(1, keepdims=True), axis=1), pch, rng.random(len(pc_)))
     first_dev = _categorical(np.cumsum(buy_w / buy_w.sum(1, keepdims=True), axis=1), cust.channel, rng.random(N))
     cp4 = funnel.cp[pch, dev, 3]
-    stage = _stages(funnel, pch, dev, cp4 + (1 - cp4) * rng.random(len(pc_)), 1.0)  # conditional on no order
+    stage = _stages(funnel, pch, dev, cp4 + (1 - cp4) * rng.random(len(pc_)))  # conditional on no order
     # times: backwards from the first order, gaps of ~1.5 days, squeezed into the data window
     gaps = rng.standard_exponential(len(pc_) + N) * 1.5
     grp = np.repeat(np.arange(N), nfail + 1)
@@ -928,7 +954,7 @@ def _prospect_visits(cal: _Calendar, funnel: _Funnel, cust: _Customers, drop_day
     pch = pch.copy()
     pch[mv] = _categorical(np.cumsum(funnel.move, axis=1), dev[mv], rng.random(len(mv)))
     cp4 = funnel.cp[pch[mv], dev[mv], 3]
-    stage[mv] = _stages(funnel, pch[mv], dev[mv], cp4 + (1 - cp4) * rng.random(len(mv)), 1.0)
+    stage[mv] = _stages(funnel, pch[mv], dev[mv], cp4 + (1 - cp4) * rng.random(len(mv)))
     return _Prospects(pc_, t, pch, dev, stage, first_dev, len(mv))
 
 
@@ -1446,8 +1472,9 @@ def _truth(cal, clock, funnel, mkt, cust, vis, pros, orders, cat, prices, basket
         "meaning": "repeat purchases (paid orders after a customer's first order) of each customer follow BG/NBD "
                    "exactly in purchase-clock days since their first order: λ ~ Gamma(shape r, rate alpha) "
                    "per day, dropout after each repeat purchase with p ~ Beta(a, b). On calendar days the fit is "
-                   "close but not exact (festivals compress time). pdp_v2 treated units purchase at rate "
-                   "λ·(1 + lift) inside that experiment's window after assignment.",
+                   "close but not exact (festivals compress time: a and b come out roughly 5–10 % low). Purchase "
+                   "times are session starts; order_ts is a few minutes later. pdp_v2 treated units purchase "
+                   "at rate λ·(1 + lift) inside that experiment's window after assignment.",
         "mean_purchase_rate_per_day": BGNBD["r"] / BGNBD["alpha"],
         "mean_dropout_probability": BGNBD["a"] / (BGNBD["a"] + BGNBD["b"]),
     }
@@ -1525,10 +1552,12 @@ def _truth(cal, clock, funnel, mkt, cust, vis, pros, orders, cat, prices, basket
         "channel": TRAFFIC_DROP["channel"],
         "date": iso(mkt.drop_day),
         "fraction": TRAFFIC_DROP["fraction"],
-        "meaning": "from this date (inclusive) each session and each new customer of the channel is moved with "
-                   "probability `fraction` to another channel: the channel's sessions and acquisitions are "
-                   "(1 − fraction) × what they would have been; total purchases are unchanged (moved visits "
-                   "convert, on average, as the lost ones would have)",
+        "meaning": "from this date (inclusive) each session of the channel (customers', prospects', first "
+                   "orders') and each new customer is moved with probability `fraction` to another channel: "
+                   "the channel's sessions and acquisitions are (1 − fraction) × what they would have been; "
+                   "total sessions and purchases are unchanged (moved visits convert, on average, as the lost "
+                   "ones would have). moved_sessions counts the moved sessions in the data, so the channel's "
+                   "sessions from the date are moved_sessions.total × (1 − fraction) / fraction in expectation",
         "acquisitions_moved_to": {CHANNELS[c]: float(VISIT_SHARE[c] / (1 - VISIT_SHARE[drop]))
                                   for c in range(len(CHANNELS)) if c != drop},
         "moved_to_by_device": {DEVICES[v]: {CHANNELS[c]: float(funnel.move[v, c]) for c in range(len(CHANNELS))
@@ -1563,7 +1592,7 @@ def _truth(cal, clock, funnel, mkt, cust, vis, pros, orders, cat, prices, basket
             "start": iso(e.w0), "end": iso(e.w1 - 1),
             "unit": "visitor_id",
             "eligibility": "visitors of customers acquired before the start with a session in the window; "
-                           "assigned_ts is their first session in the window",
+                           "assigned_ts is the start of their first session in the window",
             "variants": {"control": 1 - e.share, "treatment": e.share},
             "intended_split": {"control": 0.5, "treatment": 0.5},
             "units": {"control": int((~a["treat"]).sum()), "treatment": int(a["treat"].sum())},
@@ -1574,9 +1603,10 @@ def _truth(cal, clock, funnel, mkt, cust, vis, pros, orders, cat, prices, basket
         if e.name == "pdp_v2":
             cf = vis.pdp_counterfactual
             entry["lift_metric"] = (
-                "relative lift of session conversion (orders / sessions) and of add-to-cart rate, and of the "
-                "purchase intensity (expected orders per unit per day) of exposed units, in the window after "
-                "assignment; no effect on sessions per unit or on order value")
+                "relative lift of session conversion (orders / sessions) and of the add-to-cart rate, and of "
+                "the purchase intensity of exposed units while active, in the window after assignment; orders "
+                "per unit rise slightly less (purchases also trigger dropout: see realised); no effect on "
+                "sessions per unit or on order value")
             entry["realised"] = {
                 **cf,
                 "relative_lift_orders_treated": (cf["orders"] / cf["orders_if_control"] - 1)
