@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 from conftest import HOSTILE, SECRET_PASSWORD, SECRET_TOKEN, SECRET_URI
 
@@ -266,3 +267,27 @@ def test_stale_temporary_folders_are_removed(tmp_path):
     (tmp_root / "job-20240101T000000Z-999999999").mkdir(parents=True)
     runner._clean_stale_tmp(tmp_root)
     assert not any(tmp_root.iterdir())
+
+
+def test_files_a_notebook_writes_land_beside_its_report(tmp_path):
+    import nbformat.v4 as nbv
+
+    nb = nbv.new_notebook()
+    params = nbv.new_code_cell('output_dir: str = ""  # where files for readers go')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbv.new_code_cell(
+        "from pathlib import Path\n"
+        "Path(output_dir).mkdir(parents=True, exist_ok=True)\n"
+        "(Path(output_dir) / 'list.csv').write_text('customer_id\\nc1\\n')\n"
+        "print(output_dir)")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "50_writer.ipynb"
+    nbformat.write(nb, path)
+    _, tasks = runner.plan([str(path)])
+    result = runner.run(tasks, job="files", out=tmp_path / "reports", progress=runner.Progress(quiet=True),
+                        handle_signals=False)
+    assert result.status == "ok"
+    written = result.folder / "50_writer_files" / "list.csv"
+    assert written.read_text() == "customer_id\nc1\n"
+    for text in (json.dumps(result.summary), (result.folder / "50_writer.ipynb").read_text()):
+        assert ".tmp" not in text and str(result.folder / "50_writer_files") in text

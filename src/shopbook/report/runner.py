@@ -58,7 +58,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -645,7 +645,11 @@ def run(tasks: Sequence[NotebookTask], job: str = ADHOC_JOB, out: str | os.PathL
                                 "error": "not run: --fail-fast stopped at an earlier failure",
                                 "parameters": {}, "headlines": [], "files": {}})
                 continue
+            number = runnable.index(task) + 1
+            task = _with_output_dir(task, tmp)
             redacted, secrets = render.redact_parameters(task.parameters)
+            redacted = {k: v.replace(str(tmp), str(job_dir / run_id)) if isinstance(v, str) else v
+                        for k, v in redacted.items()}
             uses_source = "source" in task.declared  # notebooks without data get no fingerprint
             src_param = task.parameters.get("source") if uses_source else None
             key = str(src_param or "")
@@ -655,11 +659,12 @@ def run(tasks: Sequence[NotebookTask], job: str = ADHOC_JOB, out: str | os.PathL
                 secrets |= set(render.secrets_in(str(src_param)))
             for var in ("SHOPBOOK_SOURCE", "SHOPBOOK_MAPPING"):  # credentials live here
                 secrets |= set(render.secrets_in(os.environ.get(var, "")))
-            progress.notebook(runnable.index(task) + 1, len(runnable), task.name)
+            progress.notebook(number, len(runnable), task.name)
             nb_start = _now()
             t_nb = time.monotonic()
             executed = tmp / f"{task.name}.ipynb"
             error = _execute(task, executed, kernel, timeout, progress)
+            _retarget_paths(executed, tmp, job_dir / run_id)
             duration = time.monotonic() - t_nb
             entry = _finish_notebook(task, executed, error, redacted, secrets, fingerprints.get(key) if uses_source else None,
                                      nb_start, duration, summary)
@@ -689,6 +694,30 @@ def run(tasks: Sequence[NotebookTask], job: str = ADHOC_JOB, out: str | os.PathL
     finally:
         for sig, handler in old_handlers.items():
             signal.signal(sig, handler)
+
+
+OUTPUT_DIR_PARAM = "output_dir"
+
+
+def _with_output_dir(task: NotebookTask, run_folder: Path) -> NotebookTask:
+    """Give a notebook that declares ``output_dir`` a folder beside its report.
+
+    Files a notebook writes for its readers (CRM customer lists, …) then live inside the
+    run folder — ``<notebook>_files/`` — and appear, move and vanish with the run. An
+    ``output_dir`` the user passed is kept.
+    """
+    if OUTPUT_DIR_PARAM not in task.declared or task.parameters.get(OUTPUT_DIR_PARAM):
+        return task
+    folder = run_folder / f"{task.name}_files"
+    return replace(task, parameters={**task.parameters, OUTPUT_DIR_PARAM: str(folder)})
+
+
+def _retarget_paths(executed: Path, tmp: Path, final: Path) -> None:
+    """Replace the temporary run folder's path by the final one in an executed notebook."""
+    if executed.exists():
+        text = executed.read_text(encoding="utf-8")
+        if str(tmp) in text:
+            executed.write_text(text.replace(str(tmp), str(final)), encoding="utf-8")
 
 
 def _rel(path: Path) -> str:
