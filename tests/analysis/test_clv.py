@@ -433,3 +433,49 @@ def test_fits_do_not_warn_on_clean_data(cdnow_weeks):
         warnings.simplefilter("error", FitWarning)
         clv.fit_bgnbd(cdnow_weeks)
         clv.fit_gamma_gamma(cdnow_weeks)
+
+
+def test_degenerate_predictions_are_a_clear_error(cdnow_weeks, gg):
+    # r, α at the optimisation bound (no rate heterogeneity): the closed forms overflow.
+    fit = clv.BGNBDFit(params={"r": 1e7, "alpha": 6.57e7, "a": 0.5, "b": 7.0}, standard_errors={},
+                       covariance=pd.DataFrame(), log_likelihood=0.0, n_customers=10, n_patterns=10,
+                       converged=False, message="alpha ran to the bound")
+    with pytest.raises(FitError, match="not finite.*alpha ran to the bound"):
+        clv.holdout_comparison(fit, cdnow_weeks)
+    with pytest.raises(FitError, match="not finite"):
+        clv.prediction_error(fit, cdnow_weeks)
+    with pytest.raises(FitError, match="not finite"):
+        clv.customer_value(fit, gg, cdnow_weeks, horizon=10)
+
+
+def test_clv_figures_draw_titled_axes(cdnow_weeks, bgnbd, gg):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from shopbook.features.cohorts import purchase_calendar
+    from shopbook.viz import cohort as vz
+
+    table = clv.holdout_comparison(bgnbd, cdnow_weeks)
+    births, repeats = (t.to_pandas() for t in purchase_calendar(cdnow_sample(), "1997-09-30", "1998-06-30"))
+    track = clv.tracking(bgnbd, births, repeats, "1997-01-01", "1997-09-30", "1998-06-30", time_unit_days=7)
+    values = clv.customer_value(bgnbd, gg, cdnow_weeks, horizon=52, periods_per_year=365 / 7)
+    values["segment"] = np.where(values["frequency"] > 0, "repeat", "one-off")
+    survivors = [1000, 631, 468, 382, 326, 289, 262, 241]
+    axes = [
+        vz.holdout_by_frequency(table),
+        vz.prediction_errors(table),
+        vz.tracking(track),
+        vz.tracking(track, cumulative=False),
+        vz.spend_vs_frequency(cdnow_weeks, currency="USD"),
+        vz.value_distribution(values["clv"], currency="USD"),
+        vz.value_by_segment(clv.value_by_group(values, "segment"), currency="USD"),
+        vz.survival_fit(survivors, clv.fit_sbg(survivors)),
+    ]
+    for ax in axes:
+        assert ax.get_title() and ax.get_ylabel() is not None
+        plt.close(ax.figure)
+    by = clv.value_by_group(values, "segment")
+    assert by["customers"].sum() == len(values)
+    assert by["share_of_value"].sum() == pytest.approx(1.0)

@@ -179,3 +179,21 @@ def test_figures_draw_and_return_axes(shop, sample):
     fig, ax = plt.subplots()
     assert vz.retention_heatmap(m, ax=ax) is ax
     plt.close(fig)
+
+
+def test_available_segments(shop):
+    assert list(cohort.available_segments(shop)) == ["first-order channel"]
+    same = pd.DataFrame({"customer_id": list("abcde"), "acquisition_channel": ["tmall", "jd", "jd", "site", "site"],
+                         "region": ["n", "s", "n", "n", None]})
+    segs = cohort.available_segments(shop, same)
+    assert list(segs) == ["first-order channel", "region"]  # acquisition_channel duplicates the first
+    one_channel = shop.assign(channel="web")
+    assert cohort.available_segments(one_channel) == {}
+
+
+def test_pooled_retention(shop):
+    t = cohort.cohort_table(shop, "month")
+    pooled = cohort.pooled_retention(t, periods=(1, 2, 5))
+    assert pooled[1] == pytest.approx((1 + 1) / 5)  # a in Feb; d in March
+    assert pooled[2] == pytest.approx(1 / 3)  # only January is observed for 2 months
+    assert np.isnan(pooled[5])

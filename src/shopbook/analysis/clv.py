@@ -66,6 +66,8 @@ __all__ = [
     "prediction_error",
     "tracking",
     "customer_value",
+    "value_by_group",
+    "simulate_bgnbd",
     "spend_frequency_check",
     "split_dates",
 ]
@@ -288,7 +290,8 @@ class _Fit:
     converged
         Whether the optimiser reported success and no parameter sits on a bound.
     message
-        The optimiser's message, plus any boundary note.
+        What needs care about this fit (bound, degenerate solution, singular Hessian,
+        no convergence), or ``"converged (…)"``.
     """
 
     params: dict[str, float]
@@ -360,6 +363,8 @@ def _optimise(
     starts: Sequence[np.ndarray],
     scale: float,
     max_iter: int,
+    ftol: float = 1e-14,
+    gtol: float = 1e-9,
 ) -> tuple[optimize.OptimizeResult, tuple[str, ...]]:
     """Minimise the mean negative log-likelihood over log-parameters ``z``.
 
@@ -397,14 +402,14 @@ def _optimise(
                 continue
             res = optimize.minimize(
                 target, z0, jac=use_jac, method="L-BFGS-B", bounds=bounds,
-                options={"maxiter": max_iter, "ftol": 1e-14, "gtol": 1e-9},
+                options={"maxiter": max_iter, "ftol": ftol, "gtol": gtol},
             )
             if not res.success:
                 # A second pass restarts the curvature estimate: L-BFGS-B sometimes stops
                 # early in the line search on the flat BTYD likelihood surfaces.
                 res2 = optimize.minimize(
                     target, res.x, jac=use_jac, method="L-BFGS-B", bounds=bounds,
-                    options={"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-10},
+                    options={"maxiter": max_iter, "ftol": ftol / 10, "gtol": gtol / 10},
                 )
                 if np.isfinite(res2.fun) and res2.fun <= res.fun:
                     res = res2
@@ -457,19 +462,22 @@ def _finish(
     except np.linalg.LinAlgError:  # pragma: no cover - eigvalsh rarely fails
         note = "the Hessian could not be inverted: standard errors are NaN"
     se = {n: float(math.sqrt(cov[i, i])) if cov[i, i] > 0 else float("nan") for i, n in enumerate(names)}
-    messages = [str(res.message)]
+    notes = []
     if at_bound:
-        b = ", ".join(f"{n}={params[n]:.3g}" for n in at_bound)
-        messages.append(f"parameter(s) ran to the optimisation bound: {b}. {hint}".strip())
+        b = ", ".join(f"{n} = {params[n]:.3g}" for n in at_bound)
+        notes.append(f"parameter(s) ran to the optimisation bound ({b}){': ' + hint if hint else ''}")
         se = {n: float("nan") for n in names}
         cov[:] = np.nan
     if degenerate:
-        messages.append(degenerate)
+        notes.append(degenerate)
+    if not res.success:
+        notes.append(f"the optimiser did not converge ({res.message})")
     if note:
-        messages.append(note)
+        notes.append(note)
     converged = bool(res.success) and not at_bound and not degenerate
-    if at_bound or note or degenerate or not res.success:
-        warnings.warn(f"{model}: " + "; ".join(messages[1:] or messages), FitWarning, stacklevel=3)
+    if notes:
+        warnings.warn(f"{model}: " + "; ".join(notes), FitWarning, stacklevel=3)
+    message = "; ".join(notes) if notes else f"converged ({res.message})"
     fit = cls(
         params=params,
         standard_errors=se,
@@ -478,7 +486,7 @@ def _finish(
         n_customers=int(round(n_customers)),
         n_patterns=int(n_patterns),
         converged=converged,
-        message="; ".join(messages),
+        message=message,
         at_bound=at_bound,
         **extra,
     )
@@ -729,6 +737,10 @@ def fit_bgnbd(
         g0 = _bgnbd_ll_grad(theta, d)[1] if len(pat) > _WARM_START_PATTERNS else None
         H = _hessian_from_grad(lambda th: _bgnbd_ll_grad(th, d)[1], theta, g0)
     a, b = theta[2], theta[3]
+    hint = ""
+    if {"r", "alpha"} & set(at_bound):
+        hint = (f"purchase rates show no heterogeneity across customers (one rate r/α ≈ "
+                f"{theta[0] / theta[1]:.3g} per period); the closed-form predictions do not hold there")
     degenerate = ""
     if a / (a + b) < 1e-4:
         degenerate = (
@@ -737,7 +749,7 @@ def fit_bgnbd(
             "and a, b are not identified separately"
         )
     return _finish(BGNBDFit, model, names, res, at_bound, H, -res.fun * d.n, d.n, len(pat),
-                   degenerate=degenerate)
+                   hint=hint, degenerate=degenerate)
 
 
 def simulate_bgnbd(params: dict[str, float], T, seed: int | None = 0) -> pd.DataFrame:
@@ -912,7 +924,10 @@ def fit_pareto_nbd(
         v = _pnbd_ll(np.exp(z), x, tx, T, w)
         return -v if np.isfinite(v) else 1e300
 
-    res, at_bound = _optimise(model, names, negll, None, starts, n, max_iter)
+    # The hypergeometric function makes each evaluation costly and the surface is flat
+    # along s/β when dropout rates barely vary: stop at a relative change of 1e-11
+    # (far below anything a decision depends on) instead of crawling on.
+    res, at_bound = _optimise(model, names, negll, None, starts, n, max_iter, ftol=1e-11, gtol=1e-7)
     theta = np.exp(res.x)
     H = _hessian_fd(lambda th: _pnbd_ll(th, x, tx, T, w), theta)
     r, alpha, s, beta = theta
@@ -1054,7 +1069,7 @@ def fit_gamma_gamma(
         H = _hessian_from_grad(lambda th: _gg_ll_grad(th, x, m, w, xu, inv)[1], theta)
     fit = _finish(
         GammaGammaFit, model, names, res, at_bound, H, -res.fun * n, n, len(pat),
-        "Spend shows (almost) no heterogeneity across customers.", n_excluded=zero,
+        "spend shows (almost) no heterogeneity across customers", n_excluded=zero,
     )
     if fit.params["q"] <= 1:
         warnings.warn(
@@ -1204,6 +1219,18 @@ def fit_sbg(survivors: Sequence[float] | pd.Series | np.ndarray, start: dict[str
 # ------------------------------------------------------------------- does it predict?
 
 
+def _finite(values, fit, what: str) -> np.ndarray:
+    """``values`` as an array, or a FitError naming the fit when any is not finite."""
+    v = np.asarray(values, dtype=float)
+    bad = ~np.isfinite(v)
+    if bad.any():
+        raise FitError(
+            f"{getattr(fit, 'model', '') or type(fit).__name__}: {what} is not finite for {int(bad.sum())} of "
+            f"{v.size} values — the fit is degenerate on this data ({getattr(fit, 'message', '')})."
+        )
+    return v
+
+
 def split_dates(
     first_day, last_day, calibration_end=None, holdout_end=None, holdout_fraction: float = 0.5
 ) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -1261,8 +1288,16 @@ def holdout_comparison(fit, summary: pd.DataFrame, max_frequency: int = 7) -> pd
         Index ``calibration_frequency`` (strings ``"0"``, …, ``"7+"``), columns
         ``customers``, ``actual``, ``predicted`` (means per customer) plus a ``total`` row
         with customer-weighted means.
+
+    Raises
+    ------
+    FitError
+        When the fit's predictions are not finite (a degenerate fit).
     """
-    pred = fit.expected_purchases(summary["duration_holdout"], summary["frequency"], summary["recency"], summary["T"])
+    pred = _finite(
+        fit.expected_purchases(summary["duration_holdout"], summary["frequency"], summary["recency"], summary["T"]),
+        fit, "the expected holdout purchases",
+    )
     f = summary["frequency"].astype(int).clip(upper=max_frequency)
     labels = f.astype(str).where(f < max_frequency, f"{max_frequency}+")
     df = pd.DataFrame({"group": labels, "f": f, "actual": summary["frequency_holdout"].to_numpy(float), "predicted": pred})
@@ -1295,7 +1330,10 @@ def prediction_error(fit, summary: pd.DataFrame) -> pd.Series:
         and the same ``naive_*`` figures.
     """
     actual = summary["frequency_holdout"].to_numpy(float)
-    pred = fit.expected_purchases(summary["duration_holdout"], summary["frequency"], summary["recency"], summary["T"])
+    pred = _finite(
+        fit.expected_purchases(summary["duration_holdout"], summary["frequency"], summary["recency"], summary["T"]),
+        fit, "the expected holdout purchases",
+    )
     T = summary["T"].to_numpy(float)
     naive = np.where(T > 0, summary["frequency"].to_numpy(float) / np.where(T > 0, T, 1.0), 0.0) * summary[
         "duration_holdout"
@@ -1369,6 +1407,7 @@ def tracking(
     exp_cum = np.array(
         [_wsum(b_n, np.asarray(fit.expected_purchases_new(np.clip(e - 1 - b_day, 0, None) / time_unit_days), float)) for e in edges[1:]]
     )
+    exp_cum = _finite(exp_cum, fit, "the expected cumulative repeat purchases")
     r_day = (pd.to_datetime(repeats["day"]) - start).dt.days.to_numpy(float)
     r_n = repeats["repeat_purchases"].to_numpy(float)
     act = np.histogram(r_day, bins=edges - 0.5, weights=r_n)[0] if len(r_day) else np.zeros(len(edges) - 1)
@@ -1436,16 +1475,48 @@ def customer_value(
     if steps is None:
         steps = max(1, int(round(horizon / (periods_per_year / 12))))
     grid = np.linspace(0, horizon, steps + 1)
-    spend = spend_fit.expected_spend(x, summary["monetary_value"])
+    spend = _finite(spend_fit.expected_spend(x, summary["monetary_value"]), spend_fit, "the expected spend")
     clv = np.zeros(len(summary))
     prev = np.zeros(len(summary))
     for tk in grid[1:]:
-        cur = transactions_fit.expected_purchases(tk, x, tx, T)
+        cur = _finite(transactions_fit.expected_purchases(tk, x, tx, T), transactions_fit, "the expected purchases")
         clv += (cur - prev) * spend * margin / (1 + annual_discount_rate) ** (tk / periods_per_year)
         prev = cur
     out = summary.copy()
-    out["p_alive"] = transactions_fit.p_alive(x, tx, T)
+    out["p_alive"] = _finite(transactions_fit.p_alive(x, tx, T), transactions_fit, "P(alive)")
     out["expected_purchases"] = prev
     out["expected_spend"] = spend
     out["clv"] = clv
     return out
+
+
+def value_by_group(values: pd.DataFrame, by: str, value: str = "clv") -> pd.DataFrame:
+    """Customers, mean and total value, and mean P(alive) per group.
+
+    Parameters
+    ----------
+    values
+        :func:`customer_value` output joined with a group column ``by``.
+    by
+        Group column (e.g. ``segment`` or ``cohort``).
+    value
+        Value column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``by``; ``customers``, ``mean_clv``, ``total_clv``, ``share_of_value``,
+        ``mean_p_alive``; sorted by total value.
+    """
+    g = values.groupby(by, observed=True)
+    out = pd.DataFrame(
+        {
+            "customers": g.size(),
+            "mean_clv": g[value].mean(),
+            "total_clv": g[value].sum(),
+            "mean_p_alive": g["p_alive"].mean(),
+        }
+    )
+    total = out["total_clv"].sum()
+    out.insert(3, "share_of_value", out["total_clv"] / total if total > 0 else np.nan)
+    return out.sort_values("total_clv", ascending=False)

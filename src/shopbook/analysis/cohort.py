@@ -29,6 +29,8 @@ __all__ = [
     "ltv_curves",
     "repurchase_rates",
     "retention_by_segment",
+    "pooled_retention",
+    "available_segments",
     "time_to_second_purchase",
     "SecondPurchase",
 ]
@@ -372,3 +374,73 @@ def _second_purchase(df: pd.DataFrame, within: Sequence[int]) -> SecondPurchase:
     for d in within:
         summary[f"share_within_{d}d"] = _share_at(curve, d)
     return SecondPurchase(curve=curve, gaps=gaps, summary=pd.Series(summary))
+
+
+def pooled_retention(table: pd.DataFrame, periods: Sequence[int] = (1, 2, 3)) -> pd.Series:
+    """Share of acquired customers active k periods later, pooled over complete cohorts.
+
+    Parameters
+    ----------
+    table
+        :func:`cohort_table` output.
+    periods
+        The k to report.
+
+    Returns
+    -------
+    pandas.Series
+        Index ``k``; ``Σ active / Σ customers`` over the cohorts whose period k is
+        complete (NaN when none is).
+    """
+    out = {}
+    for k in periods:
+        cell = table[(table["period"] == k) & table["complete"]]
+        out[k] = cell["active"].sum() / cell["customers"].sum() if len(cell) else np.nan
+    return pd.Series(out, name="retention").rename_axis("period")
+
+
+def available_segments(
+    orders: Any,
+    customers: Any = None,
+    columns: Sequence[str] = ("acquisition_channel", "region"),
+) -> dict[str, Any]:
+    """Segmentations worth splitting by: those with at least two known values.
+
+    Parameters
+    ----------
+    orders
+        Contract ``orders``.
+    customers
+        Contract ``customers`` or ``None`` (then only the first-order channel is tried).
+    columns
+        ``customers`` columns to try.
+
+    Returns
+    -------
+    dict
+        ``{name: customer_id/segment ibis table}``; names are ``"first-order channel"``
+        and the ``customers`` column names. Empty when nothing varies (e.g. CDNOW: one
+        channel, no customers table); a segmentation that labels every customer as an
+        earlier one does is left out.
+    """
+    candidates = {"first-order channel": fc.acquisition_segments(orders)}
+    if customers is not None:
+        for col in columns:
+            if col in customers.columns:
+                candidates[col] = fc.acquisition_segments(orders, customers, by=col)
+    out: dict[str, Any] = {}
+    for name, seg in candidates.items():
+        known = seg.filter(seg.segment != "(unknown)")
+        if int(known.segment.nunique().execute()) < 2:
+            continue
+        if any(_same_labels(seg, other) for other in out.values()):
+            continue  # e.g. acquisition_channel that is always the first order's channel
+        out[name] = seg
+    return out
+
+
+def _same_labels(a: Any, b: Any) -> bool:
+    """Whether two customer_id/segment tables give every customer the same label (in the engine)."""
+    other = b.select(cid="customer_id", other="segment")
+    j = a.join(other, a.customer_id == other.cid)
+    return int(j.filter(j.segment != j.other).count().execute()) == 0

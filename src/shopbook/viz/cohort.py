@@ -215,12 +215,16 @@ def value_distribution(values: pd.Series, ax: Any = None, currency: str = "",
     v = pd.Series(values).astype(float)
     pos = v[v > 0]
     if len(pos):
-        sns.histplot(pos, bins=50, log_scale=True, ax=ax, color="tab:blue")
+        # The bulk of customers, not the few with a vanishing expectation, sets the x range.
+        shown = pos[pos >= np.quantile(pos, 0.005)]
+        sns.histplot(shown, bins=50, log_scale=True, ax=ax, color="tab:blue")
         q = np.quantile(pos, [0.5, 0.9])
-        for name, val in zip(("median", "90th pct"), q, strict=True):
+        top = ax.get_ylim()[1]
+        for (name, val), height in zip(zip(("median", "90th pct"), q, strict=True), (0.92, 0.78), strict=True):
             ax.axvline(val, color="0.3", ls="--", lw=0.8)
-            ax.annotate(f"{name} {val:,.0f}", xy=(val, ax.get_ylim()[1] * 0.9), xytext=(3, 0),
-                        textcoords="offset points", fontsize="small")
+            ax.annotate(f"{name} {val:,.0f}", xy=(val, top * height), xytext=(3, 0),
+                        textcoords="offset points", fontsize="small",
+                        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8})
     return label(ax, title or "Customer lifetime value: how it is spread", x="CLV",
                  x_unit=currency or None, y="customers")
 
