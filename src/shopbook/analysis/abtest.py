@@ -1382,6 +1382,10 @@ METRICS: dict[str, tuple[str, tuple[str, ...], str]] = {
 
 METHOD_NAMES = {"holm": "Holm", "fdr_bh": "Benjamini-Hochberg", "bonferroni": "Bonferroni"}
 
+#: Columns of :meth:`Comparison.row`, the body of every comparison table.
+ROW_COLUMNS = ("metric", "control", "treatment", "abs_lift", "abs_lo", "abs_hi", "rel_lift", "rel_lo", "rel_hi",
+               "p_value", "n_control", "n_treatment", "method", "note")
+
 
 def compare_metric(units: pd.DataFrame, metric: str, control: str, treatment: str,
                    alpha: float = 0.05, cap_quantile: float | None = None,
@@ -1400,7 +1404,10 @@ def compare_metric(units: pd.DataFrame, metric: str, control: str, treatment: st
     alpha
         One minus the confidence level.
     cap_quantile
-        Winsorising quantile for ``revenue_per_unit`` (and the revenue of ``aov``).
+        Winsorising quantile for ``revenue_per_unit``; for ``aov`` the per-unit column
+        ``revenue_capped`` (revenue with each order capped, see
+        :func:`shopbook.features.experiments.unit_metrics`) is used when present,
+        otherwise AOV is left uncapped (said in ``note``).
     variant_col
         Column holding the arm.
 
@@ -1421,14 +1428,19 @@ def compare_metric(units: pd.DataFrame, metric: str, control: str, treatment: st
         cap = cap_quantile if cols[0] == "revenue" else None
         return compare_means_units(a[cols[0]], b[cols[0]], alpha=alpha, cap_quantile=cap, metric=label)
     num, den = cols
-    na, nb = a[num].to_numpy(float), b[num].to_numpy(float)
     note = ""
     if num == "revenue" and cap_quantile is not None and cap_quantile < 1:
-        # cap each order's share of revenue through the unit's revenue per order
-        cap = float(np.quantile(np.concatenate([na, nb]), cap_quantile))
-        na, nb = np.minimum(na, cap), np.minimum(nb, cap)
-        note = f"revenue per unit capped at {cap:,.2f}"
-    out = compare_ratios(na, a[den], nb, b[den], alpha=alpha, metric=label)
+        # Order value must be capped order by order. A cap on revenue per unit (or on a
+        # unit's mean order value) bites differently on units with more orders, and the
+        # treatment may change how many orders units have: that biases the ratio.
+        if "revenue_capped" in units.columns:
+            num = "revenue_capped"
+            note = "order values capped at the order-level quantile"
+        else:
+            note = "not capped: per-order values are not in the per-unit table"
+    na, nb = a[num].to_numpy(float), b[num].to_numpy(float)
+    da, db = a[den].to_numpy(float), b[den].to_numpy(float)
+    out = compare_ratios(na, da, nb, db, alpha=alpha, metric=label)
     return _with_note(out, note) if note else out
 
 
@@ -1478,10 +1490,8 @@ def metric_table(units: pd.DataFrame, control: str, treatments: Sequence[str] | 
             except ABTestError as err:
                 row = {"metric": label, "note": str(err)}
             rows.append({"variant": t, "key": m, **row})
-    out = pd.DataFrame(rows)
-    if out.empty:
-        return out
-    out["p_adjusted"] = adjust_pvalues(out.get("p_value", pd.Series(np.nan, index=out.index)), adjust)
+    out = pd.DataFrame(rows, columns=["variant", "key", *ROW_COLUMNS])
+    out["p_adjusted"] = adjust_pvalues(out["p_value"].astype(float), adjust) if len(out) else []
     out["adjustment"] = METHOD_NAMES.get(adjust, adjust)
     return out
 
@@ -1533,9 +1543,8 @@ def segment_table(units: pd.DataFrame, control: str, treatment: str, by: Sequenc
                                                       variant_col=variant_col).row()})
             except ABTestError as err:
                 rows.append({**base, "n_control": n_a, "n_treatment": n_b, "note": str(err)})
-    out = pd.DataFrame(rows)
-    if not out.empty:
-        out["p_adjusted"] = adjust_pvalues(out.get("p_value", pd.Series(np.nan, index=out.index)), adjust)
+    out = pd.DataFrame(rows, columns=["dimension", "segment", *ROW_COLUMNS])
+    out["p_adjusted"] = adjust_pvalues(out["p_value"].astype(float), adjust) if len(out) else []
     return out
 
 
@@ -1634,7 +1643,7 @@ def decide(primary: Comparison | None, guardrails: Mapping[str, tuple[Comparison
 
     for name, (comp, better) in (guardrails or {}).items():
         if comp is None:
-            add(f"guardrail: {name}", "info", "not available")
+            add(f"guardrail: {name}", "info", f"{name} cannot be tested (e.g. no events in either arm)")
             continue
         worse = comp.abs_lift < 0 if better == "higher" else comp.abs_lift > 0
         change = f"{comp.rel_lift:+.1%}" if np.isfinite(comp.rel_lift) else f"{comp.abs_lift:+.3g}"
@@ -1689,13 +1698,13 @@ SECTIONS = ("split", "metrics", "cuped", "bayes", "sequential", "power", "segmen
 
 
 def parse_split(text: str | Mapping[str, float] | None) -> dict[str, float] | None:
-    """Parse an intended split such as ``"control=50,treatment=50"``.
+    """Parse an intended split such as ``"control:50,treatment:50"``.
 
     Parameters
     ----------
     text
-        ``"name=share,name=share"`` (any positive weights), a mapping, or empty for an
-        equal split.
+        ``"name:share,name:share"`` (or ``name=share``; any positive weights), a
+        mapping, or empty for an equal split.
 
     Returns
     -------
@@ -1710,14 +1719,14 @@ def parse_split(text: str | Mapping[str, float] | None) -> dict[str, float] | No
     for part in str(text).split(","):
         if not part.strip():
             continue
-        name, sep, value = part.partition("=")
+        name, sep, value = part.replace(":", "=").partition("=")
         try:
             if not sep:
                 raise ValueError
             out[name.strip()] = float(value)
         except ValueError:
             raise ABTestError(
-                f"cannot read the intended split {text!r}: write it as 'control=50,treatment=50'"
+                f"cannot read the intended split {text!r}: write it as 'control:50,treatment:50'"
             ) from None
     return out
 
@@ -1748,6 +1757,11 @@ class Readout:
     decisions: dict[str, Decision] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)
     adjustment: str = "Holm"
+
+    @classmethod
+    def empty(cls, experiment_id: str, reason: str) -> Readout:
+        """A readout with every section skipped for ``reason`` (nothing to evaluate)."""
+        return cls(experiment_id, problems={s: reason for s in SECTIONS})
 
     def ok(self, section: str) -> bool:
         """Whether ``section`` has results."""
@@ -1887,8 +1901,9 @@ def evaluate(units: pd.DataFrame, experiment_id: str, control: str = "control",
         reason = outcome_problem or "the per-unit table has no outcome columns (converted, orders, revenue)"
         for s in SECTIONS[1:]:
             r.problems[s] = reason
-        if r.srm is not None:
+        if r.srm is not None and r.srm.flagged:  # a broken split decides on its own
             r.decisions = {t: decide(None, srm=r.srm) for t in treatments}
+            r.problems.pop("decision")
         return r
     metrics = [m for m in ("conversion", "revenue_per_unit", "orders_per_unit", "aov", "refund_rate")
                if all(c in units.columns for c in METRICS[m][1])]
@@ -1938,7 +1953,11 @@ def evaluate(units: pd.DataFrame, experiment_id: str, control: str = "control",
         # 7. segments
         by = [c for c in segments_by if c in units.columns and units[c].notna().any()]
         if by:
-            r.segments[t] = segment_table(units, control, t, by, "conversion", alpha, adjust, min_segment_units)
+            seg = segment_table(units, control, t, by, "conversion", alpha, adjust, min_segment_units)
+            if seg["p_value"].notna().any():
+                r.segments[t] = seg
+            else:
+                r.problems.setdefault("segments", f"no segment has {min_segment_units} units in each arm")
         else:
             r.problems.setdefault("segments", "no segment columns (device, channel, new_vs_returning)")
     # 8. decision
@@ -1949,9 +1968,8 @@ def evaluate(units: pd.DataFrame, experiment_id: str, control: str = "control",
             continue
         guard = {}
         for key, better in (("aov", "higher"), ("refund_rate", "lower")):
-            row = _comparison_of(units, key, control, t, alpha, cap_quantile)
-            if row is not None:
-                guard[METRICS[key][2]] = (row, better)
+            if all(c in units.columns for c in METRICS[key][1]):
+                guard[METRICS[key][2]] = (_comparison_of(units, key, control, t, alpha, cap_quantile), better)
         pw = r.power.get(t, {})
         seq = r.sequential.get(t)
         r.decisions[t] = decide(
@@ -1964,8 +1982,6 @@ def evaluate(units: pd.DataFrame, experiment_id: str, control: str = "control",
 
 def _comparison_of(units: pd.DataFrame, key: str, control: str, t: str, alpha: float,
                    cap: float | None) -> Comparison | None:
-    if not all(c in units.columns for c in METRICS[key][1]):
-        return None
     try:
         return compare_metric(units, key, control, t, alpha, cap)
     except ABTestError:

@@ -70,6 +70,7 @@ def split_shares(srm_table: pd.DataFrame, ax: Any = None) -> Any:
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     for cont in ax.containers:
         ax.bar_label(cont, labels=[f"{b.get_height():.1%}" for b in cont], fontsize="small")
+    ax.legend(title=None, loc="lower right")
     return label(ax, "Share of units per variant", x="Variant", y="Share of units", y_unit="%")
 
 
@@ -83,6 +84,7 @@ def _forest(ax: Any, names: Sequence[str], est: np.ndarray, lo: np.ndarray, hi: 
         if np.isfinite(e):
             ax.plot([e], [yi], "o", color=c, ms=7)
     ax.axvline(0, color="0.3", lw=1, ls="--")
+    ax.set_ylim(-0.6, len(names) - 0.4)
     ax.set_yticks(y)
     ax.set_yticklabels(names)
     ax.grid(axis="y", visible=False)
@@ -119,9 +121,14 @@ def lifts(table: pd.DataFrame, ax: Any = None, relative: bool = True, alpha: flo
             data[f"{pre}_hi"].to_numpy(float), colors)
     if relative:
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=pal[2], marker="o", lw=2.5, label="better (significant, adjusted)"),
+               Line2D([], [], color=pal[3], marker="o", lw=2.5, label="worse (significant, adjusted)"),
+               Line2D([], [], color="0.45", marker="o", lw=2.5, label="not significant")]
+    ax.legend(handles=handles, loc="lower right", fontsize="small")
     return label(ax, f"Lift vs control with {1 - alpha:.0%} confidence intervals",
-                 x="Relative lift" if relative else "Absolute lift", x_unit="%" if relative else None,
-                 source="green/red: significant after multiplicity adjustment; grey: not significant")
+                 x="Relative lift" if relative else "Absolute lift", x_unit="%" if relative else None)
 
 
 def posterior_lift(draws: np.ndarray, chance_to_beat: float, ax: Any = None) -> Any:
