@@ -340,3 +340,13 @@ def test_order_level_cap_for_average_order_value(visitor_shop):
     # orders in the window are 20 (v1) and 30 (v2): the median order value is 25
     assert m["revenue_capped"].tolist() == [20.0, 25.0, 0.0, 0.0]
     assert "revenue_capped" not in ex.unit_metrics(visitor_shop, "e").columns
+
+
+def test_load_picks_the_latest_experiment_and_refuses_an_unknown_one(visitor_shop):
+    data = ex.load(visitor_shop)  # an empty experiment_id, as the `ab` job passes it
+    assert data.experiment_id == "e" and data.available and data.unit == "visitor"
+    assert data.experiments == ["e", "other"]
+    assert data.units["unit_id"].tolist() == ["v1", "v2", "v3", "v4"]
+    assert data.checks is not None and data.daily["units"].sum() == 4
+    with pytest.raises(ContractError, match="experiments 'e', 'other'"):
+        ex.load(visitor_shop, "nope")
