@@ -128,3 +128,21 @@ def test_theme_use_and_label():
     assert theme.label(ax, "Revenue", x="Week", y="Net revenue", y_unit="CNY") is ax
     assert ax.get_ylabel() == "Net revenue (CNY)"
     theme.use()
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["don't ship", "a > b & c", "# not a heading *nor bold*", "x_y [link](http://example.com)", "12:30"],
+)
+def test_escaped_values_render_as_the_literal_text(value):
+    import html as htmllib
+    import re as relib
+
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    from shopbook.report.notebook import escape
+
+    rendered = markdown2html_mistune(escape(value))
+    assert "<a " not in rendered and "<h1" not in rendered and "<em>" not in rendered
+    text = htmllib.unescape(relib.sub(r"<[^>]+>", "", rendered)).strip()
+    assert text == value

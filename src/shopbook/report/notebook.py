@@ -197,13 +197,16 @@ def format_value(value: Any, fmt: str | None = None) -> str:
     return str(value)
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~>$])")
+# Markdown punctuation to backslash-escape. ``<``, ``>`` and ``&`` are left to the HTML
+# escape that follows (a backslash before an entity would print the entity literally).
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~$:])")
 
 
 def escape(value: Any) -> str:
     """Escape text for Markdown *and* HTML: it renders as the literal characters."""
-    text = html.escape(str(value), quote=True)
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    # Markdown first, HTML second: escaping in the other order would backslash the ``#``
+    # of entities such as ``&#x27;`` and print "don&#x27;t" instead of "don't".
+    return html.escape(_MD_SPECIAL.sub(r"\\\1", str(value)), quote=True)
 
 
 class _SafeFormatter(string.Formatter):
