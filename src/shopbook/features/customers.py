@@ -2,14 +2,19 @@
 
 Every function takes the contract ``orders`` table (an ibis table, e.g.
 ``validate(source).kept("orders")``, or a pandas DataFrame for small inputs) and returns
-an **ibis expression** with one row per customer (or fewer); nothing is executed here.
-Call ``.to_pandas()`` on the result to get the small frame the models need.
+an **ibis expression** with one row per customer (or fewer). Only scalar look-ups run a
+query here (:func:`last_purchase_day`, and :func:`customer_summary` without a
+``calibration_end``). Call ``.to_pandas()`` on the result to get the small frame the
+models need.
 
 Sections of this module
 -----------------------
-* Purchase events — :func:`purchase_days` (one row per customer per purchase day).
-* BTYD summary — :func:`customer_summary` (frequency / recency / T / monetary value,
-  calibration and holdout) and :func:`summary_patterns` (distinct rows with counts).
+* Purchase events — :func:`purchase_days` (one row per customer per purchase day),
+  :func:`first_purchase_day`, :func:`last_purchase_day`.
+* BTYD summary (cohort / LTV, issue 6) — :func:`customer_summary` (frequency / recency /
+  T / monetary value, calibration and holdout) and :func:`summary_patterns` (distinct
+  rows with counts).
+* RFM (issue 7) — :func:`rfm_base`.
 
 Which orders count
 ------------------
