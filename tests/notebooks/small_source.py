@@ -1,7 +1,7 @@
 """A small, hostile source for notebook runs: a DuckDB file built in the test.
 
 The synthetic shop (``shopbook.data.synthetic``) at a small size when it is available,
-else a hand-made shop of a few tables. Either way two products are named
+or (``synthetic=False``) a hand-made shop of a few tables. Either way two products are named
 ``<script>alert(1)</script>`` and ``<img src=x onerror=alert(1)>``, a duplicate of one of
 them and a few other bad rows are planted so rejects show up in the reports, and every
 customer id is recognisably personal (``alice-…``) so a leak is easy to find.
@@ -70,19 +70,10 @@ def _handmade(seed: int = 7) -> dict[str, pd.DataFrame]:
     return {"customers": customers, "orders": orders, "order_items": items, "products": products}
 
 
-def _synthetic() -> dict[str, pd.DataFrame] | None:
-    try:
-        from shopbook.data.synthetic import generate
-    except ImportError:
-        return None
-    try:
-        shop = generate(customers=300, start="2024-01-01", end="2024-06-30", seed=3)
-    except Exception as exc:  # noqa: BLE001 - the generator's own tests report its bugs
-        import warnings
+def _synthetic() -> dict[str, pd.DataFrame]:
+    from shopbook.data.synthetic import generate
 
-        warnings.warn(f"synthetic shop unavailable ({type(exc).__name__}: {exc}); using the hand-made source",
-                      stacklevel=2)
-        return None
+    shop = generate(customers=300, start="2024-01-01", end="2024-06-30", seed=3)
     tables = {k: v.copy() for k, v in shop.tables.items()}
     products = tables.get("products")
     if products is not None and len(products) >= 2:
@@ -95,7 +86,7 @@ def _synthetic() -> dict[str, pd.DataFrame] | None:
     if orders is not None and len(orders):
         tables["orders"] = pd.concat([orders, orders.iloc[[0]]], ignore_index=True)  # a duplicate order
     for name, t in tables.items():
-        for col in ("customer_id", "visitor_id"):
+        for col in ("customer_id", "visitor_id", "unit_id"):  # units are visitors or customers
             if col in t.columns:
                 t[col] = PII_MARKER + t[col].astype(str)
                 tables[name] = t
