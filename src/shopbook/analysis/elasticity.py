@@ -604,7 +604,8 @@ def fit_dml(
 
     Model: ``log q = θ · log p + g(X) + ε`` and ``log p = m(X) + v``, where ``X`` are the
     ``controls`` (and calendar features of ``time`` when time effects are not absorbed).
-    After absorbing ``fixed_effects``, ``g`` and ``m`` are learned with cross-fitting (folds formed by ``cluster``, so no
+    After absorbing ``fixed_effects`` (from quantity, price and the numeric controls
+    alike), ``g`` and ``m`` are learned with cross-fitting (folds formed by ``cluster``, so no
     entity is predicted by a model that saw it), and θ is the OLS slope of the
     quantity residual on the price residual (Chernozhukov et al. 2018, partialling out),
     with clustered standard errors. Price moves that demand signals in ``X`` predict
@@ -698,10 +699,12 @@ def _dml_one(panel, quantity, price, entity, time, controls, fe_cols, cluster_co
         return fit
 
     feats = pd.DataFrame(index=df.index)
+    numeric: list[str] = []
     for c in controls:
         s = df[c]
         if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
             feats[c] = s.astype(float)
+            numeric.append(c)
         else:
             feats[c] = _codes(s.astype(str)).astype(float)
     if time_features:
@@ -713,6 +716,11 @@ def _dml_one(panel, quantity, price, entity, time, controls, fe_cols, cluster_co
     fes = [_codes(df[f]) for f in fe_cols]
     yd_d = _absorb(df[["_lq", "_lp"]].to_numpy(float), fes)
     y, d = yd_d[:, 0], yd_d[:, 1]
+    if numeric and fes:
+        # within transformation of the numeric controls too (as OLS with the same fixed
+        # effects does, Frisch–Waugh–Lovell): the learners then see each SKU's demand
+        # history relative to its own level and the week's, like the absorbed outcome
+        feats[numeric] = _absorb(feats[numeric].to_numpy(float), fes)
     if d.std() < 1e-9:
         notes.append("Price does not vary once the fixed effects are absorbed: not identified.")
         return fit
