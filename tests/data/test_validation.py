@@ -283,7 +283,7 @@ def test_a_present_but_empty_referenced_table_rejects_with_a_warning():
     assert report.tables["orders"].reasons == {"unknown customer_id": 1}
     assert report.warnings[-2:] == [
         "customers is empty: sections that need it will be skipped",
-        "customers has no kept rows: every orders row with a customer_id is rejected as 'unknown customer_id'",
+        "no customers row was kept: orders rows referring to customers are rejected as 'unknown customer_id'",
     ]
 
 
@@ -550,6 +550,8 @@ def test_an_open_source_a_mapping_and_a_subset_of_tables():
         validate(opened, mapping=mapping)
     with pytest.raises(ContractError, match="device"):
         validate(opened, now=NOW)
+    with pytest.raises(ContractError, match="device"):  # a required table is always checked
+        validate(opened, now=NOW, tables=["orders"], require=["sessions"])
 
 
 # -- CSV folders ---------------------------------------------------------------------------

@@ -321,8 +321,11 @@ def validate(
         raise ValueError("mapping applies when a source is opened: pass it to open_source()")
     src = open_source(source, mapping=mapping)
     present = src.tables()
-    names = _tables_to_check(present, tables)
     required = (require,) if isinstance(require, str) else tuple(require)
+    if tables is not None:  # a required table is always checked (it may be empty)
+        tables = {tables} if isinstance(tables, str) else set(tables)
+        tables |= {name for name in required if name in TABLES}
+    names = _tables_to_check(present, tables)
     now = _as_utc_naive(now)
 
     problems: list[Problem] = _missing_required(required, present)
@@ -649,12 +652,28 @@ def _duplicate_rule(t: ir.Table, contract: Table, present: list[str]) -> ir.Tabl
     return _reject_where(t, ibis.row_number().over(window) > 0, contract.key_reason)
 
 
-def _foreign_key_rules(t: ir.Table, contract: Table, kept: Mapping[str, ir.Table]) -> ir.Table:
-    """Reject passing rows whose reference is not among the referenced table's kept rows."""
+def _foreign_key_rules(
+    t: ir.Table,
+    contract: Table,
+    done: Mapping[str, _Checked],
+    health: Mapping[str, TableHealth],
+    warnings: list[str],
+) -> ir.Table:
+    """Reject passing rows whose reference is not among the referenced table's kept rows.
+
+    ``done`` holds the referenced tables already checked; a reference to a table that is
+    not among them (not in the source) is not checked.
+    """
     for fk in contract.foreign_keys:
-        ref = kept.get(fk.ref_table)
-        if ref is None:
-            continue  # the referenced table is not in the source: nothing to check against
+        if fk.ref_table not in done:
+            continue
+        if health[fk.ref_table].kept == 0:
+            warnings.append(
+                f"no {fk.ref_table} row was kept: {contract.name} rows referring to "
+                f"{fk.ref_table} are rejected as {fk.reason!r}"
+            )
+        checked = done[fk.ref_table].rows
+        ref = checked.filter(checked[_REASON].isnull())
         keys = ref.select(
             **{f"__fk{i}": ref[c] for i, c in enumerate(fk.ref_columns)}
         ).distinct().mutate(__fk_found=ibis.literal(True))
@@ -730,18 +749,7 @@ def _check_table(
     t = t.mutate(**{_REASON: _row_reason(t, contract, present, now)})
     t = _group_rules(t, contract, present)
     t = _duplicate_rule(t, contract, present)
-    kept_refs = {}
-    for fk in contract.foreign_keys:
-        ref = done.get(fk.ref_table)
-        if ref is None:
-            continue
-        if health[fk.ref_table].kept == 0:
-            warnings.append(
-                f"{fk.ref_table} has no kept rows: every {name} row with a "
-                f"{', '.join(fk.columns)} is rejected as {fk.reason!r}"
-            )
-        kept_refs[fk.ref_table] = ref.rows.filter(ref.rows[_REASON].isnull())
-    t = _foreign_key_rules(t, contract, kept_refs)
+    t = _foreign_key_rules(t, contract, done, health, warnings)
     t = t.select(*present, *[_RAW + c for c in raw_kept], _REASON)
     return _Checked(contract, present, raw_kept, _materialise(t, name, warnings)), []
 
