@@ -29,7 +29,7 @@ the BG/NBD process (it makes the shop's orders rise 200–300 % on festival peak
 shops do) and does not change the counts over long windows: the clock and the calendar
 agree to within a few per cent over any window of months. A BG/NBD fit on
 :func:`clock_days` recovers (r, α, a, b) exactly (within sampling error); a fit on
-calendar days recovers r and α and is slightly biased in a and b (low by roughly 5–10 %;
+calendar days recovers r and α and is slightly biased in a and b (low by roughly 5–12 %;
 at 100,000 customers that is just outside the 95 % interval of a). Two small exceptions: an
 order is placed a few minutes after its session starts (the process time), and the
 ``pdp_v2`` treatment makes treated customers' clocks run ``1 + lift`` times faster inside
@@ -1472,7 +1472,7 @@ def _truth(cal, clock, funnel, mkt, cust, vis, pros, orders, cat, prices, basket
         "meaning": "repeat purchases (paid orders after a customer's first order) of each customer follow BG/NBD "
                    "exactly in purchase-clock days since their first order: λ ~ Gamma(shape r, rate alpha) "
                    "per day, dropout after each repeat purchase with p ~ Beta(a, b). On calendar days the fit is "
-                   "close but not exact (festivals compress time: a and b come out roughly 5–10 % low). Purchase "
+                   "close but not exact (festivals compress time: a and b come out roughly 5–12 % low). Purchase "
                    "times are session starts; order_ts is a few minutes later. pdp_v2 treated units purchase "
                    "at rate λ·(1 + lift) inside that experiment's window after assignment.",
         "mean_purchase_rate_per_day": BGNBD["r"] / BGNBD["alpha"],
