@@ -32,54 +32,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-CUSTOMER_SPACE = 2_000_000
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import build_orders, peak_mb  # noqa: E402
+
 CAL_END = "2024-12-31"
 TRUTH = {"r": 0.6, "alpha": 70.0, "a": 0.8, "b": 2.6}
-
-
-def build_orders(rows: int, folder: Path) -> Path:
-    """A DuckDB file with ``rows`` contract orders (skewed customers over two years)."""
-    import duckdb
-
-    path = folder / f"clv_orders_{rows}.duckdb"
-    if path.exists():
-        return path
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp))
-    con.execute(f"""
-        CREATE TABLE orders AS
-        WITH r AS (
-            SELECT i,
-                   (hash(i) % 1000000007) / 1000000007.0 AS u1,
-                   (hash(i + {rows}) % 1000000007) / 1000000007.0 AS u2,
-                   (hash(i + 2 * {rows}) % 1000000007) / 1000000007.0 AS u3,
-                   (hash(i + 3 * {rows}) % 1000000007) / 1000000007.0 AS u4
-            FROM range({rows}) t(i)
-        )
-        SELECT
-            'o' || i::VARCHAR AS order_id,
-            'c' || lpad(floor({CUSTOMER_SPACE} * u1 * u1)::BIGINT::VARCHAR, 7, '0') AS customer_id,
-            TIMESTAMP '2023-01-01' + to_seconds(floor(u2 * 730 * 86400)::BIGINT) AS order_ts,
-            'site' AS channel,
-            CASE WHEN u3 < 0.92 THEN 'paid' WHEN u3 < 0.97 THEN 'refunded' ELSE 'cancelled' END AS status,
-            round(20 + 400 * u4 * u4, 2) AS gross_amount,
-            0.0 AS discount_amount,
-            round(20 + 400 * u4 * u4, 2) AS net_amount,
-            'CNY' AS currency
-        FROM r
-    """)
-    con.close()
-    os.replace(tmp, path)
-    return path
 
 
 def build_summary(customers: int, folder: Path) -> Path:
@@ -101,8 +64,6 @@ def build_summary(customers: int, folder: Path) -> Path:
     return path
 
 
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
 # ----------------------------------------------------------------------- child cases
@@ -116,7 +77,7 @@ def case_summary_engine(path: str) -> dict:
     with open_source(path) as src:
         s = customer_summary(src.table("orders"), CAL_END).to_pandas()
     sec = time.perf_counter() - t0
-    return {"seconds": sec, "peak_mb": _peak_mb(), "customers": len(s),
+    return {"seconds": sec, "peak_mb": peak_mb(), "customers": len(s),
             "check": [int(s["frequency"].sum()), round(float(s["T"].sum()), 3)]}
 
 
@@ -131,7 +92,7 @@ def case_summary_lifetimes(path: str) -> dict:
     s = summary_data_from_transaction_data(df, "customer_id", "order_ts", monetary_value_col="net_amount",
                                            observation_period_end=CAL_END, freq="D")
     sec = time.perf_counter() - t0
-    return {"seconds": sec, "peak_mb": _peak_mb(), "customers": len(s),
+    return {"seconds": sec, "peak_mb": peak_mb(), "customers": len(s),
             "check": [int(s["frequency"].sum()), round(float(s["T"].sum()), 3)]}
 
 
@@ -144,7 +105,7 @@ def case_fit_ours(path: str) -> dict:
     t0 = time.perf_counter()
     fit = fit_bgnbd(s)
     sec = time.perf_counter() - t0
-    return {"seconds": sec, "peak_mb": _peak_mb(), "customers": len(s), "patterns": fit.n_patterns,
+    return {"seconds": sec, "peak_mb": peak_mb(), "customers": len(s), "patterns": fit.n_patterns,
             "params": fit.params}
 
 
@@ -163,7 +124,7 @@ def case_fit_lifetimes(path: str, weighted: bool = False) -> dict:
     else:
         fit = BetaGeoFitter().fit(s["frequency"], s["recency"], s["T"])
     sec = time.perf_counter() - t0
-    return {"seconds": sec, "peak_mb": _peak_mb(), "customers": len(s),
+    return {"seconds": sec, "peak_mb": peak_mb(), "customers": len(s),
             "params": {k: float(v) for k, v in fit.params_.items()}}
 
 
@@ -210,7 +171,7 @@ def main() -> None:
     folder = Path(os.environ.get("TMPDIR", tempfile.gettempdir())) / "shopbook_bench"
     rows_out = []
     for n in [int(x) for x in args.rows]:
-        path = build_orders(n, folder)
+        path = build_orders(n, folder, prefix="clv_orders")
         eng = run_case("summary_engine", path)
         rows_out.append([f"{n:,}", "engine (DuckDB)", f"{eng['customers']:,}", f"{eng['seconds']:.2f}",
                          f"{eng['peak_mb']:.0f}", "—"])

@@ -26,58 +26,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import build_orders, peak_mb  # noqa: E402
+
 ASOF = "2025-01-01"
-CUSTOMER_SPACE = 2_000_000  # ids drawn from a skewed distribution over this many
 
 
-def build(rows: int, folder: Path) -> Path:
-    """Write a DuckDB file with ``rows`` contract orders (skewed customers, 2 years)."""
-    import duckdb
-
-    path = folder / f"orders_{rows}.duckdb"
-    if path.exists():
-        return path
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp))
-    # u1..u4: uniform in [0, 1) from hashes of the row number (deterministic)
-    con.execute(f"""
-        CREATE TABLE orders AS
-        WITH r AS (
-            SELECT i,
-                   (hash(i) % 1000000007) / 1000000007.0 AS u1,
-                   (hash(i + {rows}) % 1000000007) / 1000000007.0 AS u2,
-                   (hash(i + 2 * {rows}) % 1000000007) / 1000000007.0 AS u3,
-                   (hash(i + 3 * {rows}) % 1000000007) / 1000000007.0 AS u4
-            FROM range({rows}) t(i)
-        )
-        SELECT
-            'o' || i::VARCHAR AS order_id,
-            'c' || lpad(floor({CUSTOMER_SPACE} * u1 * u1)::BIGINT::VARCHAR, 7, '0') AS customer_id,
-            TIMESTAMP '2023-01-01' + to_seconds(floor(u2 * 730 * 86400)::BIGINT) AS order_ts,
-            CASE WHEN i % 23 = 0 THEN 'tmall' WHEN i % 3 = 0 THEN 'jd' ELSE 'site' END AS channel,
-            CASE WHEN u3 < 0.92 THEN 'paid' WHEN u3 < 0.97 THEN 'refunded' ELSE 'cancelled' END AS status,
-            round(20 + 400 * u4 * u4, 2) AS gross_amount,
-            0.0 AS discount_amount,
-            round(20 + 400 * u4 * u4, 2) AS net_amount,
-            'CNY' AS currency
-        FROM r
-    """)
-    con.close()
-    os.replace(tmp, path)
-    return path
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
 def case(name: str, path: str, out: str) -> None:
@@ -116,7 +76,7 @@ def case(name: str, path: str, out: str) -> None:
         result["seconds"] = t2 - t0
         result["agg_seconds"] = t2 - t1
     result["customers"] = len(table)
-    result["peak_mb"] = _peak_mb()
+    result["peak_mb"] = peak_mb()
     key = table.sort_values("customer_id")
     result["fingerprint"] = {
         "frequency": int(key["frequency"].sum()),
@@ -159,7 +119,7 @@ def main() -> None:
     print("-" * len(header))
     for rows in sizes:
         t0 = time.perf_counter()
-        path = build(rows, Path(args.data))
+        path = build_orders(rows, Path(args.data))
         build_s = time.perf_counter() - t0
         engine = run_case("engine", path)
         pandas = run_case("pandas", path)
