@@ -454,3 +454,26 @@ def test_planted_substitute_pair_shows_its_cross_elasticity(shop_panel):
     assert "substitute" in {rel[(a, b)], rel[(b, a)]}
     assert all(rel[(s, s)] == "own" for s in top)
     assert res.notes  # lag rows set aside are reported
+
+
+def test_cross_price_with_too_few_common_weeks_says_so():
+    panel = simulate(n_sku=6, n_weeks=10, seed=15)
+    res = el.cross_price(panel, "units", "avg_price", "sku", "week", ["S00", "S01"])
+    assert res.matrix.isna().all().all() and res.table.empty and "relation" in res.table
+    assert any("Only 10 weeks" in n for n in res.notes)
+    with pytest.raises(ValueError, match="at least two"):
+        el.cross_price(panel, "units", "avg_price", "sku", "week", ["S00"])
+
+
+def test_recommend_price_reads_its_inputs_from_the_panel():
+    panel = simulate(n_sku=4, n_weeks=30, seed=16).assign(unit_cost=10.0)
+    est = el.shrink(el.sku_elasticities(panel, "units", "avg_price", "sku", "week", group=None),
+                    group=None)
+    rec = el.recommend_price(panel, est, "S01")
+    rows = panel[panel.sku == "S01"].sort_values("week")
+    assert rec.bounds == (rows.avg_price.min(), rows.avg_price.max())
+    assert rec.current_price == rows.avg_price.iloc[-1] and rec.unit_cost == pytest.approx(10.0)
+    assert rec.elasticity == pytest.approx(est.set_index("sku").loc["S01", "shrunk"])
+    assert rec.bounds[0] <= rec.price <= rec.bounds[1]
+    with pytest.raises(ValueError, match="unit cost"):
+        el.recommend_price(panel.assign(unit_cost=np.nan), est, "S01")

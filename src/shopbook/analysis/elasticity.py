@@ -64,6 +64,8 @@ __all__ = [
     "price_variation",
     "promo_calendar",
     "demand_history",
+    "variation_summary",
+    "recommend_price",
 ]
 
 #: Relative price spread (max/min − 1) below which an entity counts as constant-price.
@@ -994,6 +996,7 @@ def cross_price(
     controls: Sequence[str] = (),
     fixed_effects: Sequence[str] = ("entity", "time"),
     hac_lags: int = 4,
+    min_periods: int = 20,
     level: float = 0.95,
 ) -> CrossPrice:
     """Cross-price elasticities among a few entities (e.g. a category's top SKUs).
@@ -1022,6 +1025,9 @@ def cross_price(
         Absorbed effects (``"entity"``, ``"time"`` or column names).
     hac_lags
         Newey–West lag length in periods.
+    min_periods
+        Fewest periods in which every listed SKU sold; below it nothing is estimated
+        (the matrix is ``nan`` and a note says why).
 
     Returns
     -------
@@ -1070,13 +1076,24 @@ def cross_price(
         terms.append("_own_rest")
     df, ctrl = _numeric_controls(df, controls)
     df = df.sort_values([entity, time], kind="stable")
-    params, info, more = _fe_ols(df, "_lq", [*terms, *ctrl], fe_cols, None, level,
-                                 hac=(entity, hac_lags))
-    notes.extend(more)
     shape = pd.DataFrame(np.nan, index=pd.Index(entities, name="demand_of"),
                          columns=pd.Index(entities, name="price_of"))
     est, se_, lo, hi = shape.copy(), shape.copy(), shape.copy(), shape.copy()
     rows = []
+    n_periods = int(df.loc[df[entity].isin(entities), time].nunique())
+    if n_periods < min_periods:
+        notes.append(f"Only {n_periods} {time}s in which every listed {entity} sold (fewer than "
+                     f"{min_periods}): cross-price elasticities not estimated.")
+        cols = ["demand_of", "price_of", "elasticity", "se", "ci_low", "ci_high", "p_value", "relation"]
+        return CrossPrice(est, se_, lo, hi, pd.DataFrame(columns=cols), n_periods, notes)
+    params, info, more = _fe_ols(df, "_lq", [*terms, *ctrl], fe_cols, None, level,
+                                 hac=(entity, hac_lags))
+    readable = {f"`{t}`": f"the effect of {j}'s price on {i}'s units" for t, (i, j) in zip(terms, pairs, strict=False)}
+    readable["`_own_rest`"] = f"the own-price slope of the unlisted {entity}s"
+    for note in more:
+        for k_, v in readable.items():
+            note = note.replace(k_, v)
+        notes.append(note)
     for (i, j), (_, p) in zip(pairs, params.iloc[: len(pairs)].iterrows(), strict=True):
         est.loc[i, j], se_.loc[i, j], lo.loc[i, j], hi.loc[i, j] = p["estimate"], p["se"], p["ci_low"], p["ci_high"]
         if i == j:
@@ -1089,7 +1106,6 @@ def cross_price(
             rel = "unclear"
         rows.append({"demand_of": i, "price_of": j, "elasticity": p["estimate"], "se": p["se"],
                      "ci_low": p["ci_low"], "ci_high": p["ci_high"], "p_value": p["p_value"], "relation": rel})
-    n_periods = int(df.loc[df[entity].isin(entities), time].nunique())
     return CrossPrice(est, se_, lo, hi, pd.DataFrame(rows), n_periods, notes)
 
 
@@ -1253,6 +1269,64 @@ def optimal_price(
         current_price=p0, elasticity=e, elasticity_ci=tuple(elasticity_ci) if elasticity_ci else None,
         unit_cost=c, profit_change=profit_change, revenue_change=revenue_change, curve=curve, notes=notes,
     )
+
+
+def recommend_price(
+    panel: pd.DataFrame,
+    estimates: pd.DataFrame,
+    sku: Any,
+    quantity: str = "units",
+    price: str = "avg_price",
+    entity: str = "sku",
+    time: str = "week",
+    cost: str = "unit_cost",
+    recent_periods: int = 8,
+) -> PriceRecommendation:
+    """:func:`optimal_price` for one SKU, with its inputs read from the panel.
+
+    The elasticity is the SKU's shrunk estimate (``shrunk`` with ``shrunk_ci_low`` /
+    ``shrunk_ci_high`` from :func:`shrink`; the raw one if not shrunk); the unit cost is
+    the unit-weighted cost of its last ``recent_periods`` periods with a cost; the
+    current price is its price in its latest period; the bounds are the lowest and
+    highest price it sold at.
+
+    Parameters
+    ----------
+    panel
+        Entity × period rows with ``quantity``, ``price``, ``entity``, ``time``, ``cost``.
+    estimates
+        One row per entity with ``elasticity``, ``ci_low``, ``ci_high`` (and the
+        ``shrunk`` columns).
+    sku
+        The entity to price.
+
+    Raises
+    ------
+    ValueError
+        When the SKU has no estimate, no usable price or no unit cost.
+    """
+    _need(panel, [quantity, price, entity, time, cost])
+    rows = panel[(panel[entity] == sku) & (panel[price] > 0) & (panel[quantity] > 0)].sort_values(time)
+    if rows.empty:
+        raise ValueError(f"{entity} {sku!r} has no period with a positive price and quantity")
+    est = estimates[estimates[entity] == sku]
+    if est.empty:
+        raise ValueError(f"no elasticity estimate for {entity} {sku!r}")
+    r = est.iloc[0]
+    if "shrunk" in est and np.isfinite(r.get("shrunk", np.nan)):
+        e, ci = float(r["shrunk"]), (float(r["shrunk_ci_low"]), float(r["shrunk_ci_high"]))
+    else:
+        e, ci = float(r["elasticity"]), (float(r["ci_low"]), float(r["ci_high"]))
+    if not np.isfinite(e):
+        raise ValueError(f"the elasticity of {entity} {sku!r} was not identified: {r.get('note', '')}".strip())
+    costed = rows[rows[cost].notna()].tail(recent_periods)
+    if costed.empty:
+        raise ValueError(f"{entity} {sku!r} has no unit cost: gross profit cannot be computed")
+    unit_cost = float(np.average(costed[cost], weights=costed[quantity]))
+    rec = optimal_price(e, unit_cost=unit_cost, current_price=float(rows[price].iloc[-1]),
+                        price_bounds=(float(rows[price].min()), float(rows[price].max())),
+                        elasticity_ci=ci if all(np.isfinite(ci)) else None)
+    return rec
 
 
 # -------------------------------------------------------------------- promo depth
@@ -1509,6 +1583,36 @@ def price_variation(
             extra[group] = panel.drop_duplicates(entity).set_index(entity).loc[all_e, group]
         out = pd.concat([out, extra])
     out.index.name = entity
+    return out.reset_index()
+
+
+def variation_summary(diag: pd.DataFrame, group: str = "category") -> pd.DataFrame:
+    """Per group: SKUs, how many can be learned from, and the typical price spread.
+
+    Parameters
+    ----------
+    diag
+        :func:`price_variation` output with ``group``, ``learnable``, ``spread``,
+        ``promo_share`` (optional) and ``units`` (optional).
+
+    Returns
+    -------
+    DataFrame
+        ``group``, ``skus``, ``learnable``, ``not_learnable``, ``median_spread``
+        (and ``median_promo_share``, ``units``).
+    """
+    _need(diag, [group, "learnable", "spread"])
+    g = diag.groupby(group, observed=True, sort=True)
+    out = pd.DataFrame({
+        "skus": g.size(),
+        "learnable": g["learnable"].sum().astype(int),
+        "median_spread": g["spread"].median(),
+    })
+    out.insert(2, "not_learnable", out["skus"] - out["learnable"])
+    if "promo_share" in diag:
+        out["median_promo_share"] = g["promo_share"].median()
+    if "units" in diag:
+        out["units"] = g["units"].sum()
     return out.reset_index()
 
 
