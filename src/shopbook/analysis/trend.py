@@ -182,7 +182,7 @@ def _positive_log(s: pd.Series, transform: str | None, notes: list[str]) -> bool
         zero = int((s == 0).sum())
         parts = [f"{neg} negative" if neg else "", f"{zero} zero" if zero else ""]
         _note(notes, f"The series has {' and '.join(p for p in parts if p)} values "
-              "(e.g. refunds netted out), so it is modelled on its own scale, not in logs.")
+              "(days without sales, or refunds netted out), so it is modelled on its own scale, not in logs.")
         return False
     return True
 
@@ -931,7 +931,8 @@ def forecast(series: pd.Series, horizon: int, events: Iterable[Mapping[str, Any]
             fc = res.get_forecast(horizon, exog=spec.exog_future)
             mu = np.asarray(fc.predicted_mean, dtype=float)
             sd = np.sqrt(np.asarray(fc.var_pred_mean, dtype=float))
-            desc = (f"SARIMAX{spec.order}x{spec.seasonal_order}"
+            seas = f"x{spec.seasonal_order}" if any(spec.seasonal_order) else ""
+            desc = (f"SARIMAX{spec.order}{seas}".replace(" ", "")
                     + (f" with {spec.exog.shape[1]} regressors" if spec.exog is not None else "")
                     + (" on log values" if spec.log else ""))
         elif model == "ets":
