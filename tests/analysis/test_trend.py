@@ -356,7 +356,10 @@ def test_shop_festival_uplifts_fall_inside_their_intervals(shop_daily, metric):
 def test_shop_weekly_seasonality_recovered(shop_daily):
     prof = T.seasonal_profile(T.decompose(shop_daily["orders"]), 7)
     weekly = np.array(list(shop_daily["truth"]["seasonality"]["weekly_multiplier"].values()))
-    np.testing.assert_allclose(prof["effect_pct"], weekly / weekly.mean() - 1, atol=0.03)
+    planted = weekly / weekly.mean() - 1
+    # ~70 orders a day: a weekday's mean effect over two years has a standard error of ~1.5 points
+    np.testing.assert_allclose(prof["effect_pct"], planted, atol=0.04)
+    assert np.corrcoef(prof["effect_pct"], planted)[0, 1] > 0.9
 
 
 def test_shop_backtest_beats_seasonal_naive(shop_daily):
