@@ -353,7 +353,10 @@ def to_markdown() -> str:
             )
         lines.append("")
         if t.primary_key:
-            lines.append(f"* key: ({', '.join(t.primary_key)}) — later duplicates are rejected")
+            lines.append(
+                f"* key: ({', '.join(t.primary_key)}) — the first row is kept, later ones are "
+                f"rejected: `{t.key_reason}`"
+            )
         for fk in t.foreign_keys:
             lines.append(
                 f"* ({', '.join(fk.columns)}) must exist in {fk.ref_table}"
@@ -362,7 +365,11 @@ def to_markdown() -> str:
         for col in t.one_value:
             lines.append(f"* `{col}` holds one value for the whole table (else a structural error)")
         for cols, reason in t.unique_groups:
-            lines.append(f"* one row per ({', '.join(cols)}) — else all its rows are rejected: `{reason}`")
+            others = ", ".join(c for c in t.primary_key if c not in cols) or "row"
+            lines.append(
+                f"* one {others} per ({', '.join(cols)}) — else every row of that group is "
+                f"rejected: `{reason}`"
+            )
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
