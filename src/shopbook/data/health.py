@@ -28,7 +28,7 @@ REPORT_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "04_rfm_segments": (("orders",), ("customers",)),
     "05_price_elasticity": (("orders", "order_items"), ("products",)),
     "06_ab_test": (("assignments",), ("sessions", "orders")),
-    "07_product_inventory": (("order_items", "products", "inventory"), ("orders",)),
+    "07_product_inventory": (("orders", "order_items"), ("products", "inventory")),
 }
 
 _TIME_TYPES = ("timestamp", "date")
