@@ -243,3 +243,12 @@ def test_figures_return_titled_axes():
     ax = V.warning_bars(I.warning_counts(I.stock_warnings(_stock())))
     assert ax.get_title() == "Stock warnings" and len(ax.patches) == 8
     plt.close("all")
+
+
+def test_role_summary_shares_add_up():
+    skus = pd.DataFrame({"sku": list("abcd"), "units": [10, 5, 1, 0], "revenue": [100.0, 50, 10, 0],
+                         "gross_profit": [40.0, 10, np.nan, np.nan], "margin": [0.4, 0.2, np.nan, np.nan]})
+    s = I.role_summary(I.product_roles(skus, rules={"hot_top_share": 0.25})).set_index("role")
+    assert list(s.index) == list(I.ROLES) and s["skus"].sum() == 4
+    np.testing.assert_allclose(s[["units_share", "revenue_share", "profit_share"]].sum(), [1, 1, 1])
+    assert s.loc["hot", "skus"] == 1 and s.loc["hot", "revenue_share"] == pytest.approx(100 / 160)

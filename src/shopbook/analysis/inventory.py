@@ -441,3 +441,28 @@ def stockouts(inventory: Any, min_days: int = 1, end: Any = None) -> pd.DataFram
     ep["ongoing"] = (ep["end"] == ep["sku"].map(last)).to_numpy()
     ep = ep[ep["days"] >= min_days]
     return ep.sort_values(["start", "sku"], ignore_index=True)[cols]
+
+
+def role_summary(roles: pd.DataFrame) -> pd.DataFrame:
+    """SKUs per role and each role's share of units, revenue and gross profit.
+
+    Parameters
+    ----------
+    roles
+        :func:`product_roles` output (``role``, ``units``, ``revenue``, ``gross_profit``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``role`` (all of :data:`ROLES`, in that order), ``skus``, ``units_share``,
+        ``revenue_share``, ``profit_share`` (of the known gross profit; missing when none
+        is known).
+    """
+    g = roles.groupby("role")
+    out = pd.DataFrame({"skus": g.size(), "units": g["units"].sum(), "revenue": g["revenue"].sum(),
+                        "gross_profit": g["gross_profit"].sum(min_count=1)}).reindex(list(ROLES))
+    out["skus"] = out["skus"].fillna(0).astype("int64")
+    for col, name in (("units", "units_share"), ("revenue", "revenue_share"), ("gross_profit", "profit_share")):
+        total = roles[col].astype("float64").sum()
+        out[name] = out[col].astype("float64").fillna(0.0) / total if total else np.nan
+    return out.rename_axis("role").reset_index()[["role", "skus", "units_share", "revenue_share", "profit_share"]]
