@@ -22,7 +22,7 @@ from shopbook.data.contract import TABLES
 #: What each report needs: ``(required tables, optional tables)``. A report whose
 #: required tables are missing is skipped; optional ones only enable sections.
 REPORT_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "01_kpi_brief": (("orders",), ("order_items", "sessions", "marketing_spend")),
+    "01_kpi_brief": (("orders",), ("order_items", "sessions", "marketing_spend", "inventory")),
     "02_market_trend": (("orders",), ("order_items", "products")),
     "03_cohort_ltv": (("orders",), ("customers",)),
     "04_rfm_segments": (("orders",), ("customers",)),

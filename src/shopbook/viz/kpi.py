@@ -1,0 +1,115 @@
+"""Figures of the KPI brief (no computation beyond arranging what they are given).
+
+Every function takes ``ax=None`` (a new figure of the theme's size when ``None``) and
+returns the axes. Tables come from :mod:`shopbook.features.funnel` and
+:mod:`shopbook.analysis.kpi`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import seaborn as sns
+from matplotlib.ticker import PercentFormatter
+
+from shopbook.viz.theme import label, new_axes
+
+__all__ = ["funnel_by_channel", "kpi_sparklines", "roi_bars"]
+
+_STAGES = {"sessions": "Session", "product_view": "Product view", "cart": "Cart", "checkout": "Checkout",
+           "order": "Order"}
+
+
+def funnel_by_channel(channels: pd.DataFrame, ax: Any = None, by: str = "channel") -> Any:
+    """Share of sessions reaching each funnel stage, one line per channel.
+
+    Parameters
+    ----------
+    channels
+        One row per channel: ``by`` and the counts ``sessions``, ``product_view``,
+        ``cart``, ``checkout``, ``order`` (:func:`shopbook.features.funnel.funnel` with
+        ``freq=None``, or :func:`shopbook.analysis.kpi.channel_table`).
+    ax
+        Axes to draw on.
+    by
+        Group column.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = new_axes(ax)
+    data = channels[channels["sessions"] > 0]
+    long = data.melt(id_vars=[by], value_vars=list(_STAGES), var_name="stage", value_name="count")
+    long = long.merge(data[[by, "sessions"]], on=by)
+    long["share"] = long["count"] / long["sessions"]
+    long["stage"] = pd.Categorical(long["stage"].map(_STAGES), categories=list(_STAGES.values()), ordered=True)
+    sns.pointplot(data=long.sort_values("stage"), x="stage", y="share", hue=by, ax=ax, markersize=4)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_ylim(0, 1.02)
+    return label(ax, "Funnel by channel: share of sessions reaching each stage", x="Stage", y="Sessions",
+                 y_unit="% of the channel's sessions")
+
+
+def kpi_sparklines(daily: pd.DataFrame, metrics: dict[str, str], window: Any = None, axes: Any = None) -> Any:
+    """Small daily trend lines, one panel per KPI, with the window shaded.
+
+    Parameters
+    ----------
+    daily
+        One row per day: ``period`` and the ``metrics`` columns.
+    metrics
+        Column → panel title with its unit, e.g. ``{"gmv": "GMV (CNY)"}``.
+    window
+        A :class:`shopbook.analysis.kpi.Window` to shade (window and previous window).
+    axes
+        A sequence of at least ``len(metrics)`` axes (default: a new row of panels).
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    if axes is None:
+        _, axes = plt.subplots(1, len(metrics), figsize=(2.6 * len(metrics), 2.2), squeeze=False)
+        axes = axes[0]
+    axes = np.asarray(axes).ravel()
+    for ax, (col, title) in zip(axes, metrics.items(), strict=False):
+        ax.plot(pd.to_datetime(daily["period"]), daily[col], lw=1)
+        if window is not None:
+            ax.axvspan(window.prev_start, window.prev_end + pd.Timedelta(days=1), color="0.85", lw=0)
+            ax.axvspan(window.start, window.end + pd.Timedelta(days=1), color="C1", alpha=0.25, lw=0)
+        ax.set_title(title, fontsize="small")
+        ax.tick_params(labelsize="x-small")
+        ax.xaxis.set_major_locator(plt.MaxNLocator(3))
+        ax.set_xlabel("")
+    return axes
+
+
+def roi_bars(channels: pd.DataFrame, ax: Any = None, basis: str = "gross profit", by: str = "channel") -> Any:
+    """Return per unit of marketing spend, one bar per channel; the break-even line at 1.
+
+    Parameters
+    ----------
+    channels
+        :func:`shopbook.analysis.kpi.channel_table` with spend: ``by`` and ``roi``.
+    ax
+        Axes to draw on.
+    basis
+        What the return is (``"gross profit"`` or ``"GMV"``), for the labels.
+    by
+        Group column.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = new_axes(ax)
+    data = channels.dropna(subset=["roi"]).sort_values("roi", ascending=False)
+    sns.barplot(data=data, x=by, y="roi", color="C0", ax=ax)
+    ax.axhline(1.0, color="0.3", ls="--", lw=1)
+    return label(ax, f"Channel ROI: {basis} per unit of spend", x="Channel", y=f"{basis.capitalize()} / spend",
+                 y_unit="ratio")
