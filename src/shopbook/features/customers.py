@@ -188,7 +188,7 @@ def customer_summary(
         ).cast("float64"),
     )
     if observation_end is None:
-        return summary
+        return summary.order_by("customer_id")  # a stable row order: reports stay reproducible
     obs_end = _date(observation_end)
     if obs_end <= cal_end:
         raise ValueError(f"observation_end {obs_end} must be after calibration_end {cal_end}")
@@ -203,7 +203,7 @@ def customer_summary(
         frequency_holdout=joined.frequency_holdout.fill_null(0).cast("int64"),
         monetary_value_holdout=joined.monetary_value_holdout.fill_null(0.0).cast("float64"),
         duration_holdout=ibis.literal((obs_end - cal_end).days / unit, type="float64"),
-    )
+    ).order_by("customer_id")
 
 
 def summary_patterns(summary: ibis.Table, columns: Sequence[str] = ("frequency", "recency", "T")) -> ibis.Table:
