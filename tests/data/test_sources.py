@@ -53,7 +53,7 @@ def test_duckdb_file_is_opened_read_only(tmp_path):
     con.close()
     src = open_source(path)
     assert src.row_counts() == {"orders": 3}
-    with pytest.raises(Exception):
+    with pytest.raises(duckdb.Error, match="read-only"):
         src.con.raw_sql("create table x as select 1")
 
 
