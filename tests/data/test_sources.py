@@ -103,3 +103,15 @@ def test_an_open_source_is_passed_through():
 def test_credentials_are_redacted_from_uris():
     assert redact_uri("postgres://ana:s3cret@db:5432/shop") == "postgres://ana:***@db:5432/shop"
     assert redact_uri("data/shop.duckdb") == "data/shop.duckdb"
+
+
+def test_an_all_missing_column_in_a_frame_is_read_as_text():
+    src = open_source({"customers": pd.DataFrame({"customer_id": ["a", "b"], "region": [None, None]})})
+    frame = src.table("customers").execute()
+    assert frame["region"].isna().all() and len(frame) == 2
+
+
+def test_duckdb_prints_no_progress_bar(tmp_path):
+    _orders().to_csv(tmp_path / "orders.csv", index=False)
+    src = open_source(tmp_path)
+    assert src.con.raw_sql("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False

@@ -208,7 +208,7 @@ def _table_files(folder: Path) -> dict[str, Path]:
 
 
 def _open_folder(folder: Path, mapping: dict[str, dict[str, Any]]) -> Source:
-    con = ibis.duckdb.connect()
+    con = _quiet(ibis.duckdb.connect())
     files = _table_files(folder)
     physical = _physical_names(list(files), mapping)
     for tname, fname in physical.items():
@@ -224,6 +224,22 @@ def _open_folder(folder: Path, mapping: dict[str, dict[str, Any]]) -> Source:
             con.read_csv(str(path), table_name=view, all_varchar=True, header=True, delim=delim)
         physical[tname] = view
     return Source(con, physical, mapping, uri=str(folder))
+
+
+def _typed_nulls(frame: pd.DataFrame) -> pd.DataFrame:
+    """Give all-missing object columns a text type; engines refuse untyped NULL columns.
+
+    The validator then types them per the contract like any other text column.
+    """
+    empty = [c for c in frame.columns if frame[c].dtype == object and frame[c].isna().all()]
+    return frame.astype({c: "string" for c in empty}) if empty else frame
+
+
+def _quiet(con: Any) -> Any:
+    """Switch off DuckDB's progress bar: it would print into notebooks and terminals."""
+    if getattr(con, "name", "") == "duckdb":
+        con.raw_sql("SET enable_progress_bar = false")
+    return con
 
 
 def redact_uri(uri: str) -> str:
@@ -267,19 +283,19 @@ def open_source(
         mapping = config.default_mapping()
     if isinstance(uri, Mapping):
         maps = _load_mapping(mapping)
-        con = ibis.duckdb.connect()
+        con = _quiet(ibis.duckdb.connect())
         names = [str(k) for k in uri]
         physical = _physical_names(names, maps)
         for tname, src in physical.items():
             view = f"src_{tname}"
-            con.create_table(view, uri[src])
+            con.create_table(view, _typed_nulls(uri[src]))
             physical[tname] = view
         return Source(con, physical, maps, uri="(DataFrames)")
 
     text = str(uri) if uri is not None else config.default_source()
     if "://" in text and not text.startswith("file://"):
         maps = _load_mapping(mapping)
-        con = ibis.connect(text)
+        con = _quiet(ibis.connect(text))
         return Source(con, _physical_names(list(con.list_tables()), maps), maps, uri=redact_uri(text))
 
     path = Path(text.removeprefix("file://")).expanduser()
@@ -297,7 +313,7 @@ def open_source(
         return _open_folder(path, _load_mapping(mapping))
     maps = _load_mapping(mapping)
     try:
-        con = ibis.duckdb.connect(str(path), read_only=True)
+        con = _quiet(ibis.duckdb.connect(str(path), read_only=True))
     except Exception as exc:
         raise ContractError(
             table="(source)",
