@@ -238,7 +238,14 @@ def _typed_nulls(frame: pd.DataFrame) -> pd.DataFrame:
 def _quiet(con: Any) -> Any:
     """Switch off DuckDB's progress bar: it would print into notebooks and terminals."""
     if getattr(con, "name", "") == "duckdb":
-        con.raw_sql("SET enable_progress_bar = false")
+        import duckdb
+
+        try:
+            con.raw_sql("SET enable_progress_bar = false")
+        except duckdb.Error:
+            # Inside Jupyter without ipywidgets DuckDB refuses to touch the setting; it
+            # draws no progress bar there either, so there is nothing to switch off.
+            pass
     return con
 
 
