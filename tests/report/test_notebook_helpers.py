@@ -146,3 +146,15 @@ def test_escaped_values_render_as_the_literal_text(value):
     assert "<a " not in rendered and "<h1" not in rendered and "<em>" not in rendered
     text = htmllib.unescape(relib.sub(r"<[^>]+>", "", rendered)).strip()
     assert text == value
+
+
+def test_show_renders_fraction_columns_as_percentages(monkeypatch):
+    import pandas as pd
+
+    from shopbook.report import notebook
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))
+    notebook.show(pd.DataFrame({"metric": ["GMV"], "change_pct": [-0.0943], "value": [0.5]}), percent=["change_pct"])
+    html = "".join(getattr(o, "data", "") or str(o) for o in shown)
+    assert "-9.4%" in html and "0.5" in html and "50.0%" not in html

@@ -75,6 +75,7 @@ import numpy as np
 import pandas as pd
 
 from shopbook.errors import ContractError
+from shopbook.features.customers import as_table
 
 #: Number of score levels (quintiles).
 LEVELS = 5
@@ -284,16 +285,6 @@ def assign(r_score: Any, fm_score: Any, rules: pd.DataFrame | None = None,
 # ------------------------------------------------------------------ the RFM table
 
 
-def _as_ibis(orders: Any):
-    import ibis
-
-    if isinstance(orders, pd.DataFrame):
-        return ibis.memtable(orders)
-    if isinstance(orders, ibis.Table):
-        return orders
-    raise TypeError(f"orders must be an ibis table or a pandas DataFrame, not {type(orders).__name__}")
-
-
 def _check_orders(t) -> None:
     from shopbook.features.customers import RFM_COLUMNS as needed
 
@@ -327,7 +318,7 @@ def _day(value: Any) -> pd.Timestamp:
 
 def order_span(orders: Any) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
     """First and last ``order_ts`` of ``orders`` (any status), computed in the engine."""
-    t = _as_ibis(orders)
+    t = as_table(orders)
     _check_orders(t)
     row = t.aggregate(first=t.order_ts.min(), last=t.order_ts.max()).execute().iloc[0]
     first, last = row["first"], row["last"]
@@ -485,7 +476,7 @@ def rfm_table(orders: Any, asof: Any = None, *, lookback_days: int | None = None
         A needed column is missing or untyped; no counted order in the window; fewer
         than two customers; all customers identical.
     """
-    t = _as_ibis(orders)
+    t = as_table(orders)
     _check_orders(t)
     asof = default_asof(t) if asof is None else _day(asof)
     rules = load_rules(rules)
@@ -918,7 +909,7 @@ def migration(orders: Any, asof_from: Any, asof_to: Any, *, lookback_days: int |
     """
     if scale not in ("from", "each"):
         raise ValueError(f"scale must be 'from' or 'each', not {scale!r}")
-    t = _as_ibis(orders)
+    t = as_table(orders)
     _check_orders(t)
     d0, d1 = _day(asof_from), _day(asof_to)
     if d0 >= d1:

@@ -40,7 +40,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from shopbook.features.customers import as_table
-from shopbook.features.kpis import normalise_freq
+from shopbook.features.kpis import by_columns, normalise_freq
 
 #: Funnel stages after ``sessions``, in order.
 STAGES = ("product_view", "cart", "checkout", "order")
@@ -61,12 +61,6 @@ def _in_window(col: ir.Value, start: Any, end: Any) -> ir.BooleanValue:
     if col.type().is_date():
         return (col >= lo.date()) & (col < hi.date())
     return (col >= lo) & (col < hi)
-
-
-def _by_list(by: str | Sequence[str] | None) -> list[str]:
-    if by is None:
-        return []
-    return [by] if isinstance(by, str) else list(by)
 
 
 # ----------------------------------------------------------------------------- funnel
@@ -100,7 +94,7 @@ def funnel_expr(sessions: Any, freq: str | None = "D", by: str | Sequence[str] |
         raise ValueError("give both start and end, or neither")
     if start is not None:
         t = t.filter(_in_window(t.session_ts, start, end))
-    keys = _by_list(by)
+    keys = by_columns(by)
     if freq is not None:
         t = t.mutate(period=t.session_ts.truncate(normalise_freq(freq)).cast("timestamp"))
         keys = ["period", *keys]
@@ -137,7 +131,7 @@ def funnel(sessions: Any, freq: str | None = "D", by: str | Sequence[str] | None
     for c in COUNTS:
         frame[c] = frame[c].fillna(0).astype("int64")
     frame.attrs["freq"] = None if freq is None else normalise_freq(freq)
-    frame.attrs["by"] = _by_list(by)
+    frame.attrs["by"] = by_columns(by)
     return frame
 
 
@@ -217,7 +211,7 @@ def margin(orders: Any, order_items: Any, start: Any, end: Any, by: str | None =
         without a unit cost).
     """
     lines = _lines(as_table(orders), as_table(order_items), start, end)
-    keys = _by_list(by)
+    keys = by_columns(by)
     has_cost = lines.cost.notnull()
     metrics = dict(revenue=lines.revenue.sum(), revenue_costed=ibis.ifelse(has_cost, lines.revenue, 0.0).sum(),
                    cogs=lines.cost.sum())

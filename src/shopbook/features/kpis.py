@@ -61,7 +61,8 @@ def normalise_freq(freq: str) -> str:
         raise ValueError(f"freq must be one of D/W/M (day/week/month), found {freq!r}") from None
 
 
-def _by_list(by: str | Sequence[str] | None) -> list[str]:
+def by_columns(by: str | Sequence[str] | None) -> list[str]:
+    """A ``by=`` argument (``None``, one column or several) as a list of column names."""
     if by is None:
         return []
     return [by] if isinstance(by, str) else list(by)
@@ -103,7 +104,7 @@ def kpis_expr(orders: ir.Table, freq: str = "D", by: str | Sequence[str] | None 
         without ``order_items`` and ``products``.
     """
     f = normalise_freq(freq)
-    groups = _by_list(by)
+    groups = by_columns(by)
     if amount not in orders.columns:
         raise ContractError(table="orders", column=amount, expected="an amount column",
                             found="columns " + ", ".join(orders.columns),
@@ -179,7 +180,7 @@ def kpis(orders: ir.Table, freq: str = "D", by: str | Sequence[str] | None = Non
     frame["gmv"] = frame["gmv"].astype("float64")
     frame["aov"] = frame["aov"].astype("float64")
     frame.attrs["freq"] = normalise_freq(freq)
-    frame.attrs["by"] = _by_list(by)
+    frame.attrs["by"] = by_columns(by)
     return frame
 
 

@@ -447,7 +447,8 @@ def prepare(data: Any, max_rows: int = 20, show_pii: bool | None = None,
 
 
 def show(data: Any, max_rows: int = 20, caption: str | None = None, show_pii: bool | None = None,
-         pii_columns: Iterable[str] = PII_COLUMNS, index: bool | None = None) -> None:
+         pii_columns: Iterable[str] = PII_COLUMNS, index: bool | None = None,
+         percent: Iterable[str] = ()) -> None:
     """Display a table safely.
 
     Every cell, column name and the caption is HTML-escaped (a product called
@@ -470,6 +471,8 @@ def show(data: Any, max_rows: int = 20, caption: str | None = None, show_pii: bo
         Columns treated as personal ids.
     index
         Show the index; default only when it is not a plain ``RangeIndex``.
+    percent
+        Columns holding fractions to show as percentages (``-0.094`` → ``-9.4%``).
     """
     from IPython.display import display
 
@@ -479,6 +482,9 @@ def show(data: Any, max_rows: int = 20, caption: str | None = None, show_pii: bo
     if index is None:
         index = not isinstance(frame.index, pd.RangeIndex)
     shown = frame.map(_cell_formatter) if len(frame.columns) else frame
+    for col in percent:
+        if col in frame.columns:
+            shown[col] = [format_value(_plain(v), ".1%") if pd.notna(v) else "–" for v in frame[col]]
     if index and not isinstance(frame.index, pd.MultiIndex):
         shown.index = [_cell_formatter(v) for v in frame.index]
         shown.index.name = frame.index.name
