@@ -23,6 +23,7 @@ from statsmodels.stats.weightstats import CompareMeans, DescrStatsW, ttest_ind
 
 from shopbook.analysis import abtest as ab
 from shopbook.analysis.abtest import ABTestError
+from shopbook.viz.theme import title_of
 
 # ------------------------------------------------------------------------ peer checks
 
@@ -552,7 +553,7 @@ def test_figures_draw_the_readout():
         viz.segments(r.segments[t], ax=axes[3, 0]),
     ]
     assert drawn == [axes[0, 0], axes[0, 1], axes[1, 0], axes[1, 1], axes[2, 0], axes[2, 1], axes[3, 0]]
-    assert all(ax.get_title() for ax in drawn)
+    assert all(title_of(ax) for ax in drawn)
     assert len(axes[1, 0].get_yticklabels()) == len(r.metrics)
     plt.close(fig)
 

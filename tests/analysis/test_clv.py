@@ -10,6 +10,7 @@ from shopbook.analysis import clv
 from shopbook.analysis.clv import FitError, FitWarning
 from shopbook.data.samples import cdnow_sample
 from shopbook.features.customers import customer_summary, summary_patterns
+from shopbook.viz.theme import title_of
 
 
 @pytest.fixture(scope="module")
@@ -474,7 +475,7 @@ def test_clv_figures_draw_titled_axes(cdnow_weeks, bgnbd, gg):
         vz.survival_fit(survivors, clv.fit_sbg(survivors)),
     ]
     for ax in axes:
-        assert ax.get_title() and ax.get_ylabel() is not None
+        assert title_of(ax) and ax.get_ylabel() is not None
         plt.close(ax.figure)
     by = clv.value_by_group(values, "segment")
     assert by["customers"].sum() == len(values)

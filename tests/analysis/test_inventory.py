@@ -9,6 +9,7 @@ import pytest
 from scipy.stats import norm
 
 from shopbook.analysis import inventory as I
+from shopbook.viz.theme import title_of
 
 # ------------------------------------------------------------------------- ABC / XYZ
 
@@ -236,12 +237,12 @@ def test_figures_return_titled_axes():
 
     c = I.abc_xyz(_skus())
     ax = V.abc_xyz_heatmap(I.abc_xyz_matrix(c))
-    assert "ABC" in ax.get_title() and ax.get_ylabel().startswith("ABC")
+    assert "ABC" in title_of(ax) and ax.get_ylabel().startswith("ABC")
     ax = V.pareto(c)
     line = ax.get_lines()[0]
     assert line.get_ydata()[-1] == pytest.approx(100) and "%" in ax.get_ylabel()
     ax = V.warning_bars(I.warning_counts(I.stock_warnings(_stock())))
-    assert ax.get_title() == "Stock warnings" and len(ax.patches) == 8
+    assert title_of(ax) == "Stock warnings" and len(ax.patches) == 8
     plt.close("all")
 
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from shopbook.analysis import rfm as R
 from shopbook.data.samples import CDNOW_CUSTOMERS, cdnow
 from shopbook.errors import ContractError
+from shopbook.viz.theme import title_of
 
 # --------------------------------------------------------------------------------------
 # A hand-computed example with ties. asof = 2024-01-11 (orders before midnight count).
@@ -516,7 +517,7 @@ def test_figures_draw_on_given_axes_and_are_labelled(cdnow_rfm, cdnow_subset, ha
     ]
     try:
         for ax, want in zip(drawn, axes.ravel(), strict=False):
-            assert ax is want and ax.get_title()
+            assert ax is want and title_of(ax)
         grid_texts = {t.get_text() for t in axes[0, 1].texts}
         assert any("Champions" in t for t in grid_texts)
         centers = R.cluster_centers(cdnow_subset, res)

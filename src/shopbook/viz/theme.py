@@ -157,6 +157,15 @@ def label(ax: Any, title: str | None = None, x: str | None = None, y: str | None
     return ax
 
 
+def title_of(ax: Any) -> str:
+    """The axes' title wherever it sits.
+
+    The theme puts titles on the left (``axes.titlelocation``), where matplotlib's
+    ``ax.get_title()`` — which reads the centre title — does not look.
+    """
+    return ax.get_title("center") or ax.get_title("left") or ax.get_title("right")
+
+
 def new_axes(ax: Any = None, figsize: tuple[float, float] | None = None) -> Any:
     """``ax`` if given, else the axes of a new figure of the theme's size.
 
