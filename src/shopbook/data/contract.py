@@ -314,8 +314,15 @@ TABLES: dict[str, Table] = {
 }
 
 
-def table(name: str) -> Table:
+def table(name: str, fix: str = "use a contract table name (see data/README.md)") -> Table:
     """Return the contract of table ``name``.
+
+    Parameters
+    ----------
+    name
+        A contract table name.
+    fix
+        The advice the error gives, for callers that know where the name came from.
 
     Raises
     ------
@@ -326,12 +333,12 @@ def table(name: str) -> Table:
 
     try:
         return TABLES[name]
-    except KeyError:
+    except (KeyError, TypeError):
         raise ContractError(
-            table=name,
-            expected="one of " + ", ".join(TABLES),
+            table=str(name),
+            expected="a contract table name (" + ", ".join(TABLES) + ")",
             found=repr(name),
-            fix="use a contract table name (see data/README.md)",
+            fix=fix,
         ) from None
 
 

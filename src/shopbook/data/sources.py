@@ -41,6 +41,7 @@ from ibis.backends import BaseBackend
 
 from shopbook import config
 from shopbook.data.contract import TABLES
+from shopbook.data.contract import table as contract_table
 from shopbook.errors import ContractError
 
 MappingSpec = Mapping[str, Mapping[str, Any]]
@@ -61,13 +62,7 @@ def _load_mapping(mapping: MappingSpec | str | os.PathLike | None) -> dict[str, 
         mapping = yaml.safe_load(path.read_text()) or {}
     out: dict[str, dict[str, Any]] = {}
     for tname, spec in dict(mapping).items():
-        if tname not in TABLES:
-            raise ContractError(
-                table=str(tname),
-                expected="a contract table name (" + ", ".join(TABLES) + ")",
-                found=repr(tname),
-                fix="correct the table name in the column mapping",
-            )
+        contract_table(tname, fix="correct the table name in the column mapping")
         spec = dict(spec or {})
         if "columns" not in spec and "table" not in spec:
             # short form: {contract table: {source col: contract col}}

@@ -85,6 +85,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from shopbook.data.contract import IBIS_DTYPES, TABLES, Column, Table
+from shopbook.data.contract import table as contract_table
 from shopbook.data.sources import Source, open_source
 from shopbook.errors import ContractError, Problem
 
@@ -396,13 +397,7 @@ def _tables_to_check(present: list[str], tables: Iterable[str] | None) -> list[s
         return list(present)
     wanted = {tables} if isinstance(tables, str) else set(tables)
     for name in wanted:
-        if name not in TABLES:
-            raise ContractError(
-                table=str(name),
-                expected="a contract table name (" + ", ".join(TABLES) + ")",
-                found=repr(name),
-                fix="correct the table name",
-            )
+        contract_table(name, fix="correct the table name")
     # Close over references: a foreign key is checked against the referenced kept rows.
     todo = list(wanted)
     while todo:
