@@ -54,8 +54,10 @@ bench: $(STAMP) ## run the speed and memory benchmarks (prints tables)
 contract-docs: $(STAMP) ## regenerate the contract section of data/README.md
 	$(PY) -c "from shopbook.data.contract import update_readme; update_readme()"
 
-lint: $(STAMP) ## ruff
-	$(VENV)/bin/ruff check src tests
+lint: $(STAMP) ## format check, ruff and mypy (the same checks as .pre-commit-config.yaml)
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/mypy
 
 clean: ## remove the environment, generated data and reports
 	rm -rf $(VENV) reports data/*.duckdb data/*.json

@@ -64,8 +64,6 @@ def build_summary(customers: int, folder: Path) -> Path:
     return path
 
 
-
-
 # ----------------------------------------------------------------------- child cases
 
 
@@ -77,8 +75,12 @@ def case_summary_engine(path: str) -> dict:
     with open_source(path) as src:
         s = customer_summary(src.table("orders"), CAL_END).to_pandas()
     sec = time.perf_counter() - t0
-    return {"seconds": sec, "peak_mb": peak_mb(), "customers": len(s),
-            "check": [int(s["frequency"].sum()), round(float(s["T"].sum()), 3)]}
+    return {
+        "seconds": sec,
+        "peak_mb": peak_mb(),
+        "customers": len(s),
+        "check": [int(s["frequency"].sum()), round(float(s["T"].sum()), 3)],
+    }
 
 
 def case_summary_lifetimes(path: str) -> dict:
@@ -87,13 +89,25 @@ def case_summary_lifetimes(path: str) -> dict:
 
     t0 = time.perf_counter()
     con = duckdb.connect(path, read_only=True)
-    df = con.execute("SELECT customer_id, order_ts, net_amount FROM orders WHERE status = 'paid'").df()
+    df = con.execute(
+        "SELECT customer_id, order_ts, net_amount FROM orders WHERE status = 'paid'"
+    ).df()
     con.close()
-    s = summary_data_from_transaction_data(df, "customer_id", "order_ts", monetary_value_col="net_amount",
-                                           observation_period_end=CAL_END, freq="D")
+    s = summary_data_from_transaction_data(
+        df,
+        "customer_id",
+        "order_ts",
+        monetary_value_col="net_amount",
+        observation_period_end=CAL_END,
+        freq="D",
+    )
     sec = time.perf_counter() - t0
-    return {"seconds": sec, "peak_mb": peak_mb(), "customers": len(s),
-            "check": [int(s["frequency"].sum()), round(float(s["T"].sum()), 3)]}
+    return {
+        "seconds": sec,
+        "peak_mb": peak_mb(),
+        "customers": len(s),
+        "check": [int(s["frequency"].sum()), round(float(s["T"].sum()), 3)],
+    }
 
 
 def case_fit_ours(path: str) -> dict:
@@ -105,8 +119,13 @@ def case_fit_ours(path: str) -> dict:
     t0 = time.perf_counter()
     fit = fit_bgnbd(s)
     sec = time.perf_counter() - t0
-    return {"seconds": sec, "peak_mb": peak_mb(), "customers": len(s), "patterns": fit.n_patterns,
-            "params": fit.params}
+    return {
+        "seconds": sec,
+        "peak_mb": peak_mb(),
+        "customers": len(s),
+        "patterns": fit.n_patterns,
+        "params": fit.params,
+    }
 
 
 def case_fit_lifetimes(path: str, weighted: bool = False) -> dict:
@@ -124,8 +143,12 @@ def case_fit_lifetimes(path: str, weighted: bool = False) -> dict:
     else:
         fit = BetaGeoFitter().fit(s["frequency"], s["recency"], s["T"])
     sec = time.perf_counter() - t0
-    return {"seconds": sec, "peak_mb": peak_mb(), "customers": len(s),
-            "params": {k: float(v) for k, v in fit.params_.items()}}
+    return {
+        "seconds": sec,
+        "peak_mb": peak_mb(),
+        "customers": len(s),
+        "params": {k: float(v) for k, v in fit.params_.items()},
+    }
 
 
 CASES = {
@@ -138,8 +161,12 @@ CASES = {
 
 
 def run_case(name: str, path: Path) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--case", name, "--path", str(path)],
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, __file__, "--case", name, "--path", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if out.returncode != 0:
         raise RuntimeError(f"case {name} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -157,10 +184,18 @@ def _table(title: str, header: list[str], rows: list[list[str]]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--rows", type=float, nargs="*", default=[1e6, 1e7], help="order rows for the summary")
-    ap.add_argument("--customers", type=float, nargs="*", default=[1e6], help="customers for the fit")
-    ap.add_argument("--no-baseline-above", type=float, default=float("inf"),
-                    help="skip the lifetimes summary baseline above this many rows (it is slow)")
+    ap.add_argument(
+        "--rows", type=float, nargs="*", default=[1e6, 1e7], help="order rows for the summary"
+    )
+    ap.add_argument(
+        "--customers", type=float, nargs="*", default=[1e6], help="customers for the fit"
+    )
+    ap.add_argument(
+        "--no-baseline-above",
+        type=float,
+        default=float("inf"),
+        help="skip the lifetimes summary baseline above this many rows (it is slow)",
+    )
     ap.add_argument("--case")
     ap.add_argument("--path")
     args = ap.parse_args()
@@ -173,34 +208,72 @@ def main() -> None:
     for n in [int(x) for x in args.rows]:
         path = build_orders(n, folder, prefix="clv_orders")
         eng = run_case("summary_engine", path)
-        rows_out.append([f"{n:,}", "engine (DuckDB)", f"{eng['customers']:,}", f"{eng['seconds']:.2f}",
-                         f"{eng['peak_mb']:.0f}", "—"])
+        rows_out.append(
+            [
+                f"{n:,}",
+                "engine (DuckDB)",
+                f"{eng['customers']:,}",
+                f"{eng['seconds']:.2f}",
+                f"{eng['peak_mb']:.0f}",
+                "—",
+            ]
+        )
         if n <= args.no_baseline_above:
             base = run_case("summary_lifetimes", path)
             assert base["check"] == eng["check"], (base["check"], eng["check"])
-            rows_out.append([f"{n:,}", "lifetimes (pandas)", f"{base['customers']:,}", f"{base['seconds']:.2f}",
-                             f"{base['peak_mb']:.0f}", f"{base['seconds'] / eng['seconds']:.1f}× slower"])
-    _table("Customer summary (frequency, recency, T, monetary value) from order rows",
-           ["order rows", "implementation", "customers", "seconds", "peak MB", "vs engine"], rows_out)
+            rows_out.append(
+                [
+                    f"{n:,}",
+                    "lifetimes (pandas)",
+                    f"{base['customers']:,}",
+                    f"{base['seconds']:.2f}",
+                    f"{base['peak_mb']:.0f}",
+                    f"{base['seconds'] / eng['seconds']:.1f}× slower",
+                ]
+            )
+    _table(
+        "Customer summary (frequency, recency, T, monetary value) from order rows",
+        ["order rows", "implementation", "customers", "seconds", "peak MB", "vs engine"],
+        rows_out,
+    )
 
     fit_rows = []
     for c in [int(x) for x in args.customers]:
         path = build_summary(c, folder)
         ours = run_case("fit_ours", path)
-        fit_rows.append([f"{c:,}", f"shopbook fit_bgnbd ({ours['patterns']:,} patterns)", f"{ours['seconds']:.2f}",
-                         f"{ours['peak_mb']:.0f}", "—"])
-        for name, label in (("fit_lifetimes_weighted", "lifetimes, weighted patterns"),
-                            ("fit_lifetimes", "lifetimes, one row per customer")):
+        fit_rows.append(
+            [
+                f"{c:,}",
+                f"shopbook fit_bgnbd ({ours['patterns']:,} patterns)",
+                f"{ours['seconds']:.2f}",
+                f"{ours['peak_mb']:.0f}",
+                "—",
+            ]
+        )
+        for name, label in (
+            ("fit_lifetimes_weighted", "lifetimes, weighted patterns"),
+            ("fit_lifetimes", "lifetimes, one row per customer"),
+        ):
             base = run_case(name, path)
             for k, v in ours["params"].items():
                 assert abs(base["params"][k] / v - 1) < 1e-3, (name, k, v, base["params"][k])
-            fit_rows.append([f"{c:,}", label, f"{base['seconds']:.2f}", f"{base['peak_mb']:.0f}",
-                             f"{base['seconds'] / ours['seconds']:.1f}× slower"])
+            fit_rows.append(
+                [
+                    f"{c:,}",
+                    label,
+                    f"{base['seconds']:.2f}",
+                    f"{base['peak_mb']:.0f}",
+                    f"{base['seconds'] / ours['seconds']:.1f}× slower",
+                ]
+            )
         truth = ", ".join(f"{k}={v}" for k, v in TRUTH.items())
         est = ", ".join(f"{k}={v:.3g}" for k, v in ours["params"].items())
         print(f"\n(planted {truth}; fitted {est})")
-    _table("BG/NBD maximum-likelihood fit", ["customers", "implementation", "seconds", "peak MB", "vs shopbook"],
-           fit_rows)
+    _table(
+        "BG/NBD maximum-likelihood fit",
+        ["customers", "implementation", "seconds", "peak MB", "vs shopbook"],
+        fit_rows,
+    )
 
 
 if __name__ == "__main__":

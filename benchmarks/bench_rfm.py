@@ -38,8 +38,6 @@ from _common import build_orders, peak_mb  # noqa: E402
 ASOF = "2025-01-01"
 
 
-
-
 def case(name: str, path: str, out: str) -> None:
     """Run one case in this process and write its timings and result fingerprint to ``out``."""
     import pandas as pd
@@ -64,12 +62,14 @@ def case(name: str, path: str, out: str) -> None:
         asof = pd.Timestamp(ASOF)
         paid = orders[(orders["order_ts"] < asof) & (orders["status"] == "paid")]
         g = paid.groupby("customer_id", sort=True)
-        base = pd.DataFrame({
-            "first_order": g["order_ts"].min(),
-            "last_order": g["order_ts"].max(),
-            "frequency": g.size().astype("int64"),
-            "monetary": g["net_amount"].sum().round(2),
-        }).reset_index()
+        base = pd.DataFrame(
+            {
+                "first_order": g["order_ts"].min(),
+                "last_order": g["order_ts"].max(),
+                "frequency": g.size().astype("int64"),
+                "monetary": g["net_amount"].sum().round(2),
+            }
+        ).reset_index()
         base["recency"] = (asof - base["last_order"].dt.normalize()).dt.days.astype("int64")
         table = R.score(base, rules=R.load_rules())
         t2 = time.perf_counter()
@@ -91,8 +91,10 @@ def run_case(name: str, path: Path) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
         out = fh.name
     try:
-        subprocess.run([sys.executable, __file__, "--case", name, "--path", str(path), "--out", out],
-                       check=True)
+        subprocess.run(
+            [sys.executable, __file__, "--case", name, "--path", str(path), "--out", out],
+            check=True,
+        )
         return json.loads(Path(out).read_text())
     finally:
         Path(out).unlink(missing_ok=True)
@@ -100,8 +102,9 @@ def run_case(name: str, path: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=float, action="append",
-                        help="order rows (repeatable); default 1e6 and 1e7")
+    parser.add_argument(
+        "--rows", type=float, action="append", help="order rows (repeatable); default 1e6 and 1e7"
+    )
     parser.add_argument("--data", default=str(Path(tempfile.gettempdir()) / "shopbook_bench"))
     parser.add_argument("--case", help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
@@ -112,9 +115,13 @@ def main() -> None:
         return
 
     sizes = [int(r) for r in (args.rows or [1e6, 1e7])]
-    print(f"rfm_table on synthetic orders (asof {ASOF}); {os.cpu_count()} cores; "
-          "each case in a fresh process")
-    header = f"{'rows':>12} {'case':<12} {'customers':>10} {'seconds':>8} {'peak MB':>8} {'× pandas':>9}"
+    print(
+        f"rfm_table on synthetic orders (asof {ASOF}); {os.cpu_count()} cores; "
+        "each case in a fresh process"
+    )
+    header = (
+        f"{'rows':>12} {'case':<12} {'customers':>10} {'seconds':>8} {'peak MB':>8} {'× pandas':>9}"
+    )
     print(header)
     print("-" * len(header))
     for rows in sizes:
@@ -124,8 +131,10 @@ def main() -> None:
         engine = run_case("engine", path)
         pandas = run_case("pandas", path)
         if engine["fingerprint"] != pandas["fingerprint"]:
-            raise SystemExit(f"engine and pandas disagree at {rows:,} rows:\n"
-                             f"{engine['fingerprint']}\n{pandas['fingerprint']}")
+            raise SystemExit(
+                f"engine and pandas disagree at {rows:,} rows:\n"
+                f"{engine['fingerprint']}\n{pandas['fingerprint']}"
+            )
         base = pandas["seconds"]
         lines = [
             ("engine", engine["customers"], engine["seconds"], engine["peak_mb"]),
@@ -134,8 +143,12 @@ def main() -> None:
         ]
         for name, customers, secs, peak in lines:
             peak_txt = f"{peak:8.0f}" if peak is not None else f"{'':>8}"
-            print(f"{rows:>12,} {name:<12} {customers:>10,} {secs:8.2f} {peak_txt} {secs / base:9.2f}")
-        print(f"{'':>12} (data built in {build_s:.1f} s; engine and pandas give identical scores and segments)")
+            print(
+                f"{rows:>12,} {name:<12} {customers:>10,} {secs:8.2f} {peak_txt} {secs / base:9.2f}"
+            )
+        print(
+            f"{'':>12} (data built in {build_s:.1f} s; engine and pandas give identical scores and segments)"
+        )
 
 
 if __name__ == "__main__":

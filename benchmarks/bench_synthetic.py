@@ -39,8 +39,13 @@ def _child(customers: int, write: bool) -> None:
     t0 = time.perf_counter()
     shop = generate(customers=customers, seed=0)
     t_gen = time.perf_counter() - t0
-    out = {"customers": customers, "seconds": t_gen, "import_seconds": t_import,
-           "rows": {k: len(v) for k, v in shop.tables.items()}, "rss_after_import_gb": rss0}
+    out = {
+        "customers": customers,
+        "seconds": t_gen,
+        "import_seconds": t_import,
+        "rows": {k: len(v) for k, v in shop.tables.items()},
+        "rss_after_import_gb": rss0,
+    }
     if write:
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
@@ -106,28 +111,46 @@ def main(argv: list[str] | None = None) -> int:
             return proc.returncode
         results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
     tables = list(results[0]["rows"])
-    head = ["customers", "seconds", "peak GB", *tables] + (["write s"] if args.write else []) + ["target"]
+    head = (
+        ["customers", "seconds", "peak GB", *tables]
+        + (["write s"] if args.write else [])
+        + ["target"]
+    )
     rows = []
     for r in results:
         target = TARGETS.get(r["customers"])
         verdict = ""
         if target:
             ok = r["seconds"] < target[0] and (target[1] is None or r["peak_rss_gb"] < target[1])
-            verdict = ("ok" if ok else "MISSED") + f" (< {target[0]:g} s" + (
-                f", < {target[1]:g} GB)" if target[1] else ")")
-        rows.append([f"{r['customers']:,}", f"{r['seconds']:.1f}", f"{r['peak_rss_gb']:.2f}",
-                     *[f"{r['rows'][t]:,}" for t in tables]]
-                    + ([f"{r['write_seconds']:.1f}"] if args.write else []) + [verdict])
+            verdict = (
+                ("ok" if ok else "MISSED")
+                + f" (< {target[0]:g} s"
+                + (f", < {target[1]:g} GB)" if target[1] else ")")
+            )
+        rows.append(
+            [
+                f"{r['customers']:,}",
+                f"{r['seconds']:.1f}",
+                f"{r['peak_rss_gb']:.2f}",
+                *[f"{r['rows'][t]:,}" for t in tables],
+            ]
+            + ([f"{r['write_seconds']:.1f}"] if args.write else [])
+            + [verdict]
+        )
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
     print("  ".join(h.rjust(w) for h, w in zip(head, widths, strict=True)))
     for row in rows:
         print("  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
     b = _baseline(args.baseline_customers)
-    print(f"\nbaseline, purchase layer at {args.baseline_customers:,} customers: Python loop over customers "
-          f"{b['loop_seconds']:.2f} s, vectorised {b['vectorised_seconds']:.3f} s "
-          f"(ratio {b['loop_seconds'] / b['vectorised_seconds']:.0f}×)")
-    print("peak GB: peak resident memory of the process (interpreter and libraries included); "
-          f"after imports it was {results[0]['rss_after_import_gb']:.2f} GB")
+    print(
+        f"\nbaseline, purchase layer at {args.baseline_customers:,} customers: Python loop over customers "
+        f"{b['loop_seconds']:.2f} s, vectorised {b['vectorised_seconds']:.3f} s "
+        f"(ratio {b['loop_seconds'] / b['vectorised_seconds']:.0f}×)"
+    )
+    print(
+        "peak GB: peak resident memory of the process (interpreter and libraries included); "
+        f"after imports it was {results[0]['rss_after_import_gb']:.2f} GB"
+    )
     return 0
 
 

@@ -38,14 +38,18 @@ def test_environment_yml_has_the_same_dependencies_as_pyproject():
 def test_known_install_pins_are_kept():
     deps = {Requirement(d).name: Requirement(d) for d in _pyproject()["project"]["dependencies"]}
     assert not deps["sqlglot"].specifier.contains("30.18.0"), "ibis 12 needs sqlglot<30.18"
-    assert not deps["setuptools"].specifier.contains("82"), "lifetimes' data loaders need setuptools<82"
+    assert not deps["setuptools"].specifier.contains("82"), (
+        "lifetimes' data loaders need setuptools<82"
+    )
     spark = [Requirement(d) for d in _pyproject()["project"]["optional-dependencies"]["spark"]]
     pyspark = next(r for r in spark if r.name == "pyspark")
     assert pyspark.specifier.contains("4.0.1") and not pyspark.specifier.contains("4.1.0")
 
 
 def test_makefile_help_lists_every_documented_target():
-    out = subprocess.run(["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     for target in ("setup", "report", "test", "lab", "bench", "notebooks"):
         assert re.search(rf"\b{target}\b", out), f"`make help` does not list {target}"
 

@@ -56,13 +56,25 @@ def fail(message: str, code: int = 1) -> None:
 
 @app.command()
 def sample(
-    cdnow: Annotated[bool, typer.Option("--cdnow", help="Write the CDNOW data set instead of the synthetic shop.")] = False,
-    out: Annotated[Path | None, typer.Option("--out", help="DuckDB file (.duckdb) or folder for Parquet files.")] = None,
-    customers: Annotated[int, typer.Option("--customers", help="Synthetic shop: number of customers.")] = 20_000,
+    cdnow: Annotated[
+        bool,
+        typer.Option("--cdnow", help="Write the CDNOW data set instead of the synthetic shop."),
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="DuckDB file (.duckdb) or folder for Parquet files."),
+    ] = None,
+    customers: Annotated[
+        int, typer.Option("--customers", help="Synthetic shop: number of customers.")
+    ] = 20_000,
     seed: Annotated[int, typer.Option("--seed", help="Synthetic shop: random seed.")] = 0,
-    start: Annotated[str, typer.Option("--start", help="Synthetic shop: first day.")] = "2023-01-01",
+    start: Annotated[
+        str, typer.Option("--start", help="Synthetic shop: first day.")
+    ] = "2023-01-01",
     end: Annotated[str, typer.Option("--end", help="Synthetic shop: last day.")] = "2024-12-31",
-    dirty: Annotated[bool, typer.Option("--dirty", help="Synthetic shop: plant realistic mess.")] = False,
+    dirty: Annotated[
+        bool, typer.Option("--dirty", help="Synthetic shop: plant realistic mess.")
+    ] = False,
 ) -> None:
     """Write the shipped data: the synthetic shop (default) or CDNOW."""
     try:
@@ -90,16 +102,30 @@ def sample(
 
 @app.command()
 def validate(
-    source: Annotated[str | None, typer.Option("--source", help="Data source URI (default: SHOPBOOK_SOURCE or data/shop.duckdb).")] = None,
-    mapping: Annotated[str | None, typer.Option("--mapping", help="Column-mapping YAML file.")] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Treat any rejected row as an error.")] = False,
-    require: Annotated[list[str] | None, typer.Option("--require", help="A table that must be present (repeatable).")] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source", help="Data source URI (default: SHOPBOOK_SOURCE or data/shop.duckdb)."
+        ),
+    ] = None,
+    mapping: Annotated[
+        str | None, typer.Option("--mapping", help="Column-mapping YAML file.")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Treat any rejected row as an error.")
+    ] = False,
+    require: Annotated[
+        list[str] | None,
+        typer.Option("--require", help="A table that must be present (repeatable)."),
+    ] = None,
 ) -> None:
     """Print the data-health table: rows read / kept / rejected by reason, per table."""
     from shopbook.data.validation import validate as run_validation
 
     try:
-        report = run_validation(source, strict=strict, require=tuple(require or ()), mapping=mapping)
+        report = run_validation(
+            source, strict=strict, require=tuple(require or ()), mapping=mapping
+        )
     except ContractError as exc:
         if _state["debug"]:
             raise

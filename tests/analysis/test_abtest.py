@@ -30,12 +30,19 @@ from shopbook.viz.theme import title_of
 
 @pytest.mark.parametrize(
     "x_a,n_a,x_b,n_b",
-    [(400, 10_000, 460, 10_000), (37, 1_200, 21, 1_350), (5_012, 120_000, 5_300, 119_000), (1, 50, 9, 60)],
+    [
+        (400, 10_000, 460, 10_000),
+        (37, 1_200, 21, 1_350),
+        (5_012, 120_000, 5_300, 119_000),
+        (1, 50, 9, 60),
+    ],
 )
 def test_proportions_match_statsmodels_ztest_and_wald_interval(x_a, n_a, x_b, n_b):
     c = ab.compare_proportions(x_a, n_a, x_b, n_b, alpha=0.05)
     _, p_sm = proportions_ztest([x_b, x_a], [n_b, n_a])
-    lo, hi = confint_proportions_2indep(x_b, n_b, x_a, n_a, method="wald", compare="diff", alpha=0.05)
+    lo, hi = confint_proportions_2indep(
+        x_b, n_b, x_a, n_a, method="wald", compare="diff", alpha=0.05
+    )
     assert c.p_value == pytest.approx(p_sm, abs=1e-8)
     assert c.abs_ci[0] == pytest.approx(lo, abs=1e-8)
     assert c.abs_ci[1] == pytest.approx(hi, abs=1e-8)
@@ -51,13 +58,17 @@ def test_welch_matches_statsmodels_ttest_ind_unequal(seed, n_a, n_b):
     y_b = rng.lognormal(0.1, 1.3, n_b)
     c = ab.compare_means_units(y_a, y_b, alpha=0.1)
     t_sm, p_sm, df_sm = ttest_ind(y_b, y_a, usevar="unequal")
-    lo, hi = CompareMeans(DescrStatsW(y_b), DescrStatsW(y_a)).tconfint_diff(alpha=0.1, usevar="unequal")
+    lo, hi = CompareMeans(DescrStatsW(y_b), DescrStatsW(y_a)).tconfint_diff(
+        alpha=0.1, usevar="unequal"
+    )
     assert c.p_value == pytest.approx(p_sm, abs=1e-8)
     assert c.abs_ci[0] == pytest.approx(lo, abs=1e-8)
     assert c.abs_ci[1] == pytest.approx(hi, abs=1e-8)
     assert c.abs_lift / c.se == pytest.approx(t_sm, abs=1e-8)
     # the summary-statistic form gives the same answer
-    s = ab.compare_means(y_a.mean(), y_a.var(ddof=1), n_a, y_b.mean(), y_b.var(ddof=1), n_b, alpha=0.1)
+    s = ab.compare_means(
+        y_a.mean(), y_a.var(ddof=1), n_a, y_b.mean(), y_b.var(ddof=1), n_b, alpha=0.1
+    )
     assert s.p_value == pytest.approx(c.p_value, abs=1e-12)
 
 
@@ -99,7 +110,9 @@ def test_ratio_metric_ignores_units_without_orders_in_the_ratio():
     assert a.se == pytest.approx(b.se, rel=0.01)  # only the n/(n−1) factor differs
 
 
-@pytest.mark.parametrize("baseline,mde,ratio", [(0.04, 0.05, 1.0), (0.2, -0.1, 1.0), (0.01, 0.2, 2.0)])
+@pytest.mark.parametrize(
+    "baseline,mde,ratio", [(0.04, 0.05, 1.0), (0.2, -0.1, 1.0), (0.01, 0.2, 2.0)]
+)
 def test_sample_size_and_power_match_normal_ind_power(baseline, mde, ratio):
     h = proportion_effectsize(baseline * (1 + mde), baseline)
     s = ab.sample_size(baseline, mde, alpha=0.05, power=0.8, ratio=ratio)
@@ -112,9 +125,12 @@ def test_sample_size_and_power_match_normal_ind_power(baseline, mde, ratio):
         theirs = NormalIndPower().power(effect_size=h, nobs1=n, alpha=0.05, ratio=ratio)
         assert mine == pytest.approx(theirs, abs=1e-8)
     # MDE inverts the power calculation
-    assert ab.mde_proportions(baseline, s.n_control_exact, s.n_control_exact * ratio) == pytest.approx(
-        mde, rel=1e-6
-    ) if mde > 0 else True
+    assert (
+        ab.mde_proportions(baseline, s.n_control_exact, s.n_control_exact * ratio)
+        == pytest.approx(mde, rel=1e-6)
+        if mde > 0
+        else True
+    )
 
 
 def test_bayesian_chance_to_win_and_loss_match_monte_carlo():
@@ -148,7 +164,9 @@ def test_bayesian_with_a_non_uniform_prior_and_symmetry():
 def test_srm_matches_scipy_chisquare_and_flags_a_broken_split():
     res = ab.srm_test({"control": 10_300, "treatment": 9_700}, {"control": 0.5, "treatment": 0.5})
     ref = stats.chisquare([10_300, 9_700])
-    assert res.statistic == pytest.approx(ref.statistic) and res.p_value == pytest.approx(ref.pvalue)
+    assert res.statistic == pytest.approx(ref.statistic) and res.p_value == pytest.approx(
+        ref.pvalue
+    )
     assert res.flagged and res.p_value < 0.001
     ok = ab.srm_test([5_010, 4_990])
     assert not ok.flagged
@@ -157,7 +175,13 @@ def test_srm_matches_scipy_chisquare_and_flags_a_broken_split():
     assert skew.statistic == pytest.approx(0.0) and not skew.flagged
     three = ab.srm_test([3_400, 3_300, 3_300])
     assert three.df == 2
-    assert list(three.table().columns) == ["variant", "units", "share", "expected_units", "expected_share"]
+    assert list(three.table().columns) == [
+        "variant",
+        "units",
+        "share",
+        "expected_units",
+        "expected_share",
+    ]
 
 
 def test_holm_and_bh_are_statsmodels_multipletests():
@@ -191,8 +215,14 @@ def test_aa_false_positive_rate_of_welch_on_heavy_tailed_revenue():
     sims, n = 1_000, 2_000
     buys = rng.random((sims, 2, n)) < 0.05
     revenue = np.where(buys, rng.lognormal(4.0, 1.0, (sims, 2, n)), 0.0)
-    c = ab.compare_means(revenue[:, 0].mean(-1), revenue[:, 0].var(-1, ddof=1), n,
-                         revenue[:, 1].mean(-1), revenue[:, 1].var(-1, ddof=1), n)
+    c = ab.compare_means(
+        revenue[:, 0].mean(-1),
+        revenue[:, 0].var(-1, ddof=1),
+        n,
+        revenue[:, 1].mean(-1),
+        revenue[:, 1].var(-1, ddof=1),
+        n,
+    )
     fpr = float(np.mean(c.p_value < 0.05))
     assert 0.03 <= fpr <= 0.07, fpr
 
@@ -222,8 +252,14 @@ def test_relative_lift_interval_covers_a_planted_lift():
     assert 0.93 <= cover_abs <= 0.97, cover_abs
 
 
-def _daily_aa(seed: int, sims: int = 1_000, days: int = 28, per_day: int = 300, p: float = 0.05,
-              lift: float = 0.0):
+def _daily_aa(
+    seed: int,
+    sims: int = 1_000,
+    days: int = 28,
+    per_day: int = 300,
+    p: float = 0.05,
+    lift: float = 0.0,
+):
     rng = np.random.default_rng(seed)
     n = np.arange(1, days + 1) * per_day
     x_a = rng.binomial(per_day, p, (sims, days)).cumsum(1)
@@ -257,19 +293,35 @@ def test_always_valid_test_still_detects_a_real_effect():
 
 
 def test_sequential_view_of_cumulative_looks():
-    looks = pd.DataFrame({"day": range(1, 6), "n_a": [100, 200, 300, 400, 500],
-                          "n_b": [100, 210, 300, 390, 500], "x_a": [0, 10, 15, 20, 25],
-                          "x_b": [0, 12, 20, 28, 36]})
+    looks = pd.DataFrame(
+        {
+            "day": range(1, 6),
+            "n_a": [100, 200, 300, 400, 500],
+            "n_b": [100, 210, 300, 390, 500],
+            "x_a": [0, 10, 15, 20, 25],
+            "x_b": [0, 12, 20, 28, 36],
+        }
+    )
     v = ab.sequential_view(looks, tau=0.01)
     assert list(v["day"]) == [1, 2, 3, 4, 5]
     assert v.loc[0, "always_valid_p"] == 1.0 and np.isnan(v.loc[0, "cs_lo"])  # no variance yet
-    assert (v["cs_hi"].iloc[1:] - v["cs_lo"].iloc[1:] > v["naive_hi"].iloc[1:] - v["naive_lo"].iloc[1:]).all()
+    assert (
+        v["cs_hi"].iloc[1:] - v["cs_lo"].iloc[1:] > v["naive_hi"].iloc[1:] - v["naive_lo"].iloc[1:]
+    ).all()
     last = ab.compare_proportions(25, 500, 36, 500)
     assert v["naive_p"].iloc[-1] == pytest.approx(
         2 * stats.norm.sf(abs(last.abs_lift) / last.se), rel=1e-12
     )
-    means = pd.DataFrame({"n_a": [10, 20], "n_b": [10, 20], "sum_a": [10.0, 21.0], "sum_b": [12.0, 25.0],
-                          "sumsq_a": [14.0, 30.0], "sumsq_b": [20.0, 40.0]})
+    means = pd.DataFrame(
+        {
+            "n_a": [10, 20],
+            "n_b": [10, 20],
+            "sum_a": [10.0, 21.0],
+            "sum_b": [12.0, 25.0],
+            "sumsq_a": [14.0, 30.0],
+            "sumsq_b": [20.0, 40.0],
+        }
+    )
     mv = ab.sequential_view(means, kind="mean", tau=0.1)
     y_var_a = (30.0 - 20 * (21 / 20) ** 2) / 19
     y_var_b = (40.0 - 20 * (25 / 20) ** 2) / 19
@@ -345,19 +397,34 @@ def test_control_with_zero_rate_gives_a_note_not_a_silent_nan():
 
 
 def test_a_variant_named_in_the_parameters_but_absent():
-    with pytest.raises(ABTestError, match=r"'treatment_b'.*have no units in pdp_v2.*'control', 'treatment'"):
-        ab.check_variants(["control", "treatment"], ["control", "treatment_b"], control="control",
-                          experiment_id="pdp_v2")
+    with pytest.raises(
+        ABTestError, match=r"'treatment_b'.*have no units in pdp_v2.*'control', 'treatment'"
+    ):
+        ab.check_variants(
+            ["control", "treatment"],
+            ["control", "treatment_b"],
+            control="control",
+            experiment_id="pdp_v2",
+        )
     with pytest.raises(ABTestError, match="control variant 'ctrl'"):
         ab.check_variants(["control", "treatment"], None, control="ctrl")
     with pytest.raises(ABTestError, match="needs a control and at least one treatment"):
         ab.check_variants(["control"], None, control="control")
-    assert ab.check_variants(["b", "control", "a"], None, control="control") == ["control", "b", "a"]
+    assert ab.check_variants(["b", "control", "a"], None, control="control") == [
+        "control",
+        "b",
+        "a",
+    ]
 
 
 def test_unit_in_two_arms_is_refused():
-    units = pd.DataFrame({"unit_id": ["u1", "u2", "u2", "u3"], "variant": ["control", "control", "treatment", "treatment"],
-                          "converted": [0, 1, 0, 1]})
+    units = pd.DataFrame(
+        {
+            "unit_id": ["u1", "u2", "u2", "u3"],
+            "variant": ["control", "control", "treatment", "treatment"],
+            "converted": [0, 1, 0, 1],
+        }
+    )
     with pytest.raises(ABTestError, match="1 in two variants"):
         ab.metric_table(units, control="control")
 
@@ -394,22 +461,43 @@ def _units(seed: int = 0, n: int = 4_000, lift: float = 0.0) -> pd.DataFrame:
     orders = np.where(converted, 1 + rng.poisson(0.3, n), 0)
     revenue = orders * rng.lognormal(4, 0.7, n)
     refunded = rng.binomial(orders, 0.05)
-    return pd.DataFrame({"unit_id": [f"u{i}" for i in range(n)], "variant": variant,
-                         "converted": converted.astype(int), "orders": orders, "revenue": revenue,
-                         "refunded_orders": refunded, "device": rng.choice(["mobile", "desktop"], n)})
+    return pd.DataFrame(
+        {
+            "unit_id": [f"u{i}" for i in range(n)],
+            "variant": variant,
+            "converted": converted.astype(int),
+            "orders": orders,
+            "revenue": revenue,
+            "refunded_orders": refunded,
+            "device": rng.choice(["mobile", "desktop"], n),
+        }
+    )
 
 
 def test_metric_table_holds_every_metric_and_adjusts_over_the_family():
     units = _units()
-    t = ab.metric_table(units, "control", metrics=("conversion", "revenue_per_unit", "orders_per_unit", "aov",
-                                                    "refund_rate"), cap_quantile=0.99)
-    assert list(t["key"]) == ["conversion", "revenue_per_unit", "orders_per_unit", "aov", "refund_rate"]
+    t = ab.metric_table(
+        units,
+        "control",
+        metrics=("conversion", "revenue_per_unit", "orders_per_unit", "aov", "refund_rate"),
+        cap_quantile=0.99,
+    )
+    assert list(t["key"]) == [
+        "conversion",
+        "revenue_per_unit",
+        "orders_per_unit",
+        "aov",
+        "refund_rate",
+    ]
     np.testing.assert_allclose(t["p_adjusted"], multipletests(t["p_value"], method="holm")[1])
     assert (t["adjustment"] == "Holm").all()
     assert "capped at the 99% quantile" in t.loc[t["key"] == "revenue_per_unit", "note"].item()
     conv = ab.compare_proportions(
-        units.loc[units.variant == "control", "converted"].sum(), (units.variant == "control").sum(),
-        units.loc[units.variant == "treatment", "converted"].sum(), (units.variant == "treatment").sum())
+        units.loc[units.variant == "control", "converted"].sum(),
+        (units.variant == "control").sum(),
+        units.loc[units.variant == "treatment", "converted"].sum(),
+        (units.variant == "treatment").sum(),
+    )
     assert t.loc[0, "p_value"] == pytest.approx(conv.p_value)
 
 
@@ -425,15 +513,29 @@ def test_metric_table_reports_a_metric_it_cannot_compute_in_words():
 def test_segment_table_labels_small_segments_untested():
     units = _units(n=3_000)
     units.loc[:20, "device"] = "tablet"
-    seg = ab.segment_table(units, "control", "treatment", by=["device", "missing_col"], min_units=50)
+    seg = ab.segment_table(
+        units, "control", "treatment", by=["device", "missing_col"], min_units=50
+    )
     assert set(seg["segment"]) == {"desktop", "mobile", "tablet"}
     tablet = seg.set_index("segment").loc["tablet"]
     assert "not tested" in tablet["note"] and np.isnan(tablet["p_adjusted"])
 
 
 def _comp(lift: float, p: float, metric: str = "conversion") -> ab.Comparison:
-    return ab.Comparison(metric, "test", 0.1, 0.1 * (1 + lift), 0.1 * lift, (0.0, 0.0), lift, (0.0, 0.0), p,
-                         1000, 1000, 0.01)
+    return ab.Comparison(
+        metric,
+        "test",
+        0.1,
+        0.1 * (1 + lift),
+        0.1 * lift,
+        (0.0, 0.0),
+        lift,
+        (0.0, 0.0),
+        p,
+        1000,
+        1000,
+        0.01,
+    )
 
 
 def test_decide_follows_the_rules():
@@ -442,17 +544,29 @@ def test_decide_follows_the_rules():
     d = ab.decide(_comp(0.05, 0.001), srm=ok_srm, power=0.9)
     assert d.verdict == "ship"
     d = ab.decide(_comp(0.05, 0.001), srm=bad_srm, power=0.9)
-    assert d.verdict == "don't ship" and "sample ratio" in d.reasons.loc[d.reasons.result == "fail", "check"].item()
-    d = ab.decide(_comp(0.05, 0.001), guardrails={"refund rate": (_comp(0.3, 0.01, "refund rate"), "lower")},
-                  srm=ok_srm, power=0.9)
+    assert (
+        d.verdict == "don't ship"
+        and "sample ratio" in d.reasons.loc[d.reasons.result == "fail", "check"].item()
+    )
+    d = ab.decide(
+        _comp(0.05, 0.001),
+        guardrails={"refund rate": (_comp(0.3, 0.01, "refund rate"), "lower")},
+        srm=ok_srm,
+        power=0.9,
+    )
     assert d.verdict == "don't ship" and "refund rate significantly worse" in d.summary()
-    d = ab.decide(_comp(0.05, 0.001), guardrails={"aov": (_comp(0.3, 0.01, "aov"), "higher")}, power=0.9)
+    d = ab.decide(
+        _comp(0.05, 0.001), guardrails={"aov": (_comp(0.3, 0.01, "aov"), "higher")}, power=0.9
+    )
     assert d.verdict == "ship"
     assert ab.decide(_comp(-0.05, 0.001), power=0.9).verdict == "don't ship"
     assert ab.decide(_comp(0.01, 0.4), power=0.5).verdict == "keep running"
     assert ab.decide(_comp(0.01, 0.4), power=0.95).verdict == "don't ship"
     # before the planned sample only the always-valid p-value may stop the test
-    assert ab.decide(_comp(0.05, 0.01), planned_reached=False, sequential_p=0.2).verdict == "keep running"
+    assert (
+        ab.decide(_comp(0.05, 0.01), planned_reached=False, sequential_p=0.2).verdict
+        == "keep running"
+    )
     assert ab.decide(_comp(0.05, 0.01), planned_reached=False, sequential_p=0.01).verdict == "ship"
     assert list(d.reasons.columns) == ["check", "result", "detail"]
 
@@ -465,10 +579,13 @@ def _full_units(seed: int = 1, n: int = 12_000, lift: float = 0.25) -> pd.DataFr
     units = _units(seed, n, lift)
     units["pre_orders"] = rng.poisson(0.4, n) + units["converted"] * rng.poisson(1.0, n)
     units["pre_revenue"] = units["pre_orders"] * rng.lognormal(4, 0.5, n)
-    assigned = pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.integers(0, 14 * 1440, n), unit="min")
+    assigned = pd.Timestamp("2024-03-01") + pd.to_timedelta(
+        rng.integers(0, 14 * 1440, n), unit="min"
+    )
     units["assigned_ts"] = assigned
-    units["first_order_ts"] = pd.Series(assigned + pd.to_timedelta(rng.integers(0, 2 * 1440, n), unit="min")).where(
-        units["converted"] == 1)
+    units["first_order_ts"] = pd.Series(
+        assigned + pd.to_timedelta(rng.integers(0, 2 * 1440, n), unit="min")
+    ).where(units["converted"] == 1)
     units["new_vs_returning"] = np.where(units["pre_orders"] > 0, "returning", "new")
     return units
 
@@ -494,7 +611,13 @@ def test_evaluate_fills_every_section_and_decides():
     s = r.summary()
     assert s["verdict"] == r.decisions["treatment"].verdict
     assert s["rel_lift"] == pytest.approx(r.primary["treatment"].rel_lift)
-    assert set(r.metrics["key"]) == {"conversion", "revenue_per_unit", "orders_per_unit", "aov", "refund_rate"}
+    assert set(r.metrics["key"]) == {
+        "conversion",
+        "revenue_per_unit",
+        "orders_per_unit",
+        "aov",
+        "refund_rate",
+    }
     assert set(r.cuped["treatment"]) == {"conversion", "revenue per unit"}
     assert r.cuped["treatment"]["conversion"].variance_reduction > 0.05
     seq = r.sequential["treatment"]
@@ -506,8 +629,12 @@ def test_evaluate_fills_every_section_and_decides():
 
 
 def test_evaluate_skips_outcome_sections_without_outcomes_but_checks_the_split():
-    units = pd.DataFrame({"unit_id": [f"u{i}" for i in range(1_000)],
-                          "variant": ["control"] * 560 + ["treatment"] * 440})
+    units = pd.DataFrame(
+        {
+            "unit_id": [f"u{i}" for i in range(1_000)],
+            "variant": ["control"] * 560 + ["treatment"] * 440,
+        }
+    )
     r = ab.evaluate(units, "demo", outcome_problem="unit ids match no visitor")
     assert r.srm_failed
     assert r.why("metrics") == "unit ids match no visitor" and not r.ok("bayes")
@@ -517,12 +644,18 @@ def test_evaluate_skips_outcome_sections_without_outcomes_but_checks_the_split()
 def test_evaluate_with_three_variants_and_a_stated_split():
     units = _full_units(n=9_000)
     units.loc[units.index[::3], "variant"] = "treatment_b"
-    r = ab.evaluate(units, "demo", variants="control,treatment,treatment_b",
-                    expected_split="control=1,treatment=1,treatment_b=1")
+    r = ab.evaluate(
+        units,
+        "demo",
+        variants="control,treatment,treatment_b",
+        expected_split="control=1,treatment=1,treatment_b=1",
+    )
     assert r.treatments == ["treatment", "treatment_b"]
     assert len(r.metrics) == 10 and set(r.decisions) == {"treatment", "treatment_b"}
     raw = [r.primary[t].p_value for t in r.treatments]
-    assert [r.primary_p[t] for t in r.treatments] == pytest.approx(list(multipletests(raw, method="holm")[1]))
+    assert [r.primary_p[t] for t in r.treatments] == pytest.approx(
+        list(multipletests(raw, method="holm")[1])
+    )
     with pytest.raises(ABTestError, match="'treatment_c'"):
         ab.evaluate(units, "demo", variants="control,treatment_c")
     with pytest.raises(ABTestError, match="control:50"):
@@ -540,8 +673,13 @@ def test_figures_draw_the_readout():
 
     r = ab.evaluate(_full_units(), "demo")
     t = r.treatment
-    daily = pd.DataFrame({"day": pd.date_range("2024-03-01", periods=3).repeat(2),
-                          "variant": ["control", "treatment"] * 3, "units": [5, 6, 7, 6, 5, 5]})
+    daily = pd.DataFrame(
+        {
+            "day": pd.date_range("2024-03-01", periods=3).repeat(2),
+            "variant": ["control", "treatment"] * 3,
+            "units": [5, 6, 7, 6, 5, 5],
+        }
+    )
     fig, axes = plt.subplots(4, 2)
     drawn = [
         viz.units_over_time(daily, ax=axes[0, 0]),
@@ -552,7 +690,15 @@ def test_figures_draw_the_readout():
         viz.cuped_intervals(r.cuped[t]["revenue per unit"].table(), ax=axes[2, 1], unit="CNY"),
         viz.segments(r.segments[t], ax=axes[3, 0]),
     ]
-    assert drawn == [axes[0, 0], axes[0, 1], axes[1, 0], axes[1, 1], axes[2, 0], axes[2, 1], axes[3, 0]]
+    assert drawn == [
+        axes[0, 0],
+        axes[0, 1],
+        axes[1, 0],
+        axes[1, 1],
+        axes[2, 0],
+        axes[2, 1],
+        axes[3, 0],
+    ]
     assert all(title_of(ax) for ax in drawn)
     assert len(axes[1, 0].get_yticklabels()) == len(r.metrics)
     plt.close(fig)
@@ -569,14 +715,29 @@ def test_aov_is_capped_order_by_order_never_by_unit():
         values = rng.lognormal(4, 0.8, orders.sum())
         owner = np.repeat(np.arange(2 * n), orders)
         revenue = np.bincount(owner, weights=values, minlength=2 * n)
-        capped_orders = np.bincount(owner, weights=np.minimum(values, np.quantile(values, 0.95)), minlength=2 * n)
-        units = pd.DataFrame({"variant": ["control"] * n + ["treatment"] * n, "orders": orders,
-                              "revenue": revenue, "revenue_capped": capped_orders})
-        hits += ab.compare_metric(units, "aov", "control", "treatment", cap_quantile=0.95).p_value < 0.05
-        capped_units = np.minimum(revenue, np.quantile(revenue, 0.95))  # the wrong way, for contrast
+        capped_orders = np.bincount(
+            owner, weights=np.minimum(values, np.quantile(values, 0.95)), minlength=2 * n
+        )
+        units = pd.DataFrame(
+            {
+                "variant": ["control"] * n + ["treatment"] * n,
+                "orders": orders,
+                "revenue": revenue,
+                "revenue_capped": capped_orders,
+            }
+        )
+        hits += (
+            ab.compare_metric(units, "aov", "control", "treatment", cap_quantile=0.95).p_value
+            < 0.05
+        )
+        capped_units = np.minimum(
+            revenue, np.quantile(revenue, 0.95)
+        )  # the wrong way, for contrast
         naive = ab.compare_ratios(capped_units[:n], orders[:n], capped_units[n:], orders[n:])
         hits_unit_cap += naive.p_value < 0.05
     assert 0.02 <= hits / sims <= 0.08
     assert hits_unit_cap / sims > 0.25  # the per-unit cap fakes an AOV effect
-    row = ab.compare_metric(units.drop(columns="revenue_capped"), "aov", "control", "treatment", cap_quantile=0.95)
+    row = ab.compare_metric(
+        units.drop(columns="revenue_capped"), "aov", "control", "treatment", cap_quantile=0.95
+    )
     assert "not capped" in row.note

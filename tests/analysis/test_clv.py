@@ -107,7 +107,9 @@ def test_bgnbd_matches_lifetimes(cdnow_weeks, bgnbd):
         peer.conditional_expected_number_of_purchases_up_to_time(10, *args),
         rtol=1e-4,
     )
-    np.testing.assert_allclose(bgnbd.p_alive(*args), peer.conditional_probability_alive(*args), rtol=1e-4)
+    np.testing.assert_allclose(
+        bgnbd.p_alive(*args), peer.conditional_probability_alive(*args), rtol=1e-4
+    )
     t = np.array([1.0, 10.0, 52.0])
     np.testing.assert_allclose(
         bgnbd.expected_purchases_new(t), peer.expected_number_of_purchases_up_to_time(t), rtol=1e-4
@@ -124,7 +126,9 @@ def test_pareto_nbd_matches_lifetimes(cdnow_weeks, pnbd):
         assert ours.params[k] == pytest.approx(peer.params_[k], rel=2e-3)
     args = (cdnow_weeks["frequency"], cdnow_weeks["recency"], cdnow_weeks["T"])
     peer.params_ = pd.Series(pnbd.params)  # compare predictions at the same parameters
-    np.testing.assert_allclose(pnbd.p_alive(*args), peer.conditional_probability_alive(*args), rtol=1e-5)
+    np.testing.assert_allclose(
+        pnbd.p_alive(*args), peer.conditional_probability_alive(*args), rtol=1e-5
+    )
     np.testing.assert_allclose(
         pnbd.expected_purchases(20, *args),
         peer.conditional_expected_number_of_purchases_up_to_time(20, *args),
@@ -142,7 +146,9 @@ def test_gamma_gamma_matches_lifetimes(cdnow_weeks, gg):
         assert gg.standard_errors[k] == pytest.approx(peer.standard_errors_[k], rel=1e-2)
     np.testing.assert_allclose(
         gg.expected_spend(cdnow_weeks["frequency"], cdnow_weeks["monetary_value"]),
-        peer.conditional_expected_average_profit(cdnow_weeks["frequency"], cdnow_weeks["monetary_value"]),
+        peer.conditional_expected_average_profit(
+            cdnow_weeks["frequency"], cdnow_weeks["monetary_value"]
+        ),
         rtol=1e-4,
     )
 
@@ -178,7 +184,9 @@ def test_bgnbd_converges_from_poor_starting_points(cdnow_weeks, bgnbd, start):
 
 
 def test_pareto_nbd_converges_from_a_poor_start(cdnow_weeks, pnbd):
-    fit = clv.fit_pareto_nbd(cdnow_weeks, start={"r": 20.0, "alpha": 0.1, "s": 0.01, "beta": 1000.0})
+    fit = clv.fit_pareto_nbd(
+        cdnow_weeks, start={"r": 20.0, "alpha": 0.1, "s": 0.01, "beta": 1000.0}
+    )
     for k, v in pnbd.params.items():
         assert fit.params[k] == pytest.approx(v, rel=1e-3)
 
@@ -265,13 +273,24 @@ def _clock_summary(shop):
 
     o = shop.tables["orders"]
     o = o[o["status"] == "paid"].assign(clock=lambda d: clock_days(shop.truth, d["order_ts"]))
-    end = pd.Timestamp(shop.tables["orders"]["order_ts"].max()).normalize() + pd.Timedelta("1D") - pd.Timedelta("1ms")
+    end = (
+        pd.Timestamp(shop.tables["orders"]["order_ts"].max()).normalize()
+        + pd.Timedelta("1D")
+        - pd.Timedelta("1ms")
+    )
     end_clock = clock_days(shop.truth, [end])[0]
     g = o.sort_values("clock").groupby("customer_id")
-    s = pd.DataFrame({"frequency": g.size() - 1, "recency": g["clock"].max() - g["clock"].min(),
-                      "T": end_clock - g["clock"].min()})
+    s = pd.DataFrame(
+        {
+            "frequency": g.size() - 1,
+            "recency": g["clock"].max() - g["clock"].min(),
+            "T": end_clock - g["clock"].min(),
+        }
+    )
     amount = g["net_amount"]
-    s["monetary_value"] = ((amount.sum() - amount.first()) / s["frequency"]).where(s["frequency"] > 0, 0.0)
+    s["monetary_value"] = ((amount.sum() - amount.first()) / s["frequency"]).where(
+        s["frequency"] > 0, 0.0
+    )
     return s
 
 
@@ -296,7 +315,9 @@ def test_recovers_planted_parameters_from_the_engine_summary_on_calendar_days(sh
     for k, v in truth_bg.items():
         assert ci.loc[k, "lower"] <= v <= ci.loc[k, "upper"], (k, v, fit.summary())
     gg = clv.fit_gamma_gamma(s)
-    assert gg.population_mean_spend() == pytest.approx(shop.truth["gamma_gamma"]["mean_order_value"], rel=0.1)
+    assert gg.population_mean_spend() == pytest.approx(
+        shop.truth["gamma_gamma"]["mean_order_value"], rel=0.1
+    )
 
 
 # --------------------------------------------------------------- degenerate inputs
@@ -343,10 +364,24 @@ def test_no_churn_warns_and_never_returns_nan_params():
     [
         (pd.DataFrame({"frequency": [], "recency": [], "T": []}), "empty"),
         (pd.DataFrame({"frequency": [1] * 20, "recency": [1.0] * 20}), "lacks column"),
-        (pd.DataFrame({"frequency": [1.0] * 19 + [np.nan], "recency": [1.0] * 20, "T": [5.0] * 20}), "non-finite"),
-        (pd.DataFrame({"frequency": [1] * 20, "recency": [9.0] * 20, "T": [5.0] * 20}), "recency > T"),
-        (pd.DataFrame({"frequency": [1.5] * 20, "recency": [1.0] * 20, "T": [5.0] * 20}), "whole numbers"),
-        (pd.DataFrame({"frequency": [-1] * 20, "recency": [1.0] * 20, "T": [5.0] * 20}), "negative"),
+        (
+            pd.DataFrame(
+                {"frequency": [1.0] * 19 + [np.nan], "recency": [1.0] * 20, "T": [5.0] * 20}
+            ),
+            "non-finite",
+        ),
+        (
+            pd.DataFrame({"frequency": [1] * 20, "recency": [9.0] * 20, "T": [5.0] * 20}),
+            "recency > T",
+        ),
+        (
+            pd.DataFrame({"frequency": [1.5] * 20, "recency": [1.0] * 20, "T": [5.0] * 20}),
+            "whole numbers",
+        ),
+        (
+            pd.DataFrame({"frequency": [-1] * 20, "recency": [1.0] * 20, "T": [5.0] * 20}),
+            "negative",
+        ),
     ],
     ids=["empty", "missing-column", "nan", "recency-after-T", "fractional-frequency", "negative"],
 )
@@ -373,20 +408,28 @@ def test_holdout_comparison_and_error_on_cdnow(cdnow_weeks, bgnbd):
     table = clv.holdout_comparison(bgnbd, cdnow_weeks)
     assert list(table.index) == ["0", "1", "2", "3", "4", "5", "6", "7+", "total"]
     assert table.loc["total", "customers"] == 2357
-    assert table.loc["total", "actual"] * 2357 == pytest.approx(1882)  # holdout repeat purchase days
+    assert table.loc["total", "actual"] * 2357 == pytest.approx(
+        1882
+    )  # holdout repeat purchase days
     # predictions rise with calibration frequency, as the actuals do
     assert table["predicted"].iloc[:8].is_monotonic_increasing
     err = clv.prediction_error(bgnbd, cdnow_weeks)
     assert err["actual_total"] == 1882
     # the model beats projecting each customer's calibration rate
-    assert err["mae"] < err["naive_mae"] and abs(err["total_error_pct"]) < abs(err["naive_total_error_pct"])
+    assert err["mae"] < err["naive_mae"] and abs(err["total_error_pct"]) < abs(
+        err["naive_total_error_pct"]
+    )
 
 
 def test_tracking_expected_matches_the_sum_of_unconditional_expectations(cdnow_weeks, bgnbd):
     from shopbook.features.cohorts import purchase_calendar
 
-    births, repeats = (t.to_pandas() for t in purchase_calendar(cdnow_sample(), "1997-09-30", "1998-06-30"))
-    track = clv.tracking(bgnbd, births, repeats, "1997-01-01", "1997-09-30", "1998-06-30", time_unit_days=7)
+    births, repeats = (
+        t.to_pandas() for t in purchase_calendar(cdnow_sample(), "1997-09-30", "1998-06-30")
+    )
+    track = clv.tracking(
+        bgnbd, births, repeats, "1997-01-01", "1997-09-30", "1998-06-30", time_unit_days=7
+    )
     assert track["actual_cum"].iloc[-1] == repeats["repeat_purchases"].sum() == 2457 + 1882
     # 1997-01-01..1997-09-30 is exactly 39 weeks, so a weekly period ends on the calibration
     # end, where the expectation is Σ E[X(T_i)] over the customers.
@@ -399,15 +442,36 @@ def test_tracking_expected_matches_the_sum_of_unconditional_expectations(cdnow_w
 
 
 def test_customer_value(cdnow_weeks, bgnbd, gg):
-    v0 = clv.customer_value(bgnbd, gg, cdnow_weeks, horizon=52, margin=1.0, annual_discount_rate=0.0,
-                            periods_per_year=365 / 7)
-    np.testing.assert_allclose(v0["clv"], v0["expected_purchases"] * v0["expected_spend"], rtol=1e-9)
-    v1 = clv.customer_value(bgnbd, gg, cdnow_weeks, horizon=52, margin=0.3, annual_discount_rate=0.15,
-                            periods_per_year=365 / 7)
-    assert (v1["clv"] < 0.3 * v0["clv"] + 1e-12).all() and (v1["clv"] > 0.3 * v0["clv"] / 1.15 - 1e-9).all()
+    v0 = clv.customer_value(
+        bgnbd,
+        gg,
+        cdnow_weeks,
+        horizon=52,
+        margin=1.0,
+        annual_discount_rate=0.0,
+        periods_per_year=365 / 7,
+    )
+    np.testing.assert_allclose(
+        v0["clv"], v0["expected_purchases"] * v0["expected_spend"], rtol=1e-9
+    )
+    v1 = clv.customer_value(
+        bgnbd,
+        gg,
+        cdnow_weeks,
+        horizon=52,
+        margin=0.3,
+        annual_discount_rate=0.15,
+        periods_per_year=365 / 7,
+    )
+    assert (v1["clv"] < 0.3 * v0["clv"] + 1e-12).all() and (
+        v1["clv"] > 0.3 * v0["clv"] / 1.15 - 1e-9
+    ).all()
     longer = clv.customer_value(bgnbd, gg, cdnow_weeks, horizon=104, periods_per_year=365 / 7)
-    assert (longer["clv"] >= clv.customer_value(bgnbd, gg, cdnow_weeks, horizon=52,
-                                                periods_per_year=365 / 7)["clv"] - 1e-12).all()
+    assert (
+        longer["clv"]
+        >= clv.customer_value(bgnbd, gg, cdnow_weeks, horizon=52, periods_per_year=365 / 7)["clv"]
+        - 1e-12
+    ).all()
     with pytest.raises(ValueError, match="margin"):
         clv.customer_value(bgnbd, gg, cdnow_weeks, horizon=52, margin=2)
 
@@ -438,9 +502,16 @@ def test_fits_do_not_warn_on_clean_data(cdnow_weeks):
 
 def test_degenerate_predictions_are_a_clear_error(cdnow_weeks, gg):
     # r, α at the optimisation bound (no rate heterogeneity): the closed forms overflow.
-    fit = clv.BGNBDFit(params={"r": 1e7, "alpha": 6.57e7, "a": 0.5, "b": 7.0}, standard_errors={},
-                       covariance=pd.DataFrame(), log_likelihood=0.0, n_customers=10, n_patterns=10,
-                       converged=False, message="alpha ran to the bound")
+    fit = clv.BGNBDFit(
+        params={"r": 1e7, "alpha": 6.57e7, "a": 0.5, "b": 7.0},
+        standard_errors={},
+        covariance=pd.DataFrame(),
+        log_likelihood=0.0,
+        n_customers=10,
+        n_patterns=10,
+        converged=False,
+        message="alpha ran to the bound",
+    )
     with pytest.raises(FitError, match="not finite.*alpha ran to the bound"):
         clv.holdout_comparison(fit, cdnow_weeks)
     with pytest.raises(FitError, match="not finite"):
@@ -459,8 +530,12 @@ def test_clv_figures_draw_titled_axes(cdnow_weeks, bgnbd, gg):
     from shopbook.viz import cohort as vz
 
     table = clv.holdout_comparison(bgnbd, cdnow_weeks)
-    births, repeats = (t.to_pandas() for t in purchase_calendar(cdnow_sample(), "1997-09-30", "1998-06-30"))
-    track = clv.tracking(bgnbd, births, repeats, "1997-01-01", "1997-09-30", "1998-06-30", time_unit_days=7)
+    births, repeats = (
+        t.to_pandas() for t in purchase_calendar(cdnow_sample(), "1997-09-30", "1998-06-30")
+    )
+    track = clv.tracking(
+        bgnbd, births, repeats, "1997-01-01", "1997-09-30", "1998-06-30", time_unit_days=7
+    )
     values = clv.customer_value(bgnbd, gg, cdnow_weeks, horizon=52, periods_per_year=365 / 7)
     values["segment"] = np.where(values["frequency"] > 0, "repeat", "one-off")
     survivors = [1000, 631, 468, 382, 326, 289, 262, 241]

@@ -172,7 +172,9 @@ def test_figures_draw_and_return_axes(shop, sample):
         vz.retention_heatmap(m),
         vz.ltv_curves(cohort.ltv_curves(sample), currency="USD"),
         vz.second_purchase_curve(cohort.time_to_second_purchase(sample)),
-        vz.second_purchase_curve(cohort.time_to_second_purchase(shop, segments=fc.acquisition_segments(shop))),
+        vz.second_purchase_curve(
+            cohort.time_to_second_purchase(shop, segments=fc.acquisition_segments(shop))
+        ),
     ]
     for ax in figs:
         assert title_of(ax) and ax.get_xlabel()
@@ -184,10 +186,18 @@ def test_figures_draw_and_return_axes(shop, sample):
 
 def test_available_segments(shop):
     assert list(cohort.available_segments(shop)) == ["first-order channel"]
-    same = pd.DataFrame({"customer_id": list("abcde"), "acquisition_channel": ["tmall", "jd", "jd", "site", "site"],
-                         "region": ["n", "s", "n", "n", None]})
+    same = pd.DataFrame(
+        {
+            "customer_id": list("abcde"),
+            "acquisition_channel": ["tmall", "jd", "jd", "site", "site"],
+            "region": ["n", "s", "n", "n", None],
+        }
+    )
     segs = cohort.available_segments(shop, same)
-    assert list(segs) == ["first-order channel", "region"]  # acquisition_channel duplicates the first
+    assert list(segs) == [
+        "first-order channel",
+        "region",
+    ]  # acquisition_channel duplicates the first
     one_channel = shop.assign(channel="web")
     assert cohort.available_segments(one_channel) == {}
 

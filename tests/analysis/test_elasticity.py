@@ -42,7 +42,13 @@ def simulate(
     depth = np.where(promo, rng.choice([0.1, 0.2, 0.3], len(sku)), 0.0)
     list_move = np.exp(rng.normal(0, 0.05, len(sku)))
     price = base_p * list_move * (1 - depth)
-    log_q = alpha + season + demand_shock + elasticity * np.log(price / base_p) + rng.normal(0, noise, len(sku))
+    log_q = (
+        alpha
+        + season
+        + demand_shock
+        + elasticity * np.log(price / base_p)
+        + rng.normal(0, noise, len(sku))
+    )
     df = pd.DataFrame(
         {
             "sku": [f"S{i:02d}" for i in sku],
@@ -73,13 +79,23 @@ def small_panel() -> pd.DataFrame:
     [(("entity", "time"), " + C(sku) + C(week)"), (("entity",), " + C(sku)"), ((), "")],
 )
 def test_fit_loglog_equals_statsmodels_ols_with_dummies(small_panel, fixed_effects, formula_fe):
-    df = small_panel.assign(lq=np.log(small_panel.units), lp=np.log(small_panel.avg_price),
-                            promo_f=small_panel.promo.astype(float))
+    df = small_panel.assign(
+        lq=np.log(small_panel.units),
+        lp=np.log(small_panel.avg_price),
+        promo_f=small_panel.promo.astype(float),
+    )
     peer = smf.ols("lq ~ lp + promo_f" + formula_fe, df).fit(
         cov_type="cluster", cov_kwds={"groups": pd.factorize(df.sku)[0]}
     )
-    fit = el.fit_loglog(small_panel, "units", "avg_price", "sku", "week", controls=["promo"],
-                        fixed_effects=fixed_effects)
+    fit = el.fit_loglog(
+        small_panel,
+        "units",
+        "avg_price",
+        "sku",
+        "week",
+        controls=["promo"],
+        fixed_effects=fixed_effects,
+    )
     assert fit.elasticity == pytest.approx(peer.params["lp"], rel=1e-8)
     assert fit.se == pytest.approx(peer.bse["lp"], rel=1e-6)
     promo = fit.params.set_index("term").loc["promo"]
@@ -124,7 +140,9 @@ def test_by_gives_a_tidy_table_per_group():
     fit = el.fit_loglog(panel, "units", "avg_price", "sku", "week", by="category")
     t = fit.table
     assert list(t["category"]) == ["C0", "C1", "C2", "C3"]
-    assert {"elasticity", "se", "ci_low", "ci_high", "n_obs", "identified", "notes"} <= set(t.columns)
+    assert {"elasticity", "se", "ci_low", "ci_high", "n_obs", "identified", "notes"} <= set(
+        t.columns
+    )
     assert t["n_obs"].sum() == fit.n_obs
     assert ((t.ci_low < -1.8) & (t.ci_high > -1.8)).sum() >= 3
     # each group equals a fit on that group alone
@@ -262,10 +280,16 @@ def test_sku_elasticities_and_shrinkage_toward_the_category():
         w = np.arange(n_weeks)
         p = 50 * np.exp(rng.normal(0, 0.12, n_weeks))
         q = np.exp(3 + e * np.log(p / 50) + 0.2 * np.sin(w / 8) + rng.normal(0, 0.3, n_weeks))
-        frames.append(pd.DataFrame({"sku": sku, "category": f"C{i % 2}", "week": w, "units": q, "avg_price": p}))
+        frames.append(
+            pd.DataFrame(
+                {"sku": sku, "category": f"C{i % 2}", "week": w, "units": q, "avg_price": p}
+            )
+        )
     panel = pd.concat(frames, ignore_index=True)
     panel.loc[panel.sku == "S05", "avg_price"] = 50.0  # constant price: a row with a note
-    est = el.sku_elasticities(panel, "units", "avg_price", "sku", "week", group="category", min_periods=8)
+    est = el.sku_elasticities(
+        panel, "units", "avg_price", "sku", "week", group="category", min_periods=8
+    )
     assert len(est) == 24
     s05 = est.set_index("sku").loc["S05"]
     assert math.isnan(s05.elasticity) and "never changed" in s05.note
@@ -289,7 +313,9 @@ def test_sku_elasticities_and_shrinkage_toward_the_category():
 
 
 def test_shrink_matches_the_textbook_formula():
-    est = pd.DataFrame({"g": ["a"] * 4, "elasticity": [-1.0, -2.0, -3.0, -1.5], "se": [0.3, 0.5, 0.4, 0.2]})
+    est = pd.DataFrame(
+        {"g": ["a"] * 4, "elasticity": [-1.0, -2.0, -3.0, -1.5], "se": [0.3, 0.5, 0.4, 0.2]}
+    )
     out = el.shrink(est, group="g", method="dl")
     b, s = est.elasticity.to_numpy(), est.se.to_numpy()
     w0 = 1 / s**2
@@ -316,8 +342,12 @@ def test_cross_price_recovers_a_substitute_pair():
     qb = np.exp(4 - 2.2 * np.log(pb / 32) + 0.7 * np.log(pa / 30) + season + rng.normal(0, 0.15, n))
     qc = np.exp(3 - 1.0 * np.log(pc / 10) + season + rng.normal(0, 0.15, n))
     others = [np.exp(5 + season + rng.normal(0, 0.05, n)) for _ in range(3)]
-    rows = [("A", qa, pa), ("B", qb, pb), ("C", qc, pc)] + [(f"O{i}", q, np.full(n, 5.0)) for i, q in enumerate(others)]
-    panel = pd.concat([pd.DataFrame({"sku": s, "week": w, "units": q, "avg_price": p}) for s, q, p in rows])
+    rows = [("A", qa, pa), ("B", qb, pb), ("C", qc, pc)] + [
+        (f"O{i}", q, np.full(n, 5.0)) for i, q in enumerate(others)
+    ]
+    panel = pd.concat(
+        [pd.DataFrame({"sku": s, "week": w, "units": q, "avg_price": p}) for s, q, p in rows]
+    )
     res = el.cross_price(panel, "units", "avg_price", "sku", "week", ["A", "B", "C"])
     m, lo, hi = res.matrix, res.ci_low, res.ci_high
     assert lo.loc["A", "B"] < 0.8 < hi.loc["A", "B"] and lo.loc["A", "B"] > 0
@@ -345,20 +375,34 @@ def test_promo_response_recovers_depth_uplift_and_post_promo_dip():
             d = depth_of.get(w, 0.0)
             lift = {0.1: 0.2, 0.2: 0.45, 0.3: 0.7}.get(d, 0.0)
             after = (w - 1 in promo_weeks) and d == 0
-            rows.append({"sku": s, "week": WEEK0 + pd.Timedelta(weeks=w), "discount_depth": d,
-                         "units": math.exp(3 + lift - 0.25 * after + rng.normal(0, 0.2))})
+            rows.append(
+                {
+                    "sku": s,
+                    "week": WEEK0 + pd.Timedelta(weeks=w),
+                    "discount_depth": d,
+                    "units": math.exp(3 + lift - 0.25 * after + rng.normal(0, 0.2)),
+                }
+            )
     panel = pd.DataFrame(rows)
-    table, notes = el.promo_response(panel, "units", "sku", "week", bins=(0.05, 0.15, 0.25, 0.35), post_periods=2)
+    table, notes = el.promo_response(
+        panel, "units", "sku", "week", bins=(0.05, 0.15, 0.25, 0.35), post_periods=2
+    )
     t = table.set_index("term")
-    for term, truth in (("5%–15% off", 0.2), ("15%–25% off", 0.45), ("25%–35% off", 0.7),
-                        ("1 week after promo", -0.25)):
+    for term, truth in (
+        ("5%–15% off", 0.2),
+        ("15%–25% off", 0.45),
+        ("25%–35% off", 0.7),
+        ("1 week after promo", -0.25),
+    ):
         # five terms checked at once: within 3 standard errors each (≈ 99.7 % apiece)
         assert abs(t.loc[term, "estimate"] - truth) < 3 * t.loc[term, "se"], term
     assert abs(t.loc["2 weeks after promo", "estimate"]) < 3 * t.loc["2 weeks after promo", "se"]
     assert t.loc["1 week after promo", "ci_high"] < 0
     assert t.loc["≥35% off", "n_rows"] == 0 and math.isnan(t.loc["≥35% off", "estimate"])
     assert any("does not vary" in n for n in notes)
-    assert t.loc["25%–35% off", "uplift"] == pytest.approx(math.expm1(t.loc["25%–35% off", "estimate"]))
+    assert t.loc["25%–35% off", "uplift"] == pytest.approx(
+        math.expm1(t.loc["25%–35% off", "estimate"])
+    )
 
 
 # --------------------------------------------------------------- diagnostics
@@ -368,8 +412,9 @@ def test_price_variation_flags_what_cannot_be_learned():
     panel = simulate(n_sku=6, n_weeks=20, seed=14)
     panel.loc[panel.sku == "S01", "avg_price"] = 9.99
     panel = panel[~((panel.sku == "S02") & (panel.week > WEEK0 + pd.Timedelta(weeks=3)))]
-    diag = el.price_variation(panel, "avg_price", "sku", "week", quantity="units", group="category",
-                              promo="promo").set_index("sku")
+    diag = el.price_variation(
+        panel, "avg_price", "sku", "week", quantity="units", group="category", promo="promo"
+    ).set_index("sku")
     assert not diag.loc["S01", "learnable"] and "never changed" in diag.loc["S01", "verdict"]
     assert diag.loc["S01", "price_levels"] == 1
     assert not diag.loc["S02", "learnable"] and "too few" in diag.loc["S02", "verdict"]
@@ -392,7 +437,9 @@ def shop_panel():
 
     shop = generate(customers=20_000, seed=0)
     src = open_source({k: shop.tables[k] for k in ("orders", "order_items", "products")})
-    panel = sku_week_panel(src.table("order_items"), src.table("orders"), src.table("products")).to_pandas()
+    panel = sku_week_panel(
+        src.table("order_items"), src.table("orders"), src.table("products")
+    ).to_pandas()
     panel = el.demand_history(panel, "units", "sku", "week", lags=(1, 2), depth="discount_depth")
     return panel, shop.truth["products"]
 
@@ -423,8 +470,12 @@ def test_planted_category_elasticities_are_recovered(shop_panel):
 
 def test_naive_ols_is_biased_by_reactive_promotions_and_dml_recovers(shop_panel):
     panel, products = shop_panel
-    naive = _versus_truth(el.fit_loglog(panel, "units", "avg_price", "sku", "week", by="category").table, products)
-    dml_fit = el.fit_dml(panel, "units", "avg_price", "sku", "week", controls=HISTORY, by="category", seed=0)
+    naive = _versus_truth(
+        el.fit_loglog(panel, "units", "avg_price", "sku", "week", by="category").table, products
+    )
+    dml_fit = el.fit_dml(
+        panel, "units", "avg_price", "sku", "week", controls=HISTORY, by="category", seed=0
+    )
     dml = _versus_truth(dml_fit.table, products)
     naive_bias = (naive.elasticity - naive.truth).mean()
     dml_bias = (dml.elasticity - dml.truth).mean()
@@ -467,8 +518,9 @@ def test_cross_price_with_too_few_common_weeks_says_so():
 
 def test_recommend_price_reads_its_inputs_from_the_panel():
     panel = simulate(n_sku=4, n_weeks=30, seed=16).assign(unit_cost=10.0)
-    est = el.shrink(el.sku_elasticities(panel, "units", "avg_price", "sku", "week", group=None),
-                    group=None)
+    est = el.shrink(
+        el.sku_elasticities(panel, "units", "avg_price", "sku", "week", group=None), group=None
+    )
     rec = el.recommend_price(panel, est, "S01")
     rows = panel[panel.sku == "S01"].sort_values("week")
     assert rec.bounds == (rows.avg_price.min(), rows.avg_price.max())

@@ -16,18 +16,22 @@ from shopbook.viz.theme import title_of
 
 def _skus() -> pd.DataFrame:
     # positive total 100: shares above are s1 0, s2/s3 0.5 (tied), s4/s5 0.9 (tied), s6 1.0
-    return pd.DataFrame({
-        "sku": ["s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8"],
-        "revenue": [50.0, 20.0, 20.0, 5.0, 5.0, 0.0, np.nan, -10.0],
-        "weekly_mean": [10.0, 10.0, 4.0, 2.0, 0.0, 0.0, 1.0, 3.0],
-        "weekly_sd": [5.0, 10.0, 6.0, 1.0, 0.0, 0.0, 0.5, 1.0],
-        "weeks": [52, 52, 52, 52, 52, 52, 52, 1],
-    })
+    return pd.DataFrame(
+        {
+            "sku": ["s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8"],
+            "revenue": [50.0, 20.0, 20.0, 5.0, 5.0, 0.0, np.nan, -10.0],
+            "weekly_mean": [10.0, 10.0, 4.0, 2.0, 0.0, 0.0, 1.0, 3.0],
+            "weekly_sd": [5.0, 10.0, 6.0, 1.0, 0.0, 0.0, 0.5, 1.0],
+            "weeks": [52, 52, 52, 52, 52, 52, 52, 1],
+        }
+    )
 
 
 def test_abc_by_hand_with_ties_zero_and_negative_values():
     c = I.abc_xyz(_skus()).set_index("sku")
-    np.testing.assert_allclose(c.loc[["s1", "s2", "s3", "s4", "s5", "s6"], "share_above"], [0, .5, .5, .9, .9, 1.0])
+    np.testing.assert_allclose(
+        c.loc[["s1", "s2", "s3", "s4", "s5", "s6"], "share_above"], [0, 0.5, 0.5, 0.9, 0.9, 1.0]
+    )
     assert c.loc[["s1", "s2", "s3", "s4", "s5", "s6", "s8"], "abc"].tolist() == list("AAABBCC")
     assert c.loc["s7", "abc"] is None and c.loc["s7", "class"] is None  # no value, no class
     np.testing.assert_allclose(c.loc["s1", "share"], 0.5)  # of the positive total 100, not 90
@@ -40,11 +44,23 @@ def test_xyz_by_hand_thresholds_zero_demand_and_short_history():
     c = I.abc_xyz(_skus()).set_index("sku")
     np.testing.assert_allclose(c.loc[["s1", "s2", "s3", "s4"], "cv"], [0.5, 1.0, 1.5, 0.5])
     # on a threshold: the steadier class; no demand or one week only: Z with no CV
-    assert c.loc[["s1", "s2", "s3", "s4", "s5", "s8"], "xyz"].tolist() == ["X", "Y", "Z", "X", "Z", "Z"]
+    assert c.loc[["s1", "s2", "s3", "s4", "s5", "s8"], "xyz"].tolist() == [
+        "X",
+        "Y",
+        "Z",
+        "X",
+        "Z",
+        "Z",
+    ]
     assert np.isnan(c.loc["s5", "cv"]) and np.isnan(c.loc["s8", "cv"])
     assert c.loc["s1", "class"] == "AX" and c.loc["s3", "class"] == "AZ"
     m = I.abc_xyz_matrix(c.reset_index())
-    assert m.shape == (3, 3) and m.to_numpy().sum() == 7 and m.loc["A", "X"] == 1 and m.loc["C", "Z"] == 2
+    assert (
+        m.shape == (3, 3)
+        and m.to_numpy().sum() == 7
+        and m.loc["A", "X"] == 1
+        and m.loc["C", "Z"] == 2
+    )
 
 
 def test_abc_xyz_bad_input():
@@ -60,13 +76,15 @@ def test_abc_xyz_bad_input():
 
 
 def test_product_roles_by_hand_and_editable_rules():
-    skus = pd.DataFrame({
-        "sku": [f"p{i}" for i in range(10)],
-        "units": [1000, 900, 50, 40, 30, 20, 10, 5, 5, 0],
-        "revenue": [5000.0, 4000, 3000, 500, 400, 300, 200, 100, 100, 0],
-        "gross_profit": [500.0, 2000, 1500, 200, 150, 100, 80, 30, np.nan, np.nan],
-        "margin": [0.10, 0.50, 0.50, 0.40, 0.38, 0.33, 0.40, 0.30, np.nan, np.nan],
-    })
+    skus = pd.DataFrame(
+        {
+            "sku": [f"p{i}" for i in range(10)],
+            "units": [1000, 900, 50, 40, 30, 20, 10, 5, 5, 0],
+            "revenue": [5000.0, 4000, 3000, 500, 400, 300, 200, 100, 100, 0],
+            "gross_profit": [500.0, 2000, 1500, 200, 150, 100, 80, 30, np.nan, np.nan],
+            "margin": [0.10, 0.50, 0.50, 0.40, 0.38, 0.33, 0.40, 0.30, np.nan, np.nan],
+        }
+    )
     r = I.product_roles(skus).set_index("sku")
     # top 10 % by units = p0 only, whose margin (10 %) is too thin: no hot product
     assert not r["hot"].any()
@@ -74,7 +92,11 @@ def test_product_roles_by_hand_and_editable_rules():
     assert r.index[r["profit"]].tolist() == ["p1", "p2"]
     # revenue 13600; the smallest up to 20 %: p3..p9 hold 1600 (11.8 %); adding p2 would pass 20 %
     assert r.index[r["long_tail"]].tolist() == ["p3", "p4", "p5", "p6", "p7", "p8", "p9"]
-    assert r.loc["p0", "role"] == "core" and r.loc["p1", "role"] == "profit" and r.loc["p9", "role"] == "long tail"
+    assert (
+        r.loc["p0", "role"] == "core"
+        and r.loc["p1", "role"] == "profit"
+        and r.loc["p9", "role"] == "long tail"
+    )
     r2 = I.product_roles(skus, rules={"hot_top_share": 0.2, "hot_min_margin": 0.3}).set_index("sku")
     assert r2.index[r2["hot"]].tolist() == ["p1"] and r2.loc["p1", "role"] == "hot"
     assert set(I.role_rules()["rule"]) == set(I.ROLE_RULES)
@@ -89,7 +111,11 @@ def test_safety_stock_is_the_textbook_formula_with_scipy_z():
     z = norm.ppf(0.95)
     assert I.service_z(0.95) == pytest.approx(z) == pytest.approx(1.6448536, abs=1e-7)
     ss = I.safety_stock(10, 3, 9, 0.95, lead_time_sd=2)
-    assert ss == pytest.approx(z * np.sqrt(9 * 3**2 + 10**2 * 2**2)) == pytest.approx(36.0744, abs=1e-3)
+    assert (
+        ss
+        == pytest.approx(z * np.sqrt(9 * 3**2 + 10**2 * 2**2))
+        == pytest.approx(36.0744, abs=1e-3)
+    )
     assert I.safety_stock(10, 3, 9) == pytest.approx(z * 3 * 3)  # no lead-time spread: z σd √L
     assert I.reorder_point(10, 3, 9, 0.95, 2) == pytest.approx(90 + ss)
     arr = I.safety_stock(np.array([1.0, 2.0]), np.array([1.0, 0.0]), np.array([4.0, 4.0]), 0.99)
@@ -117,14 +143,16 @@ def test_safety_stock_bad_input():
 
 
 def _stock() -> pd.DataFrame:
-    return pd.DataFrame({
-        "sku": ["out", "low", "order", "fine", "fat", "norec", "nolead"],
-        "mean_daily": [2.0, 2.0, 2.0, 2.0, 0.1, 2.0, 2.0],
-        "sd_daily": [1.0] * 7,
-        "lead_time_days": [4.0, 4.0, 4.0, 4.0, 4.0, 4.0, np.nan],
-        "on_hand": pd.array([0, 2, 5, 20, 50, None, 20], dtype="Int64"),
-        "on_order": pd.array([10, 0, 0, 0, 0, 0, 0], dtype="Int64"),
-    })
+    return pd.DataFrame(
+        {
+            "sku": ["out", "low", "order", "fine", "fat", "norec", "nolead"],
+            "mean_daily": [2.0, 2.0, 2.0, 2.0, 0.1, 2.0, 2.0],
+            "sd_daily": [1.0] * 7,
+            "lead_time_days": [4.0, 4.0, 4.0, 4.0, 4.0, 4.0, np.nan],
+            "on_hand": pd.array([0, 2, 5, 20, 50, None, 20], dtype="Int64"),
+            "on_order": pd.array([10, 0, 0, 0, 0, 0, 0], dtype="Int64"),
+        }
+    )
 
 
 def test_stock_warnings_levels_and_reasons():
@@ -132,9 +160,18 @@ def test_stock_warnings_levels_and_reasons():
     ss = norm.ppf(0.95) * 2.0  # z σd √L = 3.29
     np.testing.assert_allclose(w.loc["low", "safety_stock"], ss)
     np.testing.assert_allclose(w.loc["low", "reorder_point"], 8 + ss)
-    assert w["level"].to_dict() == {"out": "red", "low": "red", "order": "amber", "fine": "green",
-                                    "fat": "green", "norec": "unknown", "nolead": "unknown"}
-    assert w.loc["out", "reason"].startswith("stocked out") and "10 on order" in w.loc["out", "reason"]
+    assert w["level"].to_dict() == {
+        "out": "red",
+        "low": "red",
+        "order": "amber",
+        "fine": "green",
+        "fat": "green",
+        "norec": "unknown",
+        "nolead": "unknown",
+    }
+    assert (
+        w.loc["out", "reason"].startswith("stocked out") and "10 on order" in w.loc["out", "reason"]
+    )
     assert "below the safety stock" in w.loc["low", "reason"]
     assert "reorder point" in w.loc["order", "reason"] and "order now" in w.loc["order", "reason"]
     assert w.loc["fat", "overstock"] and "500 days of cover" in w.loc["fat", "reason"]
@@ -142,7 +179,12 @@ def test_stock_warnings_levels_and_reasons():
     w2 = I.stock_warnings(_stock(), lead_time_days=4).set_index("sku")  # a default lead time
     assert w2.loc["nolead", "level"] == "green"
     counts = I.warning_counts(w)
-    assert counts.set_index("level")["skus"].to_dict() == {"red": 2, "amber": 1, "green": 2, "unknown": 2}
+    assert counts.set_index("level")["skus"].to_dict() == {
+        "red": 2,
+        "amber": 1,
+        "green": 2,
+        "unknown": 2,
+    }
     assert counts["overstock"].sum() == 1
 
 
@@ -153,24 +195,40 @@ def _inventory() -> pd.DataFrame:
     days = pd.date_range("2024-01-01", "2024-01-10").date
     hand = {"a": [5, 0, 0, 0, 3, 3, 0, 2, 2, 2], "b": [1, 1, 1, 1, 1, 1, 1, 0, 0, 0]}
     rows = [(d, s, h[i]) for s, h in hand.items() for i, d in enumerate(days)]
-    rows += [(pd.Timestamp(d).date(), "c", v) for d, v in (("2024-01-01", 0), ("2024-01-03", 0))]  # 01-02 missing
+    rows += [
+        (pd.Timestamp(d).date(), "c", v) for d, v in (("2024-01-01", 0), ("2024-01-03", 0))
+    ]  # 01-02 missing
     return pd.DataFrame(rows, columns=["date", "sku", "on_hand"])
 
 
 def test_stockouts_episodes_in_pandas_and_in_the_engine():
     inv = _inventory()
-    expected = pd.DataFrame({
-        "sku": ["c", "a", "c", "a", "b"],
-        "start": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-07", "2024-01-08"]),
-        "end": pd.to_datetime(["2024-01-01", "2024-01-04", "2024-01-03", "2024-01-07", "2024-01-10"]),
-        "days": [1, 3, 1, 1, 3], "ongoing": [False, False, True, False, True]})
+    expected = pd.DataFrame(
+        {
+            "sku": ["c", "a", "c", "a", "b"],
+            "start": pd.to_datetime(
+                ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-07", "2024-01-08"]
+            ),
+            "end": pd.to_datetime(
+                ["2024-01-01", "2024-01-04", "2024-01-03", "2024-01-07", "2024-01-10"]
+            ),
+            "days": [1, 3, 1, 1, 3],
+            "ongoing": [False, False, True, False, True],
+        }
+    )
     got = I.stockouts(inv)
     pd.testing.assert_frame_equal(got.astype({"sku": object}), expected)
     engine = I.stockouts(ibis.memtable(inv.astype({"sku": "string"})))
     pd.testing.assert_frame_equal(engine.astype({"sku": object}), expected)
     assert I.stockouts(inv, min_days=2)["days"].tolist() == [3, 3]
     cut = I.stockouts(inv, end="2024-01-08")  # b's episode is then one day long and still ongoing
-    assert cut["days"].tolist() == [1, 3, 1, 1, 1] and cut["ongoing"].tolist() == [False, False, True, False, True]
+    assert cut["days"].tolist() == [1, 3, 1, 1, 1] and cut["ongoing"].tolist() == [
+        False,
+        False,
+        True,
+        False,
+        True,
+    ]
 
 
 def test_stockouts_of_an_empty_inventory():
@@ -199,7 +257,9 @@ def test_planted_stockouts_are_found(synthetic):
     truth = shop.truth["inventory"]
     assert truth["stockouts"], "the synthetic shop plants stock-outs"
     found = I.stockouts(report.kept("inventory"))
-    got = {(r.sku, r.start.date().isoformat(), r.end.date().isoformat()) for r in found.itertuples()}
+    got = {
+        (r.sku, r.start.date().isoformat(), r.end.date().isoformat()) for r in found.itertuples()
+    }
     planted = {(s["sku"], s["first_day"], s["last_day"]) for s in truth["stockouts"]}
     natural = {(s["sku"], s["first_day"], s["last_day"]) for s in truth["natural_stockouts"]}
     # every planted hold is an episode of its own, and nothing else is found than the natural ones
@@ -214,8 +274,13 @@ def test_planted_stockouts_are_flagged_red(synthetic):
     shop, report = synthetic
     for s in shop.truth["inventory"]["stockouts"]:
         end = pd.Timestamp(s["first_day"]) + pd.Timedelta(days=1)  # the second day of the hold
-        f = sku_features(report.kept("orders"), report.kept("order_items"), report.kept("products"),
-                         report.kept("inventory"), end=end)
+        f = sku_features(
+            report.kept("orders"),
+            report.kept("order_items"),
+            report.kept("products"),
+            report.kept("inventory"),
+            end=end,
+        )
         w = I.stock_warnings(f).set_index("sku")
         assert w.loc[s["sku"], "level"] == "red", (s, w.loc[s["sku"], "reason"])
         assert w.loc[s["sku"], "reason"].startswith("stocked out")
@@ -247,8 +312,15 @@ def test_figures_return_titled_axes():
 
 
 def test_role_summary_shares_add_up():
-    skus = pd.DataFrame({"sku": list("abcd"), "units": [10, 5, 1, 0], "revenue": [100.0, 50, 10, 0],
-                         "gross_profit": [40.0, 10, np.nan, np.nan], "margin": [0.4, 0.2, np.nan, np.nan]})
+    skus = pd.DataFrame(
+        {
+            "sku": list("abcd"),
+            "units": [10, 5, 1, 0],
+            "revenue": [100.0, 50, 10, 0],
+            "gross_profit": [40.0, 10, np.nan, np.nan],
+            "margin": [0.4, 0.2, np.nan, np.nan],
+        }
+    )
     s = I.role_summary(I.product_roles(skus, rules={"hot_top_share": 0.25})).set_index("role")
     assert list(s.index) == list(I.ROLES) and s["skus"].sum() == 4
     np.testing.assert_allclose(s[["units_share", "revenue_share", "profit_share"]].sum(), [1, 1, 1])

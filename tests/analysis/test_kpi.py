@@ -16,44 +16,88 @@ T = pd.Timestamp
 
 
 def _tiny():
-    orders = pd.DataFrame({
-        "order_id": ["o1", "o2", "o3", "o4", "o5", "o6"],
-        "customer_id": ["a", "a", "b", "c", "c", "b"],
-        "order_ts": pd.to_datetime(["2024-01-01 10:00", "2024-01-09 10:00", "2024-01-10 12:00",
-                                    "2024-01-11 09:00", "2024-01-12 09:00", "2024-01-14 23:59"]),
-        "channel": ["jd", "tmall", "tmall", "jd", "jd", "tmall"],
-        "status": ["paid", "paid", "paid", "paid", "refunded", "paid"],
-        "gross_amount": [100.0, 50.0, 80.0, 40.0, 30.0, 10.0],
-        "discount_amount": 0.0,
-        "net_amount": [100.0, 50.0, 80.0, 40.0, 30.0, 10.0],
-        "currency": "CNY",
-    })
-    items = pd.DataFrame({
-        "order_id": ["o1", "o2", "o2", "o3", "o4", "o5", "o6"],
-        "sku": ["s1", "s1", "s2", "s2", "s1", "s1", "s2"],
-        "quantity": [2, 1, 1, 4, 1, 1, 1],
-        "unit_price": [50.0, 30.0, 20.0, 20.0, 40.0, 30.0, 10.0],
-        "list_price": [50.0, 30.0, 20.0, 20.0, 40.0, 30.0, 10.0],
-        "unit_cost": [20.0, 20.0, None, 10.0, 20.0, 20.0, 10.0],
-    })
-    spend = pd.DataFrame({"date": pd.to_datetime(["2024-01-02", "2024-01-08", "2024-01-09", "2024-01-14"]).date,
-                          "channel": ["jd", "jd", "tmall", "jd"], "spend": [20.0, 10.0, 30.0, 5.0]})
-    sessions = pd.DataFrame({
-        "session_ts": pd.to_datetime(["2024-01-01 09:50", "2024-01-03 00:00", "2024-01-09 09:50", "2024-01-10 11:50",
-                                      "2024-01-11 08:50", "2024-01-13 00:00"]),
-        "channel": ["jd", "jd", "tmall", "tmall", "jd", "jd"],
-        "product_views": [2, 0, 1, 3, 1, 0], "added_to_cart": [True, False, True, True, True, False],
-        "reached_checkout": [True, False, True, True, True, False],
-        "order_id": ["o1", None, "o2", "o3", "o4", None],
-    })
-    inventory = pd.DataFrame({"date": pd.to_datetime(["2024-01-03", "2024-01-10", "2024-01-10"]).date,
-                              "sku": ["s1", "s1", "s2"], "on_hand": [5, 2, 3]})
-    return dict(orders=orders, order_items=items, marketing_spend=spend, sessions=sessions, inventory=inventory)
+    orders = pd.DataFrame(
+        {
+            "order_id": ["o1", "o2", "o3", "o4", "o5", "o6"],
+            "customer_id": ["a", "a", "b", "c", "c", "b"],
+            "order_ts": pd.to_datetime(
+                [
+                    "2024-01-01 10:00",
+                    "2024-01-09 10:00",
+                    "2024-01-10 12:00",
+                    "2024-01-11 09:00",
+                    "2024-01-12 09:00",
+                    "2024-01-14 23:59",
+                ]
+            ),
+            "channel": ["jd", "tmall", "tmall", "jd", "jd", "tmall"],
+            "status": ["paid", "paid", "paid", "paid", "refunded", "paid"],
+            "gross_amount": [100.0, 50.0, 80.0, 40.0, 30.0, 10.0],
+            "discount_amount": 0.0,
+            "net_amount": [100.0, 50.0, 80.0, 40.0, 30.0, 10.0],
+            "currency": "CNY",
+        }
+    )
+    items = pd.DataFrame(
+        {
+            "order_id": ["o1", "o2", "o2", "o3", "o4", "o5", "o6"],
+            "sku": ["s1", "s1", "s2", "s2", "s1", "s1", "s2"],
+            "quantity": [2, 1, 1, 4, 1, 1, 1],
+            "unit_price": [50.0, 30.0, 20.0, 20.0, 40.0, 30.0, 10.0],
+            "list_price": [50.0, 30.0, 20.0, 20.0, 40.0, 30.0, 10.0],
+            "unit_cost": [20.0, 20.0, None, 10.0, 20.0, 20.0, 10.0],
+        }
+    )
+    spend = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2024-01-02", "2024-01-08", "2024-01-09", "2024-01-14"]).date,
+            "channel": ["jd", "jd", "tmall", "jd"],
+            "spend": [20.0, 10.0, 30.0, 5.0],
+        }
+    )
+    sessions = pd.DataFrame(
+        {
+            "session_ts": pd.to_datetime(
+                [
+                    "2024-01-01 09:50",
+                    "2024-01-03 00:00",
+                    "2024-01-09 09:50",
+                    "2024-01-10 11:50",
+                    "2024-01-11 08:50",
+                    "2024-01-13 00:00",
+                ]
+            ),
+            "channel": ["jd", "jd", "tmall", "tmall", "jd", "jd"],
+            "product_views": [2, 0, 1, 3, 1, 0],
+            "added_to_cart": [True, False, True, True, True, False],
+            "reached_checkout": [True, False, True, True, True, False],
+            "order_id": ["o1", None, "o2", "o3", "o4", None],
+        }
+    )
+    inventory = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2024-01-03", "2024-01-10", "2024-01-10"]).date,
+            "sku": ["s1", "s1", "s2"],
+            "on_hand": [5, 2, 3],
+        }
+    )
+    return dict(
+        orders=orders,
+        order_items=items,
+        marketing_spend=spend,
+        sessions=sessions,
+        inventory=inventory,
+    )
 
 
 def test_window_defaults_to_the_last_full_week():
     w = kpi.resolve_window("", "", "2024-12-31")  # a Tuesday
-    assert (w.start, w.end, w.prev_start, w.prev_end) == (T("2024-12-23"), T("2024-12-29"), T("2024-12-16"), T("2024-12-22"))
+    assert (w.start, w.end, w.prev_start, w.prev_end) == (
+        T("2024-12-23"),
+        T("2024-12-29"),
+        T("2024-12-16"),
+        T("2024-12-22"),
+    )
     assert kpi.resolve_window("", "", "2024-12-29").end == T("2024-12-29")  # a Sunday
     d = kpi.resolve_window("2024-05-02", "2024-05-02", None)
     assert (d.days, d.prev_start, d.prev_end) == (1, T("2024-05-01"), T("2024-05-01"))
@@ -64,20 +108,39 @@ def test_window_defaults_to_the_last_full_week():
 def test_kpi_table_equals_hand_computed_numbers():
     t = _tiny()
     w = kpi.resolve_window("2024-01-08", "2024-01-14", None)
-    tab = kpi.kpi_table(t["orders"], w, order_items=t["order_items"], sessions=t["sessions"],
-                        marketing_spend=t["marketing_spend"], inventory=t["inventory"], ltv_days=7, cohort_days=7)
+    tab = kpi.kpi_table(
+        t["orders"],
+        w,
+        order_items=t["order_items"],
+        sessions=t["sessions"],
+        marketing_spend=t["marketing_spend"],
+        inventory=t["inventory"],
+        ltv_days=7,
+        cohort_days=7,
+    )
     v = tab.set_index("metric")
     want = {  # metric: (window, previous)
-        "gmv": (180.0, 100.0), "orders": (4, 1), "aov": (45.0, 100.0),
+        "gmv": (180.0, 100.0),
+        "orders": (4, 1),
+        "aov": (45.0, 100.0),
         # window lines: o2 s1 30 (cost 20) + s2 20 (no cost), o3 80 (cost 40), o4 40 (cost 20), o6 10 (cost 10)
-        "gross_margin": (70.0 / 160.0, 60.0 / 100.0), "gross_profit": (70.0, 60.0),
-        "spend": (45.0, 20.0), "cac": (22.5, 20.0),
-        "new_customers": (2, 1), "active_customers": (3, 1), "returning_customers": (1, 0),
+        "gross_margin": (70.0 / 160.0, 60.0 / 100.0),
+        "gross_profit": (70.0, 60.0),
+        "spend": (45.0, 20.0),
+        "cac": (22.5, 20.0),
+        "new_customers": (2, 1),
+        "active_customers": (3, 1),
+        "returning_customers": (1, 0),
         "repurchase_rate": (1 / 3, 0.0),  # b bought twice (o3, o6); c's second order was refunded
         "ltv": (100.0, np.nan),  # a's first 7 days (o1); no customer acquired 2023-12-25..31
-        "sessions": (4, 2), "product_view": (3, 1), "cart": (3, 1), "checkout": (3, 1), "conversion": (0.75, 0.5),
+        "sessions": (4, 2),
+        "product_view": (3, 1),
+        "cart": (3, 1),
+        "checkout": (3, 1),
+        "conversion": (0.75, 0.5),
         # COGS 90 over mean stock value (2*20 + 3*10) = 70; previous 40 over 5*20
-        "inventory_turnover": (90.0 / 70.0, 40.0 / 100.0), "days_of_inventory": (70.0 / (90.0 / 7), 100.0 / (40.0 / 7)),
+        "inventory_turnover": (90.0 / 70.0, 40.0 / 100.0),
+        "days_of_inventory": (70.0 / (90.0 / 7), 100.0 / (40.0 / 7)),
     }
     assert set(v.index) == set(want)
     for m, (cur, prev) in want.items():
@@ -95,25 +158,45 @@ def test_kpi_table_without_sessions_spend_or_items_says_so():
     t = _tiny()
     w = kpi.resolve_window("2024-01-08", "2024-01-14", None)
     tab = kpi.kpi_table(t["orders"], w, ltv_days=7, cohort_days=7)
-    assert set(tab["metric"]) == {"gmv", "orders", "aov", "new_customers", "active_customers",
-                                  "returning_customers", "repurchase_rate", "ltv"}
+    assert set(tab["metric"]) == {
+        "gmv",
+        "orders",
+        "aov",
+        "new_customers",
+        "active_customers",
+        "returning_customers",
+        "repurchase_rate",
+        "ltv",
+    }
     notes = " ".join(tab.attrs["notes"])
-    for phrase in ("no sessions table", "no marketing_spend table", "no order_items table", "no inventory table"):
+    for phrase in (
+        "no sessions table",
+        "no marketing_spend table",
+        "no order_items table",
+        "no inventory table",
+    ):
         assert phrase in notes
 
 
 def test_channel_cac_and_roi():
     t = _tiny()
     w = kpi.resolve_window("2024-01-08", "2024-01-14", None)
-    ch = kpi.channel_table(t["orders"], w, sessions=t["sessions"], marketing_spend=t["marketing_spend"],
-                           order_items=t["order_items"]).set_index("channel")
+    ch = kpi.channel_table(
+        t["orders"],
+        w,
+        sessions=t["sessions"],
+        marketing_spend=t["marketing_spend"],
+        order_items=t["order_items"],
+    ).set_index("channel")
     assert ch.loc["jd", "cac"] == pytest.approx(15.0)  # 15 spend / c
     assert ch.loc["tmall", "cac"] == pytest.approx(30.0)  # 30 spend / b
     assert ch.attrs["roi_basis"] == "GMV"  # tmall has revenue without cost
     assert ch.loc["tmall", "roi"] == pytest.approx(140.0 / 30.0)
     assert ch.loc["jd", "conversion"] == pytest.approx(0.5)
     costed = t["order_items"].fillna({"unit_cost": 5.0})
-    ch2 = kpi.channel_table(t["orders"], w, marketing_spend=t["marketing_spend"], order_items=costed)
+    ch2 = kpi.channel_table(
+        t["orders"], w, marketing_spend=t["marketing_spend"], order_items=costed
+    )
     assert ch2.attrs["roi_basis"] == "gross profit"
     assert ch2.set_index("channel").loc["jd", "roi"] == pytest.approx(20.0 / 15.0)
 
@@ -142,7 +225,9 @@ def test_planted_traffic_drop_raises_an_alert_after_and_none_well_before(shop_da
     assert not after.drop(index=ch)["alert"].any()  # the channels that received the traffic
     before = run(day - pd.Timedelta(days=140))
     assert not before["alert"].any(), before["reason"].to_dict()
-    assert not run(day, "conversion").loc[ch, "alert"]  # moved visits convert as the lost ones would have
+    assert not run(day, "conversion").loc[
+        ch, "alert"
+    ]  # moved visits convert as the lost ones would have
 
 
 def test_alerts_on_zero_traffic_and_missing_columns(shop_daily):
@@ -153,8 +238,18 @@ def test_alerts_on_zero_traffic_and_missing_columns(shop_daily):
     assert a.loc["site", "alert"] and a.loc["site", "value"] == 0
     c = kpi.alerts(silenced, w, "conversion").set_index("channel")
     assert not c.loc["site", "alert"] and "no sessions in the window" in c.loc["site", "reason"]
-    new = pd.concat([daily, pd.DataFrame({"period": [w.start], "channel": ["newshop"], "sessions": [5], "order": [1]})])
+    new = pd.concat(
+        [
+            daily,
+            pd.DataFrame(
+                {"period": [w.start], "channel": ["newshop"], "sessions": [5], "order": [1]}
+            ),
+        ]
+    )
     n = kpi.alerts(new, w, "sessions").set_index("channel")
-    assert not n.loc["newshop", "alert"] and "no sessions in the baseline" in n.loc["newshop", "reason"]
+    assert (
+        not n.loc["newshop", "alert"]
+        and "no sessions in the baseline" in n.loc["newshop", "reason"]
+    )
     with pytest.raises(ValueError, match="daily needs columns"):
         kpi.alerts(daily.drop(columns="order"), w, "conversion")

@@ -44,15 +44,25 @@ from shopbook.viz.theme import title_of
 ASOF = "2024-01-11"
 HAND_ORDERS = [
     # customer, day, amount, status
-    ("A", 10, 50.0, "paid"), ("A", 8, 30.0, "paid"), ("A", 1, 20.0, "paid"),
-    ("B", 10, 10.0, "paid"), ("B", 10, 999.0, "cancelled"),
-    ("C", 5, 100.0, "paid"), ("C", 6, 100.0, "paid"),
-    ("D", 2, 10.0, "paid"), ("D", 4, 70.0, "refunded"),
-    ("E", 2, 5.0, "paid"), ("E", 11, 40.0, "paid"),
-    ("F", 9, 40.0, "paid"), ("F", 3, 40.0, "paid"),
+    ("A", 10, 50.0, "paid"),
+    ("A", 8, 30.0, "paid"),
+    ("A", 1, 20.0, "paid"),
+    ("B", 10, 10.0, "paid"),
+    ("B", 10, 999.0, "cancelled"),
+    ("C", 5, 100.0, "paid"),
+    ("C", 6, 100.0, "paid"),
+    ("D", 2, 10.0, "paid"),
+    ("D", 4, 70.0, "refunded"),
+    ("E", 2, 5.0, "paid"),
+    ("E", 11, 40.0, "paid"),
+    ("F", 9, 40.0, "paid"),
+    ("F", 3, 40.0, "paid"),
     ("G", 1, 500.0, "paid"),
     ("H", 7, 10.0, "paid"),
-    ("I", 8, 60.0, "paid"), ("I", 8, 10.0, "paid"), ("I", 4, 30.0, "paid"), ("I", 3, 20.0, "paid"),
+    ("I", 8, 60.0, "paid"),
+    ("I", 8, 10.0, "paid"),
+    ("I", 4, 30.0, "paid"),
+    ("I", 3, 20.0, "paid"),
     ("J", 6, 15.0, "paid"),
 ]
 EXPECTED = pd.DataFrame(
@@ -68,8 +78,18 @@ EXPECTED = pd.DataFrame(
         ("I", 3, 4, 120.0, 4, 5, 4, 5, "Champions", "High value · active"),
         ("J", 5, 1, 15.0, 2, 1, 3, 2, "Hibernating", "Low value · lapsing"),
     ],
-    columns=["customer_id", "recency", "frequency", "monetary", "r_score", "f_score", "m_score",
-             "fm_score", "segment", "layer"],
+    columns=[
+        "customer_id",
+        "recency",
+        "frequency",
+        "monetary",
+        "r_score",
+        "f_score",
+        "m_score",
+        "fm_score",
+        "segment",
+        "layer",
+    ],
 )
 
 
@@ -77,17 +97,19 @@ def make_orders(rows, year=2024, month=1) -> pd.DataFrame:
     """Contract orders from (customer, day, amount, status) tuples; order times at 15:00."""
     df = pd.DataFrame(rows, columns=["customer_id", "day", "net_amount", "status"])
     ts = pd.to_datetime(dict(year=year, month=month, day=df["day"])) + pd.Timedelta(hours=15)
-    return pd.DataFrame({
-        "order_id": [f"o{i}" for i in range(len(df))],
-        "customer_id": df["customer_id"].astype(str),
-        "order_ts": ts.astype("datetime64[us]"),
-        "channel": "site",
-        "status": df["status"],
-        "gross_amount": df["net_amount"],
-        "discount_amount": 0.0,
-        "net_amount": df["net_amount"].astype(float),
-        "currency": "CNY",
-    })
+    return pd.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in range(len(df))],
+            "customer_id": df["customer_id"].astype(str),
+            "order_ts": ts.astype("datetime64[us]"),
+            "channel": "site",
+            "status": df["status"],
+            "gross_amount": df["net_amount"],
+            "discount_amount": 0.0,
+            "net_amount": df["net_amount"].astype(float),
+            "currency": "CNY",
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +171,9 @@ def test_lookback_window_counts_only_recent_orders(hand_orders):
 
 
 def test_statuses_parameter(hand_orders):
-    got = R.rfm_table(hand_orders, asof=ASOF, statuses=("paid", "refunded")).set_index("customer_id")
+    got = R.rfm_table(hand_orders, asof=ASOF, statuses=("paid", "refunded")).set_index(
+        "customer_id"
+    )
     assert got.loc["D", ["frequency", "monetary", "recency"]].tolist() == [2, 80.0, 7]
 
 
@@ -195,7 +219,9 @@ def test_tie_rule_properties(values):
 def test_scoring_against_a_reference_is_capped():
     ref = np.array([1.0, 2, 3, 4, 5])
     np.testing.assert_array_equal(R.quintile_scores([0, 3, 9], ref), [1, 3, 5])
-    np.testing.assert_array_equal(R.quintile_scores([0, 3, 9], ref, higher_is_better=False), [5, 3, 1])
+    np.testing.assert_array_equal(
+        R.quintile_scores([0, 3, 9], ref, higher_is_better=False), [5, 3, 1]
+    )
 
 
 def test_fm_score_rounds_half_up():
@@ -209,8 +235,17 @@ def test_shipped_rules_partition_the_grid_into_11_segments_and_4_layers():
     rules = R.load_rules()
     segs = R.rule_table(rules, "segment")
     assert segs["name"].tolist() == [
-        "Champions", "Loyal", "Potential Loyalist", "Can't Lose Them", "New", "Need Attention",
-        "Promising", "At Risk", "About to Sleep", "Hibernating", "Lost",
+        "Champions",
+        "Loyal",
+        "Potential Loyalist",
+        "Can't Lose Them",
+        "New",
+        "Need Attention",
+        "Promising",
+        "At Risk",
+        "About to Sleep",
+        "Hibernating",
+        "Lost",
     ]
     assert segs["action"].str.len().gt(10).all()
     layers = R.rule_table(rules, "layer")
@@ -358,13 +393,17 @@ def test_cluster_finds_planted_groups():
     groups = []
     for i, (rec, freq, mon) in enumerate([(5, 20, 2000), (60, 5, 300), (400, 1, 20)]):
         n = 200
-        groups.append(pd.DataFrame({
-            "customer_id": [f"g{i}_{j:03d}" for j in range(n)],
-            "recency": np.maximum(1, rng.normal(rec, rec * 0.1, n)).round(),
-            "frequency": np.maximum(1, rng.normal(freq, freq * 0.1, n)).round(),
-            "monetary": np.maximum(1, rng.normal(mon, mon * 0.1, n)).round(2),
-            "truth": i + 1,
-        }))
+        groups.append(
+            pd.DataFrame(
+                {
+                    "customer_id": [f"g{i}_{j:03d}" for j in range(n)],
+                    "recency": np.maximum(1, rng.normal(rec, rec * 0.1, n)).round(),
+                    "frequency": np.maximum(1, rng.normal(freq, freq * 0.1, n)).round(),
+                    "monetary": np.maximum(1, rng.normal(mon, mon * 0.1, n)).round(2),
+                    "truth": i + 1,
+                }
+            )
+        )
     df = pd.concat(groups, ignore_index=True)
     res = R.cluster(df, k_range=range(2, 7), seed=0)
     assert res.k == 3
@@ -372,8 +411,14 @@ def test_cluster_finds_planted_groups():
 
 
 def test_cluster_bad_input():
-    df = pd.DataFrame({"customer_id": ["a", "b", "c"], "recency": [1, 1, 1],
-                       "frequency": [1, 1, 1], "monetary": [5.0, 5.0, 5.0]})
+    df = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c"],
+            "recency": [1, 1, 1],
+            "frequency": [1, 1, 1],
+            "monetary": [5.0, 5.0, 5.0],
+        }
+    )
     with pytest.raises(ValueError, match="all constant"):
         R.cluster(df)
     with pytest.raises(ValueError, match="no usable k"):
@@ -392,7 +437,9 @@ def test_migration_counts_and_directions(hand_orders):
     assert int(mig.counts.to_numpy().sum()) == len(after_ids)
     assert mig.counts.index[-1] == R.NOT_YET
     new = set(mig.customers.loc[mig.customers["direction"] == "new", "customer_id"])
-    assert new == after_ids - set(before["customer_id"]) == {"B", "H", "J"}  # first bought on/after the 6th
+    assert (
+        new == after_ids - set(before["customer_id"]) == {"B", "H", "J"}
+    )  # first bought on/after the 6th
     assert mig.counts.loc[R.NOT_YET].sum() == 3
     assert R.LEFT_WINDOW not in mig.counts.columns  # no lookback: nobody leaves
     # row sums of the matrix are the segment sizes at asof_from
@@ -405,8 +452,12 @@ def test_migration_counts_and_directions(hand_orders):
 
 def test_migration_on_a_fixed_scale_never_promotes_idle_customers(cdnow_orders):
     mig = R.migration(cdnow_orders, "1997-10-01", "1997-12-30")
-    idle_ids = set(cdnow_orders.loc[(cdnow_orders["order_ts"] >= "1997-10-01")
-                                    & (cdnow_orders["order_ts"] < "1997-12-30"), "customer_id"])
+    idle_ids = set(
+        cdnow_orders.loc[
+            (cdnow_orders["order_ts"] >= "1997-10-01") & (cdnow_orders["order_ts"] < "1997-12-30"),
+            "customer_id",
+        ]
+    )
     c = mig.customers.set_index("customer_id")
     idle = c.loc[~c.index.isin(idle_ids)]
     assert (idle["direction"].isin(["stayed", "slipped"])).all()
@@ -435,9 +486,18 @@ def test_migration_bad_dates(hand_orders):
 
 
 def test_export_round_trips_csv_and_excel(tmp_path):
-    rows = [(c, d, a, "paid") for c, d, a in
-            [("007", 1, 5.0), ("=HYPERLINK(\"x\")", 2, 9.0), ("客户3", 3, 1.0), ("0012", 9, 100.0),
-             ("a,b", 10, 50.0), ("Z", 10, 70.0), ("Z", 4, 30.0)]]
+    rows = [
+        (c, d, a, "paid")
+        for c, d, a in [
+            ("007", 1, 5.0),
+            ('=HYPERLINK("x")', 2, 9.0),
+            ("客户3", 3, 1.0),
+            ("0012", 9, 100.0),
+            ("a,b", 10, 50.0),
+            ("Z", 10, 70.0),
+            ("Z", 4, 30.0),
+        ]
+    ]
     t = R.rfm_table(make_orders(rows), asof=ASOF)
     manifest = R.export_segments(t, tmp_path, excel=True)
     assert manifest["customers"].sum() == len(t)
@@ -555,13 +615,30 @@ def planted_shop():
         for i in range(40):
             for j, day in enumerate(days):
                 ts = day + pd.Timedelta(hours=10 + (i % 8))
-                rows.append((f"planted-{group}-{i:02d}-{j:02d}", f"planted-{group}-{i:02d}", ts,
-                             round(aov * factor * (0.9 + 0.005 * i), 2)))
-    planted = pd.DataFrame(rows, columns=["order_id", "customer_id", "order_ts", "net_amount"]).assign(
-        channel="site", status="paid", gross_amount=lambda d: d["net_amount"], discount_amount=0.0,
-        currency=orders["currency"].iloc[0])[list(orders.columns)]
-    both = pd.concat([orders.astype({c: object for c in orders.columns if str(orders[c].dtype) == "string"}),
-                      planted], ignore_index=True)
+                rows.append(
+                    (
+                        f"planted-{group}-{i:02d}-{j:02d}",
+                        f"planted-{group}-{i:02d}",
+                        ts,
+                        round(aov * factor * (0.9 + 0.005 * i), 2),
+                    )
+                )
+    planted = pd.DataFrame(
+        rows, columns=["order_id", "customer_id", "order_ts", "net_amount"]
+    ).assign(
+        channel="site",
+        status="paid",
+        gross_amount=lambda d: d["net_amount"],
+        discount_amount=0.0,
+        currency=orders["currency"].iloc[0],
+    )[list(orders.columns)]
+    both = pd.concat(
+        [
+            orders.astype({c: object for c in orders.columns if str(orders[c].dtype) == "string"}),
+            planted,
+        ],
+        ignore_index=True,
+    )
     return both, shop.truth
 
 
@@ -574,14 +651,20 @@ def test_planted_groups_land_in_their_segments(planted_shop):
     t = R.rfm_table(report.kept("orders"), asof="2025-01-01")
     assert len(t) == truth["sizes"]["customers"] + 160
     t["group"] = t["customer_id"].str.extract(r"^planted-(\w+)-")[0]
-    share = t.groupby("group")["segment"].apply(lambda s: s.astype(str).value_counts(normalize=True))
+    share = t.groupby("group")["segment"].apply(
+        lambda s: s.astype(str).value_counts(normalize=True)
+    )
     assert share["champ"].get("Champions", 0) >= 0.9
     assert share["lapsed"].reindex(["At Risk", "Can't Lose Them"]).fillna(0).sum() >= 0.9
     assert share["new"].get("New", 0) >= 0.9
     assert share["lost"].get("Lost", 0) >= 0.9
     layers = t.groupby("group")["layer"].agg(lambda s: s.astype(str).value_counts().index[0])
-    assert layers.to_dict() == {"champ": "High value · active", "lapsed": "High value · lapsing",
-                                "new": "Low value · active", "lost": "Low value · lapsing"}
+    assert layers.to_dict() == {
+        "champ": "High value · active",
+        "lapsed": "High value · lapsing",
+        "new": "Low value · active",
+        "lost": "Low value · lapsing",
+    }
     # the same answer from a pandas frame (embedded DuckDB) as from the validated engine table
     paid = orders[orders["status"] == "paid"]
     t2 = R.rfm_table(paid, asof="2025-01-01")

@@ -15,8 +15,14 @@ DOW = np.array([1.0, 0.95, 0.95, 1.0, 1.1, 1.2, 1.15])  # Mon..Sun
 PLANTED = {"618": (1.3, 3.0, 0.85, 6, 18), "Double 11": (1.5, 4.0, 0.8, 11, 11)}
 
 
-def planted_series(seed: int = 0, start: str = "2023-01-01", end: str = "2024-12-31", phi: float = 0.3,
-                   sigma: float = 0.05, shift: tuple[str, float] | None = None):
+def planted_series(
+    seed: int = 0,
+    start: str = "2023-01-01",
+    end: str = "2024-12-31",
+    phi: float = 0.3,
+    sigma: float = 0.05,
+    shift: tuple[str, float] | None = None,
+):
     """Daily GMV with trend, weekly and yearly seasonality, festivals and AR(1) noise."""
     rng = np.random.default_rng(seed)
     idx = pd.date_range(start, end, freq="D")
@@ -27,13 +33,20 @@ def planted_series(seed: int = 0, start: str = "2023-01-01", end: str = "2024-12
     for year in sorted(set(idx.year)):
         for name, (pre, peak, post, month, day) in PLANTED.items():
             p = pd.Timestamp(year=year, month=month, day=day)
-            if p + pd.Timedelta(days=7) > idx[-1] or pd.Timestamp(year=year, month=month, day=1) < idx[0]:
+            if (
+                p + pd.Timedelta(days=7) > idx[-1]
+                or pd.Timestamp(year=year, month=month, day=1) < idx[0]
+            ):
                 continue
             mult[(idx >= p.replace(day=1)) & (idx < p)] *= pre
             mult[idx == p] *= peak
             mult[(idx > p) & (idx <= p + pd.Timedelta(days=7))] *= post
             label = f"{name} {year}"
-            truth[(label, "pre-heat")], truth[(label, "peak")], truth[(label, "post")] = pre - 1, peak - 1, post - 1
+            truth[(label, "pre-heat")], truth[(label, "peak")], truth[(label, "post")] = (
+                pre - 1,
+                peak - 1,
+                post - 1,
+            )
     e = np.zeros(n)
     eps = rng.normal(0, sigma, n)
     for i in range(n):
@@ -64,8 +77,12 @@ def test_decompose_equals_statsmodels_mstl(series, decomposition):
     ref = MSTL(y.asfreq("D"), periods=(7, 365), stl_kwargs={"robust": True}).fit()
     assert list(ours.columns) == ["observed", "trend", "seasonal_7", "seasonal_365", "resid"]
     np.testing.assert_allclose(ours["trend"], ref.trend, rtol=1e-10)
-    np.testing.assert_allclose(ours["seasonal_7"], ref.seasonal["seasonal_7"], rtol=1e-10, atol=1e-8)
-    np.testing.assert_allclose(ours["seasonal_365"], ref.seasonal["seasonal_365"], rtol=1e-10, atol=1e-8)
+    np.testing.assert_allclose(
+        ours["seasonal_7"], ref.seasonal["seasonal_7"], rtol=1e-10, atol=1e-8
+    )
+    np.testing.assert_allclose(
+        ours["seasonal_365"], ref.seasonal["seasonal_365"], rtol=1e-10, atol=1e-8
+    )
     np.testing.assert_allclose(ours["resid"], ref.resid, rtol=1e-10, atol=1e-8)
     assert ours.attrs["notes"] == []
 
@@ -87,9 +104,13 @@ def test_forecast_equals_calling_sarimax_directly():
     assert spec.log and spec.season == 7 and spec.exog is not None
     assert {"Tue", "Sun", "618: pre-heat", "618: peak", "618: post"} <= set(spec.exog.columns)
     assert set(spec.fixed) == set(spec.exog.columns)
-    res = SARIMAX(np.log(y.asfreq("D")), exog=spec.exog, order=(1, 1, 1)).fit_constrained(spec.fixed, disp=False)
+    res = SARIMAX(np.log(y.asfreq("D")), exog=spec.exog, order=(1, 1, 1)).fit_constrained(
+        spec.fixed, disp=False
+    )
     fc = res.get_forecast(21, exog=spec.exog_future)
-    np.testing.assert_allclose(ours["mean"], np.exp(fc.predicted_mean + fc.var_pred_mean / 2), rtol=1e-6)
+    np.testing.assert_allclose(
+        ours["mean"], np.exp(fc.predicted_mean + fc.var_pred_mean / 2), rtol=1e-6
+    )
     for level, (lo, hi) in ((0.80, ("lo80", "hi80")), (0.95, ("lo95", "hi95"))):
         ci = np.exp(np.asarray(fc.conf_int(alpha=1 - level)))
         np.testing.assert_allclose(ours[lo], ci[:, 0], rtol=1e-6)
@@ -101,8 +122,14 @@ def test_forecast_equals_calling_sarimax_directly():
 def test_ets_forecast_equals_calling_statsmodels_directly():
     y, _ = planted_series(3, "2024-01-01", "2024-08-31")
     ours = T.forecast(y, 14, events=[], model="ets", transform=None)
-    res = ETSModel(y.asfreq("D"), error="add", trend="add", damped_trend=True, seasonal="add",
-                   seasonal_periods=7).fit(disp=False)
+    res = ETSModel(
+        y.asfreq("D"),
+        error="add",
+        trend="add",
+        damped_trend=True,
+        seasonal="add",
+        seasonal_periods=7,
+    ).fit(disp=False)
     pr = res.get_prediction(start=len(y), end=len(y) + 13)
     np.testing.assert_allclose(ours["mean"], pr.predicted_mean, rtol=1e-6)
     sf = pr.summary_frame(alpha=0.05)
@@ -127,7 +154,11 @@ def test_festival_uplifts_recovered_within_their_intervals(series):
     assert len(windows) == len(truth) == 12
     for _, r in windows.iterrows():
         planted = truth[(r["occurrence"], r["window"])]
-        assert r["uplift_pct_lo"] <= planted <= r["uplift_pct_hi"], (r["occurrence"], r["window"], planted)
+        assert r["uplift_pct_lo"] <= planted <= r["uplift_pct_hi"], (
+            r["occurrence"],
+            r["window"],
+            planted,
+        )
     assert eff.attrs["scale"] == "log"
     # the absolute uplift is observed minus baseline
     np.testing.assert_allclose(eff["observed"] - eff["baseline"], eff["uplift"])
@@ -141,7 +172,9 @@ def test_festival_intervals_cover_at_about_the_nominal_rate():
         y, truth = planted_series(seed)
         eff = T.event_effects(y)
         for _, r in eff[eff["window"] != "total"].iterrows():
-            hits.append(r["uplift_pct_lo"] <= truth[(r["occurrence"], r["window"])] <= r["uplift_pct_hi"])
+            hits.append(
+                r["uplift_pct_lo"] <= truth[(r["occurrence"], r["window"])] <= r["uplift_pct_hi"]
+            )
     rate = float(np.mean(hits))
     assert 0.85 <= rate <= 1.0, rate  # nominal 0.95 over 60 windows
 
@@ -184,17 +217,26 @@ def test_default_events_and_windows():
     assert [e.label for e in evs] == ["618 2023", "Double 11 2023", "618 2024", "Double 11 2024"]
     w = T.event_windows(evs[:2])
     pre = w[(w.occurrence == "618 2023") & (w.window == "pre-heat")].iloc[0]
-    assert (pre.start, pre.end, pre.days) == (pd.Timestamp("2023-06-01"), pd.Timestamp("2023-06-17"), 17)
+    assert (pre.start, pre.end, pre.days) == (
+        pd.Timestamp("2023-06-01"),
+        pd.Timestamp("2023-06-17"),
+        17,
+    )
     peak = w[(w.occurrence == "Double 11 2023") & (w.window == "peak")].iloc[0]
     assert peak.start == peak.end == pd.Timestamp("2023-11-11")
     post = w[(w.occurrence == "Double 11 2023") & (w.window == "post")].iloc[0]
     assert (post.start, post.days) == (pd.Timestamp("2023-11-12"), 7)
 
 
-@pytest.mark.parametrize("bad", [{"name": "x", "start": "2024-01-05"},
-                                 {"name": "x", "start": "2024-01-05", "end": "2024-01-01"},
-                                 {"name": "x", "start": "2024-01-01", "end": "2024-01-05", "peak": "2024-02-01"},
-                                 {"name": "x", "start": "someday", "end": "2024-01-05"}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"name": "x", "start": "2024-01-05"},
+        {"name": "x", "start": "2024-01-05", "end": "2024-01-01"},
+        {"name": "x", "start": "2024-01-01", "end": "2024-01-05", "peak": "2024-02-01"},
+        {"name": "x", "start": "someday", "end": "2024-01-05"},
+    ],
+)
 def test_bad_events_are_refused_with_a_reason(bad):
     with pytest.raises(ValueError, match="x"):
         T.as_events([bad])
@@ -220,7 +262,9 @@ def test_seasonal_naive_repeats_last_season():
 
 def test_growth_table_names_the_periods_compared():
     idx = pd.date_range("2023-01-02", "2024-12-30", freq="W-MON")
-    frame = pd.DataFrame({"period": idx, "gmv": np.arange(len(idx), dtype=float) + 100, "orders": 10})
+    frame = pd.DataFrame(
+        {"period": idx, "gmv": np.arange(len(idx), dtype=float) + 100, "orders": 10}
+    )
     g = T.growth(frame, "W", through="2024-12-31")  # week of 2024-12-30 is incomplete
     wow = g[(g.comparison == "WoW") & (g.metric == "gmv")].iloc[0]
     assert wow.period == "2024-W52 (12-23–12-29)" and wow.compared_to == "2024-W51 (12-16–12-22)"
@@ -228,7 +272,12 @@ def test_growth_table_names_the_periods_compared():
     yoy = g[(g.comparison == "YoY") & (g.metric == "gmv")].iloc[0]
     assert yoy.compared_to == "2023-W52 (12-25–12-31)" and yoy.change == 52.0
     assert any("not complete" in n for n in g.attrs["notes"])
-    m = T.growth(pd.DataFrame({"period": pd.date_range("2024-01-01", periods=3, freq="MS"), "gmv": [1.0, 2, 4]}), "M")
+    m = T.growth(
+        pd.DataFrame(
+            {"period": pd.date_range("2024-01-01", periods=3, freq="MS"), "gmv": [1.0, 2, 4]}
+        ),
+        "M",
+    )
     mom = m[m.comparison == "MoM"].iloc[0]
     assert (mom.period, mom.compared_to, mom.change_pct) == ("2024-03", "2024-02", 1.0)
     assert np.isnan(m[m.comparison == "YoY"].iloc[0].previous)
@@ -238,17 +287,24 @@ def test_growth_share_matrix():
     periods = pd.date_range("2023-01-01", periods=24, freq="MS")
     rows = []
     for i, p in enumerate(periods):
-        rows += [{"period": p, "category": "tea", "gmv": 100.0 if i < 12 else 150.0},
-                 {"period": p, "category": "ware", "gmv": 50.0},
-                 {"period": p, "category": "gifts", "gmv": 10.0 if i < 12 else 30.0}]
+        rows += [
+            {"period": p, "category": "tea", "gmv": 100.0 if i < 12 else 150.0},
+            {"period": p, "category": "ware", "gmv": 50.0},
+            {"period": p, "category": "gifts", "gmv": 10.0 if i < 12 else 30.0},
+        ]
     gs = T.growth_share(pd.DataFrame(rows))
     gs = gs.set_index("category")
-    assert gs.loc["tea", "share"] == pytest.approx(150 / 230) and gs.loc["tea", "growth"] == pytest.approx(0.5)
+    assert gs.loc["tea", "share"] == pytest.approx(150 / 230) and gs.loc[
+        "tea", "growth"
+    ] == pytest.approx(0.5)
     assert gs.loc["gifts", "growth"] == pytest.approx(2.0)
     assert gs.attrs["market_growth"] == pytest.approx(230 / 160 - 1)
     assert gs.loc["tea", "quadrant"] == "star" and gs.loc["ware", "quadrant"] == "dog"
     assert gs.loc["gifts", "quadrant"] == "question mark"
-    assert gs.loc["tea", "period"] == "2024-01–2024-12" and gs.loc["tea", "compared_to"] == "2023-01–2023-12"
+    assert (
+        gs.loc["tea", "period"] == "2024-01–2024-12"
+        and gs.loc["tea", "compared_to"] == "2023-01–2023-12"
+    )
     assert gs["share"].sum() == pytest.approx(1.0)
 
 
@@ -322,16 +378,29 @@ def shop_daily():
     orders = report.kept("orders")
     daily = K.kpis(orders, "D")
     by_channel = K.kpis(orders, "D", by="channel")
-    douyin = K.to_series(by_channel[by_channel["channel"] == "douyin"].drop(columns="channel"), "orders",
-                         start=daily["period"].min(), end=daily["period"].max())
-    return {"gmv": K.to_series(daily, "gmv"), "orders": K.to_series(daily, "orders"), "douyin": douyin,
-            "truth": shop.truth}
+    douyin = K.to_series(
+        by_channel[by_channel["channel"] == "douyin"].drop(columns="channel"),
+        "orders",
+        start=daily["period"].min(),
+        end=daily["period"].max(),
+    )
+    return {
+        "gmv": K.to_series(daily, "gmv"),
+        "orders": K.to_series(daily, "orders"),
+        "douyin": douyin,
+        "truth": shop.truth,
+    }
 
 
 def _planted_window_uplift(truth: dict, start, end) -> float:
     """Planted uplift of a window: Σ m(d) / Σ m0(d) − 1 over its days (m0 = m without festivals)."""
-    m = pd.Series(truth["purchase_clock"]["daily_multiplier"],
-                  index=pd.date_range(truth["purchase_clock"]["start"], periods=len(truth["purchase_clock"]["daily_multiplier"])))
+    m = pd.Series(
+        truth["purchase_clock"]["daily_multiplier"],
+        index=pd.date_range(
+            truth["purchase_clock"]["start"],
+            periods=len(truth["purchase_clock"]["daily_multiplier"]),
+        ),
+    )
     u = pd.Series(0.0, index=m.index)
     for key in ("618", "double11"):
         for ev in truth["festivals"][key]:
@@ -348,7 +417,11 @@ def test_shop_festival_uplifts_fall_inside_their_intervals(shop_daily, metric):
     assert set(eff["occurrence"]) == {"618 2023", "Double 11 2023", "618 2024", "Double 11 2024"}
     for _, r in eff.iterrows():
         planted = _planted_window_uplift(truth, r["start"], r["end"])
-        assert r["uplift_pct_lo"] <= planted <= r["uplift_pct_hi"], (r["occurrence"], r["window"], planted)
+        assert r["uplift_pct_lo"] <= planted <= r["uplift_pct_hi"], (
+            r["occurrence"],
+            r["window"],
+            planted,
+        )
     peaks = eff[eff["window"] == "peak"].set_index("occurrence")["uplift_pct"]
     assert peaks["618 2024"] > 1.0 and peaks["Double 11 2024"] > 2.0  # planted +200 % and +300 %
 
@@ -372,4 +445,6 @@ def test_shop_traffic_drop_is_a_dated_changepoint(shop_daily):
     cps = T.changepoints(shop_daily["douyin"])
     nearest = min(cps["date"], key=lambda d: abs(d - drop))
     assert abs((nearest - drop).days) <= 7
-    assert cps.loc[cps["date"] == nearest, "change_pct"].iloc[0] < -0.2  # planted: −35 % of its traffic
+    assert (
+        cps.loc[cps["date"] == nearest, "change_pct"].iloc[0] < -0.2
+    )  # planted: −35 % of its traffic

@@ -10,8 +10,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_the_eight_tables_of_the_design_are_declared():
     assert set(contract.TABLES) == {
-        "orders", "order_items", "products", "customers",
-        "sessions", "assignments", "inventory", "marketing_spend",
+        "orders",
+        "order_items",
+        "products",
+        "customers",
+        "sessions",
+        "assignments",
+        "inventory",
+        "marketing_spend",
     }
 
 

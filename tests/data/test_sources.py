@@ -59,7 +59,12 @@ def test_duckdb_file_is_opened_read_only(tmp_path):
 
 def test_column_mapping_from_dict_and_yaml(tmp_path):
     frame = _orders().rename(columns={"order_id": "OrderNo", "customer_id": "BuyerId"})
-    mapping = {"orders": {"table": "tbl_order", "columns": {"OrderNo": "order_id", "BuyerId": "customer_id"}}}
+    mapping = {
+        "orders": {
+            "table": "tbl_order",
+            "columns": {"OrderNo": "order_id", "BuyerId": "customer_id"},
+        }
+    }
     src = open_source({"tbl_order": frame}, mapping=mapping)
     assert {"order_id", "customer_id"} <= set(src.table("orders").columns)
 
@@ -106,7 +111,9 @@ def test_credentials_are_redacted_from_uris():
 
 
 def test_an_all_missing_column_in_a_frame_is_read_as_text():
-    src = open_source({"customers": pd.DataFrame({"customer_id": ["a", "b"], "region": [None, None]})})
+    src = open_source(
+        {"customers": pd.DataFrame({"customer_id": ["a", "b"], "region": [None, None]})}
+    )
     frame = src.table("customers").execute()
     assert frame["region"].isna().all() and len(frame) == 2
 

@@ -43,7 +43,12 @@ def _days(shop, ts) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- contract
-_PANDAS_DTYPES = {"int64": "int64", "float64": "float64", "bool": "bool", "timestamp": "datetime64[ns]"}
+_PANDAS_DTYPES = {
+    "int64": "int64",
+    "float64": "float64",
+    "bool": "bool",
+    "timestamp": "datetime64[ns]",
+}
 
 
 def test_tables_follow_the_contract(shop):
@@ -117,7 +122,9 @@ def test_dirty_shop_rejects_exactly_the_planted_mess():
         assert rep.tables[name].reasons == want, name
     orders = dirty.tables["orders"]
     assert orders["status"].value_counts().to_dict() == {
-        "paid": len(orders) - planted["counts"]["refunded_orders"] - planted["counts"]["cancelled_orders"],
+        "paid": len(orders)
+        - planted["counts"]["refunded_orders"]
+        - planted["counts"]["cancelled_orders"],
         **planted["statuses"],
     }
     # the kept paid orders and their lines are exactly the clean shop
@@ -138,7 +145,9 @@ def test_orders_items_sessions_agree(shop):
     np.testing.assert_allclose(o["gross_amount"] - o["discount_amount"], o["net_amount"], atol=1e-6)
     assert (o["discount_amount"] >= 0).all()
     line = (it["unit_price"] * it["quantity"]).groupby(it["order_id"]).sum()
-    np.testing.assert_allclose(o.set_index("order_id")["gross_amount"].loc[line.index], line, atol=1e-6)
+    np.testing.assert_allclose(
+        o.set_index("order_id")["gross_amount"].loc[line.index], line, atol=1e-6
+    )
     assert (it["unit_price"] <= it["list_price"]).all()
     # one price per SKU and day
     day = it.merge(o[["order_id", "order_ts"]], on="order_id")
@@ -184,12 +193,17 @@ def test_repeat_purchases_follow_the_planted_bgnbd(shop):
     a = shop.tables["assignments"]
     a = a[(a["experiment_id"] == "pdp_v2") & (a["variant"] == "treatment")]
     w_end = pd.Timestamp(exp["end"]) + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
-    extra = exp["relative_lift"] * (clock_days(tr, pd.Series([w_end]))[0] - clock_days(tr, a["assigned_ts"]))
+    extra = exp["relative_lift"] * (
+        clock_days(tr, pd.Series([w_end]))[0] - clock_days(tr, a["assigned_ts"])
+    )
     cust_of = pd.Series(extra, index=("C" + a["unit_id"].str[1:]).to_numpy())
     T = T + cust_of.reindex(first.index, fill_value=0.0).to_numpy()
     checks = {
         "mean repeat purchases": (x, _expected_repeat(T, bg["r"], bg["alpha"], bg["a"], bg["b"])),
-        "share without repeat": ((x == 0).astype(float), (bg["alpha"] / (bg["alpha"] + T)) ** bg["r"]),
+        "share without repeat": (
+            (x == 0).astype(float),
+            (bg["alpha"] / (bg["alpha"] + T)) ** bg["r"],
+        ),
     }
     for what, (obs, want) in checks.items():
         d = obs - want
@@ -235,7 +249,11 @@ def test_festival_uplift_is_visible_in_daily_orders(shop):
         var = obs + (m[days].sum() / m[pre].sum()) ** 2 * daily[pre].sum()
         assert abs(obs - with_f) < Z * np.sqrt(var), (ev["year"], ev["start"], obs, with_f, without)
         obs_total, with_total, without_total, var_total = (
-            obs_total + obs, with_total + with_f, without_total + without, var_total + var)
+            obs_total + obs,
+            with_total + with_f,
+            without_total + without,
+            var_total + var,
+        )
         # the peak day itself
         peak = (pd.Timestamp(ev["peak"]) - start).days
         pv = daily[peak] + (m[peak] / m[pre].sum()) ** 2 * daily[pre].sum()
@@ -268,7 +286,14 @@ def test_funnel_rates_match_the_planted_rates(shop):
                 continue
             rate = float(np.asarray(hit)[s.index.get_indexer(idx)][b].mean())
             want = rates[ch][dev][stage]
-            assert abs(rate - want) < Z * np.sqrt(want * (1 - want) / n), (ch, dev, stage, rate, want, n)
+            assert abs(rate - want) < Z * np.sqrt(want * (1 - want) / n), (
+                ch,
+                dev,
+                stage,
+                rate,
+                want,
+                n,
+            )
             checked += 1
     assert checked >= 40
     conv = s.groupby("channel")["order_id"].count() / s.groupby("channel").size()
@@ -300,14 +325,21 @@ def _unit_outcomes(shop, experiment: str) -> pd.DataFrame:
     ex = shop.truth["experiments"][experiment]
     a = shop.tables["assignments"]
     a = a[a["experiment_id"] == experiment]
-    s = shop.tables["sessions"].merge(a[["unit_id", "variant", "assigned_ts"]], left_on="visitor_id",
-                                      right_on="unit_id")
+    s = shop.tables["sessions"].merge(
+        a[["unit_id", "variant", "assigned_ts"]], left_on="visitor_id", right_on="unit_id"
+    )
     end = pd.Timestamp(ex["end"]) + pd.Timedelta(days=1)
     s = s[(s["session_ts"] >= s["assigned_ts"] - pd.Timedelta(hours=1)) & (s["session_ts"] < end)]
     s = s.merge(shop.tables["orders"][["order_id", "net_amount"]], on="order_id", how="left")
-    return s.groupby(["unit_id", "variant"]).agg(
-        sessions=("session_id", "size"), orders=("order_id", "count"), revenue=("net_amount", "sum"),
-    ).reset_index()
+    return (
+        s.groupby(["unit_id", "variant"])
+        .agg(
+            sessions=("session_id", "size"),
+            orders=("order_id", "count"),
+            revenue=("net_amount", "sum"),
+        )
+        .reset_index()
+    )
 
 
 def _ratio_lift(u: pd.DataFrame, num: str, den: str) -> tuple[float, float]:
@@ -341,7 +373,11 @@ def test_experiment_assignments_are_clean(shop):
 
 def test_srm_split_is_visible(big_year):
     ex = big_year.truth["experiments"]["checkout_srm"]
-    units = big_year.tables["assignments"].query("experiment_id == 'checkout_srm'")["variant"].value_counts()
+    units = (
+        big_year.tables["assignments"]
+        .query("experiment_id == 'checkout_srm'")["variant"]
+        .value_counts()
+    )
     n = units.sum()
     share = units["treatment"] / n
     p_true = ex["variants"]["treatment"]
@@ -353,7 +389,11 @@ def test_srm_split_is_visible(big_year):
     assert share < 0.5 - 2 * se_half
     assert stats.chisquare(units.to_numpy()).pvalue < 0.05
     # the A/A test's split is fine
-    aa = big_year.tables["assignments"].query("experiment_id == 'aa_check'")["variant"].value_counts()
+    aa = (
+        big_year.tables["assignments"]
+        .query("experiment_id == 'aa_check'")["variant"]
+        .value_counts()
+    )
     assert abs(aa["treatment"] / aa.sum() - 0.5) < Z * np.sqrt(0.25 / aa.sum())
 
 
@@ -404,7 +444,10 @@ def test_planted_stockouts_are_in_the_inventory(shop):
         if (h["sku"], after) in hand.index:
             assert hand.loc[(h["sku"], after)] > 0, h
     zero = int((inv["on_hand"] == 0).sum())
-    assert zero == sum(h["days"] for h in planted) + shop.truth["inventory"]["natural_stockout_sku_days"]
+    assert (
+        zero
+        == sum(h["days"] for h in planted) + shop.truth["inventory"]["natural_stockout_sku_days"]
+    )
 
 
 def test_prices_move_and_promotions_raise_units(shop):
@@ -415,14 +458,20 @@ def test_prices_move_and_promotions_raise_units(shop):
     assert all(-3 <= c["own_price_elasticity"] <= -0.8 for c in cats.values())
     d = it.merge(o[["order_id", "order_ts"]], on="order_id")
     d["day"] = d["order_ts"].dt.normalize()
-    sku_day = d.groupby(["sku", "day"]).agg(units=("quantity", "sum"), price=("unit_price", "first"),
-                                            list_price=("list_price", "first"))
+    sku_day = d.groupby(["sku", "day"]).agg(
+        units=("quantity", "sum"), price=("unit_price", "first"), list_price=("list_price", "first")
+    )
     assert sku_day.groupby("sku")["list_price"].nunique().gt(1).mean() > 0.5  # list prices change
     promo = sku_day["price"] < sku_day["list_price"]
     depth = 1 - sku_day["price"] / sku_day["list_price"]
     assert 0.2 < promo.mean() < 0.6 and depth.max() <= 0.41
     # within a SKU, units on promotion days exceed units on other days
-    gap = np.log(sku_day["units"]).groupby([sku_day.index.get_level_values("sku"), promo]).mean().unstack()
+    gap = (
+        np.log(sku_day["units"])
+        .groupby([sku_day.index.get_level_values("sku"), promo])
+        .mean()
+        .unstack()
+    )
     diff = (gap[True] - gap[False]).dropna()
     assert diff.mean() > Z * diff.std(ddof=1) / np.sqrt(len(diff))
     assert tr["confounding"]["corr_log_discount_vs_shock"] < 0  # promotions land on demand peaks
@@ -444,7 +493,11 @@ def test_new_customers_follow_the_marketing_curve(shop):
     base = {}
     for c, p in mk["channels"].items():
         s = spend[c].to_numpy()
-        paid = p["max_paid_per_day"] * s**p["shape"] / (s**p["shape"] + p["half_saturation_cny_per_day"] ** p["shape"])
+        paid = (
+            p["max_paid_per_day"]
+            * s ** p["shape"]
+            / (s ** p["shape"] + p["half_saturation_cny_per_day"] ** p["shape"])
+        )
         base[c] = m * growth * (p["organic_per_day"] + paid)
     expected = {c: v.copy() for c, v in base.items()}
     lost = base[td["channel"]] * td["fraction"] * after

@@ -79,8 +79,16 @@ def frame(rows):
     df = pd.DataFrame(list(rows))
     for col in df.columns:
         values = df[col].dropna()
-        if df[col].dtype == object and not values.map(lambda v: isinstance(v, str)).all() or values.empty:
-            df[col] = df[col].map(lambda v: None if v is None or v is pd.NaT or v != v else str(v)).astype("string")
+        if (
+            df[col].dtype == object
+            and not values.map(lambda v: isinstance(v, str)).all()
+            or values.empty
+        ):
+            df[col] = (
+                df[col]
+                .map(lambda v: None if v is None or v is pd.NaT or v != v else str(v))
+                .astype("string")
+            )
     return df
 
 
@@ -131,7 +139,11 @@ def test_nullable_columns_may_be_null():
 
 
 def test_unparseable_timestamp_is_a_row_reject_with_its_source_text():
-    rows = [order(1, order_ts="2024-01-02"), order(2, order_ts="last tuesday"), order(3, order_ts="2024-01-03")]
+    rows = [
+        order(1, order_ts="2024-01-02"),
+        order(2, order_ts="last tuesday"),
+        order(3, order_ts="2024-01-03"),
+    ]
     report = check({"orders": rows})
     assert reasons(report, "orders") == {"o2": "unparseable order_ts"}
     rejected = report.rejects("orders").execute()
@@ -167,12 +179,21 @@ def test_time_zone_aware_timestamps_become_naive_utc():
 
 @pytest.mark.parametrize(
     ("quantity", "reason"),
-    [("two", "unparseable quantity"), ("2.5", "unparseable quantity"), ("0", "non-positive quantity"),
-     ("-3", "non-positive quantity"), ("", "null quantity")],
+    [
+        ("two", "unparseable quantity"),
+        ("2.5", "unparseable quantity"),
+        ("0", "non-positive quantity"),
+        ("-3", "non-positive quantity"),
+        ("", "null quantity"),
+    ],
 )
 def test_quantity_must_be_a_positive_whole_number(quantity, reason):
-    items = [item("o1", "A", quantity="1"), item("o1", "B", quantity=" 3.0 "), item("o1", "C", quantity="4"),
-             item("o1", "X", quantity=quantity)]
+    items = [
+        item("o1", "A", quantity="1"),
+        item("o1", "B", quantity=" 3.0 "),
+        item("o1", "C", quantity="4"),
+        item("o1", "X", quantity=quantity),
+    ]
     report = check({"orders": [order(1)], "order_items": items})
     rejected = report.rejects("order_items").execute()
     assert list(zip(rejected["sku"], rejected["reason"], strict=True)) == [("X", reason)]
@@ -180,7 +201,11 @@ def test_quantity_must_be_a_positive_whole_number(quantity, reason):
 
 
 def test_fractional_float_quantities_are_unparseable_and_whole_floats_kept():
-    items = [item("o1", "A", quantity=2.0), item("o1", "B", quantity=2.5), item("o1", "C", quantity=np.nan)]
+    items = [
+        item("o1", "A", quantity=2.0),
+        item("o1", "B", quantity=2.5),
+        item("o1", "C", quantity=np.nan),
+    ]
     report = check({"orders": [order(1)], "order_items": items})
     rejected = report.rejects("order_items").execute().set_index("sku")["reason"].to_dict()
     assert rejected == {"B": "unparseable quantity", "C": "null quantity"}
@@ -194,7 +219,10 @@ def test_negative_money_is_rejected_and_money_may_come_as_text():
         order(4, net_amount="ninety"),
     ]
     report = check({"orders": rows})
-    assert reasons(report, "orders") == {"o2": "negative net_amount", "o4": "unparseable net_amount"}
+    assert reasons(report, "orders") == {
+        "o2": "negative net_amount",
+        "o4": "unparseable net_amount",
+    }
     kept = report.kept("orders").order_by("order_id").execute()
     assert list(kept["net_amount"]) == [90.5, 100.0]
     assert kept["gross_amount"].dtype == "float64"
@@ -218,7 +246,9 @@ def test_future_timestamps_and_dates_are_rejected_against_now():
     assert reasons(report, "orders") == {"o2": "order_ts in the future"}
     # "now" decides: a year later both are in the past
     assert check({"orders": rows}, now="2026-01-01").tables["orders"].rejected == 0
-    inventory = pd.DataFrame({"date": ["2024-12-31", "2025-01-02"], "sku": ["A", "A"], "on_hand": [1, 2]})
+    inventory = pd.DataFrame(
+        {"date": ["2024-12-31", "2025-01-02"], "sku": ["A", "A"], "on_hand": [1, 2]}
+    )
     report = check({"inventory": inventory})
     assert report.rejects("inventory").execute()["reason"].tolist() == ["date in the future"]
     assert report.kept("inventory").schema()["date"].is_date()
@@ -226,7 +256,9 @@ def test_future_timestamps_and_dates_are_rejected_against_now():
 
 
 def test_now_defaults_to_the_current_utc_time():
-    report = check({"orders": [order(1, order_ts=dt.datetime.now(dt.UTC) + dt.timedelta(hours=2))]}, now=None)
+    report = check(
+        {"orders": [order(1, order_ts=dt.datetime.now(dt.UTC) + dt.timedelta(hours=2))]}, now=None
+    )
     assert report.tables["orders"].reasons == {"order_ts in the future": 1}
     assert abs(report.now - dt.datetime.now(dt.UTC).replace(tzinfo=None)) < dt.timedelta(minutes=5)
 
@@ -297,10 +329,15 @@ def test_unit_in_two_variants_rejects_all_its_rows_and_duplicates_keep_one():
         assignment("u3", "control", experiment_id="exp2"),  # another experiment: fine
     ]
     report = check({"assignments": rows})
-    assert report.tables["assignments"].reasons == {"unit in two variants": 2, "duplicate assignment": 1}
+    assert report.tables["assignments"].reasons == {
+        "unit in two variants": 2,
+        "duplicate assignment": 1,
+    }
     kept = report.kept("assignments").execute()
     assert sorted(zip(kept["experiment_id"], kept["unit_id"], kept["variant"], strict=True)) == [
-        ("exp1", "u2", "control"), ("exp1", "u3", "treatment"), ("exp2", "u3", "control"),
+        ("exp1", "u2", "control"),
+        ("exp1", "u3", "treatment"),
+        ("exp2", "u3", "control"),
     ]
     assert kept["assigned_ts"].tolist() == [pd.Timestamp("2024-05-01")] * 3
 
@@ -314,7 +351,9 @@ def test_session_rules_bounds_and_booleans():
         session(5, product_views=-1),
         session(6, added_to_cart="maybe"),
     ]
-    report = check({"sessions": frame(rows).astype({"added_to_cart": str, "reached_checkout": str})})
+    report = check(
+        {"sessions": frame(rows).astype({"added_to_cart": str, "reached_checkout": str})}
+    )
     assert reasons(report, "sessions") == {
         "s4": "pageviews below 1",
         "s5": "negative product_views",
@@ -365,7 +404,10 @@ def test_rules_lists_reasons_in_the_order_they_apply():
         ("duplicate order_id", None),
         ("unknown customer_id", "customer_id"),
     ]
-    assert [r for r, _ in rules("assignments")][-2:] == ["unit in two variants", "duplicate assignment"]
+    assert [r for r, _ in rules("assignments")][-2:] == [
+        "unit in two variants",
+        "duplicate assignment",
+    ]
     assert rules("order_items")[-1] == ("orphan order_item", "order_id")
 
 
@@ -414,7 +456,11 @@ def test_a_column_of_an_unconvertible_type_is_structural():
 
 def test_a_column_mostly_unreadable_is_uncoercible_a_few_bad_values_are_rejects():
     # 2 of 3 unreadable: the column is in the wrong format
-    rows = [order(1, order_ts="01/02/2024"), order(2, order_ts="13/02/2024"), order(3, order_ts="2024-02-01")]
+    rows = [
+        order(1, order_ts="01/02/2024"),
+        order(2, order_ts="13/02/2024"),
+        order(3, order_ts="2024-02-01"),
+    ]
     with pytest.raises(ContractError) as err:
         check({"orders": rows})
     (p,) = err.value.problems
@@ -483,13 +529,23 @@ def test_strict_turns_each_reject_reason_into_a_problem():
 
 
 def test_absent_optional_columns_are_typed_nulls_and_noted():
-    products = pd.DataFrame({"sku": ["A", "B"], "name": ["a", "b"], "category": ["x", "y"], "lead_time_days": [3, 4]})
+    products = pd.DataFrame(
+        {"sku": ["A", "B"], "name": ["a", "b"], "category": ["x", "y"], "lead_time_days": [3, 4]}
+    )
     report = check({"products": products})
     kept = report.kept("products")
     assert kept.schema() == TABLES["products"].ibis_schema()
     assert kept.execute()["brand"].isna().all()
-    assert report.warnings == ["products: optional columns brand, launch_date not in the source (left empty)"]
-    assert report.rejects("products").columns == ("sku", "name", "category", "lead_time_days", "reason")
+    assert report.warnings == [
+        "products: optional columns brand, launch_date not in the source (left empty)"
+    ]
+    assert report.rejects("products").columns == (
+        "sku",
+        "name",
+        "category",
+        "lead_time_days",
+        "reason",
+    )
 
 
 def test_health_table_is_tidy_sorted_and_adds_up():
@@ -499,13 +555,36 @@ def test_health_table_is_tidy_sorted_and_adds_up():
     assert list(health.columns) == ["table", "read", "kept", "rejected", "reason", "rows"]
     assert health.to_dict("records") == [
         {"table": "orders", "read": 1204, "kept": 1200, "rejected": 4, "reason": "", "rows": 1204},
-        {"table": "orders", "read": 1204, "kept": 1200, "rejected": 4, "reason": "duplicate order_id", "rows": 3},
-        {"table": "orders", "read": 1204, "kept": 1200, "rejected": 4, "reason": "unknown status", "rows": 1},
+        {
+            "table": "orders",
+            "read": 1204,
+            "kept": 1200,
+            "rejected": 4,
+            "reason": "duplicate order_id",
+            "rows": 3,
+        },
+        {
+            "table": "orders",
+            "read": 1204,
+            "kept": 1200,
+            "rejected": 4,
+            "reason": "unknown status",
+            "rows": 1,
+        },
         {"table": "order_items", "read": 2, "kept": 1, "rejected": 1, "reason": "", "rows": 2},
-        {"table": "order_items", "read": 2, "kept": 1, "rejected": 1, "reason": "orphan order_item", "rows": 1},
+        {
+            "table": "order_items",
+            "read": 2,
+            "kept": 1,
+            "rejected": 1,
+            "reason": "orphan order_item",
+            "rows": 1,
+        },
     ]
     reasons_only = health[health["reason"] != ""]
-    assert (reasons_only.groupby("table")["rows"].sum() == health.groupby("table")["rejected"].first()).all()
+    assert (
+        reasons_only.groupby("table")["rows"].sum() == health.groupby("table")["rejected"].first()
+    ).all()
     assert report.fingerprint() == {"orders": 1204, "order_items": 2}
 
     text = report.to_text()
@@ -536,7 +615,9 @@ def test_checked_rows_are_materialised_once():
 
 
 def test_an_open_source_a_mapping_and_a_subset_of_tables():
-    orders = frame([order(1), order(2)]).rename(columns={"order_id": "OrderNo", "net_amount": "Paid"})
+    orders = frame([order(1), order(2)]).rename(
+        columns={"order_id": "OrderNo", "net_amount": "Paid"}
+    )
     items = frame([item("o1"), item("o3")])
     sessions = frame([session(1)]).drop(columns=["device"])  # broken, but not asked for
     mapping = {"orders": {"columns": {"OrderNo": "order_id", "Paid": "net_amount"}}}
@@ -561,12 +642,23 @@ def test_a_csv_folder_is_typed_from_text(tmp_path):
     frame([order(1), order(2, order_ts="2024-01-02T08:00:00", net_amount="x")]).to_csv(
         tmp_path / "orders.csv", index=False
     )
-    frame([item("o1", quantity=2), item("o1", "B", unit_cost=None)]).to_csv(tmp_path / "order_items.csv", index=False)
+    frame([item("o1", quantity=2), item("o1", "B", unit_cost=None)]).to_csv(
+        tmp_path / "order_items.csv", index=False
+    )
     pd.DataFrame(
-        {"session_id": ["s1", "s2"], "visitor_id": ["v", "v"], "customer_id": ["", "c1"],
-         "session_ts": ["2024-01-01", "2024-01-01 10:00"], "channel": ["a", "b"], "device": ["m", "d"],
-         "pageviews": ["1", "2"], "product_views": ["0", "1"], "added_to_cart": ["yes", "0"],
-         "reached_checkout": ["False", "TRUE"], "order_id": ["", "o1"]}
+        {
+            "session_id": ["s1", "s2"],
+            "visitor_id": ["v", "v"],
+            "customer_id": ["", "c1"],
+            "session_ts": ["2024-01-01", "2024-01-01 10:00"],
+            "channel": ["a", "b"],
+            "device": ["m", "d"],
+            "pageviews": ["1", "2"],
+            "product_views": ["0", "1"],
+            "added_to_cart": ["yes", "0"],
+            "reached_checkout": ["False", "TRUE"],
+            "order_id": ["", "o1"],
+        }
     ).to_csv(tmp_path / "sessions.csv", index=False)
     report = validate(tmp_path, now=NOW)
     assert report.fingerprint() == {"orders": 2, "order_items": 2, "sessions": 2}
@@ -579,4 +671,7 @@ def test_a_csv_folder_is_typed_from_text(tmp_path):
     assert sessions["reached_checkout"].tolist() == [False, True]
     assert sessions["customer_id"].isna().tolist() == [True, False]
     items = report.kept("order_items").order_by("sku").execute()
-    assert items["quantity"].tolist() == [2, 1] and items["unit_cost"].isna().tolist() == [False, True]
+    assert items["quantity"].tolist() == [2, 1] and items["unit_cost"].isna().tolist() == [
+        False,
+        True,
+    ]

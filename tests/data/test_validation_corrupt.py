@@ -15,7 +15,9 @@ from shopbook.errors import ContractError
 runner = CliRunner()
 NOW = "2025-01-01"
 
-ORDER_COLUMNS = "order_id,customer_id,order_ts,channel,status,gross_amount,discount_amount,net_amount,currency"
+ORDER_COLUMNS = (
+    "order_id,customer_id,order_ts,channel,status,gross_amount,discount_amount,net_amount,currency"
+)
 
 
 def orders_csv(currency_of_o6="CNY"):
@@ -195,4 +197,7 @@ def test_cli_strict_turns_each_reason_into_an_error_line(dirty):
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     expected = sum(len(r) for r in EXPECTED_REJECTS.values())
     assert len(lines) == expected and all(line.startswith("error: ") for line in lines)
-    assert any("order_items.quantity" in line and "2 rows rejected for 'non-positive quantity'" in line for line in lines)
+    assert any(
+        "order_items.quantity" in line and "2 rows rejected for 'non-positive quantity'" in line
+        for line in lines
+    )

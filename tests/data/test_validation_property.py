@@ -45,7 +45,9 @@ ITEM_COLUMNS = {
 
 
 def frames(columns, max_rows):
-    row = st.fixed_dictionaries({c: st.sampled_from(good + bad) for c, (good, bad) in columns.items()})
+    row = st.fixed_dictionaries(
+        {c: st.sampled_from(good + bad) for c, (good, bad) in columns.items()}
+    )
     return st.lists(row, max_size=max_rows).map(
         lambda rows: pd.DataFrame(rows, columns=list(columns)).astype("string")
     )
@@ -62,7 +64,9 @@ def uncoercible(df, columns):
     return out
 
 
-@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(orders=frames(ORDER_COLUMNS, 12), items=frames(ITEM_COLUMNS, 12))
 def test_read_equals_kept_plus_rejected_and_one_reason_per_reject(orders, items):
     broken = {("orders", c) for c in uncoercible(orders, ORDER_COLUMNS)}

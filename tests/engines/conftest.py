@@ -54,7 +54,9 @@ def postgres_uri():
         _install_postgres()
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     if initdb is None or pg_ctl is None:
-        pytest.fail("PostgreSQL server binaries not found and could not be installed (needs root + apt-get)")
+        pytest.fail(
+            "PostgreSQL server binaries not found and could not be installed (needs root + apt-get)"
+        )
     root = Path(tempfile.mkdtemp(prefix="shopbook-pg-"))
     data = root / "data"
     # PostgreSQL refuses to run as root: run it as an unprivileged user.
@@ -73,7 +75,20 @@ def postgres_uri():
     )
     opts = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root} -c fsync=off"
     subprocess.run(
-        [*runas, pg_ctl, "-D", str(data), "-o", opts, "-l", str(root / "log"), "-w", "-t", "60", "start"],
+        [
+            *runas,
+            pg_ctl,
+            "-D",
+            str(data),
+            "-o",
+            opts,
+            "-l",
+            str(root / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ],
         check=True,
         capture_output=True,
     )
@@ -82,14 +97,18 @@ def postgres_uri():
 
         for _ in range(50):
             try:
-                with psycopg.connect(host="127.0.0.1", port=port, user=user, dbname="postgres", autocommit=True) as c:
+                with psycopg.connect(
+                    host="127.0.0.1", port=port, user=user, dbname="postgres", autocommit=True
+                ) as c:
                     c.execute("CREATE DATABASE shop")
                 break
             except psycopg.OperationalError:
                 time.sleep(0.2)
         yield f"postgres://{user}@127.0.0.1:{port}/shop"
     finally:
-        subprocess.run([*runas, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+        subprocess.run(
+            [*runas, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True
+        )
         shutil.rmtree(root, ignore_errors=True)
 
 

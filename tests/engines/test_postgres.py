@@ -16,7 +16,9 @@ def _tables() -> dict[str, pd.DataFrame]:
         {
             "order_id": ["o1", "o2", "o2", "o3", "o4"],
             "customer_id": ["c1", "c2", "c2", "c1", "c3"],
-            "order_ts": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"]),
+            "order_ts": pd.to_datetime(
+                ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"]
+            ),
             "channel": ["tmall"] * 5,
             "status": ["paid", "paid", "paid", "lost", "paid"],
             "gross_amount": [10.0, 20.0, 20.0, 5.0, -1.0],
@@ -66,6 +68,8 @@ def test_validation_gives_the_same_health_on_postgres_as_on_duckdb(pg_source):
 
 
 def test_the_uri_shown_to_users_has_no_password(postgres_uri):
-    src = open_source(postgres_uri.replace("nobody@", "nobody:hunter2@").replace("postgres@", "postgres:hunter2@"))
+    src = open_source(
+        postgres_uri.replace("nobody@", "nobody:hunter2@").replace("postgres@", "postgres:hunter2@")
+    )
     assert "hunter2" not in src.uri and "hunter2" not in repr(src)
     src.close()

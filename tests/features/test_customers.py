@@ -52,8 +52,13 @@ def test_matches_lifetimes_calibration_and_holdout_data(sample, summary):
     from lifetimes.utils import calibration_and_holdout_data
 
     peer = calibration_and_holdout_data(
-        sample, "customer_id", "order_ts", calibration_period_end="1997-09-30",
-        observation_period_end="1998-06-30", freq="D", freq_multiplier=7,
+        sample,
+        "customer_id",
+        "order_ts",
+        calibration_period_end="1997-09-30",
+        observation_period_end="1998-06-30",
+        freq="D",
+        freq_multiplier=7,
         monetary_value_col="net_amount",
     ).sort_index()
     assert list(summary.index) == list(peer.index)
@@ -72,7 +77,9 @@ def test_matches_lifetimes_calibration_and_holdout_data(sample, summary):
     days = purchase_days(sample).to_pandas()
     day = pd.to_datetime(days["day"])
     days = days[(day > "1997-09-30") & (day <= "1998-06-30")]
-    np.testing.assert_allclose(rep["monetary_value_holdout"], days.groupby("customer_id")["amount"].mean().loc[rep.index])
+    np.testing.assert_allclose(
+        rep["monetary_value_holdout"], days.groupby("customer_id")["amount"].mean().loc[rep.index]
+    )
 
 
 def test_matches_the_published_cdnow_summary(summary):
@@ -85,7 +92,9 @@ def test_matches_the_published_cdnow_summary(summary):
     # The file numbers customers by their position in the sample file, which the contract
     # orders do not keep: compare the rows as a multiset.
     keys = ["x", "t_x", "T", "zbar"]
-    ours = summary.rename(columns={"frequency": "x", "recency": "t_x", "monetary_value": "zbar"})[keys]
+    ours = summary.rename(columns={"frequency": "x", "recency": "t_x", "monetary_value": "zbar"})[
+        keys
+    ]
     ours = ours.round(2).sort_values(keys).to_numpy()
     theirs = ref[keys].sort_values(keys).to_numpy()
     np.testing.assert_allclose(ours, theirs, atol=0.0101)
@@ -112,13 +121,25 @@ def test_rules_on_a_hand_built_shop():
     a, b = s.loc["a"], s.loc["b"]
     assert (a["frequency"], a["recency"], a["T"]) == (2, 14.0, 30.0)
     assert a["monetary_value"] == pytest.approx(30.0)  # mean of 20 and 40; first day (15) excluded
-    assert (a["frequency_holdout"], a["monetary_value_holdout"], a["duration_holdout"]) == (1, 7.0, 29.0)
+    assert (a["frequency_holdout"], a["monetary_value_holdout"], a["duration_holdout"]) == (
+        1,
+        7.0,
+        29.0,
+    )
     assert (b["frequency"], b["recency"], b["T"], b["monetary_value"]) == (0, 0.0, 21.0, 0.0)
     assert b["frequency_holdout"] == 0
-    weeks = customer_summary(orders, "2024-01-31", time_unit="week").to_pandas().set_index("customer_id")
-    assert weeks.loc["a", "recency"] == pytest.approx(2.0) and weeks.loc["a", "T"] == pytest.approx(30 / 7)
+    weeks = (
+        customer_summary(orders, "2024-01-31", time_unit="week")
+        .to_pandas()
+        .set_index("customer_id")
+    )
+    assert weeks.loc["a", "recency"] == pytest.approx(2.0) and weeks.loc["a", "T"] == pytest.approx(
+        30 / 7
+    )
     assert "frequency_holdout" not in weeks.columns
-    every = customer_summary(orders, "2024-01-31", statuses=None).to_pandas().set_index("customer_id")
+    every = (
+        customer_summary(orders, "2024-01-31", statuses=None).to_pandas().set_index("customer_id")
+    )
     assert every.loc["a", "frequency"] == 3 and every.loc["b", "frequency"] == 1
 
 

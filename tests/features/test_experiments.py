@@ -28,8 +28,18 @@ def _orders(rows):
 
 
 def _sessions(rows):
-    df = pd.DataFrame(rows, columns=["session_id", "visitor_id", "customer_id", "session_ts", "channel", "device",
-                                     "order_id"])
+    df = pd.DataFrame(
+        rows,
+        columns=[
+            "session_id",
+            "visitor_id",
+            "customer_id",
+            "session_ts",
+            "channel",
+            "device",
+            "order_id",
+        ],
+    )
     df["pageviews"] = 1
     df["product_views"] = 0
     df["added_to_cart"] = False
@@ -39,31 +49,68 @@ def _sessions(rows):
 
 @pytest.fixture(scope="module")
 def visitor_shop():
-    assignments = pd.DataFrame({
-        "experiment_id": ["e"] * 4 + ["other"],
-        "unit_id": ["v1", "v2", "v3", "v4", "v1"],
-        "variant": ["control", "treatment", "control", "treatment", "a"],
-        "assigned_ts": [T("2024-03-01 10:00"), T("2024-03-01 11:00"), T("2024-03-02 09:00"),
-                        T("2024-03-02 12:00"), T("2024-03-01")],
-    })
-    sessions = _sessions([
-        ("s0", "v1", None, T("2024-02-20"), "site", "mobile", "o0"),         # v1 pre-period, ordered
-        ("s1", "v1", "c1", T("2024-03-01 10:00"), "tmall", "desktop", "o1"),  # v1 exposure session, refunded order
-        ("s2", "v2", None, T("2024-03-01 11:00"), "jd", "mobile", None),
-        ("s3", "v2", "c2", T("2024-03-02 13:00"), "jd", "app", "o2"),        # v2 converts on day 2
-        ("s4", "v3", None, T("2024-03-02 09:00"), "site", "app", "o4"),      # v3's order was cancelled
-        ("s5", "v4", None, T("2024-03-03 00:00"), "site", "app", "o5"),      # after the experiment's last day
-        ("s6", "v1", None, T("2024-01-01"), "site", "mobile", "o3"),         # before v1's pre-period
-    ])
-    orders = _orders([
-        ("o0", "c1", T("2024-02-20 00:10"), "paid", 10.0),
-        ("o1", "c1", T("2024-03-01 10:05"), "refunded", 20.0),
-        ("o2", "c2", T("2024-03-02 13:10"), "paid", 30.0),
-        ("o3", "c1", T("2024-01-01 00:10"), "paid", 5.0),
-        ("o4", "c3", T("2024-03-02 09:10"), "cancelled", 50.0),
-        ("o5", "c4", T("2024-03-03 00:10"), "paid", 70.0),
-    ])
-    return validate({"assignments": assignments, "sessions": sessions, "orders": orders}, now="2024-06-01")
+    assignments = pd.DataFrame(
+        {
+            "experiment_id": ["e"] * 4 + ["other"],
+            "unit_id": ["v1", "v2", "v3", "v4", "v1"],
+            "variant": ["control", "treatment", "control", "treatment", "a"],
+            "assigned_ts": [
+                T("2024-03-01 10:00"),
+                T("2024-03-01 11:00"),
+                T("2024-03-02 09:00"),
+                T("2024-03-02 12:00"),
+                T("2024-03-01"),
+            ],
+        }
+    )
+    sessions = _sessions(
+        [
+            ("s0", "v1", None, T("2024-02-20"), "site", "mobile", "o0"),  # v1 pre-period, ordered
+            (
+                "s1",
+                "v1",
+                "c1",
+                T("2024-03-01 10:00"),
+                "tmall",
+                "desktop",
+                "o1",
+            ),  # v1 exposure session, refunded order
+            ("s2", "v2", None, T("2024-03-01 11:00"), "jd", "mobile", None),
+            ("s3", "v2", "c2", T("2024-03-02 13:00"), "jd", "app", "o2"),  # v2 converts on day 2
+            (
+                "s4",
+                "v3",
+                None,
+                T("2024-03-02 09:00"),
+                "site",
+                "app",
+                "o4",
+            ),  # v3's order was cancelled
+            (
+                "s5",
+                "v4",
+                None,
+                T("2024-03-03 00:00"),
+                "site",
+                "app",
+                "o5",
+            ),  # after the experiment's last day
+            ("s6", "v1", None, T("2024-01-01"), "site", "mobile", "o3"),  # before v1's pre-period
+        ]
+    )
+    orders = _orders(
+        [
+            ("o0", "c1", T("2024-02-20 00:10"), "paid", 10.0),
+            ("o1", "c1", T("2024-03-01 10:05"), "refunded", 20.0),
+            ("o2", "c2", T("2024-03-02 13:10"), "paid", 30.0),
+            ("o3", "c1", T("2024-01-01 00:10"), "paid", 5.0),
+            ("o4", "c3", T("2024-03-02 09:10"), "cancelled", 50.0),
+            ("o5", "c4", T("2024-03-03 00:10"), "paid", 70.0),
+        ]
+    )
+    return validate(
+        {"assignments": assignments, "sessions": sessions, "orders": orders}, now="2024-06-01"
+    )
 
 
 def test_visitor_units_are_detected_and_measured_row_by_row(visitor_shop):
@@ -72,8 +119,8 @@ def test_visitor_units_are_detected_and_measured_row_by_row(visitor_shop):
     assert list(m.reset_index().columns) == list(ex.UNIT_COLUMNS)
     assert list(m.index) == ["v1", "v2", "v3", "v4"]
     assert m["variant"].tolist() == ["control", "treatment", "control", "treatment"]
-    assert m["sessions"].tolist() == [1, 2, 1, 0]          # v4's session is after the last day
-    assert m["orders"].tolist() == [1, 1, 0, 0]            # cancelled orders do not count
+    assert m["sessions"].tolist() == [1, 2, 1, 0]  # v4's session is after the last day
+    assert m["orders"].tolist() == [1, 1, 0, 0]  # cancelled orders do not count
     assert m["revenue"].tolist() == [20.0, 30.0, 0.0, 0.0]
     assert m["refunded_orders"].tolist() == [1, 0, 0, 0]
     assert m["converted"].tolist() == [1, 1, 0, 0]
@@ -90,7 +137,11 @@ def test_visitor_units_are_detected_and_measured_row_by_row(visitor_shop):
 
 
 def test_a_longer_pre_period_and_a_per_unit_outcome_window(visitor_shop):
-    m = ex.unit_metrics(visitor_shop, "e", pre_days=90, outcome_days=1).execute().set_index("unit_id")
+    m = (
+        ex.unit_metrics(visitor_shop, "e", pre_days=90, outcome_days=1)
+        .execute()
+        .set_index("unit_id")
+    )
     assert m.loc["v1", ["pre_sessions", "pre_orders", "pre_revenue"]].tolist() == [2, 2, 15.0]
     # a one-day window from assignment now reaches v4's session (and its order)
     assert m.loc["v4", ["sessions", "orders", "revenue"]].tolist() == [1, 1, 70.0]
@@ -102,7 +153,12 @@ def test_counts_and_daily_assignments(visitor_shop):
     assert counts.to_dict("list") == {"variant": ["control", "treatment"], "units": [2, 2]}
     daily = ex.daily_assignments(visitor_shop, "e").execute()
     assert daily["units"].tolist() == [1, 1, 1, 1]
-    assert [str(d)[:10] for d in daily["day"]] == ["2024-03-01", "2024-03-01", "2024-03-02", "2024-03-02"]
+    assert [str(d)[:10] for d in daily["day"]] == [
+        "2024-03-01",
+        "2024-03-01",
+        "2024-03-02",
+        "2024-03-02",
+    ]
     listing = ex.experiments(visitor_shop).execute()
     assert listing["experiment_id"].tolist() == ["e", "other"]
     assert listing["units"].tolist() == [4, 1]
@@ -110,7 +166,9 @@ def test_counts_and_daily_assignments(visitor_shop):
 
 def test_assignment_checks(visitor_shop):
     checks = ex.assignment_checks(visitor_shop, "e").set_index("check")
-    assert checks.loc["exposed before first visit", "units"] == 1  # v4: assigned at noon, first seen next day
+    assert (
+        checks.loc["exposed before first visit", "units"] == 1
+    )  # v4: assigned at noon, first seen next day
     assert checks.loc["assigned after the data ends", "units"] == 0
     assert checks.loc["no activity after assignment", "units"] == 1
     assert checks.loc["no activity after assignment", "share"] == pytest.approx(0.25)
@@ -122,17 +180,23 @@ def test_an_unknown_experiment_names_the_ones_there(visitor_shop):
 
 
 def test_customer_units_reach_orders_by_customer_id():
-    assignments = pd.DataFrame({
-        "experiment_id": "e", "unit_id": ["c1", "c2", "c3"], "variant": ["control", "treatment", "treatment"],
-        "assigned_ts": [T("2024-05-01"), T("2024-05-01"), T("2024-05-02")],
-    })
-    orders = _orders([
-        ("o1", "c1", T("2024-04-20"), "paid", 12.0),   # pre-period
-        ("o2", "c1", T("2024-05-01 08:00"), "paid", 40.0),
-        ("o3", "c2", T("2024-05-02 20:00"), "paid", 15.0),
-        ("o4", "c2", T("2024-05-02 21:00"), "refunded", 25.0),
-        ("o5", "c3", T("2024-05-04"), "paid", 99.0),   # after the experiment
-    ])
+    assignments = pd.DataFrame(
+        {
+            "experiment_id": "e",
+            "unit_id": ["c1", "c2", "c3"],
+            "variant": ["control", "treatment", "treatment"],
+            "assigned_ts": [T("2024-05-01"), T("2024-05-01"), T("2024-05-02")],
+        }
+    )
+    orders = _orders(
+        [
+            ("o1", "c1", T("2024-04-20"), "paid", 12.0),  # pre-period
+            ("o2", "c1", T("2024-05-01 08:00"), "paid", 40.0),
+            ("o3", "c2", T("2024-05-02 20:00"), "paid", 15.0),
+            ("o4", "c2", T("2024-05-02 21:00"), "refunded", 25.0),
+            ("o5", "c3", T("2024-05-04"), "paid", 99.0),  # after the experiment
+        ]
+    )
     customers = pd.DataFrame({"customer_id": ["c1", "c2", "c3"]})
     tables = {"assignments": assignments, "orders": orders, "customers": customers}
     rep = validate(tables, now="2024-06-01")
@@ -147,13 +211,21 @@ def test_customer_units_reach_orders_by_customer_id():
     assert m.loc["c1", "channel"] == "site" and pd.isna(m.loc["c3", "channel"])
     # the same from a mapping of plain DataFrames (unvalidated) gives the same frame
     src = open_source(tables)
-    raw = ex.unit_metrics({n: src.table(n) for n in src.tables()}, "e").execute().set_index("unit_id")
+    raw = (
+        ex.unit_metrics({n: src.table(n) for n in src.tables()}, "e").execute().set_index("unit_id")
+    )
     pd.testing.assert_frame_equal(raw, m, check_dtype=False)
 
 
 def test_units_that_match_nothing_are_a_clear_error():
-    assignments = pd.DataFrame({"experiment_id": "e", "unit_id": ["x1", "x2"], "variant": ["a", "b"],
-                                "assigned_ts": T("2024-05-01")})
+    assignments = pd.DataFrame(
+        {
+            "experiment_id": "e",
+            "unit_id": ["x1", "x2"],
+            "variant": ["a", "b"],
+            "assigned_ts": T("2024-05-01"),
+        }
+    )
     orders = _orders([("o1", "c1", T("2024-05-01 08:00"), "paid", 40.0)])
     rep = validate({"assignments": assignments, "orders": orders}, now="2024-06-01")
     with pytest.raises(ContractError, match="none of the unit ids of e is a visitor id"):
@@ -161,25 +233,43 @@ def test_units_that_match_nothing_are_a_clear_error():
 
 
 def test_a_unit_in_two_variants_is_rejected_by_validation_and_counted_on_the_raw_table():
-    assignments = pd.DataFrame({
-        "experiment_id": "e", "unit_id": ["c1", "c1", "c2", "c3"], "variant": ["a", "b", "a", "b"],
-        "assigned_ts": T("2024-05-01"),
-    })
-    orders = _orders([("o1", "c2", T("2024-05-01 08:00"), "paid", 40.0), ("o2", "c3", T("2024-05-01 09:00"), "paid", 1.0)])
+    assignments = pd.DataFrame(
+        {
+            "experiment_id": "e",
+            "unit_id": ["c1", "c1", "c2", "c3"],
+            "variant": ["a", "b", "a", "b"],
+            "assigned_ts": T("2024-05-01"),
+        }
+    )
+    orders = _orders(
+        [
+            ("o1", "c2", T("2024-05-01 08:00"), "paid", 40.0),
+            ("o2", "c3", T("2024-05-01 09:00"), "paid", 1.0),
+        ]
+    )
     src = open_source({"assignments": assignments, "orders": orders})
     rep = validate(src, now="2024-06-01")
     assert rep.tables["assignments"].reasons == {"unit in two variants": 2}
     assert ex.unit_metrics(rep, "e").execute()["unit_id"].tolist() == ["c2", "c3"]
     two = ex.units_in_two_variants(src.table("assignments"), "e").execute()
     assert two.to_dict("list") == {"unit_id": ["c1"], "variants": [2]}
-    checks = ex.assignment_checks(rep, "e", raw_assignments=src.table("assignments")).set_index("check")
+    checks = ex.assignment_checks(rep, "e", raw_assignments=src.table("assignments")).set_index(
+        "check"
+    )
     assert checks.loc["units in two variants", "units"] == 1
 
 
 def test_from_frame_types_and_derives_conversion():
-    raw = pd.DataFrame({"user": ["1", "2", "3"], "arm": ["control", "treatment", "treatment"],
-                        "orders": ["0", "2", None], "revenue": [0, 19.5, None], "device": ["m", "d", "m"],
-                        "assigned_ts": ["2024-01-01", "2024-01-02", "2024-01-02"]})
+    raw = pd.DataFrame(
+        {
+            "user": ["1", "2", "3"],
+            "arm": ["control", "treatment", "treatment"],
+            "orders": ["0", "2", None],
+            "revenue": [0, 19.5, None],
+            "device": ["m", "d", "m"],
+            "assigned_ts": ["2024-01-01", "2024-01-02", "2024-01-02"],
+        }
+    )
     units = ex.from_frame(raw, mapping={"user": "unit_id", "arm": "variant"})
     assert units.columns[:2].tolist() == ["unit_id", "variant"]
     assert units["orders"].tolist() == [0, 2, 0] and str(units["orders"].dtype) == "int64"
@@ -192,9 +282,15 @@ def test_from_frame_refuses_bad_tables():
     with pytest.raises(ContractError, match="unit_id, variant and converted"):
         ex.from_frame(pd.DataFrame({"unit_id": ["1"], "variant": ["a"]}))
     with pytest.raises(ContractError, match="1 of them in two variants"):
-        ex.from_frame(pd.DataFrame({"unit_id": ["1", "1", "2"], "variant": ["a", "b", "a"], "converted": [0, 1, 0]}))
+        ex.from_frame(
+            pd.DataFrame(
+                {"unit_id": ["1", "1", "2"], "variant": ["a", "b", "a"], "converted": [0, 1, 0]}
+            )
+        )
     with pytest.raises(ContractError, match="unreadable values"):
-        ex.from_frame(pd.DataFrame({"unit_id": ["1"], "variant": ["a"], "converted": ["yes please"]}))
+        ex.from_frame(
+            pd.DataFrame({"unit_id": ["1"], "variant": ["a"], "converted": ["yes please"]})
+        )
     with pytest.raises(ContractError, match="values above 1"):
         ex.from_frame(pd.DataFrame({"unit_id": ["1"], "variant": ["a"], "converted": [3]}))
 
@@ -202,14 +298,51 @@ def test_from_frame_refuses_bad_tables():
 def test_the_exposure_session_counts_when_assignment_is_logged_mid_session():
     """Assignment logged minutes into a session (on the tested page): the session and its
     order are after exposure; an order placed before the assignment is not."""
-    assignments = pd.DataFrame({"experiment_id": "e", "unit_id": ["v1", "v2"], "variant": ["control", "treatment"],
-                                "assigned_ts": [T("2024-03-01 10:12"), T("2024-03-01 10:12")]})
-    sessions = _sessions([
-        ("s1", "v1", None, T("2024-03-01 10:00"), "jd", "app", "o1"),      # v1: order at 10:12, after exposure
-        ("s2", "v2", None, T("2024-03-01 10:00"), "site", "desktop", "o2"),  # v2: ordered at 10:05, then assigned
-        ("s3", "v2", None, T("2024-03-01 07:00"), "site", "mobile", None),   # too early to be the exposure session
-    ])
-    orders = _orders([("o1", "c1", T("2024-03-01 10:12"), "paid", 10.0), ("o2", "c2", T("2024-03-01 10:05"), "paid", 20.0)])
+    assignments = pd.DataFrame(
+        {
+            "experiment_id": "e",
+            "unit_id": ["v1", "v2"],
+            "variant": ["control", "treatment"],
+            "assigned_ts": [T("2024-03-01 10:12"), T("2024-03-01 10:12")],
+        }
+    )
+    sessions = _sessions(
+        [
+            (
+                "s1",
+                "v1",
+                None,
+                T("2024-03-01 10:00"),
+                "jd",
+                "app",
+                "o1",
+            ),  # v1: order at 10:12, after exposure
+            (
+                "s2",
+                "v2",
+                None,
+                T("2024-03-01 10:00"),
+                "site",
+                "desktop",
+                "o2",
+            ),  # v2: ordered at 10:05, then assigned
+            (
+                "s3",
+                "v2",
+                None,
+                T("2024-03-01 07:00"),
+                "site",
+                "mobile",
+                None,
+            ),  # too early to be the exposure session
+        ]
+    )
+    orders = _orders(
+        [
+            ("o1", "c1", T("2024-03-01 10:12"), "paid", 10.0),
+            ("o2", "c2", T("2024-03-01 10:05"), "paid", 20.0),
+        ]
+    )
     tables = {"assignments": assignments, "sessions": sessions, "orders": orders}
     m = ex.unit_metrics(tables, "e", pre_days=1).execute().set_index("unit_id")
     assert m["sessions"].tolist() == [1, 1]
@@ -217,7 +350,11 @@ def test_the_exposure_session_counts_when_assignment_is_logged_mid_session():
     assert m.loc["v1", "device"] == "app" and m.loc["v2", "device"] == "desktop"
     assert m.loc["v2", ["pre_sessions", "pre_orders", "pre_revenue"]].tolist() == [1, 1, 20.0]
     assert m["new_vs_returning"].tolist() == ["new", "returning"]
-    strict = ex.unit_metrics(tables, "e", pre_days=1, exposure_lookback_minutes=5).execute().set_index("unit_id")
+    strict = (
+        ex.unit_metrics(tables, "e", pre_days=1, exposure_lookback_minutes=5)
+        .execute()
+        .set_index("unit_id")
+    )
     assert strict["sessions"].tolist() == [0, 0] and strict["orders"].tolist() == [1, 0]
 
 
@@ -225,7 +362,9 @@ def test_load_says_plainly_when_there_is_nothing_to_evaluate():
     orders = _orders([("o1", "c1", T("2024-03-01"), "paid", 10.0)])
     data = ex.load({"orders": orders})
     assert not data.available and data.units is None
-    assert data.reason == "the source has no assignments table, so there is no experiment to evaluate"
+    assert (
+        data.reason == "the source has no assignments table, so there is no experiment to evaluate"
+    )
 
 
 # ------------------------------------------------------------ planted truth (synthetic)
@@ -275,7 +414,11 @@ def test_pdp_v2_intervals_cover_the_planted_lift(shop, pdp):
     r = ab.evaluate(pdp, "pdp_v2", alpha=0.01, cap_quantile=None)
     rows = r.metrics.set_index("key")
     # orders per unit: purchase intensity × (1 + lift)
-    assert rows.loc["orders_per_unit", "rel_lo"] <= truth["relative_lift"] <= rows.loc["orders_per_unit", "rel_hi"]
+    assert (
+        rows.loc["orders_per_unit", "rel_lo"]
+        <= truth["relative_lift"]
+        <= rows.loc["orders_per_unit", "rel_hi"]
+    )
     # conversion: the in-sample effect on units with an order (a little below the intensity lift)
     conv_lift = realised["converted_units"] / realised["converted_units_if_control"] - 1
     assert rows.loc["conversion", "rel_lo"] <= conv_lift <= rows.loc["conversion", "rel_hi"]
@@ -296,8 +439,10 @@ def test_checkout_srm_is_flagged_and_aa_check_is_not(shop, shop_tables):
 
     for exp, flagged in (("checkout_srm", True), ("aa_check", False), ("pdp_v2", False)):
         counts = ex.assignment_counts(shop_tables, exp).execute()
-        res = ab.srm_test(dict(zip(counts["variant"], counts["units"], strict=True)),
-                          shop.truth["experiments"][exp]["intended_split"])
+        res = ab.srm_test(
+            dict(zip(counts["variant"], counts["units"], strict=True)),
+            shop.truth["experiments"][exp]["intended_split"],
+        )
         assert res.flagged is flagged, (exp, res.p_value)
     aa = ab.evaluate(ex.unit_metrics(shop_tables, "aa_check").execute(), "aa_check")
     conv = aa.metrics.set_index("key").loc["conversion"]
@@ -319,14 +464,25 @@ def test_notebook_puts_a_broken_split_at_the_top_and_in_the_headline(shop_tables
     ex.unit_metrics(shop_tables, "checkout_srm").execute().to_parquet(units)
     root = Path(__file__).parents[2]
     out = tmp_path / "out.ipynb"
-    papermill.execute_notebook(str(root / "notebooks" / "06_ab_test.ipynb"), str(out), kernel_name="shopbook",
-                               parameters={"units_file": str(units), "experiment_id": "checkout_srm"},
-                               progress_bar=False, cwd=str(root))
+    papermill.execute_notebook(
+        str(root / "notebooks" / "06_ab_test.ipynb"),
+        str(out),
+        kernel_name="shopbook",
+        parameters={"units_file": str(units), "experiment_id": "checkout_srm"},
+        progress_bar=False,
+        cwd=str(root),
+    )
     nb = nbformat.read(out, as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    texts = [str(o.get("data", {}).get("text/markdown") or o.get("data", {}).get("text/plain", "")) for o in outputs]
-    heads = {o["data"][HEADLINE_MIME]["name"]: o["data"][HEADLINE_MIME]["value"]
-             for o in outputs if HEADLINE_MIME in o.get("data", {})}
+    texts = [
+        str(o.get("data", {}).get("text/markdown") or o.get("data", {}).get("text/plain", ""))
+        for o in outputs
+    ]
+    heads = {
+        o["data"][HEADLINE_MIME]["name"]: o["data"][HEADLINE_MIME]["value"]
+        for o in outputs
+        if HEADLINE_MIME in o.get("data", {})
+    }
     warning = next(i for i, t in enumerate(texts) if "sample ratio mismatch" in t.lower())
     first_headline = next(i for i, o in enumerate(outputs) if HEADLINE_MIME in o.get("data", {}))
     assert warning < first_headline

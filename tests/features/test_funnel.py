@@ -19,12 +19,21 @@ def shop():
 
 
 def _pandas_funnel(sessions: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    s = sessions.assign(period=sessions["session_ts"].dt.normalize(),
-                        product_view=sessions["product_views"] > 0, cart=sessions["added_to_cart"],
-                        checkout=sessions["reached_checkout"], order=sessions["order_id"].notna())
+    s = sessions.assign(
+        period=sessions["session_ts"].dt.normalize(),
+        product_view=sessions["product_views"] > 0,
+        cart=sessions["added_to_cart"],
+        checkout=sessions["reached_checkout"],
+        order=sessions["order_id"].notna(),
+    )
     g = s.groupby(["period", *by])
-    out = g.agg(sessions=("session_id", "size"), product_view=("product_view", "sum"), cart=("cart", "sum"),
-                checkout=("checkout", "sum"), order=("order", "sum")).reset_index()
+    out = g.agg(
+        sessions=("session_id", "size"),
+        product_view=("product_view", "sum"),
+        cart=("cart", "sum"),
+        checkout=("checkout", "sum"),
+        order=("order", "sum"),
+    ).reset_index()
     return out.astype({c: "int64" for c in F.COUNTS})
 
 
@@ -48,14 +57,24 @@ def test_funnel_rates_near_the_planted_ones(shop):
     both = rates.merge(counts, on=["channel", "device"], suffixes=("", "_n"))
     for _, r in both.iterrows():
         t = truth[r["channel"]][r["device"]]
-        for stage, col, den in (("product_view", "product_view", "sessions"), ("add_to_cart", "add_to_cart", "product_view_n"),
-                                ("checkout", "checkout", "cart"), ("order", "order", "checkout_n")):
+        for stage, col, den in (
+            ("product_view", "product_view", "sessions"),
+            ("add_to_cart", "add_to_cart", "product_view_n"),
+            ("checkout", "checkout", "cart"),
+            ("order", "order", "checkout_n"),
+        ):
             n = r[den]
             if n < 200:
                 continue
             se = np.sqrt(t[stage] * (1 - t[stage]) / n)
             # pdp_v2's treated arm lifts add_to_cart in its window: allow 4 SE plus 2 points
-            assert abs(r[col] - t[stage]) < 4 * se + 0.02, (r["channel"], r["device"], stage, r[col], t[stage])
+            assert abs(r[col] - t[stage]) < 4 * se + 0.02, (
+                r["channel"],
+                r["device"],
+                stage,
+                r[col],
+                t[stage],
+            )
             checked += 1
     assert checked >= 30
 
@@ -71,36 +90,58 @@ def test_window_filter_is_inclusive_of_whole_days(shop):
 
 
 def _tiny():
-    orders = pd.DataFrame({
-        "order_id": ["o1", "o2", "o3", "o4", "o5"],
-        "customer_id": ["a", "a", "b", "c", "c"],
-        "order_ts": pd.to_datetime(["2024-01-01 10:00", "2024-01-09 10:00", "2024-01-10 12:00",
-                                    "2024-01-11 09:00", "2024-01-12 09:00"]),
-        "channel": ["jd", "tmall", "tmall", "jd", "jd"],
-        "status": ["paid", "paid", "paid", "paid", "refunded"],
-        "gross_amount": [100.0, 50.0, 80.0, 40.0, 30.0],
-        "discount_amount": [0.0, 0.0, 0.0, 0.0, 0.0],
-        "net_amount": [100.0, 50.0, 80.0, 40.0, 30.0],
-        "currency": "CNY",
-    })
-    items = pd.DataFrame({
-        "order_id": ["o1", "o2", "o2", "o3", "o4", "o5"],
-        "sku": ["s1", "s1", "s2", "s2", "s1", "s1"],
-        "quantity": [2, 1, 1, 4, 1, 1],
-        "unit_price": [50.0, 30.0, 20.0, 20.0, 40.0, 30.0],
-        "list_price": [50.0, 30.0, 20.0, 20.0, 40.0, 30.0],
-        "unit_cost": [20.0, 20.0, None, 10.0, 20.0, 20.0],
-    })
-    spend = pd.DataFrame({"date": pd.to_datetime(["2024-01-08", "2024-01-09", "2024-01-14", "2024-01-15"]).date,
-                          "channel": ["jd", "tmall", "jd", "jd"], "spend": [10.0, 30.0, 5.0, 99.0],
-                          "impressions": [100, 300, 50, 990], "clicks": [1, 3, 1, 9]})
+    orders = pd.DataFrame(
+        {
+            "order_id": ["o1", "o2", "o3", "o4", "o5"],
+            "customer_id": ["a", "a", "b", "c", "c"],
+            "order_ts": pd.to_datetime(
+                [
+                    "2024-01-01 10:00",
+                    "2024-01-09 10:00",
+                    "2024-01-10 12:00",
+                    "2024-01-11 09:00",
+                    "2024-01-12 09:00",
+                ]
+            ),
+            "channel": ["jd", "tmall", "tmall", "jd", "jd"],
+            "status": ["paid", "paid", "paid", "paid", "refunded"],
+            "gross_amount": [100.0, 50.0, 80.0, 40.0, 30.0],
+            "discount_amount": [0.0, 0.0, 0.0, 0.0, 0.0],
+            "net_amount": [100.0, 50.0, 80.0, 40.0, 30.0],
+            "currency": "CNY",
+        }
+    )
+    items = pd.DataFrame(
+        {
+            "order_id": ["o1", "o2", "o2", "o3", "o4", "o5"],
+            "sku": ["s1", "s1", "s2", "s2", "s1", "s1"],
+            "quantity": [2, 1, 1, 4, 1, 1],
+            "unit_price": [50.0, 30.0, 20.0, 20.0, 40.0, 30.0],
+            "list_price": [50.0, 30.0, 20.0, 20.0, 40.0, 30.0],
+            "unit_cost": [20.0, 20.0, None, 10.0, 20.0, 20.0],
+        }
+    )
+    spend = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2024-01-08", "2024-01-09", "2024-01-14", "2024-01-15"]).date,
+            "channel": ["jd", "tmall", "jd", "jd"],
+            "spend": [10.0, 30.0, 5.0, 99.0],
+            "impressions": [100, 300, 50, 990],
+            "clicks": [1, 3, 1, 9],
+        }
+    )
     return {"orders": orders, "order_items": items, "marketing_spend": spend}
 
 
 def test_channel_economics_hand_computed():
     t = _tiny()
-    econ = F.channel_economics(t["orders"], "2024-01-08", "2024-01-14", marketing_spend=t["marketing_spend"],
-                               order_items=t["order_items"]).set_index("channel")
+    econ = F.channel_economics(
+        t["orders"],
+        "2024-01-08",
+        "2024-01-14",
+        marketing_spend=t["marketing_spend"],
+        order_items=t["order_items"],
+    ).set_index("channel")
     # window: o2 (a, tmall, returning), o3 (b, tmall, new), o4 (c, jd, new); o5 refunded
     assert econ.loc["tmall", ["orders", "customers", "new_customers"]].tolist() == [2, 2, 1]
     assert econ.loc["jd", ["orders", "customers", "new_customers"]].tolist() == [1, 1, 1]
@@ -120,8 +161,13 @@ def test_margin_and_stock_value_hand_computed():
     assert m["revenue"] == pytest.approx(170.0)
     assert m["cogs"] == pytest.approx(80.0)
     assert m["margin"] == pytest.approx(70.0 / 150.0)
-    inv = pd.DataFrame({"date": pd.to_datetime(["2024-01-08", "2024-01-08", "2024-01-09", "2024-01-20"]).date,
-                        "sku": ["s1", "s2", "s1", "s1"], "on_hand": [3, 5, 1, 100]})
+    inv = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2024-01-08", "2024-01-08", "2024-01-09", "2024-01-20"]).date,
+            "sku": ["s1", "s2", "s1", "s1"],
+            "on_hand": [3, 5, 1, 100],
+        }
+    )
     sv = F.stock_value(inv, t["order_items"], "2024-01-08", "2024-01-14")
     # s1 cost 20 (all lines), s2 cost 10 (only the costed line): day 1 = 60 + 50, day 2 = 20
     assert sv["value"] == pytest.approx((110.0 + 20.0) / 2)

@@ -13,29 +13,45 @@ from shopbook.features import kpis as K
 
 def _shop(seed: int = 0, n_orders: int = 600) -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(seed)
-    ts = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 120 * 24 * 60, n_orders), unit="min")
+    ts = pd.Timestamp("2024-01-01") + pd.to_timedelta(
+        rng.integers(0, 120 * 24 * 60, n_orders), unit="min"
+    )
     gross = rng.gamma(2.0, 50.0, n_orders).round(2)
     disc = (gross * rng.choice([0.0, 0.0, 0.1], n_orders)).round(2)
-    orders = pd.DataFrame({
-        "order_id": [f"o{i:05d}" for i in range(n_orders)],
-        "customer_id": [f"c{i:03d}" for i in rng.integers(0, 150, n_orders)],
-        "order_ts": ts,
-        "channel": rng.choice(["tmall", "jd", "site"], n_orders),
-        "status": rng.choice(["paid"] * 8 + ["refunded", "cancelled"], n_orders),
-        "gross_amount": gross,
-        "discount_amount": disc,
-        "net_amount": (gross - disc).round(2),
-        "currency": "CNY",
-    })
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"o{i:05d}" for i in range(n_orders)],
+            "customer_id": [f"c{i:03d}" for i in rng.integers(0, 150, n_orders)],
+            "order_ts": ts,
+            "channel": rng.choice(["tmall", "jd", "site"], n_orders),
+            "status": rng.choice(["paid"] * 8 + ["refunded", "cancelled"], n_orders),
+            "gross_amount": gross,
+            "discount_amount": disc,
+            "net_amount": (gross - disc).round(2),
+            "currency": "CNY",
+        }
+    )
     skus = [f"S{i}" for i in range(8)]
-    products = pd.DataFrame({"sku": skus[:7], "name": [f"p{i}" for i in range(7)],
-                             "category": ["tea", "tea", "coffee", "coffee", "snacks", "gifts", "gifts"]})
+    products = pd.DataFrame(
+        {
+            "sku": skus[:7],
+            "name": [f"p{i}" for i in range(7)],
+            "category": ["tea", "tea", "coffee", "coffee", "snacks", "gifts", "gifts"],
+        }
+    )
     lines = []
     for oid in orders["order_id"]:
         for sku in rng.choice(skus, rng.integers(1, 4), replace=False):  # S7 is not in products
-            lines.append({"order_id": oid, "sku": sku, "quantity": int(rng.integers(1, 4)),
-                          "unit_price": float(rng.choice([0.0, 9.9, 25.0, 40.0])), "list_price": 40.0,
-                          "unit_cost": 5.0})
+            lines.append(
+                {
+                    "order_id": oid,
+                    "sku": sku,
+                    "quantity": int(rng.integers(1, 4)),
+                    "unit_price": float(rng.choice([0.0, 9.9, 25.0, 40.0])),
+                    "list_price": 40.0,
+                    "unit_cost": 5.0,
+                }
+            )
     return {"orders": orders, "order_items": pd.DataFrame(lines), "products": products}
 
 
@@ -48,9 +64,15 @@ def shop():
 
 def _pandas_kpis(orders: pd.DataFrame, freq: str, by: list[str]) -> pd.DataFrame:
     paid = orders[orders["status"] == "paid"].copy()
-    paid["period"] = paid["order_ts"].dt.to_period({"D": "D", "W": "W-SUN", "M": "M"}[freq]).dt.start_time
+    paid["period"] = (
+        paid["order_ts"].dt.to_period({"D": "D", "W": "W-SUN", "M": "M"}[freq]).dt.start_time
+    )
     g = paid.groupby(["period", *by])
-    out = g.agg(gmv=("net_amount", "sum"), orders=("order_id", "nunique"), customers=("customer_id", "nunique"))
+    out = g.agg(
+        gmv=("net_amount", "sum"),
+        orders=("order_id", "nunique"),
+        customers=("customer_id", "nunique"),
+    )
     out["aov"] = out["gmv"] / out["orders"]
     return out.reset_index()
 
@@ -77,7 +99,9 @@ def test_weekly_customers_are_distinct_in_the_week_not_summed_over_days(shop):
     _, report = shop
     daily = K.kpis(report.kept("orders"), "D")
     weekly = K.kpis(report.kept("orders"), "W")
-    summed = daily.groupby(daily["period"].dt.to_period("W-SUN").dt.start_time.rename("period"))["customers"].sum()
+    summed = daily.groupby(daily["period"].dt.to_period("W-SUN").dt.start_time.rename("period"))[
+        "customers"
+    ].sum()
     distinct = weekly.set_index("period")["customers"]
     assert distinct.index.equals(summed.index)
     assert (distinct <= summed).all() and (distinct < summed).any()
@@ -91,7 +115,9 @@ def test_category_split_adds_up_to_the_orders(shop):
     total = K.kpis(report.kept("orders"), "M")
     # every order's amount is spread over its lines: categories add up to the month's GMV
     per_month = by_cat.groupby("period")["gmv"].sum()
-    np.testing.assert_allclose(per_month.to_numpy(), total.set_index("period")["gmv"].to_numpy(), rtol=1e-9)
+    np.testing.assert_allclose(
+        per_month.to_numpy(), total.set_index("period")["gmv"].to_numpy(), rtol=1e-9
+    )
     assert K.UNKNOWN in set(by_cat["category"])  # S7 is not in products
     assert "units" in by_cat
     # an order with lines in two categories counts once in each: orders by category ≥ orders
@@ -99,7 +125,9 @@ def test_category_split_adds_up_to_the_orders(shop):
     # reference for one month and category, by hand
     o, it, pr = tables["orders"], tables["order_items"], tables["products"]
     paid = o[(o["status"] == "paid") & (o["order_ts"] < "2024-02-01")]
-    lines = it.merge(paid[["order_id", "net_amount"]], on="order_id").merge(pr[["sku", "category"]], on="sku", how="left")
+    lines = it.merge(paid[["order_id", "net_amount"]], on="order_id").merge(
+        pr[["sku", "category"]], on="sku", how="left"
+    )
     lines["category"] = lines["category"].fillna(K.UNKNOWN)
     lines["value"] = lines["quantity"] * lines["unit_price"]
     tot = lines.groupby("order_id")["value"].transform("sum")
@@ -125,8 +153,13 @@ def test_product_split_without_order_lines_is_a_contract_error(shop):
     with pytest.raises(ContractError, match="order_items"):
         K.kpis(report.kept("orders"), "D", by="category")
     with pytest.raises(ContractError, match="colour"):
-        K.kpis(report.kept("orders"), "D", by="colour", order_items=report.kept("order_items"),
-               products=report.kept("products"))
+        K.kpis(
+            report.kept("orders"),
+            "D",
+            by="colour",
+            order_items=report.kept("order_items"),
+            products=report.kept("products"),
+        )
     with pytest.raises(ValueError, match="freq"):
         K.kpis(report.kept("orders"), "hourly")
 

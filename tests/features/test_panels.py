@@ -32,11 +32,23 @@ def _tables(seed: int = 0, n_orders: int = 400) -> dict[str, pd.DataFrame]:
         for sku in rng.choice(["A", "B", "C", "D"], rng.integers(1, 3), replace=False):
             lp = {"A": 10.0, "B": 20.0, "C": 5.0, "D": 8.0}[sku]
             off = rng.choice([0.0, 0.0, 0.1, 0.3])
-            rows.append((oid, sku, int(rng.integers(1, 4)), lp * (1 - off), lp,
-                         None if sku == "D" or rng.random() < 0.1 else lp * 0.4))
-    items = pd.DataFrame(rows, columns=["order_id", "sku", "quantity", "unit_price", "list_price", "unit_cost"])
+            rows.append(
+                (
+                    oid,
+                    sku,
+                    int(rng.integers(1, 4)),
+                    lp * (1 - off),
+                    lp,
+                    None if sku == "D" or rng.random() < 0.1 else lp * 0.4,
+                )
+            )
+    items = pd.DataFrame(
+        rows, columns=["order_id", "sku", "quantity", "unit_price", "list_price", "unit_cost"]
+    )
     items["unit_cost"] = items["unit_cost"].astype(float)
-    products = pd.DataFrame({"sku": list("ABCD"), "name": list("abcd"), "category": ["x", "x", "y", "<b>z</b>"]})
+    products = pd.DataFrame(
+        {"sku": list("ABCD"), "name": list("abcd"), "category": ["x", "x", "y", "<b>z</b>"]}
+    )
     return {"orders": orders, "order_items": items, "products": products}
 
 
@@ -48,8 +60,14 @@ def _expected(t: dict[str, pd.DataFrame], threshold: float = 0.05) -> pd.DataFra
     m["lrev"] = m.quantity * m.list_price
     m["cost"] = m.quantity * m.unit_cost
     m["cq"] = np.where(m.unit_cost.notna(), m.quantity, 0)
-    g = m.groupby(["sku", "week"]).agg(units=("quantity", "sum"), revenue=("rev", "sum"), lrev=("lrev", "sum"),
-                                       cost=("cost", "sum"), cq=("cq", "sum"), lines=("order_id", "size"))
+    g = m.groupby(["sku", "week"]).agg(
+        units=("quantity", "sum"),
+        revenue=("rev", "sum"),
+        lrev=("lrev", "sum"),
+        cost=("cost", "sum"),
+        cq=("cq", "sum"),
+        lines=("order_id", "size"),
+    )
     g["avg_price"] = g.revenue / g.units
     g["list_price"] = g.lrev / g.units
     g["discount_depth"] = 1 - g.revenue / g.lrev
@@ -71,10 +89,24 @@ def test_panel_is_an_ibis_expression_that_matches_pandas(tables):
     assert tuple(got.columns) == PANEL_COLUMNS
     want = _expected(tables)
     assert len(got) == len(want)
-    got = got.assign(week=pd.to_datetime(got.week)).sort_values(["sku", "week"]).reset_index(drop=True)
+    got = (
+        got.assign(week=pd.to_datetime(got.week))
+        .sort_values(["sku", "week"])
+        .reset_index(drop=True)
+    )
     want = want.sort_values(["sku", "week"]).reset_index(drop=True)
-    for col in ("units", "revenue", "avg_price", "list_price", "discount_depth", "unit_cost", "lines"):
-        np.testing.assert_allclose(got[col].astype(float), want[col].astype(float), rtol=1e-9, err_msg=col)
+    for col in (
+        "units",
+        "revenue",
+        "avg_price",
+        "list_price",
+        "discount_depth",
+        "unit_cost",
+        "lines",
+    ):
+        np.testing.assert_allclose(
+            got[col].astype(float), want[col].astype(float), rtol=1e-9, err_msg=col
+        )
     assert (got.promo == want.promo).all()
     assert (got.week == want.week).all()
     assert (got.week.dt.dayofweek == 0).all()  # weeks start on Monday
@@ -90,8 +122,9 @@ def test_only_paid_orders_count(tables):
     assert got.units.sum() == paid_items.loc[paid_items.status == "paid", "quantity"].sum()
     assert got.units.sum() < tables["order_items"].quantity.sum()
     assert got.category.isna().all()  # without products
-    everything = sku_week_panel(src.table("order_items"), src.table("orders"),
-                                statuses=("paid", "refunded", "cancelled")).to_pandas()
+    everything = sku_week_panel(
+        src.table("order_items"), src.table("orders"), statuses=("paid", "refunded", "cancelled")
+    ).to_pandas()
     assert everything.units.sum() == tables["order_items"].quantity.sum()
 
 
@@ -100,8 +133,12 @@ def test_promo_threshold_and_free_items():
     t["order_items"]["unit_price"] = t["order_items"]["list_price"] * 0.92
     t["order_items"].loc[0, ["unit_price", "list_price"]] = [0.0, 0.0]
     src = open_source(t)
-    loose = sku_week_panel(src.table("order_items"), src.table("orders"), promo_threshold=0.05).to_pandas()
-    strict = sku_week_panel(src.table("order_items"), src.table("orders"), promo_threshold=0.10).to_pandas()
+    loose = sku_week_panel(
+        src.table("order_items"), src.table("orders"), promo_threshold=0.05
+    ).to_pandas()
+    strict = sku_week_panel(
+        src.table("order_items"), src.table("orders"), promo_threshold=0.10
+    ).to_pandas()
     assert loose.promo.all()
     assert not strict.promo.any()
     np.testing.assert_allclose(loose.discount_depth.dropna(), 0.08, atol=1e-9)

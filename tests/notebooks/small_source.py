@@ -21,49 +21,65 @@ PII_MARKER = "alice-"
 def _handmade(seed: int = 7) -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     n_cust, n_orders = 40, 240
-    customers = pd.DataFrame({
-        "customer_id": [f"{PII_MARKER}{i:03d}" for i in range(n_cust)],
-        "signup_ts": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 60, n_cust), unit="D"),
-        "acquisition_channel": rng.choice(["site", "tmall"], n_cust),
-        "region": rng.choice(["north", "south", None], n_cust),
-        "member_tier": None,
-    })
+    customers = pd.DataFrame(
+        {
+            "customer_id": [f"{PII_MARKER}{i:03d}" for i in range(n_cust)],
+            "signup_ts": pd.Timestamp("2024-01-01")
+            + pd.to_timedelta(rng.integers(0, 60, n_cust), unit="D"),
+            "acquisition_channel": rng.choice(["site", "tmall"], n_cust),
+            "region": rng.choice(["north", "south", None], n_cust),
+            "member_tier": None,
+        }
+    )
     ts = pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.integers(0, 180 * 24, n_orders), unit="h")
     gross = rng.gamma(2.0, 40.0, n_orders).round(2)
     disc = (gross * rng.choice([0, 0, 0.1], n_orders)).round(2)
-    orders = pd.DataFrame({
-        "order_id": [f"o{i:05d}" for i in range(n_orders)],
-        "customer_id": rng.choice(customers["customer_id"], n_orders),
-        "order_ts": ts,
-        "channel": rng.choice(["site", "tmall", "jd"], n_orders),
-        "status": rng.choice(["paid"] * 8 + ["refunded", "cancelled"], n_orders),
-        "gross_amount": gross,
-        "discount_amount": disc,
-        "net_amount": (gross - disc).round(2),
-        "currency": "CNY",
-    })
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"o{i:05d}" for i in range(n_orders)],
+            "customer_id": rng.choice(customers["customer_id"], n_orders),
+            "order_ts": ts,
+            "channel": rng.choice(["site", "tmall", "jd"], n_orders),
+            "status": rng.choice(["paid"] * 8 + ["refunded", "cancelled"], n_orders),
+            "gross_amount": gross,
+            "discount_amount": disc,
+            "net_amount": (gross - disc).round(2),
+            "currency": "CNY",
+        }
+    )
     # planted mess: a duplicate order, a negative amount, an unknown customer
     orders.loc[len(orders)] = orders.iloc[0]
     orders.loc[5, "net_amount"] = -3.0
     orders.loc[6, "customer_id"] = "bob-unknown"
     skus = [f"SKU{i}" for i in range(6)]
-    products = pd.DataFrame({
-        "sku": skus,
-        "name": [HOSTILE_NAMES[0], HOSTILE_NAMES[1], "Green tea", "Oolong & co", "Mug *large*", "Teapot [blue]"],
-        "category": ["tea", "tea", "tea", "tea", "ware", "ware"],
-        "brand": None,
-        "launch_date": pd.Timestamp("2023-06-01").date(),
-        "lead_time_days": 14,
-    })
+    products = pd.DataFrame(
+        {
+            "sku": skus,
+            "name": [
+                HOSTILE_NAMES[0],
+                HOSTILE_NAMES[1],
+                "Green tea",
+                "Oolong & co",
+                "Mug *large*",
+                "Teapot [blue]",
+            ],
+            "category": ["tea", "tea", "tea", "tea", "ware", "ware"],
+            "brand": None,
+            "launch_date": pd.Timestamp("2023-06-01").date(),
+            "lead_time_days": 14,
+        }
+    )
     products.loc[len(products)] = ["SKU0", HOSTILE_NAMES[1], "tea", None, None, 3]  # duplicate sku
-    items = pd.DataFrame({
-        "order_id": np.repeat(orders["order_id"].iloc[:200].to_numpy(), 2),
-        "sku": np.tile(["SKU0", "SKU1"], 200),
-        "quantity": rng.integers(1, 4, 400),
-        "unit_price": rng.uniform(5, 50, 400).round(2),
-        "list_price": 50.0,
-        "unit_cost": 4.0,
-    })
+    items = pd.DataFrame(
+        {
+            "order_id": np.repeat(orders["order_id"].iloc[:200].to_numpy(), 2),
+            "sku": np.tile(["SKU0", "SKU1"], 200),
+            "quantity": rng.integers(1, 4, 400),
+            "unit_price": rng.uniform(5, 50, 400).round(2),
+            "list_price": 50.0,
+            "unit_cost": 4.0,
+        }
+    )
     items = items.drop_duplicates(["order_id", "sku"]).reset_index(drop=True)
     items.loc[len(items)] = ["o99999", "SKU2", 1, 5.0, 5.0, 2.0]  # orphan
     items.loc[3, "quantity"] = -1
@@ -84,7 +100,9 @@ def _synthetic() -> dict[str, pd.DataFrame]:
         tables["products"] = pd.concat([products, dup], ignore_index=True)
     orders = tables.get("orders")
     if orders is not None and len(orders):
-        tables["orders"] = pd.concat([orders, orders.iloc[[0]]], ignore_index=True)  # a duplicate order
+        tables["orders"] = pd.concat(
+            [orders, orders.iloc[[0]]], ignore_index=True
+        )  # a duplicate order
     for name, t in tables.items():
         for col in ("customer_id", "visitor_id", "unit_id"):  # units are visitors or customers
             if col in t.columns:

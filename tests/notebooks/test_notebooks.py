@@ -33,10 +33,14 @@ def test_parameters_cell_is_plain_typed_literals_with_help(path):
     nb = nbformat.read(path, as_version=4)
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
-    lines = [ln for ln in tagged[0].source.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    lines = [
+        ln for ln in tagged[0].source.splitlines() if ln.strip() and not ln.strip().startswith("#")
+    ]
     declared = papermill.inspect_notebook(str(path))
     unread = [ln for ln in lines if ln.split(":")[0].split("=")[0].strip() not in declared]
-    assert not unread, f"papermill cannot read these parameter lines (one '=' per line, none in comments): {unread}"
+    assert not unread, (
+        f"papermill cannot read these parameter lines (one '=' per line, none in comments): {unread}"
+    )
     assert len(declared) == len(lines), "one parameter per line"
     for line, (name, p) in zip(lines, declared.items(), strict=True):
         assert p["inferred_type_name"] not in ("None", ""), f"{name}: give a type annotation"
@@ -57,9 +61,13 @@ def test_headline_cell_is_checked_by_nbval(path):
 def test_committed_with_outputs_of_a_clean_run(path):
     nb = nbformat.read(path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
-    assert all(c.get("execution_count") for c in code), "commit the notebook executed (make notebooks)"
+    assert all(c.get("execution_count") for c in code), (
+        "commit the notebook executed (make notebooks)"
+    )
     assert not any(o.get("output_type") == "error" for c in code for o in c.outputs)
-    assert "papermill" not in nb.metadata and not any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+    assert "papermill" not in nb.metadata and not any(
+        "injected-parameters" in c.metadata.get("tags", []) for c in nb.cells
+    )
     assert nb.metadata.get("kernelspec", {}).get("name") == "shopbook"
 
 
@@ -70,8 +78,13 @@ def small_run(tmp_path_factory):
 
     db = small_source.build(tmp_path_factory.mktemp("src") / "small.duckdb")
     _, tasks = runner.plan([str(p) for p in NOTEBOOKS], source=str(db))
-    return runner.run(tasks, job="test", out=tmp_path_factory.mktemp("reports"),
-                      progress=runner.Progress(quiet=True), handle_signals=False)
+    return runner.run(
+        tasks,
+        job="test",
+        out=tmp_path_factory.mktemp("reports"),
+        progress=runner.Progress(quiet=True),
+        handle_signals=False,
+    )
 
 
 @pytest.mark.slow

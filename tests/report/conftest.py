@@ -22,7 +22,11 @@ HOSTILE = small_source.HOSTILE_NAMES
 
 def _notebook(cells: list, params: str) -> nbf.NotebookNode:
     nb = nbf.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "shopbook", "display_name": "Shopbook", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "shopbook",
+        "display_name": "Shopbook",
+        "language": "python",
+    }
     p = nbf.v4.new_code_cell(params)
     p.metadata["tags"] = ["parameters"]
     nb.cells = [nbf.v4.new_markdown_cell("# Throwaway report\n\nFor the runner tests."), p, *cells]
@@ -47,54 +51,76 @@ OK_PARAMS = (
 
 def write_ok(path: Path) -> Path:
     """A notebook that works: a headline, a figure, hostile text, printed secrets."""
-    nb = _notebook([
-        markdown("## Numbers & <b>names</b>"),
-        code("import pandas as pd\nfrom shopbook.report import headline, md, setup, show, skipped\nsetup()\n"
-             'headline("answer", 42, unit="widgets")\n'
-             'headline("share", 0.125, fmt=".1%", label="Share <b>bold</b>")'),
-        code("print('password is', db_password, 'uri is', backup_uri, 'token', api_token)"),
-        markdown("## Table"),
-        code(f"show(pd.DataFrame({{'customer_id': ['alice-001', 'alice-002'], 'name': {list(HOSTILE)!r}}}).head(rows))"),
-        markdown("## Figure"),
-        code("from shopbook.viz import theme\nax = theme.new_axes()\nax.plot([1, 2, 3], [2, 1, 3])\n"
-             "theme.label(ax, 'A line', x='Day', y='Units', y_unit='count');"),
-        markdown("## Sentence"),
-        code(f"md('Best seller: **{{name}}**, then {{other}}.', name={HOSTILE[0]!r}, other={HOSTILE[1]!r})"),
-        code('skipped("Funnel", "no sessions table in the source")'),
-    ], OK_PARAMS)
+    nb = _notebook(
+        [
+            markdown("## Numbers & <b>names</b>"),
+            code(
+                "import pandas as pd\nfrom shopbook.report import headline, md, setup, show, skipped\nsetup()\n"
+                'headline("answer", 42, unit="widgets")\n'
+                'headline("share", 0.125, fmt=".1%", label="Share <b>bold</b>")'
+            ),
+            code("print('password is', db_password, 'uri is', backup_uri, 'token', api_token)"),
+            markdown("## Table"),
+            code(
+                f"show(pd.DataFrame({{'customer_id': ['alice-001', 'alice-002'], 'name': {list(HOSTILE)!r}}}).head(rows))"
+            ),
+            markdown("## Figure"),
+            code(
+                "from shopbook.viz import theme\nax = theme.new_axes()\nax.plot([1, 2, 3], [2, 1, 3])\n"
+                "theme.label(ax, 'A line', x='Day', y='Units', y_unit='count');"
+            ),
+            markdown("## Sentence"),
+            code(
+                f"md('Best seller: **{{name}}**, then {{other}}.', name={HOSTILE[0]!r}, other={HOSTILE[1]!r})"
+            ),
+            code('skipped("Funnel", "no sessions table in the source")'),
+        ],
+        OK_PARAMS,
+    )
     nbf.write(nb, path)
     return path
 
 
 def write_failing(path: Path) -> Path:
     """A notebook whose third cell raises."""
-    nb = _notebook([
-        markdown("## Before"),
-        code('from shopbook.report import headline\nheadline("before", 1)'),
-        code("raise ValueError('planted failure: the data is wrong\\nsecond line of the message')"),
-        markdown("## After"),
-        code("print('never runs')"),
-    ], 'who: str = "nobody"  # a harmless parameter')
+    nb = _notebook(
+        [
+            markdown("## Before"),
+            code('from shopbook.report import headline\nheadline("before", 1)'),
+            code(
+                "raise ValueError('planted failure: the data is wrong\\nsecond line of the message')"
+            ),
+            markdown("## After"),
+            code("print('never runs')"),
+        ],
+        'who: str = "nobody"  # a harmless parameter',
+    )
     nbf.write(nb, path)
     return path
 
 
 def write_kernel_killer(path: Path) -> Path:
     """A notebook whose kernel dies (SIGKILL) mid-run."""
-    nb = _notebook([
-        code("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"),
-        code("print('never runs')"),
-    ], 'who: str = "nobody"  # a harmless parameter')
+    nb = _notebook(
+        [
+            code("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"),
+            code("print('never runs')"),
+        ],
+        'who: str = "nobody"  # a harmless parameter',
+    )
     nbf.write(nb, path)
     return path
 
 
 def write_sleeper(path: Path) -> Path:
     """A notebook that takes a minute (to be interrupted)."""
-    nb = _notebook([
-        code("import time\nprint('sleeping', flush=True)"),
-        code("time.sleep(120)"),
-    ], 'who: str = "nobody"  # a harmless parameter')
+    nb = _notebook(
+        [
+            code("import time\nprint('sleeping', flush=True)"),
+            code("time.sleep(120)"),
+        ],
+        'who: str = "nobody"  # a harmless parameter',
+    )
     nbf.write(nb, path)
     return path
 
@@ -128,8 +154,12 @@ def runs(tmp_path_factory, small_db, throwaway):
     reports = tmp_path_factory.mktemp("reports")
     quiet = runner.Progress(quiet=True)
     params = {"db_password": SECRET_PASSWORD, "backup_uri": SECRET_URI, "api_token": SECRET_TOKEN}
-    job, tasks = runner.plan([str(ROOT / "notebooks" / "00_data_health.ipynb"), str(throwaway["ok"])],
-                             job=None, params=params, source=str(small_db))
+    job, tasks = runner.plan(
+        [str(ROOT / "notebooks" / "00_data_health.ipynb"), str(throwaway["ok"])],
+        job=None,
+        params=params,
+        source=str(small_db),
+    )
     good = runner.run(tasks, job="nightly", out=reports, progress=quiet, handle_signals=False)
     _, tasks = runner.plan([str(throwaway["fail"]), str(throwaway["killer"]), str(throwaway["ok"])])
     bad = runner.run(tasks, job="nightly", out=reports, progress=quiet, handle_signals=False)

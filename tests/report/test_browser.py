@@ -18,19 +18,36 @@ from conftest import HOSTILE
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _ensure_chromium() -> str:
     if os.path.exists(CHROMIUM):
         return CHROMIUM
     if shutil.which("apt-get") is None or os.geteuid() != 0:
-        pytest.fail(f"{CHROMIUM} is missing; install Debian's chromium package (apt-get install chromium)")
+        pytest.fail(
+            f"{CHROMIUM} is missing; install Debian's chromium package (apt-get install chromium)"
+        )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, capture_output=True, timeout=600)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
-                   check=True, env=env, capture_output=True, timeout=1200)
+    subprocess.run(
+        ["apt-get", "update", "-qq"], check=True, env=env, capture_output=True, timeout=600
+    )
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
+        check=True,
+        env=env,
+        capture_output=True,
+        timeout=1200,
+    )
     assert os.path.exists(CHROMIUM)
     return CHROMIUM
 
@@ -108,14 +125,18 @@ def test_index_and_every_report_in_chromium(browser, runs):
                 parsed = urlparse(url)
                 assert _local(url).exists(), f"{target.name}: broken link {url}"
                 if parsed.fragment and _local(url) == target:
-                    assert p.page.evaluate("id => !!document.getElementById(id)", unquote(parsed.fragment)), \
-                        f"{target.name}: anchor #{parsed.fragment} has no target"
+                    assert p.page.evaluate(
+                        "id => !!document.getElementById(id)", unquote(parsed.fragment)
+                    ), f"{target.name}: anchor #{parsed.fragment} has no target"
         # every image decodes
         broken = p.page.evaluate(
-            "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 60))")
+            "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 60))"
+        )
         assert broken == [], f"{target.name}: images that do not decode: {broken}"
         # the table of contents lands on its headings
-        toc = p.page.eval_on_selector_all("nav.shopbook-toc a", "els => els.map(a => a.getAttribute('href'))")
+        toc = p.page.eval_on_selector_all(
+            "nav.shopbook-toc a", "els => els.map(a => a.getAttribute('href'))"
+        )
         assert toc, f"{target.name}: no table of contents"
         for href in toc:
             p.page.click(f'nav.shopbook-toc a[href="{href}"]')
@@ -141,7 +162,9 @@ def test_hostile_names_render_as_text(browser, runs):
         assert HOSTILE[0] in text, f"{name}: the product name is not shown as text"
         if name.startswith("10_"):
             assert HOSTILE[1] in text
-        assert p.page.evaluate("document.querySelectorAll('img[src=\"x\"], img[onerror]').length") == 0
+        assert (
+            p.page.evaluate("document.querySelectorAll('img[src=\"x\"], img[onerror]').length") == 0
+        )
         scripts = p.page.evaluate("Array.from(document.scripts).map(s => s.textContent)")
         assert not any("alert(1)" in s for s in scripts)
     assert p.dialogs == [] and p.errors == [] and p.outside == []

@@ -46,7 +46,9 @@ def test_format_value():
 
 
 def test_pseudonymise_is_stable_salted_and_keeps_nulls(monkeypatch):
-    df = pd.DataFrame({"customer_id": ["a", "b", None, "a"], "visitor_id": ["v", "v", "w", None], "x": range(4)})
+    df = pd.DataFrame(
+        {"customer_id": ["a", "b", None, "a"], "visitor_id": ["v", "v", "w", None], "x": range(4)}
+    )
     out = nb.pseudonymise(df)
     assert out["customer_id"][0] == out["customer_id"][3] != out["customer_id"][1]
     assert out["customer_id"][0].startswith("c_") and len(out["customer_id"][0]) == 12
@@ -71,8 +73,13 @@ def test_headline_bundle(displayed):
     nb.headline("orders_kept", np.int64(12345), unit="orders")
     bundle = displayed[0]
     payload = bundle[nb.HEADLINE_MIME]
-    assert payload == {"name": "orders_kept", "label": "Orders kept", "value": 12345,
-                       "unit": "orders", "text": "12,345"}
+    assert payload == {
+        "name": "orders_kept",
+        "label": "Orders kept",
+        "value": 12345,
+        "unit": "orders",
+        "text": "12,345",
+    }
     assert bundle["text/plain"] == "Orders kept: 12,345 orders"
 
 
@@ -82,7 +89,9 @@ def test_headline_escapes_label(displayed):
 
 
 def test_show_escapes_and_pseudonymises(displayed):
-    df = pd.DataFrame({"customer_id": ["alice", "bob"], "name": HOSTILE, HOSTILE[1]: [1.5, 2000.25]})
+    df = pd.DataFrame(
+        {"customer_id": ["alice", "bob"], "name": HOSTILE, HOSTILE[1]: [1.5, 2000.25]}
+    )
     nb.show(df, caption=HOSTILE[0])
     html = displayed[0]["text/html"]
     assert "<script>" not in html and "<img" not in html
@@ -132,7 +141,13 @@ def test_theme_use_and_label():
 
 @pytest.mark.parametrize(
     "value",
-    ["don't ship", "a > b & c", "# not a heading *nor bold*", "x_y [link](http://example.com)", "12:30"],
+    [
+        "don't ship",
+        "a > b & c",
+        "# not a heading *nor bold*",
+        "x_y [link](http://example.com)",
+        "12:30",
+    ],
 )
 def test_escaped_values_render_as_the_literal_text(value):
     import html as htmllib
@@ -155,6 +170,9 @@ def test_show_renders_fraction_columns_as_percentages(monkeypatch):
 
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))
-    notebook.show(pd.DataFrame({"metric": ["GMV"], "change_pct": [-0.0943], "value": [0.5]}), percent=["change_pct"])
+    notebook.show(
+        pd.DataFrame({"metric": ["GMV"], "change_pct": [-0.0943], "value": [0.5]}),
+        percent=["change_pct"],
+    )
     html = "".join(getattr(o, "data", "") or str(o) for o in shown)
     assert "-9.4%" in html and "0.5" in html and "50.0%" not in html

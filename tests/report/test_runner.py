@@ -31,10 +31,17 @@ def test_good_run_folder_and_summary(runs):
     folder = good.folder
     assert folder.parent.name == "nightly" and folder.parent.parent == runs["reports"]
     names = sorted(p.name for p in folder.iterdir())
-    assert names == sorted([
-        "00_data_health.ipynb", "00_data_health.html", "00_data_health.brief.html",
-        "10_ok.ipynb", "10_ok.html", "10_ok.brief.html", "summary.json",
-    ])
+    assert names == sorted(
+        [
+            "00_data_health.ipynb",
+            "00_data_health.html",
+            "00_data_health.brief.html",
+            "10_ok.ipynb",
+            "10_ok.html",
+            "10_ok.brief.html",
+            "summary.json",
+        ]
+    )
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["status"] == "ok" and summary["job"] == "nightly"
     assert summary["started"] <= summary["ended"] and summary["duration_s"] > 0
@@ -72,7 +79,9 @@ def test_failing_notebooks_still_render_and_others_run(runs):
     brief = (bad.folder / "20_fail.brief.html").read_text()
     assert "planted failure" in brief and '<span class="k">raise</span>' not in brief
     assert "highlight" not in brief.split("<main>", 1)[1]  # no code at all
-    assert (bad.folder / "30_killer.html").exists() and (bad.folder / "30_killer.brief.html").exists()
+    assert (bad.folder / "30_killer.html").exists() and (
+        bad.folder / "30_killer.brief.html"
+    ).exists()
     # a failed run never becomes `latest`
     assert (bad.folder.parent / "latest").resolve() == runs["good"].folder.resolve()
 
@@ -103,7 +112,9 @@ def test_data_strings_are_escaped_and_ids_pseudonymised(runs):
             assert "alice-" not in html, f"a real customer id in {path.name}"
     ok = (runs["good"].folder / "10_ok.html").read_text()
     assert "&lt;script&gt;alert" in ok and "&lt;img src=x onerror=alert" in ok
-    assert "Numbers &amp; &lt;b&gt;names&lt;/b&gt;" not in ok or "<b>names</b>" in ok  # trusted Markdown is Markdown
+    assert (
+        "Numbers &amp; &lt;b&gt;names&lt;/b&gt;" not in ok or "<b>names</b>" in ok
+    )  # trusted Markdown is Markdown
     health = (runs["good"].folder / "00_data_health.html").read_text()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in health  # a rejected product, as text
     assert "c_" in health
@@ -113,7 +124,9 @@ def test_reports_are_self_contained(runs):
     for path in _files(runs["good"].folder):
         if path.suffix == ".html":
             html = path.read_text()
-            assert "cdnjs" not in html and "require.js" not in html and "mathjax" not in html.lower()
+            assert (
+                "cdnjs" not in html and "require.js" not in html and "mathjax" not in html.lower()
+            )
             assert 'src="http' not in html and "<link" not in html
             assert '<nav class="shopbook-toc"' in html
     assert "data:image/png;base64," in (runs["good"].folder / "10_ok.html").read_text()
@@ -143,8 +156,11 @@ def test_unknown_parameter_is_refused_with_the_notebook_parameters(throwaway):
 
 def test_parameters_go_where_declared(throwaway, small_db):
     root = Path(__file__).parents[2]
-    _, tasks = runner.plan([str(root / "notebooks" / "00_data_health.ipynb"), str(throwaway["ok"])],
-                           params={"rows": 5, "sample_rows": 3}, source=str(small_db))
+    _, tasks = runner.plan(
+        [str(root / "notebooks" / "00_data_health.ipynb"), str(throwaway["ok"])],
+        params={"rows": 5, "sample_rows": 3},
+        source=str(small_db),
+    )
     nb00, ok = tasks
     assert nb00.parameters == {"sample_rows": 3, "source": str(small_db)}
     assert ok.parameters == {"rows": 5}
@@ -164,7 +180,10 @@ def test_jobs_file_missing_notebooks_and_date_tokens(tmp_path, throwaway, monkey
     job, tasks = runner.plan(job="weekly", today=dt.date(2024, 5, 15))  # a Wednesday
     assert job == "weekly"
     assert [t.name for t in tasks] == ["10_ok", "99_not_yet"]
-    assert tasks[0].parameters == {"rows": 7, "db_password": "2024-05-06"}  # `start` not declared: not passed
+    assert tasks[0].parameters == {
+        "rows": 7,
+        "db_password": "2024-05-06",
+    }  # `start` not declared: not passed
     assert tasks[1].path is None and "not found" in tasks[1].missing
     job, tasks = runner.plan()
     assert job == "all" and [t.name for t in tasks] == ["10_ok"]
@@ -185,17 +204,23 @@ def test_redaction_rules():
     assert render.is_secret_name("password") and render.is_secret_name("DB_PASSWORD")
     assert render.is_secret_name("apiKey") and render.is_secret_name("access_token")
     assert not render.is_secret_name("source") and not render.is_secret_name("monkey_count")
-    red, secrets = render.redact_parameters({
-        "source": "postgresql://user:pw1234@host:5432/db?sslmode=require",
-        "url": "https://x.test/api?token=abcd1234&x=1",
-        "n": 3, "secret_sauce": "ketchup", "nested": {"password": "xyzw"},
-    })
+    red, secrets = render.redact_parameters(
+        {
+            "source": "postgresql://user:pw1234@host:5432/db?sslmode=require",
+            "url": "https://x.test/api?token=abcd1234&x=1",
+            "n": 3,
+            "secret_sauce": "ketchup",
+            "nested": {"password": "xyzw"},
+        }
+    )
     assert red["source"] == "postgresql://user:***@host:5432/db?sslmode=require"
     assert red["url"] == "https://x.test/api?token=***&x=1"
     assert red["n"] == 3 and red["secret_sauce"] == "***" and red["nested"] == {"password": "***"}
     assert {"pw1234", "abcd1234", "ketchup", "xyzw"} <= secrets
-    assert render.redact_text("error connecting to postgres://a:b@c/d, ketchup", {"ketchup"}) == \
-        "error connecting to postgres://a:***@c/d, ***"
+    assert (
+        render.redact_text("error connecting to postgres://a:b@c/d, ketchup", {"ketchup"})
+        == "error connecting to postgres://a:***@c/d, ***"
+    )
 
 
 def test_cli_fail_fast_exit_code(tmp_path, throwaway):
@@ -204,8 +229,18 @@ def test_cli_fail_fast_exit_code(tmp_path, throwaway):
     from shopbook.cli import app
 
     out = tmp_path / "reports"
-    result = CliRunner().invoke(app, ["run", str(throwaway["fail"]), str(throwaway["ok"]),
-                                      "--fail-fast", "--out", str(out), "--quiet"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            str(throwaway["fail"]),
+            str(throwaway["ok"]),
+            "--fail-fast",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+    )
     assert result.exit_code == 1, result.output
     assert "failed   20_fail" in result.output and "skipped  10_ok" in result.output
     assert f"index:  {(out / 'index.html').resolve()}" in result.output
@@ -218,7 +253,9 @@ def test_cli_usage_errors(tmp_path, throwaway):
 
     from shopbook.cli import app
 
-    result = CliRunner().invoke(app, ["run", str(throwaway["ok"]), "-p", "nope=1", "--out", str(tmp_path)])
+    result = CliRunner().invoke(
+        app, ["run", str(throwaway["ok"]), "-p", "nope=1", "--out", str(tmp_path)]
+    )
     assert result.exit_code == 2 and "unknown parameter 'nope'" in result.output
     result = CliRunner().invoke(app, ["run", "no_such_notebook", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "no notebook" in result.output
@@ -232,9 +269,21 @@ def test_sigterm_leaves_no_half_report_and_keeps_the_last_good_one(runs, throwaw
     latest = os.readlink(reports / "nightly" / "latest")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "shopbook.cli", "run", str(throwaway["sleeper"]), "--job", "nightly",
-         "--out", str(reports)],
-        stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "shopbook.cli",
+            "run",
+            str(throwaway["sleeper"]),
+            "--job",
+            "nightly",
+            "--out",
+            str(reports),
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         deadline = time.monotonic() + 90
@@ -275,17 +324,30 @@ def test_files_a_notebook_writes_land_beside_its_report(tmp_path):
     nb = nbv.new_notebook()
     params = nbv.new_code_cell('output_dir: str = ""  # where files for readers go')
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbv.new_code_cell(
-        "from pathlib import Path\n"
-        "Path(output_dir).mkdir(parents=True, exist_ok=True)\n"
-        "(Path(output_dir) / 'list.csv').write_text('customer_id\\nc1\\n')\n"
-        "print(output_dir)")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        params,
+        nbv.new_code_cell(
+            "from pathlib import Path\n"
+            "Path(output_dir).mkdir(parents=True, exist_ok=True)\n"
+            "(Path(output_dir) / 'list.csv').write_text('customer_id\\nc1\\n')\n"
+            "print(output_dir)"
+        ),
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     path = tmp_path / "50_writer.ipynb"
     nbformat.write(nb, path)
     _, tasks = runner.plan([str(path)])
-    result = runner.run(tasks, job="files", out=tmp_path / "reports", progress=runner.Progress(quiet=True),
-                        handle_signals=False)
+    result = runner.run(
+        tasks,
+        job="files",
+        out=tmp_path / "reports",
+        progress=runner.Progress(quiet=True),
+        handle_signals=False,
+    )
     assert result.status == "ok"
     written = result.folder / "50_writer_files" / "list.csv"
     assert written.read_text() == "customer_id\nc1\n"

@@ -106,7 +106,9 @@ def _check_n(n_a: Any, n_b: Any, what: str = "units") -> tuple[np.ndarray, np.nd
     n_b = np.asarray(n_b, dtype=float)
     for name, n in (("control", n_a), ("treatment", n_b)):
         if np.any(~np.isfinite(n)) or np.any(n < 0):
-            raise ABTestError(f"the {name} arm's count of {what} must be a non-negative number, got {n}")
+            raise ABTestError(
+                f"the {name} arm's count of {what} must be a non-negative number, got {n}"
+            )
         if np.any(n == 0):
             raise ABTestError(
                 f"the {name} arm has no {what}: there is nothing to compare. "
@@ -115,8 +117,13 @@ def _check_n(n_a: Any, n_b: Any, what: str = "units") -> tuple[np.ndarray, np.nd
     return n_a, n_b
 
 
-def _ratio_delta(m_a: np.ndarray, v_a: np.ndarray, m_b: np.ndarray, v_b: np.ndarray,
-                 cov: np.ndarray | float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def _ratio_delta(
+    m_a: np.ndarray,
+    v_a: np.ndarray,
+    m_b: np.ndarray,
+    v_b: np.ndarray,
+    cov: np.ndarray | float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
     """Relative lift ``m_b / m_a − 1`` and its delta-method variance.
 
     ``v_a``, ``v_b`` are the variances of the two estimates, ``cov`` their covariance
@@ -196,8 +203,21 @@ class Comparison:
         }
 
 
-def _comparison(metric: str, method: str, m_a, m_b, se, crit, p, n_a, n_b, rel, rel_var,
-                alpha: float, note: str = "") -> Comparison:
+def _comparison(
+    metric: str,
+    method: str,
+    m_a,
+    m_b,
+    se,
+    crit,
+    p,
+    n_a,
+    n_b,
+    rel,
+    rel_var,
+    alpha: float,
+    note: str = "",
+) -> Comparison:
     diff = m_b - m_a
     z = stats.norm.ppf(1 - alpha / 2)
     rel_se = np.sqrt(rel_var)
@@ -270,8 +290,11 @@ class SRMResult:
         )
 
 
-def srm_test(counts: Mapping[str, int] | Sequence[int], expected_shares: Mapping[str, float]
-             | Sequence[float] | None = None, threshold: float = 0.001) -> SRMResult:
+def srm_test(
+    counts: Mapping[str, int] | Sequence[int],
+    expected_shares: Mapping[str, float] | Sequence[float] | None = None,
+    threshold: float = 0.001,
+) -> SRMResult:
     """Chi-square test of the units per variant against the intended split.
 
     Parameters
@@ -303,7 +326,9 @@ def srm_test(counts: Mapping[str, int] | Sequence[int], expected_shares: Mapping
         obs = np.asarray(list(counts), dtype=float)
         names = [f"variant_{i}" for i in range(len(obs))]
     if len(obs) < 2:
-        raise ABTestError(f"a split needs at least two variants; found {len(obs)} ({', '.join(names) or 'none'})")
+        raise ABTestError(
+            f"a split needs at least two variants; found {len(obs)} ({', '.join(names) or 'none'})"
+        )
     if np.any(obs < 0) or not np.all(np.isfinite(obs)):
         raise ABTestError(f"unit counts must be non-negative numbers, got {obs.tolist()}")
     if obs.sum() == 0:
@@ -338,8 +363,12 @@ def srm_test(counts: Mapping[str, int] | Sequence[int], expected_shares: Mapping
     )
 
 
-def check_variants(found: Iterable[str], expected: Iterable[str] | None = None,
-                   control: str | None = None, experiment_id: str = "the experiment") -> list[str]:
+def check_variants(
+    found: Iterable[str],
+    expected: Iterable[str] | None = None,
+    control: str | None = None,
+    experiment_id: str = "the experiment",
+) -> list[str]:
     """Check that the variants named by the reader exist in the data.
 
     Parameters
@@ -387,7 +416,9 @@ def check_variants(found: Iterable[str], expected: Iterable[str] | None = None,
     return wanted
 
 
-def check_units(units: pd.DataFrame, unit_col: str = "unit_id", variant_col: str = "variant") -> None:
+def check_units(
+    units: pd.DataFrame, unit_col: str = "unit_id", variant_col: str = "variant"
+) -> None:
     """Refuse a per-unit frame in which a unit appears more than once.
 
     A unit in two variants (or twice in one) breaks the independence every test here
@@ -423,7 +454,9 @@ def check_units(units: pd.DataFrame, unit_col: str = "unit_id", variant_col: str
 # ---------------------------------------------------------------------- comparisons
 
 
-def compare_proportions(x_a, n_a, x_b, n_b, alpha: float = 0.05, metric: str = "conversion") -> Comparison:
+def compare_proportions(
+    x_a, n_a, x_b, n_b, alpha: float = 0.05, metric: str = "conversion"
+) -> Comparison:
     """Two-proportion comparison: lift with confidence intervals and a z-test p-value.
 
     The p-value is the pooled-variance two-proportion z-test (identical to
@@ -477,12 +510,14 @@ def compare_proportions(x_a, n_a, x_b, n_b, alpha: float = 0.05, metric: str = "
     se = np.sqrt(v_a + v_b)
     rel, rel_var = _ratio_delta(p_a, v_a, p_b, v_b)
     crit = stats.norm.ppf(1 - alpha / 2)
-    return _comparison(metric, "two-proportion z-test", p_a, p_b, se, crit, p, n_a, n_b, rel,
-                       rel_var, alpha)
+    return _comparison(
+        metric, "two-proportion z-test", p_a, p_b, se, crit, p, n_a, n_b, rel, rel_var, alpha
+    )
 
 
-def compare_means(mean_a, var_a, n_a, mean_b, var_b, n_b, alpha: float = 0.05,
-                  metric: str = "mean") -> Comparison:
+def compare_means(
+    mean_a, var_a, n_a, mean_b, var_b, n_b, alpha: float = 0.05, metric: str = "mean"
+) -> Comparison:
     """Welch's unequal-variance t-test from summary statistics.
 
     Matches ``statsmodels.stats.weightstats.ttest_ind(..., usevar="unequal")``: the
@@ -565,8 +600,9 @@ def winsorize(values: Any, quantile: float | None = None, cap: float | None = No
     return np.minimum(y, cap)
 
 
-def compare_means_units(y_a: Any, y_b: Any, alpha: float = 0.05, cap_quantile: float | None = None,
-                        metric: str = "mean") -> Comparison:
+def compare_means_units(
+    y_a: Any, y_b: Any, alpha: float = 0.05, cap_quantile: float | None = None, metric: str = "mean"
+) -> Comparison:
     """Welch comparison of two unit-level arrays (e.g. revenue per unit).
 
     Parameters
@@ -593,7 +629,9 @@ def compare_means_units(y_a: Any, y_b: Any, alpha: float = 0.05, cap_quantile: f
         if y.size == 0:
             raise ABTestError(f"the {name} arm has no units: there is nothing to compare")
         if np.isnan(y).any():
-            raise ABTestError(f"{metric}: the {name} arm has missing values; fill them (0 for no revenue) first")
+            raise ABTestError(
+                f"{metric}: the {name} arm has missing values; fill them (0 for no revenue) first"
+            )
     note = ""
     if cap_quantile is not None and cap_quantile < 1:
         pooled = np.concatenate([y_a, y_b])
@@ -602,9 +640,16 @@ def compare_means_units(y_a: Any, y_b: Any, alpha: float = 0.05, cap_quantile: f
         y_a = np.minimum(y_a, cap)
         y_b = np.minimum(y_b, cap)
         note = f"capped at the {cap_quantile:.0%} quantile ({cap:,.2f}; {n_capped:,} units)"
-    out = compare_means(y_a.mean(), y_a.var(ddof=1) if y_a.size > 1 else 0.0, y_a.size,
-                        y_b.mean(), y_b.var(ddof=1) if y_b.size > 1 else 0.0, y_b.size,
-                        alpha=alpha, metric=metric)
+    out = compare_means(
+        y_a.mean(),
+        y_a.var(ddof=1) if y_a.size > 1 else 0.0,
+        y_a.size,
+        y_b.mean(),
+        y_b.var(ddof=1) if y_b.size > 1 else 0.0,
+        y_b.size,
+        alpha=alpha,
+        metric=metric,
+    )
     return _with_note(out, note) if note else out
 
 
@@ -626,8 +671,9 @@ def _ratio_arm(num: np.ndarray, den: np.ndarray) -> tuple[float, float]:
     return float(r), float(var)
 
 
-def compare_ratios(num_a: Any, den_a: Any, num_b: Any, den_b: Any, alpha: float = 0.05,
-                   metric: str = "ratio") -> Comparison:
+def compare_ratios(
+    num_a: Any, den_a: Any, num_b: Any, den_b: Any, alpha: float = 0.05, metric: str = "ratio"
+) -> Comparison:
     """Compare a ratio metric (e.g. average order value = revenue / orders) between arms.
 
     The randomisation unit is the user (one row per unit), the analysis unit is the
@@ -665,9 +711,13 @@ def compare_ratios(num_a: Any, den_a: Any, num_b: Any, den_b: Any, alpha: float 
         num = np.asarray(num, dtype=float).ravel()
         den = np.asarray(den, dtype=float).ravel()
         if num.shape != den.shape:
-            raise ABTestError(f"{metric}: numerator and denominator of the {name} arm differ in length")
+            raise ABTestError(
+                f"{metric}: numerator and denominator of the {name} arm differ in length"
+            )
         if num.size < 2:
-            raise ABTestError(f"{metric}: the {name} arm has {num.size} unit(s); at least two are needed")
+            raise ABTestError(
+                f"{metric}: the {name} arm has {num.size} unit(s); at least two are needed"
+            )
         if np.isnan(num).any() or np.isnan(den).any():
             raise ABTestError(f"{metric}: the {name} arm has missing values")
         if den.sum() == 0:
@@ -684,8 +734,20 @@ def compare_ratios(num_a: Any, den_a: Any, num_b: Any, den_b: Any, alpha: float 
     p = 2 * stats.norm.sf(abs(z))
     rel, rel_var = _ratio_delta(np.float64(r_a), v_a, np.float64(r_b), v_b)
     crit = stats.norm.ppf(1 - alpha / 2)
-    return _comparison(metric, "delta method", r_a, r_b, se, crit, p, arms[0][0].size,
-                       arms[1][0].size, rel, rel_var, alpha)
+    return _comparison(
+        metric,
+        "delta method",
+        r_a,
+        r_b,
+        se,
+        crit,
+        p,
+        arms[0][0].size,
+        arms[1][0].size,
+        rel,
+        rel_var,
+        alpha,
+    )
 
 
 # ---------------------------------------------------------------------------- CUPED
@@ -721,8 +783,12 @@ class CupedResult:
         """Raw and adjusted estimates side by side."""
         rows = []
         for label, c in (("raw", self.raw), ("CUPED", self.adjusted)):
-            rows.append({"estimate": label, **{k: v for k, v in c.row().items()
-                                              if k not in ("metric", "method", "note")}})
+            rows.append(
+                {
+                    "estimate": label,
+                    **{k: v for k, v in c.row().items() if k not in ("metric", "method", "note")},
+                }
+            )
         return pd.DataFrame(rows)
 
 
@@ -737,12 +803,15 @@ def _two_arm_labels(variant: Any, control: Any) -> tuple[np.ndarray, Any, Any]:
         raise ABTestError(f"control {control!r} not among the variants {labels}")
     others = [lab for lab in labels if lab != control]
     if len(others) != 1:
-        raise ABTestError(f"CUPED compares two arms; found variants {labels}. Pass one treatment at a time.")
+        raise ABTestError(
+            f"CUPED compares two arms; found variants {labels}. Pass one treatment at a time."
+        )
     return v == control, control, others[0]
 
 
-def cuped(y: Any, x_pre: Any, variant: Any, alpha: float = 0.05, control: Any = None,
-          metric: str = "mean") -> CupedResult:
+def cuped(
+    y: Any, x_pre: Any, variant: Any, alpha: float = 0.05, control: Any = None, metric: str = "mean"
+) -> CupedResult:
     """CUPED: reduce the variance of a mean comparison with a pre-period covariate.
 
     ``y_adj = y − θ (x − mean(x))`` with ``θ = Cov(y, x) / Var(x)`` estimated on all
@@ -795,8 +864,16 @@ def cuped(y: Any, x_pre: Any, variant: Any, alpha: float = 0.05, control: Any = 
 
     def welch(values: np.ndarray, label: str) -> Comparison:
         a, b = values[..., is_a], values[..., is_b]
-        return compare_means(a.mean(-1), a.var(-1, ddof=1), a.shape[-1], b.mean(-1), b.var(-1, ddof=1),
-                             b.shape[-1], alpha=alpha, metric=label)
+        return compare_means(
+            a.mean(-1),
+            a.var(-1, ddof=1),
+            a.shape[-1],
+            b.mean(-1),
+            b.var(-1, ddof=1),
+            b.shape[-1],
+            alpha=alpha,
+            metric=label,
+        )
 
     raw = welch(y, metric)
     adj = welch(y_adj, f"{metric} (CUPED)")
@@ -856,8 +933,16 @@ def _upper_partial_mean(y: np.ndarray, a: float, b: float) -> np.ndarray:
     return mean * stats.beta.sf(y, a + 1, b) - y * stats.beta.sf(y, a, b)
 
 
-def bayes_proportions(x_a: int, n_a: int, x_b: int, n_b: int, prior: tuple[float, float] = (1, 1),
-                      credible: float = 0.95, draws: int = 200_000, seed: int = 0) -> BayesResult:
+def bayes_proportions(
+    x_a: int,
+    n_a: int,
+    x_b: int,
+    n_b: int,
+    prior: tuple[float, float] = (1, 1),
+    credible: float = 0.95,
+    draws: int = 200_000,
+    seed: int = 0,
+) -> BayesResult:
     """Bayesian comparison of two conversion rates with Beta priors.
 
     Posteriors are ``Beta(prior_a + x, prior_b + n − x)``. The chance to beat control
@@ -949,11 +1034,14 @@ def _check_rate(baseline: float, mde_rel: float | None = None) -> None:
         if mde_rel == 0 or not math.isfinite(mde_rel):
             raise ABTestError(f"the minimum detectable effect must be non-zero, got {mde_rel!r}")
         if not 0 < baseline * (1 + mde_rel) < 1:
-            raise ABTestError(f"a {mde_rel:+.0%} lift on {baseline:.2%} is not a rate between 0 and 1")
+            raise ABTestError(
+                f"a {mde_rel:+.0%} lift on {baseline:.2%} is not a rate between 0 and 1"
+            )
 
 
-def power_proportions(baseline: float, mde_rel: float, n_a: float, n_b: float | None = None,
-                      alpha: float = 0.05) -> float:
+def power_proportions(
+    baseline: float, mde_rel: float, n_a: float, n_b: float | None = None, alpha: float = 0.05
+) -> float:
     """Power of the two-sided two-proportion test to detect a relative lift.
 
     Uses Cohen's arcsine effect size ``h`` and the normal approximation, as
@@ -1011,8 +1099,9 @@ class SampleSize:
         return self.n_control + self.n_treatment
 
 
-def sample_size(baseline: float, mde_rel: float, alpha: float = 0.05, power: float = 0.8,
-                ratio: float = 1.0) -> SampleSize:
+def sample_size(
+    baseline: float, mde_rel: float, alpha: float = 0.05, power: float = 0.8, ratio: float = 1.0
+) -> SampleSize:
     """Units per arm to detect a relative lift in a conversion rate.
 
     Solves :func:`power_proportions` ``= power`` for the control's units (treatment
@@ -1066,8 +1155,9 @@ def sample_size(baseline: float, mde_rel: float, alpha: float = 0.05, power: flo
     )
 
 
-def mde_proportions(baseline: float, n_a: float, n_b: float | None = None, alpha: float = 0.05,
-                    power: float = 0.8) -> float:
+def mde_proportions(
+    baseline: float, n_a: float, n_b: float | None = None, alpha: float = 0.05, power: float = 0.8
+) -> float:
     """Smallest relative lift detectable with the given traffic (upward direction).
 
     Parameters
@@ -1111,7 +1201,9 @@ def mde_proportions(baseline: float, n_a: float, n_b: float | None = None, alpha
 
 def _log_lambda(est: np.ndarray, var: np.ndarray, tau2: float, theta0: float = 0.0) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = 0.5 * np.log(var / (var + tau2)) + tau2 * (est - theta0) ** 2 / (2 * var * (var + tau2))
+        out = 0.5 * np.log(var / (var + tau2)) + tau2 * (est - theta0) ** 2 / (
+            2 * var * (var + tau2)
+        )
     return np.where(var > 0, out, 0.0)  # no variance estimate yet: no evidence
 
 
@@ -1146,8 +1238,9 @@ def msprt_pvalues(estimate: Any, variance: Any, tau: float, theta0: float = 0.0)
     return np.minimum.accumulate(p, axis=-1)
 
 
-def confidence_sequence(estimate: Any, variance: Any, tau: float, alpha: float = 0.05,
-                        intersect: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def confidence_sequence(
+    estimate: Any, variance: Any, tau: float, alpha: float = 0.05, intersect: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Always-valid confidence sequence for the effect (normal mixture).
 
     At each look the interval is
@@ -1177,7 +1270,9 @@ def confidence_sequence(estimate: Any, variance: Any, tau: float, alpha: float =
     var = np.asarray(variance, dtype=float)
     tau2 = tau**2
     with np.errstate(divide="ignore", invalid="ignore"):
-        half = np.sqrt(var * (var + tau2) / tau2 * (2 * np.log(1 / alpha) + np.log((var + tau2) / var)))
+        half = np.sqrt(
+            var * (var + tau2) / tau2 * (2 * np.log(1 / alpha) + np.log((var + tau2) / var))
+        )
     ok = (var > 0) & np.isfinite(est)
     lower = np.where(ok, est - half, -np.inf)
     upper = np.where(ok, est + half, np.inf)
@@ -1187,8 +1282,9 @@ def confidence_sequence(estimate: Any, variance: Any, tau: float, alpha: float =
     return lower, upper
 
 
-def sequential_view(looks: pd.DataFrame, tau: float | None = None, alpha: float = 0.05,
-                    kind: str = "proportion") -> pd.DataFrame:
+def sequential_view(
+    looks: pd.DataFrame, tau: float | None = None, alpha: float = 0.05, kind: str = "proportion"
+) -> pd.DataFrame:
     """Cumulative estimate, fixed-horizon and always-valid inference at each look.
 
     Parameters
@@ -1257,7 +1353,9 @@ def sequential_view(looks: pd.DataFrame, tau: float | None = None, alpha: float 
     return df
 
 
-def daily_looks(units: pd.DataFrame, control: str, treatment: str, variant_col: str = "variant") -> pd.DataFrame:
+def daily_looks(
+    units: pd.DataFrame, control: str, treatment: str, variant_col: str = "variant"
+) -> pd.DataFrame:
     """Cumulative units and converted units per arm at the end of each day of the test.
 
     What a reader checking the dashboard daily would have seen: at day ``d`` the units
@@ -1300,8 +1398,16 @@ def daily_looks(units: pd.DataFrame, control: str, treatment: str, variant_col: 
     return out
 
 
-def cuped_units(units: pd.DataFrame, metric: str, covariate: str, control: str, treatment: str,
-                alpha: float = 0.05, cap_quantile: float | None = None, variant_col: str = "variant") -> CupedResult:
+def cuped_units(
+    units: pd.DataFrame,
+    metric: str,
+    covariate: str,
+    control: str,
+    treatment: str,
+    alpha: float = 0.05,
+    cap_quantile: float | None = None,
+    variant_col: str = "variant",
+) -> CupedResult:
     """:func:`cuped` on two arms of a per-unit frame.
 
     Parameters
@@ -1383,13 +1489,33 @@ METRICS: dict[str, tuple[str, tuple[str, ...], str]] = {
 METHOD_NAMES = {"holm": "Holm", "fdr_bh": "Benjamini-Hochberg", "bonferroni": "Bonferroni"}
 
 #: Columns of :meth:`Comparison.row`, the body of every comparison table.
-ROW_COLUMNS = ("metric", "control", "treatment", "abs_lift", "abs_lo", "abs_hi", "rel_lift", "rel_lo", "rel_hi",
-               "p_value", "n_control", "n_treatment", "method", "note")
+ROW_COLUMNS = (
+    "metric",
+    "control",
+    "treatment",
+    "abs_lift",
+    "abs_lo",
+    "abs_hi",
+    "rel_lift",
+    "rel_lo",
+    "rel_hi",
+    "p_value",
+    "n_control",
+    "n_treatment",
+    "method",
+    "note",
+)
 
 
-def compare_metric(units: pd.DataFrame, metric: str, control: str, treatment: str,
-                   alpha: float = 0.05, cap_quantile: float | None = None,
-                   variant_col: str = "variant") -> Comparison:
+def compare_metric(
+    units: pd.DataFrame,
+    metric: str,
+    control: str,
+    treatment: str,
+    alpha: float = 0.05,
+    cap_quantile: float | None = None,
+    variant_col: str = "variant",
+) -> Comparison:
     """Compare one named metric (see :data:`METRICS`) between two arms of a per-unit frame.
 
     Parameters
@@ -1423,10 +1549,14 @@ def compare_metric(units: pd.DataFrame, metric: str, control: str, treatment: st
     b = units[units[variant_col] == treatment]
     if kind == "proportion":
         col = cols[0]
-        return compare_proportions(a[col].sum(), len(a), b[col].sum(), len(b), alpha=alpha, metric=label)
+        return compare_proportions(
+            a[col].sum(), len(a), b[col].sum(), len(b), alpha=alpha, metric=label
+        )
     if kind == "mean":
         cap = cap_quantile if cols[0] == "revenue" else None
-        return compare_means_units(a[cols[0]], b[cols[0]], alpha=alpha, cap_quantile=cap, metric=label)
+        return compare_means_units(
+            a[cols[0]], b[cols[0]], alpha=alpha, cap_quantile=cap, metric=label
+        )
     num, den = cols
     note = ""
     if num == "revenue" and cap_quantile is not None and cap_quantile < 1:
@@ -1444,10 +1574,16 @@ def compare_metric(units: pd.DataFrame, metric: str, control: str, treatment: st
     return _with_note(out, note) if note else out
 
 
-def metric_table(units: pd.DataFrame, control: str, treatments: Sequence[str] | None = None,
-                 metrics: Sequence[str] = ("conversion", "revenue_per_unit", "orders_per_unit", "aov"),
-                 alpha: float = 0.05, cap_quantile: float | None = None,
-                 adjust: str = "holm", variant_col: str = "variant") -> pd.DataFrame:
+def metric_table(
+    units: pd.DataFrame,
+    control: str,
+    treatments: Sequence[str] | None = None,
+    metrics: Sequence[str] = ("conversion", "revenue_per_unit", "orders_per_unit", "aov"),
+    alpha: float = 0.05,
+    cap_quantile: float | None = None,
+    adjust: str = "holm",
+    variant_col: str = "variant",
+) -> pd.DataFrame:
     """Every metric × treatment against control, with multiplicity-adjusted p-values.
 
     Parameters
@@ -1496,9 +1632,17 @@ def metric_table(units: pd.DataFrame, control: str, treatments: Sequence[str] | 
     return out
 
 
-def segment_table(units: pd.DataFrame, control: str, treatment: str, by: Sequence[str],
-                  metric: str = "conversion", alpha: float = 0.05, adjust: str = "holm",
-                  min_units: int = 100, variant_col: str = "variant") -> pd.DataFrame:
+def segment_table(
+    units: pd.DataFrame,
+    control: str,
+    treatment: str,
+    by: Sequence[str],
+    metric: str = "conversion",
+    alpha: float = 0.05,
+    adjust: str = "holm",
+    min_units: int = 100,
+    variant_col: str = "variant",
+) -> pd.DataFrame:
     """Exploratory breakdown of one metric by segment, with adjusted p-values.
 
     Parameters
@@ -1535,12 +1679,24 @@ def segment_table(units: pd.DataFrame, control: str, treatment: str, by: Sequenc
             n_b = int((part[variant_col] == treatment).sum())
             base = {"dimension": dim, "segment": seg}
             if min(n_a, n_b) < min_units:
-                rows.append({**base, "n_control": n_a, "n_treatment": n_b,
-                             "note": f"fewer than {min_units} units in an arm: not tested"})
+                rows.append(
+                    {
+                        **base,
+                        "n_control": n_a,
+                        "n_treatment": n_b,
+                        "note": f"fewer than {min_units} units in an arm: not tested",
+                    }
+                )
                 continue
             try:
-                rows.append({**base, **compare_metric(part, metric, control, treatment, alpha,
-                                                      variant_col=variant_col).row()})
+                rows.append(
+                    {
+                        **base,
+                        **compare_metric(
+                            part, metric, control, treatment, alpha, variant_col=variant_col
+                        ).row(),
+                    }
+                )
             except ABTestError as err:
                 rows.append({**base, "n_control": n_a, "n_treatment": n_b, "note": str(err)})
     out = pd.DataFrame(rows, columns=["dimension", "segment", *ROW_COLUMNS])
@@ -1577,10 +1733,17 @@ class Decision:
         return {"verdict": self.verdict, "reasons": self.reasons.to_dict("records")}
 
 
-def decide(primary: Comparison | None, guardrails: Mapping[str, tuple[Comparison, str]] | None = None,
-           srm: SRMResult | None = None, power: float | None = None, power_target: float = 0.8,
-           sequential_p: float | None = None, planned_reached: bool | None = None,
-           alpha: float = 0.05, p_value: float | None = None) -> Decision:
+def decide(
+    primary: Comparison | None,
+    guardrails: Mapping[str, tuple[Comparison, str]] | None = None,
+    srm: SRMResult | None = None,
+    power: float | None = None,
+    power_target: float = 0.8,
+    sequential_p: float | None = None,
+    planned_reached: bool | None = None,
+    alpha: float = 0.05,
+    p_value: float | None = None,
+) -> Decision:
     """Ship / don't ship / keep running, with a reason for each check.
 
     Rules, in order:
@@ -1634,24 +1797,41 @@ def decide(primary: Comparison | None, guardrails: Mapping[str, tuple[Comparison
 
     if srm is not None:
         if srm.flagged:
-            add("sample ratio", "fail",
+            add(
+                "sample ratio",
+                "fail",
                 f"split does not match the intended shares (p = {srm.p_value:.2g} < {srm.threshold:g}); "
-                "results cannot be trusted — fix the assignment and restart")
+                "results cannot be trusted — fix the assignment and restart",
+            )
             verdict = "don't ship"
         else:
-            add("sample ratio", "pass", f"split matches the intended shares (p = {srm.p_value:.2g})")
+            add(
+                "sample ratio", "pass", f"split matches the intended shares (p = {srm.p_value:.2g})"
+            )
 
     for name, (comp, better) in (guardrails or {}).items():
         if comp is None:
-            add(f"guardrail: {name}", "info", f"{name} cannot be tested (e.g. no events in either arm)")
+            add(
+                f"guardrail: {name}",
+                "info",
+                f"{name} cannot be tested (e.g. no events in either arm)",
+            )
             continue
         worse = comp.abs_lift < 0 if better == "higher" else comp.abs_lift > 0
         change = f"{comp.rel_lift:+.1%}" if np.isfinite(comp.rel_lift) else f"{comp.abs_lift:+.3g}"
         if comp.p_value < alpha and worse:
-            add(f"guardrail: {name}", "fail", f"{name} significantly worse ({change}, p = {comp.p_value:.2g})")
+            add(
+                f"guardrail: {name}",
+                "fail",
+                f"{name} significantly worse ({change}, p = {comp.p_value:.2g})",
+            )
             verdict = verdict or "don't ship"
         else:
-            add(f"guardrail: {name}", "pass", f"{name} not significantly worse ({change}, p = {comp.p_value:.2g})")
+            add(
+                f"guardrail: {name}",
+                "pass",
+                f"{name} not significantly worse ({change}, p = {comp.p_value:.2g})",
+            )
 
     early = planned_reached is False
     if primary is None:
@@ -1674,21 +1854,39 @@ def decide(primary: Comparison | None, guardrails: Mapping[str, tuple[Comparison
             add(f"primary: {name}", "fail", f"{name} down {lift_txt} ({how} = {p_used:.2g})")
             verdict = verdict or "don't ship"
         else:
-            add(f"primary: {name}", "warn", f"no significant change in {name} ({lift_txt}, {how} = {p_used:.2g})")
+            add(
+                f"primary: {name}",
+                "warn",
+                f"no significant change in {name} ({lift_txt}, {how} = {p_used:.2g})",
+            )
 
     underpowered = power is not None and power < power_target
     if power is not None:
-        add("power", "warn" if underpowered else "pass",
+        add(
+            "power",
+            "warn" if underpowered else "pass",
             f"power to detect the planned effect is {power:.0%}"
-            + (f" (below {power_target:.0%})" if underpowered else ""))
+            + (f" (below {power_target:.0%})" if underpowered else ""),
+        )
     if planned_reached is not None:
-        add("planned sample", "pass" if planned_reached else "warn",
-            "planned sample size reached" if planned_reached else "planned sample size not reached yet")
+        add(
+            "planned sample",
+            "pass" if planned_reached else "warn",
+            "planned sample size reached"
+            if planned_reached
+            else "planned sample size not reached yet",
+        )
     if verdict is None:
         verdict = "keep running" if (underpowered or early or primary is None) else "don't ship"
         if verdict == "don't ship":
-            add("conclusion", "info", "enough data and no effect as large as the planned minimum: not worth shipping")
-    return Decision(verdict=verdict, reasons=pd.DataFrame(rows, columns=["check", "result", "detail"]))
+            add(
+                "conclusion",
+                "info",
+                "enough data and no effect as large as the planned minimum: not worth shipping",
+            )
+    return Decision(
+        verdict=verdict, reasons=pd.DataFrame(rows, columns=["check", "result", "detail"])
+    )
 
 
 # -------------------------------------------------------------------------- readout
@@ -1785,8 +1983,15 @@ class Readout:
         rows = []
         for t, d in self.decisions.items():
             for r in d.reasons.itertuples(index=False):
-                rows.append({"variant": t, "verdict": d.verdict, "check": r.check, "result": r.result,
-                             "detail": r.detail})
+                rows.append(
+                    {
+                        "variant": t,
+                        "verdict": d.verdict,
+                        "check": r.check,
+                        "result": r.result,
+                        "detail": r.detail,
+                    }
+                )
         return pd.DataFrame(rows, columns=["variant", "verdict", "check", "result", "detail"])
 
     def summary(self) -> dict[str, Any]:
@@ -1820,12 +2025,22 @@ def _try(readout: Readout, section: str, fn, *args, **kwargs) -> Any:
         return None
 
 
-def evaluate(units: pd.DataFrame, experiment_id: str, control: str = "control",
-             variants: Sequence[str] | str | None = None, expected_split: Any = None,
-             alpha: float = 0.05, srm_threshold: float = 0.001, cap_quantile: float | None = 0.99,
-             mde_rel: float = 0.05, power_target: float = 0.8, adjust: str = "holm",
-             segments_by: Sequence[str] = ("device", "channel", "new_vs_returning"),
-             min_segment_units: int = 100, outcome_problem: str = "") -> Readout:
+def evaluate(
+    units: pd.DataFrame,
+    experiment_id: str,
+    control: str = "control",
+    variants: Sequence[str] | str | None = None,
+    expected_split: Any = None,
+    alpha: float = 0.05,
+    srm_threshold: float = 0.001,
+    cap_quantile: float | None = 0.99,
+    mde_rel: float = 0.05,
+    power_target: float = 0.8,
+    adjust: str = "holm",
+    segments_by: Sequence[str] = ("device", "channel", "new_vs_returning"),
+    min_segment_units: int = 100,
+    outcome_problem: str = "",
+) -> Readout:
     """Compute every section of an A/B readout from a per-unit frame.
 
     Parameters
@@ -1883,8 +2098,14 @@ def evaluate(units: pd.DataFrame, experiment_id: str, control: str = "control",
     names = check_variants(found, variants or None, control=control, experiment_id=experiment_id)
     units = units[units["variant"].astype(str).isin(names)]
     treatments = names[1:]
-    r = Readout(experiment_id, control=control, treatments=treatments, alpha=alpha, units=len(units),
-                adjustment=METHOD_NAMES.get(adjust, adjust))
+    r = Readout(
+        experiment_id,
+        control=control,
+        treatments=treatments,
+        alpha=alpha,
+        units=len(units),
+        adjustment=METHOD_NAMES.get(adjust, adjust),
+    )
 
     # 1. split
     counts = units["variant"].astype(str).value_counts()
@@ -1892,21 +2113,31 @@ def evaluate(units: pd.DataFrame, experiment_id: str, control: str = "control",
     if split is not None:
         extra = [v for v in split if v not in names]
         if extra:
-            raise ABTestError(f"the intended split names {extra}, which are not analysed (variants: {names})")
+            raise ABTestError(
+                f"the intended split names {extra}, which are not analysed (variants: {names})"
+            )
         split = {v: split.get(v, 0.0) for v in names}
-    r.srm = _try(r, "split", srm_test, {v: int(counts.get(v, 0)) for v in names}, split, srm_threshold)
+    r.srm = _try(
+        r, "split", srm_test, {v: int(counts.get(v, 0)) for v in names}, split, srm_threshold
+    )
 
     # 2. metrics
     if "converted" not in units.columns:
-        reason = outcome_problem or "the per-unit table has no outcome columns (converted, orders, revenue)"
+        reason = (
+            outcome_problem
+            or "the per-unit table has no outcome columns (converted, orders, revenue)"
+        )
         for s in SECTIONS[1:]:
             r.problems[s] = reason
         if r.srm is not None and r.srm.flagged:  # a broken split decides on its own
             r.decisions = {t: decide(None, srm=r.srm) for t in treatments}
             r.problems.pop("decision")
         return r
-    metrics = [m for m in ("conversion", "revenue_per_unit", "orders_per_unit", "aov", "refund_rate")
-               if all(c in units.columns for c in METRICS[m][1])]
+    metrics = [
+        m
+        for m in ("conversion", "revenue_per_unit", "orders_per_unit", "aov", "refund_rate")
+        if all(c in units.columns for c in METRICS[m][1])
+    ]
     r.metrics = metric_table(units, control, treatments, metrics, alpha, cap_quantile, adjust)
     for t in treatments:
         r.primary[t] = _try(r, "metrics", compare_metric, units, "conversion", control, t, alpha)
@@ -1922,8 +2153,10 @@ def evaluate(units: pd.DataFrame, experiment_id: str, control: str = "control",
         a, b = arms(t)
         # 3. CUPED
         res: dict[str, CupedResult] = {}
-        for label, metric, cov, cap in (("conversion", "converted", "pre_orders", None),
-                                        ("revenue per unit", "revenue", "pre_revenue", cap_quantile)):
+        for label, metric, cov, cap in (
+            ("conversion", "converted", "pre_orders", None),
+            ("revenue per unit", "revenue", "pre_revenue", cap_quantile),
+        ):
             if metric in units.columns and cov in units.columns:
                 out = _try(r, "cuped", cuped_units, units, metric, cov, control, t, alpha, cap)
                 if out is not None:
@@ -1932,9 +2165,19 @@ def evaluate(units: pd.DataFrame, experiment_id: str, control: str = "control",
             r.cuped[t] = res
             r.problems.pop("cuped", None)
         elif "cuped" not in r.problems:
-            r.problems["cuped"] = "no pre-period covariate (pre_orders / pre_revenue) in the per-unit table"
+            r.problems["cuped"] = (
+                "no pre-period covariate (pre_orders / pre_revenue) in the per-unit table"
+            )
         # 4. Bayes
-        out = _try(r, "bayes", bayes_proportions, int(a["converted"].sum()), len(a), int(b["converted"].sum()), len(b))
+        out = _try(
+            r,
+            "bayes",
+            bayes_proportions,
+            int(a["converted"].sum()),
+            len(a),
+            int(b["converted"].sum()),
+            len(b),
+        )
         if out is not None:
             r.bayes[t] = out
         # 6. power (before the sequential view: it sets tau)
@@ -1949,17 +2192,25 @@ def evaluate(units: pd.DataFrame, experiment_id: str, control: str = "control",
                 tau = mde_rel * base if base and base > 0 and np.isfinite(base) else None
                 r.sequential[t] = sequential_view(looks, tau=abs(tau) if tau else None, alpha=alpha)
         else:
-            r.problems.setdefault("sequential", "no assignment or order times in the per-unit table")
+            r.problems.setdefault(
+                "sequential", "no assignment or order times in the per-unit table"
+            )
         # 7. segments
         by = [c for c in segments_by if c in units.columns and units[c].notna().any()]
         if by:
-            seg = segment_table(units, control, t, by, "conversion", alpha, adjust, min_segment_units)
+            seg = segment_table(
+                units, control, t, by, "conversion", alpha, adjust, min_segment_units
+            )
             if seg["p_value"].notna().any():
                 r.segments[t] = seg
             else:
-                r.problems.setdefault("segments", f"no segment has {min_segment_units} units in each arm")
+                r.problems.setdefault(
+                    "segments", f"no segment has {min_segment_units} units in each arm"
+                )
         else:
-            r.problems.setdefault("segments", "no segment columns (device, channel, new_vs_returning)")
+            r.problems.setdefault(
+                "segments", "no segment columns (device, channel, new_vs_returning)"
+            )
     # 8. decision
     for t in treatments:
         prim = r.primary.get(t)
@@ -1969,31 +2220,43 @@ def evaluate(units: pd.DataFrame, experiment_id: str, control: str = "control",
         guard = {}
         for key, better in (("aov", "higher"), ("refund_rate", "lower")):
             if all(c in units.columns for c in METRICS[key][1]):
-                guard[METRICS[key][2]] = (_comparison_of(units, key, control, t, alpha, cap_quantile), better)
+                guard[METRICS[key][2]] = (
+                    _comparison_of(units, key, control, t, alpha, cap_quantile),
+                    better,
+                )
         pw = r.power.get(t, {})
         seq = r.sequential.get(t)
         r.decisions[t] = decide(
-            prim, guard, srm=r.srm, power=pw.get("power"), power_target=power_target,
+            prim,
+            guard,
+            srm=r.srm,
+            power=pw.get("power"),
+            power_target=power_target,
             sequential_p=float(seq["always_valid_p"].iloc[-1]) if seq is not None else None,
-            planned_reached=pw.get("planned_reached"), alpha=alpha, p_value=r.primary_p.get(t),
+            planned_reached=pw.get("planned_reached"),
+            alpha=alpha,
+            p_value=r.primary_p.get(t),
         )
     return r
 
 
-def _comparison_of(units: pd.DataFrame, key: str, control: str, t: str, alpha: float,
-                   cap: float | None) -> Comparison | None:
+def _comparison_of(
+    units: pd.DataFrame, key: str, control: str, t: str, alpha: float, cap: float | None
+) -> Comparison | None:
     try:
         return compare_metric(units, key, control, t, alpha, cap)
     except ABTestError:
         return None
 
 
-def _power_block(baseline: float, mde_rel: float, n_a: int, n_b: int, alpha: float,
-                 power_target: float) -> dict[str, Any]:
+def _power_block(
+    baseline: float, mde_rel: float, n_a: int, n_b: int, alpha: float, power_target: float
+) -> dict[str, Any]:
     if not 0 < baseline < 1:
         raise ABTestError(
             f"the control's conversion rate is {baseline:.2%}: power cannot be computed from it"
-            if np.isfinite(baseline) else "the control arm has no units"
+            if np.isfinite(baseline)
+            else "the control arm has no units"
         )
     plan = sample_size(baseline, mde_rel, alpha, power_target, ratio=max(n_b, 1) / max(n_a, 1))
     achieved = power_proportions(baseline, mde_rel, n_a, n_b, alpha)

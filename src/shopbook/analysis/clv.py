@@ -178,7 +178,9 @@ def _check_summary(
         v = pd.to_numeric(summary[c], errors="coerce").to_numpy(dtype="float64")
         bad = ~np.isfinite(v)
         if bad.any():
-            raise FitError(f"{model}: column {c!r} has {int(bad.sum())} missing or non-finite value(s).")
+            raise FitError(
+                f"{model}: column {c!r} has {int(bad.sum())} missing or non-finite value(s)."
+            )
         if (v < 0).any():
             raise FitError(f"{model}: column {c!r} has {int((v < 0).sum())} negative value(s).")
     if "frequency" in columns:
@@ -186,13 +188,17 @@ def _check_summary(
         if (np.abs(f - np.round(f)) > 1e-9).any():
             raise FitError(f"{model}: 'frequency' must count repeat purchases (whole numbers).")
     if "recency" in columns and "T" in columns:
-        late = summary["recency"].to_numpy(float) > summary["T"].to_numpy(float) * (1 + 1e-9) + 1e-12
+        late = (
+            summary["recency"].to_numpy(float) > summary["T"].to_numpy(float) * (1 + 1e-9) + 1e-12
+        )
         if late.any():
             raise FitError(
                 f"{model}: {int(late.sum())} customer(s) have recency > T (last purchase after the "
                 "end of the calibration period). Recompute the summary with one calibration end."
             )
-        same = (summary["frequency"].to_numpy(float) > 0) & (summary["recency"].to_numpy(float) == 0)
+        same = (summary["frequency"].to_numpy(float) > 0) & (
+            summary["recency"].to_numpy(float) == 0
+        )
         if same.any():
             warnings.warn(
                 f"{model}: {int(same.sum())} customer(s) have repeat purchases at recency 0 — were "
@@ -332,7 +338,9 @@ class _Fit:
         for k, v in self.params.items():
             se = self.standard_errors[k]
             half = z * se / v if v > 0 else np.nan
-            rows[k] = (v * math.exp(-half), v * math.exp(half)) if np.isfinite(half) else (np.nan, np.nan)
+            rows[k] = (
+                (v * math.exp(-half), v * math.exp(half)) if np.isfinite(half) else (np.nan, np.nan)
+            )
         return pd.DataFrame.from_dict(rows, orient="index", columns=["lower", "upper"])
 
     def summary(self, level: float = 0.95) -> pd.DataFrame:
@@ -376,6 +384,7 @@ def _optimise(
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(names)
 
     if negll_and_grad is not None:
+
         def objective(z):
             f, g = negll_and_grad(z)
             return f / scale, g / scale
@@ -388,6 +397,7 @@ def _optimise(
 
         target, use_jac = objective, True
     else:
+
         def fun(z):
             return negll(z) / scale
 
@@ -401,14 +411,22 @@ def _optimise(
             if not np.isfinite(fun(z0)):
                 continue
             res = optimize.minimize(
-                target, z0, jac=use_jac, method="L-BFGS-B", bounds=bounds,
+                target,
+                z0,
+                jac=use_jac,
+                method="L-BFGS-B",
+                bounds=bounds,
                 options={"maxiter": max_iter, "ftol": ftol, "gtol": gtol},
             )
             if not res.success:
                 # A second pass restarts the curvature estimate: L-BFGS-B sometimes stops
                 # early in the line search on the flat BTYD likelihood surfaces.
                 res2 = optimize.minimize(
-                    target, res.x, jac=use_jac, method="L-BFGS-B", bounds=bounds,
+                    target,
+                    res.x,
+                    jac=use_jac,
+                    method="L-BFGS-B",
+                    bounds=bounds,
                     options={"maxiter": max_iter, "ftol": ftol / 10, "gtol": gtol / 10},
                 )
                 if np.isfinite(res2.fun) and res2.fun <= res.fun:
@@ -416,7 +434,9 @@ def _optimise(
         if np.isfinite(res.fun) and (best is None or res.fun < best.fun - 1e-12):
             best = res
     if best is None:
-        raise FitError(f"{model}: the log-likelihood is not finite at the start values; pass start=.")
+        raise FitError(
+            f"{model}: the log-likelihood is not finite at the start values; pass start=."
+        )
     res = best
     if not res.success:
         # L-BFGS-B often stops with "ABNORMAL" in the line search when it sits at the
@@ -470,8 +490,13 @@ def _newton_polish(
             z = np.log(theta)
             if np.any(np.abs(z) > _LOG_BOUND):
                 return None
-            return optimize.OptimizeResult(x=z, fun=-f / scale, grad=g, success=True,
-                                           message="Newton steps from a fit on a subset")
+            return optimize.OptimizeResult(
+                x=z,
+                fun=-f / scale,
+                grad=g,
+                success=True,
+                message="Newton steps from a fit on a subset",
+            )
     return None
 
 
@@ -492,7 +517,9 @@ def _finish(
     theta = np.exp(res.x)
     params = {n: float(v) for n, v in zip(names, theta, strict=True)}
     if not np.all(np.isfinite(theta)) or not np.isfinite(loglik):
-        raise FitError(f"{model}: the fit produced non-finite values {params}; the data cannot be fitted.")
+        raise FitError(
+            f"{model}: the fit produced non-finite values {params}; the data cannot be fitted."
+        )
     cov = np.full((len(names), len(names)), np.nan)
     note = ""
     try:
@@ -505,11 +532,16 @@ def _finish(
                 note = "the Hessian is singular (a parameter is not identified): standard errors are NaN"
     except np.linalg.LinAlgError:  # pragma: no cover - eigvalsh rarely fails
         note = "the Hessian could not be inverted: standard errors are NaN"
-    se = {n: float(math.sqrt(cov[i, i])) if cov[i, i] > 0 else float("nan") for i, n in enumerate(names)}
+    se = {
+        n: float(math.sqrt(cov[i, i])) if cov[i, i] > 0 else float("nan")
+        for i, n in enumerate(names)
+    }
     notes = []
     if at_bound:
         b = ", ".join(f"{n} = {params[n]:.3g}" for n in at_bound)
-        notes.append(f"parameter(s) ran to the optimisation bound ({b}){': ' + hint if hint else ''}")
+        notes.append(
+            f"parameter(s) ran to the optimisation bound ({b}){': ' + hint if hint else ''}"
+        )
         se = {n: float("nan") for n in names}
         cov[:] = np.nan
     if degenerate:
@@ -551,7 +583,9 @@ def _start_vector(
         values.update(spec)
         v = np.array([float(values[n]) for n in names])
         if not np.all(np.isfinite(v)) or (v <= 0).any():
-            raise FitError(f"start values must be positive and finite, got {dict(zip(names, v, strict=True))}")
+            raise FitError(
+                f"start values must be positive and finite, got {dict(zip(names, v, strict=True))}"
+            )
         out.append(np.clip(np.log(v), -_LOG_BOUND + 1, _LOG_BOUND - 1))
     return out
 
@@ -602,7 +636,9 @@ class _BGData:
         """A random ~``fraction`` of the customers (binomial thinning of the counts)."""
         keep = np.random.default_rng(seed).binomial(self.w.astype(np.int64), fraction).astype(float)
         ok = keep > 0
-        pat = pd.DataFrame({"frequency": self.x[ok], "recency": self.tx[ok], "T": self.T[ok], "count": keep[ok]})
+        pat = pd.DataFrame(
+            {"frequency": self.x[ok], "recency": self.tx[ok], "T": self.T[ok], "count": keep[ok]}
+        )
         return _BGData(pat)
 
 
@@ -618,8 +654,15 @@ def _bgnbd_ll_grad(theta: np.ndarray, d: _BGData, want_grad: bool = True):
     xu, inv, wx = d.xu, d.inv, d.wx
     pos_u = xu > 0
     # per distinct frequency
-    lg_u = (special.gammaln(r + xu) - special.gammaln(r) + r * math.log(alpha) + special.gammaln(a + b)
-            + special.gammaln(b + xu) - special.gammaln(b) - special.gammaln(a + b + xu))
+    lg_u = (
+        special.gammaln(r + xu)
+        - special.gammaln(r)
+        + r * math.log(alpha)
+        + special.gammaln(a + b)
+        + special.gammaln(b + xu)
+        - special.gammaln(b)
+        - special.gammaln(a + b + xu)
+    )
     bx1_u = np.where(pos_u, b + xu - 1, 1.0)
     c_u = np.where(pos_u, math.log(a) - np.log(bx1_u), -np.inf)
     # per row
@@ -629,21 +672,29 @@ def _bgnbd_ll_grad(theta: np.ndarray, d: _BGData, want_grad: bool = True):
     D = log_aT - log_atx  # ≥ 0
     delta = c_u[inv] + rx * D  # l4 − l3 (−inf when x = 0)
     e = np.exp(-np.abs(delta))
-    total = _wsum(wx, lg_u) - _wsum(d.w, rx * log_aT) + _wsum(d.w, np.maximum(delta, 0.0) + np.log1p(e))
+    total = (
+        _wsum(wx, lg_u) - _wsum(d.w, rx * log_aT) + _wsum(d.w, np.maximum(delta, 0.0) + np.log1p(e))
+    )
     if not want_grad:
         return total, None
     w4 = np.where(delta >= 0, 1.0, e) / (1.0 + e)  # share of A4 in A3 + A4
     ww4 = d.w * w4
     dig_ab = special.digamma(a + b)
     dig_abx_u = special.digamma(a + b + xu)
-    dr = _wsum(wx, special.digamma(r + xu) - special.digamma(r) + math.log(alpha)) - _wsum(d.w, log_aT) + _wsum(ww4, D)
+    dr = (
+        _wsum(wx, special.digamma(r + xu) - special.digamma(r) + math.log(alpha))
+        - _wsum(d.w, log_aT)
+        + _wsum(ww4, D)
+    )
     inv_aT = d.gT.map(lambda v: 1.0 / (alpha + v), d.T)
     inv_atx = d.gtx.map(lambda v: 1.0 / (alpha + v), d.tx)
     dalpha = r / alpha * d.n - _wsum(d.w * rx, inv_aT + w4 * (inv_atx - inv_aT))
     sw4 = float(ww4.sum())
     da = _wsum(wx, dig_ab - dig_abx_u) + sw4 / a
     inv_bx1 = np.where(pos_u, 1.0 / bx1_u, 0.0)
-    db = _wsum(wx, dig_ab + special.digamma(b + xu) - special.digamma(b) - dig_abx_u) - _wsum(ww4, inv_bx1[inv])
+    db = _wsum(wx, dig_ab + special.digamma(b + xu) - special.digamma(b) - dig_abx_u) - _wsum(
+        ww4, inv_bx1[inv]
+    )
     return total, np.array([dr, dalpha, da, db])
 
 
@@ -668,8 +719,10 @@ class BGNBDFit(_Fit):
         r, alpha, a, b = self._p()
         x, tx, T = _as_array(frequency), _as_array(recency), _as_array(T)
         with np.errstate(all="ignore"):
-            log_term = np.log(a) - np.log(np.where(x > 0, b + x - 1, 1.0)) + (r + x) * (
-                np.log(alpha + T) - np.log(alpha + tx)
+            log_term = (
+                np.log(a)
+                - np.log(np.where(x > 0, b + x - 1, 1.0))
+                + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
             )
             return np.where(x > 0, special.expit(-log_term), 1.0)
 
@@ -780,7 +833,9 @@ def fit_bgnbd(
             theta_sub = np.exp(res_sub.x)
             with np.errstate(all="ignore"):
                 H_sub = _hessian_from_grad(lambda th: _bgnbd_ll_grad(th, sub)[1], theta_sub)
-            res = _newton_polish(lambda th: _bgnbd_ll_grad(th, d), theta_sub, H_sub * (d.n / sub.n), d.n)
+            res = _newton_polish(
+                lambda th: _bgnbd_ll_grad(th, d), theta_sub, H_sub * (d.n / sub.n), d.n
+            )
     if res is None:
         res, at_bound = _optimise(model, names, *objective(d), starts, d.n, max_iter)
         g0 = None
@@ -796,8 +851,10 @@ def fit_bgnbd(
     a, b = theta[2], theta[3]
     hint = ""
     if {"r", "alpha"} & set(at_bound):
-        hint = (f"purchase rates show no heterogeneity across customers (one rate r/α ≈ "
-                f"{theta[0] / theta[1]:.3g} per period); the closed-form predictions do not hold there")
+        hint = (
+            f"purchase rates show no heterogeneity across customers (one rate r/α ≈ "
+            f"{theta[0] / theta[1]:.3g} per period); the closed-form predictions do not hold there"
+        )
     degenerate = ""
     if a / (a + b) < 1e-4:
         degenerate = (
@@ -805,8 +862,19 @@ def fit_bgnbd(
             f"{a / (a + b):.2g}): BG/NBD reduces to the NBD model, P(alive) ≈ 1 for everyone, "
             "and a, b are not identified separately"
         )
-    return _finish(BGNBDFit, model, names, res, at_bound, H, -res.fun * d.n, d.n, len(pat),
-                   hint=hint, degenerate=degenerate)
+    return _finish(
+        BGNBDFit,
+        model,
+        names,
+        res,
+        at_bound,
+        H,
+        -res.fun * d.n,
+        d.n,
+        len(pat),
+        hint=hint,
+        degenerate=degenerate,
+    )
 
 
 def simulate_bgnbd(params: dict[str, float], T, seed: int | None = 0) -> pd.DataFrame:
@@ -899,7 +967,10 @@ class ParetoNBDFit(_Fit):
         x, tx, T = _as_array(frequency), _as_array(recency), _as_array(T)
         with np.errstate(all="ignore"):
             log_term = (
-                math.log(s) - np.log(r + s + x) + (r + x) * np.log(alpha + T) + s * np.log(beta + T)
+                math.log(s)
+                - np.log(r + s + x)
+                + (r + x) * np.log(alpha + T)
+                + s * np.log(beta + T)
                 + _pnbd_log_A0(r, alpha, s, beta, x, tx, T)
             )
             return special.expit(-log_term)
@@ -921,7 +992,12 @@ class ParetoNBDFit(_Fit):
             if abs(s - 1) < 1e-8:
                 body = (r + x) * (beta + T) / (alpha + T) * np.log1p(t / (beta + T))
             else:
-                body = (r + x) * (beta + T) / ((alpha + T) * (s - 1)) * (1 - ((beta + T) / (beta + T + t)) ** (s - 1))
+                body = (
+                    (r + x)
+                    * (beta + T)
+                    / ((alpha + T) * (s - 1))
+                    * (1 - ((beta + T) / (beta + T + t)) ** (s - 1))
+                )
         return body * self.p_alive(x, tx, T)
 
     def predict(self, summary: pd.DataFrame, t: float) -> pd.DataFrame:
@@ -970,7 +1046,9 @@ def fit_pareto_nbd(
     _check_summary(summary, cols, model, weights)
     pat = patterns(summary, cols, weights)
     if (pat["frequency"] == 0).all():
-        raise FitError(f"{model}: no customer made a repeat purchase (all frequency == 0); nothing to fit.")
+        raise FitError(
+            f"{model}: no customer made a repeat purchase (all frequency == 0); nothing to fit."
+        )
     x, tx, T, w = (pat[c].to_numpy(float) for c in ("frequency", "recency", "T", "count"))
     n = w.sum()
     names = ("r", "alpha", "s", "beta")
@@ -995,8 +1073,18 @@ def fit_pareto_nbd(
             f"the data show no sign of churn (expected share lost within {mean_T:.3g} periods ≈ "
             f"{share_lost:.2g}): Pareto/NBD reduces to the NBD model and s, β are not identified"
         )
-    return _finish(ParetoNBDFit, model, names, res, at_bound, H, -res.fun * n, n, len(pat),
-                   degenerate=degenerate)
+    return _finish(
+        ParetoNBDFit,
+        model,
+        names,
+        res,
+        at_bound,
+        H,
+        -res.fun * n,
+        n,
+        len(pat),
+        degenerate=degenerate,
+    )
 
 
 # ------------------------------------------------------------------------ Gamma-Gamma
@@ -1009,8 +1097,13 @@ def _gg_ll_grad(theta, x, m, w, xu, inv, want_grad=True):
     lnm = np.log(m)
     lvmx = np.log(v + m * x)
     ll = (
-        special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * math.log(v)
-        + (px - 1) * lnm + px * lnx - (px + q) * lvmx
+        special.gammaln(px + q)
+        - special.gammaln(px)
+        - special.gammaln(q)
+        + q * math.log(v)
+        + (px - 1) * lnm
+        + px * lnx
+        - (px + q) * lvmx
     )
     total = _wsum(w, ll)
     if not want_grad:
@@ -1104,7 +1197,9 @@ def fit_gamma_gamma(
         )
     pat = patterns(rep, cols, weights)
     if pat["monetary_value"].nunique() == 1:
-        raise FitError(f"{model}: every repeat buyer has the same mean spend; spend heterogeneity cannot be estimated.")
+        raise FitError(
+            f"{model}: every repeat buyer has the same mean spend; spend heterogeneity cannot be estimated."
+        )
     x, m, w = (pat[c].to_numpy(float) for c in ("frequency", "monetary_value", "count"))
     xu, inv = np.unique(x, return_inverse=True)
     n = w.sum()
@@ -1125,8 +1220,17 @@ def fit_gamma_gamma(
     with np.errstate(all="ignore"):
         H = _hessian_from_grad(lambda th: _gg_ll_grad(th, x, m, w, xu, inv)[1], theta)
     fit = _finish(
-        GammaGammaFit, model, names, res, at_bound, H, -res.fun * n, n, len(pat),
-        "spend shows (almost) no heterogeneity across customers", n_excluded=zero,
+        GammaGammaFit,
+        model,
+        names,
+        res,
+        at_bound,
+        H,
+        -res.fun * n,
+        n,
+        len(pat),
+        "spend shows (almost) no heterogeneity across customers",
+        n_excluded=zero,
     )
     if fit.params["q"] <= 1:
         warnings.warn(
@@ -1156,8 +1260,15 @@ def spend_frequency_check(summary: pd.DataFrame) -> pd.Series:
     """
     rep = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
     if len(rep) < 3 or rep["frequency"].nunique() < 2 or rep["monetary_value"].nunique() < 2:
-        return pd.Series({"customers": len(rep), "pearson_r": np.nan, "pearson_p": np.nan,
-                          "spearman_rho": np.nan, "spearman_p": np.nan})
+        return pd.Series(
+            {
+                "customers": len(rep),
+                "pearson_r": np.nan,
+                "pearson_p": np.nan,
+                "spearman_rho": np.nan,
+                "spearman_p": np.nan,
+            }
+        )
     pr = stats.pearsonr(rep["frequency"], rep["monetary_value"])
     sr = stats.spearmanr(rep["frequency"], rep["monetary_value"])
     return pd.Series(
@@ -1202,7 +1313,9 @@ class SBGFit(_Fit):
     def projected_survivors(self, cohort_size: float, periods: int) -> pd.Series:
         """Expected survivors of a cohort for periods 0..``periods``."""
         t = np.arange(periods + 1)
-        return pd.Series(cohort_size * self.survival(t), index=pd.Index(t, name="period"), name="survivors")
+        return pd.Series(
+            cohort_size * self.survival(t), index=pd.Index(t, name="period"), name="survivors"
+        )
 
     def discounted_expected_lifetime(self, discount_rate: float) -> float:
         """DEL: expected discounted number of periods a new customer stays (Fader & Hardie 2010).
@@ -1216,7 +1329,9 @@ class SBGFit(_Fit):
 
 
 @_blas_single_thread
-def fit_sbg(survivors: Sequence[float] | pd.Series | np.ndarray, start: dict[str, float] | None = None) -> SBGFit:
+def fit_sbg(
+    survivors: Sequence[float] | pd.Series | np.ndarray, start: dict[str, float] | None = None
+) -> SBGFit:
     """Fit the shifted-beta-geometric model to a cohort's survivor curve.
 
     Parameters
@@ -1242,16 +1357,22 @@ def fit_sbg(survivors: Sequence[float] | pd.Series | np.ndarray, start: dict[str
     model = "sBG"
     n = np.asarray(survivors, dtype="float64").ravel()
     if n.size < 3:
-        raise FitError(f"{model}: need survivors for at least 3 periods (cohort size + 2), got {n.size}.")
+        raise FitError(
+            f"{model}: need survivors for at least 3 periods (cohort size + 2), got {n.size}."
+        )
     if not np.all(np.isfinite(n)) or (n < 0).any():
         raise FitError(f"{model}: survivors must be finite and non-negative, got {n.tolist()}.")
     if n[0] <= 0:
         raise FitError(f"{model}: the cohort is empty (first value {n[0]:g}).")
     if (np.diff(n) > 0).any():
-        raise FitError(f"{model}: survivors must not increase from one period to the next, got {n.tolist()}.")
+        raise FitError(
+            f"{model}: survivors must not increase from one period to the next, got {n.tolist()}."
+        )
     lost = -np.diff(n)
     if lost.sum() == 0:
-        raise FitError(f"{model}: nobody churned in {n.size - 1} periods; the churn distribution cannot be estimated.")
+        raise FitError(
+            f"{model}: nobody churned in {n.size - 1} periods; the churn distribution cannot be estimated."
+        )
     t = np.arange(1, n.size)
     last = n[-1]
     names = ("alpha", "beta")
@@ -1352,13 +1473,25 @@ def holdout_comparison(fit, summary: pd.DataFrame, max_frequency: int = 7) -> pd
         When the fit's predictions are not finite (a degenerate fit).
     """
     pred = _finite(
-        fit.expected_purchases(summary["duration_holdout"], summary["frequency"], summary["recency"], summary["T"]),
-        fit, "the expected holdout purchases",
+        fit.expected_purchases(
+            summary["duration_holdout"], summary["frequency"], summary["recency"], summary["T"]
+        ),
+        fit,
+        "the expected holdout purchases",
     )
     f = summary["frequency"].astype(int).clip(upper=max_frequency)
     labels = f.astype(str).where(f < max_frequency, f"{max_frequency}+")
-    df = pd.DataFrame({"group": labels, "f": f, "actual": summary["frequency_holdout"].to_numpy(float), "predicted": pred})
-    out = df.groupby(["f", "group"]).agg(customers=("actual", "size"), actual=("actual", "mean"), predicted=("predicted", "mean"))
+    df = pd.DataFrame(
+        {
+            "group": labels,
+            "f": f,
+            "actual": summary["frequency_holdout"].to_numpy(float),
+            "predicted": pred,
+        }
+    )
+    out = df.groupby(["f", "group"]).agg(
+        customers=("actual", "size"), actual=("actual", "mean"), predicted=("predicted", "mean")
+    )
     out = out.reset_index(level="f", drop=True)
     out.index.name = "calibration_frequency"
     out.loc["total"] = [len(df), df["actual"].mean(), df["predicted"].mean()]
@@ -1388,13 +1521,16 @@ def prediction_error(fit, summary: pd.DataFrame) -> pd.Series:
     """
     actual = summary["frequency_holdout"].to_numpy(float)
     pred = _finite(
-        fit.expected_purchases(summary["duration_holdout"], summary["frequency"], summary["recency"], summary["T"]),
-        fit, "the expected holdout purchases",
+        fit.expected_purchases(
+            summary["duration_holdout"], summary["frequency"], summary["recency"], summary["T"]
+        ),
+        fit,
+        "the expected holdout purchases",
     )
     T = summary["T"].to_numpy(float)
-    naive = np.where(T > 0, summary["frequency"].to_numpy(float) / np.where(T > 0, T, 1.0), 0.0) * summary[
-        "duration_holdout"
-    ].to_numpy(float)
+    naive = np.where(
+        T > 0, summary["frequency"].to_numpy(float) / np.where(T > 0, T, 1.0), 0.0
+    ) * summary["duration_holdout"].to_numpy(float)
 
     def figures(p, prefix=""):
         tot = actual.sum()
@@ -1403,7 +1539,9 @@ def prediction_error(fit, summary: pd.DataFrame) -> pd.Series:
             f"{prefix}total_error_pct": float(100 * (p.sum() / tot - 1)) if tot > 0 else np.nan,
             f"{prefix}mae": float(np.mean(np.abs(p - actual))),
             f"{prefix}rmse": float(np.sqrt(np.mean((p - actual) ** 2))),
-            f"{prefix}correlation": float(np.corrcoef(p, actual)[0, 1]) if np.std(p) > 0 and np.std(actual) > 0 else np.nan,
+            f"{prefix}correlation": float(np.corrcoef(p, actual)[0, 1])
+            if np.std(p) > 0 and np.std(actual) > 0
+            else np.nan,
         }
 
     out = {"customers": float(len(actual)), "actual_total": float(actual.sum())}
@@ -1462,12 +1600,25 @@ def tracking(
     b_n = births["customers"].to_numpy(float)
     # Expected cumulative repeat purchases at each period end (day offset e, inclusive).
     exp_cum = np.array(
-        [_wsum(b_n, np.asarray(fit.expected_purchases_new(np.clip(e - 1 - b_day, 0, None) / time_unit_days), float)) for e in edges[1:]]
+        [
+            _wsum(
+                b_n,
+                np.asarray(
+                    fit.expected_purchases_new(np.clip(e - 1 - b_day, 0, None) / time_unit_days),
+                    float,
+                ),
+            )
+            for e in edges[1:]
+        ]
     )
     exp_cum = _finite(exp_cum, fit, "the expected cumulative repeat purchases")
     r_day = (pd.to_datetime(repeats["day"]) - start).dt.days.to_numpy(float)
     r_n = repeats["repeat_purchases"].to_numpy(float)
-    act = np.histogram(r_day, bins=edges - 0.5, weights=r_n)[0] if len(r_day) else np.zeros(len(edges) - 1)
+    act = (
+        np.histogram(r_day, bins=edges - 0.5, weights=r_n)[0]
+        if len(r_day)
+        else np.zeros(len(edges) - 1)
+    )
     period_start = start + pd.to_timedelta(edges[:-1], unit="D")
     return pd.DataFrame(
         {
@@ -1532,11 +1683,17 @@ def customer_value(
     if steps is None:
         steps = max(1, int(round(horizon / (periods_per_year / 12))))
     grid = np.linspace(0, horizon, steps + 1)
-    spend = _finite(spend_fit.expected_spend(x, summary["monetary_value"]), spend_fit, "the expected spend")
+    spend = _finite(
+        spend_fit.expected_spend(x, summary["monetary_value"]), spend_fit, "the expected spend"
+    )
     clv = np.zeros(len(summary))
     prev = np.zeros(len(summary))
     for tk in grid[1:]:
-        cur = _finite(transactions_fit.expected_purchases(tk, x, tx, T), transactions_fit, "the expected purchases")
+        cur = _finite(
+            transactions_fit.expected_purchases(tk, x, tx, T),
+            transactions_fit,
+            "the expected purchases",
+        )
         clv += (cur - prev) * spend * margin / (1 + annual_discount_rate) ** (tk / periods_per_year)
         prev = cur
     out = summary.copy()

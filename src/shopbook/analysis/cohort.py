@@ -40,9 +40,11 @@ def _period_end(start: pd.Series, k: pd.Series, period: str) -> pd.Series:
     """Last day of period ``k`` of cohorts starting at ``start``."""
     if period == "month":
         first = pd.to_datetime(
-            {"year": start.dt.year + (start.dt.month - 1 + k + 1) // 12,
-             "month": (start.dt.month - 1 + k + 1) % 12 + 1,
-             "day": 1}
+            {
+                "year": start.dt.year + (start.dt.month - 1 + k + 1) // 12,
+                "month": (start.dt.month - 1 + k + 1) % 12 + 1,
+                "day": 1,
+            }
         )
         return first - pd.Timedelta(days=1)
     return start + pd.to_timedelta(7 * (k + 1) - 1, unit="D")
@@ -85,7 +87,9 @@ def cohort_table(
     act = fc.cohort_activity(orders, period, segments, statuses, amount).to_pandas()
     if act.empty:
         raise ValueError("no purchases in orders (after the status filter): no cohorts to show")
-    end_day = pd.Timestamp(end if end is not None else last_purchase_day(orders, statuses)).normalize()
+    end_day = pd.Timestamp(
+        end if end is not None else last_purchase_day(orders, statuses)
+    ).normalize()
     act["cohort"] = pd.to_datetime(act["cohort"])
     keys = ["cohort"] + (["segment"] if "segment" in act.columns else [])
     sizes = act[act["period"] == 0].set_index(keys)["active"].rename("customers")
@@ -115,14 +119,26 @@ def cohort_table(
     out = out.sort_values(keys + ["period"]).reset_index(drop=True)
     cum = out.groupby(keys)["revenue"].cumsum() / out["customers"]
     out["cum_revenue_per_customer"] = np.where(ok, cum, np.nan)
-    cols = keys + ["period", "customers", "active", "purchases", "orders", "revenue", "retention",
-                   "revenue_per_customer", "cum_revenue_per_customer", "complete"]
+    cols = keys + [
+        "period",
+        "customers",
+        "active",
+        "purchases",
+        "orders",
+        "revenue",
+        "retention",
+        "revenue_per_customer",
+        "cum_revenue_per_customer",
+        "complete",
+    ]
     return out[cols]
 
 
 def _label(cohorts: pd.Series | pd.Index, period: str) -> pd.Index:
     c = pd.DatetimeIndex(pd.to_datetime(cohorts))
-    return pd.Index(c.strftime("%Y-%m") if period == "month" else c.strftime("%Y-%m-%d"), name="cohort")
+    return pd.Index(
+        c.strftime("%Y-%m") if period == "month" else c.strftime("%Y-%m-%d"), name="cohort"
+    )
 
 
 def _wide(table: pd.DataFrame, value: str, period: str) -> pd.DataFrame:
@@ -258,7 +274,9 @@ def retention_by_segment(
     sizes = t[t["period"] == 0].groupby("segment")["customers"].sum()
     out = pd.DataFrame({"customers": sizes})
     for k in periods:
-        cell = t[(t["period"] == k) & t["complete"]].groupby("segment")[["active", "customers"]].sum()
+        cell = (
+            t[(t["period"] == k) & t["complete"]].groupby("segment")[["active", "customers"]].sum()
+        )
         out[f"period_{k}"] = cell["active"] / cell["customers"]
     return out.sort_values("customers", ascending=False)
 
@@ -344,8 +362,7 @@ def time_to_second_purchase(
         raise ValueError("no purchases in orders (after the status filter)")
     if segments is not None:
         return {
-            str(seg): _second_purchase(g, within)
-            for seg, g in df.groupby("segment", sort=True)
+            str(seg): _second_purchase(g, within) for seg, g in df.groupby("segment", sort=True)
         }
     return _second_purchase(df, within)
 
@@ -357,13 +374,19 @@ def _second_purchase(df: pd.DataFrame, within: Sequence[int]) -> SecondPurchase:
     n_rep = int(rep["customers"].sum())
     gaps = rep[["days", "customers"]].reset_index(drop=True)
     if n_rep:
-        curve = _km(df["days"].to_numpy(float), df["repeated"].to_numpy(bool), df["customers"].to_numpy(float))
+        curve = _km(
+            df["days"].to_numpy(float),
+            df["repeated"].to_numpy(bool),
+            df["customers"].to_numpy(float),
+        )
         cum = np.cumsum(rep["customers"].to_numpy())
         median_gap = float(rep["days"].to_numpy()[np.searchsorted(cum, n_rep / 2)])
         reach = curve[curve["share_repurchased"] >= 0.5]
         km_median = float(reach["days"].iloc[0]) if len(reach) else float("nan")
     else:
-        curve = pd.DataFrame({"days": [0.0], "share_repurchased": [0.0], "lower": [0.0], "upper": [0.0]})
+        curve = pd.DataFrame(
+            {"days": [0.0], "share_repurchased": [0.0], "lower": [0.0], "upper": [0.0]}
+        )
         median_gap = km_median = float("nan")
     summary = {
         "customers": n,

@@ -247,9 +247,7 @@ def _prepare(
             "fixed effects they are fitted exactly and add nothing."
         )
     if counts["periods"] == 1 and len(df):
-        notes.append(
-            f"The panel has a single {time}: there is no change over time to learn from."
-        )
+        notes.append(f"The panel has a single {time}: there is no change over time to learn from.")
     return df, counts, notes
 
 
@@ -260,7 +258,9 @@ def _codes(values: pd.Series) -> np.ndarray:
     return pd.factorize(values, sort=True)[0].astype(np.int64)
 
 
-def _absorb(arr: np.ndarray, fes: list[np.ndarray], tol: float = 1e-11, max_iter: int = 10_000) -> np.ndarray:
+def _absorb(
+    arr: np.ndarray, fes: list[np.ndarray], tol: float = 1e-11, max_iter: int = 10_000
+) -> np.ndarray:
     """Demean the columns of ``arr`` by every factor in ``fes`` (alternating projections).
 
     Exact after one sweep for one factor or a balanced two-way panel; converges to the
@@ -290,7 +290,9 @@ def _absorb(arr: np.ndarray, fes: list[np.ndarray], tol: float = 1e-11, max_iter
         if len(fes) == 1 or biggest < tol:
             break
     else:  # pragma: no cover - pathological designs only
-        warnings.warn("fixed-effect absorption did not converge; estimates are approximate", stacklevel=3)
+        warnings.warn(
+            "fixed-effect absorption did not converge; estimates are approximate", stacklevel=3
+        )
     return out
 
 
@@ -318,7 +320,9 @@ def _crit(level: float, df: float | None) -> float:
     from scipy import stats
 
     q = 0.5 + level / 2
-    return float(stats.t.ppf(q, df)) if df and np.isfinite(df) and df > 0 else float(stats.norm.ppf(q))
+    return (
+        float(stats.t.ppf(q, df)) if df and np.isfinite(df) and df > 0 else float(stats.norm.ppf(q))
+    )
 
 
 def _fe_ols(
@@ -350,12 +354,23 @@ def _fe_ols(
     keep = [j for j in range(len(xs)) if xd[:, j].std() > 1e-9 * max(raw_sd[j], 1.0)]
     for j in range(len(xs)):
         if j not in keep:
-            notes.append(f"`{xs[j]}` does not vary once the fixed effects are absorbed: not identified.")
+            notes.append(
+                f"`{xs[j]}` does not vary once the fixed effects are absorbed: not identified."
+            )
     nobs = len(df)
     absorbed = _absorbed_rank(fes)
     info: dict[str, Any] = {"nobs": nobs, "absorbed": absorbed, "n_clusters": None}
-    rows = [{"term": x, "estimate": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan,
-             "p_value": np.nan} for x in xs]
+    rows = [
+        {
+            "term": x,
+            "estimate": np.nan,
+            "se": np.nan,
+            "ci_low": np.nan,
+            "ci_high": np.nan,
+            "p_value": np.nan,
+        }
+        for x in xs
+    ]
     k = len(keep)
     df_resid = nobs - k - absorbed
     if k == 0 or df_resid <= 0:
@@ -376,8 +391,10 @@ def _fe_ols(
     k = len(keep)
     df_resid = nobs - k - absorbed
     if hac is not None:
-        res = sm.OLS(yd, X).fit(cov_type="hac-panel", cov_kwds={
-            "groups": _codes(df[hac[0]]), "maxlags": hac[1], "use_correction": "hac"})
+        res = sm.OLS(yd, X).fit(
+            cov_type="hac-panel",
+            cov_kwds={"groups": _codes(df[hac[0]]), "maxlags": hac[1], "use_correction": "hac"},
+        )
         # statsmodels' factor nobs/(nobs − k) counts only the slopes: count all parameters
         cov = res.cov_params() * (nobs - k) / df_resid
         dof = df_resid
@@ -388,13 +405,17 @@ def _fe_ols(
         if n_cl < 2:
             notes.append(f"Only one {cluster}: clustered standard errors are undefined.")
             return pd.DataFrame(rows), info, notes
-        res = sm.OLS(yd, X).fit(cov_type="cluster", cov_kwds={"groups": groups, "use_correction": True})
+        res = sm.OLS(yd, X).fit(
+            cov_type="cluster", cov_kwds={"groups": groups, "use_correction": True}
+        )
         # statsmodels' small-sample factor counts only the slopes: use all parameters,
         # as OLS with one dummy per fixed-effect level does
         cov = res.cov_params() * (nobs - k) / df_resid
         dof = n_cl - 1
         if n_cl < 20:
-            notes.append(f"Only {n_cl} clusters ({cluster}): clustered standard errors are imprecise.")
+            notes.append(
+                f"Only {n_cl} clusters ({cluster}): clustered standard errors are imprecise."
+            )
     else:
         res = sm.OLS(yd, X).fit()
         cov = res.cov_params() * (nobs - k) / df_resid
@@ -405,7 +426,10 @@ def _fe_ols(
         b, s = float(res.params[i]), float(se[i])
         t = b / s if s > 0 else np.nan
         rows[j].update(
-            estimate=b, se=s, ci_low=b - crit * s, ci_high=b + crit * s,
+            estimate=b,
+            se=s,
+            ci_low=b - crit * s,
+            ci_high=b + crit * s,
             p_value=float(2 * stats.t.sf(abs(t), dof)) if np.isfinite(t) else np.nan,
         )
     info.update(df_resid=df_resid, dof=dof, resid=res.resid)
@@ -449,10 +473,17 @@ def _group_row(key: Any, fit: ElasticityFit, by: str | Sequence[str]) -> dict[st
     for k_, v in zip(keys, vals, strict=False):
         row[k_] = v
     row.update(
-        elasticity=fit.elasticity, se=fit.se, ci_low=fit.ci[0], ci_high=fit.ci[1],
-        n_obs=fit.n_obs, n_entities=fit.n_entities, n_periods=fit.n_periods,
-        price_min=fit.price_support[0], price_max=fit.price_support[1],
-        identified=fit.identified, notes=" ".join(fit.notes),
+        elasticity=fit.elasticity,
+        se=fit.se,
+        ci_low=fit.ci[0],
+        ci_high=fit.ci[1],
+        n_obs=fit.n_obs,
+        n_entities=fit.n_entities,
+        n_periods=fit.n_periods,
+        price_min=fit.price_support[0],
+        price_max=fit.price_support[1],
+        identified=fit.identified,
+        notes=" ".join(fit.notes),
     )
     return row
 
@@ -518,11 +549,15 @@ def fit_loglog(
     by_cols = [] if by is None else ([by] if isinstance(by, str) else list(by))
     extra = [*controls, *fe_cols, *([cluster_col] if cluster_col else []), *by_cols]
     _need(panel, [quantity, price, entity, time, *extra])
-    fit = _loglog_one(panel, quantity, price, entity, time, controls, fe_cols, cluster_col, level, extra)
+    fit = _loglog_one(
+        panel, quantity, price, entity, time, controls, fe_cols, cluster_col, level, extra
+    )
     if by is not None:
         rows = []
         for key, sub in _groups(panel, by):
-            g = _loglog_one(sub, quantity, price, entity, time, controls, fe_cols, cluster_col, level, extra)
+            g = _loglog_one(
+                sub, quantity, price, entity, time, controls, fe_cols, cluster_col, level, extra
+            )
             rows.append(_group_row(key, g, by))
         fit.table = pd.DataFrame(rows)
     return fit
@@ -532,10 +567,19 @@ def _loglog_one(panel, quantity, price, entity, time, controls, fe_cols, cluster
     df, counts, notes = _prepare(panel, quantity, price, entity, time, extra)
     df, ctrl = _numeric_controls(df, controls)
     fit = ElasticityFit(
-        elasticity=np.nan, se=np.nan, ci=(np.nan, np.nan), n_obs=len(df), method="loglog",
-        level=level, n_entities=counts["entities"], n_periods=counts["periods"],
-        counts=counts, notes=notes,
-        price_support=(float(np.exp(df["_lp"].min())), float(np.exp(df["_lp"].max()))) if len(df) else (np.nan, np.nan),
+        elasticity=np.nan,
+        se=np.nan,
+        ci=(np.nan, np.nan),
+        n_obs=len(df),
+        method="loglog",
+        level=level,
+        n_entities=counts["entities"],
+        n_periods=counts["periods"],
+        counts=counts,
+        notes=notes,
+        price_support=(float(np.exp(df["_lp"].min())), float(np.exp(df["_lp"].max())))
+        if len(df)
+        else (np.nan, np.nan),
     )
     if len(df) < 2:
         notes.append("Fewer than two usable rows: nothing to estimate.")
@@ -556,8 +600,10 @@ def _loglog_one(panel, quantity, price, entity, time, controls, fe_cols, cluster
 
 def _time_features(values: pd.Series) -> pd.DataFrame:
     """Calendar features of a period column for the nuisance learners."""
-    if pd.api.types.is_datetime64_any_dtype(values) or isinstance(values.iloc[0], (pd.Timestamp,)) or (
-        values.dtype == object and hasattr(values.iloc[0], "isocalendar")
+    if (
+        pd.api.types.is_datetime64_any_dtype(values)
+        or isinstance(values.iloc[0], (pd.Timestamp,))
+        or (values.dtype == object and hasattr(values.iloc[0], "isocalendar"))
     ):
         t = pd.to_datetime(values)
         return pd.DataFrame(
@@ -578,8 +624,12 @@ def _default_learner(seed: int):
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     return HistGradientBoostingRegressor(
-        max_iter=60, learning_rate=0.15, max_leaf_nodes=15, min_samples_leaf=40,
-        l2_regularization=1.0, random_state=seed,
+        max_iter=60,
+        learning_rate=0.15,
+        max_leaf_nodes=15,
+        min_samples_leaf=40,
+        l2_regularization=1.0,
+        random_state=seed,
     )
 
 
@@ -664,31 +714,68 @@ def fit_dml(
     import sklearn.ensemble  # noqa: F401
     from threadpoolctl import threadpool_limits
 
-    kw = dict(learner_y=learner_y, learner_d=learner_d, n_folds=n_folds, n_rep=n_rep,
-              time_features=time_features, seed=seed, level=level)
+    kw = dict(
+        learner_y=learner_y,
+        learner_d=learner_d,
+        n_folds=n_folds,
+        n_rep=n_rep,
+        time_features=time_features,
+        seed=seed,
+        level=level,
+    )
     with threadpool_limits(limits=n_threads):
-        fit = _dml_one(panel, quantity, price, entity, time, controls, fe_cols, cluster_col, extra, **kw)
+        fit = _dml_one(
+            panel, quantity, price, entity, time, controls, fe_cols, cluster_col, extra, **kw
+        )
         if by is not None:
             rows = []
             for key, sub in _groups(panel, by):
-                g = _dml_one(sub, quantity, price, entity, time, controls, fe_cols, cluster_col, extra, **kw)
+                g = _dml_one(
+                    sub, quantity, price, entity, time, controls, fe_cols, cluster_col, extra, **kw
+                )
                 rows.append(_group_row(key, g, by))
             fit.table = pd.DataFrame(rows)
     return fit
 
 
-def _dml_one(panel, quantity, price, entity, time, controls, fe_cols, cluster_col, extra, *,
-             learner_y, learner_d, n_folds, n_rep, time_features, seed, level):
+def _dml_one(
+    panel,
+    quantity,
+    price,
+    entity,
+    time,
+    controls,
+    fe_cols,
+    cluster_col,
+    extra,
+    *,
+    learner_y,
+    learner_d,
+    n_folds,
+    n_rep,
+    time_features,
+    seed,
+    level,
+):
     import statsmodels.api as sm
     from sklearn.base import clone
     from sklearn.model_selection import PredefinedSplit, cross_val_predict
 
     df, counts, notes = _prepare(panel, quantity, price, entity, time, extra)
     fit = ElasticityFit(
-        elasticity=np.nan, se=np.nan, ci=(np.nan, np.nan), n_obs=len(df), method="dml",
-        level=level, n_entities=counts["entities"], n_periods=counts["periods"],
-        counts=counts, notes=notes,
-        price_support=(float(np.exp(df["_lp"].min())), float(np.exp(df["_lp"].max()))) if len(df) else (np.nan, np.nan),
+        elasticity=np.nan,
+        se=np.nan,
+        ci=(np.nan, np.nan),
+        n_obs=len(df),
+        method="dml",
+        level=level,
+        n_entities=counts["entities"],
+        n_periods=counts["periods"],
+        counts=counts,
+        notes=notes,
+        price_support=(float(np.exp(df["_lp"].min())), float(np.exp(df["_lp"].max())))
+        if len(df)
+        else (np.nan, np.nan),
     )
     fold_key = df[cluster_col] if cluster_col else pd.Series(np.arange(len(df)), index=df.index)
     n_groups = int(fold_key.nunique())
@@ -739,7 +826,9 @@ def _dml_one(panel, quantity, price, entity, time, controls, fe_cols, cluster_co
         d_hat = cross_val_predict(ld, X, d, cv=cv)
         ry, rd = y - y_hat, d - d_hat
         if cluster_col:
-            res = sm.OLS(ry, rd).fit(cov_type="cluster", cov_kwds={"groups": groups, "use_correction": True})
+            res = sm.OLS(ry, rd).fit(
+                cov_type="cluster", cov_kwds={"groups": groups, "use_correction": True}
+            )
         else:
             res = sm.OLS(ry, rd).fit(cov_type="HC1")
         thetas.append(float(res.params[0]))
@@ -767,8 +856,18 @@ def _dml_one(panel, quantity, price, entity, time, controls, fe_cols, cluster_co
             f"The controls predict {1 - np.median(resid_share):.0%} of the price variation: "
             "little independent price movement is left, so the estimate is fragile."
         )
-    fit.params = pd.DataFrame([{"term": price, "estimate": theta, "se": se, "ci_low": fit.ci[0],
-                                "ci_high": fit.ci[1], "p_value": np.nan}])
+    fit.params = pd.DataFrame(
+        [
+            {
+                "term": price,
+                "estimate": theta,
+                "se": se,
+                "ci_low": fit.ci[0],
+                "ci_high": fit.ci[1],
+                "p_value": np.nan,
+            }
+        ]
+    )
     return fit
 
 
@@ -818,15 +917,31 @@ def sku_elasticities(
     all_entities = panel[[entity, *([group] if group else [])]].drop_duplicates(subset=[entity])
     for gkey, sub in parts:
         stats_ = sub.groupby(entity, observed=True)["_lp"].agg(["size", "min", "max"])
-        ok = stats_[(stats_["size"] >= min_periods) & (stats_["max"] - stats_["min"] > math.log1p(CONSTANT_PRICE_TOL))]
+        ok = stats_[
+            (stats_["size"] >= min_periods)
+            & (stats_["max"] - stats_["min"] > math.log1p(CONSTANT_PRICE_TOL))
+        ]
         for e, r in stats_.iterrows():
             if e not in ok.index:
-                note = (f"only {int(r['size'])} usable {time}s (< {min_periods})" if r["size"] < min_periods
-                        else "price never changed: elasticity cannot be learned")
-                out.append({entity: e, **({group: gkey} if group else {}), "elasticity": np.nan,
-                            "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "n_obs": int(r["size"]),
-                            "price_min": float(np.exp(r["min"])), "price_max": float(np.exp(r["max"])),
-                            "note": note})
+                note = (
+                    f"only {int(r['size'])} usable {time}s (< {min_periods})"
+                    if r["size"] < min_periods
+                    else "price never changed: elasticity cannot be learned"
+                )
+                out.append(
+                    {
+                        entity: e,
+                        **({group: gkey} if group else {}),
+                        "elasticity": np.nan,
+                        "se": np.nan,
+                        "ci_low": np.nan,
+                        "ci_high": np.nan,
+                        "n_obs": int(r["size"]),
+                        "price_min": float(np.exp(r["min"])),
+                        "price_max": float(np.exp(r["max"])),
+                        "note": note,
+                    }
+                )
         if ok.empty:
             continue
         sub = sub.copy()
@@ -839,22 +954,47 @@ def sku_elasticities(
         params, _info, _more = _fe_ols_hc(sub, "_lq", [c for _, c in slopes] + ctrl, fe, level)
         for (e, _col), (_, p) in zip(slopes, params.iloc[: len(slopes)].iterrows(), strict=True):
             r = stats_.loc[e]
-            out.append({entity: e, **({group: gkey} if group else {}), "elasticity": p["estimate"],
-                        "se": p["se"], "ci_low": p["ci_low"], "ci_high": p["ci_high"],
-                        "n_obs": int(r["size"]), "price_min": float(np.exp(r["min"])),
-                        "price_max": float(np.exp(r["max"])),
-                        "note": "" if np.isfinite(p["estimate"]) else "not identified"})
+            out.append(
+                {
+                    entity: e,
+                    **({group: gkey} if group else {}),
+                    "elasticity": p["estimate"],
+                    "se": p["se"],
+                    "ci_low": p["ci_low"],
+                    "ci_high": p["ci_high"],
+                    "n_obs": int(r["size"]),
+                    "price_min": float(np.exp(r["min"])),
+                    "price_max": float(np.exp(r["max"])),
+                    "note": "" if np.isfinite(p["estimate"]) else "not identified",
+                }
+            )
     res = pd.DataFrame(out)
     # entities with no usable row at all (every row ≤ 0 or missing)
     seen = set(res[entity]) if len(res) else set()
     for _, r in all_entities.iterrows():
         if r[entity] not in seen:
-            res = pd.concat([res, pd.DataFrame([{entity: r[entity], **({group: r[group]} if group else {}),
-                                                  "elasticity": np.nan, "se": np.nan, "ci_low": np.nan,
-                                                  "ci_high": np.nan, "n_obs": 0, "price_min": np.nan,
-                                                  "price_max": np.nan,
-                                                  "note": "no usable rows (quantity or price ≤ 0 / missing)"}])],
-                            ignore_index=True)
+            res = pd.concat(
+                [
+                    res,
+                    pd.DataFrame(
+                        [
+                            {
+                                entity: r[entity],
+                                **({group: r[group]} if group else {}),
+                                "elasticity": np.nan,
+                                "se": np.nan,
+                                "ci_low": np.nan,
+                                "ci_high": np.nan,
+                                "n_obs": 0,
+                                "price_min": np.nan,
+                                "price_max": np.nan,
+                                "note": "no usable rows (quantity or price ≤ 0 / missing)",
+                            }
+                        ]
+                    ),
+                ],
+                ignore_index=True,
+            )
     sort = [group, entity] if group else [entity]
     return res.sort_values(sort, kind="stable").reset_index(drop=True)
 
@@ -872,8 +1012,23 @@ def _fe_ols_hc(df, y, xs, fixed_effects, level):
     df_resid = nobs - k - absorbed
     rows = []
     if df_resid <= 0:
-        return pd.DataFrame([{"term": x, "estimate": np.nan, "se": np.nan, "ci_low": np.nan,
-                              "ci_high": np.nan, "p_value": np.nan} for x in xs]), {}, []
+        return (
+            pd.DataFrame(
+                [
+                    {
+                        "term": x,
+                        "estimate": np.nan,
+                        "se": np.nan,
+                        "ci_low": np.nan,
+                        "ci_high": np.nan,
+                        "p_value": np.nan,
+                    }
+                    for x in xs
+                ]
+            ),
+            {},
+            [],
+        )
     res = sm.OLS(yd, X).fit(cov_type="HC0")
     cov = np.asarray(res.cov_params()) * nobs / df_resid  # HC1 with all parameters counted
     se = np.sqrt(np.diag(cov))
@@ -881,9 +1036,16 @@ def _fe_ols_hc(df, y, xs, fixed_effects, level):
     for i, x in enumerate(xs):
         b, s = float(res.params[i]), float(se[i])
         ok = np.isfinite(s) and s > 0
-        rows.append({"term": x, "estimate": b if ok else np.nan, "se": s if ok else np.nan,
-                     "ci_low": b - crit * s if ok else np.nan, "ci_high": b + crit * s if ok else np.nan,
-                     "p_value": float(2 * stats.t.sf(abs(b / s), df_resid)) if ok else np.nan})
+        rows.append(
+            {
+                "term": x,
+                "estimate": b if ok else np.nan,
+                "se": s if ok else np.nan,
+                "ci_low": b - crit * s if ok else np.nan,
+                "ci_high": b + crit * s if ok else np.nan,
+                "p_value": float(2 * stats.t.sf(abs(b / s), df_resid)) if ok else np.nan,
+            }
+        )
     return pd.DataFrame(rows), {"df_resid": df_resid}, []
 
 
@@ -1076,26 +1238,49 @@ def cross_price(
         terms.append("_own_rest")
     df, ctrl = _numeric_controls(df, controls)
     df = df.sort_values([entity, time], kind="stable")
-    shape = pd.DataFrame(np.nan, index=pd.Index(entities, name="demand_of"),
-                         columns=pd.Index(entities, name="price_of"))
+    shape = pd.DataFrame(
+        np.nan,
+        index=pd.Index(entities, name="demand_of"),
+        columns=pd.Index(entities, name="price_of"),
+    )
     est, se_, lo, hi = shape.copy(), shape.copy(), shape.copy(), shape.copy()
     rows = []
     n_periods = int(df.loc[df[entity].isin(entities), time].nunique())
     if n_periods < min_periods:
-        notes.append(f"Only {n_periods} {time}s in which every listed {entity} sold (fewer than "
-                     f"{min_periods}): cross-price elasticities not estimated.")
-        cols = ["demand_of", "price_of", "elasticity", "se", "ci_low", "ci_high", "p_value", "relation"]
+        notes.append(
+            f"Only {n_periods} {time}s in which every listed {entity} sold (fewer than "
+            f"{min_periods}): cross-price elasticities not estimated."
+        )
+        cols = [
+            "demand_of",
+            "price_of",
+            "elasticity",
+            "se",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "relation",
+        ]
         return CrossPrice(est, se_, lo, hi, pd.DataFrame(columns=cols), n_periods, notes)
-    params, info, more = _fe_ols(df, "_lq", [*terms, *ctrl], fe_cols, None, level,
-                                 hac=(entity, hac_lags))
-    readable = {f"`{t}`": f"the effect of {j}'s price on {i}'s units" for t, (i, j) in zip(terms, pairs, strict=False)}
+    params, info, more = _fe_ols(
+        df, "_lq", [*terms, *ctrl], fe_cols, None, level, hac=(entity, hac_lags)
+    )
+    readable = {
+        f"`{t}`": f"the effect of {j}'s price on {i}'s units"
+        for t, (i, j) in zip(terms, pairs, strict=False)
+    }
     readable["`_own_rest`"] = f"the own-price slope of the unlisted {entity}s"
     for note in more:
         for k_, v in readable.items():
             note = note.replace(k_, v)
         notes.append(note)
     for (i, j), (_, p) in zip(pairs, params.iloc[: len(pairs)].iterrows(), strict=True):
-        est.loc[i, j], se_.loc[i, j], lo.loc[i, j], hi.loc[i, j] = p["estimate"], p["se"], p["ci_low"], p["ci_high"]
+        est.loc[i, j], se_.loc[i, j], lo.loc[i, j], hi.loc[i, j] = (
+            p["estimate"],
+            p["se"],
+            p["ci_low"],
+            p["ci_high"],
+        )
         if i == j:
             rel = "own"
         elif p["ci_low"] > 0:
@@ -1104,8 +1289,18 @@ def cross_price(
             rel = "complement"
         else:
             rel = "unclear"
-        rows.append({"demand_of": i, "price_of": j, "elasticity": p["estimate"], "se": p["se"],
-                     "ci_low": p["ci_low"], "ci_high": p["ci_high"], "p_value": p["p_value"], "relation": rel})
+        rows.append(
+            {
+                "demand_of": i,
+                "price_of": j,
+                "elasticity": p["estimate"],
+                "se": p["se"],
+                "ci_low": p["ci_low"],
+                "ci_high": p["ci_high"],
+                "p_value": p["p_value"],
+                "relation": rel,
+            }
+        )
     return CrossPrice(est, se_, lo, hi, pd.DataFrame(rows), n_periods, notes)
 
 
@@ -1213,7 +1408,9 @@ def optimal_price(
         elasticity = elasticity.elasticity
     e = float(elasticity)
     if not np.isfinite(e):
-        raise ValueError("elasticity is not finite: it was not identified, so no price can be recommended")
+        raise ValueError(
+            "elasticity is not finite: it was not identified, so no price can be recommended"
+        )
     lo, hi = (float(price_bounds[0]), float(price_bounds[1]))
     p0, c = float(current_price), float(unit_cost)
     if not (lo > 0 and hi >= lo):
@@ -1232,13 +1429,21 @@ def optimal_price(
     if where == "upper":
         notes.append(
             "The model would raise the price beyond the highest price observed"
-            + (" (demand is inelastic, ε ≥ −1, so profit keeps rising with price)" if e >= -1 else "")
+            + (
+                " (demand is inelastic, ε ≥ −1, so profit keeps rising with price)"
+                if e >= -1
+                else ""
+            )
             + f"; the recommendation stops at {hi:g}, the edge of the data."
         )
     elif where == "lower":
-        notes.append(f"The model would cut the price below the lowest observed {lo:g}; it stops there.")
+        notes.append(
+            f"The model would cut the price below the lowest observed {lo:g}; it stops there."
+        )
     if c >= hi:
-        notes.append(f"Unit cost {c:g} is at or above every observed price: every sale in range loses money.")
+        notes.append(
+            f"Unit cost {c:g} is at or above every observed price: every sale in range loses money."
+        )
     grid = np.linspace(lo, hi, n_grid)
     if lo <= p0 <= hi and p0 not in grid:
         grid = np.sort(np.append(grid, p0))
@@ -1249,7 +1454,9 @@ def optimal_price(
         return qi, grid * qi / base_rev, (grid - c) * qi / base_rev
 
     qi, ri, pi = curves(e)
-    curve = pd.DataFrame({"price": grid, "quantity_index": qi, "revenue_index": ri, "profit_index": pi})
+    curve = pd.DataFrame(
+        {"price": grid, "quantity_index": qi, "revenue_index": ri, "profit_index": pi}
+    )
     prange = (best, best)
     if elasticity_ci is not None:
         e_lo, e_hi = sorted(map(float, elasticity_ci))
@@ -1265,9 +1472,19 @@ def optimal_price(
     profit_change = ((best - c) * q_best - profit0) / abs(profit0) if profit0 != 0 else math.nan
     revenue_change = best * q_best / p0 - 1
     return PriceRecommendation(
-        price=best, unconstrained_price=unc, at_bound=where, bounds=(lo, hi), price_range=prange,
-        current_price=p0, elasticity=e, elasticity_ci=tuple(elasticity_ci) if elasticity_ci else None,
-        unit_cost=c, profit_change=profit_change, revenue_change=revenue_change, curve=curve, notes=notes,
+        price=best,
+        unconstrained_price=unc,
+        at_bound=where,
+        bounds=(lo, hi),
+        price_range=prange,
+        current_price=p0,
+        elasticity=e,
+        elasticity_ci=tuple(elasticity_ci) if elasticity_ci else None,
+        unit_cost=c,
+        profit_change=profit_change,
+        revenue_change=revenue_change,
+        curve=curve,
+        notes=notes,
     )
 
 
@@ -1306,7 +1523,9 @@ def recommend_price(
         When the SKU has no estimate, no usable price or no unit cost.
     """
     _need(panel, [quantity, price, entity, time, cost])
-    rows = panel[(panel[entity] == sku) & (panel[price] > 0) & (panel[quantity] > 0)].sort_values(time)
+    rows = panel[(panel[entity] == sku) & (panel[price] > 0) & (panel[quantity] > 0)].sort_values(
+        time
+    )
     if rows.empty:
         raise ValueError(f"{entity} {sku!r} has no period with a positive price and quantity")
     est = estimates[estimates[entity] == sku]
@@ -1318,14 +1537,20 @@ def recommend_price(
     else:
         e, ci = float(r["elasticity"]), (float(r["ci_low"]), float(r["ci_high"]))
     if not np.isfinite(e):
-        raise ValueError(f"the elasticity of {entity} {sku!r} was not identified: {r.get('note', '')}".strip())
+        raise ValueError(
+            f"the elasticity of {entity} {sku!r} was not identified: {r.get('note', '')}".strip()
+        )
     costed = rows[rows[cost].notna()].tail(recent_periods)
     if costed.empty:
         raise ValueError(f"{entity} {sku!r} has no unit cost: gross profit cannot be computed")
     unit_cost = float(np.average(costed[cost], weights=costed[quantity]))
-    rec = optimal_price(e, unit_cost=unit_cost, current_price=float(rows[price].iloc[-1]),
-                        price_bounds=(float(rows[price].min()), float(rows[price].max())),
-                        elasticity_ci=ci if all(np.isfinite(ci)) else None)
+    rec = optimal_price(
+        e,
+        unit_cost=unit_cost,
+        current_price=float(rows[price].iloc[-1]),
+        price_bounds=(float(rows[price].min()), float(rows[price].max())),
+        elasticity_ci=ci if all(np.isfinite(ci)) else None,
+    )
     return rec
 
 
@@ -1339,7 +1564,11 @@ def _period_index(values: pd.Series) -> tuple[pd.Series, str]:
         return v - v.min(), "period"
     t = pd.to_datetime(values)
     uniq = np.sort(t.unique())
-    steps = np.diff(uniq).astype("timedelta64[s]").astype(np.int64) if len(uniq) > 1 else np.array([7 * 86400])
+    steps = (
+        np.diff(uniq).astype("timedelta64[s]").astype(np.int64)
+        if len(uniq) > 1
+        else np.array([7 * 86400])
+    )
     step = int(steps[steps > 0].min()) if (steps > 0).any() else 7 * 86400
     idx = ((t - t.min()).dt.total_seconds() // step).astype(int)
     return idx, ("week" if step == 7 * 86400 else f"{step // 86400}-day period")
@@ -1399,7 +1628,9 @@ def promo_response(
     df["_pidx"] = pidx_all.to_numpy()
     bad = ~(pd.to_numeric(df[quantity], errors="coerce") > 0) | df[depth].isna()
     if bad.any():
-        notes.append(f"{int(bad.sum()):,} rows with {quantity} ≤ 0 or no {depth} set aside (log undefined).")
+        notes.append(
+            f"{int(bad.sum()):,} rows with {quantity} ≤ 0 or no {depth} set aside (log undefined)."
+        )
     if controls:
         miss = df[list(controls)].isna().any(axis=1) & ~bad
         if miss.any():
@@ -1427,8 +1658,10 @@ def promo_response(
     # post-promo: calendar lag within entity
     for k in range(1, post_periods + 1):
         col = f"{k} {unit}{'s' if k > 1 else ''} after promo"
-        after = [(e, t - k) in promo_keys and all((e, t - j) not in promo_keys for j in range(0, k))
-                 for e, t in zip(df[entity], df["_pidx"], strict=True)]
+        after = [
+            (e, t - k) in promo_keys and all((e, t - j) not in promo_keys for j in range(0, k))
+            for e, t in zip(df[entity], df["_pidx"], strict=True)
+        ]
         df[col] = np.asarray(after, dtype=float)
         terms.append(col)
         kinds.append("post")
@@ -1445,8 +1678,20 @@ def promo_response(
     params["term"] = [t.removeprefix("depth: ") for t in terms]
     for a, b in (("uplift", "estimate"), ("uplift_low", "ci_low"), ("uplift_high", "ci_high")):
         params[a] = np.expm1(params[b])
-    return params[["term", "kind", "estimate", "se", "ci_low", "ci_high", "uplift", "uplift_low",
-                   "uplift_high", "n_rows"]], notes
+    return params[
+        [
+            "term",
+            "kind",
+            "estimate",
+            "se",
+            "ci_low",
+            "ci_high",
+            "uplift",
+            "uplift_low",
+            "uplift_high",
+            "n_rows",
+        ]
+    ], notes
 
 
 # ------------------------------------------------------------- demand history
@@ -1488,8 +1733,13 @@ def demand_history(
     _need(panel, [quantity, entity, time, *([depth] if depth else [])])
     out = panel.copy()
     pidx, _unit = _period_index(out[time])
-    keys = pd.DataFrame({"e": out[entity].to_numpy(), "t": pidx.to_numpy(),
-                         "q": pd.to_numeric(out[quantity], errors="coerce").clip(lower=0).to_numpy(float)})
+    keys = pd.DataFrame(
+        {
+            "e": out[entity].to_numpy(),
+            "t": pidx.to_numpy(),
+            "q": pd.to_numeric(out[quantity], errors="coerce").clip(lower=0).to_numpy(float),
+        }
+    )
     if depth:
         keys["d"] = out[depth].astype(float).to_numpy()
     table = keys.groupby(["e", "t"]).agg(q=("q", "sum"), **({"d": ("d", "mean")} if depth else {}))
@@ -1545,14 +1795,16 @@ def price_variation(
     df = panel.loc[:, cols].copy()
     df = df[pd.to_numeric(df[price], errors="coerce") > 0]
     g = df.groupby(entity, observed=True, sort=True)
-    out = pd.DataFrame({
-        "periods": g[time].nunique(),
-        "price_levels": g[price].agg(lambda s: s.round(2).nunique()),
-        "price_min": g[price].min(),
-        "price_median": g[price].median(),
-        "price_max": g[price].max(),
-        "log_price_sd": g[price].agg(lambda s: float(np.log(s).std(ddof=0))),
-    })
+    out = pd.DataFrame(
+        {
+            "periods": g[time].nunique(),
+            "price_levels": g[price].agg(lambda s: s.round(2).nunique()),
+            "price_min": g[price].min(),
+            "price_median": g[price].median(),
+            "price_max": g[price].max(),
+            "log_price_sd": g[price].agg(lambda s: float(np.log(s).std(ddof=0))),
+        }
+    )
     out["spread"] = out["price_max"] / out["price_min"] - 1
     if group:
         out.insert(0, group, g[group].first())
@@ -1603,11 +1855,13 @@ def variation_summary(diag: pd.DataFrame, group: str = "category") -> pd.DataFra
     """
     _need(diag, [group, "learnable", "spread"])
     g = diag.groupby(group, observed=True, sort=True)
-    out = pd.DataFrame({
-        "skus": g.size(),
-        "learnable": g["learnable"].sum().astype(int),
-        "median_spread": g["spread"].median(),
-    })
+    out = pd.DataFrame(
+        {
+            "skus": g.size(),
+            "learnable": g["learnable"].sum().astype(int),
+            "median_spread": g["spread"].median(),
+        }
+    )
     out.insert(2, "not_learnable", out["skus"] - out["learnable"])
     if "promo_share" in diag:
         out["median_promo_share"] = g["promo_share"].median()

@@ -78,8 +78,10 @@ LEVELS = ("red", "amber", "green", "unknown")
 def _require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(f"{what} needs columns {', '.join(columns)}; missing: {', '.join(missing)} "
-                         "(build the frame with shopbook.features.products.sku_features)")
+        raise ValueError(
+            f"{what} needs columns {', '.join(columns)}; missing: {', '.join(missing)} "
+            "(build the frame with shopbook.features.products.sku_features)"
+        )
 
 
 def share_above(values: pd.Series) -> pd.Series:
@@ -111,8 +113,12 @@ def share_above(values: pd.Series) -> pd.Series:
     return pd.Series(np.where(v.isna(), np.nan, out), index=values.index)
 
 
-def abc_xyz(skus: pd.DataFrame, value: str = "revenue", abc: tuple[float, float] = (0.8, 0.95),
-            xyz: tuple[float, float] = (0.5, 1.0)) -> pd.DataFrame:
+def abc_xyz(
+    skus: pd.DataFrame,
+    value: str = "revenue",
+    abc: tuple[float, float] = (0.8, 0.95),
+    xyz: tuple[float, float] = (0.5, 1.0),
+) -> pd.DataFrame:
     """ABC class by cumulative share of ``value``; XYZ class by the CV of weekly demand.
 
     Parameters
@@ -151,7 +157,9 @@ def abc_xyz(skus: pd.DataFrame, value: str = "revenue", abc: tuple[float, float]
     total = v.clip(lower=0).sum()
     out["share"] = v.clip(lower=0) / total if total > 0 else 0.0
     out["share_above"] = share_above(v)
-    cls = np.select([out["share_above"] < a, out["share_above"] < b], ["A", "B"], "C").astype(object)
+    cls = np.select([out["share_above"] < a, out["share_above"] < b], ["A", "B"], "C").astype(
+        object
+    )
     cls[(v <= 0).to_numpy()] = "C"
     cls[v.isna().to_numpy()] = None
     out["abc"] = cls
@@ -161,13 +169,19 @@ def abc_xyz(skus: pd.DataFrame, value: str = "revenue", abc: tuple[float, float]
     with np.errstate(invalid="ignore", divide="ignore"):
         out["cv"] = np.where((mean > 0) & (weeks >= 2), sd / mean, np.nan)
     out["xyz"] = np.select([out["cv"] <= x, out["cv"] <= y], ["X", "Y"], "Z")
-    out["class"] = [f"{p}{q}" if p is not None else None for p, q in zip(out["abc"], out["xyz"], strict=True)]
+    out["class"] = [
+        f"{p}{q}" if p is not None else None for p, q in zip(out["abc"], out["xyz"], strict=True)
+    ]
     out["_v"] = v
-    out = out.sort_values(["_v", "sku"], ascending=[False, True], na_position="last", ignore_index=True)
+    out = out.sort_values(
+        ["_v", "sku"], ascending=[False, True], na_position="last", ignore_index=True
+    )
     return out.drop(columns="_v")
 
 
-def abc_xyz_matrix(classes: pd.DataFrame, measure: str = "count", value: str | None = None) -> pd.DataFrame:
+def abc_xyz_matrix(
+    classes: pd.DataFrame, measure: str = "count", value: str | None = None
+) -> pd.DataFrame:
     """The 3 × 3 ABC × XYZ table: SKUs per cell (or the sum of ``value``).
 
     Parameters
@@ -191,14 +205,21 @@ def abc_xyz_matrix(classes: pd.DataFrame, measure: str = "count", value: str | N
         m = c.pivot_table(index="abc", columns="xyz", values=value, aggfunc="sum", fill_value=0)
     else:
         raise ValueError("measure must be 'count', or 'sum' with a value column")
-    return m.reindex(index=list("ABC"), columns=list("XYZ"), fill_value=0).rename_axis(index="ABC", columns="XYZ")
+    return m.reindex(index=list("ABC"), columns=list("XYZ"), fill_value=0).rename_axis(
+        index="ABC", columns="XYZ"
+    )
 
 
 def role_rules(rules: Mapping[str, float] | None = None) -> pd.DataFrame:
     """The role thresholds as a table (``rule``, ``threshold``, ``meaning``)."""
     r = {**ROLE_RULES, **(rules or {})}
-    return pd.DataFrame({"rule": list(r), "threshold": list(r.values()),
-                         "meaning": [_ROLE_TEXT.get(k, "") for k in r]})
+    return pd.DataFrame(
+        {
+            "rule": list(r),
+            "threshold": list(r.values()),
+            "meaning": [_ROLE_TEXT.get(k, "") for k in r],
+        }
+    )
 
 
 def product_roles(skus: pd.DataFrame, rules: Mapping[str, float] | None = None) -> pd.DataFrame:
@@ -235,9 +256,11 @@ def product_roles(skus: pd.DataFrame, rules: Mapping[str, float] | None = None) 
     rev = out["revenue"].astype("float64").clip(lower=0)
     tot = rev.sum()
     # share of revenue held by SKUs at or below each SKU's revenue (ties included)
-    below = (1.0 - share_above(rev) if tot > 0 else pd.Series(1.0, index=out.index))
+    below = 1.0 - share_above(rev) if tot > 0 else pd.Series(1.0, index=out.index)
     out["long_tail"] = (below <= r["long_tail_share"] + 1e-12) & ~out["hot"] & ~out["profit"]
-    out["role"] = np.select([out["hot"], out["profit"], out["long_tail"]], list(ROLES[:3]), ROLES[3])
+    out["role"] = np.select(
+        [out["hot"], out["profit"], out["long_tail"]], list(ROLES[:3]), ROLES[3]
+    )
     return out
 
 
@@ -248,12 +271,19 @@ def _as_array(x: Any) -> np.ndarray:
 def service_z(service_level: float) -> float:
     """``z = Φ⁻¹(service_level)`` (scipy's ``norm.ppf``); the level must be in (0, 1)."""
     if not 0 < service_level < 1:
-        raise ValueError(f"service_level must be between 0 and 1 (e.g. 0.95), found {service_level}")
+        raise ValueError(
+            f"service_level must be between 0 and 1 (e.g. 0.95), found {service_level}"
+        )
     return float(norm.ppf(service_level))
 
 
-def safety_stock(mean_daily: Any, sd_daily: Any, lead_time_days: Any, service_level: float = 0.95,
-                 lead_time_sd: Any = 0) -> Any:
+def safety_stock(
+    mean_daily: Any,
+    sd_daily: Any,
+    lead_time_days: Any,
+    service_level: float = 0.95,
+    lead_time_sd: Any = 0,
+) -> Any:
     """Safety stock ``z · sqrt(L · σd² + d² · σL²)``.
 
     Parameters
@@ -277,15 +307,25 @@ def safety_stock(mean_daily: Any, sd_daily: Any, lead_time_days: Any, service_le
     """
     z = service_z(service_level)
     d, sd, lt, ltsd = map(_as_array, (mean_daily, sd_daily, lead_time_days, lead_time_sd))
-    for name, arr in (("mean_daily", d), ("sd_daily", sd), ("lead_time_days", lt), ("lead_time_sd", ltsd)):
+    for name, arr in (
+        ("mean_daily", d),
+        ("sd_daily", sd),
+        ("lead_time_days", lt),
+        ("lead_time_sd", ltsd),
+    ):
         if np.any(arr[~np.isnan(arr)] < 0):
             raise ValueError(f"{name} must not be negative")
-    ss = z * np.sqrt(lt * sd ** 2 + d ** 2 * ltsd ** 2)
+    ss = z * np.sqrt(lt * sd**2 + d**2 * ltsd**2)
     return float(ss) if np.ndim(ss) == 0 else ss
 
 
-def reorder_point(mean_daily: Any, sd_daily: Any, lead_time_days: Any, service_level: float = 0.95,
-                  lead_time_sd: Any = 0) -> Any:
+def reorder_point(
+    mean_daily: Any,
+    sd_daily: Any,
+    lead_time_days: Any,
+    service_level: float = 0.95,
+    lead_time_sd: Any = 0,
+) -> Any:
     """Reorder point ``d · L + safety_stock(...)``: expected lead-time demand plus safety stock.
 
     Parameters and returns as :func:`safety_stock`.
@@ -295,8 +335,13 @@ def reorder_point(mean_daily: Any, sd_daily: Any, lead_time_days: Any, service_l
     return float(rop) if np.ndim(rop) == 0 else rop
 
 
-def stock_warnings(skus: pd.DataFrame, service_level: float = 0.95, lead_time_days: float | None = None,
-                   lead_time_sd: float = 0.0, overstock_days: float = 120.0) -> pd.DataFrame:
+def stock_warnings(
+    skus: pd.DataFrame,
+    service_level: float = 0.95,
+    lead_time_days: float | None = None,
+    lead_time_sd: float = 0.0,
+    overstock_days: float = 120.0,
+) -> pd.DataFrame:
     """Red / amber / green stock warnings with the reason, and an overstock flag.
 
     Parameters
@@ -332,8 +377,11 @@ def stock_warnings(skus: pd.DataFrame, service_level: float = 0.95, lead_time_da
     out["safety_stock"] = safety_stock(d, sd, lt, service_level, lead_time_sd)
     out["reorder_point"] = reorder_point(d, sd, lt, service_level, lead_time_sd)
     hand = out["on_hand"].astype("Float64").astype("float64")
-    order = (out["on_order"].astype("Float64").astype("float64").fillna(0.0) if "on_order" in out
-             else pd.Series(0.0, index=out.index))
+    order = (
+        out["on_order"].astype("Float64").astype("float64").fillna(0.0)
+        if "on_order" in out
+        else pd.Series(0.0, index=out.index)
+    )
     out["position"] = hand + order
     if "days_of_cover" in out:
         cover = out["days_of_cover"].astype("float64")
@@ -351,11 +399,18 @@ def stock_warnings(skus: pd.DataFrame, service_level: float = 0.95, lead_time_da
     out["overstock"] = (cover > overstock_days).fillna(False).to_numpy() & ~no_record.to_numpy()
     reasons = []
     for i in range(len(out)):
-        h, s, p, r = hand.iat[i], out["safety_stock"].iat[i], out["position"].iat[i], out["reorder_point"].iat[i]
+        h, s, p, r = (
+            hand.iat[i],
+            out["safety_stock"].iat[i],
+            out["position"].iat[i],
+            out["reorder_point"].iat[i],
+        )
         if no_record.iat[i]:
             text = "no stock record for this SKU"
         elif out_of_stock.iat[i]:
-            text = "stocked out: 0 on hand" + (f", {order.iat[i]:,.0f} on order" if order.iat[i] > 0 else "")
+            text = "stocked out: 0 on hand" + (
+                f", {order.iat[i]:,.0f} on order" if order.iat[i] > 0 else ""
+            )
         elif no_lead.iat[i]:
             text = "no lead time known: safety stock cannot be computed"
         elif below_ss.iat[i]:
@@ -379,7 +434,9 @@ def stock_warnings(skus: pd.DataFrame, service_level: float = 0.95, lead_time_da
 def warning_counts(warnings: pd.DataFrame) -> pd.DataFrame:
     """SKUs per warning level (all of :data:`LEVELS`) and how many of them are overstocked."""
     g = warnings.groupby("level")
-    counts = pd.DataFrame({"skus": g.size(), "overstock": g["overstock"].sum()}).reindex(list(LEVELS), fill_value=0)
+    counts = pd.DataFrame({"skus": g.size(), "overstock": g["overstock"].sum()}).reindex(
+        list(LEVELS), fill_value=0
+    )
     counts = counts.astype("int64").rename_axis("level").reset_index()
     counts["share"] = counts["skus"] / max(len(warnings), 1)
     return counts
@@ -413,14 +470,26 @@ def stockouts(inventory: Any, min_days: int = 1, end: Any = None) -> pd.DataFram
         if end is not None:
             inv = inv[inv["date"] <= pd.Timestamp(end)]
         last = inv.groupby("sku")["date"].max().rename("last")
-        zero = inv[inv["on_hand"] == 0].drop_duplicates(["sku", "date"]).sort_values(["sku", "date"])
+        zero = (
+            inv[inv["on_hand"] == 0].drop_duplicates(["sku", "date"]).sort_values(["sku", "date"])
+        )
         if zero.empty:
-            return pd.DataFrame({"sku": pd.Series(dtype=object), "start": pd.Series(dtype="datetime64[ns]"),
-                                 "end": pd.Series(dtype="datetime64[ns]"), "days": pd.Series(dtype="int64"),
-                                 "ongoing": pd.Series(dtype=bool)})
+            return pd.DataFrame(
+                {
+                    "sku": pd.Series(dtype=object),
+                    "start": pd.Series(dtype="datetime64[ns]"),
+                    "end": pd.Series(dtype="datetime64[ns]"),
+                    "days": pd.Series(dtype="int64"),
+                    "ongoing": pd.Series(dtype=bool),
+                }
+            )
         day = (zero["date"] - pd.Timestamp("1970-01-01")).dt.days
         grp = day - zero.groupby("sku").cumcount()
-        ep = zero.assign(grp=grp).groupby(["sku", "grp"])["date"].agg(start="min", end="max", days="count")
+        ep = (
+            zero.assign(grp=grp)
+            .groupby(["sku", "grp"])["date"]
+            .agg(start="min", end="max", days="count")
+        )
         ep = ep.reset_index().drop(columns="grp")
     else:
         import ibis
@@ -432,8 +501,12 @@ def stockouts(inventory: Any, min_days: int = 1, end: Any = None) -> pd.DataFram
         zero = inv.filter(inv.on_hand == 0).select("sku", "date").distinct()
         rn = ibis.row_number().over(group_by=zero.sku, order_by=zero.date)
         zero = zero.mutate(grp=zero.date.epoch_days() - rn)
-        ep = zero.group_by(["sku", "grp"]).aggregate(start=zero.date.min(), end=zero.date.max(),
-                                                     days=zero.date.count()).drop("grp").execute()
+        ep = (
+            zero.group_by(["sku", "grp"])
+            .aggregate(start=zero.date.min(), end=zero.date.max(), days=zero.date.count())
+            .drop("grp")
+            .execute()
+        )
     ep["start"] = pd.to_datetime(ep["start"]).astype("datetime64[ns]")
     ep["end"] = pd.to_datetime(ep["end"]).astype("datetime64[ns]")
     ep["days"] = ep["days"].astype("int64")
@@ -459,10 +532,22 @@ def role_summary(roles: pd.DataFrame) -> pd.DataFrame:
         is known).
     """
     g = roles.groupby("role")
-    out = pd.DataFrame({"skus": g.size(), "units": g["units"].sum(), "revenue": g["revenue"].sum(),
-                        "gross_profit": g["gross_profit"].sum(min_count=1)}).reindex(list(ROLES))
+    out = pd.DataFrame(
+        {
+            "skus": g.size(),
+            "units": g["units"].sum(),
+            "revenue": g["revenue"].sum(),
+            "gross_profit": g["gross_profit"].sum(min_count=1),
+        }
+    ).reindex(list(ROLES))
     out["skus"] = out["skus"].fillna(0).astype("int64")
-    for col, name in (("units", "units_share"), ("revenue", "revenue_share"), ("gross_profit", "profit_share")):
+    for col, name in (
+        ("units", "units_share"),
+        ("revenue", "revenue_share"),
+        ("gross_profit", "profit_share"),
+    ):
         total = roles[col].astype("float64").sum()
         out[name] = out[col].astype("float64").fillna(0.0) / total if total else np.nan
-    return out.rename_axis("role").reset_index()[["role", "skus", "units_share", "revenue_share", "profit_share"]]
+    return out.rename_axis("role").reset_index()[
+        ["role", "skus", "units_share", "revenue_share", "profit_share"]
+    ]

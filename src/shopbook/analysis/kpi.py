@@ -108,8 +108,12 @@ def resolve_window(start: Any, end: Any, last_day: Any) -> Window:
 # ------------------------------------------------------------------------- helpers
 
 
-def conversion_ci(orders: int | np.ndarray, sessions: int | np.ndarray, alpha: float = 0.05,
-                  method: str = "wilson") -> tuple[Any, Any]:
+def conversion_ci(
+    orders: int | np.ndarray,
+    sessions: int | np.ndarray,
+    alpha: float = 0.05,
+    method: str = "wilson",
+) -> tuple[Any, Any]:
     """Confidence interval of a conversion rate (statsmodels ``proportion_confint``).
 
     Parameters
@@ -136,14 +140,30 @@ def conversion_ci(orders: int | np.ndarray, sessions: int | np.ndarray, alpha: f
 def _users(orders: Any, start: Any, end: Any) -> dict[str, float]:
     o = as_table(orders)
     paid = o.filter(o.status == "paid", F._in_window(o.order_ts, start, end))
-    per = paid.group_by("customer_id").aggregate(n=paid.order_id.nunique(), gmv=paid.net_amount.cast("float64").sum())
-    row = per.aggregate(active=per.count(), repeaters=(per.n >= 2).cast("int64").sum(),
-                        orders=per.n.sum(), gmv=per.gmv.sum()).execute().iloc[0]
+    per = paid.group_by("customer_id").aggregate(
+        n=paid.order_id.nunique(), gmv=paid.net_amount.cast("float64").sum()
+    )
+    row = (
+        per.aggregate(
+            active=per.count(),
+            repeaters=(per.n >= 2).cast("int64").sum(),
+            orders=per.n.sum(),
+            gmv=per.gmv.sum(),
+        )
+        .execute()
+        .iloc[0]
+    )
     first = F.new_customers_expr(o)
     new = int(first.filter(F._in_window(first.first_ts, start, end)).count().execute())
     active = int(row["active"])
-    return {"gmv": float(row["gmv"] or 0.0), "orders": int(row["orders"] or 0), "active": active, "new": new,
-            "returning": active - new, "repurchase": (int(row["repeaters"] or 0) / active) if active else np.nan}
+    return {
+        "gmv": float(row["gmv"] or 0.0),
+        "orders": int(row["orders"] or 0),
+        "active": active,
+        "new": new,
+        "returning": active - new,
+        "repurchase": (int(row["repeaters"] or 0) / active) if active else np.nan,
+    }
 
 
 def ltv(orders: Any, end: Any, ltv_days: int = 365, cohort_days: int = 90) -> dict[str, Any]:
@@ -179,7 +199,12 @@ def ltv(orders: Any, end: Any, ltv_days: int = 365, cohort_days: int = 90) -> di
     j = j.filter(j.order_ts < j.first_ts.date().cast("timestamp") + _days(ltv_days))
     spend = float(j.net_amount.cast("float64").sum().execute() or 0.0)
     n = int(cohort.count().execute())
-    return {"ltv": spend / n if n else np.nan, "customers": n, "cohort_start": c_start, "cohort_end": c_end}
+    return {
+        "ltv": spend / n if n else np.nan,
+        "customers": n,
+        "cohort_start": c_start,
+        "cohort_end": c_end,
+    }
 
 
 def _days(n: int) -> Any:
@@ -192,23 +217,45 @@ def _days(n: int) -> Any:
 # ---------------------------------------------------------------------- KPI table
 
 
-def _window_values(w0: pd.Timestamp, w1: pd.Timestamp, orders: Any, *, order_items: Any, sessions: Any,
-                   marketing_spend: Any, inventory: Any, ltv_days: int, cohort_days: int) -> dict[str, Any]:
+def _window_values(
+    w0: pd.Timestamp,
+    w1: pd.Timestamp,
+    orders: Any,
+    *,
+    order_items: Any,
+    sessions: Any,
+    marketing_spend: Any,
+    inventory: Any,
+    ltv_days: int,
+    cohort_days: int,
+) -> dict[str, Any]:
     v: dict[str, Any] = {}
     u = _users(orders, w0, w1)
-    v.update(gmv=u["gmv"], orders=u["orders"], aov=u["gmv"] / u["orders"] if u["orders"] else np.nan,
-             new_customers=u["new"], active_customers=u["active"], returning_customers=u["returning"],
-             repurchase_rate=u["repurchase"])
+    v.update(
+        gmv=u["gmv"],
+        orders=u["orders"],
+        aov=u["gmv"] / u["orders"] if u["orders"] else np.nan,
+        new_customers=u["new"],
+        active_customers=u["active"],
+        returning_customers=u["returning"],
+        repurchase_rate=u["repurchase"],
+    )
     lt = ltv(orders, w1, ltv_days, cohort_days)
     v["ltv"] = lt["ltv"]
     v["_ltv"] = lt
     if order_items is not None:
         m = F.margin(orders, order_items, w0, w1).iloc[0]
-        v.update(gross_margin=m["margin"], gross_profit=m["gross_profit"], uncosted_share=m["uncosted_share"],
-                 _cogs=m["cogs"])
+        v.update(
+            gross_margin=m["margin"],
+            gross_profit=m["gross_profit"],
+            uncosted_share=m["uncosted_share"],
+            _cogs=m["cogs"],
+        )
     if marketing_spend is not None:
         s = as_table(marketing_spend)
-        spend = float(s.filter(F._in_window(s.date, w0, w1)).spend.cast("float64").sum().execute() or 0.0)
+        spend = float(
+            s.filter(F._in_window(s.date, w0, w1)).spend.cast("float64").sum().execute() or 0.0
+        )
         v.update(spend=spend, cac=spend / u["new"] if u["new"] else np.nan)
     if sessions is not None:
         f = F.funnel(sessions, None, None, start=w0, end=w1)
@@ -250,9 +297,17 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-def kpi_table(orders: Any, window: Window, *, order_items: Any = None, sessions: Any = None,
-              marketing_spend: Any = None, inventory: Any = None, ltv_days: int = 365,
-              cohort_days: int = 90) -> pd.DataFrame:
+def kpi_table(
+    orders: Any,
+    window: Window,
+    *,
+    order_items: Any = None,
+    sessions: Any = None,
+    marketing_spend: Any = None,
+    inventory: Any = None,
+    ltv_days: int = 365,
+    cohort_days: int = 90,
+) -> pd.DataFrame:
     """The three-layer KPI table: the window against the previous window.
 
     Parameters
@@ -283,8 +338,14 @@ def kpi_table(orders: Any, window: Window, *, order_items: Any = None, sessions:
         (what was left out and why, revenue without cost, the LTV cohort),
         ``window``.
     """
-    kw = dict(order_items=order_items, sessions=sessions, marketing_spend=marketing_spend,
-              inventory=inventory, ltv_days=ltv_days, cohort_days=cohort_days)
+    kw = dict(
+        order_items=order_items,
+        sessions=sessions,
+        marketing_spend=marketing_spend,
+        inventory=inventory,
+        ltv_days=ltv_days,
+        cohort_days=cohort_days,
+    )
     cur = _window_values(window.start, window.end, orders, **kw)
     prev = _window_values(window.prev_start, window.prev_end, orders, **kw)
     rows = []
@@ -297,14 +358,30 @@ def kpi_table(orders: Any, window: Window, *, order_items: Any = None, sessions:
         lo = hi = np.nan
         if metric == "conversion":
             lo, hi = cur["_conv_ci"]
-        rows.append({"layer": layer, "metric": metric, "label": label, "unit": unit, "value": v, "previous": p,
-                     "change": v - p, "change_pct": (v - p) / abs(p) if p else np.nan, "ci_low": lo, "ci_high": hi})
+        rows.append(
+            {
+                "layer": layer,
+                "metric": metric,
+                "label": label,
+                "unit": unit,
+                "value": v,
+                "previous": p,
+                "change": v - p,
+                "change_pct": (v - p) / abs(p) if p else np.nan,
+                "ci_low": lo,
+                "ci_high": hi,
+            }
+        )
     out = pd.DataFrame(rows)
     notes = []
     if order_items is None:
-        notes.append("no order_items table: margin, gross profit and inventory turnover are left out")
+        notes.append(
+            "no order_items table: margin, gross profit and inventory turnover are left out"
+        )
     elif np.isfinite(cur.get("uncosted_share", np.nan)) and cur["uncosted_share"] > 0:
-        notes.append(f"{cur['uncosted_share']:.1%} of the window's revenue has no unit cost; the margin covers the rest")
+        notes.append(
+            f"{cur['uncosted_share']:.1%} of the window's revenue has no unit cost; the margin covers the rest"
+        )
     if marketing_spend is None:
         notes.append("no marketing_spend table: spend and CAC are left out")
     if sessions is None:
@@ -313,11 +390,15 @@ def kpi_table(orders: Any, window: Window, *, order_items: Any = None, sessions:
         notes.append("no inventory table (or no unit costs): inventory turnover is left out")
     lt = cur["_ltv"]
     if lt["customers"]:
-        notes.append(f"LTV: mean net spend in the first {ltv_days} days of the {lt['customers']:,} customers acquired "
-                     f"{lt['cohort_start']:%Y-%m-%d} to {lt['cohort_end']:%Y-%m-%d}")
+        notes.append(
+            f"LTV: mean net spend in the first {ltv_days} days of the {lt['customers']:,} customers acquired "
+            f"{lt['cohort_start']:%Y-%m-%d} to {lt['cohort_end']:%Y-%m-%d}"
+        )
     else:
-        notes.append(f"LTV: no customer was acquired {lt['cohort_start']:%Y-%m-%d} to {lt['cohort_end']:%Y-%m-%d}, "
-                     f"so no cohort has {ltv_days} days of history by the window's end")
+        notes.append(
+            f"LTV: no customer was acquired {lt['cohort_start']:%Y-%m-%d} to {lt['cohort_end']:%Y-%m-%d}, "
+            f"so no cohort has {ltv_days} days of history by the window's end"
+        )
     out.attrs["notes"] = notes
     out.attrs["window"] = window
     return out
@@ -326,8 +407,14 @@ def kpi_table(orders: Any, window: Window, *, order_items: Any = None, sessions:
 # ---------------------------------------------------------------- channel table
 
 
-def channel_table(orders: Any, window: Window, *, sessions: Any = None, marketing_spend: Any = None,
-                  order_items: Any = None) -> pd.DataFrame:
+def channel_table(
+    orders: Any,
+    window: Window,
+    *,
+    sessions: Any = None,
+    marketing_spend: Any = None,
+    order_items: Any = None,
+) -> pd.DataFrame:
     """Funnel, conversion, CAC and ROI per channel in the window.
 
     Parameters
@@ -347,8 +434,9 @@ def channel_table(orders: Any, window: Window, *, sessions: Any = None, marketin
         revenue has costs, else GMV (``attrs["roi_basis"]`` says which);
         ``roas`` = GMV / spend.
     """
-    econ = F.channel_economics(orders, window.start, window.end, marketing_spend=marketing_spend,
-                               order_items=order_items)
+    econ = F.channel_economics(
+        orders, window.start, window.end, marketing_spend=marketing_spend, order_items=order_items
+    )
     out = econ
     if sessions is not None:
         fun = F.funnel(sessions, None, "channel", start=window.start, end=window.end)
@@ -356,7 +444,9 @@ def channel_table(orders: Any, window: Window, *, sessions: Any = None, marketin
         for c in F.COUNTS:
             out[c] = out[c].fillna(0).astype("int64")
         out["conversion"] = out["order"] / out["sessions"].where(out["sessions"] > 0)
-        out["conv_low"], out["conv_high"] = conversion_ci(out["order"].to_numpy(), out["sessions"].to_numpy())
+        out["conv_low"], out["conv_high"] = conversion_ci(
+            out["order"].to_numpy(), out["sessions"].to_numpy()
+        )
         for c in ("orders", "customers", "new_customers"):
             out[c] = out[c].fillna(0).astype("int64")
         out["gmv"] = out["gmv"].fillna(0.0)
@@ -380,7 +470,9 @@ def channel_table(orders: Any, window: Window, *, sessions: Any = None, marketin
 # ------------------------------------------------------------------------- alerts
 
 
-def _quasi_binomial(o_b: np.ndarray, n_b: np.ndarray, x: float, n: float) -> tuple[float, float, float, str]:
+def _quasi_binomial(
+    o_b: np.ndarray, n_b: np.ndarray, x: float, n: float
+) -> tuple[float, float, float, str]:
     """Baseline rate, over-dispersion φ, z of the window's rate ``x / n`` and a note."""
     N = n_b.sum()
     p0 = o_b.sum() / N
@@ -397,9 +489,17 @@ def _quasi_binomial(o_b: np.ndarray, n_b: np.ndarray, x: float, n: float) -> tup
     return p0, phi, (x / n - p0) / se, why
 
 
-def alerts(daily: pd.DataFrame, window: Window, metric: str = "sessions", *, by: str = "channel",
-           baseline_days: int = 56, alpha: float = 0.01, min_drop: float = 0.15,
-           relative_to_total: bool = True) -> pd.DataFrame:
+def alerts(
+    daily: pd.DataFrame,
+    window: Window,
+    metric: str = "sessions",
+    *,
+    by: str = "channel",
+    baseline_days: int = 56,
+    alpha: float = 0.01,
+    min_drop: float = 0.15,
+    relative_to_total: bool = True,
+) -> pd.DataFrame:
     """Flag groups whose traffic or conversion in the window dropped beyond noise.
 
     Rule: the ``baseline_days`` before the window are cut into
@@ -452,7 +552,18 @@ def alerts(daily: pd.DataFrame, window: Window, metric: str = "sessions", *, by:
         ``dispersion`` (φ), ``alert`` (bool), ``reason`` (why it was or was not flagged,
         or why it cannot be tested). ``attrs``: the rule and its parameters.
     """
-    cols = [by, "metric", "value", "expected", "change_pct", "z", "p_value", "dispersion", "alert", "reason"]
+    cols = [
+        by,
+        "metric",
+        "value",
+        "expected",
+        "change_pct",
+        "z",
+        "p_value",
+        "dispersion",
+        "alert",
+        "reason",
+    ]
     L = window.days
     k = int(baseline_days) // L
     b0 = window.start - pd.Timedelta(days=k * L)
@@ -460,7 +571,9 @@ def alerts(daily: pd.DataFrame, window: Window, metric: str = "sessions", *, by:
     need = ["sessions", "order"] if not count else [metric]
     missing = [c for c in ["period", by, *need] if c not in daily.columns]
     if missing:
-        raise ValueError(f"daily needs columns {missing}; pass shopbook.features.funnel.funnel(sessions, 'D', {by!r})")
+        raise ValueError(
+            f"daily needs columns {missing}; pass shopbook.features.funnel.funnel(sessions, 'D', {by!r})"
+        )
     groups = sorted(daily[by].dropna().unique())
     if not groups:
         return pd.DataFrame(columns=cols)
@@ -479,10 +592,21 @@ def alerts(daily: pd.DataFrame, window: Window, metric: str = "sessions", *, by:
     for g in groups:
         bl = blocks.loc[g].reindex([-1, *base_blocks], fill_value=0)
         win, base = bl.loc[-1], bl.loc[base_blocks]
-        row: dict[str, Any] = {by: g, "metric": metric, "value": np.nan, "expected": np.nan, "change_pct": np.nan,
-                               "z": np.nan, "p_value": np.nan, "dispersion": np.nan, "alert": False}
+        row: dict[str, Any] = {
+            by: g,
+            "metric": metric,
+            "value": np.nan,
+            "expected": np.nan,
+            "change_pct": np.nan,
+            "z": np.nan,
+            "p_value": np.nan,
+            "dispersion": np.nan,
+            "alert": False,
+        }
         if k < 1:
-            row["reason"] = f"no baseline: baseline_days {baseline_days} is shorter than the window ({L} days)"
+            row["reason"] = (
+                f"no baseline: baseline_days {baseline_days} is shorter than the window ({L} days)"
+            )
             rows.append(row)
             continue
         why = ""
@@ -490,8 +614,9 @@ def alerts(daily: pd.DataFrame, window: Window, metric: str = "sessions", *, by:
             n_b, o_b = base["sessions"].to_numpy(float), base["order"].to_numpy(float)
             n, x = float(win["sessions"]), float(win["order"])
             if n_b.sum() == 0 or n == 0:
-                row["reason"] = ("no sessions in the baseline" if n_b.sum() == 0 else "no sessions in the window") \
-                    + ": conversion cannot be compared"
+                row["reason"] = (
+                    "no sessions in the baseline" if n_b.sum() == 0 else "no sessions in the window"
+                ) + ": conversion cannot be compared"
                 rows.append(row)
                 continue
             p0, phi, z, why = _quasi_binomial(o_b, n_b, x, n)
@@ -502,10 +627,18 @@ def alerts(daily: pd.DataFrame, window: Window, metric: str = "sessions", *, by:
             n = float(totals[metric].get(-1, 0))
             if o_b.sum() == 0 or n == 0:
                 row["value"] = x
-                row["reason"] = f"no {metric} in the baseline" if o_b.sum() == 0 else f"no {metric} at all in the window"
+                row["reason"] = (
+                    f"no {metric} in the baseline"
+                    if o_b.sum() == 0
+                    else f"no {metric} at all in the window"
+                )
                 if n == 0 and o_b.sum() > 0:
-                    row.update(expected=o_b.mean(), change_pct=-1.0, alert=True,
-                               reason=f"no {metric} at all in the window (every group): check the tracking")
+                    row.update(
+                        expected=o_b.mean(),
+                        change_pct=-1.0,
+                        alert=True,
+                        reason=f"no {metric} at all in the window (every group): check the tracking",
+                    )
                 rows.append(row)
                 continue
             p0, phi, z, why = _quasi_binomial(o_b, n_b, x, n)
@@ -514,7 +647,9 @@ def alerts(daily: pd.DataFrame, window: Window, metric: str = "sessions", *, by:
             b, x = base[metric].to_numpy(float), float(win[metric])
             mu = b.mean()
             if mu == 0:
-                row.update(value=x, expected=0.0, reason=f"no {metric} in the baseline: nothing to compare")
+                row.update(
+                    value=x, expected=0.0, reason=f"no {metric} in the baseline: nothing to compare"
+                )
                 rows.append(row)
                 continue
             phi = max(1.0, ((b - mu) ** 2 / mu).sum() / (len(b) - 1)) if len(b) >= 3 else 1.0
@@ -532,17 +667,44 @@ def alerts(daily: pd.DataFrame, window: Window, metric: str = "sessions", *, by:
             reason = f"{change:+.0%} but within noise (p = {p:.2g} ≥ {alpha})"
         else:
             reason = "no drop beyond noise"
-        row.update(value=value, expected=expected, change_pct=change, z=z, p_value=p, dispersion=phi, alert=flag,
-                   reason=reason + why)
+        row.update(
+            value=value,
+            expected=expected,
+            change_pct=change,
+            z=z,
+            p_value=p,
+            dispersion=phi,
+            alert=flag,
+            reason=reason + why,
+        )
         rows.append(row)
     out = pd.DataFrame(rows, columns=cols)
     out["alert"] = out["alert"].astype(bool)
-    rule = ("quasi-binomial test of the conversion rate" if not count else
-            f"quasi-binomial test of the share of all {metric}" if relative_to_total else
-            f"quasi-Poisson test of {metric}")
-    out.attrs.update(rule=f"{rule} against {k} trailing blocks of {L} day(s)", alpha=alpha, min_drop=min_drop,
-                     baseline_days=k * L, blocks=k, window=window)
+    rule = (
+        "quasi-binomial test of the conversion rate"
+        if not count
+        else f"quasi-binomial test of the share of all {metric}"
+        if relative_to_total
+        else f"quasi-Poisson test of {metric}"
+    )
+    out.attrs.update(
+        rule=f"{rule} against {k} trailing blocks of {L} day(s)",
+        alpha=alpha,
+        min_drop=min_drop,
+        baseline_days=k * L,
+        blocks=k,
+        window=window,
+    )
     return out
 
 
-__all__ = ["ROWS", "Window", "alerts", "channel_table", "conversion_ci", "kpi_table", "ltv", "resolve_window"]
+__all__ = [
+    "ROWS",
+    "Window",
+    "alerts",
+    "channel_table",
+    "conversion_ci",
+    "kpi_table",
+    "ltv",
+    "resolve_window",
+]

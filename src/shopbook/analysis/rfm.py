@@ -83,13 +83,31 @@ LEVELS = 5
 DEFAULT_STATUSES: tuple[str, ...] = ("paid",)
 #: Columns :func:`rfm_table` returns, in order.
 RFM_COLUMNS: tuple[str, ...] = (
-    "customer_id", "recency", "frequency", "monetary", "r_score", "f_score", "m_score",
-    "fm_score", "segment", "layer", "first_order", "last_order",
+    "customer_id",
+    "recency",
+    "frequency",
+    "monetary",
+    "r_score",
+    "f_score",
+    "m_score",
+    "fm_score",
+    "segment",
+    "layer",
+    "first_order",
+    "last_order",
 )
 #: Columns of a rules table.
 RULE_COLUMNS: tuple[str, ...] = (
-    "scheme", "name", "rank", "r_min", "r_max", "fm_min", "fm_max", "community",
-    "description", "action",
+    "scheme",
+    "name",
+    "rank",
+    "r_min",
+    "r_max",
+    "fm_min",
+    "fm_max",
+    "community",
+    "description",
+    "action",
 )
 #: Pseudo-segments of a migration matrix.
 NOT_YET = "(not yet a customer)"
@@ -134,28 +152,36 @@ def load_rules(path: str | os.PathLike | pd.DataFrame | None = None) -> pd.DataF
         rules = pd.read_csv(path or default_rules_path(), dtype=str, keep_default_na=False)
     missing = [c for c in RULE_COLUMNS if c not in rules.columns]
     if missing:
-        raise ValueError(f"{where}: missing column(s) {', '.join(missing)}; "
-                         f"a rules table needs {', '.join(RULE_COLUMNS)}")
+        raise ValueError(
+            f"{where}: missing column(s) {', '.join(missing)}; "
+            f"a rules table needs {', '.join(RULE_COLUMNS)}"
+        )
     rules = rules[list(RULE_COLUMNS)].copy()
     for col in ("rank", "r_min", "r_max", "fm_min", "fm_max"):
         values = pd.to_numeric(rules[col], errors="coerce")
         bad = rules.loc[values.isna() | (values != values.round()), "name"]
         if len(bad):
-            raise ValueError(f"{where}: column {col} must hold whole numbers; "
-                             f"rule {bad.iloc[0]!r} has {rules.loc[bad.index[0], col]!r}")
+            raise ValueError(
+                f"{where}: column {col} must hold whole numbers; "
+                f"rule {bad.iloc[0]!r} has {rules.loc[bad.index[0], col]!r}"
+            )
         rules[col] = values.astype("int64")
     for lo, hi in (("r_min", "r_max"), ("fm_min", "fm_max")):
         bad = rules[(rules[lo] < 1) | (rules[hi] > LEVELS) | (rules[lo] > rules[hi])]
         if len(bad):
             row = bad.iloc[0]
-            raise ValueError(f"{where}: rule {row['name']!r} has {lo}={row[lo]}, {hi}={row[hi]}; "
-                             f"scores run from 1 to {LEVELS} and {lo} ≤ {hi}")
+            raise ValueError(
+                f"{where}: rule {row['name']!r} has {lo}={row[lo]}, {hi}={row[hi]}; "
+                f"scores run from 1 to {LEVELS} and {lo} ≤ {hi}"
+            )
     for col in ("scheme", "name", "community", "description", "action"):
         rules[col] = rules[col].astype(str).str.strip()
     for scheme, group in rules.groupby("scheme", sort=False):
         ranks = group.groupby("name")["rank"].nunique()
         if (ranks > 1).any():
-            raise ValueError(f"{where}: {scheme} {ranks[ranks > 1].index[0]!r} has more than one rank")
+            raise ValueError(
+                f"{where}: {scheme} {ranks[ranks > 1].index[0]!r} has more than one rank"
+            )
         _grid(group, where=f"{where} (scheme {scheme!r})")
     if "segment" not in set(rules["scheme"]):
         raise ValueError(f"{where}: no rules with scheme 'segment'")
@@ -169,14 +195,18 @@ def _grid(rules: pd.DataFrame, where: str = "rules") -> np.ndarray:
         for r in range(row.r_min, row.r_max + 1):
             for fm in range(row.fm_min, row.fm_max + 1):
                 if grid[r - 1, fm - 1] is not None:
-                    raise ValueError(f"{where}: cell r_score={r}, fm_score={fm} is covered by both "
-                                     f"{grid[r - 1, fm - 1]!r} and {row.name!r}; rules must not overlap")
+                    raise ValueError(
+                        f"{where}: cell r_score={r}, fm_score={fm} is covered by both "
+                        f"{grid[r - 1, fm - 1]!r} and {row.name!r}; rules must not overlap"
+                    )
                 grid[r - 1, fm - 1] = row.name
     empty = np.argwhere(grid == None)  # noqa: E711 - elementwise on an object array
     if len(empty):
         r, fm = empty[0] + 1
-        raise ValueError(f"{where}: no rule covers r_score={r}, fm_score={fm}; "
-                         "every cell of the 5 × 5 grid needs exactly one rule")
+        raise ValueError(
+            f"{where}: no rule covers r_score={r}, fm_score={fm}; "
+            "every cell of the 5 × 5 grid needs exactly one rule"
+        )
     return grid
 
 
@@ -202,21 +232,32 @@ def rule_table(rules: pd.DataFrame | None = None, scheme: str = "segment") -> pd
 
     rows = []
     for name, group in part.groupby("name", sort=False):
-        cells = "; ".join(f"R {rng(g.r_min, g.r_max)} × FM {rng(g.fm_min, g.fm_max)}"
-                          for g in group.itertuples())
+        cells = "; ".join(
+            f"R {rng(g.r_min, g.r_max)} × FM {rng(g.fm_min, g.fm_max)}" for g in group.itertuples()
+        )
         first = group.iloc[0]
-        rows.append({"name": name, "rank": first["rank"], "scores": cells,
-                     "community": first["community"], "description": first["description"],
-                     "action": first["action"]})
+        rows.append(
+            {
+                "name": name,
+                "rank": first["rank"],
+                "scores": cells,
+                "community": first["community"],
+                "description": first["description"],
+                "action": first["action"],
+            }
+        )
     return pd.DataFrame(rows).sort_values("rank", kind="stable").reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------- scores
 
 
-def quintile_scores(values: Sequence[float] | np.ndarray | pd.Series,
-                    reference: Sequence[float] | np.ndarray | pd.Series | None = None,
-                    higher_is_better: bool = True, levels: int = LEVELS) -> np.ndarray:
+def quintile_scores(
+    values: Sequence[float] | np.ndarray | pd.Series,
+    reference: Sequence[float] | np.ndarray | pd.Series | None = None,
+    higher_is_better: bool = True,
+    levels: int = LEVELS,
+) -> np.ndarray:
     """Scores 1..``levels`` by the share of ``reference`` customers strictly worse.
 
     ``score = 1 + ⌊levels × (share of reference values strictly worse)⌋``, capped at
@@ -258,11 +299,12 @@ def quintile_scores(values: Sequence[float] | np.ndarray | pd.Series,
 
 def fm_scores(f_score: Any, m_score: Any) -> np.ndarray:
     """Combined value score ⌈(F + M) / 2⌉ (the mean of F and M, halves rounded up)."""
-    return ((np.asarray(f_score, dtype="int64") + np.asarray(m_score, dtype="int64") + 1) // 2)
+    return (np.asarray(f_score, dtype="int64") + np.asarray(m_score, dtype="int64") + 1) // 2
 
 
-def assign(r_score: Any, fm_score: Any, rules: pd.DataFrame | None = None,
-           scheme: str = "segment") -> pd.Categorical:
+def assign(
+    r_score: Any, fm_score: Any, rules: pd.DataFrame | None = None, scheme: str = "segment"
+) -> pd.Categorical:
     """Segment (or layer) names for score pairs, by the rules' R × FM grid.
 
     Returns
@@ -274,7 +316,9 @@ def assign(r_score: Any, fm_score: Any, rules: pd.DataFrame | None = None,
     rules = load_rules() if rules is None else rules
     part = rules[rules["scheme"] == scheme]
     if part.empty:
-        raise ValueError(f"the rules have no scheme {scheme!r} (have {sorted(set(rules['scheme']))})")
+        raise ValueError(
+            f"the rules have no scheme {scheme!r} (have {sorted(set(rules['scheme']))})"
+        )
     grid = _grid(part, where=f"scheme {scheme!r}")
     r = np.asarray(r_score, dtype="int64")
     fm = np.asarray(fm_score, dtype="int64")
@@ -292,21 +336,29 @@ def _check_orders(t) -> None:
     missing = [c for c in needed if c not in schema]
     if missing:
         raise ContractError(
-            table="orders", column=missing[0],
+            table="orders",
+            column=missing[0],
             expected=f"columns {', '.join(needed)}",
             found="columns " + ", ".join(schema.names),
             fix="pass contract orders (validated, e.g. report.kept('orders')) or map the "
-                "column in the column mapping",
+            "column in the column mapping",
         )
     if not schema["order_ts"].is_timestamp():
-        raise ContractError(table="orders", column="order_ts", expected="a timestamp",
-                            found=str(schema["order_ts"]),
-                            fix="pass validated orders (shopbook.data.validation.validate), "
-                                "which types the column")
+        raise ContractError(
+            table="orders",
+            column="order_ts",
+            expected="a timestamp",
+            found=str(schema["order_ts"]),
+            fix="pass validated orders (shopbook.data.validation.validate), which types the column",
+        )
     if not schema["net_amount"].is_numeric():
-        raise ContractError(table="orders", column="net_amount", expected="a number",
-                            found=str(schema["net_amount"]),
-                            fix="pass validated orders (shopbook.data.validation.validate)")
+        raise ContractError(
+            table="orders",
+            column="net_amount",
+            expected="a number",
+            found=str(schema["net_amount"]),
+            fix="pass validated orders (shopbook.data.validation.validate)",
+        )
 
 
 def _day(value: Any) -> pd.Timestamp:
@@ -322,37 +374,53 @@ def order_span(orders: Any) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
     _check_orders(t)
     row = t.aggregate(first=t.order_ts.min(), last=t.order_ts.max()).execute().iloc[0]
     first, last = row["first"], row["last"]
-    return (None if pd.isna(first) else pd.Timestamp(first),
-            None if pd.isna(last) else pd.Timestamp(last))
+    return (
+        None if pd.isna(first) else pd.Timestamp(first),
+        None if pd.isna(last) else pd.Timestamp(last),
+    )
 
 
 def default_asof(orders: Any) -> pd.Timestamp:
     """The day after the last order in ``orders`` (any status)."""
     _, last = order_span(orders)
     if last is None:
-        raise ContractError(table="orders", expected="at least one order", found="no rows",
-                            fix="check the source and the validation report (were all rows rejected?)")
+        raise ContractError(
+            table="orders",
+            expected="at least one order",
+            found="no rows",
+            fix="check the source and the validation report (were all rows rejected?)",
+        )
     return _day(last) + pd.Timedelta(days=1)
 
 
-def _base(t, asof: pd.Timestamp, lookback_days: int | None,
-          statuses: Sequence[str]) -> pd.DataFrame:
+def _base(
+    t, asof: pd.Timestamp, lookback_days: int | None, statuses: Sequence[str]
+) -> pd.DataFrame:
     from shopbook.features.customers import rfm_base
 
     if lookback_days is not None and int(lookback_days) < 1:
-        raise ValueError(f"lookback_days must be a positive number of days or None, not {lookback_days!r}")
+        raise ValueError(
+            f"lookback_days must be a positive number of days or None, not {lookback_days!r}"
+        )
     # Sorted in the engine: sorting 1.9 M customer ids as Python strings in pandas took
     # longer than the whole aggregation of 10 M orders in DuckDB.
     expr = rfm_base(t, asof, lookback_days=lookback_days, statuses=tuple(statuses))
     base = expr.order_by("customer_id").execute()
     if base.empty:
         first, last = order_span(t)
-        window = (f"[{(asof - pd.Timedelta(days=int(lookback_days))).date()}, {asof.date()})"
-                  if lookback_days is not None else f"before {asof.date()}")
-        found = ("no orders at all" if last is None else
-                 f"none; the orders run from {first.date()} to {last.date()}")
+        window = (
+            f"[{(asof - pd.Timedelta(days=int(lookback_days))).date()}, {asof.date()})"
+            if lookback_days is not None
+            else f"before {asof.date()}"
+        )
+        found = (
+            "no orders at all"
+            if last is None
+            else f"none; the orders run from {first.date()} to {last.date()}"
+        )
         raise ContractError(
-            table="orders", column="order_ts",
+            table="orders",
+            column="order_ts",
             expected=f"{'/'.join(statuses)} orders in the window {window}",
             found=found,
             fix="choose an asof after the first order, a longer lookback, or other statuses",
@@ -364,8 +432,12 @@ def _base(t, asof: pd.Timestamp, lookback_days: int | None,
     return base.reset_index(drop=True)
 
 
-def score(base: pd.DataFrame, reference: pd.DataFrame | None = None,
-          rules: pd.DataFrame | None = None, check: bool = True) -> pd.DataFrame:
+def score(
+    base: pd.DataFrame,
+    reference: pd.DataFrame | None = None,
+    rules: pd.DataFrame | None = None,
+    check: bool = True,
+) -> pd.DataFrame:
     """Score a per-customer frame and name its segments and layers.
 
     Parameters
@@ -416,9 +488,10 @@ def _check_spread(ref: pd.DataFrame) -> None:
     n = len(ref)
     if n < 2:
         raise ContractError(
-            table="orders", column="customer_id",
+            table="orders",
+            column="customer_id",
             expected="at least 2 customers with orders in the window (RFM scores rank "
-                     "customers against each other)",
+            "customers against each other)",
             found=f"{n} customer",
             fix="use a longer lookback, a later asof, or more data",
         )
@@ -426,20 +499,29 @@ def _check_spread(ref: pd.DataFrame) -> None:
     if len(constant) == 3:
         row = ref.iloc[0]
         raise ContractError(
-            table="orders", column="customer_id",
+            table="orders",
+            column="customer_id",
             expected="customers who differ in recency, frequency or monetary value",
             found=f"all {n:,} customers identical (recency {row['recency']} days, "
-                  f"{row['frequency']} orders, {row['monetary']:g} spent); every score would be 1",
+            f"{row['frequency']} orders, {row['monetary']:g} spent); every score would be 1",
             fix="check the data (a test fixture or a load that duplicated one customer?)",
         )
     for c in constant:
-        warnings.warn(f"every customer has the same {c} ({ref[c].iloc[0]}); its score is 1 "
-                      "for all and carries no information", stacklevel=3)
+        warnings.warn(
+            f"every customer has the same {c} ({ref[c].iloc[0]}); its score is 1 "
+            "for all and carries no information",
+            stacklevel=3,
+        )
 
 
-def rfm_table(orders: Any, asof: Any = None, *, lookback_days: int | None = None,
-              statuses: Sequence[str] = DEFAULT_STATUSES,
-              rules: pd.DataFrame | str | os.PathLike | None = None) -> pd.DataFrame:
+def rfm_table(
+    orders: Any,
+    asof: Any = None,
+    *,
+    lookback_days: int | None = None,
+    statuses: Sequence[str] = DEFAULT_STATUSES,
+    rules: pd.DataFrame | str | os.PathLike | None = None,
+) -> pd.DataFrame:
     """Recency, frequency, monetary, their 1–5 scores and the segment of each customer.
 
     The aggregation runs in the engine that holds ``orders``; scoring and naming run
@@ -483,7 +565,9 @@ def rfm_table(orders: Any, asof: Any = None, *, lookback_days: int | None = None
     out = score(_base(t, asof, lookback_days, statuses), rules=rules)
     out.attrs.update(
         asof=asof,
-        window_start=None if lookback_days is None else asof - pd.Timedelta(days=int(lookback_days)),
+        window_start=None
+        if lookback_days is None
+        else asof - pd.Timedelta(days=int(lookback_days)),
         statuses=tuple(statuses),
     )
     return out
@@ -492,8 +576,9 @@ def rfm_table(orders: Any, asof: Any = None, *, lookback_days: int | None = None
 # --------------------------------------------------------------------- summaries
 
 
-def segment_summary(rfm: pd.DataFrame, by: str = "segment",
-                    rules: pd.DataFrame | None = None) -> pd.DataFrame:
+def segment_summary(
+    rfm: pd.DataFrame, by: str = "segment", rules: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Size, revenue and order value per segment, with the recommended action.
 
     Parameters
@@ -517,12 +602,14 @@ def segment_summary(rfm: pd.DataFrame, by: str = "segment",
     rules = load_rules() if rules is None else load_rules(rules)
     scheme = "segment" if by == "segment" else "layer"
     g = rfm.groupby(by, observed=False)
-    out = pd.DataFrame({
-        "customers": g.size(),
-        "revenue": g["monetary"].sum(),
-        "orders": g["frequency"].sum(),
-        "median_recency": g["recency"].median(),
-    })
+    out = pd.DataFrame(
+        {
+            "customers": g.size(),
+            "revenue": g["monetary"].sum(),
+            "orders": g["frequency"].sum(),
+            "median_recency": g["recency"].median(),
+        }
+    )
     out["customer_share"] = out["customers"] / max(len(rfm), 1)
     total = rfm["monetary"].sum()
     out["revenue_share"] = out["revenue"] / total if total > 0 else np.nan
@@ -531,8 +618,17 @@ def segment_summary(rfm: pd.DataFrame, by: str = "segment",
     out = out.join(info)
     out.index = out.index.astype(str)
     out.index.name = by
-    cols = ["customers", "customer_share", "revenue", "revenue_share", "orders",
-            "avg_order_value", "median_recency", "community", "action"]
+    cols = [
+        "customers",
+        "customer_share",
+        "revenue",
+        "revenue_share",
+        "orders",
+        "avg_order_value",
+        "median_recency",
+        "community",
+        "action",
+    ]
     return out[cols].reset_index()
 
 
@@ -570,8 +666,11 @@ def score_thresholds(rfm: pd.DataFrame) -> pd.DataFrame:
         for letter, col in (("R", "recency"), ("F", "frequency"), ("M", "monetary")):
             part = rfm.loc[rfm[f"{letter.lower()}_score"] == s, col]
             row[f"{letter} customers"] = len(part)
-            row[f"{letter} range"] = (f"{part.min():g}–{part.max():g}" if len(part) and part.min() != part.max()
-                                      else (f"{part.min():g}" if len(part) else "–"))
+            row[f"{letter} range"] = (
+                f"{part.min():g}–{part.max():g}"
+                if len(part) and part.min() != part.max()
+                else (f"{part.min():g}" if len(part) else "–")
+            )
         rows.append(row)
     return pd.DataFrame(rows).set_index("score")
 
@@ -616,9 +715,11 @@ class ClusterResult:
     lambdas: dict[str, float] = field(default_factory=dict)
 
 
-def transform_rfm(rfm: pd.DataFrame, transform: str = "log",
-                  columns: Sequence[str] = ("recency", "frequency", "monetary")
-                  ) -> tuple[np.ndarray, list[str], dict[str, float]]:
+def transform_rfm(
+    rfm: pd.DataFrame,
+    transform: str = "log",
+    columns: Sequence[str] = ("recency", "frequency", "monetary"),
+) -> tuple[np.ndarray, list[str], dict[str, float]]:
     """The clustering matrix: transformed and standardised R, F, M.
 
     ``"log"`` is ``log(1 + x)``; ``"boxcox"`` is scipy's Box-Cox of ``1 + x`` with λ
@@ -652,9 +753,15 @@ def transform_rfm(rfm: pd.DataFrame, transform: str = "log",
     return X, used, lambdas
 
 
-def cluster(rfm: pd.DataFrame, k_range: Iterable[int] = range(2, 9), seed: int = 0, *,
-            method: str = "kmeans", transform: str = "log",
-            sample_size: int = 3000) -> ClusterResult:
+def cluster(
+    rfm: pd.DataFrame,
+    k_range: Iterable[int] = range(2, 9),
+    seed: int = 0,
+    *,
+    method: str = "kmeans",
+    transform: str = "log",
+    sample_size: int = 3000,
+) -> ClusterResult:
     """Cluster customers on transformed RFM and choose k by silhouette.
 
     Parameters
@@ -689,8 +796,10 @@ def cluster(rfm: pd.DataFrame, k_range: Iterable[int] = range(2, 9), seed: int =
     distinct = len(np.unique(X, axis=0))
     ks = sorted({int(k) for k in k_range if 2 <= int(k) <= min(n - 1, distinct)})
     if not ks:
-        raise ValueError(f"no usable k in k_range: need 2 ≤ k ≤ {min(n - 1, distinct)} "
-                         f"({n:,} customers, {distinct:,} distinct RFM points)")
+        raise ValueError(
+            f"no usable k in k_range: need 2 ≤ k ≤ {min(n - 1, distinct)} "
+            f"({n:,} customers, {distinct:,} distinct RFM points)"
+        )
     m = min(n, int(sample_size))
     sil, bic, fits = {}, {}, {}
     # scikit-learn's KMeans runs OpenMP threads over chunks of 256 rows; on a few
@@ -705,8 +814,9 @@ def cluster(rfm: pd.DataFrame, k_range: Iterable[int] = range(2, 9), seed: int =
             labels, k_bic = label
             if k_bic is not None:
                 bic[k] = k_bic
-            sil[k] = float(silhouette_score(X, labels, sample_size=m if m < n else None,
-                                            random_state=seed))
+            sil[k] = float(
+                silhouette_score(X, labels, sample_size=m if m < n else None, random_state=seed)
+            )
             fits[k] = labels
     if not sil:
         raise ValueError("no candidate k gave two or more non-empty clusters")
@@ -717,14 +827,23 @@ def cluster(rfm: pd.DataFrame, k_range: Iterable[int] = range(2, 9), seed: int =
     value = (X * sign).mean(axis=1)
     order = pd.Series(value).groupby(raw).mean().sort_values(ascending=False).index
     relabel = {old: new for new, old in enumerate(order, start=1)}
-    labels = pd.Series([relabel[v] for v in raw], index=pd.Index(rfm["customer_id"].astype(str),
-                       name="customer_id"), name="cluster", dtype="int64")
+    labels = pd.Series(
+        [relabel[v] for v in raw],
+        index=pd.Index(rfm["customer_id"].astype(str), name="customer_id"),
+        name="cluster",
+        dtype="int64",
+    )
     return ClusterResult(
-        labels=labels, k=best,
+        labels=labels,
+        k=best,
         silhouette=pd.Series(sil, name="silhouette").rename_axis("k"),
-        method=method, transform=transform, features=used,
+        method=method,
+        transform=transform,
+        features=used,
         bic=pd.Series(bic, name="bic").rename_axis("k") if bic else None,
-        sample_size=m, seed=seed, lambdas=lambdas,
+        sample_size=m,
+        seed=seed,
+        lambdas=lambdas,
     )
 
 
@@ -737,8 +856,9 @@ def _fit(X: np.ndarray, k: int, method: str, seed: int) -> tuple[np.ndarray, flo
         labels = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(X).labels_
         bic = None
     else:
-        model = GaussianMixture(n_components=k, covariance_type="full", random_state=seed,
-                                n_init=2).fit(X)
+        model = GaussianMixture(
+            n_components=k, covariance_type="full", random_state=seed, n_init=2
+        ).fit(X)
         labels, bic = model.predict(X), float(model.bic(X))
     if len(np.unique(labels)) < 2:
         return None
@@ -781,21 +901,33 @@ def cluster_profiles(rfm: pd.DataFrame, result: ClusterResult) -> pd.DataFrame:
     rows = []
     for k, part in df.groupby("cluster", sort=True):
         med = part[["recency", "frequency", "monetary"]].median()
-        rec = _level(med["recency"], *q["recency"], ("bought recently", "bought a while ago",
-                                                      "bought long ago"))
+        rec = _level(
+            med["recency"],
+            *q["recency"],
+            ("bought recently", "bought a while ago", "bought long ago"),
+        )
         if med["frequency"] <= 1:
             freq = "one-time buyers"
         else:
-            freq = _level(med["frequency"], *q["frequency"], ("occasional", "occasional", "frequent"))
+            freq = _level(
+                med["frequency"], *q["frequency"], ("occasional", "occasional", "frequent")
+            )
         spend = _level(med["monetary"], *q["monetary"], ("low spend", "mid spend", "high spend"))
         seg = part["segment"].astype(str).value_counts()
-        rows.append({
-            "cluster": int(k), "customers": len(part), "customer_share": len(part) / len(df),
-            "revenue_share": part["monetary"].sum() / total if total > 0 else np.nan,
-            "median_recency": med["recency"], "median_frequency": med["frequency"],
-            "median_monetary": med["monetary"], "profile": f"{rec}, {freq}, {spend}",
-            "main_segment": seg.index[0], "main_segment_share": seg.iloc[0] / len(part),
-        })
+        rows.append(
+            {
+                "cluster": int(k),
+                "customers": len(part),
+                "customer_share": len(part) / len(df),
+                "revenue_share": part["monetary"].sum() / total if total > 0 else np.nan,
+                "median_recency": med["recency"],
+                "median_frequency": med["frequency"],
+                "median_monetary": med["monetary"],
+                "profile": f"{rec}, {freq}, {spend}",
+                "main_segment": seg.index[0],
+                "main_segment_share": seg.iloc[0] / len(part),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -878,9 +1010,16 @@ class Migration:
         return self.counts.div(totals.where(totals > 0), axis=0)
 
 
-def migration(orders: Any, asof_from: Any, asof_to: Any, *, lookback_days: int | None = None,
-              scale: str = "from", statuses: Sequence[str] = DEFAULT_STATUSES,
-              rules: pd.DataFrame | str | os.PathLike | None = None) -> Migration:
+def migration(
+    orders: Any,
+    asof_from: Any,
+    asof_to: Any,
+    *,
+    lookback_days: int | None = None,
+    scale: str = "from",
+    statuses: Sequence[str] = DEFAULT_STATUSES,
+    rules: pd.DataFrame | str | os.PathLike | None = None,
+) -> Migration:
     """How customers moved between segments from ``asof_from`` to ``asof_to``.
 
     Parameters
@@ -920,8 +1059,13 @@ def migration(orders: Any, asof_from: Any, asof_to: Any, *, lookback_days: int |
     r0 = score(base0, rules=rules)
     r1 = score(base1, reference=base0 if scale == "from" else None, rules=rules)
     names = _names(rules, "segment")
-    m = pd.merge(r0[["customer_id", "segment"]], r1[["customer_id", "segment"]],
-                 on="customer_id", how="outer", suffixes=("_from", "_to"))
+    m = pd.merge(
+        r0[["customer_id", "segment"]],
+        r1[["customer_id", "segment"]],
+        on="customer_id",
+        how="outer",
+        suffixes=("_from", "_to"),
+    )
     m = m.sort_values("customer_id", kind="stable").reset_index(drop=True)
     rank = {n: i for i, n in enumerate(names)}
     f = m["segment_from"].astype(object)
@@ -930,13 +1074,17 @@ def migration(orders: Any, asof_from: Any, asof_to: Any, *, lookback_days: int |
     tr = to.map(rank)
     direction = np.select(
         [f.isna(), to.isna(), tr < fr, tr > fr],
-        ["new", "left window", "moved up", "slipped"], default="stayed")
-    customers = pd.DataFrame({
-        "customer_id": m["customer_id"],
-        "from_segment": pd.Categorical(f.fillna(NOT_YET), categories=[*names, NOT_YET]),
-        "to_segment": pd.Categorical(to.fillna(LEFT_WINDOW), categories=[*names, LEFT_WINDOW]),
-        "direction": direction,
-    })
+        ["new", "left window", "moved up", "slipped"],
+        default="stayed",
+    )
+    customers = pd.DataFrame(
+        {
+            "customer_id": m["customer_id"],
+            "from_segment": pd.Categorical(f.fillna(NOT_YET), categories=[*names, NOT_YET]),
+            "to_segment": pd.Categorical(to.fillna(LEFT_WINDOW), categories=[*names, LEFT_WINDOW]),
+            "direction": direction,
+        }
+    )
     counts = pd.crosstab(customers["from_segment"], customers["to_segment"], dropna=False)
     counts = counts.reindex(index=[*names, NOT_YET], columns=[*names, LEFT_WINDOW], fill_value=0)
     if not (customers["from_segment"] == NOT_YET).any():
@@ -951,8 +1099,18 @@ def migration(orders: Any, asof_from: Any, asof_to: Any, *, lookback_days: int |
 
 #: Columns written to CRM files, in order (those present in the RFM table).
 EXPORT_COLUMNS: tuple[str, ...] = (
-    "customer_id", "segment", "layer", "action", "recency", "frequency", "monetary",
-    "r_score", "f_score", "m_score", "fm_score", "last_order",
+    "customer_id",
+    "segment",
+    "layer",
+    "action",
+    "recency",
+    "frequency",
+    "monetary",
+    "r_score",
+    "f_score",
+    "m_score",
+    "fm_score",
+    "last_order",
 )
 
 
@@ -973,9 +1131,15 @@ def _sheet_name(name: str, used: set[str]) -> str:
     return out
 
 
-def export_segments(rfm: pd.DataFrame, out_dir: str | os.PathLike | None, *, excel: bool = False,
-                    by: str = "segment", rules: pd.DataFrame | None = None,
-                    prefix: str = "rfm") -> pd.DataFrame:
+def export_segments(
+    rfm: pd.DataFrame,
+    out_dir: str | os.PathLike | None,
+    *,
+    excel: bool = False,
+    by: str = "segment",
+    rules: pd.DataFrame | None = None,
+    prefix: str = "rfm",
+) -> pd.DataFrame:
     """Write one customer list per segment for the CRM, with the real customer ids.
 
     Files are written beside the report (``out_dir``), never into the repository:
@@ -1047,8 +1211,9 @@ def export_segments(rfm: pd.DataFrame, out_dir: str | os.PathLike | None, *, exc
     return manifest
 
 
-def _write_excel(parts: dict[str, pd.DataFrame], manifest: pd.DataFrame, path: Path,
-                 by: str) -> list[str]:
+def _write_excel(
+    parts: dict[str, pd.DataFrame], manifest: pd.DataFrame, path: Path, by: str
+) -> list[str]:
     try:
         from openpyxl import Workbook
         from openpyxl.cell import WriteOnlyCell
@@ -1056,8 +1221,10 @@ def _write_excel(parts: dict[str, pd.DataFrame], manifest: pd.DataFrame, path: P
         raise ImportError("Excel export needs openpyxl: pip install openpyxl") from exc
     too_big = [n for n, p in parts.items() if len(p) >= EXCEL_MAX_ROWS]
     if too_big:
-        raise ValueError(f"segment {too_big[0]!r} has {len(parts[too_big[0]]):,} customers, more "
-                         f"than an Excel sheet holds ({EXCEL_MAX_ROWS - 1:,}); use the CSV files")
+        raise ValueError(
+            f"segment {too_big[0]!r} has {len(parts[too_big[0]]):,} customers, more "
+            f"than an Excel sheet holds ({EXCEL_MAX_ROWS - 1:,}); use the CSV files"
+        )
     wb = Workbook(write_only=True)
 
     def write(ws, frame: pd.DataFrame) -> None:

@@ -134,7 +134,8 @@ def regularize(series: pd.Series, freq: str | None = None) -> tuple[pd.Series, l
         first = s.index[s.isna()][0]
         what = (f"{len(missing_dates)} missing dates" if len(missing_dates) else "") + (
             (" and " if len(missing_dates) else "") + f"{n_nan - len(missing_dates)} missing values"
-            if n_nan > len(missing_dates) else ""
+            if n_nan > len(missing_dates)
+            else ""
         )
         s = s.interpolate(method="time", limit_direction="both")
         _note(notes, f"{what} (first {first.date()}) filled by linear interpolation.")
@@ -143,8 +144,9 @@ def regularize(series: pd.Series, freq: str | None = None) -> tuple[pd.Series, l
     return s, notes
 
 
-def _periods_in_steps(s: pd.Series, periods: Iterable[float], notes: list[str],
-                      what: str = "seasonal terms") -> list[int]:
+def _periods_in_steps(
+    s: pd.Series, periods: Iterable[float], notes: list[str], what: str = "seasonal terms"
+) -> list[int]:
     """Seasonal periods given in days → whole steps of the series; too-long ones dropped."""
     step = _step_days(s.index.freq)
     out: list[int] = []
@@ -153,8 +155,11 @@ def _periods_in_steps(s: pd.Series, periods: Iterable[float], notes: list[str],
         if steps < 2:
             continue  # e.g. a weekly cycle in weekly data: no within-period cycle to fit
         if len(s) < 2 * steps:
-            _note(notes, f"The series has {len(s)} periods, fewer than two full seasons of {p:g} days "
-                  f"({2 * steps} periods): the {_season_name(p)} {what} were dropped.")
+            _note(
+                notes,
+                f"The series has {len(s)} periods, fewer than two full seasons of {p:g} days "
+                f"({2 * steps} periods): the {_season_name(p)} {what} were dropped.",
+            )
             continue
         if steps not in out:
             out.append(steps)
@@ -162,7 +167,9 @@ def _periods_in_steps(s: pd.Series, periods: Iterable[float], notes: list[str],
 
 
 def _season_name(days: float) -> str:
-    return {7: "weekly", 365: "yearly", 30: "monthly", 91: "quarterly"}.get(int(round(days)), f"{days:g}-day")
+    return {7: "weekly", 365: "yearly", 30: "monthly", 91: "quarterly"}.get(
+        int(round(days)), f"{days:g}-day"
+    )
 
 
 def _with_notes(frame: pd.DataFrame, notes: list[str], **attrs: Any) -> pd.DataFrame:
@@ -181,8 +188,11 @@ def _positive_log(s: pd.Series, transform: str | None, notes: list[str]) -> bool
         neg = int((s < 0).sum())
         zero = int((s == 0).sum())
         parts = [f"{neg} negative" if neg else "", f"{zero} zero" if zero else ""]
-        _note(notes, f"The series has {' and '.join(p for p in parts if p)} values "
-              "(days without sales, or refunds netted out), so it is modelled on its own scale, not in logs.")
+        _note(
+            notes,
+            f"The series has {' and '.join(p for p in parts if p)} values "
+            "(days without sales, or refunds netted out), so it is modelled on its own scale, not in logs.",
+        )
         return False
     return True
 
@@ -244,13 +254,20 @@ def default_events(start: Any, end: Any) -> list[dict[str, Any]]:
     out = []
     for year in range(y0, y1 + 1):
         for name, month, first, peak in FESTIVALS:
-            out.append({"name": name, "start": f"{year}-{month:02d}-{first:02d}",
-                        "end": f"{year}-{month:02d}-{peak:02d}", "peak": f"{year}-{month:02d}-{peak:02d}"})
+            out.append(
+                {
+                    "name": name,
+                    "start": f"{year}-{month:02d}-{first:02d}",
+                    "end": f"{year}-{month:02d}-{peak:02d}",
+                    "peak": f"{year}-{month:02d}-{peak:02d}",
+                }
+            )
     return out
 
 
-def as_events(events: Iterable[Mapping[str, Any] | Event] | None, start: Any = None,
-              end: Any = None) -> list[Event]:
+def as_events(
+    events: Iterable[Mapping[str, Any] | Event] | None, start: Any = None, end: Any = None
+) -> list[Event]:
     """Normalise an ``events`` parameter to :class:`Event` objects.
 
     Parameters
@@ -278,8 +295,10 @@ def as_events(events: Iterable[Mapping[str, Any] | Event] | None, start: Any = N
             continue
         missing = [k for k in ("name", "start", "end") if k not in ev]
         if missing:
-            raise ValueError(f"event {i} ({dict(ev)!r}) lacks {', '.join(missing)}: "
-                             "write events as {name: ..., start: YYYY-MM-DD, end: YYYY-MM-DD}")
+            raise ValueError(
+                f"event {i} ({dict(ev)!r}) lacks {', '.join(missing)}: "
+                "write events as {name: ..., start: YYYY-MM-DD, end: YYYY-MM-DD}"
+            )
         try:
             s0 = pd.Timestamp(ev["start"]).normalize()
             s1 = pd.Timestamp(ev["end"]).normalize()
@@ -287,7 +306,9 @@ def as_events(events: Iterable[Mapping[str, Any] | Event] | None, start: Any = N
         except (ValueError, TypeError) as exc:
             raise ValueError(f"event {ev['name']!r}: dates must be YYYY-MM-DD ({exc})") from None
         if s1 < s0:
-            raise ValueError(f"event {ev['name']!r} ends ({s1.date()}) before it starts ({s0.date()})")
+            raise ValueError(
+                f"event {ev['name']!r} ends ({s1.date()}) before it starts ({s0.date()})"
+            )
         if not s0 <= pk <= s1:
             raise ValueError(f"event {ev['name']!r}: peak {pk.date()} is not between start and end")
         out.append(Event(str(ev["name"]), s0, s1, pk))
@@ -306,13 +327,22 @@ def event_windows(events: Iterable[Event], post_days: int = 7) -> pd.DataFrame:
     rows = []
     for ev in events:
         for w, (a, b) in ev.windows(post_days).items():
-            rows.append({"event": ev.name, "occurrence": ev.label, "window": w, "start": a, "end": b,
-                         "days": int((b - a).days) + 1})
+            rows.append(
+                {
+                    "event": ev.name,
+                    "occurrence": ev.label,
+                    "window": w,
+                    "start": a,
+                    "end": b,
+                    "days": int((b - a).days) + 1,
+                }
+            )
     return pd.DataFrame(rows, columns=["event", "occurrence", "window", "start", "end", "days"])
 
 
-def event_regressors(index: pd.DatetimeIndex, events: Iterable[Event], post_days: int = 7,
-                     pooled: bool = True) -> pd.DataFrame:
+def event_regressors(
+    index: pd.DatetimeIndex, events: Iterable[Event], post_days: int = 7, pooled: bool = True
+) -> pd.DataFrame:
     """Window indicators on ``index``.
 
     For a daily index a column is 1 on the window's days and 0 elsewhere; for a coarser
@@ -340,7 +370,9 @@ def event_regressors(index: pd.DatetimeIndex, events: Iterable[Event], post_days
     if freq is None:
         raise ValueError("the index needs a regular frequency")
     offset = pd.tseries.frequencies.to_offset(freq)
-    days = pd.date_range(index[0].normalize(), (index[-1] + offset).normalize() - pd.Timedelta(days=1), freq="D")
+    days = pd.date_range(
+        index[0].normalize(), (index[-1] + offset).normalize() - pd.Timedelta(days=1), freq="D"
+    )
     if len(days) == 0:
         days = pd.DatetimeIndex([index[0].normalize()])
     cols: dict[str, np.ndarray] = {}
@@ -351,7 +383,11 @@ def event_regressors(index: pd.DatetimeIndex, events: Iterable[Event], post_days
             hit = ((days >= a) & (days <= b)).astype(float)
             cols[name] = cols.get(name, 0) + hit
     daily = pd.DataFrame(cols, index=days)
-    if _step_days(offset) == 1.0 and len(daily.index) == len(index) and (daily.index == index).all():
+    if (
+        _step_days(offset) == 1.0
+        and len(daily.index) == len(index)
+        and (daily.index == index).all()
+    ):
         return daily
     # a coarser series: share of the period's days inside each window
     bins = np.searchsorted(index.values, daily.index.values, side="right") - 1
@@ -364,8 +400,13 @@ def event_regressors(index: pd.DatetimeIndex, events: Iterable[Event], post_days
 # ----------------------------------------------------------------------- decompose
 
 
-def decompose(series: pd.Series, periods: Sequence[float] = DEFAULT_PERIODS, *, robust: bool = True,
-              **kwargs: Any) -> pd.DataFrame:
+def decompose(
+    series: pd.Series,
+    periods: Sequence[float] = DEFAULT_PERIODS,
+    *,
+    robust: bool = True,
+    **kwargs: Any,
+) -> pd.DataFrame:
     """Trend, seasonal components and remainder: MSTL (several seasons) or STL (one).
 
     Parameters
@@ -399,7 +440,10 @@ def decompose(series: pd.Series, periods: Sequence[float] = DEFAULT_PERIODS, *, 
     if not steps:
         window = max(3, len(s) // 10) | 1
         trend = s.rolling(window, center=True, min_periods=1).mean()
-        _note(notes, f"No seasonal period fits the series: trend is a centred {window}-period moving average.")
+        _note(
+            notes,
+            f"No seasonal period fits the series: trend is a centred {window}-period moving average.",
+        )
         frame["trend"] = trend
         frame["resid"] = s - trend
         return _with_notes(frame, notes, periods=[], method="moving average")
@@ -459,9 +503,15 @@ def seasonal_profile(decomposition: pd.DataFrame, period: int = 7) -> pd.DataFra
 # --------------------------------------------------------------------- changepoints
 
 
-def changepoints(series: pd.Series, *, events: Iterable[Mapping[str, Any] | Event] | None = None,
-                 periods: Sequence[float] = (7,), min_size: int | None = None,
-                 penalty: float | None = None, post_days: int = 7) -> pd.DataFrame:
+def changepoints(
+    series: pd.Series,
+    *,
+    events: Iterable[Mapping[str, Any] | Event] | None = None,
+    periods: Sequence[float] = (7,),
+    min_size: int | None = None,
+    penalty: float | None = None,
+    post_days: int = 7,
+) -> pd.DataFrame:
     """Dated changes in the trend: where the level or the slope of the series shifts.
 
     The series is deseasonalised (:func:`decompose`), event days are left out so a
@@ -520,7 +570,9 @@ def changepoints(series: pd.Series, *, events: Iterable[Mapping[str, Any] | Even
     n = len(values)
     if n < 2 * min_size + 1 or float(np.nanstd(values)) == 0.0:
         _note(notes, "The series is too short or flat for changepoints.")
-        return _with_notes(pd.DataFrame(columns=cols), notes, penalty=float("nan"), segments=x * np.nan)
+        return _with_notes(
+            pd.DataFrame(columns=cols), notes, penalty=float("nan"), segments=x * np.nan
+        )
     sigma = float(np.median(np.abs(np.diff(values)))) / 0.6745 / math.sqrt(2.0)
     if sigma == 0.0:
         sigma = float(np.std(np.diff(values))) / math.sqrt(2.0) or 1.0
@@ -533,20 +585,34 @@ def changepoints(series: pd.Series, *, events: Iterable[Mapping[str, Any] | Even
     rows = []
     w = max(min_size, 7)
     for b in bkps:
-        before = float(np.mean(values[max(0, b - w):b]))
-        after = float(np.mean(values[b:b + w]))
-        rows.append({"date": dates[b], "level_before": before, "level_after": after,
-                     "change": after - before, "change_pct": (after - before) / before if before else np.nan})
+        before = float(np.mean(values[max(0, b - w) : b]))
+        after = float(np.mean(values[b : b + w]))
+        rows.append(
+            {
+                "date": dates[b],
+                "level_before": before,
+                "level_after": after,
+                "change": after - before,
+                "change_pct": (after - before) / before if before else np.nan,
+            }
+        )
     # the fitted piecewise-linear trend on every date, for plotting
     fitted = np.empty(len(x))
     edges = [0, *[int(np.searchsorted(t_all, t[b])) for b in bkps], len(x)]
     kedges = [0, *bkps, n]
-    for (a, b), (ka, kb) in zip(zip(edges[:-1], edges[1:], strict=True), zip(kedges[:-1], kedges[1:], strict=True),
-                                strict=True):
+    for (a, b), (ka, kb) in zip(
+        zip(edges[:-1], edges[1:], strict=True),
+        zip(kedges[:-1], kedges[1:], strict=True),
+        strict=True,
+    ):
         coef = np.polyfit(t[ka:kb], values[ka:kb], 1)
         fitted[a:b] = np.polyval(coef, t_all[a:b])
-    return _with_notes(pd.DataFrame(rows, columns=cols), notes, penalty=pen,
-                       segments=pd.Series(fitted, index=s.index, name="segments"))
+    return _with_notes(
+        pd.DataFrame(rows, columns=cols),
+        notes,
+        penalty=pen,
+        segments=pd.Series(fitted, index=s.index, name="segments"),
+    )
 
 
 # -------------------------------------------------------------------- event effects
@@ -561,9 +627,16 @@ def _trend_basis(n: int, knot_every: int) -> np.ndarray:
     return np.asarray(bs(t, df=df, degree=3, include_intercept=False))
 
 
-def event_effects(series: pd.Series, events: Iterable[Mapping[str, Any] | Event] | None = None, *,
-                  post_days: int = 7, transform: str | None = "auto", knot_every: int = 56,
-                  ar_order: int = 1, level: float = 0.95) -> pd.DataFrame:
+def event_effects(
+    series: pd.Series,
+    events: Iterable[Mapping[str, Any] | Event] | None = None,
+    *,
+    post_days: int = 7,
+    transform: str | None = "auto",
+    knot_every: int = 56,
+    ar_order: int = 1,
+    level: float = 0.95,
+) -> pd.DataFrame:
     """Uplift of each festival window against a counterfactual baseline, with CIs.
 
     One regression on the whole daily series: ``log(y)`` (or ``y`` when it has zeros or
@@ -617,10 +690,27 @@ def event_effects(series: pd.Series, events: Iterable[Mapping[str, Any] | Event]
 
     s, notes = regularize(series)
     if _step_days(s.index.freq) != 1.0:
-        raise ValueError(f"event effects need a daily series, found frequency {s.index.freq.freqstr}; "
-                         "aggregate by day (kpis(..., freq='D'))")
-    cols = ["event", "occurrence", "window", "start", "end", "days", "observed", "baseline", "uplift",
-            "uplift_lo", "uplift_hi", "uplift_pct", "uplift_pct_lo", "uplift_pct_hi", "p_value"]
+        raise ValueError(
+            f"event effects need a daily series, found frequency {s.index.freq.freqstr}; "
+            "aggregate by day (kpis(..., freq='D'))"
+        )
+    cols = [
+        "event",
+        "occurrence",
+        "window",
+        "start",
+        "end",
+        "days",
+        "observed",
+        "baseline",
+        "uplift",
+        "uplift_lo",
+        "uplift_hi",
+        "uplift_pct",
+        "uplift_pct_lo",
+        "uplift_pct_hi",
+        "p_value",
+    ]
     evs = as_events(events, s.index[0], s.index[-1])
     inside = []
     for ev in evs:
@@ -630,8 +720,12 @@ def event_effects(series: pd.Series, events: Iterable[Mapping[str, Any] | Event]
         if first >= s.index[0] and last <= s.index[-1]:
             inside.append(ev)
         elif last >= s.index[0] and first <= s.index[-1]:
-            _note(notes, f"{ev.label}: its windows are not wholly inside the data "
-                  f"({s.index[0].date()} to {s.index[-1].date()}), so it was left out.")
+            _note(
+                notes,
+                f"{ev.label}: its windows are not wholly inside the data "
+                f"({s.index[0].date()} to {s.index[-1].date()}), so it was left out.",
+            )
+
     def empty() -> pd.DataFrame:
         return _with_notes(pd.DataFrame(columns=cols), notes, model=None, scale=None, level=level)
 
@@ -645,20 +739,32 @@ def event_effects(series: pd.Series, events: Iterable[Mapping[str, Any] | Event]
     y = np.log(s.to_numpy()) if use_log else s.to_numpy()
     n = len(s)
     X = pd.DataFrame(_trend_basis(n, knot_every), index=s.index).add_prefix("trend_")
-    dow = pd.get_dummies(pd.Categorical(s.index.dayofweek, categories=range(7)), prefix="dow",
-                         drop_first=True, dtype=float)
+    dow = pd.get_dummies(
+        pd.Categorical(s.index.dayofweek, categories=range(7)),
+        prefix="dow",
+        drop_first=True,
+        dtype=float,
+    )
     dow.index = s.index
     # one indicator per event day: a festival's shape (a slow pre-heat building to the
     # peak) is then free, and a window's uplift is the ratio of its observed total to its
     # counterfactual total — not a geometric mean of daily ratios
-    event_days = sorted({d for ev in inside for a, b in ev.windows(post_days).values()
-                         for d in pd.date_range(a, b, freq="D")})
+    event_days = sorted(
+        {
+            d
+            for ev in inside
+            for a, b in ev.windows(post_days).values()
+            for d in pd.date_range(a, b, freq="D")
+        }
+    )
     pos = s.index.get_indexer(pd.DatetimeIndex(event_days))
     D = np.zeros((n, len(pos)))
     D[pos, np.arange(len(pos))] = 1.0
     day_cols = [f"day_{d:%Y-%m-%d}" for d in event_days]
-    X = sm.add_constant(pd.concat([X, dow, pd.DataFrame(D, index=s.index, columns=day_cols)], axis=1),
-                        has_constant="add")
+    X = sm.add_constant(
+        pd.concat([X, dow, pd.DataFrame(D, index=s.index, columns=day_cols)], axis=1),
+        has_constant="add",
+    )
     # Regression with AR(ar_order) errors by iterated feasible GLS. Not HAC: a sandwich
     # estimator gives a one-day effect a near-zero standard error, because that day's
     # residual is fitted exactly; GLS keeps the error variance in its SE.
@@ -680,31 +786,62 @@ def event_effects(series: pd.Series, events: Iterable[Mapping[str, Any] | Event]
             g = base_d / base  # d lr / d β_d
             se = math.sqrt(max(float(g @ V @ g), 0.0))
             lo_lr, hi_lr = lr - z * se, lr + z * se
-            return {"observed": obs, "baseline": base, "uplift": obs - base,
-                    "uplift_lo": obs * (1 - math.exp(-lo_lr)), "uplift_hi": obs * (1 - math.exp(-hi_lr)),
-                    "uplift_pct": math.expm1(lr), "uplift_pct_lo": math.expm1(lo_lr),
-                    "uplift_pct_hi": math.expm1(hi_lr),
-                    "p_value": float(2 * stats.norm.sf(abs(lr) / se)) if se else np.nan}
+            return {
+                "observed": obs,
+                "baseline": base,
+                "uplift": obs - base,
+                "uplift_lo": obs * (1 - math.exp(-lo_lr)),
+                "uplift_hi": obs * (1 - math.exp(-hi_lr)),
+                "uplift_pct": math.expm1(lr),
+                "uplift_pct_lo": math.expm1(lo_lr),
+                "uplift_pct_hi": math.expm1(hi_lr),
+                "p_value": float(2 * stats.norm.sf(abs(lr) / se)) if se else np.nan,
+            }
         up = float(bd.sum())
         se = math.sqrt(max(float(np.ones(len(bd)) @ V @ np.ones(len(bd))), 0.0))
         base = obs - up
         lo, hi = up - z * se, up + z * se
-        return {"observed": obs, "baseline": base, "uplift": up, "uplift_lo": lo, "uplift_hi": hi,
-                "uplift_pct": up / base if base else np.nan,
-                "uplift_pct_lo": lo / base if base else np.nan, "uplift_pct_hi": hi / base if base else np.nan,
-                "p_value": float(2 * stats.norm.sf(abs(up) / se)) if se else np.nan}
+        return {
+            "observed": obs,
+            "baseline": base,
+            "uplift": up,
+            "uplift_lo": lo,
+            "uplift_hi": hi,
+            "uplift_pct": up / base if base else np.nan,
+            "uplift_pct_lo": lo / base if base else np.nan,
+            "uplift_pct_hi": hi / base if base else np.nan,
+            "p_value": float(2 * stats.norm.sf(abs(up) / se)) if se else np.nan,
+        }
 
     rows = []
     for ev in inside:
         wins = ev.windows(post_days)
         for w, (a, b) in wins.items():
-            rows.append({"event": ev.name, "occurrence": ev.label, "window": w, "start": a, "end": b,
-                         "days": int((b - a).days) + 1, **summarise(a, b)})
+            rows.append(
+                {
+                    "event": ev.name,
+                    "occurrence": ev.label,
+                    "window": w,
+                    "start": a,
+                    "end": b,
+                    "days": int((b - a).days) + 1,
+                    **summarise(a, b),
+                }
+            )
         if len(wins) > 1:
             a = min(x for x, _ in wins.values())
             b = max(y for _, y in wins.values())
-            rows.append({"event": ev.name, "occurrence": ev.label, "window": "total", "start": a, "end": b,
-                         "days": int((b - a).days) + 1, **summarise(a, b)})
+            rows.append(
+                {
+                    "event": ev.name,
+                    "occurrence": ev.label,
+                    "window": "total",
+                    "start": a,
+                    "end": b,
+                    "days": int((b - a).days) + 1,
+                    **summarise(a, b),
+                }
+            )
     out = pd.DataFrame(rows, columns=cols)
     return _with_notes(out, notes, model=res, scale="log" if use_log else "level", level=level)
 
@@ -758,7 +895,9 @@ class ForecastSpec:
     notes: list[str] = field(default_factory=list)
 
 
-def fourier_terms(index: pd.DatetimeIndex, period: float, order: int, origin: pd.Timestamp | None = None) -> pd.DataFrame:
+def fourier_terms(
+    index: pd.DatetimeIndex, period: float, order: int, origin: pd.Timestamp | None = None
+) -> pd.DataFrame:
     """Sine/cosine pairs of a seasonal ``period`` (in steps of ``index``'s frequency).
 
     Parameters
@@ -782,9 +921,16 @@ def fourier_terms(index: pd.DatetimeIndex, period: float, order: int, origin: pd
     return pd.DataFrame(cols, index=index)
 
 
-def forecast_spec(series: pd.Series, horizon: int, events: Iterable[Mapping[str, Any] | Event] | None = None, *,
-                  periods: Sequence[float] = DEFAULT_PERIODS, transform: str | None = "auto",
-                  fourier_order: int = 4, post_days: int = 7) -> ForecastSpec:
+def forecast_spec(
+    series: pd.Series,
+    horizon: int,
+    events: Iterable[Mapping[str, Any] | Event] | None = None,
+    *,
+    periods: Sequence[float] = DEFAULT_PERIODS,
+    transform: str | None = "auto",
+    fourier_order: int = 4,
+    post_days: int = 7,
+) -> ForecastSpec:
     """Choose the model :func:`forecast` fits (see there for the parameters)."""
     s, notes = regularize(series)
     if horizon < 1:
@@ -819,8 +965,12 @@ def forecast_spec(series: pd.Series, horizon: int, events: Iterable[Mapping[str,
         seen = hist.columns[(hist > 0).any()]
         unseen = [c for c in ind.columns if c not in seen and (ind.loc[future, c] > 0).any()]
         if unseen:
-            _note(notes, "No past occurrence to learn from, so no effect is forecast for: "
-                  + ", ".join(unseen) + ".")
+            _note(
+                notes,
+                "No past occurrence to learn from, so no effect is forecast for: "
+                + ", ".join(unseen)
+                + ".",
+            )
         # a window present in the history but constant there cannot be estimated
         keep = [c for c in seen if hist[c].std() > 0]
         if keep:
@@ -843,15 +993,28 @@ def forecast_spec(series: pd.Series, horizon: int, events: Iterable[Mapping[str,
         exog, exog_f = exog.loc[:, keep], exog_f.loc[:, keep]
         beta = sm.OLS(dy, dx[:, keep]).fit().params
         fixed = dict(zip(exog.columns, map(float, beta), strict=True))
-    return ForecastSpec(series=s, endog=endog, log=use_log, order=(1, 1, 1), seasonal_order=seasonal_order,
-                        exog=exog, exog_future=exog_f, future_index=future, season=season, fixed=fixed,
-                        notes=notes)
+    return ForecastSpec(
+        series=s,
+        endog=endog,
+        log=use_log,
+        order=(1, 1, 1),
+        seasonal_order=seasonal_order,
+        exog=exog,
+        exog_future=exog_f,
+        future_index=future,
+        season=season,
+        fixed=fixed,
+        notes=notes,
+    )
 
 
 def _season_dummies(index: pd.DatetimeIndex, m: int, origin: pd.Timestamp) -> pd.DataFrame:
     """Indicators of the position in a cycle of ``m`` steps (first position left out)."""
     step = _step_days(index.freq)
-    pos = np.rint(((index - origin) / pd.Timedelta(days=1)).to_numpy(dtype=float) / step).astype(int) % m
+    pos = (
+        np.rint(((index - origin) / pd.Timedelta(days=1)).to_numpy(dtype=float) / step).astype(int)
+        % m
+    )
     if m == 7 and step == 1.0:
         names = [f"{d:%a}" for d in pd.date_range(origin, periods=7, freq="D")]
     else:
@@ -871,9 +1034,17 @@ def _intervals(mu: np.ndarray, sd: np.ndarray, log: bool, index: pd.DatetimeInde
     return out
 
 
-def forecast(series: pd.Series, horizon: int, events: Iterable[Mapping[str, Any] | Event] | None = None, *,
-             model: str = "sarimax", periods: Sequence[float] = DEFAULT_PERIODS,
-             transform: str | None = "auto", fourier_order: int = 4, post_days: int = 7) -> pd.DataFrame:
+def forecast(
+    series: pd.Series,
+    horizon: int,
+    events: Iterable[Mapping[str, Any] | Event] | None = None,
+    *,
+    model: str = "sarimax",
+    periods: Sequence[float] = DEFAULT_PERIODS,
+    transform: str | None = "auto",
+    fourier_order: int = 4,
+    post_days: int = 7,
+) -> pd.DataFrame:
     """Forecast the next ``horizon`` periods with 80% and 95% prediction intervals.
 
     ``model="sarimax"`` (default): statsmodels SARIMAX — a regression with ARIMA(1,1,1)
@@ -914,14 +1085,23 @@ def forecast(series: pd.Series, horizon: int, events: Iterable[Mapping[str, Any]
         the transformed quantiles. ``attrs``: ``notes``, ``model`` (a description),
         ``spec`` (:class:`ForecastSpec`), ``results`` (the statsmodels results).
     """
-    spec = forecast_spec(series, horizon, events, periods=periods, transform=transform,
-                         fourier_order=fourier_order, post_days=post_days)
+    spec = forecast_spec(
+        series,
+        horizon,
+        events,
+        periods=periods,
+        transform=transform,
+        fourier_order=fourier_order,
+        post_days=post_days,
+    )
     notes = spec.notes
     s = spec.series
     if float(s.std()) == 0.0:
         _note(notes, "The series is constant: the forecast repeats it, with no uncertainty.")
         v = np.full(horizon, float(s.iloc[-1]))
-        out = pd.DataFrame({c: v for c in ("mean", "lo80", "hi80", "lo95", "hi95")}, index=spec.future_index)
+        out = pd.DataFrame(
+            {c: v for c in ("mean", "lo80", "hi80", "lo95", "hi95")}, index=spec.future_index
+        )
         out.index.name = "date"
         return _with_notes(out, notes, model="constant", spec=spec, results=None)
     with warnings.catch_warnings():
@@ -932,16 +1112,20 @@ def forecast(series: pd.Series, horizon: int, events: Iterable[Mapping[str, Any]
             mu = np.asarray(fc.predicted_mean, dtype=float)
             sd = np.sqrt(np.asarray(fc.var_pred_mean, dtype=float))
             seas = f"x{spec.seasonal_order}" if any(spec.seasonal_order) else ""
-            desc = (f"SARIMAX{spec.order}{seas}".replace(" ", "")
-                    + (f" with {spec.exog.shape[1]} regressors" if spec.exog is not None else "")
-                    + (" on log values" if spec.log else ""))
+            desc = (
+                f"SARIMAX{spec.order}{seas}".replace(" ", "")
+                + (f" with {spec.exog.shape[1]} regressors" if spec.exog is not None else "")
+                + (" on log values" if spec.log else "")
+            )
         elif model == "ets":
             res = _fit_ets(spec)
             pr = res.get_prediction(start=len(spec.endog), end=len(spec.endog) + horizon - 1)
             mu = np.asarray(pr.predicted_mean, dtype=float)
             sd = np.sqrt(np.asarray(pr.var_pred_mean, dtype=float))
             m = spec.season
-            desc = f"ETS(A,Ad,{'A' if m else 'N'}{', ' + str(m) if m else ''})" + (" on log values" if spec.log else "")
+            desc = f"ETS(A,Ad,{'A' if m else 'N'}{', ' + str(m) if m else ''})" + (
+                " on log values" if spec.log else ""
+            )
             if spec.exog is not None and spec.exog.shape[1] > max(spec.season - 1, 0):
                 _note(notes, "ETS takes no regressors: events and long seasons are not modelled.")
         else:
@@ -963,8 +1147,14 @@ def _fit_ets(spec: ForecastSpec):
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     m = spec.season
-    mod = ETSModel(spec.endog, error="add", trend="add", damped_trend=True,
-                   seasonal="add" if m else None, seasonal_periods=m or None)
+    mod = ETSModel(
+        spec.endog,
+        error="add",
+        trend="add",
+        damped_trend=True,
+        seasonal="add" if m else None,
+        seasonal_periods=m or None,
+    )
     return mod.fit(disp=False)
 
 
@@ -1062,8 +1252,15 @@ class Backtest:
         return self.mase_model < self.mase_naive
 
 
-def backtest(series: pd.Series, horizon: int, folds: int = 3, *, step: int | None = None,
-             events: Iterable[Mapping[str, Any] | Event] | None = None, **forecast_kwargs: Any) -> Backtest:
+def backtest(
+    series: pd.Series,
+    horizon: int,
+    folds: int = 3,
+    *,
+    step: int | None = None,
+    events: Iterable[Mapping[str, Any] | Event] | None = None,
+    **forecast_kwargs: Any,
+) -> Backtest:
     """Rolling-origin backtest of :func:`forecast` against the seasonal naive forecast.
 
     The last ``folds`` origins are ``step`` periods apart (default ``horizon``), the last
@@ -1097,24 +1294,31 @@ def backtest(series: pd.Series, horizon: int, folds: int = 3, *, step: int | Non
     m = _default_season(s)
     origins = [len(s) - horizon - i * step for i in range(folds)][::-1]
     if origins[0] < max(2 * m, 10):
-        raise ValueError(f"{folds} folds of {horizon} periods leave too little history "
-                         f"({origins[0]} periods) for the first fit; use fewer folds")
+        raise ValueError(
+            f"{folds} folds of {horizon} periods leave too little history "
+            f"({origins[0]} periods) for the first fit; use fewer folds"
+        )
     preds, fold_rows = [], []
     desc = ""
     for o in origins:
-        train, test = s.iloc[:o], s.iloc[o:o + horizon]
+        train, test = s.iloc[:o], s.iloc[o : o + horizon]
         scale = float(np.mean(np.abs(train.to_numpy()[m:] - train.to_numpy()[:-m])))
         fc = forecast(train, horizon, events, **forecast_kwargs)
         desc = fc.attrs["model"]
         nv = seasonal_naive(train, horizon, season=m)
         for method, f in (("model", fc), ("seasonal naive", nv)):
-            f = f.iloc[:len(test)]
+            f = f.iloc[: len(test)]
             a = test.to_numpy()
             err = np.abs(a - f["mean"].to_numpy())
-            fold_rows.append({"origin": train.index[-1], "method": method,
-                              "mase": float(err.mean() / scale) if scale else np.nan,
-                              "coverage80": float(np.mean((a >= f["lo80"]) & (a <= f["hi80"]))),
-                              "coverage95": float(np.mean((a >= f["lo95"]) & (a <= f["hi95"])))})
+            fold_rows.append(
+                {
+                    "origin": train.index[-1],
+                    "method": method,
+                    "mase": float(err.mean() / scale) if scale else np.nan,
+                    "coverage80": float(np.mean((a >= f["lo80"]) & (a <= f["hi80"]))),
+                    "coverage95": float(np.mean((a >= f["lo95"]) & (a <= f["hi95"]))),
+                }
+            )
             p = f.copy()
             p.insert(0, "actual", a)
             p.insert(0, "method", method)
@@ -1123,23 +1327,34 @@ def backtest(series: pd.Series, horizon: int, folds: int = 3, *, step: int | Non
     fold_df = pd.DataFrame(fold_rows)
     summary = fold_df.groupby("method", sort=False)[["mase", "coverage80", "coverage95"]].mean()
     summary.index.name = "method"
-    return Backtest(summary=summary, folds=fold_df, predictions=pd.concat(preds, ignore_index=True),
-                    model=desc, season=m, notes=notes)
+    return Backtest(
+        summary=summary,
+        folds=fold_df,
+        predictions=pd.concat(preds, ignore_index=True),
+        model=desc,
+        season=m,
+        notes=notes,
+    )
 
 
 # -------------------------------------------------------------------------- growth
 
 
 _COMPARISONS = {
-    "D": (("DoD", pd.DateOffset(days=1)), ("WoW", pd.DateOffset(days=7)), ("YoY", pd.DateOffset(days=364))),
+    "D": (
+        ("DoD", pd.DateOffset(days=1)),
+        ("WoW", pd.DateOffset(days=7)),
+        ("YoY", pd.DateOffset(days=364)),
+    ),
     "W": (("WoW", pd.DateOffset(weeks=1)), ("YoY", pd.DateOffset(weeks=52))),
     "M": (("MoM", pd.DateOffset(months=1)), ("YoY", pd.DateOffset(months=12))),
 }
 
 
 def _period_end(start: pd.Timestamp, freq: str) -> pd.Timestamp:
-    return {"D": start, "W": start + pd.Timedelta(days=6),
-            "M": start + pd.offsets.MonthEnd(0)}[freq]
+    return {"D": start, "W": start + pd.Timedelta(days=6), "M": start + pd.offsets.MonthEnd(0)}[
+        freq
+    ]
 
 
 def period_label(start: pd.Timestamp, freq: str) -> str:
@@ -1156,8 +1371,14 @@ def period_label(start: pd.Timestamp, freq: str) -> str:
     raise ValueError(f"freq must be 'D', 'W' or 'M', found {freq!r}")
 
 
-def growth(frame: pd.DataFrame | pd.Series, freq: str, metrics: Sequence[str] = ("gmv", "orders", "customers", "aov"),
-           *, through: Any = None, period: str = "period") -> pd.DataFrame:
+def growth(
+    frame: pd.DataFrame | pd.Series,
+    freq: str,
+    metrics: Sequence[str] = ("gmv", "orders", "customers", "aov"),
+    *,
+    through: Any = None,
+    period: str = "period",
+) -> pd.DataFrame:
     """Growth of the latest complete period against the one before and a year before.
 
     Parameters
@@ -1191,13 +1412,25 @@ def growth(frame: pd.DataFrame | pd.Series, freq: str, metrics: Sequence[str] = 
     f[period] = pd.to_datetime(f[period])
     f = f.set_index(period).sort_index()
     metrics = [m for m in metrics if m in f.columns]
-    cols = ["comparison", "metric", "period", "compared_to", "value", "previous", "change", "change_pct"]
+    cols = [
+        "comparison",
+        "metric",
+        "period",
+        "compared_to",
+        "value",
+        "previous",
+        "change",
+        "change_pct",
+    ]
     if f.empty:
         return _with_notes(pd.DataFrame(columns=cols), ["No data."])
     last = f.index[-1]
     if through is not None and _period_end(last, freq) > pd.Timestamp(through).normalize():
-        _note(notes, f"{period_label(last, freq)} is not complete (data end {pd.Timestamp(through).date()}); "
-              "the period before it is compared.")
+        _note(
+            notes,
+            f"{period_label(last, freq)} is not complete (data end {pd.Timestamp(through).date()}); "
+            "the period before it is compared.",
+        )
         last = f.index[-2] if len(f) > 1 else last
     rows = []
     for name, offset in _COMPARISONS[freq]:
@@ -1208,13 +1441,24 @@ def growth(frame: pd.DataFrame | pd.Series, freq: str, metrics: Sequence[str] = 
         for m in metrics:
             v = float(f.at[last, m])
             p = float(f.at[prev, m]) if have else np.nan
-            rows.append({"comparison": name, "metric": m, "period": period_label(last, freq),
-                         "compared_to": period_label(prev, freq), "value": v, "previous": p,
-                         "change": v - p, "change_pct": (v - p) / p if p else np.nan})
+            rows.append(
+                {
+                    "comparison": name,
+                    "metric": m,
+                    "period": period_label(last, freq),
+                    "compared_to": period_label(prev, freq),
+                    "value": v,
+                    "previous": p,
+                    "change": v - p,
+                    "change_pct": (v - p) / p if p else np.nan,
+                }
+            )
     return _with_notes(pd.DataFrame(rows, columns=cols), notes)
 
 
-def shares(frame: pd.DataFrame, by: str, metric: str = "gmv", period: str = "period") -> pd.DataFrame:
+def shares(
+    frame: pd.DataFrame, by: str, metric: str = "gmv", period: str = "period"
+) -> pd.DataFrame:
     """Each group's share of the total per period.
 
     Parameters
@@ -1235,8 +1479,15 @@ def shares(frame: pd.DataFrame, by: str, metric: str = "gmv", period: str = "per
     return wide
 
 
-def growth_share(frame: pd.DataFrame, by: str = "category", metric: str = "gmv", *, months: int = 12,
-                 through: Any = None, period: str = "period") -> pd.DataFrame:
+def growth_share(
+    frame: pd.DataFrame,
+    by: str = "category",
+    metric: str = "gmv",
+    *,
+    months: int = 12,
+    through: Any = None,
+    period: str = "period",
+) -> pd.DataFrame:
     """Growth–share matrix data: each group's share of the total and its growth.
 
     The current window is the last ``months`` complete months, compared with the
@@ -1270,9 +1521,15 @@ def growth_share(frame: pd.DataFrame, by: str = "category", metric: str = "gmv",
     notes: list[str] = []
     f = frame.copy()
     f[period] = pd.to_datetime(f[period])
-    wide = f.pivot_table(index=period, columns=by, values=metric, aggfunc="sum", fill_value=0.0).sort_index()
+    wide = f.pivot_table(
+        index=period, columns=by, values=metric, aggfunc="sum", fill_value=0.0
+    ).sort_index()
     wide = wide.asfreq("MS", fill_value=0.0)
-    if through is not None and len(wide) and wide.index[-1] + pd.offsets.MonthEnd(0) > pd.Timestamp(through).normalize():
+    if (
+        through is not None
+        and len(wide)
+        and wide.index[-1] + pd.offsets.MonthEnd(0) > pd.Timestamp(through).normalize()
+    ):
         _note(notes, f"{wide.index[-1]:%Y-%m} is incomplete and left out.")
         wide = wide.iloc[:-1]
     k = months
@@ -1280,23 +1537,37 @@ def growth_share(frame: pd.DataFrame, by: str = "category", metric: str = "gmv",
         k = len(wide) // 2
         if k < 1:
             raise ValueError("need at least two complete months for growth")
-        _note(notes, f"Fewer than {2 * months} complete months: the last {k} months are compared "
-              f"with the {k} before.")
-    cur, prev = wide.iloc[-k:].sum(), wide.iloc[-2 * k:-k].sum()
+        _note(
+            notes,
+            f"Fewer than {2 * months} complete months: the last {k} months are compared "
+            f"with the {k} before.",
+        )
+    cur, prev = wide.iloc[-k:].sum(), wide.iloc[-2 * k : -k].sum()
     share_cur, share_prev = cur / cur.sum(), prev / prev.sum() if prev.sum() else prev * np.nan
     with np.errstate(divide="ignore", invalid="ignore"):
         g = (cur - prev) / prev.replace(0, np.nan)
     market = float((cur.sum() - prev.sum()) / prev.sum()) if prev.sum() else np.nan
     thr = 1.0 / len(cur)
     hi_share, hi_growth = share_cur >= thr, g >= market
-    quadrant = np.select([hi_share & hi_growth, hi_share & ~hi_growth, ~hi_share & hi_growth],
-                         ["star", "cash cow", "question mark"], "dog")
+    quadrant = np.select(
+        [hi_share & hi_growth, hi_share & ~hi_growth, ~hi_share & hi_growth],
+        ["star", "cash cow", "question mark"],
+        "dog",
+    )
     label = lambda a, b: f"{a:%Y-%m}" if a == b else f"{a:%Y-%m}–{b:%Y-%m}"  # noqa: E731
-    out = pd.DataFrame({by: cur.index, "value": cur.to_numpy(), "share": share_cur.to_numpy(),
-                        "growth": g.to_numpy(), "share_previous": share_prev.to_numpy(),
-                        "share_change": (share_cur - share_prev).to_numpy(), "quadrant": quadrant,
-                        "period": label(wide.index[-k], wide.index[-1]),
-                        "compared_to": label(wide.index[-2 * k], wide.index[-k - 1])})
+    out = pd.DataFrame(
+        {
+            by: cur.index,
+            "value": cur.to_numpy(),
+            "share": share_cur.to_numpy(),
+            "growth": g.to_numpy(),
+            "share_previous": share_prev.to_numpy(),
+            "share_change": (share_cur - share_prev).to_numpy(),
+            "quadrant": quadrant,
+            "period": label(wide.index[-k], wide.index[-1]),
+            "compared_to": label(wide.index[-2 * k], wide.index[-k - 1]),
+        }
+    )
     out = out.sort_values("value", ascending=False, ignore_index=True)
     return _with_notes(out, notes, market_growth=market, share_threshold=thr)
 

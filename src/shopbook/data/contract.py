@@ -175,7 +175,9 @@ ORDERS = Table(
         Column("order_id", "string", description="order identifier, unique"),
         Column("customer_id", "string", description="who bought"),
         Column("order_ts", "timestamp", not_future=True, description="when the order was placed"),
-        Column("channel", "string", description="sales channel (tmall, jd, douyin, wechat, site, web…)"),
+        Column(
+            "channel", "string", description="sales channel (tmall, jd, douyin, wechat, site, web…)"
+        ),
         Column("status", "string", allowed=ORDER_STATUSES, description="order status"),
         _money("gross_amount", "order value at paid unit prices before order-level discounts"),
         _money("discount_amount", "order-level discounts (coupons, thresholds)"),
@@ -213,7 +215,9 @@ PRODUCTS = Table(
         Column("name", "string", description="display name"),
         Column("category", "string", description="product category"),
         Column("brand", "string", nullable=True, required=False, description="brand"),
-        Column("launch_date", "date", nullable=True, required=False, description="first day on sale"),
+        Column(
+            "launch_date", "date", nullable=True, required=False, description="first day on sale"
+        ),
         Column(
             "lead_time_days",
             "int64",
@@ -231,8 +235,21 @@ CUSTOMERS = Table(
     "customers",
     (
         Column("customer_id", "string", description="customer identifier, unique"),
-        Column("signup_ts", "timestamp", nullable=True, required=False, not_future=True, description="registration time"),
-        Column("acquisition_channel", "string", nullable=True, required=False, description="channel of first contact"),
+        Column(
+            "signup_ts",
+            "timestamp",
+            nullable=True,
+            required=False,
+            not_future=True,
+            description="registration time",
+        ),
+        Column(
+            "acquisition_channel",
+            "string",
+            nullable=True,
+            required=False,
+            description="channel of first contact",
+        ),
         Column("region", "string", nullable=True, required=False, description="region or province"),
         Column("member_tier", "string", nullable=True, required=False, description="loyalty tier"),
     ),
@@ -253,7 +270,9 @@ SESSIONS = Table(
         Column("product_views", "int64", ge=0, description="product detail pages viewed"),
         Column("added_to_cart", "bool", description="added anything to the cart"),
         Column("reached_checkout", "bool", description="reached the checkout"),
-        Column("order_id", "string", nullable=True, description="order placed in the visit, if any"),
+        Column(
+            "order_id", "string", nullable=True, description="order placed in the visit, if any"
+        ),
     ),
     primary_key=("session_id",),
     description="one row per visit (the funnel)",
@@ -279,7 +298,14 @@ INVENTORY = Table(
         Column("date", "date", not_future=True, description="snapshot day"),
         Column("sku", "string", description="product stock-keeping unit"),
         Column("on_hand", "int64", ge=0, description="units in stock at end of day"),
-        Column("on_order", "int64", nullable=True, required=False, ge=0, description="units ordered, not yet received"),
+        Column(
+            "on_order",
+            "int64",
+            nullable=True,
+            required=False,
+            ge=0,
+            description="units ordered, not yet received",
+        ),
     ),
     primary_key=("date", "sku"),
     description="one row per SKU per day",
@@ -291,7 +317,14 @@ MARKETING_SPEND = Table(
         Column("date", "date", not_future=True, description="day"),
         Column("channel", "string", description="marketing channel"),
         _money("spend", "spend in the dataset currency"),
-        Column("impressions", "int64", nullable=True, required=False, ge=0, description="ad impressions"),
+        Column(
+            "impressions",
+            "int64",
+            nullable=True,
+            required=False,
+            ge=0,
+            description="ad impressions",
+        ),
         Column("clicks", "int64", nullable=True, required=False, ge=0, description="ad clicks"),
     ),
     primary_key=("date", "channel"),

@@ -47,15 +47,19 @@ def tables(report: Any) -> pd.DataFrame:
     rows = []
     for name, contract in TABLES.items():
         h = report.tables.get(name)
-        rows.append({
-            "table": name,
-            "present": h is not None,
-            "read": h.read if h else 0,
-            "kept": h.kept if h else 0,
-            "rejected": h.rejected if h else 0,
-            "description": contract.description,
-        })
-    return pd.DataFrame(rows, columns=["table", "present", "read", "kept", "rejected", "description"])
+        rows.append(
+            {
+                "table": name,
+                "present": h is not None,
+                "read": h.read if h else 0,
+                "kept": h.kept if h else 0,
+                "rejected": h.rejected if h else 0,
+                "description": contract.description,
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["table", "present", "read", "kept", "rejected", "description"]
+    )
 
 
 def _column_stats(report: Any, name: str) -> dict[str, Any]:
@@ -100,7 +104,11 @@ def date_ranges(report: Any) -> pd.DataFrame:
             lo, hi = stats.get(f"lo{i}"), stats.get(f"hi{i}")
             lo = None if lo is None or pd.isna(lo) else pd.Timestamp(lo)
             hi = None if hi is None or pd.isna(hi) else pd.Timestamp(hi)
-            days = (hi.normalize() - lo.normalize()).days + 1 if lo is not None and hi is not None else None
+            days = (
+                (hi.normalize() - lo.normalize()).days + 1
+                if lo is not None and hi is not None
+                else None
+            )
             rows.append({"table": name, "column": col.name, "first": lo, "last": hi, "days": days})
     frame = pd.DataFrame(rows, columns=["table", "column", "first", "last", "days"])
     return frame.astype({"days": "Int64"})
@@ -128,8 +136,15 @@ def nulls(report: Any, only_missing: bool = False) -> pd.DataFrame:
         n = int(stats["__rows"] or 0)
         for i, col in enumerate(TABLES[name].columns):
             missing = int(stats[f"n{i}"] or 0)
-            rows.append({"table": name, "column": col.name, "nullable": col.nullable,
-                         "missing": missing, "share": missing / n if n else 0.0})
+            rows.append(
+                {
+                    "table": name,
+                    "column": col.name,
+                    "nullable": col.nullable,
+                    "missing": missing,
+                    "share": missing / n if n else 0.0,
+                }
+            )
     frame = pd.DataFrame(rows, columns=["table", "column", "nullable", "missing", "share"])
     return frame[frame["missing"] > 0].reset_index(drop=True) if only_missing else frame
 
@@ -149,18 +164,36 @@ def keys(report: Any) -> pd.DataFrame:
     for name, h in report.tables.items():
         contract = TABLES[name]
         if contract.primary_key:
-            rows.append({"table": name, "kind": "primary", "columns": ", ".join(contract.primary_key),
-                         "references": "", "checked": True,
-                         "rejected": int(h.reasons.get(contract.key_reason, 0))})
+            rows.append(
+                {
+                    "table": name,
+                    "kind": "primary",
+                    "columns": ", ".join(contract.primary_key),
+                    "references": "",
+                    "checked": True,
+                    "rejected": int(h.reasons.get(contract.key_reason, 0)),
+                }
+            )
         for fk in contract.foreign_keys:
             ref_present = fk.ref_table in report.tables
-            rows.append({"table": name, "kind": "foreign", "columns": ", ".join(fk.columns),
-                         "references": f"{fk.ref_table}.{', '.join(fk.ref_columns)}",
-                         "checked": ref_present, "rejected": int(h.reasons.get(fk.reason, 0))})
-    return pd.DataFrame(rows, columns=["table", "kind", "columns", "references", "checked", "rejected"])
+            rows.append(
+                {
+                    "table": name,
+                    "kind": "foreign",
+                    "columns": ", ".join(fk.columns),
+                    "references": f"{fk.ref_table}.{', '.join(fk.ref_columns)}",
+                    "checked": ref_present,
+                    "rejected": int(h.reasons.get(fk.reason, 0)),
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["table", "kind", "columns", "references", "checked", "rejected"]
+    )
 
 
-def readiness(report: Any, needs: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = REPORT_NEEDS) -> pd.DataFrame:
+def readiness(
+    report: Any, needs: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = REPORT_NEEDS
+) -> pd.DataFrame:
     """Which reports this source can feed.
 
     A table counts as available when it is present and has at least one kept row.

@@ -280,7 +280,9 @@ def open_source(
         return uri
     if isinstance(uri, BaseBackend):
         maps = _load_mapping(mapping if mapping is not None else config.default_mapping())
-        return Source(uri, _physical_names(list(uri.list_tables()), maps), maps, uri=f"({uri.name})")
+        return Source(
+            uri, _physical_names(list(uri.list_tables()), maps), maps, uri=f"({uri.name})"
+        )
     if mapping is None:
         mapping = config.default_mapping()
     if isinstance(uri, Mapping):
@@ -298,7 +300,9 @@ def open_source(
     if "://" in text and not text.startswith("file://"):
         maps = _load_mapping(mapping)
         con = _quiet(ibis.connect(text))
-        return Source(con, _physical_names(list(con.list_tables()), maps), maps, uri=redact_uri(text))
+        return Source(
+            con, _physical_names(list(con.list_tables()), maps), maps, uri=redact_uri(text)
+        )
 
     path = Path(text.removeprefix("file://")).expanduser()
     if not path.exists():

@@ -143,27 +143,33 @@ VISIT_SHARE = np.array([0.30, 0.22, 0.20, 0.16, 0.12])
 #: probability that a visit uses the customer's acquisition channel
 STICKINESS = 0.6
 #: P(device | channel)
-DEVICE_MIX = np.array([
-    [0.80, 0.05, 0.15],  # tmall
-    [0.75, 0.05, 0.20],  # jd
-    [0.94, 0.05, 0.01],  # douyin
-    [0.96, 0.03, 0.01],  # wechat
-    [0.30, 0.40, 0.30],  # site
-])
+DEVICE_MIX = np.array(
+    [
+        [0.80, 0.05, 0.15],  # tmall
+        [0.75, 0.05, 0.20],  # jd
+        [0.94, 0.05, 0.01],  # douyin
+        [0.96, 0.03, 0.01],  # wechat
+        [0.30, 0.40, 0.30],  # site
+    ]
+)
 #: stage pass rates by channel (product view | session, cart | view, checkout | cart,
 #: order | checkout), multiplied by the device factors below
-STAGE_RATES = np.array([
-    [0.80, 0.40, 0.66, 0.86],  # tmall
-    [0.78, 0.42, 0.68, 0.88],  # jd
-    [0.66, 0.34, 0.62, 0.80],  # douyin
-    [0.72, 0.36, 0.64, 0.84],  # wechat
-    [0.62, 0.28, 0.58, 0.78],  # site
-])
-DEVICE_FACTORS = np.array([
-    [1.00, 1.00, 1.00, 1.00],  # app
-    [0.90, 0.85, 0.88, 0.92],  # mobile_web
-    [0.95, 1.05, 1.04, 0.97],  # desktop
-])
+STAGE_RATES = np.array(
+    [
+        [0.80, 0.40, 0.66, 0.86],  # tmall
+        [0.78, 0.42, 0.68, 0.88],  # jd
+        [0.66, 0.34, 0.62, 0.80],  # douyin
+        [0.72, 0.36, 0.64, 0.84],  # wechat
+        [0.62, 0.28, 0.58, 0.78],  # site
+    ]
+)
+DEVICE_FACTORS = np.array(
+    [
+        [1.00, 1.00, 1.00, 1.00],  # app
+        [0.90, 0.85, 0.88, 0.92],  # mobile_web
+        [0.95, 1.05, 1.04, 0.97],  # desktop
+    ]
+)
 #: probability that a non-buying session of a customer is not logged in, by device
 ANONYMOUS = np.array([0.04, 0.35, 0.25])
 
@@ -174,26 +180,83 @@ WEEKLY = WEEKLY / WEEKLY.mean()
 YEARLY_AMPLITUDE = 0.08
 YEARLY_PEAK_DOY = 355
 #: relative weight of each hour of the day (local time)
-HOUR_WEIGHTS = np.array([
-    1.2, 0.6, 0.3, 0.2, 0.15, 0.2, 0.4, 0.8, 1.2, 1.6, 1.9, 2.0,
-    1.8, 1.6, 1.6, 1.7, 1.7, 1.6, 1.6, 1.9, 2.4, 2.8, 2.6, 2.0,
-])
+HOUR_WEIGHTS = np.array(
+    [
+        1.2,
+        0.6,
+        0.3,
+        0.2,
+        0.15,
+        0.2,
+        0.4,
+        0.8,
+        1.2,
+        1.6,
+        1.9,
+        2.0,
+        1.8,
+        1.6,
+        1.6,
+        1.7,
+        1.7,
+        1.6,
+        1.6,
+        1.9,
+        2.4,
+        2.8,
+        2.6,
+        2.0,
+    ]
+)
 FESTIVALS = {
-    "618": {"display_name": "618 (年中大促)", "month": 6, "first_day": 1, "peak_day": 18,
-            "base_uplift": 0.25, "peak_uplift": 2.0, "decay_days": 2.0},
-    "double11": {"display_name": "Double 11 (双十一)", "month": 11, "first_day": 1, "peak_day": 11,
-                 "base_uplift": 0.35, "peak_uplift": 3.0, "decay_days": 1.5},
+    "618": {
+        "display_name": "618 (年中大促)",
+        "month": 6,
+        "first_day": 1,
+        "peak_day": 18,
+        "base_uplift": 0.25,
+        "peak_uplift": 2.0,
+        "decay_days": 2.0,
+    },
+    "double11": {
+        "display_name": "Double 11 (双十一)",
+        "month": 11,
+        "first_day": 1,
+        "peak_day": 11,
+        "base_uplift": 0.35,
+        "peak_uplift": 3.0,
+        "decay_days": 1.5,
+    },
 }
 CNY_DIP = {"days_before": 3, "days_after": 6, "uplift": -0.40}
 #: Chinese New Year (Spring Festival) dates
 CNY_DATES = {
-    2010: "2010-02-14", 2011: "2011-02-03", 2012: "2012-01-23", 2013: "2013-02-10",
-    2014: "2014-01-31", 2015: "2015-02-19", 2016: "2016-02-08", 2017: "2017-01-28",
-    2018: "2018-02-16", 2019: "2019-02-05", 2020: "2020-01-25", 2021: "2021-02-12",
-    2022: "2022-02-01", 2023: "2023-01-22", 2024: "2024-02-10", 2025: "2025-01-29",
-    2026: "2026-02-17", 2027: "2027-02-06", 2028: "2028-01-26", 2029: "2029-02-13",
-    2030: "2030-02-03", 2031: "2031-01-23", 2032: "2032-02-11", 2033: "2033-01-31",
-    2034: "2034-02-19", 2035: "2035-02-08",
+    2010: "2010-02-14",
+    2011: "2011-02-03",
+    2012: "2012-01-23",
+    2013: "2013-02-10",
+    2014: "2014-01-31",
+    2015: "2015-02-19",
+    2016: "2016-02-08",
+    2017: "2017-01-28",
+    2018: "2018-02-16",
+    2019: "2019-02-05",
+    2020: "2020-01-25",
+    2021: "2021-02-12",
+    2022: "2022-02-01",
+    2023: "2023-01-22",
+    2024: "2024-02-10",
+    2025: "2025-01-29",
+    2026: "2026-02-17",
+    2027: "2027-02-06",
+    2028: "2028-01-26",
+    2029: "2029-02-13",
+    2030: "2030-02-03",
+    2031: "2031-01-23",
+    2032: "2032-02-11",
+    2033: "2033-01-31",
+    2034: "2034-02-19",
+    2035: "2035-02-08",
 }
 ACQUISITION_GROWTH = 0.25  # per year
 
@@ -201,9 +264,18 @@ ACQUISITION_GROWTH = 0.25  # per year
 BGNBD = {"r": 0.6, "alpha": 70.0, "a": 0.8, "b": 2.6}
 GAMMA_GAMMA = {"p": 6.0, "q": 3.8, "gamma": 75.0}
 REGIONS = {
-    "Guangdong": 0.14, "Zhejiang": 0.10, "Jiangsu": 0.10, "Shanghai": 0.07, "Beijing": 0.06,
-    "Shandong": 0.07, "Sichuan": 0.06, "Henan": 0.06, "Hubei": 0.05, "Fujian": 0.05,
-    "Hunan": 0.04, "other": 0.20,
+    "Guangdong": 0.14,
+    "Zhejiang": 0.10,
+    "Jiangsu": 0.10,
+    "Shanghai": 0.07,
+    "Beijing": 0.06,
+    "Shandong": 0.07,
+    "Sichuan": 0.06,
+    "Henan": 0.06,
+    "Hubei": 0.05,
+    "Fujian": 0.05,
+    "Hunan": 0.04,
+    "other": 0.20,
 }
 #: member tier by lifetime net spend of paid orders (CNY): lower bounds
 TIERS = {"regular": 0.0, "silver": 300.0, "gold": 1000.0, "platinum": 3000.0}
@@ -212,10 +284,31 @@ TIERS = {"regular": 0.0, "silver": 300.0, "gold": 1000.0, "platinum": 3000.0}
 #: per 20,000 customers: typical daily budget (CNY), half-saturation spend K (CNY/day),
 #: relative organic intake, relative maximum paid intake β, CPM (CNY) and CTR
 MARKETING = {
-    "tmall": {"budget": 900.0, "K": 1200.0, "organic": 0.30, "beta": 0.25, "cpm": 30.0, "ctr": 0.025},
+    "tmall": {
+        "budget": 900.0,
+        "K": 1200.0,
+        "organic": 0.30,
+        "beta": 0.25,
+        "cpm": 30.0,
+        "ctr": 0.025,
+    },
     "jd": {"budget": 700.0, "K": 900.0, "organic": 0.22, "beta": 0.18, "cpm": 28.0, "ctr": 0.022},
-    "douyin": {"budget": 800.0, "K": 700.0, "organic": 0.20, "beta": 0.30, "cpm": 18.0, "ctr": 0.012},
-    "wechat": {"budget": 350.0, "K": 500.0, "organic": 0.16, "beta": 0.10, "cpm": 25.0, "ctr": 0.015},
+    "douyin": {
+        "budget": 800.0,
+        "K": 700.0,
+        "organic": 0.20,
+        "beta": 0.30,
+        "cpm": 18.0,
+        "ctr": 0.012,
+    },
+    "wechat": {
+        "budget": 350.0,
+        "K": 500.0,
+        "organic": 0.16,
+        "beta": 0.10,
+        "cpm": 25.0,
+        "ctr": 0.015,
+    },
     "site": {"budget": 250.0, "K": 400.0, "organic": 0.12, "beta": 0.06, "cpm": 12.0, "ctr": 0.030},
 }
 SPEND_NOISE_SD = 0.35
@@ -224,13 +317,31 @@ SPEND_PAUSE_PROB = 0.03
 # ----------------------------------------------------------------------------- events
 TRAFFIC_DROP = {"channel": "douyin", "fraction": 0.35, "at": 0.62}
 EXPERIMENTS = {
-    "aa_check": {"start": 0.30, "days": 28, "max_share": 0.12, "treatment_share": 0.5, "lift": 0.0,
-                 "description": "A/A test: both arms see the same page"},
-    "pdp_v2": {"start": 0.52, "days": 42, "max_share": 0.12, "treatment_share": 0.5, "lift": 0.10,
-               "description": "new product detail page: add-to-cart rate × (1 + lift)"},
-    "checkout_srm": {"start": 0.74, "days": 84, "max_share": 0.22, "treatment_share": 0.48, "lift": 0.0,
-                     "description": "checkout change whose assignment is broken by a bug: "
-                                    "intended 50/50, actual 52/48; no effect on behaviour"},
+    "aa_check": {
+        "start": 0.30,
+        "days": 28,
+        "max_share": 0.12,
+        "treatment_share": 0.5,
+        "lift": 0.0,
+        "description": "A/A test: both arms see the same page",
+    },
+    "pdp_v2": {
+        "start": 0.52,
+        "days": 42,
+        "max_share": 0.12,
+        "treatment_share": 0.5,
+        "lift": 0.10,
+        "description": "new product detail page: add-to-cart rate × (1 + lift)",
+    },
+    "checkout_srm": {
+        "start": 0.74,
+        "days": 84,
+        "max_share": 0.22,
+        "treatment_share": 0.48,
+        "lift": 0.0,
+        "description": "checkout change whose assignment is broken by a bug: "
+        "intended 50/50, actual 52/48; no effect on behaviour",
+    },
 }
 MIN_DAYS = 120
 
@@ -238,22 +349,95 @@ MIN_DAYS = 120
 CATEGORIES = {
     # name: display, n_skus, median price (CNY), price spread (log sd), elasticity,
     # lead time (days), extra units per line (Poisson mean), product words
-    "nuts": ("Nuts 坚果", 30, 45.0, 0.35, -1.6, 14, 0.25,
-             ["Cashews", "Macadamia", "Pecans", "Almonds", "Pistachios", "Walnuts", "Mixed Nuts", "Hazelnuts"]),
-    "dried_fruit": ("Dried fruit 果干", 25, 25.0, 0.35, -1.9, 10, 0.30,
-                    ["Mango", "Raisins", "Figs", "Apricots", "Dates", "Cranberries", "Longan"]),
-    "meat_snacks": ("Meat snacks 肉脯", 28, 32.0, 0.30, -2.2, 12, 0.35,
-                    ["Beef Jerky", "Pork Floss", "Duck Neck", "Spicy Beef", "Pork Jerky", "Chicken Bites"]),
-    "bakery": ("Bakery 烘焙", 30, 18.0, 0.35, -2.6, 5, 0.45,
-               ["Egg Rolls", "Mooncake Bites", "Crackers", "Sponge Cake", "Wafer", "Pastry", "Cookies"]),
-    "tea": ("Tea 茶", 22, 85.0, 0.40, -1.1, 21, 0.15,
-            ["Longjing", "Pu-erh", "Oolong", "Jasmine", "Black Tea", "White Tea"]),
-    "coffee": ("Coffee 咖啡", 20, 60.0, 0.35, -1.4, 18, 0.20,
-               ["Drip Bags", "Cold Brew", "Instant", "Beans", "Capsules"]),
-    "gift_boxes": ("Gift boxes 礼盒", 15, 168.0, 0.30, -0.9, 30, 0.10,
-                   ["Nut Gift Box", "Festival Box", "Tea Gift Set", "Snack Hamper", "Family Box"]),
-    "beverages": ("Beverages 饮料", 30, 12.0, 0.30, -2.9, 7, 0.80,
-                  ["Sparkling Water", "Oat Milk", "Coconut Water", "Plum Juice", "Herbal Tea", "Soy Milk"]),
+    "nuts": (
+        "Nuts 坚果",
+        30,
+        45.0,
+        0.35,
+        -1.6,
+        14,
+        0.25,
+        [
+            "Cashews",
+            "Macadamia",
+            "Pecans",
+            "Almonds",
+            "Pistachios",
+            "Walnuts",
+            "Mixed Nuts",
+            "Hazelnuts",
+        ],
+    ),
+    "dried_fruit": (
+        "Dried fruit 果干",
+        25,
+        25.0,
+        0.35,
+        -1.9,
+        10,
+        0.30,
+        ["Mango", "Raisins", "Figs", "Apricots", "Dates", "Cranberries", "Longan"],
+    ),
+    "meat_snacks": (
+        "Meat snacks 肉脯",
+        28,
+        32.0,
+        0.30,
+        -2.2,
+        12,
+        0.35,
+        ["Beef Jerky", "Pork Floss", "Duck Neck", "Spicy Beef", "Pork Jerky", "Chicken Bites"],
+    ),
+    "bakery": (
+        "Bakery 烘焙",
+        30,
+        18.0,
+        0.35,
+        -2.6,
+        5,
+        0.45,
+        ["Egg Rolls", "Mooncake Bites", "Crackers", "Sponge Cake", "Wafer", "Pastry", "Cookies"],
+    ),
+    "tea": (
+        "Tea 茶",
+        22,
+        85.0,
+        0.40,
+        -1.1,
+        21,
+        0.15,
+        ["Longjing", "Pu-erh", "Oolong", "Jasmine", "Black Tea", "White Tea"],
+    ),
+    "coffee": (
+        "Coffee 咖啡",
+        20,
+        60.0,
+        0.35,
+        -1.4,
+        18,
+        0.20,
+        ["Drip Bags", "Cold Brew", "Instant", "Beans", "Capsules"],
+    ),
+    "gift_boxes": (
+        "Gift boxes 礼盒",
+        15,
+        168.0,
+        0.30,
+        -0.9,
+        30,
+        0.10,
+        ["Nut Gift Box", "Festival Box", "Tea Gift Set", "Snack Hamper", "Family Box"],
+    ),
+    "beverages": (
+        "Beverages 饮料",
+        30,
+        12.0,
+        0.30,
+        -2.9,
+        7,
+        0.80,
+        ["Sparkling Water", "Oat Milk", "Coconut Water", "Plum Juice", "Herbal Tea", "Soy Milk"],
+    ),
 }
 SIZES = ["100g", "150g", "250g", "500g", "Family Pack", "Mini", "Duo", "Value Pack"]
 BRANDS = ["Shopbook Select", "Hearth & Harvest", "Golden Field", "Mountain Spring"]
@@ -369,10 +553,26 @@ def generate(
     if customers < 50:
         raise ValueError(f"customers must be at least 50, got {customers}")
     cal = _Calendar.make(start, end)
-    streams = ("clock", "marketing", "customers", "visits", "prospects", "orders", "catalogue",
-               "prices", "baskets", "sessions", "mess")
-    rng = dict(zip(streams, (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(streams))),
-                   strict=True))
+    streams = (
+        "clock",
+        "marketing",
+        "customers",
+        "visits",
+        "prospects",
+        "orders",
+        "catalogue",
+        "prices",
+        "baskets",
+        "sessions",
+        "mess",
+    )
+    rng = dict(
+        zip(
+            streams,
+            (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(streams))),
+            strict=True,
+        )
+    )
 
     clock = _Clock.make(cal)
     funnel = _Funnel.make()
@@ -385,9 +585,27 @@ def generate(
     cat = _catalogue(cal, rng["catalogue"])
     prices = _prices(cal, clock, cat, rng["prices"])
     baskets = _baskets_and_inventory(cal, clock, cat, prices, orders, rng["baskets"])
-    tables, extra = _assemble(cal, mkt, cust, vis, pros, orders, cat, prices, baskets, exps, rng["sessions"])
-    truth = _truth(cal, clock, funnel, mkt, cust, vis, pros, orders, cat, prices, baskets, exps, extra,
-                   customers=customers, seed=seed, dirty=dirty)
+    tables, extra = _assemble(
+        cal, mkt, cust, vis, pros, orders, cat, prices, baskets, exps, rng["sessions"]
+    )
+    truth = _truth(
+        cal,
+        clock,
+        funnel,
+        mkt,
+        cust,
+        vis,
+        pros,
+        orders,
+        cat,
+        prices,
+        baskets,
+        exps,
+        extra,
+        customers=customers,
+        seed=seed,
+        dirty=dirty,
+    )
     if dirty:
         truth["dirty"] = _plant_mess(tables, cal, rng["mess"])
     else:
@@ -477,9 +695,14 @@ def read_truth(path: str | os.PathLike) -> dict[str, Any]:
 
         con = duckdb.connect(str(p), read_only=True)
         try:
-            names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+            names = {
+                r[0]
+                for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+            }
             if "shop_truth" in names:
-                return json.loads(con.execute("SELECT truth_json FROM shop_truth LIMIT 1").fetchone()[0])
+                return json.loads(
+                    con.execute("SELECT truth_json FROM shop_truth LIMIT 1").fetchone()[0]
+                )
         finally:
             con.close()
     if beside.exists():
@@ -531,11 +754,17 @@ class _Calendar:
             raise ValueError(f"start and end must be dates, got {start!r} and {end!r}") from exc
         n = (e - s).days + 1
         if n < MIN_DAYS:
-            raise ValueError(f"the synthetic shop needs at least {MIN_DAYS} days; got {start} … {end} ({n} days)")
+            raise ValueError(
+                f"the synthetic shop needs at least {MIN_DAYS} days; got {start} … {end} ({n} days)"
+            )
         if e + pd.Timedelta(days=1) > pd.Timestamp.now():
-            raise ValueError(f"end {e.date()} must be in the past (data in the future would be rejected)")
+            raise ValueError(
+                f"end {e.date()} must be in the past (data in the future would be rejected)"
+            )
         if s.year < min(CNY_DATES) or e.year > max(CNY_DATES):
-            raise ValueError(f"dates must lie in {min(CNY_DATES)}–{max(CNY_DATES)}, got {s.date()} … {e.date()}")
+            raise ValueError(
+                f"dates must lie in {min(CNY_DATES)}–{max(CNY_DATES)}, got {s.date()} … {e.date()}"
+            )
         return cls(s, e, n, pd.date_range(s, periods=n, freq="D"))
 
     def day(self, date: pd.Timestamp) -> int:
@@ -572,13 +801,17 @@ class _Clock:
     def make(cls, cal: _Calendar) -> _Clock:
         days = cal.days
         weekly = WEEKLY[days.dayofweek.to_numpy()]
-        yearly = 1.0 + YEARLY_AMPLITUDE * np.cos(2 * np.pi * (days.dayofyear.to_numpy() - YEARLY_PEAK_DOY) / 365.25)
+        yearly = 1.0 + YEARLY_AMPLITUDE * np.cos(
+            2 * np.pi * (days.dayofyear.to_numpy() - YEARLY_PEAK_DOY) / 365.25
+        )
         uplift = np.zeros(cal.n)
         events: list[dict[str, Any]] = []
         per_year = 0.0
         for key, f in FESTIVALS.items():
             k = np.arange(f["first_day"], f["peak_day"] + 1)
-            u = f["base_uplift"] + (f["peak_uplift"] - f["base_uplift"]) * np.exp(-(f["peak_day"] - k) / f["decay_days"])
+            u = f["base_uplift"] + (f["peak_uplift"] - f["base_uplift"]) * np.exp(
+                -(f["peak_day"] - k) / f["decay_days"]
+            )
             per_year += u.sum()
             for year in range(cal.start.year, cal.end.year + 1):
                 dates = pd.to_datetime([f"{year}-{f['month']:02d}-{x:02d}" for x in k])
@@ -587,21 +820,38 @@ class _Clock:
                 if not inside.any():
                     continue
                 uplift[idx[inside]] = u[inside]
-                events.append({"festival": key, "year": year, "days": idx[inside], "uplift": u[inside],
-                               "complete": bool(inside.all())})
+                events.append(
+                    {
+                        "festival": key,
+                        "year": year,
+                        "days": idx[inside],
+                        "uplift": u[inside],
+                        "complete": bool(inside.all()),
+                    }
+                )
         n_cny = CNY_DIP["days_before"] + CNY_DIP["days_after"] + 1
         per_year += n_cny * CNY_DIP["uplift"]
         for year in range(cal.start.year, cal.end.year + 1):
             c = pd.Timestamp(CNY_DATES[year])
-            dates = c + pd.to_timedelta(np.arange(-CNY_DIP["days_before"], CNY_DIP["days_after"] + 1), unit="D")
+            dates = c + pd.to_timedelta(
+                np.arange(-CNY_DIP["days_before"], CNY_DIP["days_after"] + 1), unit="D"
+            )
             idx = (dates - cal.start).days.to_numpy()
             inside = (idx >= 0) & (idx < cal.n)
             if not inside.any():
                 continue
             u = np.full(n_cny, CNY_DIP["uplift"])
             uplift[idx[inside]] = u[inside]
-            events.append({"festival": "cny", "year": year, "days": idx[inside], "uplift": u[inside],
-                           "complete": bool(inside.all()), "new_year_day": c.date().isoformat()})
+            events.append(
+                {
+                    "festival": "cny",
+                    "year": year,
+                    "days": idx[inside],
+                    "uplift": u[inside],
+                    "complete": bool(inside.all()),
+                    "new_year_day": c.date().isoformat(),
+                }
+            )
         norm = 1.0 + per_year / 365.25
         m0 = weekly * yearly / norm
         m = m0 * (1.0 + uplift)
@@ -645,7 +895,9 @@ class _Funnel:
             if not c.min() < target < c.max():
                 raise AssertionError("traffic-drop channel must convert between the other channels")
 
-            def gap(theta: float, c: np.ndarray = c, target: float = target, share: np.ndarray = share) -> float:
+            def gap(
+                theta: float, c: np.ndarray = c, target: float = target, share: np.ndarray = share
+            ) -> float:
                 w = share * np.exp(theta * (c - target) / target)
                 return float((w * c).sum() / w.sum() - target)
 
@@ -667,15 +919,19 @@ class _Marketing:
     growth: np.ndarray
 
 
-def _marketing(cal: _Calendar, clock: _Clock, n_customers: int, rng: np.random.Generator) -> _Marketing:
+def _marketing(
+    cal: _Calendar, clock: _Clock, n_customers: int, rng: np.random.Generator
+) -> _Marketing:
     n, C = cal.n, len(CHANNELS)
     size = n_customers / 20_000
     budget = np.array([MARKETING[c]["budget"] for c in CHANNELS]) * size
     K = np.array([MARKETING[c]["K"] for c in CHANNELS]) * size
     organic = np.array([MARKETING[c]["organic"] for c in CHANNELS])
     beta = np.array([MARKETING[c]["beta"] for c in CHANNELS])
-    boost = np.where(clock.uplift > 0, 1.0 + 0.8 * clock.uplift, np.where(clock.uplift < 0, 0.5, 1.0))
-    noise = rng.lognormal(-SPEND_NOISE_SD**2 / 2, SPEND_NOISE_SD, size=(n, C))
+    boost = np.where(
+        clock.uplift > 0, 1.0 + 0.8 * clock.uplift, np.where(clock.uplift < 0, 0.5, 1.0)
+    )
+    noise = rng.lognormal(-(SPEND_NOISE_SD**2) / 2, SPEND_NOISE_SD, size=(n, C))
     paused = rng.random((n, C)) < SPEND_PAUSE_PROB
     spend = np.round(budget[None, :] * boost[:, None] * noise * ~paused, 2)
     cpm = np.array([MARKETING[c]["cpm"] for c in CHANNELS])
@@ -684,9 +940,13 @@ def _marketing(cal: _Calendar, clock: _Clock, n_customers: int, rng: np.random.G
     clicks = rng.binomial(impressions, ctr).astype(np.int64)
     years = np.arange(n) / 365.25
     growth = np.exp(np.log1p(ACQUISITION_GROWTH) * years)
-    intensity = (clock.m * growth)[:, None] * (organic[None, :] + beta[None, :] * spend / (spend + K[None, :]))
+    intensity = (clock.m * growth)[:, None] * (
+        organic[None, :] + beta[None, :] * spend / (spend + K[None, :])
+    )
     drop_day = _monday_on_or_after(cal, int(round(TRAFFIC_DROP["at"] * cal.n)))
-    return _Marketing(spend, impressions, clicks, intensity, n_customers / intensity.sum(), drop_day, growth)
+    return _Marketing(
+        spend, impressions, clicks, intensity, n_customers / intensity.sum(), drop_day, growth
+    )
 
 
 def _monday_on_or_after(cal: _Calendar, d: int) -> int:
@@ -699,7 +959,9 @@ class _Customers:
     n: int
     t0: np.ndarray  # acquisition (first order) time, days since start
     channel: np.ndarray  # acquisition channel (int8), after the traffic drop moved some
-    home: np.ndarray  # the channel the customer's visits stick to (acquisition channel before the move)
+    home: (
+        np.ndarray
+    )  # the channel the customer's visits stick to (acquisition channel before the move)
     region: np.ndarray  # int8
     lam: np.ndarray
     p: np.ndarray
@@ -709,8 +971,14 @@ class _Customers:
     moved: int
 
 
-def _customers(cal: _Calendar, clock: _Clock, mkt: _Marketing, funnel: _Funnel, n: int,
-               rng: np.random.Generator) -> _Customers:
+def _customers(
+    cal: _Calendar,
+    clock: _Clock,
+    mkt: _Marketing,
+    funnel: _Funnel,
+    n: int,
+    rng: np.random.Generator,
+) -> _Customers:
     C = len(CHANNELS)
     cdf = np.cumsum(mkt.intensity.ravel())
     cell = np.minimum(np.searchsorted(cdf, rng.random(n) * cdf[-1], side="right"), cdf.size - 1)
@@ -720,14 +988,20 @@ def _customers(cal: _Calendar, clock: _Clock, mkt: _Marketing, funnel: _Funnel, 
     others = np.array([k for k in range(C) if k != drop])
     w = VISIT_SHARE[others] / VISIT_SHARE[others].sum()
     home = ch.copy()
-    ch[moved] = others[np.minimum(np.searchsorted(np.cumsum(w), rng.random(int(moved.sum())), side="right"),
-                                  len(others) - 1)]
+    ch[moved] = others[
+        np.minimum(
+            np.searchsorted(np.cumsum(w), rng.random(int(moved.sum())), side="right"),
+            len(others) - 1,
+        )
+    ]
     t0 = clock.time_in_day(day, rng.random(n))
     order = np.argsort(t0, kind="stable")
     t0, ch, home = t0[order], ch[order], home[order]
     regions = np.array(list(REGIONS.values()))
-    region = np.minimum(np.searchsorted(np.cumsum(regions / regions.sum()), rng.random(n), side="right"),
-                        len(regions) - 1).astype(np.int8)
+    region = np.minimum(
+        np.searchsorted(np.cumsum(regions / regions.sum()), rng.random(n), side="right"),
+        len(regions) - 1,
+    ).astype(np.int8)
     lam = rng.gamma(BGNBD["r"], 1.0 / BGNBD["alpha"], n)
     p = rng.beta(BGNBD["a"], BGNBD["b"], n)
     J = rng.geometric(np.clip(p, 1e-12, 1.0)).astype(np.int64)
@@ -799,11 +1073,20 @@ class _Visits:
     pdp_counterfactual: dict[str, float]
 
 
-def _visits(cal: _Calendar, clock: _Clock, funnel: _Funnel, cust: _Customers, exps: list[_Exp],
-            drop_day: int, rng: np.random.Generator) -> _Visits:
+def _visits(
+    cal: _Calendar,
+    clock: _Clock,
+    funnel: _Funnel,
+    cust: _Customers,
+    exps: list[_Exp],
+    drop_day: int,
+    rng: np.random.Generator,
+) -> _Visits:
     N = cust.n
     C = len(CHANNELS)
-    cbar = STICKINESS * funnel.conv_ch[cust.home] + (1 - STICKINESS) * float((VISIT_SHARE * funnel.conv_ch).sum())
+    cbar = STICKINESS * funnel.conv_ch[cust.home] + (1 - STICKINESS) * float(
+        (VISIT_SHARE * funnel.conv_ch).sum()
+    )
     g_end = clock.gday[-1]
     counts = rng.poisson(cust.lam / cbar * np.maximum(g_end - cust.u0, 0.0))
     frac = _sorted_uniform_groups(counts, rng)
@@ -815,14 +1098,20 @@ def _visits(cal: _Calendar, clock: _Clock, funnel: _Funnel, cust: _Customers, ex
     n = len(t)
     # channel: sticky to the home channel (where the customer was acquired), else the general mix
     sticky = rng.random(n, dtype=np.float32) < STICKINESS
-    general = np.minimum(np.searchsorted(np.cumsum(VISIT_SHARE), rng.random(n, dtype=np.float32), side="right"),
-                         C - 1).astype(np.int8)
+    general = np.minimum(
+        np.searchsorted(np.cumsum(VISIT_SHARE), rng.random(n, dtype=np.float32), side="right"),
+        C - 1,
+    ).astype(np.int8)
     ch = np.where(sticky, cust.home[vc], general).astype(np.int8)
     del sticky, general
     dev = _categorical(np.cumsum(DEVICE_MIX, axis=1), ch, rng.random(n, dtype=np.float32))
     # traffic drop: a share of the drop channel's visits move to other channels
     drop = CHANNELS.index(TRAFFIC_DROP["channel"])
-    moved = (ch == drop) & (t >= drop_day) & (rng.random(n, dtype=np.float32) < TRAFFIC_DROP["fraction"])
+    moved = (
+        (ch == drop)
+        & (t >= drop_day)
+        & (rng.random(n, dtype=np.float32) < TRAFFIC_DROP["fraction"])
+    )
     mv = np.flatnonzero(moved)
     ch[mv] = _categorical(np.cumsum(funnel.move, axis=1), dev[mv], rng.random(len(mv)))
     del mv
@@ -843,12 +1132,16 @@ def _visits(cal: _Calendar, clock: _Clock, funnel: _Funnel, cust: _Customers, ex
         units, first = np.unique(vc[idx], return_index=True)
         assignments[e.name] = {"cust": units, "t": t[idx[first]], "treat": arms[e.name][units]}
     # pdp_v2 counterfactual: the treated units' outcomes had they been in control
-    cf = _pdp_counterfactual(vc, t, ch, dev, uu, stage, keep, treat_visit, funnel, cust, assignments["pdp_v2"], pdp)
+    cf = _pdp_counterfactual(
+        vc, t, ch, dev, uu, stage, keep, treat_visit, funnel, cust, assignments["pdp_v2"], pdp
+    )
     del uu, treat_visit
     sel = np.flatnonzero(keep)
     t, stage = t[sel], stage[sel]
     order_t = np.minimum(t + np.where(stage == 4, _minutes(rng, len(t)), 0.0), cal.n - 1 / 86400)
-    return _Visits(vc[sel], t, ch[sel], dev[sel], stage, order_t, int(moved[sel].sum()), assignments, cf)
+    return _Visits(
+        vc[sel], t, ch[sel], dev[sel], stage, order_t, int(moved[sel].sum()), assignments, cf
+    )
 
 
 def _minutes(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -856,8 +1149,14 @@ def _minutes(rng: np.random.Generator, n: int) -> np.ndarray:
     return (2 + rng.gamma(2.0, 5.0, n)) / 1440.0
 
 
-def _stages(funnel: _Funnel, ch: np.ndarray, dev: np.ndarray, u: np.ndarray,
-            treated: np.ndarray | None = None, lift: float = 0.0) -> np.ndarray:
+def _stages(
+    funnel: _Funnel,
+    ch: np.ndarray,
+    dev: np.ndarray,
+    u: np.ndarray,
+    treated: np.ndarray | None = None,
+    lift: float = 0.0,
+) -> np.ndarray:
     """Funnel stage reached (0–4) by each visit, coupled to one uniform ``u`` per visit.
 
     ``P(stage ≥ k) = cp[k]`` (cumulative pass rates of the visit's channel × device); for
@@ -884,11 +1183,18 @@ def _alive(vc: np.ndarray, conv: np.ndarray, J: np.ndarray, N: int) -> np.ndarra
     return before < J[vc]
 
 
-def _pdp_counterfactual(vc, t, ch, dev, uu, stage, keep, treat_visit, funnel, cust, asg, pdp) -> dict[str, float]:
+def _pdp_counterfactual(
+    vc, t, ch, dev, uu, stage, keep, treat_visit, funnel, cust, asg, pdp
+) -> dict[str, float]:
     treated = asg["cust"][asg["treat"]]
     if treated.size == 0:
-        return {"treated_units": 0, "orders": 0, "orders_if_control": 0, "converted_units": 0,
-                "converted_units_if_control": 0}
+        return {
+            "treated_units": 0,
+            "orders": 0,
+            "orders_if_control": 0,
+            "converted_units": 0,
+            "converted_units_if_control": 0,
+        }
     assigned_at = np.full(cust.n, np.inf)
     assigned_at[treated] = asg["t"][asg["treat"]]
     sel = np.flatnonzero(np.isin(vc, treated))
@@ -922,8 +1228,9 @@ class _Prospects:
     moved: int
 
 
-def _prospect_visits(cal: _Calendar, funnel: _Funnel, cust: _Customers, drop_day: int,
-                     rng: np.random.Generator) -> _Prospects:
+def _prospect_visits(
+    cal: _Calendar, funnel: _Funnel, cust: _Customers, drop_day: int, rng: np.random.Generator
+) -> _Prospects:
     N = cust.n
     home = cust.home
     nfail = rng.geometric(funnel.conv_ch[home]) - 1
@@ -931,10 +1238,16 @@ def _prospect_visits(cal: _Calendar, funnel: _Funnel, cust: _Customers, drop_day
     pch = home[pc_]
     fail_w = DEVICE_MIX * (1 - funnel.conv)
     buy_w = DEVICE_MIX * funnel.conv
-    dev = _categorical(np.cumsum(fail_w / fail_w.sum(1, keepdims=True), axis=1), pch, rng.random(len(pc_)))
-    first_dev = _categorical(np.cumsum(buy_w / buy_w.sum(1, keepdims=True), axis=1), cust.channel, rng.random(N))
+    dev = _categorical(
+        np.cumsum(fail_w / fail_w.sum(1, keepdims=True), axis=1), pch, rng.random(len(pc_))
+    )
+    first_dev = _categorical(
+        np.cumsum(buy_w / buy_w.sum(1, keepdims=True), axis=1), cust.channel, rng.random(N)
+    )
     cp4 = funnel.cp[pch, dev, 3]
-    stage = _stages(funnel, pch, dev, cp4 + (1 - cp4) * rng.random(len(pc_)))  # conditional on no order
+    stage = _stages(
+        funnel, pch, dev, cp4 + (1 - cp4) * rng.random(len(pc_))
+    )  # conditional on no order
     # times: backwards from the first order, gaps of ~1.5 days, squeezed into the data window
     gaps = rng.standard_exponential(len(pc_) + N) * 1.5
     grp = np.repeat(np.arange(N), nfail + 1)
@@ -950,7 +1263,9 @@ def _prospect_visits(cal: _Calendar, funnel: _Funnel, cust: _Customers, drop_day
     t = cust.t0[pc_] - back
     # the traffic drop moves each of the channel's visits from its date on, as for customers' visits
     drop = CHANNELS.index(TRAFFIC_DROP["channel"])
-    mv = np.flatnonzero((pch == drop) & (t >= drop_day) & (rng.random(len(pc_)) < TRAFFIC_DROP["fraction"]))
+    mv = np.flatnonzero(
+        (pch == drop) & (t >= drop_day) & (rng.random(len(pc_)) < TRAFFIC_DROP["fraction"])
+    )
     pch = pch.copy()
     pch[mv] = _categorical(np.cumsum(funnel.move, axis=1), dev[mv], rng.random(len(mv)))
     cp4 = funnel.cp[pch[mv], dev[mv], 3]
@@ -979,7 +1294,9 @@ def _orders(cust: _Customers, vis: _Visits, rng: np.random.Generator) -> _Orders
     t = np.concatenate([cust.t0, vis.order_t[buy]])
     start = np.concatenate([np.maximum(cust.t0 - _minutes(rng, N), 0.0), vis.t[buy]])
     ch = np.concatenate([cust.channel, vis.ch[buy]])
-    dev = np.concatenate([np.zeros(N, np.int8), vis.dev[buy]])  # first-order devices filled by the caller
+    dev = np.concatenate(
+        [np.zeros(N, np.int8), vis.dev[buy]]
+    )  # first-order devices filled by the caller
     first = np.concatenate([np.ones(N, bool), np.zeros(n_rep, bool)])
     o = np.lexsort((first.astype(np.int8) * -1, t))
     c, t, ch, dev, first, start = c[o], t[o], ch[o], dev[o], first[o], start[o]
@@ -1028,7 +1345,9 @@ def _catalogue(cal: _Calendar, rng: np.random.Generator) -> _Catalogue:
     names = [f"{n} ({br})" for n, br in zip(names, brands, strict=True)]
     lead = np.array([CATEGORIES[cats[k]][5] for k in category]) + rng.integers(-2, 4, S)
     lead = np.maximum(lead, 2)
-    launch = np.where(rng.random(S) < 0.88, -rng.integers(30, 1500, S), rng.integers(14, int(cal.n * 0.8), S))
+    launch = np.where(
+        rng.random(S) < 0.88, -rng.integers(30, 1500, S), rng.integers(14, int(cal.n * 0.8), S)
+    )
     launch[[a, b]] = -400
     base = rng.lognormal(0, 0.8, S)
     base[[a, b]] = np.quantile(base, 0.97)  # a popular pair, so the cross effect is measurable
@@ -1047,8 +1366,21 @@ def _catalogue(cal: _Calendar, rng: np.random.Generator) -> _Catalogue:
     # clip holds at the end of the data
     holds = [(s, d, min(h, cal.n - d)) for s, d, h in holds if d < cal.n]
     skus = [f"SKU{i + 1:04d}" for i in range(S)]
-    return _Catalogue(skus, names, category, brands, launch.astype(np.int64), lead.astype(np.int64), base,
-                      elasticity, mu_q, price0, rng.uniform(0.35, 0.6, S), (a, b), holds)
+    return _Catalogue(
+        skus,
+        names,
+        category,
+        brands,
+        launch.astype(np.int64),
+        lead.astype(np.int64),
+        base,
+        elasticity,
+        mu_q,
+        price0,
+        rng.uniform(0.35, 0.6, S),
+        (a, b),
+        holds,
+    )
 
 
 @dataclass
@@ -1090,7 +1422,9 @@ def _prices(cal: _Calendar, clock: _Clock, cat: _Catalogue, rng: np.random.Gener
     wk_start = np.arange(n_weeks) * 7
     rand = rng.random((n_weeks, S)) < PROMOTIONS["random_weekly_probability"]
     rand_depth = depths[rng.integers(0, len(depths), (n_weeks, S))]
-    logit0 = math.log(PROMOTIONS["reactive_base_probability"] / (1 - PROMOTIONS["reactive_base_probability"]))
+    logit0 = math.log(
+        PROMOTIONS["reactive_base_probability"] / (1 - PROMOTIONS["reactive_base_probability"])
+    )
     z = xi[wk_start] / sd
     p_react = 1 / (1 + np.exp(-(logit0 + PROMOTIONS["reactive_slope"] * z)))
     react = rng.random((n_weeks, S)) < p_react
@@ -1107,7 +1441,9 @@ def _prices(cal: _Calendar, clock: _Clock, cat: _Catalogue, rng: np.random.Gener
         days = ev["days"]
         cur = depth[days]
         depth[days] = np.maximum(cur, fd[None, :])
-        kind[days] = np.where(fd[None, :] >= cur, np.where(fd[None, :] > 0, 1, kind[days]), kind[days])
+        kind[days] = np.where(
+            fd[None, :] >= cur, np.where(fd[None, :] > 0, 1, kind[days]), kind[days]
+        )
     price_d = np.maximum(np.round(list_d * (1 - depth)).astype(np.int64), 1)
     ref = list_d[0].astype(float)
     a, b = cat.pair
@@ -1131,7 +1467,9 @@ class _Baskets:
     units: np.ndarray  # (day, sku) units sold
 
 
-def _fill(zc: np.ndarray, cdf: np.ndarray, price_c: np.ndarray, mu_q: np.ndarray, rng: np.random.Generator):
+def _fill(
+    zc: np.ndarray, cdf: np.ndarray, price_c: np.ndarray, mu_q: np.ndarray, rng: np.random.Generator
+):
     """Lines for a day's orders: draw SKUs until the gross value covers the net amount."""
     S = len(cdf)
     idx = np.arange(len(zc))
@@ -1157,8 +1495,14 @@ def _fill(zc: np.ndarray, cdf: np.ndarray, price_c: np.ndarray, mu_q: np.ndarray
     return np.concatenate(out_o), np.concatenate(out_s), np.concatenate(out_q)
 
 
-def _baskets_and_inventory(cal: _Calendar, clock: _Clock, cat: _Catalogue, prices: _Prices, orders: _Orders,
-                           rng: np.random.Generator) -> _Baskets:
+def _baskets_and_inventory(
+    cal: _Calendar,
+    clock: _Clock,
+    cat: _Catalogue,
+    prices: _Prices,
+    orders: _Orders,
+    rng: np.random.Generator,
+) -> _Baskets:
     n, S = cal.n, len(cat.sku)
     price_c = prices.price_d * 10
     w = np.exp(prices.logw - prices.logw.max())
@@ -1179,7 +1523,10 @@ def _baskets_and_inventory(cal: _Calendar, clock: _Clock, cat: _Catalogue, price
         return cum[d + days, cols] - cum[d, cols]
 
     arrivals = np.zeros((n + horizon + 1, S), dtype=np.int64)
-    def cover(mu: np.ndarray) -> np.ndarray:  # forecast plus safety stock for lumpy (Poisson-like) sales
+
+    def cover(
+        mu: np.ndarray,
+    ) -> np.ndarray:  # forecast plus safety stock for lumpy (Poisson-like) sales
         return mu * (1 + SAFETY) + SAFETY_Z * np.sqrt(mu * (1 + cat.mu_q.max())) + 2
 
     def up_level(d: int) -> np.ndarray:
@@ -1188,7 +1535,9 @@ def _baskets_and_inventory(cal: _Calendar, clock: _Clock, cat: _Catalogue, price
     start_stock = (up_level(0) * rng.uniform(0.7, 1.0, S)).astype(np.int64) + CASE_PACK
     on_hand = np.where(cat.launch <= 0, start_stock, 0).astype(np.int64)
     late = np.flatnonzero(cat.launch > 0)
-    arrivals[np.minimum(cat.launch[late], n), late] += up_level(0)[late].astype(np.int64) + CASE_PACK
+    arrivals[np.minimum(cat.launch[late], n), late] += (
+        up_level(0)[late].astype(np.int64) + CASE_PACK
+    )
     on_order = np.zeros(S, dtype=np.int64)
     on_order[late] = arrivals[np.minimum(cat.launch[late], n), late]
     backlog = np.zeros(S, dtype=np.int64)
@@ -1259,7 +1608,9 @@ def _baskets_and_inventory(cal: _Calendar, clock: _Clock, cat: _Catalogue, price
     qty = np.add.reduceat(lq, starts)
     key = key[starts]
     lo, ls = key // S, key % S
-    gross = np.bincount(lo, weights=qty * price_c[orders.day[lo], ls], minlength=len(orders.z)).astype(np.int64)
+    gross = np.bincount(
+        lo, weights=qty * price_c[orders.day[lo], ls], minlength=len(orders.z)
+    ).astype(np.int64)
     return _Baskets(lo, ls, qty, gross, rec_hand, rec_order, avail_rec, units_rec)
 
 
@@ -1270,18 +1621,24 @@ def _strings(values: pa.Array) -> pd.Series:
 
 def _ids(prefix: str, ints: np.ndarray, width: int, null: np.ndarray | None = None) -> pd.Series:
     arr = pa.array(np.asarray(ints, dtype=np.int64), mask=null)
-    txt = pc.binary_join_element_wise(prefix, pc.utf8_lpad(pc.cast(arr, pa.string()), width, padding="0"), "")
+    txt = pc.binary_join_element_wise(
+        prefix, pc.utf8_lpad(pc.cast(arr, pa.string()), width, padding="0"), ""
+    )
     return _strings(txt)
 
 
-def _labels(names: list[str] | tuple[str, ...], codes: np.ndarray, null: np.ndarray | None = None) -> pd.Series:
+def _labels(
+    names: list[str] | tuple[str, ...], codes: np.ndarray, null: np.ndarray | None = None
+) -> pd.Series:
     idx = pa.array(np.asarray(codes, dtype=np.int32), mask=null)
     return _strings(pc.take(pa.array(list(names), pa.string()), idx))
 
 
 def _timestamps(cal: _Calendar, t: np.ndarray) -> np.ndarray:
     secs = np.floor(np.asarray(t) * 86400.0).astype(np.int64)
-    return (np.datetime64(cal.start.to_datetime64(), "s") + secs.astype("timedelta64[s]")).astype("datetime64[ns]")
+    return (np.datetime64(cal.start.to_datetime64(), "s") + secs.astype("timedelta64[s]")).astype(
+        "datetime64[ns]"
+    )
 
 
 def _dates(cal: _Calendar, d: np.ndarray) -> pd.Series:
@@ -1312,40 +1669,48 @@ def _assemble(cal, mkt, cust, vis, pros, orders, cat, prices, baskets, exps, rng
     assert (disc >= 0).all()
     order_ts = _timestamps(cal, orders.t)
     order_ids = _ids("O", np.arange(no), ow)
-    ot = pd.DataFrame({
-        "order_id": order_ids,
-        "customer_id": _strings(pc.take(cust_arrow, pa.array(orders.cust))),
-        "order_ts": order_ts,
-        "channel": _labels(CHANNELS, orders.ch),
-        "status": _labels(["paid"], np.zeros(no, np.int8)),
-        "gross_amount": gross / 100.0,
-        "discount_amount": disc / 100.0,
-        "net_amount": net / 100.0,
-        "currency": _labels([CURRENCY], np.zeros(no, np.int8)),
-    })
+    ot = pd.DataFrame(
+        {
+            "order_id": order_ids,
+            "customer_id": _strings(pc.take(cust_arrow, pa.array(orders.cust))),
+            "order_ts": order_ts,
+            "channel": _labels(CHANNELS, orders.ch),
+            "status": _labels(["paid"], np.zeros(no, np.int8)),
+            "gross_amount": gross / 100.0,
+            "discount_amount": disc / 100.0,
+            "net_amount": net / 100.0,
+            "currency": _labels([CURRENCY], np.zeros(no, np.int8)),
+        }
+    )
     # ---------------------------------------------------------------- order items
     day = orders.day[baskets.order]
-    it = pd.DataFrame({
-        "order_id": _strings(pc.take(pa.array(order_ids.array), pa.array(baskets.order))),
-        "sku": _labels(cat.sku, baskets.sku),
-        "quantity": baskets.qty.astype(np.int64),
-        "unit_price": prices.price_d[day, baskets.sku] / 10.0,
-        "list_price": prices.list_d[day, baskets.sku] / 10.0,
-        "unit_cost": prices.cost_c[day, baskets.sku] / 100.0,
-    })
+    it = pd.DataFrame(
+        {
+            "order_id": _strings(pc.take(pa.array(order_ids.array), pa.array(baskets.order))),
+            "sku": _labels(cat.sku, baskets.sku),
+            "quantity": baskets.qty.astype(np.int64),
+            "unit_price": prices.price_d[day, baskets.sku] / 10.0,
+            "list_price": prices.list_d[day, baskets.sku] / 10.0,
+            "unit_cost": prices.cost_c[day, baskets.sku] / 100.0,
+        }
+    )
     # ---------------------------------------------------------------- customers
     spend = np.bincount(orders.cust, weights=net, minlength=N) / 100.0
     tier = np.searchsorted(np.array(list(TIERS.values())), spend, side="right") - 1
     first_start = np.empty(N)
     first_start[orders.cust[orders.first]] = orders.start[orders.first]
-    signup = cust.t0 - (cust.t0 - first_start) * rng.uniform(0.2, 0.8, N)  # during the first session
-    ct = pd.DataFrame({
-        "customer_id": cust_ids,
-        "signup_ts": _timestamps(cal, signup),
-        "acquisition_channel": _labels(CHANNELS, cust.channel),
-        "region": _labels(list(REGIONS), cust.region),
-        "member_tier": _labels(list(TIERS), tier),
-    })
+    signup = cust.t0 - (cust.t0 - first_start) * rng.uniform(
+        0.2, 0.8, N
+    )  # during the first session
+    ct = pd.DataFrame(
+        {
+            "customer_id": cust_ids,
+            "signup_ts": _timestamps(cal, signup),
+            "acquisition_channel": _labels(CHANNELS, cust.channel),
+            "region": _labels(list(REGIONS), cust.region),
+            "member_tier": _labels(list(TIERS), tier),
+        }
+    )
     # ---------------------------------------------------------------- sessions
     # buying sessions (one per order), non-buying visits of customers, prospects' visits
     nb = vis.stage < 4
@@ -1359,25 +1724,30 @@ def _assemble(cal, mkt, cust, vis, pros, orders, cat, prices, baskets, exps, rng
     s_anon = np.concatenate([np.zeros(no, bool), anon_nb, np.ones(len(pros.t), bool)])
     del nb, anon_nb
     o = np.argsort(s_t, kind="stable")
-    s_t, s_cust, s_ch, s_dev, s_stage, s_order, s_anon = (x[o] for x in (s_t, s_cust, s_ch, s_dev, s_stage,
-                                                                          s_order, s_anon))
+    s_t, s_cust, s_ch, s_dev, s_stage, s_order, s_anon = (
+        x[o] for x in (s_t, s_cust, s_ch, s_dev, s_stage, s_order, s_anon)
+    )
     del o
     ns = len(s_t)
     pv = np.where(s_stage >= 1, 1 + rng.poisson(1.8 + 0.6 * s_stage), 0).astype(np.int64)
     pages = pv + 1 + rng.poisson(1.2, ns) + (s_stage >= 2) + 2 * (s_stage >= 3)
-    st = pd.DataFrame({
-        "session_id": _ids("S", np.arange(ns), _width(ns)),
-        "visitor_id": _ids("V", s_cust, cw),
-        "customer_id": _strings(pc.take(cust_arrow, pa.array(s_cust, mask=s_anon))),
-        "session_ts": _timestamps(cal, s_t),
-        "channel": _labels(CHANNELS, s_ch),
-        "device": _labels(DEVICES, s_dev),
-        "pageviews": pages.astype(np.int64),
-        "product_views": pv,
-        "added_to_cart": s_stage >= 2,
-        "reached_checkout": s_stage >= 3,
-        "order_id": _strings(pc.take(pa.array(order_ids.array), pa.array(s_order, mask=s_order < 0))),
-    })
+    st = pd.DataFrame(
+        {
+            "session_id": _ids("S", np.arange(ns), _width(ns)),
+            "visitor_id": _ids("V", s_cust, cw),
+            "customer_id": _strings(pc.take(cust_arrow, pa.array(s_cust, mask=s_anon))),
+            "session_ts": _timestamps(cal, s_t),
+            "channel": _labels(CHANNELS, s_ch),
+            "device": _labels(DEVICES, s_dev),
+            "pageviews": pages.astype(np.int64),
+            "product_views": pv,
+            "added_to_cart": s_stage >= 2,
+            "reached_checkout": s_stage >= 3,
+            "order_id": _strings(
+                pc.take(pa.array(order_ids.array), pa.array(s_order, mask=s_order < 0))
+            ),
+        }
+    )
     del s_cust, s_dev, s_order, s_anon, pv, pages
     # ---------------------------------------------------------------- assignments
     rows = []
@@ -1385,46 +1755,74 @@ def _assemble(cal, mkt, cust, vis, pros, orders, cat, prices, baskets, exps, rng
         a = vis.assignments[e.name]
         rows.append((e.name, a["cust"], a["t"], a["treat"]))
     n_a = sum(len(r[1]) for r in rows)
-    at = pd.DataFrame({
-        "experiment_id": _labels([e.name for e in exps], np.concatenate([np.full(len(r[1]), i) for i, r in
-                                                                        enumerate(rows)]).astype(np.int8)),
-        "unit_id": _ids("V", np.concatenate([r[1] for r in rows]), cw),
-        "variant": _labels(["control", "treatment"], np.concatenate([r[3] for r in rows]).astype(np.int8)),
-        "assigned_ts": _timestamps(cal, np.concatenate([r[2] for r in rows])),
-    }) if n_a else _empty("assignments")
+    at = (
+        pd.DataFrame(
+            {
+                "experiment_id": _labels(
+                    [e.name for e in exps],
+                    np.concatenate([np.full(len(r[1]), i) for i, r in enumerate(rows)]).astype(
+                        np.int8
+                    ),
+                ),
+                "unit_id": _ids("V", np.concatenate([r[1] for r in rows]), cw),
+                "variant": _labels(
+                    ["control", "treatment"], np.concatenate([r[3] for r in rows]).astype(np.int8)
+                ),
+                "assigned_ts": _timestamps(cal, np.concatenate([r[2] for r in rows])),
+            }
+        )
+        if n_a
+        else _empty("assignments")
+    )
     if n_a:
-        at = at.sort_values(["experiment_id", "assigned_ts", "unit_id"], kind="stable").reset_index(drop=True)
+        at = at.sort_values(["experiment_id", "assigned_ts", "unit_id"], kind="stable").reset_index(
+            drop=True
+        )
     # ---------------------------------------------------------------- products
-    lt = pd.DataFrame({
-        "sku": _strings(pa.array(cat.sku)),
-        "name": _strings(pa.array(cat.name)),
-        "category": _labels(list(CATEGORIES), cat.category),
-        "brand": _strings(pa.array(cat.brand)),
-        "launch_date": _dates(cal, cat.launch),
-        "lead_time_days": cat.lead.astype(np.int64),
-    })
+    lt = pd.DataFrame(
+        {
+            "sku": _strings(pa.array(cat.sku)),
+            "name": _strings(pa.array(cat.name)),
+            "category": _labels(list(CATEGORIES), cat.category),
+            "brand": _strings(pa.array(cat.brand)),
+            "launch_date": _dates(cal, cat.launch),
+            "lead_time_days": cat.lead.astype(np.int64),
+        }
+    )
     # ---------------------------------------------------------------- inventory
     launched = np.arange(cal.n)[:, None] >= np.maximum(cat.launch, 0)[None, :]
     dd, ss = np.nonzero(launched)
-    inv = pd.DataFrame({
-        "date": _dates(cal, dd),
-        "sku": _labels(cat.sku, ss),
-        "on_hand": baskets.on_hand[dd, ss],
-        "on_order": baskets.on_order[dd, ss],
-    })
+    inv = pd.DataFrame(
+        {
+            "date": _dates(cal, dd),
+            "sku": _labels(cat.sku, ss),
+            "on_hand": baskets.on_hand[dd, ss],
+            "on_order": baskets.on_order[dd, ss],
+        }
+    )
     # ---------------------------------------------------------------- marketing spend
     C = len(CHANNELS)
-    mt = pd.DataFrame({
-        "date": _dates(cal, np.repeat(np.arange(cal.n), C)),
-        "channel": _labels(CHANNELS, np.tile(np.arange(C), cal.n)),
-        "spend": mkt.spend.ravel(),
-        "impressions": mkt.impressions.ravel(),
-        "clicks": mkt.clicks.ravel(),
-    })
+    mt = pd.DataFrame(
+        {
+            "date": _dates(cal, np.repeat(np.arange(cal.n), C)),
+            "channel": _labels(CHANNELS, np.tile(np.arange(C), cal.n)),
+            "spend": mkt.spend.ravel(),
+            "impressions": mkt.impressions.ravel(),
+            "clicks": mkt.clicks.ravel(),
+        }
+    )
     extra["tier_counts"] = {name: int((tier == i).sum()) for i, name in enumerate(TIERS)}
     extra["discount_share"] = float(disc.sum() / gross.sum())
-    tables = {"customers": ct, "orders": ot, "order_items": it, "products": lt, "sessions": st,
-              "assignments": at, "inventory": inv, "marketing_spend": mt}
+    tables = {
+        "customers": ct,
+        "orders": ot,
+        "order_items": it,
+        "products": lt,
+        "sessions": st,
+        "assignments": at,
+        "inventory": inv,
+        "marketing_spend": mt,
+    }
     return {name: tables[name] for name in TABLES}, extra
 
 
@@ -1443,14 +1841,37 @@ def _runs(days: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(firsts.tolist(), lasts.tolist(), strict=True))
 
 
-def _truth(cal, clock, funnel, mkt, cust, vis, pros, orders, cat, prices, baskets, exps, extra, *, customers, seed,
-           dirty) -> dict[str, Any]:
+def _truth(
+    cal,
+    clock,
+    funnel,
+    mkt,
+    cust,
+    vis,
+    pros,
+    orders,
+    cat,
+    prices,
+    baskets,
+    exps,
+    extra,
+    *,
+    customers,
+    seed,
+    dirty,
+) -> dict[str, Any]:
     iso = cal.iso
     drop = CHANNELS.index(TRAFFIC_DROP["channel"])
     t: dict[str, Any] = {
-        "generator": {"module": "shopbook.data.synthetic", "version": GENERATOR_VERSION, "customers": customers,
-                      "start": cal.start.date().isoformat(), "end": cal.end.date().isoformat(), "seed": seed,
-                      "dirty": bool(dirty)},
+        "generator": {
+            "module": "shopbook.data.synthetic",
+            "version": GENERATOR_VERSION,
+            "customers": customers,
+            "start": cal.start.date().isoformat(),
+            "end": cal.end.date().isoformat(),
+            "seed": seed,
+            "dirty": bool(dirty),
+        },
         "currency": CURRENCY,
         "timezone": "naive local time (Asia/Shanghai)",
         "channels": {c: {"display_name": CHANNEL_NAMES[c]} for c in CHANNELS},
@@ -1461,20 +1882,20 @@ def _truth(cal, clock, funnel, mkt, cust, vis, pros, orders, cat, prices, basket
         "daily_multiplier": clock.m.tolist(),
         "hour_weights": HOUR_WEIGHTS.tolist(),
         "definition": "clock(t) = sum of daily_multiplier over the days before t's day + that day's multiplier × "
-                      "the share of hour_weights (piecewise linear by hour) elapsed on the day; one clock day = "
-                      "one calendar day of average intensity in a typical year. shopbook.data.synthetic."
-                      "clock_days(truth, timestamps) computes it.",
+        "the share of hour_weights (piecewise linear by hour) elapsed on the day; one clock day = "
+        "one calendar day of average intensity in a typical year. shopbook.data.synthetic."
+        "clock_days(truth, timestamps) computes it.",
     }
     t["bgnbd"] = {
         **BGNBD,
         "time_unit": "day",
         "clock": "purchase_clock",
         "meaning": "repeat purchases (paid orders after a customer's first order) of each customer follow BG/NBD "
-                   "exactly in purchase-clock days since their first order: λ ~ Gamma(shape r, rate alpha) "
-                   "per day, dropout after each repeat purchase with p ~ Beta(a, b). On calendar days the fit is "
-                   "close but not exact (festivals compress time: a and b come out roughly 5–12 % low). Purchase "
-                   "times are session starts; order_ts is a few minutes later. pdp_v2 treated units purchase "
-                   "at rate λ·(1 + lift) inside that experiment's window after assignment.",
+        "exactly in purchase-clock days since their first order: λ ~ Gamma(shape r, rate alpha) "
+        "per day, dropout after each repeat purchase with p ~ Beta(a, b). On calendar days the fit is "
+        "close but not exact (festivals compress time: a and b come out roughly 5–12 % low). Purchase "
+        "times are session starts; order_ts is a few minutes later. pdp_v2 treated units purchase "
+        "at rate λ·(1 + lift) inside that experiment's window after assignment.",
         "mean_purchase_rate_per_day": BGNBD["r"] / BGNBD["alpha"],
         "mean_dropout_probability": BGNBD["a"] / (BGNBD["a"] + BGNBD["b"]),
     }
@@ -1484,25 +1905,33 @@ def _truth(cal, clock, funnel, mkt, cust, vis, pros, orders, cat, prices, basket
         "currency": CURRENCY,
         "applies_to": "orders.net_amount of every clean (paid) order, first and repeat",
         "meaning": "net_amount ~ Gamma(shape p, rate ν) per order, ν ~ Gamma(shape q, rate gamma) per customer; "
-                   "independent of purchase timing, channel, experiments and prices",
+        "independent of purchase timing, channel, experiments and prices",
         "mean_order_value": gg["p"] * gg["gamma"] / (gg["q"] - 1),
     }
     dow_names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
     t["seasonality"] = {
         "weekly_multiplier": dict(zip(dow_names, WEEKLY.round(6).tolist(), strict=True)),
-        "yearly": {"form": "1 + amplitude·cos(2π(day_of_year − peak_day_of_year)/365.25)",
-                   "amplitude": YEARLY_AMPLITUDE, "peak_day_of_year": YEARLY_PEAK_DOY},
+        "yearly": {
+            "form": "1 + amplitude·cos(2π(day_of_year − peak_day_of_year)/365.25)",
+            "amplitude": YEARLY_AMPLITUDE,
+            "peak_day_of_year": YEARLY_PEAK_DOY,
+        },
         "festival_normaliser": clock.norm,
         "acquisition_growth_per_year": ACQUISITION_GROWTH,
         "meaning": "daily_multiplier = weekly × yearly × (1 + festival uplift) / festival_normaliser; it scales "
-                   "purchases, acquisitions and sessions alike",
+        "purchases, acquisitions and sessions alike",
     }
     fest: dict[str, list[dict[str, Any]]] = {"618": [], "double11": [], "cny_dip": []}
     for ev in clock.events:
         days = ev["days"]
         entry = {
-            "year": ev["year"], "start": iso(days[0]), "end": iso(days[-1]), "complete": ev["complete"],
-            "uplift_pct_by_day": {iso(d): round(100 * float(u), 4) for d, u in zip(days, ev["uplift"], strict=True)},
+            "year": ev["year"],
+            "start": iso(days[0]),
+            "end": iso(days[-1]),
+            "complete": ev["complete"],
+            "uplift_pct_by_day": {
+                iso(d): round(100 * float(u), 4) for d, u in zip(days, ev["uplift"], strict=True)
+            },
             "mean_uplift_pct": round(100 * float(ev["uplift"].mean()), 4),
         }
         if ev["festival"] == "cny":
@@ -1515,10 +1944,14 @@ def _truth(cal, clock, funnel, mkt, cust, vis, pros, orders, cat, prices, basket
             fest[ev["festival"]].append(entry)
     t["festivals"] = {
         "meaning": "uplift_pct_by_day: % by which the intensity of orders, new customers and sessions that day "
-                   "exceeds the same day without the festival (weekly, yearly and trend effects kept), "
-                   "i.e. E[orders | festival] = (1 + pct/100) × E[orders | no festival] given the customer base",
-        "display_names": {k: v["display_name"] for k, v in FESTIVALS.items()} | {"cny_dip": "Chinese New Year (春节)"},
-        "shape": {k: {x: v[x] for x in ("base_uplift", "peak_uplift", "decay_days")} for k, v in FESTIVALS.items()}
+        "exceeds the same day without the festival (weekly, yearly and trend effects kept), "
+        "i.e. E[orders | festival] = (1 + pct/100) × E[orders | no festival] given the customer base",
+        "display_names": {k: v["display_name"] for k, v in FESTIVALS.items()}
+        | {"cny_dip": "Chinese New Year (春节)"},
+        "shape": {
+            k: {x: v[x] for x in ("base_uplift", "peak_uplift", "decay_days")}
+            for k, v in FESTIVALS.items()
+        }
         | {"cny_dip": dict(CNY_DIP)},
         **fest,
     }
@@ -1533,55 +1966,83 @@ def _truth(cal, clock, funnel, mkt, cust, vis, pros, orders, cat, prices, basket
         "currency": CURRENCY,
         "response": "hill",
         "formula": "E[new customers of channel c on day d] = daily_multiplier(d) · growth(d) · "
-                   "(organic_per_day + max_paid_per_day · spend^shape / (spend^shape + half_saturation^shape)), "
-                   "growth(d) = (1 + growth_per_year)^(days since start / 365.25); for the traffic-drop channel "
-                   "from its date × (1 − fraction) (the rest goes to the other channels)",
+        "(organic_per_day + max_paid_per_day · spend^shape / (spend^shape + half_saturation^shape)), "
+        "growth(d) = (1 + growth_per_year)^(days since start / 365.25); for the traffic-drop channel "
+        "from its date × (1 − fraction) (the rest goes to the other channels)",
         "carryover": "none: spend acts on the same day",
         "growth_per_year": ACQUISITION_GROWTH,
         "channels": {
-            c: {"organic_per_day": k * MARKETING[c]["organic"], "max_paid_per_day": k * MARKETING[c]["beta"],
-                "half_saturation_cny_per_day": MARKETING[c]["K"] * size, "shape": 1.0,
+            c: {
+                "organic_per_day": k * MARKETING[c]["organic"],
+                "max_paid_per_day": k * MARKETING[c]["beta"],
+                "half_saturation_cny_per_day": MARKETING[c]["K"] * size,
+                "shape": 1.0,
                 "typical_budget_cny_per_day": MARKETING[c]["budget"] * size,
-                "cpm_cny": MARKETING[c]["cpm"], "ctr": MARKETING[c]["ctr"]}
+                "cpm_cny": MARKETING[c]["cpm"],
+                "ctr": MARKETING[c]["ctr"],
+            }
             for c in CHANNELS
         },
-        "spend_pattern": {"noise_lognormal_sd": SPEND_NOISE_SD, "pause_probability": SPEND_PAUSE_PROB,
-                          "festival_boost": "× (1 + 0.8·uplift) on festival days, × 0.5 during the CNY dip"},
+        "spend_pattern": {
+            "noise_lognormal_sd": SPEND_NOISE_SD,
+            "pause_probability": SPEND_PAUSE_PROB,
+            "festival_boost": "× (1 + 0.8·uplift) on festival days, × 0.5 during the CNY dip",
+        },
     }
     t["traffic_drop"] = {
         "channel": TRAFFIC_DROP["channel"],
         "date": iso(mkt.drop_day),
         "fraction": TRAFFIC_DROP["fraction"],
         "meaning": "from this date (inclusive) each session of the channel (customers', prospects', first "
-                   "orders') and each new customer is moved with probability `fraction` to another channel: "
-                   "the channel's sessions and acquisitions are (1 − fraction) × what they would have been; "
-                   "total sessions and purchases are unchanged (moved visits convert, on average, as the lost "
-                   "ones would have). moved_sessions counts the moved sessions in the data, so the channel's "
-                   "sessions from the date are moved_sessions.total × (1 − fraction) / fraction in expectation",
-        "acquisitions_moved_to": {CHANNELS[c]: float(VISIT_SHARE[c] / (1 - VISIT_SHARE[drop]))
-                                  for c in range(len(CHANNELS)) if c != drop},
-        "moved_to_by_device": {DEVICES[v]: {CHANNELS[c]: float(funnel.move[v, c]) for c in range(len(CHANNELS))
-                                            if c != drop} for v in range(len(DEVICES))},
-        "moved_sessions": {"customers": vis.moved, "prospects": pros.moved, "first_orders": cust.moved,
-                           "total": vis.moved + pros.moved + cust.moved},
+        "orders') and each new customer is moved with probability `fraction` to another channel: "
+        "the channel's sessions and acquisitions are (1 − fraction) × what they would have been; "
+        "total sessions and purchases are unchanged (moved visits convert, on average, as the lost "
+        "ones would have). moved_sessions counts the moved sessions in the data, so the channel's "
+        "sessions from the date are moved_sessions.total × (1 − fraction) / fraction in expectation",
+        "acquisitions_moved_to": {
+            CHANNELS[c]: float(VISIT_SHARE[c] / (1 - VISIT_SHARE[drop]))
+            for c in range(len(CHANNELS))
+            if c != drop
+        },
+        "moved_to_by_device": {
+            DEVICES[v]: {
+                CHANNELS[c]: float(funnel.move[v, c]) for c in range(len(CHANNELS)) if c != drop
+            }
+            for v in range(len(DEVICES))
+        },
+        "moved_sessions": {
+            "customers": vis.moved,
+            "prospects": pros.moved,
+            "first_orders": cust.moved,
+            "total": vis.moved + pros.moved + cust.moved,
+        },
     }
     rates = {
-        c: {d: {**{s: float(funnel.rates[i, j, k_]) for k_, s in enumerate(STAGES)},
-                "session_conversion": float(funnel.conv[i, j])}
-            for j, d in enumerate(DEVICES)}
+        c: {
+            d: {
+                **{s: float(funnel.rates[i, j, k_]) for k_, s in enumerate(STAGES)},
+                "session_conversion": float(funnel.conv[i, j]),
+            }
+            for j, d in enumerate(DEVICES)
+        }
         for i, c in enumerate(CHANNELS)
     }
     t["funnel"] = {
         "stages": list(STAGES),
         "meaning": "per session of a channel × device: product_view = P(product_views > 0), add_to_cart = "
-                   "P(added_to_cart | product view), checkout = P(reached_checkout | cart), order = P(order | "
-                   "checkout); session_conversion is their product. Exact in expectation for every channel × "
-                   "device outside pdp_v2's treated arm (whose add_to_cart rate is × (1 + lift) in its window)",
+        "P(added_to_cart | product view), checkout = P(reached_checkout | cart), order = P(order | "
+        "checkout); session_conversion is their product. Exact in expectation for every channel × "
+        "device outside pdp_v2's treated arm (whose add_to_cart rate is × (1 + lift) in its window)",
         "rates": rates,
-        "device_mix": {c: dict(zip(DEVICES, DEVICE_MIX[i].tolist(), strict=True)) for i, c in enumerate(CHANNELS)},
+        "device_mix": {
+            c: dict(zip(DEVICES, DEVICE_MIX[i].tolist(), strict=True))
+            for i, c in enumerate(CHANNELS)
+        },
         "channel_stickiness": STICKINESS,
         "visit_share": dict(zip(CHANNELS, VISIT_SHARE.tolist(), strict=True)),
-        "anonymous_share_of_non_buying_sessions": dict(zip(DEVICES, ANONYMOUS.tolist(), strict=True)),
+        "anonymous_share_of_non_buying_sessions": dict(
+            zip(DEVICES, ANONYMOUS.tolist(), strict=True)
+        ),
     }
     ex: dict[str, Any] = {}
     for e in exps:
@@ -1589,10 +2050,11 @@ def _truth(cal, clock, funnel, mkt, cust, vis, pros, orders, cat, prices, basket
         a = vis.assignments[e.name]
         entry = {
             "description": cfg["description"],
-            "start": iso(e.w0), "end": iso(e.w1 - 1),
+            "start": iso(e.w0),
+            "end": iso(e.w1 - 1),
             "unit": "visitor_id",
             "eligibility": "visitors of customers acquired before the start with a session in the window; "
-                           "assigned_ts is the start of their first session in the window",
+            "assigned_ts is the start of their first session in the window",
             "variants": {"control": 1 - e.share, "treatment": e.share},
             "intended_split": {"control": 0.5, "treatment": 0.5},
             "units": {"control": int((~a["treat"]).sum()), "treatment": int(a["treat"].sum())},
@@ -1606,13 +2068,15 @@ def _truth(cal, clock, funnel, mkt, cust, vis, pros, orders, cat, prices, basket
                 "relative lift of session conversion (orders / sessions) and of the add-to-cart rate, and of "
                 "the purchase intensity of exposed units while active, in the window after assignment; orders "
                 "per unit rise slightly less (purchases also trigger dropout: see realised); no effect on "
-                "sessions per unit or on order value")
+                "sessions per unit or on order value"
+            )
             entry["realised"] = {
                 **cf,
                 "relative_lift_orders_treated": (cf["orders"] / cf["orders_if_control"] - 1)
-                if cf["orders_if_control"] else None,
+                if cf["orders_if_control"]
+                else None,
                 "meaning": "the treated units' orders (and units with an order) in the window after assignment, "
-                           "and the same had they been in control (same random draws): the in-sample effect",
+                "and the same had they been in control (same random draws): the in-sample effect",
             }
         if e.name == "checkout_srm":
             entry["srm"] = "assignment bug: treatment gets 48% of units instead of 50%"
@@ -1627,30 +2091,40 @@ def _truth(cal, clock, funnel, mkt, cust, vis, pros, orders, cat, prices, basket
     t["products"] = {
         "n_skus": len(cat.sku),
         "categories": {
-            c: {"display_name": CATEGORIES[c][0], "n_skus": int((cat.category == i).sum()),
-                "own_price_elasticity": CATEGORIES[c][4], "median_list_price_cny": CATEGORIES[c][2],
-                "lead_time_days": CATEGORIES[c][5], "extra_units_per_line": CATEGORIES[c][6]}
+            c: {
+                "display_name": CATEGORIES[c][0],
+                "n_skus": int((cat.category == i).sum()),
+                "own_price_elasticity": CATEGORIES[c][4],
+                "median_list_price_cny": CATEGORIES[c][2],
+                "lead_time_days": CATEGORIES[c][5],
+                "extra_units_per_line": CATEGORIES[c][6],
+            }
             for i, c in enumerate(cats)
         },
-        "substitutes": {"skus": [cat.sku[a_], cat.sku[b_]], "cross_price_elasticity": CROSS_PRICE_ELASTICITY,
-                        "meaning": "each SKU's demand has elasticity +0.6 to the other's unit price (symmetric)"},
+        "substitutes": {
+            "skus": [cat.sku[a_], cat.sku[b_]],
+            "cross_price_elasticity": CROSS_PRICE_ELASTICITY,
+            "meaning": "each SKU's demand has elasticity +0.6 to the other's unit price (symmetric)",
+        },
         "demand_model": "E[units of SKU s on day d | in stock] = C(d) · exp(own_price_elasticity(category) · "
-                        "log(unit_price_sd) + cross · log(partner price) + α_s + ξ_sd); C(d) is common to all "
-                        "SKUs on a day (a day fixed effect), α_s a SKU fixed effect, ξ an unobserved AR(1) demand "
-                        "shock; unit_price is the SKU's price that day (identical on all its lines that day). "
-                        "Days a SKU is out of stock have no sales and are censored, not zero demand",
+        "log(unit_price_sd) + cross · log(partner price) + α_s + ξ_sd); C(d) is common to all "
+        "SKUs on a day (a day fixed effect), α_s a SKU fixed effect, ξ an unobserved AR(1) demand "
+        "shock; unit_price is the SKU's price that day (identical on all its lines that day). "
+        "Days a SKU is out of stock have no sales and are censored, not zero demand",
         "demand_shock": dict(DEMAND_SHOCK, time_unit="day"),
         "promotions": {
             **{k_: v for k_, v in PROMOTIONS.items()},
             "meaning": "unit_price = list_price × (1 − depth), rounded to 0.1 CNY. Planned: festival windows "
-                       "(per SKU and window) and random weeks; reactive: per SKU-week with logit probability "
-                       "logit(reactive_base_probability) + reactive_slope · ξ(week start)/sd — promotions land on "
-                       "demand peaks, so naive regressions of log units on log price overstate elasticity",
-            "sku_days_by_kind": {name: int((kinds == i).sum()) for i, name in
-                                 enumerate(("none", "festival", "random", "reactive"))},
+            "(per SKU and window) and random weeks; reactive: per SKU-week with logit probability "
+            "logit(reactive_base_probability) + reactive_slope · ξ(week start)/sd — promotions land on "
+            "demand peaks, so naive regressions of log units on log price overstate elasticity",
+            "sku_days_by_kind": {
+                name: int((kinds == i).sum())
+                for i, name in enumerate(("none", "festival", "random", "reactive"))
+            },
         },
         "list_prices": "list_price = floor(unit_cost / cost ratio) + 0.9 CNY: list changes are cost pass-through "
-                       "(exogenous to demand; unit_cost is a valid instrument)",
+        "(exogenous to demand; unit_cost is a valid instrument)",
         "confounding": {
             "reactive_slope_logit_per_sd": PROMOTIONS["reactive_slope"],
             "corr_log_discount_vs_shock": corr,
@@ -1662,21 +2136,30 @@ def _truth(cal, clock, funnel, mkt, cust, vis, pros, orders, cat, prices, basket
     launched = np.arange(cal.n)[:, None] >= np.maximum(cat.launch, 0)[None, :]
     hold_mask = np.zeros_like(launched)
     for s, d1, h in cat.holds:
-        hold_mask[d1:d1 + h, s] = True
-        planted.append({"sku": cat.sku[s], "first_day": iso(d1), "last_day": iso(d1 + h - 1), "days": int(h),
-                        "cause": "quality hold: stock written off on first_day, replacement arrives the day after "
-                                 "last_day; on_hand is 0 and nothing sells on these days"})
+        hold_mask[d1 : d1 + h, s] = True
+        planted.append(
+            {
+                "sku": cat.sku[s],
+                "first_day": iso(d1),
+                "last_day": iso(d1 + h - 1),
+                "days": int(h),
+                "cause": "quality hold: stock written off on first_day, replacement arrives the day after "
+                "last_day; on_hand is 0 and nothing sells on these days",
+            }
+        )
     natural = launched & (hand == 0) & ~hold_mask
     nat_runs = []
     for s in np.flatnonzero(natural.any(axis=0)):
         for f, l_ in _runs(np.flatnonzero(natural[:, s])):
-            nat_runs.append({"sku": cat.sku[s], "first_day": iso(f), "last_day": iso(l_), "days": l_ - f + 1})
+            nat_runs.append(
+                {"sku": cat.sku[s], "first_day": iso(f), "last_day": iso(l_), "days": l_ - f + 1}
+            )
     t["inventory"] = {
         "policy": f"daily (s, S) review on inventory position; reorder point = cover(forecast over the lead "
-                  f"time + 1 day), order up to cover(forecast over lead time + {REVIEW_DAYS} days), cover(μ) = "
-                  f"{1 + SAFETY}·μ + {SAFETY_Z}·sqrt(μ·{1 + cat.mu_q.max():g}) + 2, "
-                  f"in cases of {CASE_PACK}; deliveries arrive lead_time_days after ordering; sales beyond stock "
-                  f"are backordered and shipped from the next delivery",
+        f"time + 1 day), order up to cover(forecast over lead time + {REVIEW_DAYS} days), cover(μ) = "
+        f"{1 + SAFETY}·μ + {SAFETY_Z}·sqrt(μ·{1 + cat.mu_q.max():g}) + 2, "
+        f"in cases of {CASE_PACK}; deliveries arrive lead_time_days after ordering; sales beyond stock "
+        f"are backordered and shipped from the next delivery",
         "on_hand_meaning": "units in stock at the end of the day",
         "stockouts": planted,
         "natural_stockout_sku_days": int(natural.sum()),
@@ -1684,14 +2167,16 @@ def _truth(cal, clock, funnel, mkt, cust, vis, pros, orders, cat, prices, basket
     }
     t["customers"] = {
         "region_shares": REGIONS,
-        "member_tier_rule": {"based_on": "lifetime net_amount of clean (paid) orders, CNY",
-                             "lower_bounds_cny": TIERS},
+        "member_tier_rule": {
+            "based_on": "lifetime net_amount of clean (paid) orders, CNY",
+            "lower_bounds_cny": TIERS,
+        },
         "member_tiers": extra["tier_counts"],
     }
     t["orders"] = {
         "first_order": "each customer's first order is at signup (BG/NBD time zero), through the acquisition channel",
         "discount_meaning": "discount_amount = gross_amount − net_amount: the order-level coupon that brings the "
-                            "basket (filled until it covers the Gamma-Gamma amount) to the amount paid",
+        "basket (filled until it covers the Gamma-Gamma amount) to the amount paid",
         "discount_share_of_gross": extra["discount_share"],
         "repeat_orders": int((~orders.first).sum()),
     }
@@ -1699,7 +2184,9 @@ def _truth(cal, clock, funnel, mkt, cust, vis, pros, orders, cat, prices, basket
 
 
 # ============================================================================ mess
-def _plant_mess(tables: dict[str, pd.DataFrame], cal: _Calendar, rng: np.random.Generator) -> dict[str, Any]:
+def _plant_mess(
+    tables: dict[str, pd.DataFrame], cal: _Calendar, rng: np.random.Generator
+) -> dict[str, Any]:
     orders, items = tables["orders"], tables["order_items"]
     n, n_items = len(orders), len(items)
     k = {
@@ -1734,7 +2221,10 @@ def _plant_mess(tables: dict[str, pd.DataFrame], cal: _Calendar, rng: np.random.
         tmpl["order_id"] = ids.to_numpy()
         tmpl["status"] = pd.Series([status] * m, dtype=orders["status"].dtype).to_numpy()
         new_orders.append(tmpl)
-    for key, value in (("null_order_ts", pd.NaT), ("future_order_ts", pd.Timestamp("2099-12-31 23:59:59"))):
+    for key, value in (
+        ("null_order_ts", pd.NaT),
+        ("future_order_ts", pd.Timestamp("2099-12-31 23:59:59")),
+    ):
         m = k[key]
         tmpl = orders.iloc[np.sort(rng.choice(n, m, replace=False))].copy()
         tmpl["order_id"] = new_ids(m).to_numpy()
@@ -1754,8 +2244,13 @@ def _plant_mess(tables: dict[str, pd.DataFrame], cal: _Calendar, rng: np.random.
     neg["quantity"] = -rng.integers(1, 3, len(pos))
     new_items.append(neg)
     all_orders = pd.concat([orders, *new_orders], ignore_index=True)
-    o = np.lexsort((np.arange(len(all_orders)), all_orders["order_ts"].isna().to_numpy(),
-                    all_orders["order_ts"].fillna(pd.Timestamp("2262-01-01")).to_numpy()))
+    o = np.lexsort(
+        (
+            np.arange(len(all_orders)),
+            all_orders["order_ts"].isna().to_numpy(),
+            all_orders["order_ts"].fillna(pd.Timestamp("2262-01-01")).to_numpy(),
+        )
+    )
     tables["orders"] = all_orders.iloc[o].reset_index(drop=True)
     all_items = pd.concat([items, *new_items], ignore_index=True)
     tables["order_items"] = all_items.sort_values("order_id", kind="stable").reset_index(drop=True)
@@ -1763,14 +2258,17 @@ def _plant_mess(tables: dict[str, pd.DataFrame], cal: _Calendar, rng: np.random.
         "planted": True,
         "counts": k,
         "expected_rejects": {
-            "orders": {TABLES["orders"].key_reason: k["duplicate_orders"], "null order_ts": k["null_order_ts"],
-                       "order_ts in the future": k["future_order_ts"]},
+            "orders": {
+                TABLES["orders"].key_reason: k["duplicate_orders"],
+                "null order_ts": k["null_order_ts"],
+                "order_ts in the future": k["future_order_ts"],
+            },
             "order_items": {"non-positive quantity": k["negative_quantity_lines"]},
         },
         "statuses": {"refunded": k["refunded_orders"], "cancelled": k["cancelled_orders"]},
         "meaning": "the dirty shop is the clean shop plus: exact copies of order rows (duplicate order_id); extra "
-                   "refunded and cancelled orders (new ids, cloned baskets, a few hours after their template); "
-                   "extra order lines with negative quantity on single-line orders; extra orders (no lines) "
-                   "with a missing or a 2099 timestamp. Kept rows with status 'paid' (and their lines) are "
-                   "exactly the clean shop",
+        "refunded and cancelled orders (new ids, cloned baskets, a few hours after their template); "
+        "extra order lines with negative quantity on single-line orders; extra orders (no lines) "
+        "with a missing or a 2099 timestamp. Kept rows with status 'paid' (and their lines) are "
+        "exactly the clean shop",
     }

@@ -383,7 +383,9 @@ def rules(name: str) -> list[tuple[str, str | None]]:
     out += [(reason, None) for _, reason in contract.unique_groups]
     if contract.primary_key:
         out.append((contract.key_reason, None))
-    out += [(fk.reason, fk.columns[0] if len(fk.columns) == 1 else None) for fk in contract.foreign_keys]
+    out += [
+        (fk.reason, fk.columns[0] if len(fk.columns) == 1 else None) for fk in contract.foreign_keys
+    ]
     return out
 
 
@@ -485,11 +487,15 @@ def _parse_text(text: ir.StringValue, dtype: str) -> ir.Value:
         x = text.try_cast("float64")
         exact = text.try_cast("int64")
         whole = ~x.isinf() & ~x.isnan() & (x == x.floor())
-        return ibis.cases((whole, ibis.coalesce(exact, x.try_cast("int64"))), else_=ibis.null("int64"))
+        return ibis.cases(
+            (whole, ibis.coalesce(exact, x.try_cast("int64"))), else_=ibis.null("int64")
+        )
     if dtype == "bool":
         lower = text.lower()
         return ibis.cases(
-            (lower.isin(TRUE_TEXT), True), (lower.isin(FALSE_TEXT), False), else_=ibis.null("boolean")
+            (lower.isin(TRUE_TEXT), True),
+            (lower.isin(FALSE_TEXT), False),
+            else_=ibis.null("boolean"),
         )
     if dtype in ("timestamp", "date"):
         # Through a time-zone aware parse: text with an offset is converted to UTC,
@@ -593,7 +599,9 @@ def _bound_rules(col: Column) -> list[tuple[str, Any]]:
     return out
 
 
-def _row_reason(t: ir.Table, contract: Table, present: list[str], now: dt.datetime) -> ir.StringValue:
+def _row_reason(
+    t: ir.Table, contract: Table, present: list[str], now: dt.datetime
+) -> ir.StringValue:
     """The first column rule each row of ``t`` (typed columns, ``__raw_…``) fails, or null."""
     now_ts = ibis.literal(now, type="timestamp")
     now_date = ibis.literal(now.date(), type="date")
@@ -610,7 +618,9 @@ def _row_reason(t: ir.Table, contract: Table, present: list[str], now: dt.dateti
         if col.allowed:
             branches.append((value.notin(col.allowed), f"unknown {col.name}"))
         if col.not_future:
-            branches.append((value > (now_date if col.dtype == "date" else now_ts), f"{col.name} in the future"))
+            branches.append(
+                (value > (now_date if col.dtype == "date" else now_ts), f"{col.name} in the future")
+            )
     if not branches:
         return ibis.null("string")
     return ibis.cases(*branches, else_=ibis.null("string"))
@@ -628,7 +638,9 @@ def _with_ok(t: ir.Table) -> ir.Table:
 def _group_rules(t: ir.Table, contract: Table, present: list[str]) -> ir.Table:
     """Reject every row of a group whose passing rows disagree on the rest of the key."""
     for cols, reason in contract.unique_groups:
-        rest = [c for c in contract.primary_key if c not in cols] or [c for c in present if c not in cols]
+        rest = [c for c in contract.primary_key if c not in cols] or [
+            c for c in present if c not in cols
+        ]
         t = _with_ok(t)
         window = ibis.window(group_by=[*cols, _OK])
         disagree = ibis.or_(*[t[c].min().over(window) != t[c].max().over(window) for c in rest])
@@ -669,9 +681,11 @@ def _foreign_key_rules(
             )
         checked = done[fk.ref_table].rows
         ref = checked.filter(checked[_REASON].isnull())
-        keys = ref.select(
-            **{f"__fk{i}": ref[c] for i, c in enumerate(fk.ref_columns)}
-        ).distinct().mutate(__fk_found=ibis.literal(True))
+        keys = (
+            ref.select(**{f"__fk{i}": ref[c] for i, c in enumerate(fk.ref_columns)})
+            .distinct()
+            .mutate(__fk_found=ibis.literal(True))
+        )
         t = _with_ok(t)
         joined = t.left_join(keys, [t[c] == keys[f"__fk{i}"] for i, c in enumerate(fk.columns)])
         t = joined.select(*[t[c] for c in t.columns], keys["__fk_found"])
@@ -712,8 +726,10 @@ def _check_table(
         )
     absent = [c.name for c in contract.columns if not c.required and c.name not in raw.columns]
     if absent:
-        warnings.append(f"{name}: optional column{'s' if len(absent) > 1 else ''} "
-                        f"{', '.join(absent)} not in the source (left empty)")
+        warnings.append(
+            f"{name}: optional column{'s' if len(absent) > 1 else ''} "
+            f"{', '.join(absent)} not in the source (left empty)"
+        )
 
     typed: dict[str, ir.Value] = {}
     for col in present:
@@ -786,7 +802,9 @@ def _count(chk: _Checked) -> tuple[TableHealth, list[Problem]]:
     rejected_rows = by_reason[by_reason["reason"].notna()].sort_values(
         ["rows", "reason"], ascending=[False, True]
     )
-    reasons = {str(r): int(n) for r, n in zip(rejected_rows["reason"], rejected_rows["rows"], strict=True)}
+    reasons = {
+        str(r): int(n) for r, n in zip(rejected_rows["reason"], rejected_rows["rows"], strict=True)
+    }
     kept = int(by_reason.loc[by_reason["reason"].isna(), "rows"].sum())
     rejected = sum(reasons.values())
     health = TableHealth(name, kept + rejected, kept, rejected, reasons)
@@ -829,9 +847,7 @@ def _several_values(chk: _Checked, col: str) -> Problem:
 
 
 def _strict_problems(health: Mapping[str, TableHealth]) -> list[Problem]:
-    column_of = {
-        name: {reason: col for reason, col in rules(name)} for name in health
-    }
+    column_of = {name: {reason: col for reason, col in rules(name)} for name in health}
     problems = []
     for name, h in health.items():
         for reason, n in h.reasons.items():
@@ -865,5 +881,6 @@ def _as_utc_naive(now: dt.datetime | dt.date | str | None) -> dt.datetime:
 def _listing(names: Iterable[str], limit: int = 12) -> str:
     names = list(names)
     shown = ", ".join(names[:limit])
-    return shown + (f", … ({len(names)} in all)" if len(names) > limit else "") if names else "(none)"
-
+    return (
+        shown + (f", … ({len(names)} in all)" if len(names) > limit else "") if names else "(none)"
+    )

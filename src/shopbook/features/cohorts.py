@@ -78,7 +78,9 @@ def acquisition_segments(
     """
     first = first_purchases(orders, statuses)
     if by == "channel":
-        return first.select("customer_id", segment=first.first_channel.cast("string").fill_null("(unknown)"))
+        return first.select(
+            "customer_id", segment=first.first_channel.cast("string").fill_null("(unknown)")
+        )
     if customers is None:
         raise ValueError(f"segment by {by!r} needs the customers table")
     c = as_table(customers)

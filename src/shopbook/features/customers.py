@@ -44,7 +44,9 @@ def as_table(orders: Any) -> ibis.Table:
         return orders
     if isinstance(orders, pd.DataFrame):
         return ibis.memtable(orders)
-    raise TypeError(f"expected an ibis table or a pandas DataFrame of orders, got {type(orders).__name__}")
+    raise TypeError(
+        f"expected an ibis table or a pandas DataFrame of orders, got {type(orders).__name__}"
+    )
 
 
 def _date(value: Any) -> date:
@@ -55,7 +57,9 @@ def _unit_days(time_unit: str) -> int:
     try:
         return TIME_UNITS[time_unit]
     except KeyError:
-        raise ValueError(f"time_unit must be one of {list(TIME_UNITS)}, got {time_unit!r}") from None
+        raise ValueError(
+            f"time_unit must be one of {list(TIME_UNITS)}, got {time_unit!r}"
+        ) from None
 
 
 # ------------------------------------------------------------------- purchase events
@@ -96,14 +100,18 @@ def purchase_days(
     )
 
 
-def last_purchase_day(orders: Any, statuses: Sequence[str] | None = PURCHASE_STATUSES) -> date | None:
+def last_purchase_day(
+    orders: Any, statuses: Sequence[str] | None = PURCHASE_STATUSES
+) -> date | None:
     """The last day with a purchase (executes one scalar query)."""
     days = purchase_days(orders, statuses)
     value = days.day.max().execute()
     return None if value is None or pd.isna(value) else _date(value)
 
 
-def first_purchase_day(orders: Any, statuses: Sequence[str] | None = PURCHASE_STATUSES) -> date | None:
+def first_purchase_day(
+    orders: Any, statuses: Sequence[str] | None = PURCHASE_STATUSES
+) -> date | None:
     """The first day with a purchase (executes one scalar query)."""
     days = purchase_days(orders, statuses)
     value = days.day.min().execute()
@@ -206,7 +214,9 @@ def customer_summary(
     ).order_by("customer_id")
 
 
-def summary_patterns(summary: ibis.Table, columns: Sequence[str] = ("frequency", "recency", "T")) -> ibis.Table:
+def summary_patterns(
+    summary: ibis.Table, columns: Sequence[str] = ("frequency", "recency", "T")
+) -> ibis.Table:
     """Distinct (frequency, recency, T) rows of a summary with their customer counts.
 
     The BTYD likelihood depends on a customer only through these three numbers, so a
@@ -235,8 +245,12 @@ def summary_patterns(summary: ibis.Table, columns: Sequence[str] = ("frequency",
 RFM_COLUMNS: tuple[str, ...] = ("customer_id", "order_ts", "status", "net_amount")
 
 
-def rfm_base(orders: Any, asof: Any, lookback_days: int | None = None,
-             statuses: Sequence[str] = PURCHASE_STATUSES) -> ibis.Table:
+def rfm_base(
+    orders: Any,
+    asof: Any,
+    lookback_days: int | None = None,
+    statuses: Sequence[str] = PURCHASE_STATUSES,
+) -> ibis.Table:
     """Recency, frequency and monetary value per customer, as an ibis expression.
 
     The aggregation runs in the engine that holds ``orders`` (DuckDB, Postgres, Spark,
@@ -278,6 +292,4 @@ def rfm_base(orders: Any, asof: Any, lookback_days: int | None = None,
         frequency=w.count(),
         monetary=w.net_amount.sum().round(2),
     )
-    return agg.mutate(
-        recency=ibis.literal(asof.date()).delta(agg.last_order.date(), unit="day")
-    )
+    return agg.mutate(recency=ibis.literal(asof.date()).delta(agg.last_order.date(), unit="day"))

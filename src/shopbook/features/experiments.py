@@ -232,12 +232,18 @@ def detect_unit(tables: Any, experiment_id: str) -> str:
         customer_ids.append(o.select(key=o.customer_id.cast("string")))
     if _has(tables, "sessions"):
         s = _get(tables, "sessions")
-        customer_ids.append(s.filter(s.customer_id.notnull()).select(key=s.customer_id.cast("string")))
+        customer_ids.append(
+            s.filter(s.customer_id.notnull()).select(key=s.customer_id.cast("string"))
+        )
     if _has(tables, "customers"):
         c = _get(tables, "customers")
         customer_ids.append(c.select(key=c.customer_id.cast("string")))
     if customer_ids:
-        ids = ibis.union(*customer_ids, distinct=True) if len(customer_ids) > 1 else customer_ids[0].distinct()
+        ids = (
+            ibis.union(*customer_ids, distinct=True)
+            if len(customer_ids) > 1
+            else customer_ids[0].distinct()
+        )
         hits["customer"] = int(a.semi_join(ids, a.unit_id == ids.key).count().execute())
     if max(hits.values()) == 0:
         raise ContractError(
@@ -320,7 +326,11 @@ def unit_metrics(
     a = _assignments(tables, experiment_id)
     last = a.assigned_ts.max().execute()
     if last is None or pd.isna(last):
-        found = experiments(tables).experiment_id.execute().tolist() if _has(tables, "assignments") else []
+        found = (
+            experiments(tables).experiment_id.execute().tolist()
+            if _has(tables, "assignments")
+            else []
+        )
         raise ContractError(
             table="assignments",
             column="experiment_id",
@@ -337,18 +347,29 @@ def unit_metrics(
     has_sessions = _has(tables, "sessions")
     o = _get(tables, "orders")
     orders = o.select(
-        o_id=o.order_id, o_customer=o.customer_id, o_ts=o.order_ts, o_status=o.status,
-        o_amount=o.net_amount, o_channel=o.channel,
+        o_id=o.order_id,
+        o_customer=o.customer_id,
+        o_ts=o.order_ts,
+        o_status=o.status,
+        o_amount=o.net_amount,
+        o_channel=o.channel,
     )
 
-    base = a.mutate(w_end=_window_end(a, outcome_days, end), w_pre=a.assigned_ts - ibis.interval(days=int(pre_days)))
+    base = a.mutate(
+        w_end=_window_end(a, outcome_days, end),
+        w_pre=a.assigned_ts - ibis.interval(days=int(pre_days)),
+    )
 
     # --- sessions of each unit; the exposure session is the one in progress at assignment
     if has_sessions:
         s = _get(tables, "sessions")
         key = s.visitor_id if unit == "visitor" else s.customer_id
         sess = s.filter(key.notnull()).select(
-            s_key=key, s_id=s.session_id, s_ts=s.session_ts, s_channel=s.channel, s_device=s.device,
+            s_key=key,
+            s_id=s.session_id,
+            s_ts=s.session_ts,
+            s_channel=s.channel,
+            s_device=s.device,
             s_order=s.order_id,
         )
         us0 = base.join(sess, base.unit_id == sess.s_key)
@@ -362,10 +383,18 @@ def unit_metrics(
         pre_s = us.filter((us.s_ts >= us.w_pre) & (us.s_ts < us.w_start))
         sess_post = post_s.group_by("unit_id").aggregate(sessions=post_s.s_id.count())
         sess_pre = pre_s.group_by("unit_id").aggregate(pre_sessions=pre_s.s_id.count())
-        ever_s = us.filter(us.s_ts < us.w_start).select("unit_id").distinct().mutate(seen_s=ibis.literal(1))
-        ranked = post_s.mutate(rn=ibis.row_number().over(group_by=post_s.unit_id,
-                                                         order_by=[post_s.s_ts, post_s.s_id]))
-        first = ranked.filter(ranked.rn == 0).select("unit_id", device=ranked.s_device, channel=ranked.s_channel)
+        ever_s = (
+            us.filter(us.s_ts < us.w_start)
+            .select("unit_id")
+            .distinct()
+            .mutate(seen_s=ibis.literal(1))
+        )
+        ranked = post_s.mutate(
+            rn=ibis.row_number().over(group_by=post_s.unit_id, order_by=[post_s.s_ts, post_s.s_id])
+        )
+        first = ranked.filter(ranked.rn == 0).select(
+            "unit_id", device=ranked.s_device, channel=ranked.s_channel
+        )
 
     # --- orders of each unit; an order counts by when it was placed
     if unit == "visitor":
@@ -379,12 +408,32 @@ def unit_metrics(
         linked = us0.filter(us0.s_order.notnull())
         lo = linked.join(orders, linked.s_order == orders.o_id)
         # an order placed after exposure counts when its session started before the window closed
-        uo = lo.select("unit_id", "assigned_ts", "w_end", "w_pre", "o_id", "o_status", "o_amount", "o_channel",
-                       "o_ts", o_start=lo.s_ts)
+        uo = lo.select(
+            "unit_id",
+            "assigned_ts",
+            "w_end",
+            "w_pre",
+            "o_id",
+            "o_status",
+            "o_amount",
+            "o_channel",
+            "o_ts",
+            o_start=lo.s_ts,
+        )
     else:
         j = base.join(orders, base.unit_id == orders.o_customer)
-        uo = j.select("unit_id", "assigned_ts", "w_end", "w_pre", "o_id", "o_status", "o_amount", "o_channel",
-                      "o_ts", o_start=j.o_ts)
+        uo = j.select(
+            "unit_id",
+            "assigned_ts",
+            "w_end",
+            "w_pre",
+            "o_id",
+            "o_status",
+            "o_amount",
+            "o_channel",
+            "o_ts",
+            o_start=j.o_ts,
+        )
     uo = uo.filter(uo.o_status.isin(_NOT_CANCELLED))
     post_o = uo.filter((uo.o_ts >= uo.assigned_ts) & (uo.o_start < uo.w_end))
     pre_o = uo.filter((uo.o_ts >= uo.w_pre) & (uo.o_ts < uo.assigned_ts))
@@ -400,9 +449,18 @@ def unit_metrics(
         first_order_ts=post_o.o_ts.min(),
         **extra,
     )
-    ord_pre = pre_o.group_by("unit_id").aggregate(pre_orders=pre_o.o_id.nunique(), pre_revenue=pre_o.o_amount.sum())
-    ever_o = uo.filter(uo.o_ts < uo.assigned_ts).select("unit_id").distinct().mutate(seen_o=ibis.literal(1))
-    first_o = post_o.mutate(rn=ibis.row_number().over(group_by=post_o.unit_id, order_by=[post_o.o_ts, post_o.o_id]))
+    ord_pre = pre_o.group_by("unit_id").aggregate(
+        pre_orders=pre_o.o_id.nunique(), pre_revenue=pre_o.o_amount.sum()
+    )
+    ever_o = (
+        uo.filter(uo.o_ts < uo.assigned_ts)
+        .select("unit_id")
+        .distinct()
+        .mutate(seen_o=ibis.literal(1))
+    )
+    first_o = post_o.mutate(
+        rn=ibis.row_number().over(group_by=post_o.unit_id, order_by=[post_o.o_ts, post_o.o_id])
+    )
     first_o = first_o.filter(first_o.rn == 0).select("unit_id", o_first_channel=first_o.o_channel)
 
     out = a
@@ -413,14 +471,18 @@ def unit_metrics(
         out = out.left_join(part, "unit_id").drop("unit_id_right")
 
     def zero(col: str, dtype: str = "int64") -> ir.Value:
-        return out[col].fill_null(0).cast(dtype) if col in out.columns else ibis.literal(0).cast(dtype)
+        return (
+            out[col].fill_null(0).cast(dtype) if col in out.columns else ibis.literal(0).cast(dtype)
+        )
 
     seen = zero("seen_o")
     if has_sessions:
         seen = seen + zero("seen_s")
     no_text = ibis.null("string")
     device = out.device if has_sessions else no_text
-    channel = ibis.coalesce(out.channel, out.o_first_channel) if has_sessions else out.o_first_channel
+    channel = (
+        ibis.coalesce(out.channel, out.o_first_channel) if has_sessions else out.o_first_channel
+    )
     orders_n = zero("orders")
     return out.select(
         unit_id=out.unit_id,
@@ -438,12 +500,21 @@ def unit_metrics(
         device=device,
         channel=channel,
         new_vs_returning=ibis.ifelse(seen > 0, "returning", "new"),
-        **({"revenue_capped": zero("revenue_capped", "float64")} if "revenue_capped" in out.columns else {}),
+        **(
+            {"revenue_capped": zero("revenue_capped", "float64")}
+            if "revenue_capped" in out.columns
+            else {}
+        ),
     ).order_by("unit_id")
 
 
-def assignment_checks(tables: Any, experiment_id: str, unit: str = "auto",
-                      raw_assignments: ir.Table | None = None, units: pd.DataFrame | None = None) -> pd.DataFrame:
+def assignment_checks(
+    tables: Any,
+    experiment_id: str,
+    unit: str = "auto",
+    raw_assignments: ir.Table | None = None,
+    units: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Data checks of an experiment's assignment, counted in the engine.
 
     * **units in two variants** — rejected by validation (``unit in two variants``);
@@ -479,12 +550,22 @@ def assignment_checks(tables: Any, experiment_id: str, unit: str = "auto",
     rows = []
 
     def add(check: str, n: int, meaning: str) -> None:
-        rows.append({"check": check, "units": int(n), "share": n / total if total else 0.0, "meaning": meaning})
+        rows.append(
+            {
+                "check": check,
+                "units": int(n),
+                "share": n / total if total else 0.0,
+                "meaning": meaning,
+            }
+        )
 
     if raw_assignments is not None:
         n_two = int(units_in_two_variants(raw_assignments, experiment_id).count().execute())
-        add("units in two variants", n_two,
-            "removed from the analysis (validation rejects them); more than a handful means a bucketing bug")
+        add(
+            "units in two variants",
+            n_two,
+            "removed from the analysis (validation rejects them); more than a handful means a bucketing bug",
+        )
     if unit == "auto":
         unit = detect_unit(tables, experiment_id)
     latest = []
@@ -494,22 +575,35 @@ def assignment_checks(tables: Any, experiment_id: str, unit: str = "auto",
         if unit == "visitor":
             first = s.group_by(key=s.visitor_id).aggregate(first_seen=s.session_ts.min())
             j = a.left_join(first, a.unit_id == first.key)
-            n = int(j.filter(j.first_seen.isnull() | (j.assigned_ts < j.first_seen)).count().execute())
-            add("exposed before first visit", n,
-                "assignment logged before the unit's first session: check clocks and assignment logging")
+            n = int(
+                j.filter(j.first_seen.isnull() | (j.assigned_ts < j.first_seen)).count().execute()
+            )
+            add(
+                "exposed before first visit",
+                n,
+                "assignment logged before the unit's first session: check clocks and assignment logging",
+            )
     if _has(tables, "orders"):
         o = _get(tables, "orders")
         latest.append(o.order_ts.max().execute())
     latest = [pd.Timestamp(x) for x in latest if x is not None and not pd.isna(x)]
     if latest:
-        n = int(a.filter(a.assigned_ts > ibis.literal(max(latest).to_pydatetime(), type="timestamp")).count().execute())
+        n = int(
+            a.filter(a.assigned_ts > ibis.literal(max(latest).to_pydatetime(), type="timestamp"))
+            .count()
+            .execute()
+        )
         add("assigned after the data ends", n, "no outcome can have been observed for these units")
     if units is None:
         m = unit_metrics(tables, experiment_id, unit=unit)
         n_idle = int(m.filter((m.sessions == 0) & (m.orders == 0)).count().execute())
     else:
         n_idle = int(((units["sessions"] == 0) & (units["orders"] == 0)).sum())
-    add("no activity after assignment", n_idle, "informational: units that never came back in the window")
+    add(
+        "no activity after assignment",
+        n_idle,
+        "informational: units that never came back in the window",
+    )
     return pd.DataFrame(rows, columns=["check", "units", "share", "meaning"])
 
 
@@ -551,9 +645,13 @@ def from_frame(frame: pd.DataFrame, mapping: Mapping[str, str] | None = None) ->
             fix="rename the columns (mapping={'your name': 'unit_id', …}) or add them",
         )
     if df["unit_id"].isna().any() or df["variant"].isna().any():
-        raise ContractError(table="units", column="unit_id" if df["unit_id"].isna().any() else "variant",
-                            expected="a value on every row", found="missing values",
-                            fix="drop or fill rows without a unit id / variant")
+        raise ContractError(
+            table="units",
+            column="unit_id" if df["unit_id"].isna().any() else "variant",
+            expected="a value on every row",
+            found="missing values",
+            fix="drop or fill rows without a unit id / variant",
+        )
     df["unit_id"] = df["unit_id"].astype(str)
     df["variant"] = df["variant"].astype(str)
     dup = df["unit_id"].duplicated(keep=False)
@@ -574,20 +672,34 @@ def from_frame(frame: pd.DataFrame, mapping: Mapping[str, str] | None = None) ->
         values = pd.to_numeric(df[col], errors="coerce")
         bad = values.isna() & df[col].notna()
         if bad.any():
-            raise ContractError(table="units", column=col, expected="numbers",
-                                found=f"{int(bad.sum()):,} unreadable values, e.g. {df.loc[bad, col].iloc[0]!r}",
-                                fix=f"clean the {col} column")
+            raise ContractError(
+                table="units",
+                column=col,
+                expected="numbers",
+                found=f"{int(bad.sum()):,} unreadable values, e.g. {df.loc[bad, col].iloc[0]!r}",
+                fix=f"clean the {col} column",
+            )
         if (values < 0).any():
-            raise ContractError(table="units", column=col, expected="values ≥ 0",
-                                found=f"{int((values < 0).sum()):,} negative values", fix=f"clean the {col} column")
+            raise ContractError(
+                table="units",
+                column=col,
+                expected="values ≥ 0",
+                found=f"{int((values < 0).sum()):,} negative values",
+                fix=f"clean the {col} column",
+            )
         values = values.fillna(0)
         df[col] = values.astype("int64") if col in ints else values.astype("float64")
     if "converted" not in df.columns:
         df["converted"] = (df["orders"] > 0).astype("int64")
     else:
         if (df["converted"] > 1).any():
-            raise ContractError(table="units", column="converted", expected="0/1 or true/false",
-                                found="values above 1", fix="use 1 for converted units and 0 otherwise")
+            raise ContractError(
+                table="units",
+                column="converted",
+                expected="0/1 or true/false",
+                found="values above 1",
+                fix="use 1 for converted units and 0 otherwise",
+            )
         df["converted"] = (df["converted"] > 0).astype("int64")
     for col in ("assigned_ts", "first_order_ts"):
         if col in df.columns:
@@ -650,7 +762,11 @@ def _daily_from_units(units: pd.DataFrame) -> pd.DataFrame | None:
     if "assigned_ts" not in units.columns or units["assigned_ts"].isna().all():
         return None
     day = pd.to_datetime(units["assigned_ts"]).dt.normalize()
-    out = units.assign(day=day).groupby(["day", "variant"], as_index=False).agg(units=("unit_id", "nunique"))
+    out = (
+        units.assign(day=day)
+        .groupby(["day", "variant"], as_index=False)
+        .agg(units=("unit_id", "nunique"))
+    )
     return out.sort_values(["day", "variant"]).reset_index(drop=True)
 
 
@@ -659,16 +775,26 @@ def _read_units_file(path: str) -> pd.DataFrame:
 
     p = Path(path)
     if not p.exists():
-        raise ContractError(table="units", expected=f"a CSV or Parquet file at {p}", found="no such file",
-                            fix="pass the path of the per-unit table, or leave units_file empty")
+        raise ContractError(
+            table="units",
+            expected=f"a CSV or Parquet file at {p}",
+            found="no such file",
+            fix="pass the path of the per-unit table, or leave units_file empty",
+        )
     if p.suffix.lower() in (".parquet", ".pq"):
         return pd.read_parquet(p)
     return pd.read_csv(p, dtype={"unit_id": str, "variant": str})
 
 
-def load(source: Any, experiment_id: str = "", units_file: str = "", mapping: Any = None,
-         pre_days: int = 90, outcome_days: int | None = None,
-         order_cap_quantile: float | None = None) -> ExperimentData:
+def load(
+    source: Any,
+    experiment_id: str = "",
+    units_file: str = "",
+    mapping: Any = None,
+    pre_days: int = 90,
+    outcome_days: int | None = None,
+    order_cap_quantile: float | None = None,
+) -> ExperimentData:
     """Everything a readout needs about one experiment.
 
     Parameters
@@ -700,8 +826,13 @@ def load(source: Any, experiment_id: str = "", units_file: str = "", mapping: An
     """
     if units_file:
         units = from_frame(_read_units_file(units_file))
-        return ExperimentData(experiment_id or "(user table)", units=units, daily=_daily_from_units(units),
-                              unit="user table", experiments=[experiment_id or "(user table)"])
+        return ExperimentData(
+            experiment_id or "(user table)",
+            units=units,
+            daily=_daily_from_units(units),
+            unit="user table",
+            experiments=[experiment_id or "(user table)"],
+        )
     if hasattr(source, "kept") and hasattr(source, "tables"):
         report = source
     else:
@@ -709,13 +840,20 @@ def load(source: Any, experiment_id: str = "", units_file: str = "", mapping: An
 
         report = validate(source, mapping=mapping, tables=["assignments", "sessions", "orders"])
     if "assignments" not in report.tables or report.tables["assignments"].kept == 0:
-        why = ("the source has no assignments table" if "assignments" not in report.tables
-               else "the assignments table has no valid rows")
-        return ExperimentData(experiment_id, reason=f"{why}, so there is no experiment to evaluate", report=report)
+        why = (
+            "the source has no assignments table"
+            if "assignments" not in report.tables
+            else "the assignments table has no valid rows"
+        )
+        return ExperimentData(
+            experiment_id, reason=f"{why}, so there is no experiment to evaluate", report=report
+        )
     listing = experiments(report).execute()
     names = listing["experiment_id"].tolist()
     if not experiment_id:
-        experiment_id = str(listing.sort_values(["last_assigned", "experiment_id"]).iloc[-1]["experiment_id"])
+        experiment_id = str(
+            listing.sort_values(["last_assigned", "experiment_id"]).iloc[-1]["experiment_id"]
+        )
     if experiment_id not in names:
         raise ContractError(
             table="assignments",
@@ -726,16 +864,29 @@ def load(source: Any, experiment_id: str = "", units_file: str = "", mapping: An
         )
     daily = daily_assignments(report, experiment_id).execute()
     data = ExperimentData(experiment_id, daily=daily, experiments=names, report=report)
-    raw = report.source.table("assignments") if getattr(report, "source", None) is not None else None
+    raw = (
+        report.source.table("assignments") if getattr(report, "source", None) is not None else None
+    )
     try:
         data.unit = detect_unit(report, experiment_id)
         if not _has(report, "orders"):
-            raise ContractError(table="orders", expected="an orders table (conversions and revenue)",
-                                found="no orders table", fix="add orders to the source")
-        data.units = unit_metrics(report, experiment_id, pre_days=pre_days, outcome_days=outcome_days,
-                                  unit=data.unit, order_cap_quantile=order_cap_quantile).execute()
-        data.checks = assignment_checks(report, experiment_id, unit=data.unit, raw_assignments=raw,
-                                        units=data.units)
+            raise ContractError(
+                table="orders",
+                expected="an orders table (conversions and revenue)",
+                found="no orders table",
+                fix="add orders to the source",
+            )
+        data.units = unit_metrics(
+            report,
+            experiment_id,
+            pre_days=pre_days,
+            outcome_days=outcome_days,
+            unit=data.unit,
+            order_cap_quantile=order_cap_quantile,
+        ).execute()
+        data.checks = assignment_checks(
+            report, experiment_id, unit=data.unit, raw_assignments=raw, units=data.units
+        )
     except ContractError as err:
         first = err.problems[0]
         data.outcome_problem = f"outcomes cannot be measured: {first.found}. Fix: {first.fix}"

@@ -66,8 +66,14 @@ def _in_window(col: ir.Value, start: Any, end: Any) -> ir.BooleanValue:
 # ----------------------------------------------------------------------------- funnel
 
 
-def funnel_expr(sessions: Any, freq: str | None = "D", by: str | Sequence[str] | None = "channel", *,
-                start: Any = None, end: Any = None) -> ir.Table:
+def funnel_expr(
+    sessions: Any,
+    freq: str | None = "D",
+    by: str | Sequence[str] | None = "channel",
+    *,
+    start: Any = None,
+    end: Any = None,
+) -> ir.Table:
     """The ibis expression behind :func:`funnel` (nothing is executed).
 
     Parameters
@@ -112,8 +118,14 @@ def funnel_expr(sessions: Any, freq: str | None = "D", by: str | Sequence[str] |
     return t.group_by(keys).aggregate(**metrics).order_by(keys)
 
 
-def funnel(sessions: Any, freq: str | None = "D", by: str | Sequence[str] | None = "channel", *,
-           start: Any = None, end: Any = None) -> pd.DataFrame:
+def funnel(
+    sessions: Any,
+    freq: str | None = "D",
+    by: str | Sequence[str] | None = "channel",
+    *,
+    start: Any = None,
+    end: Any = None,
+) -> pd.DataFrame:
     """Sessions and the sessions reaching each funnel stage, per period and group.
 
     See :func:`funnel_expr` for the parameters.
@@ -169,23 +181,34 @@ def stage_rates(counts: pd.DataFrame) -> pd.DataFrame:
 # ------------------------------------------------------------------ order lines, margin
 
 
-def _lines(orders: ir.Table, order_items: ir.Table, start: Any, end: Any,
-           statuses: Sequence[str] = ("paid",)) -> ir.Table:
+def _lines(
+    orders: ir.Table,
+    order_items: ir.Table,
+    start: Any,
+    end: Any,
+    statuses: Sequence[str] = ("paid",),
+) -> ir.Table:
     """Paid order lines in the window with spread revenue and (nullable) cost."""
     o = orders.filter(orders.status.isin(list(statuses)), _in_window(orders.order_ts, start, end))
     it = order_items.mutate(__line=(order_items.quantity * order_items.unit_price).cast("float64"))
     w = ibis.window(group_by=it.order_id)
     it = it.mutate(__tot=it.__line.sum().over(w), __n=it.order_id.count().over(w))
-    it = it.mutate(__share=ibis.ifelse(it.__tot > 0, it.__line / it.__tot, 1.0 / it.__n.cast("float64")))
+    it = it.mutate(
+        __share=ibis.ifelse(it.__tot > 0, it.__line / it.__tot, 1.0 / it.__n.cast("float64"))
+    )
     j = o.inner_join(it, o.order_id == it.order_id)
     return j.select(
-        channel=o.channel, order_id=o.order_id, sku=it.sku,
+        channel=o.channel,
+        order_id=o.order_id,
+        sku=it.sku,
         revenue=o.net_amount.cast("float64") * it.__share,
         cost=(it.quantity * it.unit_cost).cast("float64"),
     )
 
 
-def margin(orders: Any, order_items: Any, start: Any, end: Any, by: str | None = None) -> pd.DataFrame:
+def margin(
+    orders: Any, order_items: Any, start: Any, end: Any, by: str | None = None
+) -> pd.DataFrame:
     """Revenue, cost of goods sold and gross profit of paid orders in a window.
 
     Parameters
@@ -213,15 +236,22 @@ def margin(orders: Any, order_items: Any, start: Any, end: Any, by: str | None =
     lines = _lines(as_table(orders), as_table(order_items), start, end)
     keys = by_columns(by)
     has_cost = lines.cost.notnull()
-    metrics = dict(revenue=lines.revenue.sum(), revenue_costed=ibis.ifelse(has_cost, lines.revenue, 0.0).sum(),
-                   cogs=lines.cost.sum())
+    metrics = dict(
+        revenue=lines.revenue.sum(),
+        revenue_costed=ibis.ifelse(has_cost, lines.revenue, 0.0).sum(),
+        cogs=lines.cost.sum(),
+    )
     agg = lines.group_by(keys).aggregate(**metrics) if keys else lines.aggregate(**metrics)
     frame = agg.execute()
     for c in ("revenue", "revenue_costed", "cogs"):
         frame[c] = frame[c].astype("float64").fillna(0.0)
     frame["gross_profit"] = frame["revenue_costed"] - frame["cogs"]
-    frame["margin"] = frame["gross_profit"] / frame["revenue_costed"].where(frame["revenue_costed"] > 0)
-    frame["uncosted_share"] = 1.0 - frame["revenue_costed"] / frame["revenue"].where(frame["revenue"] > 0)
+    frame["margin"] = frame["gross_profit"] / frame["revenue_costed"].where(
+        frame["revenue_costed"] > 0
+    )
+    frame["uncosted_share"] = 1.0 - frame["revenue_costed"] / frame["revenue"].where(
+        frame["revenue"] > 0
+    )
     return frame.sort_values(keys, ignore_index=True) if keys else frame
 
 
@@ -251,7 +281,9 @@ def stock_value(inventory: Any, order_items: Any, start: Any, end: Any) -> dict[
     it = as_table(order_items)
     it = it.filter(it.unit_cost.notnull())
     cost = it.group_by("sku").aggregate(
-        unit_cost=(it.quantity * it.unit_cost).sum().cast("float64") / it.quantity.sum().cast("float64"))
+        unit_cost=(it.quantity * it.unit_cost).sum().cast("float64")
+        / it.quantity.sum().cast("float64")
+    )
     inv = inv.filter(_in_window(inv.date, start, end))
     j = inv.left_join(cost, inv.sku == cost.sku)
     daily = j.group_by(j.date).aggregate(
@@ -259,12 +291,23 @@ def stock_value(inventory: Any, order_items: Any, start: Any, end: Any) -> dict[
         units=j.on_hand.sum().cast("float64"),
         uncosted=ibis.ifelse(j.unit_cost.isnull(), j.on_hand, 0).sum().cast("float64"),
     )
-    row = daily.aggregate(value=daily.value.fill_null(0.0).mean(), days=daily.count(),
-                          units=daily.units.sum(), uncosted=daily.uncosted.sum()).execute().iloc[0]
+    row = (
+        daily.aggregate(
+            value=daily.value.fill_null(0.0).mean(),
+            days=daily.count(),
+            units=daily.units.sum(),
+            uncosted=daily.uncosted.sum(),
+        )
+        .execute()
+        .iloc[0]
+    )
     days = int(row["days"])
     units = float(row["units"] or 0.0)
-    return {"value": float(row["value"]) if days else float("nan"), "days": days,
-            "uncosted_units_share": float(row["uncosted"]) / units if units > 0 else float("nan")}
+    return {
+        "value": float(row["value"]) if days else float("nan"),
+        "days": days,
+        "uncosted_units_share": float(row["uncosted"]) / units if units > 0 else float("nan"),
+    }
 
 
 # ----------------------------------------------------------------- channel economics
@@ -282,11 +325,14 @@ def new_customers_expr(orders: Any, statuses: Sequence[str] = ("paid",)) -> ir.T
     """
     o = as_table(orders)
     o = o.filter(o.status.isin(list(statuses)))
-    return o.group_by("customer_id").aggregate(first_ts=o.order_ts.min(), channel=o.channel.argmin(o.order_ts))
+    return o.group_by("customer_id").aggregate(
+        first_ts=o.order_ts.min(), channel=o.channel.argmin(o.order_ts)
+    )
 
 
-def channel_economics(orders: Any, start: Any, end: Any, *, marketing_spend: Any = None,
-                      order_items: Any = None) -> pd.DataFrame:
+def channel_economics(
+    orders: Any, start: Any, end: Any, *, marketing_spend: Any = None, order_items: Any = None
+) -> pd.DataFrame:
     """Sales, new customers, marketing spend (and gross profit) per channel in a window.
 
     Parameters
@@ -312,9 +358,15 @@ def channel_economics(orders: Any, start: Any, end: Any, *, marketing_spend: Any
     """
     o = as_table(orders)
     paid = o.filter(o.status == "paid", _in_window(o.order_ts, start, end))
-    sales = paid.group_by("channel").aggregate(
-        orders=paid.order_id.nunique(), gmv=paid.net_amount.cast("float64").sum(),
-        customers=paid.customer_id.nunique()).execute()
+    sales = (
+        paid.group_by("channel")
+        .aggregate(
+            orders=paid.order_id.nunique(),
+            gmv=paid.net_amount.cast("float64").sum(),
+            customers=paid.customer_id.nunique(),
+        )
+        .execute()
+    )
     first = new_customers_expr(o)
     first = first.filter(_in_window(first.first_ts, start, end))
     new = first.group_by("channel").aggregate(new_customers=first.count()).execute()
@@ -330,8 +382,11 @@ def channel_economics(orders: Any, start: Any, end: Any, *, marketing_spend: Any
         out = out.merge(sp, on="channel", how="outer")
     if order_items is not None:
         m = margin(o, order_items, start, end, by="channel")
-        out = out.merge(m[["channel", "revenue_costed", "cogs", "gross_profit", "uncosted_share"]],
-                        on="channel", how="left")
+        out = out.merge(
+            m[["channel", "revenue_costed", "cogs", "gross_profit", "uncosted_share"]],
+            on="channel",
+            how="left",
+        )
     for c in ("orders", "customers", "new_customers"):
         out[c] = out[c].fillna(0).astype("int64")
     for c in ("gmv", "spend", "impressions", "clicks"):
@@ -340,5 +395,14 @@ def channel_economics(orders: Any, start: Any, end: Any, *, marketing_spend: Any
     return out.sort_values("channel", ignore_index=True)
 
 
-__all__ = ["COUNTS", "STAGES", "channel_economics", "funnel", "funnel_expr", "margin", "new_customers_expr",
-           "stage_rates", "stock_value"]
+__all__ = [
+    "COUNTS",
+    "STAGES",
+    "channel_economics",
+    "funnel",
+    "funnel_expr",
+    "margin",
+    "new_customers_expr",
+    "stage_rates",
+    "stock_value",
+]

@@ -46,8 +46,17 @@ from shopbook.errors import ContractError
 #: The KPI columns, in output order.
 METRICS = ("gmv", "orders", "customers", "aov")
 
-_FREQ = {"D": "D", "day": "D", "daily": "D", "W": "W", "week": "W", "weekly": "W",
-         "M": "M", "month": "M", "monthly": "M"}
+_FREQ = {
+    "D": "D",
+    "day": "D",
+    "daily": "D",
+    "W": "W",
+    "week": "W",
+    "weekly": "W",
+    "M": "M",
+    "month": "M",
+    "monthly": "M",
+}
 #: pandas frequency of each period kind.
 PANDAS_FREQ = {"D": "D", "W": "W-MON", "M": "MS"}
 UNKNOWN = "(unknown)"
@@ -68,9 +77,16 @@ def by_columns(by: str | Sequence[str] | None) -> list[str]:
     return [by] if isinstance(by, str) else list(by)
 
 
-def kpis_expr(orders: ir.Table, freq: str = "D", by: str | Sequence[str] | None = None, *,
-              order_items: ir.Table | None = None, products: ir.Table | None = None,
-              amount: str = "net_amount", statuses: Sequence[str] = ("paid",)) -> ir.Table:
+def kpis_expr(
+    orders: ir.Table,
+    freq: str = "D",
+    by: str | Sequence[str] | None = None,
+    *,
+    order_items: ir.Table | None = None,
+    products: ir.Table | None = None,
+    amount: str = "net_amount",
+    statuses: Sequence[str] = ("paid",),
+) -> ir.Table:
     """The ibis expression behind :func:`kpis` (nothing is executed).
 
     Parameters
@@ -106,29 +122,47 @@ def kpis_expr(orders: ir.Table, freq: str = "D", by: str | Sequence[str] | None 
     f = normalise_freq(freq)
     groups = by_columns(by)
     if amount not in orders.columns:
-        raise ContractError(table="orders", column=amount, expected="an amount column",
-                            found="columns " + ", ".join(orders.columns),
-                            fix="pass amount='net_amount' or 'gross_amount'")
+        raise ContractError(
+            table="orders",
+            column=amount,
+            expected="an amount column",
+            found="columns " + ", ".join(orders.columns),
+            fix="pass amount='net_amount' or 'gross_amount'",
+        )
     o = orders.filter(orders.status.isin(list(statuses)))
-    o = o.mutate(period=o.order_ts.truncate(f).cast("timestamp"), __amount=o[amount].cast("float64"))
+    o = o.mutate(
+        period=o.order_ts.truncate(f).cast("timestamp"), __amount=o[amount].cast("float64")
+    )
     order_groups = [g for g in groups if g in orders.columns]
     product_groups = [g for g in groups if g not in orders.columns]
     if product_groups:
-        missing_tables = [n for n, t in (("order_items", order_items), ("products", products)) if t is None]
+        missing_tables = [
+            n for n, t in (("order_items", order_items), ("products", products)) if t is None
+        ]
         if missing_tables:
             raise ContractError(
-                table=" and ".join(missing_tables), column=product_groups[0],
+                table=" and ".join(missing_tables),
+                column=product_groups[0],
                 expected=f"the {' and '.join(missing_tables)} table(s) to split sales by {', '.join(product_groups)}",
-                found="orders only", fix="use a source with order_items and products, or group by an order column")
+                found="orders only",
+                fix="use a source with order_items and products, or group by an order column",
+            )
         unknown = [g for g in product_groups if g not in products.columns]
         if unknown:
-            raise ContractError(table="products", column=unknown[0],
-                                expected="a column of orders or products",
-                                found="orders: " + ", ".join(orders.columns) + "; products: " + ", ".join(products.columns),
-                                fix="group by an existing column")
+            raise ContractError(
+                table="products",
+                column=unknown[0],
+                expected="a column of orders or products",
+                found="orders: "
+                + ", ".join(orders.columns)
+                + "; products: "
+                + ", ".join(products.columns),
+                fix="group by an existing column",
+            )
     if order_items is None:
         agg = o.group_by(["period", *order_groups]).aggregate(
-            gmv=o.__amount.sum(), orders=o.order_id.nunique(), customers=o.customer_id.nunique())
+            gmv=o.__amount.sum(), orders=o.order_id.nunique(), customers=o.customer_id.nunique()
+        )
         agg = agg.mutate(gmv=agg.gmv.fill_null(0.0))
         units = False
     else:
@@ -136,30 +170,55 @@ def kpis_expr(orders: ir.Table, freq: str = "D", by: str | Sequence[str] | None 
         if product_groups:
             p = products.select("sku", *product_groups)
             items = items.left_join(p, "sku").select(items, *[p[g] for g in product_groups])
-            items = items.mutate(**{g: items[g].cast("string").fill_null(UNKNOWN) for g in product_groups})
+            items = items.mutate(
+                **{g: items[g].cast("string").fill_null(UNKNOWN) for g in product_groups}
+            )
         items = items.mutate(__line=(items.quantity * items.unit_price).cast("float64"))
         w = ibis.window(group_by=items.order_id)
-        items = items.mutate(__order_lines=items.__line.sum().over(w), __n_lines=items.order_id.count().over(w))
-        share = ibis.ifelse(items.__order_lines > 0, items.__line / items.__order_lines,
-                            1.0 / items.__n_lines.cast("float64"))
+        items = items.mutate(
+            __order_lines=items.__line.sum().over(w), __n_lines=items.order_id.count().over(w)
+        )
+        share = ibis.ifelse(
+            items.__order_lines > 0,
+            items.__line / items.__order_lines,
+            1.0 / items.__n_lines.cast("float64"),
+        )
         items = items.mutate(__share=share)
         j = o.inner_join(items, o.order_id == items.order_id)
         lines = j.select(
-            "period", *order_groups, *product_groups, order_id=o.order_id, customer_id=o.customer_id,
-            value=o.__amount * items.__share, quantity=items.quantity)
+            "period",
+            *order_groups,
+            *product_groups,
+            order_id=o.order_id,
+            customer_id=o.customer_id,
+            value=o.__amount * items.__share,
+            quantity=items.quantity,
+        )
         agg = lines.group_by(["period", *groups]).aggregate(
-            gmv=lines.value.sum(), orders=lines.order_id.nunique(),
-            customers=lines.customer_id.nunique(), units=lines.quantity.sum())
+            gmv=lines.value.sum(),
+            orders=lines.order_id.nunique(),
+            customers=lines.customer_id.nunique(),
+            units=lines.quantity.sum(),
+        )
         agg = agg.mutate(gmv=agg.gmv.fill_null(0.0))
         units = True
-    agg = agg.mutate(aov=ibis.ifelse(agg.orders > 0, agg.gmv / agg.orders.cast("float64"), ibis.null("float64")))
+    agg = agg.mutate(
+        aov=ibis.ifelse(agg.orders > 0, agg.gmv / agg.orders.cast("float64"), ibis.null("float64"))
+    )
     cols = ["period", *groups, "gmv", "orders", "customers", "aov"] + (["units"] if units else [])
     return agg.select(*cols).order_by([*groups, "period"])
 
 
-def kpis(orders: ir.Table, freq: str = "D", by: str | Sequence[str] | None = None, *,
-         order_items: ir.Table | None = None, products: ir.Table | None = None,
-         amount: str = "net_amount", statuses: Sequence[str] = ("paid",)) -> pd.DataFrame:
+def kpis(
+    orders: ir.Table,
+    freq: str = "D",
+    by: str | Sequence[str] | None = None,
+    *,
+    order_items: ir.Table | None = None,
+    products: ir.Table | None = None,
+    amount: str = "net_amount",
+    statuses: Sequence[str] = ("paid",),
+) -> pd.DataFrame:
     """GMV, orders, customers and AOV per period (and group), computed in the engine.
 
     See :func:`kpis_expr` for the parameters and the module docstring for definitions.
@@ -171,8 +230,15 @@ def kpis(orders: ir.Table, freq: str = "D", by: str | Sequence[str] | None = Non
         ``orders``, ``customers`` (int), ``aov`` (float) and, with order lines,
         ``units``. Periods without sales have no row (see :func:`fill_periods`).
     """
-    frame = kpis_expr(orders, freq, by, order_items=order_items, products=products,
-                      amount=amount, statuses=statuses).execute()
+    frame = kpis_expr(
+        orders,
+        freq,
+        by,
+        order_items=order_items,
+        products=products,
+        amount=amount,
+        statuses=statuses,
+    ).execute()
     frame["period"] = pd.to_datetime(frame["period"]).astype("datetime64[ns]")
     for c in ("orders", "customers", "units"):
         if c in frame:
@@ -184,7 +250,9 @@ def kpis(orders: ir.Table, freq: str = "D", by: str | Sequence[str] | None = Non
     return frame
 
 
-def date_range(orders: ir.Table, statuses: Sequence[str] | None = None) -> tuple[pd.Timestamp, pd.Timestamp]:
+def date_range(
+    orders: ir.Table, statuses: Sequence[str] | None = None
+) -> tuple[pd.Timestamp, pd.Timestamp]:
     """First and last day with an order (of the given statuses; default any).
 
     Returns
@@ -200,8 +268,12 @@ def date_range(orders: ir.Table, statuses: Sequence[str] | None = None) -> tuple
     t = orders if statuses is None else orders.filter(orders.status.isin(list(statuses)))
     row = t.aggregate(first=t.order_ts.min(), last=t.order_ts.max()).execute().iloc[0]
     if pd.isna(row["first"]):
-        raise ContractError(table="orders", expected="at least one order", found="none",
-                            fix="load orders into the source")
+        raise ContractError(
+            table="orders",
+            expected="at least one order",
+            found="none",
+            fix="load orders into the source",
+        )
     return pd.Timestamp(row["first"]).normalize(), pd.Timestamp(row["last"]).normalize()
 
 
@@ -216,7 +288,9 @@ def period_start(day: Any, freq: str) -> pd.Timestamp:
     return d
 
 
-def fill_periods(frame: pd.DataFrame, freq: str | None = None, *, start: Any = None, end: Any = None) -> pd.DataFrame:
+def fill_periods(
+    frame: pd.DataFrame, freq: str | None = None, *, start: Any = None, end: Any = None
+) -> pd.DataFrame:
     """Add the periods without sales (zeros; ``aov`` missing) to a :func:`kpis` frame.
 
     Parameters
@@ -234,7 +308,11 @@ def fill_periods(frame: pd.DataFrame, freq: str | None = None, *, start: Any = N
         Every period × every group seen, in the same columns.
     """
     f = normalise_freq(freq or frame.attrs.get("freq", "D"))
-    groups = [c for c in frame.columns if c not in ("period", "gmv", "orders", "customers", "aov", "units")]
+    groups = [
+        c
+        for c in frame.columns
+        if c not in ("period", "gmv", "orders", "customers", "aov", "units")
+    ]
     lo = period_start(start if start is not None else frame["period"].min(), f)
     hi = period_start(end if end is not None else frame["period"].max(), f)
     periods = pd.date_range(lo, hi, freq=PANDAS_FREQ[f], name="period")
@@ -254,8 +332,14 @@ def fill_periods(frame: pd.DataFrame, freq: str | None = None, *, start: Any = N
     return out
 
 
-def to_series(frame: pd.DataFrame, metric: str = "gmv", freq: str | None = None, *,
-              start: Any = None, end: Any = None) -> pd.Series:
+def to_series(
+    frame: pd.DataFrame,
+    metric: str = "gmv",
+    freq: str | None = None,
+    *,
+    start: Any = None,
+    end: Any = None,
+) -> pd.Series:
     """One KPI of an ungrouped :func:`kpis` frame as a regular time series.
 
     Periods without sales are 0 (``aov``: missing). The index has its ``freq`` set
@@ -277,7 +361,11 @@ def to_series(frame: pd.DataFrame, metric: str = "gmv", freq: str | None = None,
     """
     f = normalise_freq(freq or frame.attrs.get("freq", "D"))
     filled = fill_periods(frame, f, start=start, end=end)
-    extra = [c for c in filled.columns if c not in ("period", "gmv", "orders", "customers", "aov", "units")]
+    extra = [
+        c
+        for c in filled.columns
+        if c not in ("period", "gmv", "orders", "customers", "aov", "units")
+    ]
     if extra:
         raise ValueError(f"the frame is grouped by {extra}; select one group or aggregate first")
     s = filled.set_index("period")[metric].astype("float64")
@@ -291,6 +379,16 @@ def has_categories(tables: Sequence[str]) -> bool:
     return "order_items" in tables and "products" in tables
 
 
-__all__ = ["METRICS", "PANDAS_FREQ", "UNKNOWN", "date_range", "fill_periods", "has_categories", "kpis",
-           "kpis_expr", "normalise_freq", "period_start", "to_series"]
-
+__all__ = [
+    "METRICS",
+    "PANDAS_FREQ",
+    "UNKNOWN",
+    "date_range",
+    "fill_periods",
+    "has_categories",
+    "kpis",
+    "kpis_expr",
+    "normalise_freq",
+    "period_start",
+    "to_series",
+]

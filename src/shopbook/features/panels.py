@@ -91,7 +91,9 @@ def sku_week_panel(
     try:
         shift = WEEKDAYS.index(week_start.lower())
     except ValueError:
-        raise ValueError(f"week_start must be one of {', '.join(WEEKDAYS)}, got {week_start!r}") from None
+        raise ValueError(
+            f"week_start must be one of {', '.join(WEEKDAYS)}, got {week_start!r}"
+        ) from None
     ts = orders.order_ts.cast("timestamp")
     if shift:  # truncate() starts weeks on Monday: shift the clock so they start on week_start
         days = ibis.interval(days=shift)

@@ -44,10 +44,32 @@ import pandas as pd
 from shopbook.errors import ContractError
 
 #: Output columns of :func:`sku_features`, in order.
-COLUMNS = ("sku", "name", "category", "lead_time_days", "units", "revenue", "orders", "gross_profit", "margin",
-           "cost_coverage", "first_sale", "last_sale", "weeks", "weekly_mean", "weekly_sd", "recent_days",
-           "recent_units", "mean_daily", "sd_daily", "snapshot_date", "on_hand", "on_order", "stockout_days",
-           "days_of_cover")
+COLUMNS = (
+    "sku",
+    "name",
+    "category",
+    "lead_time_days",
+    "units",
+    "revenue",
+    "orders",
+    "gross_profit",
+    "margin",
+    "cost_coverage",
+    "first_sale",
+    "last_sale",
+    "weeks",
+    "weekly_mean",
+    "weekly_sd",
+    "recent_days",
+    "recent_units",
+    "mean_daily",
+    "sd_daily",
+    "snapshot_date",
+    "on_hand",
+    "on_order",
+    "stockout_days",
+    "days_of_cover",
+)
 
 
 def _as_date(value: str | dt.date | pd.Timestamp | None) -> dt.date | None:
@@ -56,8 +78,9 @@ def _as_date(value: str | dt.date | pd.Timestamp | None) -> dt.date | None:
     return pd.Timestamp(value).date()
 
 
-def sales_window(orders: ir.Table, end: str | dt.date | None = None,
-                 statuses: Sequence[str] = ("paid",)) -> tuple[dt.date, dt.date]:
+def sales_window(
+    orders: ir.Table, end: str | dt.date | None = None, statuses: Sequence[str] = ("paid",)
+) -> tuple[dt.date, dt.date]:
     """First and last day counted: the first paid order day and ``end`` (default: the last).
 
     Raises
@@ -71,17 +94,28 @@ def sales_window(orders: ir.Table, end: str | dt.date | None = None,
         o = o.filter(o.order_ts.date() <= end_d)
     row = o.aggregate(first=o.order_ts.min(), last=o.order_ts.max()).execute().iloc[0]
     if pd.isna(row["first"]):
-        raise ContractError(table="orders", column="status",
-                            expected=f"at least one order with status {', '.join(statuses)}"
-                                     + (f" on or before {end_d}" if end_d else ""),
-                            found="none", fix="check the source, or choose a later end")
+        raise ContractError(
+            table="orders",
+            column="status",
+            expected=f"at least one order with status {', '.join(statuses)}"
+            + (f" on or before {end_d}" if end_d else ""),
+            found="none",
+            fix="check the source, or choose a later end",
+        )
     return pd.Timestamp(row["first"]).date(), end_d or pd.Timestamp(row["last"]).date()
 
 
-def sku_features(orders: ir.Table, order_items: ir.Table, products: ir.Table | None = None,
-                 inventory: ir.Table | None = None, *, end: str | dt.date | None = None,
-                 recent_days: int = 28, max_weeks: int | None = 52,
-                 statuses: Sequence[str] = ("paid",)) -> pd.DataFrame:
+def sku_features(
+    orders: ir.Table,
+    order_items: ir.Table,
+    products: ir.Table | None = None,
+    inventory: ir.Table | None = None,
+    *,
+    end: str | dt.date | None = None,
+    recent_days: int = 28,
+    max_weeks: int | None = 52,
+    statuses: Sequence[str] = ("paid",),
+) -> pd.DataFrame:
     """One row per SKU: sales, gross profit, weekly and recent daily demand, stock on hand.
 
     Parameters
@@ -122,7 +156,9 @@ def sku_features(orders: ir.Table, order_items: ir.Table, products: ir.Table | N
         When there is no paid order up to ``end``.
     """
     if recent_days < 2:
-        raise ValueError(f"recent_days must be at least 2 (a standard deviation needs two days), found {recent_days}")
+        raise ValueError(
+            f"recent_days must be at least 2 (a standard deviation needs two days), found {recent_days}"
+        )
     if max_weeks is not None and max_weeks < 2:
         raise ValueError(f"max_weeks must be at least 2 or None, found {max_weeks}")
     start, end_d = sales_window(orders, end, statuses)
@@ -135,17 +171,25 @@ def sku_features(orders: ir.Table, order_items: ir.Table, products: ir.Table | N
     items = order_items
     j = items.inner_join(o, items.order_id == o.order_id)
     lines = j.select(
-        sku=items.sku, order_id=items.order_id, age=end_lit.delta(o.day, unit="day"), day=o.day,
+        sku=items.sku,
+        order_id=items.order_id,
+        age=end_lit.delta(o.day, unit="day"),
+        day=o.day,
         quantity=items.quantity.cast("int64"),
         revenue=(items.quantity * items.unit_price).cast("float64"),
         cost=(items.quantity * items.unit_cost).cast("float64"),
     )
     costed = lines.cost.notnull()
     totals = lines.group_by("sku").aggregate(
-        units=lines.quantity.sum(), revenue=lines.revenue.sum(), orders=lines.order_id.nunique(),
+        units=lines.quantity.sum(),
+        revenue=lines.revenue.sum(),
+        orders=lines.order_id.nunique(),
         costed_revenue=ibis.ifelse(costed, lines.revenue, 0.0).sum(),
-        cogs=lines.cost.sum(), costed_lines=costed.cast("int64").sum(),
-        first_sale=lines.day.min(), last_sale=lines.day.max())
+        cogs=lines.cost.sum(),
+        costed_lines=costed.cast("int64").sum(),
+        first_sale=lines.day.min(),
+        last_sale=lines.day.max(),
+    )
 
     # the SKU universe and each SKU's first counted day
     universe = lines.select("sku")
@@ -159,7 +203,8 @@ def sku_features(orders: ir.Table, order_items: ir.Table, products: ir.Table | N
     if has_products:
         p = products.select("sku", "name", "category", "launch_date", "lead_time_days")
         base = universe.left_join(p, universe.sku == p.sku).select(
-            universe.sku, p.name, p.category, p.lead_time_days, launch=p.launch_date)
+            universe.sku, p.name, p.category, p.lead_time_days, launch=p.launch_date
+        )
         first_day = ibis.greatest(base.launch.fill_null(start), ibis.literal(start))
         base = base.mutate(span=ibis.greatest(end_lit.delta(first_day, unit="day") + 1, 0))
         base = base.drop("launch")
@@ -171,14 +216,26 @@ def sku_features(orders: ir.Table, order_items: ir.Table, products: ir.Table | N
     base = base.mutate(weeks=weeks_n, recent_n=ibis.least(base.span, recent_days).cast("int64"))
 
     # weekly demand: 7-day blocks back from end; sums and sums of squares (zero weeks add 0)
-    wk = lines.mutate(week=(lines.age // 7).cast("int64")).group_by(["sku", "week"]).aggregate(w=lambda t: t.quantity.sum())
+    wk = (
+        lines.mutate(week=(lines.age // 7).cast("int64"))
+        .group_by(["sku", "week"])
+        .aggregate(w=lambda t: t.quantity.sum())
+    )
     wk = wk.inner_join(base.select("sku", "weeks"), "sku")
     wk = wk.filter(wk.week < wk.weeks)
-    wk = wk.group_by("sku").aggregate(w1=wk.w.sum().cast("float64"), w2=(wk.w * wk.w).sum().cast("float64"))
-    dy = lines.filter(lines.age < recent_days).group_by(["sku", "age"]).aggregate(q=lambda t: t.quantity.sum())
+    wk = wk.group_by("sku").aggregate(
+        w1=wk.w.sum().cast("float64"), w2=(wk.w * wk.w).sum().cast("float64")
+    )
+    dy = (
+        lines.filter(lines.age < recent_days)
+        .group_by(["sku", "age"])
+        .aggregate(q=lambda t: t.quantity.sum())
+    )
     dy = dy.inner_join(base.select("sku", "recent_n"), "sku")
     dy = dy.filter(dy.age < dy.recent_n)
-    dy = dy.group_by("sku").aggregate(d1=dy.q.sum().cast("float64"), d2=(dy.q * dy.q).sum().cast("float64"))
+    dy = dy.group_by("sku").aggregate(
+        d1=dy.q.sum().cast("float64"), d2=(dy.q * dy.q).sum().cast("float64")
+    )
 
     out = base.left_join(totals, "sku").drop("sku_right")
     out = out.left_join(wk, "sku").drop("sku_right")
@@ -186,30 +243,57 @@ def sku_features(orders: ir.Table, order_items: ir.Table, products: ir.Table | N
     if has_inventory:
         inv = inventory.filter(inventory.date <= end_d)
         latest = inv.mutate(last=inv.date.max().over(group_by=inv.sku))
-        latest = latest.filter(latest.date == latest["last"]).group_by("sku").aggregate(
-            snapshot_date=latest.date.max(), on_hand=latest.on_hand.max(), on_order=latest.on_order.max())
+        latest = (
+            latest.filter(latest.date == latest["last"])
+            .group_by("sku")
+            .aggregate(
+                snapshot_date=latest.date.max(),
+                on_hand=latest.on_hand.max(),
+                on_order=latest.on_order.max(),
+            )
+        )
         outs = inv.filter((inv.on_hand == 0) & (end_lit.delta(inv.date, unit="day") < recent_days))
         outs = outs.group_by("sku").aggregate(stockout_days=outs.date.nunique())
         out = out.left_join(latest, "sku").drop("sku_right")
         out = out.left_join(outs, "sku").drop("sku_right")
     frame = out.execute()
-    return _finish(frame, start=start, end=end_d, recent_days=recent_days, has_products=has_products,
-                   has_inventory=has_inventory)
+    return _finish(
+        frame,
+        start=start,
+        end=end_d,
+        recent_days=recent_days,
+        has_products=has_products,
+        has_inventory=has_inventory,
+    )
 
 
-def _finish(f: pd.DataFrame, *, start: dt.date, end: dt.date, recent_days: int, has_products: bool,
-            has_inventory: bool) -> pd.DataFrame:
+def _finish(
+    f: pd.DataFrame,
+    *,
+    start: dt.date,
+    end: dt.date,
+    recent_days: int,
+    has_products: bool,
+    has_inventory: bool,
+) -> pd.DataFrame:
     """Means and deviations from the engine's sums; profit; cover. Small frame only."""
     f = f.copy()
     for c in ("units", "orders", "costed_lines"):
         f[c] = f[c].fillna(0).astype("int64")
     for c in ("revenue", "costed_revenue", "w1", "w2", "d1", "d2"):
         f[c] = f[c].astype("float64").fillna(0.0)
-    f["gross_profit"] = np.where(f["costed_lines"] > 0, f["costed_revenue"] - f["cogs"].astype("float64"), np.nan)
+    f["gross_profit"] = np.where(
+        f["costed_lines"] > 0, f["costed_revenue"] - f["cogs"].astype("float64"), np.nan
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
-        f["margin"] = np.where(f["costed_revenue"] > 0, f["gross_profit"] / f["costed_revenue"], np.nan)
-        f["cost_coverage"] = np.where(f["revenue"] > 0, f["costed_revenue"] / f["revenue"],
-                                      np.where(f["units"] > 0, 1.0 * (f["costed_lines"] > 0), np.nan))
+        f["margin"] = np.where(
+            f["costed_revenue"] > 0, f["gross_profit"] / f["costed_revenue"], np.nan
+        )
+        f["cost_coverage"] = np.where(
+            f["revenue"] > 0,
+            f["costed_revenue"] / f["revenue"],
+            np.where(f["units"] > 0, 1.0 * (f["costed_lines"] > 0), np.nan),
+        )
 
     def mean_sd(s1: pd.Series, s2: pd.Series, n: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         n = n.astype("float64").to_numpy()
@@ -249,8 +333,14 @@ def _finish(f: pd.DataFrame, *, start: dt.date, end: dt.date, recent_days: int, 
     out = f[list(COLUMNS)]
     sold = out["units"] > 0
     out.attrs.update(
-        start=start, end=end, recent_days=recent_days, has_products=has_products, has_inventory=has_inventory,
+        start=start,
+        end=end,
+        recent_days=recent_days,
+        has_products=has_products,
+        has_inventory=has_inventory,
         skus_without_cost=int((sold & (out["cost_coverage"] == 0)).sum()),
-        skus_partial_cost=int((sold & (out["cost_coverage"] > 0) & (out["cost_coverage"] < 1)).sum()),
+        skus_partial_cost=int(
+            (sold & (out["cost_coverage"] > 0) & (out["cost_coverage"] < 1)).sum()
+        ),
     )
     return out

@@ -12,26 +12,41 @@ import typer
 def run(
     notebooks: Annotated[
         list[str] | None,
-        typer.Argument(help="Notebooks to run: paths, names (00_data_health) or prefixes (00). "
-                       "Default: the job's notebooks."),
+        typer.Argument(
+            help="Notebooks to run: paths, names (00_data_health) or prefixes (00). "
+            "Default: the job's notebooks."
+        ),
     ] = None,
-    job: Annotated[str | None, typer.Option("--job", "-j", help="A job of reports.yml (default: all).")] = None,
+    job: Annotated[
+        str | None, typer.Option("--job", "-j", help="A job of reports.yml (default: all).")
+    ] = None,
     param: Annotated[
-        list[str] | None, typer.Option("--param", "-p", help="A notebook parameter, key=value (repeatable).")
+        list[str] | None,
+        typer.Option("--param", "-p", help="A notebook parameter, key=value (repeatable)."),
     ] = None,
     params_file: Annotated[
-        Path | None, typer.Option("--params-file", "-f", help="YAML file of parameters (name: value).")
+        Path | None,
+        typer.Option("--params-file", "-f", help="YAML file of parameters (name: value)."),
     ] = None,
     source: Annotated[
         str | None,
-        typer.Option("--source", help="Data source for every notebook (default: SHOPBOOK_SOURCE or "
-                     "data/shop.duckdb). Keep credentials in SHOPBOOK_SOURCE, not here."),
+        typer.Option(
+            "--source",
+            help="Data source for every notebook (default: SHOPBOOK_SOURCE or "
+            "data/shop.duckdb). Keep credentials in SHOPBOOK_SOURCE, not here.",
+        ),
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Reports folder (default: SHOPBOOK_REPORTS or reports/).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Reports folder (default: SHOPBOOK_REPORTS or reports/)."),
+    ] = None,
     timeout: Annotated[
-        float | None, typer.Option("--timeout", help="Seconds one cell may run before the notebook fails.")
+        float | None,
+        typer.Option("--timeout", help="Seconds one cell may run before the notebook fails."),
     ] = None,
-    fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first failing notebook.")] = False,
+    fail_fast: Annotated[
+        bool, typer.Option("--fail-fast", help="Stop at the first failing notebook.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
     """Execute notebooks through papermill into reports/<job>/<UTC timestamp>/ and rebuild reports/index.html.
@@ -52,10 +67,18 @@ def run(
         typer.echo(f"error: job {job_name!r} has no notebooks", err=True)
         raise typer.Exit(2)
     try:
-        result = runner.run(tasks, job=job_name, out=out, timeout=timeout, fail_fast=fail_fast,
-                            progress=runner.Progress(quiet=quiet))
+        result = runner.run(
+            tasks,
+            job=job_name,
+            out=out,
+            timeout=timeout,
+            fail_fast=fail_fast,
+            progress=runner.Progress(quiet=quiet),
+        )
     except runner.RunInterrupted as exc:
-        typer.echo(f"\ninterrupted ({exc}): the run was discarded; earlier reports are unchanged", err=True)
+        typer.echo(
+            f"\ninterrupted ({exc}): the run was discarded; earlier reports are unchanged", err=True
+        )
         raise typer.Exit(128 + int(exc.signum)) from None
     except KeyboardInterrupt:
         typer.echo("\ninterrupted: the run was discarded; earlier reports are unchanged", err=True)

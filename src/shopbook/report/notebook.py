@@ -271,8 +271,9 @@ def md(template: str, /, **values: Any) -> Markdown:
 # ------------------------------------------------------------------------- headline
 
 
-def headline(name: str, value: Any, unit: str | None = None, fmt: str | None = None,
-             label: str | None = None) -> None:
+def headline(
+    name: str, value: Any, unit: str | None = None, fmt: str | None = None, label: str | None = None
+) -> None:
     """Mark a key figure of the report.
 
     Displays the figure (HTML and text) and embeds it in the output under the MIME type
@@ -355,8 +356,11 @@ def pseudonym(value: Any, prefix: str = "c_") -> Any:
     return prefix + digest.hexdigest()
 
 
-def pseudonymise(data: pd.DataFrame | pd.Series, columns: Iterable[str] = PII_COLUMNS,
-                 show_pii: bool | None = None) -> pd.DataFrame | pd.Series:
+def pseudonymise(
+    data: pd.DataFrame | pd.Series,
+    columns: Iterable[str] = PII_COLUMNS,
+    show_pii: bool | None = None,
+) -> pd.DataFrame | pd.Series:
     """Replace personal ids with stable salted pseudonyms.
 
     Parameters
@@ -399,7 +403,9 @@ def pseudonymise(data: pd.DataFrame | pd.Series, columns: Iterable[str] = PII_CO
     if any(n in columns for n in (out.index.names or [])):
         if isinstance(out.index, pd.MultiIndex):
             levels = [
-                _map(out.index.get_level_values(i), n) if n in columns else out.index.get_level_values(i)
+                _map(out.index.get_level_values(i), n)
+                if n in columns
+                else out.index.get_level_values(i)
                 for i, n in enumerate(out.index.names)
             ]
             out.index = pd.MultiIndex.from_arrays(levels, names=out.index.names)
@@ -425,12 +431,18 @@ def _to_frame(data: Any, max_rows: int) -> pd.DataFrame:
 
 def _cell_formatter(value: Any) -> str:
     if isinstance(value, (numbers.Number, pd.Timestamp, datetime, date)) or value is None:
-        return format_value(_plain(value) if not isinstance(value, (pd.Timestamp, datetime, date)) else value)
+        return format_value(
+            _plain(value) if not isinstance(value, (pd.Timestamp, datetime, date)) else value
+        )
     return str(value)
 
 
-def prepare(data: Any, max_rows: int = 20, show_pii: bool | None = None,
-            pii_columns: Iterable[str] = PII_COLUMNS) -> pd.DataFrame:
+def prepare(
+    data: Any,
+    max_rows: int = 20,
+    show_pii: bool | None = None,
+    pii_columns: Iterable[str] = PII_COLUMNS,
+) -> pd.DataFrame:
     """The frame :func:`show` would display: first ``max_rows`` rows, ids pseudonymised.
 
     Parameters
@@ -446,9 +458,15 @@ def prepare(data: Any, max_rows: int = 20, show_pii: bool | None = None,
     return pseudonymise(frame, pii_columns, show_pii=show_pii)  # type: ignore[return-value]
 
 
-def show(data: Any, max_rows: int = 20, caption: str | None = None, show_pii: bool | None = None,
-         pii_columns: Iterable[str] = PII_COLUMNS, index: bool | None = None,
-         percent: Iterable[str] = ()) -> None:
+def show(
+    data: Any,
+    max_rows: int = 20,
+    caption: str | None = None,
+    show_pii: bool | None = None,
+    pii_columns: Iterable[str] = PII_COLUMNS,
+    index: bool | None = None,
+    percent: Iterable[str] = (),
+) -> None:
     """Display a table safely.
 
     Every cell, column name and the caption is HTML-escaped (a product called
@@ -484,17 +502,32 @@ def show(data: Any, max_rows: int = 20, caption: str | None = None, show_pii: bo
     shown = frame.map(_cell_formatter) if len(frame.columns) else frame
     for col in percent:
         if col in frame.columns:
-            shown[col] = [format_value(_plain(v), ".1%") if pd.notna(v) else "–" for v in frame[col]]
+            shown[col] = [
+                format_value(_plain(v), ".1%") if pd.notna(v) else "–" for v in frame[col]
+            ]
     if index and not isinstance(frame.index, pd.MultiIndex):
         shown.index = [_cell_formatter(v) for v in frame.index]
         shown.index.name = frame.index.name
-    numeric = [i for i, c in enumerate(frame.columns) if pd.api.types.is_numeric_dtype(frame[c])
-               and not pd.api.types.is_bool_dtype(frame[c])]
+    numeric = [
+        i
+        for i, c in enumerate(frame.columns)
+        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+    ]
     offset = frame.index.nlevels if index else 0
-    table_class = "sbt-" + hashlib.blake2b(repr((list(map(str, frame.columns)), numeric, offset)).encode(),
-                                           digest_size=4).hexdigest()
-    table_html = shown.to_html(index=index, escape=True, na_rep="–", border=0,
-                               classes=f"dataframe shopbook-table {table_class}", justify="left")
+    table_class = (
+        "sbt-"
+        + hashlib.blake2b(
+            repr((list(map(str, frame.columns)), numeric, offset)).encode(), digest_size=4
+        ).hexdigest()
+    )
+    table_html = shown.to_html(
+        index=index,
+        escape=True,
+        na_rep="–",
+        border=0,
+        classes=f"dataframe shopbook-table {table_class}",
+        justify="left",
+    )
     parts = []
     style = f"table.{table_class} td, table.{table_class} th {{text-align: left;}}"
     if numeric:
@@ -505,10 +538,14 @@ def show(data: Any, max_rows: int = 20, caption: str | None = None, show_pii: bo
         style += f" {selectors} {{text-align: right;}}"
     parts.append(f"<style>{style}</style>")
     if caption:
-        parts.append(f'<div class="shopbook-caption" style="font-weight:600;margin:.3em 0">{html.escape(caption)}</div>')
+        parts.append(
+            f'<div class="shopbook-caption" style="font-weight:600;margin:.3em 0">{html.escape(caption)}</div>'
+        )
     parts.append(table_html)
     if total > len(frame):
-        parts.append(f'<div style="color:#555;font-size:85%">first {len(frame):,} of {total:,} rows</div>')
+        parts.append(
+            f'<div style="color:#555;font-size:85%">first {len(frame):,} of {total:,} rows</div>'
+        )
     text = shown.to_string(index=index)
     if caption:
         text = f"{caption}\n{text}"

@@ -61,9 +61,15 @@ def refresh(path: Path, timeout: float | None = None) -> str | None:
     kernel, _ = kernel_name()
     tmp = path.with_name(f".{path.stem}.refresh.ipynb")
     try:
-        papermill.execute_notebook(str(path), str(tmp), kernel_name=kernel, progress_bar=False,
-                                   cwd=str(path.parent.resolve()), execution_timeout=timeout,
-                                   kernel_manager_class=_kernel_manager_class())
+        papermill.execute_notebook(
+            str(path),
+            str(tmp),
+            kernel_name=kernel,
+            progress_bar=False,
+            cwd=str(path.parent.resolve()),
+            execution_timeout=timeout,
+            kernel_manager_class=_kernel_manager_class(),
+        )
         nb = clean(nbformat.read(str(tmp), as_version=4))
         nbformat.write(nb, str(tmp))
         os.replace(tmp, path)
@@ -76,19 +82,30 @@ def refresh(path: Path, timeout: float | None = None) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m shopbook.report.refresh", description=__doc__.split("\n\n")[0])
-    parser.add_argument("paths", nargs="*", default=["notebooks"], help="notebooks or folders (default: notebooks)")
-    parser.add_argument("--source", help="set SHOPBOOK_SOURCE for the run (default: data/shop.duckdb)")
+    parser = argparse.ArgumentParser(
+        prog="python -m shopbook.report.refresh", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "paths", nargs="*", default=["notebooks"], help="notebooks or folders (default: notebooks)"
+    )
+    parser.add_argument(
+        "--source", help="set SHOPBOOK_SOURCE for the run (default: data/shop.duckdb)"
+    )
     parser.add_argument("--timeout", type=float, default=None, help="seconds one cell may run")
     args = parser.parse_args(argv)
     if args.source:
-        os.environ["SHOPBOOK_SOURCE"] = args.source  # relative paths are found from the notebook folder too
+        os.environ["SHOPBOOK_SOURCE"] = (
+            args.source
+        )  # relative paths are found from the notebook folder too
     failed = 0
     for path in notebooks_in(args.paths):
         t0 = time.monotonic()
         error = refresh(path, args.timeout)
         status = "ok    " if error is None else "FAILED"
-        print(f"{status} {path} ({time.monotonic() - t0:.1f} s){': ' + error if error else ''}", flush=True)
+        print(
+            f"{status} {path} ({time.monotonic() - t0:.1f} s){': ' + error if error else ''}",
+            flush=True,
+        )
         failed += error is not None
     return 1 if failed else 0
 

@@ -40,11 +40,24 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 # ------------------------------------------------------------------------ redaction
 
-_SECRET_WORDS = ("password", "passwd", "passphrase", "secret", "token", "apikey", "api_key",
-                 "credential", "private_key", "access_key", "auth")
+_SECRET_WORDS = (
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "credential",
+    "private_key",
+    "access_key",
+    "auth",
+)
 _SECRET_TOKENS = {"pwd", "pass", "key", "auth", "dsn", "pat", "jwt", "cookie", "session_key"}
 
-_URI_PASSWORD = re.compile(r"(?P<pre>[a-zA-Z][\w+.\-]*://[^/\s:@'\"]*:)(?P<secret>[^/\s@'\"]+)(?P<post>@)")
+_URI_PASSWORD = re.compile(
+    r"(?P<pre>[a-zA-Z][\w+.\-]*://[^/\s:@'\"]*:)(?P<secret>[^/\s@'\"]+)(?P<post>@)"
+)
 _QUERY_SECRET = re.compile(
     r"(?P<pre>[?&;](?:password|passwd|pwd|pass|token|access_token|secret|api_key|apikey|key|auth)=)"
     r"(?P<secret>[^&;#\s'\"]+)",
@@ -125,12 +138,17 @@ def _scrub(obj: Any, secrets: set[str]) -> Any:
     if isinstance(obj, list):
         return [_scrub(x, secrets) for x in obj]
     if isinstance(obj, dict):
-        return {k: (v if str(k).startswith("image/") else _scrub(v, secrets)) for k, v in obj.items()}
+        return {
+            k: (v if str(k).startswith("image/") else _scrub(v, secrets)) for k, v in obj.items()
+        }
     return obj
 
 
-def scrub_notebook(nb: nbformat.NotebookNode, secrets: Iterable[str] = (),
-                   parameters: Mapping[str, Any] | None = None) -> nbformat.NotebookNode:
+def scrub_notebook(
+    nb: nbformat.NotebookNode,
+    secrets: Iterable[str] = (),
+    parameters: Mapping[str, Any] | None = None,
+) -> nbformat.NotebookNode:
     """A copy of ``nb`` with secrets removed from every source, output and metadata.
 
     Parameters
@@ -215,13 +233,20 @@ def _status_badge(status: str) -> Markup:
 
 def _headline_html(items: Iterable[Mapping[str, Any]]) -> Markup:
     parts = [
-        Markup('<div class="sb-headline"><div class="sb-label">{}</div><div class="sb-value">{}{}</div></div>').format(
-            h.get("label") or h.get("name"), h.get("text", h.get("value")),
+        Markup(
+            '<div class="sb-headline"><div class="sb-label">{}</div><div class="sb-value">{}{}</div></div>'
+        ).format(
+            h.get("label") or h.get("name"),
+            h.get("text", h.get("value")),
             (" " + str(h["unit"])) if h.get("unit") else "",
         )
         for h in items
     ]
-    return Markup('<div class="sb-headlines">{}</div>').format(Markup("").join(parts)) if parts else Markup("")
+    return (
+        Markup('<div class="sb-headlines">{}</div>').format(Markup("").join(parts))
+        if parts
+        else Markup("")
+    )
 
 
 def _fmt_duration(seconds: float | None) -> str:
@@ -234,7 +259,9 @@ def _fmt_duration(seconds: float | None) -> str:
     return f"{m} min {s:02d} s" if m < 60 else f"{m // 60} h {m % 60:02d} min"
 
 
-def header_html(entry: Mapping[str, Any], run: Mapping[str, Any], brief: bool, has_error_cell: bool) -> Markup:
+def header_html(
+    entry: Mapping[str, Any], run: Mapping[str, Any], brief: bool, has_error_cell: bool
+) -> Markup:
     """The run header of a report page (everything escaped)."""
     files = entry.get("files") or {}
     other = files.get("html" if brief else "brief")
@@ -244,35 +271,58 @@ def header_html(entry: Mapping[str, Any], run: Mapping[str, Any], brief: bool, h
         nav += Markup(' · <a href="{}">{}</a>').format(quote(other), other_label)
     source = entry.get("source") or {}
     meta = Markup("{} · job <b>{}</b> · run {} · {}").format(
-        _status_badge(entry.get("status", "?")), run.get("job", ""), run.get("run_id", ""),
+        _status_badge(entry.get("status", "?")),
+        run.get("job", ""),
+        run.get("run_id", ""),
         _fmt_duration(entry.get("duration_s")),
     )
     if source.get("uri"):
         meta += Markup(" · source {}").format(source["uri"])
     error = Markup("")
     if entry.get("error"):
-        link = Markup(' — <a href="#papermill-error-cell">go to the failing cell</a>') if has_error_cell else Markup("")
-        error = Markup('<div class="sb-error"><b>This report failed:</b> {}{}</div>').format(entry["error"], link)
+        link = (
+            Markup(' — <a href="#papermill-error-cell">go to the failing cell</a>')
+            if has_error_cell
+            else Markup("")
+        )
+        error = Markup('<div class="sb-error"><b>This report failed:</b> {}{}</div>').format(
+            entry["error"], link
+        )
     skipped = Markup("").join(
-        Markup("<li>{}: {}</li>").format(s.get("section"), s.get("reason")) for s in entry.get("skipped") or ()
+        Markup("<li>{}: {}</li>").format(s.get("section"), s.get("reason"))
+        for s in entry.get("skipped") or ()
     )
     if skipped:
-        skipped = Markup('<div class="sb-skipped"><b>Skipped sections</b><ul>{}</ul></div>').format(skipped)
+        skipped = Markup('<div class="sb-skipped"><b>Skipped sections</b><ul>{}</ul></div>').format(
+            skipped
+        )
     params = entry.get("parameters") or {}
     rows = Markup("").join(
-        Markup("<tr><td>{}</td><td><code>{}</code></td></tr>").format(k, json.dumps(v, ensure_ascii=False, default=str))
+        Markup("<tr><td>{}</td><td><code>{}</code></td></tr>").format(
+            k, json.dumps(v, ensure_ascii=False, default=str)
+        )
         for k, v in params.items()
     )
     params_html = (
-        Markup('<details class="sb-params"><summary>Parameters</summary><table>{}</table></details>').format(rows)
-        if rows else Markup("")
+        Markup(
+            '<details class="sb-params"><summary>Parameters</summary><table>{}</table></details>'
+        ).format(rows)
+        if rows
+        else Markup("")
     )
     return Markup(
         '<header class="shopbook-header"><div class="sb-nav">{nav}</div>'
         '<div class="sb-title">{title}</div><div class="sb-meta">{meta}</div>{error}{heads}{skipped}{params}'
         "</header>"
-    ).format(nav=nav, title=entry.get("title") or entry.get("notebook", ""), meta=meta, error=error,
-             heads=_headline_html(entry.get("headlines") or ()), skipped=skipped, params=params_html)
+    ).format(
+        nav=nav,
+        title=entry.get("title") or entry.get("notebook", ""),
+        meta=meta,
+        error=error,
+        heads=_headline_html(entry.get("headlines") or ()),
+        skipped=skipped,
+        params=params_html,
+    )
 
 
 _HEADING = re.compile(r'<h([1-3])\b[^>]*?\bid="([^"]*)"[^>]*>(.*?)</h\1>', re.DOTALL)
@@ -287,8 +337,15 @@ def add_toc(page: str) -> str:
         text = _TAG.sub("", _ANCHOR.sub("", inner)).strip()  # already-escaped text
         if text:
             items.append(f'<li class="toc-h{level}"><a href="#{anchor}">{text}</a></li>')
-    toc = ('<nav class="shopbook-toc" aria-label="Contents"><b>Contents</b><ul>'
-           + "".join(items) + "</ul></nav>") if items else ""
+    toc = (
+        (
+            '<nav class="shopbook-toc" aria-label="Contents"><b>Contents</b><ul>'
+            + "".join(items)
+            + "</ul></nav>"
+        )
+        if items
+        else ""
+    )
     return page.replace("<!--SHOPBOOK-TOC-->", toc, 1)
 
 
@@ -316,8 +373,13 @@ def _brief_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def render_html(nb: nbformat.NotebookNode, path: Path, entry: Mapping[str, Any],
-                run: Mapping[str, Any], brief: bool = False) -> Path:
+def render_html(
+    nb: nbformat.NotebookNode,
+    path: Path,
+    entry: Mapping[str, Any],
+    run: Mapping[str, Any],
+    brief: bool = False,
+) -> Path:
     """Write a self-contained HTML page of an executed (already scrubbed) notebook.
 
     Parameters
@@ -446,24 +508,38 @@ def build_index(reports: Path) -> Path:
         for nb in run.get("notebooks", []):
             files = nb.get("files") or {}
 
-            def href(key: str, files: Mapping[str, str] = files, folder: str = folder) -> str | None:
+            def href(
+                key: str, files: Mapping[str, str] = files, folder: str = folder
+            ) -> str | None:
                 return quote(f"{folder}/{files[key]}") if files.get(key) else None
 
-            nbs.append({**nb, "html_href": href("html"), "brief_href": href("brief"),
-                        "duration_text": _fmt_duration(nb.get("duration_s"))})
-        runs.append({
-            **run,
-            "notebooks": nbs,
-            "started_text": (run.get("started") or "")[:19].replace("T", " "),
-            "duration_text": _fmt_duration(run.get("duration_s")),
-            "source_text": (src.get("uri") or "") + (
-                " · " + ", ".join(f"{k} {v:,}" for k, v in tables.items()) if tables else ""),
-            "commit_text": ("shopbook " + str(run.get("shopbook_version", "")) +
-                            (f" · {run['git_commit'][:10]}" if run.get("git_commit") else "")),
-        })
+            nbs.append(
+                {
+                    **nb,
+                    "html_href": href("html"),
+                    "brief_href": href("brief"),
+                    "duration_text": _fmt_duration(nb.get("duration_s")),
+                }
+            )
+        runs.append(
+            {
+                **run,
+                "notebooks": nbs,
+                "started_text": (run.get("started") or "")[:19].replace("T", " "),
+                "duration_text": _fmt_duration(run.get("duration_s")),
+                "source_text": (src.get("uri") or "")
+                + (" · " + ", ".join(f"{k} {v:,}" for k, v in tables.items()) if tables else ""),
+                "commit_text": (
+                    "shopbook "
+                    + str(run.get("shopbook_version", ""))
+                    + (f" · {run['git_commit'][:10]}" if run.get("git_commit") else "")
+                ),
+            }
+        )
     env = Environment(autoescape=True)
     page = env.from_string(INDEX_TEMPLATE).render(
-        runs=runs, built=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"))
+        runs=runs, built=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    )
     target = reports / "index.html"
     tmp = reports / f".index.html.{os.getpid()}.tmp"
     tmp.write_text(page, encoding="utf-8")

@@ -133,7 +133,11 @@ def parse_value(text: str) -> Any:
         value = yaml.safe_load(text)
     except yaml.YAMLError:
         return text
-    if isinstance(value, (date, datetime)) or value is None and text.strip() not in ("null", "~", "None"):
+    if (
+        isinstance(value, (date, datetime))
+        or value is None
+        and text.strip() not in ("null", "~", "None")
+    ):
         return text
     return value
 
@@ -210,7 +214,9 @@ def load_jobs(path: str | os.PathLike | None = None) -> dict[str, dict[str, Any]
     """The jobs of ``reports.yml`` (``{name: {notebooks, parameters, description}}``)."""
     p = Path(path) if path else project_home() / JOBS_FILE
     if not p.exists():
-        return {DEFAULT_JOB: {"notebooks": [f"{NOTEBOOKS_DIR}/[0-9][0-9]_*.ipynb"], "parameters": {}}}
+        return {
+            DEFAULT_JOB: {"notebooks": [f"{NOTEBOOKS_DIR}/[0-9][0-9]_*.ipynb"], "parameters": {}}
+        }
     data = yaml.safe_load(p.read_text()) or {}
     jobs = data.get("jobs", data)
     if not isinstance(jobs, dict):
@@ -230,14 +236,23 @@ def find_notebook(name: str, base: Path | None = None) -> list[Path]:
     pattern = name if any(ch in name for ch in "*?[") else None
     if pattern:
         root = base if "/" in pattern else base / NOTEBOOKS_DIR
-        return sorted(p for p in root.glob(pattern) if p.suffix == ".ipynb" and ".ipynb_checkpoints" not in p.parts)
+        return sorted(
+            p
+            for p in root.glob(pattern)
+            if p.suffix == ".ipynb" and ".ipynb_checkpoints" not in p.parts
+        )
     matches = sorted((base / NOTEBOOKS_DIR).glob(f"{name}*.ipynb"))
     return matches if len(matches) == 1 else []
 
 
-def plan(notebooks: Sequence[str] = (), job: str | None = None, params: Mapping[str, Any] | None = None,
-         source: str | None = None, jobs_file: str | os.PathLike | None = None,
-         today: date | None = None) -> tuple[str, list[NotebookTask]]:
+def plan(
+    notebooks: Sequence[str] = (),
+    job: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    source: str | None = None,
+    jobs_file: str | os.PathLike | None = None,
+    today: date | None = None,
+) -> tuple[str, list[NotebookTask]]:
     """Decide what a run executes: the notebooks and each one's parameters.
 
     Parameters
@@ -270,7 +285,9 @@ def plan(notebooks: Sequence[str] = (), job: str | None = None, params: Mapping[
         if job in jobs:
             job_spec = jobs[job] or {}
         elif not notebooks:
-            raise RunError(f"unknown job {job!r}; jobs in {JOBS_FILE}: {', '.join(jobs) or '(none)'}")
+            raise RunError(
+                f"unknown job {job!r}; jobs in {JOBS_FILE}: {', '.join(jobs) or '(none)'}"
+            )
         # else: notebooks named on the command line, --job only names the run folder
     job_name = job or ADHOC_JOB
     if not re.fullmatch(r"[A-Za-z0-9_.\-]+", job_name):
@@ -290,7 +307,9 @@ def plan(notebooks: Sequence[str] = (), job: str | None = None, params: Mapping[
         for name in notebooks:
             found = find_notebook(name)
             if not found:
-                raise RunError(f"no notebook {name!r} (looked for it as a path and in {NOTEBOOKS_DIR}/)")
+                raise RunError(
+                    f"no notebook {name!r} (looked for it as a path and in {NOTEBOOKS_DIR}/)"
+                )
             for p in found:
                 add(p, {})
     else:
@@ -306,7 +325,9 @@ def plan(notebooks: Sequence[str] = (), job: str | None = None, params: Mapping[
                 for p in found:
                     add(p, nb_params)
             elif not any(ch in name for ch in "*?["):
-                tasks.append(NotebookTask(Path(name).stem, None, missing=f"notebook {name} not found"))
+                tasks.append(
+                    NotebookTask(Path(name).stem, None, missing=f"notebook {name} not found")
+                )
 
     job_params = expand_dates(dict(job_spec.get("parameters") or {}), tokens)
     user = dict(params)
@@ -320,7 +341,9 @@ def plan(notebooks: Sequence[str] = (), job: str | None = None, params: Mapping[
     present = [t for t in tasks if t.path is not None]
 
     declared_anywhere = {n for t in present for n in t.declared}
-    unknown = [n for n in user if n not in declared_anywhere and not (n == "source" and source is not None)]
+    unknown = [
+        n for n in user if n not in declared_anywhere and not (n == "source" and source is not None)
+    ]
     if unknown and present:
         listing = "\n".join(f"{t.name}:\n{describe_parameters(t.declared)}" for t in present)
         raise RunError(
@@ -330,8 +353,10 @@ def plan(notebooks: Sequence[str] = (), job: str | None = None, params: Mapping[
     for t in present:
         for n in t.parameters:
             if n not in t.declared:
-                raise RunError(f"{JOBS_FILE}: job {job_name!r} gives {t.name} parameter {n!r}, "
-                               f"which it does not declare:\n{describe_parameters(t.declared)}")
+                raise RunError(
+                    f"{JOBS_FILE}: job {job_name!r} gives {t.name} parameter {n!r}, "
+                    f"which it does not declare:\n{describe_parameters(t.declared)}"
+                )
         merged = {k: v for k, v in job_params.items() if k in t.declared}
         merged.update(expand_dates(t.parameters, tokens))
         merged.update({k: v for k, v in user.items() if k in t.declared})
@@ -349,17 +374,31 @@ def kernel_name() -> tuple[str, str | None]:
     specs = KernelSpecManager().find_kernel_specs()
     if KERNEL_NAME in specs:
         return KERNEL_NAME, None
-    return "python3", (f"kernel {KERNEL_NAME!r} is not registered; using this environment's python3 "
-                       "kernel (register it with `make setup`)")
+    return "python3", (
+        f"kernel {KERNEL_NAME!r} is not registered; using this environment's python3 "
+        "kernel (register it with `make setup`)"
+    )
 
 
 def git_commit(cwd: Path | None = None) -> tuple[str | None, bool | None]:
     """``(commit, dirty)`` of the project repository, or ``(None, None)`` outside git."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
-                                text=True, timeout=10, check=True).stdout.strip()
-        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
-                                capture_output=True, text=True, timeout=20, check=True).stdout
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=True,
+        ).stdout
         return commit or None, bool(status.strip())
     except (OSError, subprocess.SubprocessError):
         return None, None
@@ -380,7 +419,12 @@ def source_fingerprint(source: str | None) -> dict[str, Any]:
         with open_source(uri) as src:
             tables = src.row_counts()
     except Exception as exc:  # noqa: BLE001 - a fingerprint must not stop the run
-        return {"uri": shown, "error": render.redact_text(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)}
+        return {
+            "uri": shown,
+            "error": render.redact_text(
+                str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            ),
+        }
     digest = hashlib.sha256(json.dumps(tables, sort_keys=True).encode()).hexdigest()[:12]
     return {"uri": shown, "tables": tables, "digest": digest}
 
@@ -460,7 +504,10 @@ def _kernel_manager_class() -> type:
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self.transport = "ipc"
-            runtime = Path(os.environ.get("XDG_RUNTIME_DIR") or "/tmp") / f"shopbook-kernels-{os.getuid()}"
+            runtime = (
+                Path(os.environ.get("XDG_RUNTIME_DIR") or "/tmp")
+                / f"shopbook-kernels-{os.getuid()}"
+            )
             runtime.mkdir(mode=0o700, exist_ok=True)
             self.ip = str(runtime / f"kernel-{os.getpid()}-{id(self)}")
 
@@ -476,8 +523,9 @@ def _kernel_manager_class() -> type:
     return IPCKernelManager
 
 
-def _execute(task: NotebookTask, output: Path, kernel: str, timeout: float | None,
-             progress: Progress) -> str | None:
+def _execute(
+    task: NotebookTask, output: Path, kernel: str, timeout: float | None, progress: Progress
+) -> str | None:
     """Run one notebook with papermill; return the error line or ``None``."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -485,10 +533,18 @@ def _execute(task: NotebookTask, output: Path, kernel: str, timeout: float | Non
     engine = _register_engine()
     try:
         papermill.execute_notebook(
-            str(task.path), str(output), parameters=task.parameters, kernel_name=kernel,
-            engine_name=engine, progress_bar=False, log_output=False, cwd=str(Path.cwd()),
-            execution_timeout=timeout, start_timeout=120,
-            shopbook_progress=progress.cell, kernel_manager_class=_kernel_manager_class(),
+            str(task.path),
+            str(output),
+            parameters=task.parameters,
+            kernel_name=kernel,
+            engine_name=engine,
+            progress_bar=False,
+            log_output=False,
+            cwd=str(Path.cwd()),
+            execution_timeout=timeout,
+            start_timeout=120,
+            shopbook_progress=progress.cell,
+            kernel_manager_class=_kernel_manager_class(),
         )
     except PapermillExecutionError as exc:
         if exc.ename == "KeyboardInterrupt":  # the kernel got the terminal's Ctrl-C too
@@ -574,9 +630,15 @@ def _link_latest(job_dir: Path, run_id: str) -> None:
         pass
 
 
-def run(tasks: Sequence[NotebookTask], job: str = ADHOC_JOB, out: str | os.PathLike | None = None,
-        timeout: float | None = None, fail_fast: bool = False, progress: Progress | None = None,
-        handle_signals: bool = True) -> RunResult:
+def run(
+    tasks: Sequence[NotebookTask],
+    job: str = ADHOC_JOB,
+    out: str | os.PathLike | None = None,
+    timeout: float | None = None,
+    fail_fast: bool = False,
+    progress: Progress | None = None,
+    handle_signals: bool = True,
+) -> RunResult:
     """Execute ``tasks`` into a new run folder and rebuild the index.
 
     Parameters
@@ -627,29 +689,57 @@ def run(tasks: Sequence[NotebookTask], job: str = ADHOC_JOB, out: str | os.PathL
         fingerprints: dict[str, dict[str, Any]] = {}
         entries: list[dict[str, Any]] = []
         summary: dict[str, Any] = {
-            "job": job, "run_id": run_id, "status": "running", "started": _iso(started),
-            "ended": None, "duration_s": None, "shopbook_version": __version__,
-            "git_commit": commit, "git_dirty": dirty, "kernel": kernel,
-            "python": sys.version.split()[0], "source": None, "notebooks": entries,
+            "job": job,
+            "run_id": run_id,
+            "status": "running",
+            "started": _iso(started),
+            "ended": None,
+            "duration_s": None,
+            "shopbook_version": __version__,
+            "git_commit": commit,
+            "git_dirty": dirty,
+            "kernel": kernel,
+            "python": sys.version.split()[0],
+            "source": None,
+            "notebooks": entries,
         }
         runnable = [t for t in tasks if t.path is not None]
         stop = False
         for task in tasks:
             if task.path is None:
                 progress.line(f"skip {task.name}: {task.missing}")
-                entries.append({"notebook": task.name, "path": None, "status": "missing",
-                                "error": task.missing, "parameters": {}, "headlines": [], "files": {}})
+                entries.append(
+                    {
+                        "notebook": task.name,
+                        "path": None,
+                        "status": "missing",
+                        "error": task.missing,
+                        "parameters": {},
+                        "headlines": [],
+                        "files": {},
+                    }
+                )
                 continue
             if stop:
-                entries.append({"notebook": task.name, "path": _rel(task.path), "status": "skipped",
-                                "error": "not run: --fail-fast stopped at an earlier failure",
-                                "parameters": {}, "headlines": [], "files": {}})
+                entries.append(
+                    {
+                        "notebook": task.name,
+                        "path": _rel(task.path),
+                        "status": "skipped",
+                        "error": "not run: --fail-fast stopped at an earlier failure",
+                        "parameters": {},
+                        "headlines": [],
+                        "files": {},
+                    }
+                )
                 continue
             number = runnable.index(task) + 1
             task = _with_output_dir(task, tmp)
             redacted, secrets = render.redact_parameters(task.parameters)
-            redacted = {k: v.replace(str(tmp), str(job_dir / run_id)) if isinstance(v, str) else v
-                        for k, v in redacted.items()}
+            redacted = {
+                k: v.replace(str(tmp), str(job_dir / run_id)) if isinstance(v, str) else v
+                for k, v in redacted.items()
+            }
             uses_source = "source" in task.declared  # notebooks without data get no fingerprint
             src_param = task.parameters.get("source") if uses_source else None
             key = str(src_param or "")
@@ -666,11 +756,22 @@ def run(tasks: Sequence[NotebookTask], job: str = ADHOC_JOB, out: str | os.PathL
             error = _execute(task, executed, kernel, timeout, progress)
             _retarget_paths(executed, tmp, job_dir / run_id)
             duration = time.monotonic() - t_nb
-            entry = _finish_notebook(task, executed, error, redacted, secrets, fingerprints.get(key) if uses_source else None,
-                                     nb_start, duration, summary)
+            entry = _finish_notebook(
+                task,
+                executed,
+                error,
+                redacted,
+                secrets,
+                fingerprints.get(key) if uses_source else None,
+                nb_start,
+                duration,
+                summary,
+            )
             entries.append(entry)
-            progress.line(f"{'ok    ' if entry['status'] == 'ok' else 'FAILED'} {task.name} "
-                          f"({duration:.1f} s){': ' + entry['error'] if entry.get('error') else ''}")
+            progress.line(
+                f"{'ok    ' if entry['status'] == 'ok' else 'FAILED'} {task.name} "
+                f"({duration:.1f} s){': ' + entry['error'] if entry.get('error') else ''}"
+            )
             if entry["status"] == "failed" and fail_fast:
                 stop = True
         summary["source"] = next(iter(fingerprints.values()), None)  # the first notebook's data
@@ -679,8 +780,9 @@ def run(tasks: Sequence[NotebookTask], job: str = ADHOC_JOB, out: str | os.PathL
         ended = _now()
         summary["ended"] = _iso(ended)
         summary["duration_s"] = round(time.monotonic() - t0, 2)
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str),
-                                          encoding="utf-8")
+        (tmp / "summary.json").write_text(
+            json.dumps(summary, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+        )
         job_dir.mkdir(parents=True, exist_ok=True)
         final = job_dir / run_id
         os.rename(tmp, final)  # the run appears whole, or not at all
@@ -727,9 +829,17 @@ def _rel(path: Path) -> str:
         return str(path)
 
 
-def _finish_notebook(task: NotebookTask, executed: Path, error: str | None, redacted: dict[str, Any],
-                     secrets: set[str], fingerprint: dict[str, Any] | None, started: datetime, duration: float,
-                     run_summary: Mapping[str, Any]) -> dict[str, Any]:
+def _finish_notebook(
+    task: NotebookTask,
+    executed: Path,
+    error: str | None,
+    redacted: dict[str, Any],
+    secrets: set[str],
+    fingerprint: dict[str, Any] | None,
+    started: datetime,
+    duration: float,
+    run_summary: Mapping[str, Any],
+) -> dict[str, Any]:
     """Scrub, write and render one executed notebook; return its summary entry."""
     import nbformat
 
@@ -766,6 +876,8 @@ def _finish_notebook(task: NotebookTask, executed: Path, error: str | None, reda
         raise
     except Exception as exc:  # noqa: BLE001 - a report that cannot render is a failed report
         entry["status"] = "failed"
-        entry["error"] = entry["error"] or f"rendering failed: {type(exc).__name__}: {exc}".splitlines()[0]
+        entry["error"] = (
+            entry["error"] or f"rendering failed: {type(exc).__name__}: {exc}".splitlines()[0]
+        )
         entry["files"] = {"ipynb": f"{stem}.ipynb"}
     return entry

@@ -18,8 +18,15 @@ from matplotlib.ticker import PercentFormatter
 
 from shopbook.viz.theme import label, new_axes
 
-__all__ = ["units_over_time", "split_shares", "lifts", "posterior_lift", "sequential", "cuped_intervals",
-           "segments"]
+__all__ = [
+    "units_over_time",
+    "split_shares",
+    "lifts",
+    "posterior_lift",
+    "sequential",
+    "cuped_intervals",
+    "segments",
+]
 
 
 def units_over_time(daily: pd.DataFrame, ax: Any = None, cumulative: bool = False) -> Any:
@@ -45,8 +52,13 @@ def units_over_time(daily: pd.DataFrame, ax: Any = None, cumulative: bool = Fals
     sns.lineplot(data=data, x="day", y="units", hue="variant", marker="o", markersize=3, ax=ax)
     ax.set_ylim(bottom=0)
     ax.figure.autofmt_xdate()
-    return label(ax, "Units assigned per day" if not cumulative else "Units assigned so far",
-                 x="Day", y="Units", y_unit="per day" if not cumulative else "cumulative")
+    return label(
+        ax,
+        "Units assigned per day" if not cumulative else "Units assigned so far",
+        x="Day",
+        y="Units",
+        y_unit="per day" if not cumulative else "cumulative",
+    )
 
 
 def split_shares(srm_table: pd.DataFrame, ax: Any = None) -> Any:
@@ -63,8 +75,12 @@ def split_shares(srm_table: pd.DataFrame, ax: Any = None) -> Any:
     matplotlib.axes.Axes
     """
     ax = new_axes(ax)
-    long = srm_table.melt(id_vars="variant", value_vars=["share", "expected_share"],
-                          var_name="kind", value_name="value")
+    long = srm_table.melt(
+        id_vars="variant",
+        value_vars=["share", "expected_share"],
+        var_name="kind",
+        value_name="value",
+    )
     long["kind"] = long["kind"].map({"share": "observed", "expected_share": "intended"})
     sns.barplot(data=long, x="variant", y="value", hue="kind", ax=ax)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
@@ -74,8 +90,14 @@ def split_shares(srm_table: pd.DataFrame, ax: Any = None) -> Any:
     return label(ax, "Share of units per variant", x="Variant", y="Share of units", y_unit="%")
 
 
-def _forest(ax: Any, names: Sequence[str], est: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-            colors: Sequence[Any] | None = None) -> None:
+def _forest(
+    ax: Any,
+    names: Sequence[str],
+    est: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    colors: Sequence[Any] | None = None,
+) -> None:
     y = np.arange(len(names))[::-1]
     colors = colors or sns.color_palette()[:1] * len(names)
     for yi, e, low, high, c in zip(y, est, lo, hi, colors, strict=True):
@@ -111,24 +133,40 @@ def lifts(table: pd.DataFrame, ax: Any = None, relative: bool = True, alpha: flo
     pre = "rel" if relative else "abs"
     data = table.dropna(subset=[f"{pre}_lift"]) if f"{pre}_lift" in table else table.iloc[0:0]
     many = data["variant"].nunique() > 1 if "variant" in data else False
-    names = [f"{m} · {v}" if many else str(m) for m, v in zip(data["metric"], data.get("variant", data["metric"]),
-                                                                strict=True)]
+    names = [
+        f"{m} · {v}" if many else str(m)
+        for m, v in zip(data["metric"], data.get("variant", data["metric"]), strict=True)
+    ]
     pal = sns.color_palette()
     sig = data.get("p_adjusted", pd.Series(1.0, index=data.index)).fillna(1.0) < alpha
-    colors = [pal[2] if s and e > 0 else pal[3] if s else "0.45"
-              for s, e in zip(sig, data[f"{pre}_lift"], strict=True)]
-    _forest(ax, names, data[f"{pre}_lift"].to_numpy(float), data[f"{pre}_lo"].to_numpy(float),
-            data[f"{pre}_hi"].to_numpy(float), colors)
+    colors = [
+        pal[2] if s and e > 0 else pal[3] if s else "0.45"
+        for s, e in zip(sig, data[f"{pre}_lift"], strict=True)
+    ]
+    _forest(
+        ax,
+        names,
+        data[f"{pre}_lift"].to_numpy(float),
+        data[f"{pre}_lo"].to_numpy(float),
+        data[f"{pre}_hi"].to_numpy(float),
+        colors,
+    )
     if relative:
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], color=pal[2], marker="o", lw=2.5, label="better (significant, adjusted)"),
-               Line2D([], [], color=pal[3], marker="o", lw=2.5, label="worse (significant, adjusted)"),
-               Line2D([], [], color="0.45", marker="o", lw=2.5, label="not significant")]
+    handles = [
+        Line2D([], [], color=pal[2], marker="o", lw=2.5, label="better (significant, adjusted)"),
+        Line2D([], [], color=pal[3], marker="o", lw=2.5, label="worse (significant, adjusted)"),
+        Line2D([], [], color="0.45", marker="o", lw=2.5, label="not significant"),
+    ]
     ax.legend(handles=handles, loc="lower right", fontsize="small")
-    return label(ax, f"Lift vs control with {1 - alpha:.0%} confidence intervals",
-                 x="Relative lift" if relative else "Absolute lift", x_unit="%" if relative else None)
+    return label(
+        ax,
+        f"Lift vs control with {1 - alpha:.0%} confidence intervals",
+        x="Relative lift" if relative else "Absolute lift",
+        x_unit="%" if relative else None,
+    )
 
 
 def posterior_lift(draws: np.ndarray, chance_to_beat: float, ax: Any = None) -> Any:
@@ -148,19 +186,36 @@ def posterior_lift(draws: np.ndarray, chance_to_beat: float, ax: Any = None) -> 
     """
     ax = new_axes(ax)
     d = np.asarray(draws, dtype=float)
-    sns.histplot(d, bins=80, stat="density", ax=ax, color=sns.color_palette()[0], alpha=0.35,
-                 edgecolor=None)
+    sns.histplot(
+        d, bins=80, stat="density", ax=ax, color=sns.color_palette()[0], alpha=0.35, edgecolor=None
+    )
     sns.kdeplot(d, ax=ax, color=sns.color_palette()[0], lw=2)
     ax.axvline(0, color="0.3", lw=1, ls="--")
-    ax.text(0.98, 0.95, f"P(treatment beats control) = {chance_to_beat:.1%}", transform=ax.transAxes,
-            ha="right", va="top")
+    ax.text(
+        0.98,
+        0.95,
+        f"P(treatment beats control) = {chance_to_beat:.1%}",
+        transform=ax.transAxes,
+        ha="right",
+        va="top",
+    )
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    return label(ax, "Posterior of the relative lift in conversion", x="Relative lift", x_unit="%",
-                 y="Density")
+    return label(
+        ax,
+        "Posterior of the relative lift in conversion",
+        x="Relative lift",
+        x_unit="%",
+        y="Density",
+    )
 
 
-def sequential(view: pd.DataFrame, ax: Any = None, x: str = "day", relative_to: float | None = None,
-               unit: str | None = None) -> Any:
+def sequential(
+    view: pd.DataFrame,
+    ax: Any = None,
+    x: str = "day",
+    relative_to: float | None = None,
+    unit: str | None = None,
+) -> Any:
     """Cumulative estimate over time with the fixed-horizon interval and the confidence sequence.
 
     Parameters
@@ -183,13 +238,28 @@ def sequential(view: pd.DataFrame, ax: Any = None, x: str = "day", relative_to: 
     k = 1.0 / relative_to if relative_to else 1.0
     pal = sns.color_palette()
     t = view[x]
-    ax.fill_between(t, view["cs_lo"] * k, view["cs_hi"] * k, color=pal[0], alpha=0.18,
-                    label="always-valid confidence sequence")
-    ax.plot(t, view["naive_lo"] * k, color=pal[1], lw=1, ls=":", label="fixed-horizon 95% CI (not peeking-safe)")
+    ax.fill_between(
+        t,
+        view["cs_lo"] * k,
+        view["cs_hi"] * k,
+        color=pal[0],
+        alpha=0.18,
+        label="always-valid confidence sequence",
+    )
+    ax.plot(
+        t,
+        view["naive_lo"] * k,
+        color=pal[1],
+        lw=1,
+        ls=":",
+        label="fixed-horizon 95% CI (not peeking-safe)",
+    )
     ax.plot(t, view["naive_hi"] * k, color=pal[1], lw=1, ls=":")
     ax.plot(t, view["abs_lift"] * k, color=pal[0], lw=2, label="cumulative estimate")
     ax.axhline(0, color="0.3", lw=1, ls="--")
-    finite = np.concatenate([view[c].to_numpy(float) * k for c in ("naive_lo", "naive_hi", "abs_lift")])
+    finite = np.concatenate(
+        [view[c].to_numpy(float) * k for c in ("naive_lo", "naive_hi", "abs_lift")]
+    )
     finite = finite[np.isfinite(finite)]
     if finite.size:
         span = finite.max() - finite.min()
@@ -198,8 +268,13 @@ def sequential(view: pd.DataFrame, ax: Any = None, x: str = "day", relative_to: 
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.legend(loc="upper right", fontsize="small")
     ax.figure.autofmt_xdate()
-    return label(ax, "Cumulative lift over time", x="Day",
-                 y="Lift (% of control)" if relative_to else "Absolute lift", y_unit=None if relative_to else unit)
+    return label(
+        ax,
+        "Cumulative lift over time",
+        x="Day",
+        y="Lift (% of control)" if relative_to else "Absolute lift",
+        y_unit=None if relative_to else unit,
+    )
 
 
 def cuped_intervals(table: pd.DataFrame, ax: Any = None, unit: str | None = None) -> Any:
@@ -219,8 +294,14 @@ def cuped_intervals(table: pd.DataFrame, ax: Any = None, unit: str | None = None
     """
     ax = new_axes(ax, figsize=(8.0, 2.8))
     pal = sns.color_palette()
-    _forest(ax, list(table["estimate"]), table["abs_lift"].to_numpy(float), table["abs_lo"].to_numpy(float),
-            table["abs_hi"].to_numpy(float), [pal[7 % len(pal)], pal[0]])
+    _forest(
+        ax,
+        list(table["estimate"]),
+        table["abs_lift"].to_numpy(float),
+        table["abs_lo"].to_numpy(float),
+        table["abs_hi"].to_numpy(float),
+        [pal[7 % len(pal)], pal[0]],
+    )
     return label(ax, "Lift in revenue per unit: raw vs CUPED", x="Absolute lift", x_unit=unit)
 
 
@@ -243,7 +324,13 @@ def segments(table: pd.DataFrame, ax: Any = None) -> Any:
     dims = list(dict.fromkeys(data["dimension"]))
     colors = [pal[dims.index(d) % len(pal)] for d in data["dimension"]]
     names = [f"{d}: {s}" for d, s in zip(data["dimension"], data["segment"], strict=True)]
-    _forest(ax, names, data["rel_lift"].to_numpy(float), data["rel_lo"].to_numpy(float),
-            data["rel_hi"].to_numpy(float), colors)
+    _forest(
+        ax,
+        names,
+        data["rel_lift"].to_numpy(float),
+        data["rel_lo"].to_numpy(float),
+        data["rel_hi"].to_numpy(float),
+        colors,
+    )
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     return label(ax, "Lift in conversion by segment (exploratory)", x="Relative lift", x_unit="%")

@@ -16,8 +16,13 @@ import pandas as pd
 from shopbook.viz.theme import label, new_axes
 
 
-def retention_heatmap(matrix: pd.DataFrame, ax: Any = None, max_periods: int | None = 12,
-                      annotate: bool | None = None, title: str | None = None) -> Any:
+def retention_heatmap(
+    matrix: pd.DataFrame,
+    ax: Any = None,
+    max_periods: int | None = 12,
+    annotate: bool | None = None,
+    title: str | None = None,
+) -> Any:
     """The retention triangle as a heatmap.
 
     Parameters
@@ -45,15 +50,32 @@ def retention_heatmap(matrix: pd.DataFrame, ax: Any = None, max_periods: int | N
     if annotate is None:
         annotate = m.shape[0] <= 30 and m.shape[1] <= 16
     ax = new_axes(ax, figsize=(8.0, max(3.0, 0.28 * len(m) + 1.5)))
-    sns.heatmap(100 * m, ax=ax, cmap="Blues", annot=annotate, fmt=".0f",
-                annot_kws={"fontsize": "x-small"}, cbar_kws={"label": "active (% of cohort)"},
-                vmin=0, vmax=float(np.nanmax(100 * m.to_numpy())) if np.isfinite(m.to_numpy()).any() else 1)
-    return label(ax, title or f"Share of each cohort buying again, by {period}s since first purchase",
-                 x=f"{period}s since first purchase", y="acquisition cohort")
+    sns.heatmap(
+        100 * m,
+        ax=ax,
+        cmap="Blues",
+        annot=annotate,
+        fmt=".0f",
+        annot_kws={"fontsize": "x-small"},
+        cbar_kws={"label": "active (% of cohort)"},
+        vmin=0,
+        vmax=float(np.nanmax(100 * m.to_numpy())) if np.isfinite(m.to_numpy()).any() else 1,
+    )
+    return label(
+        ax,
+        title or f"Share of each cohort buying again, by {period}s since first purchase",
+        x=f"{period}s since first purchase",
+        y="acquisition cohort",
+    )
 
 
-def ltv_curves(curves: pd.DataFrame, ax: Any = None, currency: str = "", max_cohorts: int = 12,
-               title: str | None = None) -> Any:
+def ltv_curves(
+    curves: pd.DataFrame,
+    ax: Any = None,
+    currency: str = "",
+    max_cohorts: int = 12,
+    title: str | None = None,
+) -> Any:
     """Cumulative revenue per acquired customer, one line per cohort.
 
     Parameters
@@ -66,7 +88,9 @@ def ltv_curves(curves: pd.DataFrame, ax: Any = None, currency: str = "", max_coh
         Draw at most this many cohorts (evenly spaced, always the oldest and newest).
     """
     ax = new_axes(ax)
-    idx = np.unique(np.linspace(0, len(curves) - 1, min(max_cohorts, len(curves))).round().astype(int))
+    idx = np.unique(
+        np.linspace(0, len(curves) - 1, min(max_cohorts, len(curves))).round().astype(int)
+    )
     import seaborn as sns
 
     colors = sns.color_palette("viridis", len(idx))
@@ -74,12 +98,22 @@ def ltv_curves(curves: pd.DataFrame, ax: Any = None, currency: str = "", max_coh
         row = curves.iloc[i].dropna()
         ax.plot(row.index, row.to_numpy(), marker=".", color=color, label=str(curves.index[i]))
     ax.legend(title="cohort", fontsize="small", ncol=2)
-    return label(ax, title or "Cumulative revenue per acquired customer (historical LTV)",
-                 x="periods since first purchase", y="revenue per customer", y_unit=currency or None)
+    return label(
+        ax,
+        title or "Cumulative revenue per acquired customer (historical LTV)",
+        x="periods since first purchase",
+        y="revenue per customer",
+        y_unit=currency or None,
+    )
 
 
-def second_purchase_curve(result: Any, ax: Any = None, marks: tuple[int, ...] = (7, 30),
-                          max_days: int | None = 365, title: str | None = None) -> Any:
+def second_purchase_curve(
+    result: Any,
+    ax: Any = None,
+    marks: tuple[int, ...] = (7, 30),
+    max_days: int | None = 365,
+    title: str | None = None,
+) -> Any:
     """Kaplan–Meier share of customers who made a second purchase, by days since the first.
 
     Parameters
@@ -103,16 +137,27 @@ def second_purchase_curve(result: Any, ax: Any = None, marks: tuple[int, ...] = 
         if len(results) == 1:
             share = next(iter(results.values())).summary.get(f"share_within_{d}d")
             if share is not None and np.isfinite(share):
-                ax.annotate(f"day {d}: {100 * share:.1f}%", xy=(d, 100 * share), xytext=(4, 4),
-                            textcoords="offset points", fontsize="small")
+                ax.annotate(
+                    f"day {d}: {100 * share:.1f}%",
+                    xy=(d, 100 * share),
+                    xytext=(4, 4),
+                    textcoords="offset points",
+                    fontsize="small",
+                )
     if len(results) > 1:
         ax.legend(fontsize="small")
-    return label(ax, title or "Share of customers who came back for a second purchase",
-                 x="days since first purchase", y="came back", y_unit="%")
+    return label(
+        ax,
+        title or "Share of customers who came back for a second purchase",
+        x="days since first purchase",
+        y="came back",
+        y_unit="%",
+    )
 
 
-def holdout_by_frequency(table: pd.DataFrame, ax: Any = None, unit: str = "purchases",
-                         title: str | None = None) -> Any:
+def holdout_by_frequency(
+    table: pd.DataFrame, ax: Any = None, unit: str = "purchases", title: str | None = None
+) -> Any:
     """Actual vs predicted holdout purchases per customer, by calibration frequency.
 
     Parameters
@@ -127,12 +172,17 @@ def holdout_by_frequency(table: pd.DataFrame, ax: Any = None, unit: str = "purch
     ax.plot(x, t["predicted"], marker="s", ls="--", label="model")
     ax.set_xticks(x, list(t.index))
     ax.legend()
-    return label(ax, title or "Holdout purchases per customer: model vs actual",
-                 x="repeat purchases in the calibration period", y=f"mean holdout {unit}")
+    return label(
+        ax,
+        title or "Holdout purchases per customer: model vs actual",
+        x="repeat purchases in the calibration period",
+        y=f"mean holdout {unit}",
+    )
 
 
-def tracking(track: pd.DataFrame, ax: Any = None, cumulative: bool = True,
-             title: str | None = None) -> Any:
+def tracking(
+    track: pd.DataFrame, ax: Any = None, cumulative: bool = True, title: str | None = None
+) -> Any:
     """Repeat purchases per period (or cumulative): actual vs model, holdout shaded.
 
     Parameters
@@ -148,8 +198,13 @@ def tracking(track: pd.DataFrame, ax: Any = None, cumulative: bool = True,
     ax.plot(track["period_start"], track[e], ls="--", label="model")
     hold = track[track["holdout"]]
     if len(hold):
-        ax.axvspan(hold["period_start"].iloc[0], track["period_start"].iloc[-1], color="0.9", zorder=0,
-                   label="holdout")
+        ax.axvspan(
+            hold["period_start"].iloc[0],
+            track["period_start"].iloc[-1],
+            color="0.9",
+            zorder=0,
+            label="holdout",
+        )
     ax.legend()
     ax.figure.autofmt_xdate()
     what = "Cumulative repeat purchases" if cumulative else "Repeat purchases per period"
@@ -171,14 +226,25 @@ def prediction_errors(table: pd.DataFrame, ax: Any = None, title: str | None = N
     ax.bar(list(t.index), err, color=colors)
     ax.axhline(0, color="0.3", lw=0.8)
     for i, (v, n) in enumerate(zip(err, t["customers"], strict=True)):
-        ax.annotate(f"n={n:,}", xy=(i, v), xytext=(0, 3 if v >= 0 else -10), textcoords="offset points",
-                    ha="center", fontsize="x-small")
-    return label(ax, title or "Model error per customer in the holdout (below 0: under-predicts)",
-                 x="repeat purchases in the calibration period", y="predicted − actual purchases")
+        ax.annotate(
+            f"n={n:,}",
+            xy=(i, v),
+            xytext=(0, 3 if v >= 0 else -10),
+            textcoords="offset points",
+            ha="center",
+            fontsize="x-small",
+        )
+    return label(
+        ax,
+        title or "Model error per customer in the holdout (below 0: under-predicts)",
+        x="repeat purchases in the calibration period",
+        y="predicted − actual purchases",
+    )
 
 
-def spend_vs_frequency(summary: pd.DataFrame, ax: Any = None, currency: str = "",
-                       title: str | None = None) -> Any:
+def spend_vs_frequency(
+    summary: pd.DataFrame, ax: Any = None, currency: str = "", title: str | None = None
+) -> Any:
     """Mean repeat spend against repeat frequency (Gamma-Gamma's independence assumption).
 
     Parameters
@@ -191,17 +257,29 @@ def spend_vs_frequency(summary: pd.DataFrame, ax: Any = None, currency: str = ""
     ax = new_axes(ax)
     rep = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
     grouped = rep.assign(f=rep["frequency"].clip(upper=10))
-    sns.boxplot(data=grouped, x="f", y="monetary_value", ax=ax, color="tab:blue", fliersize=1.5,
-                native_scale=True)
+    sns.boxplot(
+        data=grouped,
+        x="f",
+        y="monetary_value",
+        ax=ax,
+        color="tab:blue",
+        fliersize=1.5,
+        native_scale=True,
+    )
     ax.set_yscale("log")
     ax.set_xticks(range(1, 11), [str(i) for i in range(1, 10)] + ["10+"])
-    return label(ax, title or "Mean repeat spend by number of repeat purchases",
-                 x="repeat purchases (calibration)", y="mean spend per repeat purchase",
-                 y_unit=currency or None)
+    return label(
+        ax,
+        title or "Mean repeat spend by number of repeat purchases",
+        x="repeat purchases (calibration)",
+        y="mean spend per repeat purchase",
+        y_unit=currency or None,
+    )
 
 
-def value_distribution(values: pd.Series, ax: Any = None, currency: str = "",
-                       title: str | None = None) -> Any:
+def value_distribution(
+    values: pd.Series, ax: Any = None, currency: str = "", title: str | None = None
+) -> Any:
     """Distribution of customer lifetime value (log-scaled x axis), with its share curve.
 
     Parameters
@@ -220,17 +298,30 @@ def value_distribution(values: pd.Series, ax: Any = None, currency: str = "",
         sns.histplot(shown, bins=50, log_scale=True, ax=ax, color="tab:blue")
         q = np.quantile(pos, [0.5, 0.9])
         top = ax.get_ylim()[1]
-        for (name, val), height in zip(zip(("median", "90th pct"), q, strict=True), (0.92, 0.78), strict=True):
+        for (name, val), height in zip(
+            zip(("median", "90th pct"), q, strict=True), (0.92, 0.78), strict=True
+        ):
             ax.axvline(val, color="0.3", ls="--", lw=0.8)
-            ax.annotate(f"{name} {val:,.0f}", xy=(val, top * height), xytext=(3, 0),
-                        textcoords="offset points", fontsize="small",
-                        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8})
-    return label(ax, title or "Customer lifetime value: how it is spread", x="CLV",
-                 x_unit=currency or None, y="customers")
+            ax.annotate(
+                f"{name} {val:,.0f}",
+                xy=(val, top * height),
+                xytext=(3, 0),
+                textcoords="offset points",
+                fontsize="small",
+                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},
+            )
+    return label(
+        ax,
+        title or "Customer lifetime value: how it is spread",
+        x="CLV",
+        x_unit=currency or None,
+        y="customers",
+    )
 
 
-def value_by_segment(table: pd.DataFrame, ax: Any = None, currency: str = "",
-                     title: str | None = None) -> Any:
+def value_by_segment(
+    table: pd.DataFrame, ax: Any = None, currency: str = "", title: str | None = None
+) -> Any:
     """Mean CLV per segment (horizontal bars), with customer counts.
 
     Parameters
@@ -242,14 +333,26 @@ def value_by_segment(table: pd.DataFrame, ax: Any = None, currency: str = "",
     t = table.sort_values("mean_clv")
     ax.barh([str(i) for i in t.index], t["mean_clv"], color="tab:blue")
     for i, (v, n) in enumerate(zip(t["mean_clv"], t["customers"], strict=True)):
-        ax.annotate(f"{v:,.0f}  (n={int(n):,})", xy=(v, i), xytext=(3, 0), textcoords="offset points",
-                    va="center", fontsize="small")
-    return label(ax, title or "Expected lifetime value per customer by segment", x="mean CLV",
-                 x_unit=currency or None, y=None)
+        ax.annotate(
+            f"{v:,.0f}  (n={int(n):,})",
+            xy=(v, i),
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize="small",
+        )
+    return label(
+        ax,
+        title or "Expected lifetime value per customer by segment",
+        x="mean CLV",
+        x_unit=currency or None,
+        y=None,
+    )
 
 
-def survival_fit(survivors: Any, fit: Any, ax: Any = None, periods: int | None = None,
-                 title: str | None = None) -> Any:
+def survival_fit(
+    survivors: Any, fit: Any, ax: Any = None, periods: int | None = None, title: str | None = None
+) -> Any:
     """Observed survivors of a cohort and the sBG fit (and its projection).
 
     Parameters
@@ -269,4 +372,10 @@ def survival_fit(survivors: Any, fit: Any, ax: Any = None, periods: int | None =
     ax.plot(proj.index, 100 * proj / s[0], ls="--", label="sBG fit and projection")
     ax.axvline(len(s) - 1, color="0.6", lw=0.8)
     ax.legend()
-    return label(ax, title or "Share of the cohort still subscribed", x="period", y="still active", y_unit="%")
+    return label(
+        ax,
+        title or "Share of the cohort still subscribed",
+        x="period",
+        y="still active",
+        y_unit="%",
+    )

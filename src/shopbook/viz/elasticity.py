@@ -25,8 +25,12 @@ __all__ = [
 ]
 
 
-def price_variation(diag: pd.DataFrame, group: str = "category", ax: Any = None,
-                    title: str = "How much each SKU's price moved") -> Any:
+def price_variation(
+    diag: pd.DataFrame,
+    group: str = "category",
+    ax: Any = None,
+    title: str = "How much each SKU's price moved",
+) -> Any:
     """Price spread (max/min − 1) of every SKU, by group, learnable or not.
 
     Parameters
@@ -42,14 +46,25 @@ def price_variation(diag: pd.DataFrame, group: str = "category", ax: Any = None,
     d["spread_pct"] = 100 * d["spread"]
     d["status"] = np.where(d["learnable"], "enough variation", "too little to learn from")
     order = sorted(d[group].astype(str).unique())
-    sns.stripplot(data=d.assign(**{group: d[group].astype(str)}), x="spread_pct", y=group, hue="status",
-                  order=order, hue_order=["enough variation", "too little to learn from"],
-                  jitter=0.25, size=4, alpha=0.8, ax=ax)
+    sns.stripplot(
+        data=d.assign(**{group: d[group].astype(str)}),
+        x="spread_pct",
+        y=group,
+        hue="status",
+        order=order,
+        hue_order=["enough variation", "too little to learn from"],
+        jitter=0.25,
+        size=4,
+        alpha=0.8,
+        ax=ax,
+    )
     ax.legend(title=None, loc="lower right")
     return label(ax, title=title, x="Price spread over the period, max / min − 1", x_unit="%", y="")
 
 
-def promo_calendar(calendar: pd.DataFrame, ax: Any = None, title: str = "Share of SKUs on promotion, by week") -> Any:
+def promo_calendar(
+    calendar: pd.DataFrame, ax: Any = None, title: str = "Share of SKUs on promotion, by week"
+) -> Any:
     """Heat map of the promotion calendar.
 
     Parameters
@@ -62,20 +77,34 @@ def promo_calendar(calendar: pd.DataFrame, ax: Any = None, title: str = "Share o
 
     ax = new_axes(ax)
     data = (100 * calendar.T).astype(float)
-    data.columns = [pd.Timestamp(c).strftime("%Y-%m-%d") if not isinstance(c, (int, np.integer)) else str(c)
-                    for c in data.columns]
+    data.columns = [
+        pd.Timestamp(c).strftime("%Y-%m-%d") if not isinstance(c, (int, np.integer)) else str(c)
+        for c in data.columns
+    ]
     step = max(1, len(data.columns) // 12)
-    sns.heatmap(data, ax=ax, cmap="rocket_r", vmin=0, vmax=100, xticklabels=step,
-                cbar_kws={"label": "SKUs on promotion (%)"})
+    sns.heatmap(
+        data,
+        ax=ax,
+        cmap="rocket_r",
+        vmin=0,
+        vmax=100,
+        xticklabels=step,
+        cbar_kws={"label": "SKUs on promotion (%)"},
+    )
     ax.tick_params(axis="x", labelrotation=45)
     for t in ax.get_xticklabels():
         t.set_horizontalalignment("right")
     return label(ax, title=title, x="Week starting", y="")
 
 
-def elasticity_forest(table: pd.DataFrame, group: str = "category", method: str | None = "method",
-                      truth: dict[str, float] | None = None, ax: Any = None,
-                      title: str = "Own-price elasticity with 95% intervals") -> Any:
+def elasticity_forest(
+    table: pd.DataFrame,
+    group: str = "category",
+    method: str | None = "method",
+    truth: dict[str, float] | None = None,
+    ax: Any = None,
+    title: str = "Own-price elasticity with 95% intervals",
+) -> Any:
     """Estimates with intervals per group, one marker per method (and the truth if known).
 
     Parameters
@@ -98,13 +127,27 @@ def elasticity_forest(table: pd.DataFrame, group: str = "category", method: str 
         sub = t if m is None else t[t[method] == m]
         off = (k - (len(methods) - 1) / 2) * (width / max(len(methods), 1))
         y = np.array([ypos[str(g)] for g in sub[group]]) + off
-        ax.errorbar(sub["elasticity"], y, xerr=[sub["elasticity"] - sub["ci_low"], sub["ci_high"] - sub["elasticity"]],
-                    fmt="o", color=colors[k], capsize=3, label=m if m is not None else "estimate")
+        ax.errorbar(
+            sub["elasticity"],
+            y,
+            xerr=[sub["elasticity"] - sub["ci_low"], sub["ci_high"] - sub["elasticity"]],
+            fmt="o",
+            color=colors[k],
+            capsize=3,
+            label=m if m is not None else "estimate",
+        )
     if truth:
         tx = [(truth[g], ypos[g]) for g in groups if g in truth]
         if tx:
-            ax.scatter([x for x, _ in tx], [y for _, y in tx], marker="x", color="black", s=50, zorder=5,
-                       label="planted truth")
+            ax.scatter(
+                [x for x, _ in tx],
+                [y for _, y in tx],
+                marker="x",
+                color="black",
+                s=50,
+                zorder=5,
+                label="planted truth",
+            )
     ax.set_yticks(range(len(groups)), groups)
     ax.invert_yaxis()
     ax.axvline(-1, color="0.6", lw=1, ls="--")
@@ -112,8 +155,12 @@ def elasticity_forest(table: pd.DataFrame, group: str = "category", method: str 
     return label(ax, title=title, x="Elasticity (% change in units per 1% price change)", y="")
 
 
-def shrinkage(shrunk: pd.DataFrame, group: str = "category", ax: Any = None,
-              title: str = "Per-SKU elasticities, raw and shrunk toward their category") -> Any:
+def shrinkage(
+    shrunk: pd.DataFrame,
+    group: str = "category",
+    ax: Any = None,
+    title: str = "Per-SKU elasticities, raw and shrunk toward their category",
+) -> Any:
     """Each SKU's raw estimate (hollow) and its empirical-Bayes shrunk value (filled).
 
     Parameters
@@ -133,19 +180,35 @@ def shrinkage(shrunk: pd.DataFrame, group: str = "category", ax: Any = None,
         sub = d[d[group].astype(str) == g]
         y = i + rng.uniform(-0.25, 0.25, len(sub))
         ax.hlines(y, sub["elasticity"], sub["shrunk"], color="0.75", lw=0.8)
-        ax.scatter(sub["elasticity"], y, facecolors="none", edgecolors=colors[0], s=18,
-                   label="raw" if i == 0 else None)
+        ax.scatter(
+            sub["elasticity"],
+            y,
+            facecolors="none",
+            edgecolors=colors[0],
+            s=18,
+            label="raw" if i == 0 else None,
+        )
         ax.scatter(sub["shrunk"], y, color=colors[1], s=18, label="shrunk" if i == 0 else None)
-        ax.vlines(sub["prior_mean"].iloc[0], i - 0.35, i + 0.35, color="black", lw=1.5,
-                  label="category mean" if i == 0 else None)
+        ax.vlines(
+            sub["prior_mean"].iloc[0],
+            i - 0.35,
+            i + 0.35,
+            color="black",
+            lw=1.5,
+            label="category mean" if i == 0 else None,
+        )
     ax.set_yticks(range(len(groups)), groups)
     ax.invert_yaxis()
     ax.legend(loc="best")
     return label(ax, title=title, x="Elasticity", y="")
 
 
-def cross_price_heatmap(cross: Any, names: dict[Any, str] | None = None, ax: Any = None,
-                        title: str = "Cross-price elasticities (row: demand of; column: price of)") -> Any:
+def cross_price_heatmap(
+    cross: Any,
+    names: dict[Any, str] | None = None,
+    ax: Any = None,
+    title: str = "Cross-price elasticities (row: demand of; column: price of)",
+) -> Any:
     """The elasticity matrix with its intervals written in each cell.
 
     Parameters
@@ -166,17 +229,32 @@ def cross_price_heatmap(cross: Any, names: dict[Any, str] | None = None, ax: Any
             annot.loc[i, j] = "–" if not np.isfinite(v) else f"{v:.2f}\n[{lo:.2f}, {hi:.2f}]"
     lim = float(np.nanmax(np.abs(m.to_numpy()))) if np.isfinite(m.to_numpy()).any() else 1.0
     labels = [str((names or {}).get(k, k)) for k in m.index]
-    sns.heatmap(m, annot=annot.to_numpy(), fmt="", cmap="vlag", center=0, vmin=-lim, vmax=lim, ax=ax,
-                xticklabels=labels, yticklabels=labels, annot_kws={"fontsize": "small"},
-                cbar_kws={"label": "Elasticity"})
+    sns.heatmap(
+        m,
+        annot=annot.to_numpy(),
+        fmt="",
+        cmap="vlag",
+        center=0,
+        vmin=-lim,
+        vmax=lim,
+        ax=ax,
+        xticklabels=labels,
+        yticklabels=labels,
+        annot_kws={"fontsize": "small"},
+        cbar_kws={"label": "Elasticity"},
+    )
     ax.tick_params(axis="x", labelrotation=30)
     for t in ax.get_xticklabels():
         t.set_horizontalalignment("right")
     return label(ax, title=title, x="Price of", y="Demand of")
 
 
-def price_curves(rec: Any, currency: str = "", ax: Any = None,
-                 title: str = "Revenue and gross profit against price (observed range only)") -> Any:
+def price_curves(
+    rec: Any,
+    currency: str = "",
+    ax: Any = None,
+    title: str = "Revenue and gross profit against price (observed range only)",
+) -> Any:
     """Revenue and gross-profit curves with their bands, the current and the best price.
 
     Parameters
@@ -195,19 +273,34 @@ def price_curves(rec: Any, currency: str = "", ax: Any = None,
     for name, col, k in (("Revenue", "revenue_index", 0), ("Gross profit", "profit_index", 1)):
         ax.plot(c["price"], 100 * c[col], color=colors[k], label=name)
         if f"{col}_low" in c:
-            ax.fill_between(c["price"], 100 * c[f"{col}_low"], 100 * c[f"{col}_high"], color=colors[k], alpha=0.18)
+            ax.fill_between(
+                c["price"],
+                100 * c[f"{col}_low"],
+                100 * c[f"{col}_high"],
+                color=colors[k],
+                alpha=0.18,
+            )
     ax.axvline(rec.current_price, color="0.4", ls=":", label=f"current {rec.current_price:,.2f}")
     ax.axvline(rec.price, color=colors[2], ls="--", label=f"best in range {rec.price:,.2f}")
     if rec.price_range[0] != rec.price_range[1]:
         ax.axvspan(rec.price_range[0], rec.price_range[1], color=colors[2], alpha=0.08)
     ax.set_xlim(rec.bounds)
     ax.legend(loc="best", fontsize="small")
-    return label(ax, title=title, x="Price", x_unit=currency or None,
-                 y="Per unit sold today, as % of today's revenue", y_unit="%")
+    return label(
+        ax,
+        title=title,
+        x="Price",
+        x_unit=currency or None,
+        y="Per unit sold today, as % of today's revenue",
+        y_unit="%",
+    )
 
 
-def promo_depth(table: pd.DataFrame, ax: Any = None,
-                title: str = "Units uplift by discount depth, and after a promotion") -> Any:
+def promo_depth(
+    table: pd.DataFrame,
+    ax: Any = None,
+    title: str = "Units uplift by discount depth, and after a promotion",
+) -> Any:
     """Uplift (``exp(coef) − 1``) per depth band and post-promotion period, with intervals.
 
     Parameters
@@ -225,10 +318,17 @@ def promo_depth(table: pd.DataFrame, ax: Any = None,
     x = np.arange(len(t))
     ok = t["uplift"].notna().to_numpy()
     ax.bar(x[ok], 100 * t.loc[ok, "uplift"], color=[c for c, o in zip(col, ok, strict=True) if o])
-    ax.errorbar(x[ok], 100 * t.loc[ok, "uplift"],
-                yerr=[100 * (t.loc[ok, "uplift"] - t.loc[ok, "uplift_low"]),
-                      100 * (t.loc[ok, "uplift_high"] - t.loc[ok, "uplift"])],
-                fmt="none", color="black", capsize=3)
+    ax.errorbar(
+        x[ok],
+        100 * t.loc[ok, "uplift"],
+        yerr=[
+            100 * (t.loc[ok, "uplift"] - t.loc[ok, "uplift_low"]),
+            100 * (t.loc[ok, "uplift_high"] - t.loc[ok, "uplift"]),
+        ],
+        fmt="none",
+        color="black",
+        capsize=3,
+    )
     ax.axhline(0, color="0.3", lw=0.8)
     ax.set_xticks(x, t["term"], rotation=20, ha="right")
     return label(ax, title=title, x="", y="Units vs. a regular week", y_unit="%")

@@ -9,7 +9,9 @@ import pandas as pd
 from shopbook.viz.theme import label, new_axes
 
 
-def kept_rejected(tables: pd.DataFrame, ax: Any = None, title: str = "Rows kept and rejected per table") -> Any:
+def kept_rejected(
+    tables: pd.DataFrame, ax: Any = None, title: str = "Rows kept and rejected per table"
+) -> Any:
     """Horizontal bars: kept and rejected rows per table (log scale when sizes differ a lot).
 
     Parameters

@@ -17,8 +17,12 @@ from shopbook.viz.theme import label, new_axes
 LEVEL_COLOURS = {"red": "#c0392b", "amber": "#e6a817", "green": "#2e8b57", "unknown": "#999999"}
 
 
-def abc_xyz_heatmap(matrix: pd.DataFrame, ax: Any = None, unit: str = "SKUs",
-                    title: str = "SKUs per ABC × XYZ class") -> Any:
+def abc_xyz_heatmap(
+    matrix: pd.DataFrame,
+    ax: Any = None,
+    unit: str = "SKUs",
+    title: str = "SKUs per ABC × XYZ class",
+) -> Any:
     """The 3 × 3 ABC × XYZ matrix as an annotated heatmap.
 
     Parameters
@@ -31,14 +35,31 @@ def abc_xyz_heatmap(matrix: pd.DataFrame, ax: Any = None, unit: str = "SKUs",
     import seaborn as sns
 
     ax = new_axes(ax, figsize=(6.0, 4.2))
-    sns.heatmap(matrix, annot=True, fmt=",.0f", cmap="Blues", cbar_kws={"label": unit}, linewidths=0.5,
-                linecolor="white", ax=ax)
-    return label(ax, title=title, x="XYZ (X steady … Z erratic weekly demand)",
-                 y="ABC (A = largest share of value)")
+    sns.heatmap(
+        matrix,
+        annot=True,
+        fmt=",.0f",
+        cmap="Blues",
+        cbar_kws={"label": unit},
+        linewidths=0.5,
+        linecolor="white",
+        ax=ax,
+    )
+    return label(
+        ax,
+        title=title,
+        x="XYZ (X steady … Z erratic weekly demand)",
+        y="ABC (A = largest share of value)",
+    )
 
 
-def pareto(classes: pd.DataFrame, value: str = "revenue", ax: Any = None, abc: tuple[float, float] = (0.8, 0.95),
-           title: str | None = None) -> Any:
+def pareto(
+    classes: pd.DataFrame,
+    value: str = "revenue",
+    ax: Any = None,
+    abc: tuple[float, float] = (0.8, 0.95),
+    title: str | None = None,
+) -> Any:
     """Cumulative share of ``value`` against the share of SKUs (largest first), ABC cut-offs marked.
 
     Parameters
@@ -49,19 +70,34 @@ def pareto(classes: pd.DataFrame, value: str = "revenue", ax: Any = None, abc: t
         Cut-offs drawn as horizontal lines.
     """
     ax = new_axes(ax, figsize=(7.0, 4.2))
-    v = np.sort(pd.to_numeric(classes[value], errors="coerce").fillna(0).clip(lower=0).to_numpy())[::-1]
+    v = np.sort(pd.to_numeric(classes[value], errors="coerce").fillna(0).clip(lower=0).to_numpy())[
+        ::-1
+    ]
     total = v.sum()
     cum = np.concatenate([[0.0], np.cumsum(v) / total]) if total > 0 else np.zeros(len(v) + 1)
     x = np.linspace(0, 100, len(v) + 1)
     ax.plot(x, cum * 100, color="#1f77b4", lw=2)
     for cut, name in zip(abc, ("A", "B"), strict=True):
         ax.axhline(cut * 100, color="0.5", ls="--", lw=1)
-        ax.annotate(f"{name} up to {cut:.0%}", xy=(100, cut * 100), xytext=(-4, -12), textcoords="offset points",
-                    ha="right", fontsize="small", color="0.35")
+        ax.annotate(
+            f"{name} up to {cut:.0%}",
+            xy=(100, cut * 100),
+            xytext=(-4, -12),
+            textcoords="offset points",
+            ha="right",
+            fontsize="small",
+            color="0.35",
+        )
     ax.set_xlim(0, 100)
     ax.set_ylim(0, 102)
-    return label(ax, title=title or f"Pareto curve of {value.replace('_', ' ')}", x="SKUs, largest first",
-                 x_unit="% of SKUs", y=f"Cumulative {value.replace('_', ' ')}", y_unit="% of total")
+    return label(
+        ax,
+        title=title or f"Pareto curve of {value.replace('_', ' ')}",
+        x="SKUs, largest first",
+        x_unit="% of SKUs",
+        y=f"Cumulative {value.replace('_', ' ')}",
+        y_unit="% of total",
+    )
 
 
 def warning_bars(counts: pd.DataFrame, ax: Any = None, title: str = "Stock warnings") -> Any:
@@ -78,7 +114,15 @@ def warning_bars(counts: pd.DataFrame, ax: Any = None, title: str = "Stock warni
     colours = [LEVEL_COLOURS.get(lv, "#999999") for lv in levels]
     y = np.arange(len(levels))
     bars = ax.barh(y, counts["skus"], color=colours)
-    ax.barh(y, counts["overstock"], color="none", edgecolor="black", hatch="//", lw=0, label="of which overstock")
+    ax.barh(
+        y,
+        counts["overstock"],
+        color="none",
+        edgecolor="black",
+        hatch="//",
+        lw=0,
+        label="of which overstock",
+    )
     ax.bar_label(bars, labels=[f"{n:,}" for n in counts["skus"]], padding=3, fontsize="small")
     ax.set_yticks(y, levels)
     ax.invert_yaxis()

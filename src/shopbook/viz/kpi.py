@@ -17,8 +17,13 @@ from shopbook.viz.theme import label, new_axes
 
 __all__ = ["funnel_by_channel", "kpi_sparklines", "roi_bars"]
 
-_STAGES = {"sessions": "Session", "product_view": "Product view", "cart": "Cart", "checkout": "Checkout",
-           "order": "Order"}
+_STAGES = {
+    "sessions": "Session",
+    "product_view": "Product view",
+    "cart": "Cart",
+    "checkout": "Checkout",
+    "order": "Order",
+}
 
 
 def funnel_by_channel(channels: pd.DataFrame, ax: Any = None, by: str = "channel") -> Any:
@@ -44,15 +49,24 @@ def funnel_by_channel(channels: pd.DataFrame, ax: Any = None, by: str = "channel
     long = data.melt(id_vars=[by], value_vars=list(_STAGES), var_name="stage", value_name="count")
     long = long.merge(data[[by, "sessions"]], on=by)
     long["share"] = long["count"] / long["sessions"]
-    long["stage"] = pd.Categorical(long["stage"].map(_STAGES), categories=list(_STAGES.values()), ordered=True)
+    long["stage"] = pd.Categorical(
+        long["stage"].map(_STAGES), categories=list(_STAGES.values()), ordered=True
+    )
     sns.pointplot(data=long.sort_values("stage"), x="stage", y="share", hue=by, ax=ax, markersize=4)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylim(0, 1.02)
-    return label(ax, "Funnel by channel: share of sessions reaching each stage", x="Stage", y="Sessions",
-                 y_unit="% of the channel's sessions")
+    return label(
+        ax,
+        "Funnel by channel: share of sessions reaching each stage",
+        x="Stage",
+        y="Sessions",
+        y_unit="% of the channel's sessions",
+    )
 
 
-def kpi_sparklines(daily: pd.DataFrame, metrics: dict[str, str], window: Any = None, axes: Any = None) -> Any:
+def kpi_sparklines(
+    daily: pd.DataFrame, metrics: dict[str, str], window: Any = None, axes: Any = None
+) -> Any:
     """Small daily trend lines, one panel per KPI, with the window shaded.
 
     Parameters
@@ -80,8 +94,12 @@ def kpi_sparklines(daily: pd.DataFrame, metrics: dict[str, str], window: Any = N
     for ax, (col, title) in zip(axes, metrics.items(), strict=False):
         ax.plot(pd.to_datetime(daily["period"]), daily[col], lw=1)
         if window is not None:
-            ax.axvspan(window.prev_start, window.prev_end + pd.Timedelta(days=1), color="0.85", lw=0)
-            ax.axvspan(window.start, window.end + pd.Timedelta(days=1), color="C1", alpha=0.25, lw=0)
+            ax.axvspan(
+                window.prev_start, window.prev_end + pd.Timedelta(days=1), color="0.85", lw=0
+            )
+            ax.axvspan(
+                window.start, window.end + pd.Timedelta(days=1), color="C1", alpha=0.25, lw=0
+            )
         ax.set_title(title, fontsize="small")
         ax.tick_params(labelsize="x-small")
         ax.xaxis.set_major_locator(plt.MaxNLocator(3))
@@ -89,7 +107,9 @@ def kpi_sparklines(daily: pd.DataFrame, metrics: dict[str, str], window: Any = N
     return axes
 
 
-def roi_bars(channels: pd.DataFrame, ax: Any = None, basis: str = "gross profit", by: str = "channel") -> Any:
+def roi_bars(
+    channels: pd.DataFrame, ax: Any = None, basis: str = "gross profit", by: str = "channel"
+) -> Any:
     """Return per unit of marketing spend, one bar per channel; the break-even line at 1.
 
     Parameters
@@ -111,5 +131,10 @@ def roi_bars(channels: pd.DataFrame, ax: Any = None, basis: str = "gross profit"
     data = channels.dropna(subset=["roi"]).sort_values("roi", ascending=False)
     sns.barplot(data=data, x=by, y="roi", color="C0", ax=ax)
     ax.axhline(1.0, color="0.3", ls="--", lw=1)
-    return label(ax, f"Channel ROI: {basis} per unit of spend", x="Channel", y=f"{basis.capitalize()} / spend",
-                 y_unit="ratio")
+    return label(
+        ax,
+        f"Channel ROI: {basis} per unit of spend",
+        x="Channel",
+        y=f"{basis.capitalize()} / spend",
+        y_unit="ratio",
+    )

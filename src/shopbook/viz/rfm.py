@@ -15,8 +15,9 @@ import pandas as pd
 from shopbook.viz.theme import label, new_axes
 
 
-def segment_bars(summary: pd.DataFrame, by: str = "segment", ax: Any = None,
-                 title: str | None = None) -> Any:
+def segment_bars(
+    summary: pd.DataFrame, by: str = "segment", ax: Any = None, title: str | None = None
+) -> Any:
     """Share of customers and share of revenue per segment, side by side.
 
     Parameters
@@ -30,22 +31,33 @@ def segment_bars(summary: pd.DataFrame, by: str = "segment", ax: Any = None,
     import seaborn as sns
 
     ax = new_axes(ax, figsize=(8.0, 0.38 * len(summary) + 1.6))
-    long = summary.melt(id_vars=[by], value_vars=["customer_share", "revenue_share"],
-                        var_name="measure", value_name="share")
-    long["measure"] = long["measure"].map({"customer_share": "customers",
-                                           "revenue_share": "revenue"})
+    long = summary.melt(
+        id_vars=[by],
+        value_vars=["customer_share", "revenue_share"],
+        var_name="measure",
+        value_name="share",
+    )
+    long["measure"] = long["measure"].map(
+        {"customer_share": "customers", "revenue_share": "revenue"}
+    )
     long["share"] = long["share"].fillna(0.0) * 100
-    sns.barplot(data=long, y=by, x="share", hue="measure", order=list(summary[by]), ax=ax,
-                orient="h")
+    sns.barplot(
+        data=long, y=by, x="share", hue="measure", order=list(summary[by]), ax=ax, orient="h"
+    )
     for container in ax.containers:
         ax.bar_label(container, fmt="%.0f%%", fontsize="x-small", padding=2)
     ax.legend(title=None, loc="lower right")
-    return label(ax, title=title or f"Customers and revenue by {by}", x="Share of total",
-                 x_unit="%", y="")
+    return label(
+        ax, title=title or f"Customers and revenue by {by}", x="Share of total", x_unit="%", y=""
+    )
 
 
-def score_grid(grid: pd.DataFrame, names: pd.DataFrame | None = None, ax: Any = None,
-               title: str = "Customers per R × FM score") -> Any:
+def score_grid(
+    grid: pd.DataFrame,
+    names: pd.DataFrame | None = None,
+    ax: Any = None,
+    title: str = "Customers per R × FM score",
+) -> Any:
     """The 5 × 5 R × FM grid as a heatmap of customer counts, cells named by segment.
 
     Parameters
@@ -63,16 +75,35 @@ def score_grid(grid: pd.DataFrame, names: pd.DataFrame | None = None, ax: Any = 
     annot = np.array([[f"{c:,}" for c in row] for row in counts], dtype=object)
     if names is not None:
         nm = names.reindex(index=grid.index, columns=grid.columns).to_numpy()
-        annot = np.array([[f"{a}\n{textwrap.fill(str(n), 14)}" for a, n in zip(ra, rn, strict=True)]
-                          for ra, rn in zip(annot, nm, strict=True)], dtype=object)
-    sns.heatmap(grid, annot=annot, fmt="", cmap="Blues", cbar_kws={"label": "customers"},
-                linewidths=0.5, linecolor="white", ax=ax, annot_kws={"fontsize": "x-small"})
-    return label(ax, title=title, x="FM score (frequency and money, 5 = most)",
-                 y="R score (5 = most recent)")
+        annot = np.array(
+            [
+                [f"{a}\n{textwrap.fill(str(n), 14)}" for a, n in zip(ra, rn, strict=True)]
+                for ra, rn in zip(annot, nm, strict=True)
+            ],
+            dtype=object,
+        )
+    sns.heatmap(
+        grid,
+        annot=annot,
+        fmt="",
+        cmap="Blues",
+        cbar_kws={"label": "customers"},
+        linewidths=0.5,
+        linecolor="white",
+        ax=ax,
+        annot_kws={"fontsize": "x-small"},
+    )
+    return label(
+        ax, title=title, x="FM score (frequency and money, 5 = most)", y="R score (5 = most recent)"
+    )
 
 
-def silhouette_curve(silhouette: pd.Series, chosen: int | None = None, ax: Any = None,
-                     title: str = "Choosing the number of clusters") -> Any:
+def silhouette_curve(
+    silhouette: pd.Series,
+    chosen: int | None = None,
+    ax: Any = None,
+    title: str = "Choosing the number of clusters",
+) -> Any:
     """Mean silhouette per number of clusters, the chosen k marked.
 
     Parameters
@@ -85,15 +116,26 @@ def silhouette_curve(silhouette: pd.Series, chosen: int | None = None, ax: Any =
     ax = new_axes(ax)
     ax.plot(silhouette.index, silhouette.to_numpy(), marker="o")
     if chosen is not None and chosen in silhouette.index:
-        ax.plot([chosen], [silhouette[chosen]], marker="o", markersize=12, fillstyle="none",
-                color="C3", linestyle="none", label=f"chosen: k = {chosen}")
+        ax.plot(
+            [chosen],
+            [silhouette[chosen]],
+            marker="o",
+            markersize=12,
+            fillstyle="none",
+            color="C3",
+            linestyle="none",
+            label=f"chosen: k = {chosen}",
+        )
         ax.legend(loc="best")
     ax.set_xticks(list(silhouette.index))
-    return label(ax, title=title, x="Number of clusters k", y="Mean silhouette (−1 to 1, higher is better)")
+    return label(
+        ax, title=title, x="Number of clusters k", y="Mean silhouette (−1 to 1, higher is better)"
+    )
 
 
-def cluster_snake(centers: pd.DataFrame, ax: Any = None,
-                  title: str = "What sets the clusters apart") -> Any:
+def cluster_snake(
+    centers: pd.DataFrame, ax: Any = None, title: str = "What sets the clusters apart"
+) -> Any:
     """Each cluster's mean standardised recency, frequency and monetary value (a snake plot).
 
     Parameters
@@ -104,7 +146,9 @@ def cluster_snake(centers: pd.DataFrame, ax: Any = None,
     """
     ax = new_axes(ax)
     for i, (k, row) in enumerate(centers.iterrows()):
-        ax.plot(list(row.index), row.to_numpy(), marker="o", label=f"cluster {k}", color=f"C{i % 10}")
+        ax.plot(
+            list(row.index), row.to_numpy(), marker="o", label=f"cluster {k}", color=f"C{i % 10}"
+        )
     ax.axhline(0, color="0.5", linewidth=0.8)
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
     return label(ax, title=title, x="", y="Cluster mean", y_unit="SD from all customers")
@@ -124,14 +168,28 @@ def migration_heatmap(counts: pd.DataFrame, ax: Any = None, title: str | None = 
     totals = counts.sum(axis=1)
     shares = counts.div(totals.where(totals > 0), axis=0).fillna(0.0) * 100
     annot = counts.map(lambda v: f"{v:,}" if v else "")
-    sns.heatmap(shares, annot=annot, fmt="", cmap="Blues", vmin=0, vmax=100, linewidths=0.5,
-                linecolor="white", cbar_kws={"label": "% of the row's customers"}, ax=ax,
-                annot_kws={"fontsize": "x-small"})
+    sns.heatmap(
+        shares,
+        annot=annot,
+        fmt="",
+        cmap="Blues",
+        vmin=0,
+        vmax=100,
+        linewidths=0.5,
+        linecolor="white",
+        cbar_kws={"label": "% of the row's customers"},
+        ax=ax,
+        annot_kws={"fontsize": "x-small"},
+    )
     ax.tick_params(axis="x", labelrotation=45)
     for tick in ax.get_xticklabels():
         tick.set_horizontalalignment("right")
-    return label(ax, title=title or "Where each segment's customers went",
-                 x="Segment at the later date", y="Segment at the earlier date")
+    return label(
+        ax,
+        title=title or "Where each segment's customers went",
+        x="Segment at the later date",
+        y="Segment at the earlier date",
+    )
 
 
 __all__ = ["cluster_snake", "migration_heatmap", "score_grid", "segment_bars", "silhouette_curve"]

@@ -123,8 +123,15 @@ def use(lang: str = "en", context: str = "notebook") -> dict[str, Any]:
 apply = use
 
 
-def label(ax: Any, title: str | None = None, x: str | None = None, y: str | None = None,
-          x_unit: str | None = None, y_unit: str | None = None, source: str | None = None) -> Any:
+def label(
+    ax: Any,
+    title: str | None = None,
+    x: str | None = None,
+    y: str | None = None,
+    x_unit: str | None = None,
+    y_unit: str | None = None,
+    source: str | None = None,
+) -> Any:
     """Title an axes and label its axes with units.
 
     Parameters
@@ -152,8 +159,16 @@ def label(ax: Any, title: str | None = None, x: str | None = None, y: str | None
     if y is not None:
         ax.set_ylabel(f"{y} ({y_unit})" if y_unit else y)
     if source:
-        ax.annotate(source, xy=(0, 0), xycoords="axes fraction", xytext=(0, -28),
-                    textcoords="offset points", fontsize="small", color="0.4", va="top")
+        ax.annotate(
+            source,
+            xy=(0, 0),
+            xycoords="axes fraction",
+            xytext=(0, -28),
+            textcoords="offset points",
+            fontsize="small",
+            color="0.4",
+            va="top",
+        )
     return ax
 
 

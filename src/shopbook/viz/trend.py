@@ -18,21 +18,47 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from shopbook.viz.theme import FIGSIZE, label, new_axes
 
-__all__ = ["kpi_lines", "decomposition", "changepoints", "event_effects", "forecast", "backtest",
-           "growth_share", "channel_share"]
+__all__ = [
+    "kpi_lines",
+    "decomposition",
+    "changepoints",
+    "event_effects",
+    "forecast",
+    "backtest",
+    "growth_share",
+    "channel_share",
+]
 
-_METRIC_LABELS = {"gmv": "GMV", "orders": "Orders", "customers": "Customers", "aov": "Average order value",
-                  "units": "Units"}
+_METRIC_LABELS = {
+    "gmv": "GMV",
+    "orders": "Orders",
+    "customers": "Customers",
+    "aov": "Average order value",
+    "units": "Units",
+}
 _FREQ_WORDS = {"D": "day", "W": "week", "M": "month"}
 
 
 def _money_axis(ax: Any, axis: str = "y") -> None:
-    fmt = FuncFormatter(lambda v, _: f"{v / 1e6:,.1f}M" if abs(v) >= 1e6 else (f"{v / 1e3:,.0f}k" if abs(v) >= 1e4 else f"{v:,.0f}"))
+    fmt = FuncFormatter(
+        lambda v, _: (
+            f"{v / 1e6:,.1f}M"
+            if abs(v) >= 1e6
+            else (f"{v / 1e3:,.0f}k" if abs(v) >= 1e4 else f"{v:,.0f}")
+        )
+    )
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
 
 
-def kpi_lines(frame: pd.DataFrame, metric: str = "gmv", by: str | None = None, ax: Any = None,
-              freq: str = "D", currency: str = "", top: int = 8) -> Any:
+def kpi_lines(
+    frame: pd.DataFrame,
+    metric: str = "gmv",
+    by: str | None = None,
+    ax: Any = None,
+    freq: str = "D",
+    currency: str = "",
+    top: int = 8,
+) -> Any:
     """One KPI over time, one line per group.
 
     Parameters
@@ -55,7 +81,9 @@ def kpi_lines(frame: pd.DataFrame, metric: str = "gmv", by: str | None = None, a
     if by:
         order = data.groupby(by)["gmv"].sum().sort_values(ascending=False).index[:top]
         data = data[data[by].isin(order)]
-        sns.lineplot(data=data, x="period", y=metric, hue=by, hue_order=list(order), ax=ax, linewidth=1.2)
+        sns.lineplot(
+            data=data, x="period", y=metric, hue=by, hue_order=list(order), ax=ax, linewidth=1.2
+        )
     else:
         sns.lineplot(data=data, x="period", y=metric, ax=ax, linewidth=1.2)
     ax.set_ylim(bottom=0)
@@ -65,8 +93,14 @@ def kpi_lines(frame: pd.DataFrame, metric: str = "gmv", by: str | None = None, a
     word = _FREQ_WORDS.get(freq, freq)
     name = _METRIC_LABELS.get(metric, metric)
     unit = currency if metric in ("gmv", "aov") and currency else None
-    return label(ax, f"{name} per {word}" + (f" by {by}" if by else ""), x=word.capitalize(), y=name,
-                 y_unit=(f"{unit} per {word}" if unit and metric == "gmv" else unit) or (f"per {word}" if metric != "aov" else None))
+    return label(
+        ax,
+        f"{name} per {word}" + (f" by {by}" if by else ""),
+        x=word.capitalize(),
+        y=name,
+        y_unit=(f"{unit} per {word}" if unit and metric == "gmv" else unit)
+        or (f"per {word}" if metric != "aov" else None),
+    )
 
 
 def decomposition(dec: pd.DataFrame, axes: Any = None, unit: str = "") -> Any:
@@ -89,7 +123,9 @@ def decomposition(dec: pd.DataFrame, axes: Any = None, unit: str = "") -> Any:
     if axes is None:
         import matplotlib.pyplot as plt
 
-        fig, axes = plt.subplots(len(cols), 1, sharex=True, figsize=(FIGSIZE[0], 1.5 * len(cols) + 0.8))
+        fig, axes = plt.subplots(
+            len(cols), 1, sharex=True, figsize=(FIGSIZE[0], 1.5 * len(cols) + 0.8)
+        )
     axes = np.atleast_1d(axes)
     names = {"observed": "Observed", "trend": "Trend", "resid": "Remainder"}
     for ax, col in zip(axes, cols, strict=True):
@@ -98,7 +134,9 @@ def decomposition(dec: pd.DataFrame, axes: Any = None, unit: str = "") -> Any:
         ax.plot(dec.index, dec[col], linewidth=0.8 if col in ("observed", "resid") else 1.3)
         ax.set_ylabel(title, fontsize="small")
         _money_axis(ax)
-    axes[0].set_title(f"Decomposition: {dec.attrs.get('method', '')}" + (f" ({unit})" if unit else ""))
+    axes[0].set_title(
+        f"Decomposition: {dec.attrs.get('method', '')}" + (f" ({unit})" if unit else "")
+    )
     axes[-1].set_xlabel("Day")
     axes[0].figure.autofmt_xdate()
     return axes
@@ -124,8 +162,16 @@ def changepoints(dec: pd.DataFrame, cps: pd.DataFrame, ax: Any = None, unit: str
         ax.plot(seg.index, seg, linewidth=1.8, label="Piecewise trend")
     for _, r in cps.iterrows():
         ax.axvline(r["date"], color="C3", linestyle="--", linewidth=1)
-        ax.annotate(f"{r['date']:%Y-%m-%d}\n{r['change_pct']:+.0%}", xy=(r["date"], 1), xycoords=("data", "axes fraction"),
-                    xytext=(3, -2), textcoords="offset points", fontsize="x-small", va="top", color="C3")
+        ax.annotate(
+            f"{r['date']:%Y-%m-%d}\n{r['change_pct']:+.0%}",
+            xy=(r["date"], 1),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -2),
+            textcoords="offset points",
+            fontsize="x-small",
+            va="top",
+            color="C3",
+        )
     _money_axis(ax)
     ax.legend(loc="lower right")
     ax.figure.autofmt_xdate()
@@ -147,18 +193,39 @@ def event_effects(effects: pd.DataFrame, ax: Any = None) -> Any:
     level = effects.attrs.get("level", 0.95)
     for i, (_, r) in enumerate(data.iterrows()):
         colour = f"C{windows.index(r['window']) if r['window'] in windows else 4}"
-        ax.errorbar(r["uplift_pct"], ypos[i], xerr=[[r["uplift_pct"] - r["uplift_pct_lo"]], [r["uplift_pct_hi"] - r["uplift_pct"]]],
-                    fmt="o", color=colour, capsize=3, markersize=4)
+        ax.errorbar(
+            r["uplift_pct"],
+            ypos[i],
+            xerr=[[r["uplift_pct"] - r["uplift_pct_lo"]], [r["uplift_pct_hi"] - r["uplift_pct"]]],
+            fmt="o",
+            color=colour,
+            capsize=3,
+            markersize=4,
+        )
     ax.axvline(0, color="0.3", linewidth=0.8)
-    ax.set_yticks(ypos, [f"{o} · {w}" for o, w in zip(data["occurrence"], data["window"], strict=True)],
-                  fontsize="small")
+    ax.set_yticks(
+        ypos,
+        [f"{o} · {w}" for o, w in zip(data["occurrence"], data["window"], strict=True)],
+        fontsize="small",
+    )
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.figure.set_size_inches(FIGSIZE[0], max(FIGSIZE[1], 0.28 * len(data) + 1))
-    return label(ax, f"Festival uplift vs counterfactual baseline ({level:.0%} CI)", x="Uplift", x_unit="% of baseline")
+    return label(
+        ax,
+        f"Festival uplift vs counterfactual baseline ({level:.0%} CI)",
+        x="Uplift",
+        x_unit="% of baseline",
+    )
 
 
-def forecast(history: pd.Series, fc: pd.DataFrame, ax: Any = None, unit: str = "", last: int | None = 180,
-             title: str | None = None) -> Any:
+def forecast(
+    history: pd.Series,
+    fc: pd.DataFrame,
+    ax: Any = None,
+    unit: str = "",
+    last: int | None = 180,
+    title: str | None = None,
+) -> Any:
     """Recent history and the forecast with its 80% and 95% prediction intervals.
 
     Parameters
@@ -173,13 +240,23 @@ def forecast(history: pd.Series, fc: pd.DataFrame, ax: Any = None, unit: str = "
     ax = new_axes(ax)
     h = history.iloc[-last:] if last else history
     ax.plot(h.index, h, color="0.35", linewidth=0.9, label="Observed")
-    ax.fill_between(fc.index, fc["lo95"], fc["hi95"], color="C0", alpha=0.15, linewidth=0, label="95% interval")
-    ax.fill_between(fc.index, fc["lo80"], fc["hi80"], color="C0", alpha=0.3, linewidth=0, label="80% interval")
+    ax.fill_between(
+        fc.index, fc["lo95"], fc["hi95"], color="C0", alpha=0.15, linewidth=0, label="95% interval"
+    )
+    ax.fill_between(
+        fc.index, fc["lo80"], fc["hi80"], color="C0", alpha=0.3, linewidth=0, label="80% interval"
+    )
     ax.plot(fc.index, fc["mean"], color="C0", linewidth=1.5, label="Forecast")
     _money_axis(ax)
     ax.legend(loc="upper left")
     ax.figure.autofmt_xdate()
-    return label(ax, title or f"Forecast: {fc.attrs.get('model', '')}", x="Date", y="Value", y_unit=unit or None)
+    return label(
+        ax,
+        title or f"Forecast: {fc.attrs.get('model', '')}",
+        x="Date",
+        y="Value",
+        y_unit=unit or None,
+    )
 
 
 def backtest(bt: Any, ax: Any = None, unit: str = "") -> Any:
@@ -197,8 +274,14 @@ def backtest(bt: Any, ax: Any = None, unit: str = "") -> Any:
     for i, method in enumerate(["model", "seasonal naive"]):
         q = p[p["method"] == method]
         for j, (_, fold) in enumerate(q.groupby("origin")):
-            ax.plot(fold["date"], fold["mean"], color=f"C{i}", linewidth=1.2, linestyle="-" if i == 0 else ":",
-                    label=f"{method} (MASE {bt.summary.loc[method, 'mase']:.2f})" if j == 0 else None)
+            ax.plot(
+                fold["date"],
+                fold["mean"],
+                color=f"C{i}",
+                linewidth=1.2,
+                linestyle="-" if i == 0 else ":",
+                label=f"{method} (MASE {bt.summary.loc[method, 'mase']:.2f})" if j == 0 else None,
+            )
     _money_axis(ax)
     ax.legend(loc="upper left")
     ax.figure.autofmt_xdate()
@@ -216,15 +299,34 @@ def growth_share(gs: pd.DataFrame, by: str = "category", ax: Any = None) -> Any:
     ax = new_axes(ax)
     data = gs.copy()
     sizes = 2000 * data["value"] / data["value"].max()
-    sns.scatterplot(data=data, x="share", y="growth", hue="quadrant", size=sizes, sizes=(60, 2000), alpha=0.6,
-                    legend=False, ax=ax, hue_order=["star", "cash cow", "question mark", "dog"])
+    sns.scatterplot(
+        data=data,
+        x="share",
+        y="growth",
+        hue="quadrant",
+        size=sizes,
+        sizes=(60, 2000),
+        alpha=0.6,
+        legend=False,
+        ax=ax,
+        hue_order=["star", "cash cow", "question mark", "dog"],
+    )
     for _, r in data.iterrows():
-        ax.annotate(str(r[by]), (r["share"], r["growth"]), fontsize="small", ha="center", va="center")
+        ax.annotate(
+            str(r[by]), (r["share"], r["growth"]), fontsize="small", ha="center", va="center"
+        )
     market = gs.attrs.get("market_growth")
     if market is not None and np.isfinite(market):
         ax.axhline(market, color="0.4", linestyle="--", linewidth=0.8)
-        ax.annotate("shop growth", xy=(1, market), xycoords=("axes fraction", "data"), fontsize="x-small",
-                    ha="right", va="bottom", color="0.4")
+        ax.annotate(
+            "shop growth",
+            xy=(1, market),
+            xycoords=("axes fraction", "data"),
+            fontsize="x-small",
+            ha="right",
+            va="bottom",
+            color="0.4",
+        )
     thr = gs.attrs.get("share_threshold")
     if thr:
         ax.axvline(thr, color="0.4", linestyle=":", linewidth=0.8)
@@ -232,11 +334,19 @@ def growth_share(gs: pd.DataFrame, by: str = "category", ax: Any = None) -> Any:
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     period = data["period"].iloc[0] if len(data) else ""
     compared = data["compared_to"].iloc[0] if len(data) else ""
-    return label(ax, f"Growth–share matrix by {by}", x="Share of GMV", x_unit=str(period),
-                 y="GMV growth", y_unit=f"vs {compared}")
+    return label(
+        ax,
+        f"Growth–share matrix by {by}",
+        x="Share of GMV",
+        x_unit=str(period),
+        y="GMV growth",
+        y_unit=f"vs {compared}",
+    )
 
 
-def channel_share(wide: pd.DataFrame, ax: Any = None, freq: str = "M", order: Sequence[str] | None = None) -> Any:
+def channel_share(
+    wide: pd.DataFrame, ax: Any = None, freq: str = "M", order: Sequence[str] | None = None
+) -> Any:
     """Each channel's share of GMV per period, stacked.
 
     Parameters
@@ -245,13 +355,22 @@ def channel_share(wide: pd.DataFrame, ax: Any = None, freq: str = "M", order: Se
         :func:`~shopbook.analysis.trend.shares` output (periods × groups, rows sum to 1).
     """
     ax = new_axes(ax)
-    cols = list(order) if order is not None else list(wide.mean().sort_values(ascending=False).index)
-    ax.stackplot(wide.index, *[wide[c].to_numpy() for c in cols], labels=[str(c) for c in cols], alpha=0.85)
+    cols = (
+        list(order) if order is not None else list(wide.mean().sort_values(ascending=False).index)
+    )
+    ax.stackplot(
+        wide.index, *[wide[c].to_numpy() for c in cols], labels=[str(c) for c in cols], alpha=0.85
+    )
     ax.set_ylim(0, 1)
     ax.set_xlim(wide.index[0], wide.index[-1])
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title=wide.columns.name)
     ax.figure.autofmt_xdate()
     word = _FREQ_WORDS.get(freq, freq)
-    return label(ax, f"Share of GMV by {wide.columns.name or 'group'} per {word}", x=word.capitalize(),
-                 y="Share of GMV", y_unit="%")
+    return label(
+        ax,
+        f"Share of GMV by {wide.columns.name or 'group'} per {word}",
+        x=word.capitalize(),
+        y="Share of GMV",
+        y_unit="%",
+    )

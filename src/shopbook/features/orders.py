@@ -1,0 +1,173 @@
+"""What an order means: the one home of the order concepts every notebook shares.
+
+Each concept is defined here once and used everywhere else (features build on these
+expressions; analysis receives the frames they produce):
+
+* **purchase** — an order whose ``status`` is in :data:`PURCHASE_STATUSES` (``paid``;
+  refunded and cancelled orders are not purchases). Every function takes ``statuses``
+  so a caller can widen it; ``None`` counts every order.
+* **window** — whole days, both ends inclusive: :func:`window_bounds` turns
+  ``start``/``end`` into ``[start 00:00, end + 1 day 00:00)`` and :func:`in_window`
+  tests a timestamp or date column against it.
+* **first purchase** — each customer's earliest purchase: :func:`first_purchases`.
+* **order span** — the first and last day with a purchase: :func:`order_span`.
+* **currency** — the dataset's one currency: :func:`currency`.
+* **GMV** — the sum of ``net_amount`` (what customers paid) over purchases:
+  :func:`gmv` (as an ibis aggregate) and the ``amount`` column of :func:`purchases`.
+
+Every function takes the contract ``orders`` table as an ibis table (or a small pandas
+DataFrame, wrapped as a memtable) and returns an ibis expression, except the scalar
+look-ups :func:`order_span` and :func:`currency`, which run one small query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+#: Order statuses that count as purchases by default.
+PURCHASE_STATUSES: tuple[str, ...] = ("paid",)
+
+#: The money column that GMV sums by default (what the customer paid).
+GMV_AMOUNT = "net_amount"
+
+
+def as_table(orders: Any) -> ir.Table:
+    """An ibis table for ``orders`` (ibis tables pass through; DataFrames become memtables)."""
+    if isinstance(orders, ir.Table):
+        return orders
+    if isinstance(orders, pd.DataFrame):
+        return ibis.memtable(orders)
+    raise TypeError(f"expected an ibis table or a pandas DataFrame, got {type(orders).__name__}")
+
+
+def purchases(orders: Any, statuses: Sequence[str] | None = PURCHASE_STATUSES) -> ir.Table:
+    """The orders that count as purchases.
+
+    Parameters
+    ----------
+    orders
+        Contract ``orders`` (needs ``status`` when ``statuses`` is given).
+    statuses
+        Order statuses that count as purchases; ``None`` keeps every order.
+
+    Returns
+    -------
+    ibis.Table
+        The same columns, filtered.
+    """
+    t = as_table(orders)
+    if statuses is None:
+        return t
+    return t.filter(t.status.isin(list(statuses)))
+
+
+def window_bounds(start: Any, end: Any) -> tuple[dt.datetime, dt.datetime]:
+    """A window of whole days as ``[start 00:00, end + 1 day 00:00)``.
+
+    Raises
+    ------
+    ValueError
+        When ``end`` is before ``start``.
+    """
+    lo = pd.Timestamp(start).normalize()
+    hi = pd.Timestamp(end).normalize() + pd.Timedelta(days=1)
+    if hi <= lo:
+        raise ValueError(f"end {pd.Timestamp(end).date()} is before start {lo.date()}")
+    return lo.to_pydatetime(), hi.to_pydatetime()
+
+
+def in_window(col: ir.Value, start: Any, end: Any) -> ir.BooleanValue:
+    """Whether a timestamp or date column falls in the days ``start`` to ``end`` (inclusive)."""
+    lo, hi = window_bounds(start, end)
+    if col.type().is_date():
+        return (col >= lo.date()) & (col < hi.date())
+    return (col >= lo) & (col < hi)
+
+
+def gmv(orders: ir.Table, amount: str = GMV_AMOUNT) -> ir.FloatingScalar:
+    """GMV of ``orders`` as an ibis aggregate: the sum of ``amount`` as float64.
+
+    Filter to purchases (and a window) first: ``gmv(purchases(o))``.
+    """
+    return orders[amount].cast("float64").sum()
+
+
+def first_purchases(orders: Any, statuses: Sequence[str] | None = PURCHASE_STATUSES) -> ir.Table:
+    """Each customer's first purchase: when, and through which channel.
+
+    Parameters
+    ----------
+    orders
+        Contract ``orders`` (``customer_id``, ``order_ts``, ``channel``, ``status``).
+    statuses
+        Order statuses that count as purchases (``None``: all).
+
+    Returns
+    -------
+    ibis.Table
+        One row per customer: ``customer_id``, ``first_ts`` (timestamp),
+        ``first_day`` (date), ``first_channel`` (channel of the earliest order).
+    """
+    t = purchases(orders, statuses)
+    ts = t.order_ts.cast("timestamp")
+    agg = t.group_by("customer_id").agg(first_ts=ts.min(), first_channel=t.channel.argmin(ts))
+    return agg.mutate(first_day=agg.first_ts.date())
+
+
+def order_span(
+    orders: Any, statuses: Sequence[str] | None = PURCHASE_STATUSES, end: Any = None
+) -> tuple[dt.date, dt.date] | None:
+    """The first and the last day with a purchase (one scalar query).
+
+    Parameters
+    ----------
+    orders
+        Contract ``orders`` (``order_ts``, ``status``).
+    statuses
+        Order statuses that count (``None``: every order).
+    end
+        Only orders on or before this day count (``None``: all).
+
+    Returns
+    -------
+    (datetime.date, datetime.date) or None
+        ``None`` when there is no such order.
+    """
+    t = purchases(orders, statuses)
+    end_day = None if end is None or end == "" else pd.Timestamp(end).date()
+    if end_day is not None:
+        t = t.filter(t.order_ts.cast("timestamp").date() <= end_day)
+    ts = t.order_ts.cast("timestamp")
+    row = t.aggregate(first=ts.min(), last=ts.max()).execute().iloc[0]
+    if pd.isna(row["first"]):
+        return None
+    return pd.Timestamp(row["first"]).date(), pd.Timestamp(row["last"]).date()
+
+
+def currency(orders: Any) -> str:
+    """The dataset's currency code (the contract allows one per dataset); ``""`` when unknown."""
+    t = as_table(orders)
+    if "currency" not in t.columns:
+        return ""
+    value = t.currency.max().execute()
+    return "" if value is None or pd.isna(value) else str(value)
+
+
+__all__ = [
+    "GMV_AMOUNT",
+    "PURCHASE_STATUSES",
+    "as_table",
+    "currency",
+    "first_purchases",
+    "gmv",
+    "in_window",
+    "order_span",
+    "purchases",
+    "window_bounds",
+]
