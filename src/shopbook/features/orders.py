@@ -12,6 +12,7 @@ expressions; analysis receives the frames they produce):
 * **first purchase** — each customer's earliest purchase: :func:`first_purchases`.
 * **order span** — the first and last day with a purchase: :func:`order_span`.
 * **currency** — the dataset's one currency: :func:`currency`.
+* **line share** — an order line's share of its order's amount: :func:`line_shares`.
 * **GMV** — the sum of ``net_amount`` (what customers paid) over purchases:
   :func:`gmv` (as an ibis aggregate) and the ``amount`` column of :func:`purchases`.
 
@@ -98,6 +99,32 @@ def gmv(orders: ir.Table, amount: str = GMV_AMOUNT) -> ir.FloatingScalar:
     return orders[amount].cast("float64").sum()
 
 
+def line_shares(order_items: Any) -> ir.Table:
+    """Each order line's share of its order, to spread an order amount over its lines.
+
+    A line's share is its value ``quantity × unit_price`` over the order's total line
+    value; the lines of an order worth nothing share it equally. The shares of an order
+    add up to 1, so ``amount × line_share`` over an order's lines adds up to its amount.
+
+    Parameters
+    ----------
+    order_items
+        Contract ``order_items`` (``order_id``, ``quantity``, ``unit_price``; any other
+        columns are kept).
+
+    Returns
+    -------
+    ibis.Table
+        The same rows and columns plus ``line_share`` (float64).
+    """
+    it = as_table(order_items)
+    it = it.mutate(__line=(it.quantity * it.unit_price).cast("float64"))
+    w = ibis.window(group_by=it.order_id)
+    it = it.mutate(__tot=it.__line.sum().over(w), __n=it.order_id.count().over(w))
+    share = ibis.ifelse(it.__tot > 0, it.__line / it.__tot, 1.0 / it.__n.cast("float64"))
+    return it.mutate(line_share=share).drop("__line", "__tot", "__n")
+
+
 def first_purchases(orders: Any, statuses: Sequence[str] | None = PURCHASE_STATUSES) -> ir.Table:
     """Each customer's first purchase: when, and through which channel.
 
@@ -167,6 +194,7 @@ __all__ = [
     "first_purchases",
     "gmv",
     "in_window",
+    "line_shares",
     "order_span",
     "purchases",
     "window_bounds",

@@ -5,10 +5,14 @@ words (the older one-letter codes ``"D"``/``"W"``/``"M"`` and ``"daily"``/``"wee
 ``"monthly"`` are accepted and read as the same words). Weeks start on Monday; months on
 the first. The translations to the engine's truncation unit and to pandas' frequency
 live here and nowhere else.
+
+A report *window* (:class:`Window`, :func:`resolve_window`) is a run of whole days
+compared with the run of the same length just before it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -64,4 +68,89 @@ def period_start(day: Any, period: str) -> pd.Timestamp:
     return d
 
 
-__all__ = ["PANDAS_FREQ", "PERIODS", "PERIOD_DAYS", "TRUNCATE", "normalise_period", "period_start"]
+# ------------------------------------------------------------------ report windows
+
+
+@dataclass(frozen=True)
+class Window:
+    """A window of whole days and the previous window of the same length."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+    prev_start: pd.Timestamp
+    prev_end: pd.Timestamp
+
+    @property
+    def days(self) -> int:
+        """Length in days."""
+        return int((self.end - self.start).days) + 1
+
+    def label(self) -> str:
+        """``2024-12-23 to 2024-12-29``."""
+        return f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}"
+
+    def prev_label(self) -> str:
+        """The previous window as text."""
+        return f"{self.prev_start:%Y-%m-%d} to {self.prev_end:%Y-%m-%d}"
+
+    def context_start(self, spans: int = 3) -> pd.Timestamp:
+        """First day of a trend line that shows the windows in context.
+
+        ``spans`` times the window's span (``end - start``, one day less than its
+        length) before the previous window's start.
+        """
+        return self.prev_start - (self.end - self.start) * spans
+
+    def outside(self, first_day: Any, last_day: Any) -> bool:
+        """Whether the window lies wholly outside the days ``first_day`` to ``last_day``."""
+        return bool(self.end < pd.Timestamp(first_day) or self.start > pd.Timestamp(last_day))
+
+
+def resolve_window(start: Any, end: Any, last_day: Any) -> Window:
+    """The window to report and the one before it.
+
+    Parameters
+    ----------
+    start, end
+        ISO dates (inclusive) or empty. Empty ``start`` and ``end``: the last full ISO
+        week (Monday–Sunday) that ends on or before ``last_day``. Only ``start``: up to
+        ``last_day``. Only ``end``: the 7 days ending on ``end``.
+    last_day
+        The last day with data (may be ``None`` when ``end`` is given).
+
+    Returns
+    -------
+    Window
+
+    Raises
+    ------
+    ValueError
+        When ``end`` is before ``start``, or neither ``end`` nor ``last_day`` is given.
+    """
+    last = None if last_day is None else pd.Timestamp(last_day).normalize()
+    if last is None and not end:
+        raise ValueError("give end, or the last day with data")
+    if not start and not end:
+        assert last is not None
+        e = last if last.dayofweek == 6 else last - pd.Timedelta(days=last.dayofweek + 1)
+        s = e - pd.Timedelta(days=6)
+    else:
+        e = pd.Timestamp(end).normalize() if end else last
+        assert e is not None
+        s = pd.Timestamp(start).normalize() if start else e - pd.Timedelta(days=6)
+    if e < s:
+        raise ValueError(f"end {e.date()} is before start {s.date()}")
+    n = (e - s).days + 1
+    return Window(s, e, s - pd.Timedelta(days=n), s - pd.Timedelta(days=1))
+
+
+__all__ = [
+    "PANDAS_FREQ",
+    "PERIODS",
+    "PERIOD_DAYS",
+    "TRUNCATE",
+    "Window",
+    "normalise_period",
+    "period_start",
+    "resolve_window",
+]
