@@ -59,7 +59,8 @@ def build_orders(rows: int, folder: Path, prefix: str = "orders") -> Path:
             'c' || lpad(floor({CUSTOMER_SPACE} * u1 * u1)::BIGINT::VARCHAR, 7, '0') AS customer_id,
             TIMESTAMP '2023-01-01' + to_seconds(floor(u2 * 730 * 86400)::BIGINT) AS order_ts,
             CASE WHEN i % 23 = 0 THEN 'tmall' WHEN i % 3 = 0 THEN 'jd' ELSE 'site' END AS channel,
-            CASE WHEN u3 < 0.92 THEN 'paid' WHEN u3 < 0.97 THEN 'refunded' ELSE 'cancelled' END AS status,
+            CASE WHEN u3 < 0.92 THEN 'paid' WHEN u3 < 0.97 THEN 'refunded'
+                 ELSE 'cancelled' END AS status,
             round(20 + 400 * u4 * u4, 2) AS gross_amount,
             0.0 AS discount_amount,
             round(20 + 400 * u4 * u4, 2) AS net_amount,

@@ -1,0 +1,237 @@
+"""The contract tables assembled from the simulated layers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from shopbook.data.contract import TABLES
+from shopbook.data.synthetic.clock import _Calendar
+from shopbook.data.synthetic.parameters import (
+    ANONYMOUS,
+    CATEGORIES,
+    CHANNELS,
+    CURRENCY,
+    DEVICES,
+    REGIONS,
+    TIERS,
+)
+
+
+def _strings(values: pa.Array) -> pd.Series:
+    return pd.Series(pd.arrays.ArrowStringArray(values))
+
+
+def _ids(prefix: str, ints: np.ndarray, width: int, null: np.ndarray | None = None) -> pd.Series:
+    arr = pa.array(np.asarray(ints, dtype=np.int64), mask=null)
+    txt = pc.binary_join_element_wise(
+        prefix, pc.utf8_lpad(pc.cast(arr, pa.string()), width, padding="0"), ""
+    )
+    return _strings(txt)
+
+
+def _labels(
+    names: list[str] | tuple[str, ...], codes: np.ndarray, null: np.ndarray | None = None
+) -> pd.Series:
+    idx = pa.array(np.asarray(codes, dtype=np.int32), mask=null)
+    return _strings(pc.take(pa.array(list(names), pa.string()), idx))
+
+
+def _timestamps(cal: _Calendar, t: np.ndarray) -> np.ndarray:
+    secs = np.floor(np.asarray(t) * 86400.0).astype(np.int64)
+    return (np.datetime64(cal.start.to_datetime64(), "s") + secs.astype("timedelta64[s]")).astype(
+        "datetime64[ns]"
+    )
+
+
+def _dates(cal: _Calendar, d: np.ndarray) -> pd.Series:
+    base = (cal.start - pd.Timestamp("1970-01-01")).days
+    arr = pa.array(np.asarray(d, dtype=np.int32) + base, pa.int32()).cast(pa.date32())
+    return pd.Series(pd.arrays.ArrowExtensionArray(arr))
+
+
+def _width(n: int) -> int:
+    return max(6, len(str(max(int(n), 1))))
+
+
+def _assemble(cal, mkt, cust, vis, pros, orders, cat, prices, baskets, exps, rng):
+    N = cust.n
+    extra: dict[str, Any] = {}
+    # first orders' session devices come from the prospect layer
+    dev = orders.dev.copy()
+    dev[orders.first] = pros.first_dev[orders.cust[orders.first]]
+    orders.dev = dev
+    no = len(orders.t)
+    cw, ow = _width(N), _width(no)
+    cust_ids = _ids("C", np.arange(N), cw)
+    cust_arrow = pa.array(cust_ids.array)  # reused for references
+    # ---------------------------------------------------------------- orders
+    gross = baskets.gross
+    net = orders.z
+    disc = gross - net
+    assert (disc >= 0).all()
+    order_ts = _timestamps(cal, orders.t)
+    order_ids = _ids("O", np.arange(no), ow)
+    ot = pd.DataFrame(
+        {
+            "order_id": order_ids,
+            "customer_id": _strings(pc.take(cust_arrow, pa.array(orders.cust))),
+            "order_ts": order_ts,
+            "channel": _labels(CHANNELS, orders.ch),
+            "status": _labels(["paid"], np.zeros(no, np.int8)),
+            "gross_amount": gross / 100.0,
+            "discount_amount": disc / 100.0,
+            "net_amount": net / 100.0,
+            "currency": _labels([CURRENCY], np.zeros(no, np.int8)),
+        }
+    )
+    # ---------------------------------------------------------------- order items
+    day = orders.day[baskets.order]
+    it = pd.DataFrame(
+        {
+            "order_id": _strings(pc.take(pa.array(order_ids.array), pa.array(baskets.order))),
+            "sku": _labels(cat.sku, baskets.sku),
+            "quantity": baskets.qty.astype(np.int64),
+            "unit_price": prices.price_d[day, baskets.sku] / 10.0,
+            "list_price": prices.list_d[day, baskets.sku] / 10.0,
+            "unit_cost": prices.cost_c[day, baskets.sku] / 100.0,
+        }
+    )
+    # ---------------------------------------------------------------- customers
+    spend = np.bincount(orders.cust, weights=net, minlength=N) / 100.0
+    tier = np.searchsorted(np.array(list(TIERS.values())), spend, side="right") - 1
+    first_start = np.empty(N)
+    first_start[orders.cust[orders.first]] = orders.start[orders.first]
+    signup = cust.t0 - (cust.t0 - first_start) * rng.uniform(
+        0.2, 0.8, N
+    )  # during the first session
+    ct = pd.DataFrame(
+        {
+            "customer_id": cust_ids,
+            "signup_ts": _timestamps(cal, signup),
+            "acquisition_channel": _labels(CHANNELS, cust.channel),
+            "region": _labels(list(REGIONS), cust.region),
+            "member_tier": _labels(list(TIERS), tier),
+        }
+    )
+    # ---------------------------------------------------------------- sessions
+    # buying sessions (one per order), non-buying visits of customers, prospects' visits
+    nb = vis.stage < 4
+    s_t = np.concatenate([orders.start, vis.t[nb], pros.t])
+    s_cust = np.concatenate([orders.cust, vis.cust[nb], pros.cust])
+    s_ch = np.concatenate([orders.ch, vis.ch[nb], pros.ch])
+    s_dev = np.concatenate([orders.dev, vis.dev[nb], pros.dev])
+    s_stage = np.concatenate([np.full(no, 4, np.int8), vis.stage[nb], pros.stage])
+    s_order = np.concatenate([np.arange(no), np.full(int(nb.sum()) + len(pros.t), -1)])
+    anon_nb = rng.random(int(nb.sum())) < ANONYMOUS[vis.dev[nb]]
+    s_anon = np.concatenate([np.zeros(no, bool), anon_nb, np.ones(len(pros.t), bool)])
+    del nb, anon_nb
+    o = np.argsort(s_t, kind="stable")
+    s_t, s_cust, s_ch, s_dev, s_stage, s_order, s_anon = (
+        x[o] for x in (s_t, s_cust, s_ch, s_dev, s_stage, s_order, s_anon)
+    )
+    del o
+    ns = len(s_t)
+    pv = np.where(s_stage >= 1, 1 + rng.poisson(1.8 + 0.6 * s_stage), 0).astype(np.int64)
+    pages = pv + 1 + rng.poisson(1.2, ns) + (s_stage >= 2) + 2 * (s_stage >= 3)
+    st = pd.DataFrame(
+        {
+            "session_id": _ids("S", np.arange(ns), _width(ns)),
+            "visitor_id": _ids("V", s_cust, cw),
+            "customer_id": _strings(pc.take(cust_arrow, pa.array(s_cust, mask=s_anon))),
+            "session_ts": _timestamps(cal, s_t),
+            "channel": _labels(CHANNELS, s_ch),
+            "device": _labels(DEVICES, s_dev),
+            "pageviews": pages.astype(np.int64),
+            "product_views": pv,
+            "added_to_cart": s_stage >= 2,
+            "reached_checkout": s_stage >= 3,
+            "order_id": _strings(
+                pc.take(pa.array(order_ids.array), pa.array(s_order, mask=s_order < 0))
+            ),
+        }
+    )
+    del s_cust, s_dev, s_order, s_anon, pv, pages
+    # ---------------------------------------------------------------- assignments
+    rows = []
+    for e in exps:  # three experiments
+        a = vis.assignments[e.name]
+        rows.append((e.name, a["cust"], a["t"], a["treat"]))
+    n_a = sum(len(r[1]) for r in rows)
+    at = (
+        pd.DataFrame(
+            {
+                "experiment_id": _labels(
+                    [e.name for e in exps],
+                    np.concatenate([np.full(len(r[1]), i) for i, r in enumerate(rows)]).astype(
+                        np.int8
+                    ),
+                ),
+                "unit_id": _ids("V", np.concatenate([r[1] for r in rows]), cw),
+                "variant": _labels(
+                    ["control", "treatment"], np.concatenate([r[3] for r in rows]).astype(np.int8)
+                ),
+                "assigned_ts": _timestamps(cal, np.concatenate([r[2] for r in rows])),
+            }
+        )
+        if n_a
+        else _empty("assignments")
+    )
+    if n_a:
+        at = at.sort_values(["experiment_id", "assigned_ts", "unit_id"], kind="stable").reset_index(
+            drop=True
+        )
+    # ---------------------------------------------------------------- products
+    lt = pd.DataFrame(
+        {
+            "sku": _strings(pa.array(cat.sku)),
+            "name": _strings(pa.array(cat.name)),
+            "category": _labels(list(CATEGORIES), cat.category),
+            "brand": _strings(pa.array(cat.brand)),
+            "launch_date": _dates(cal, cat.launch),
+            "lead_time_days": cat.lead.astype(np.int64),
+        }
+    )
+    # ---------------------------------------------------------------- inventory
+    launched = np.arange(cal.n)[:, None] >= np.maximum(cat.launch, 0)[None, :]
+    dd, ss = np.nonzero(launched)
+    inv = pd.DataFrame(
+        {
+            "date": _dates(cal, dd),
+            "sku": _labels(cat.sku, ss),
+            "on_hand": baskets.on_hand[dd, ss],
+            "on_order": baskets.on_order[dd, ss],
+        }
+    )
+    # ---------------------------------------------------------------- marketing spend
+    C = len(CHANNELS)
+    mt = pd.DataFrame(
+        {
+            "date": _dates(cal, np.repeat(np.arange(cal.n), C)),
+            "channel": _labels(CHANNELS, np.tile(np.arange(C), cal.n)),
+            "spend": mkt.spend.ravel(),
+            "impressions": mkt.impressions.ravel(),
+            "clicks": mkt.clicks.ravel(),
+        }
+    )
+    extra["tier_counts"] = {name: int((tier == i).sum()) for i, name in enumerate(TIERS)}
+    extra["discount_share"] = float(disc.sum() / gross.sum())
+    tables = {
+        "customers": ct,
+        "orders": ot,
+        "order_items": it,
+        "products": lt,
+        "sessions": st,
+        "assignments": at,
+        "inventory": inv,
+        "marketing_spend": mt,
+    }
+    return {name: tables[name] for name in TABLES}, extra
+
+
+def _empty(name: str) -> pd.DataFrame:
+    return pd.DataFrame({c.name: pd.Series([], dtype=object) for c in TABLES[name].columns})
