@@ -27,7 +27,7 @@ class _Baskets:
 
 def _fill(
     zc: np.ndarray, cdf: np.ndarray, price_c: np.ndarray, mu_q: np.ndarray, rng: np.random.Generator
-):
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Lines for a day's orders: draw SKUs until the gross value covers the net amount."""
     S = len(cdf)
     idx = np.arange(len(zc))

@@ -38,20 +38,51 @@ class _Catalogue:
     holds: list[tuple[int, int, int]]  # (sku, first day, days)
 
 
-def _catalogue(cal: _Calendar, rng: np.random.Generator) -> _Catalogue:
-    cats = list(CATEGORIES)
-    sizes = [CATEGORIES[c][1] for c in cats]
-    S = sum(sizes)
-    category = np.repeat(np.arange(len(cats)), sizes)
-    names, brands = [], []
-    price0 = np.empty(S)
-    for k, c in enumerate(cats):  # eight categories
+def _names_and_prices(
+    category: np.ndarray, rng: np.random.Generator
+) -> tuple[list[str], list[str], np.ndarray]:
+    """Per category (in order): product names, brands and initial list prices of its SKUs."""
+    names: list[str] = []
+    brands: list[str] = []
+    price0 = np.empty(len(category))
+    for k, c in enumerate(CATEGORIES):  # eight categories
         _, n, median, spread, _, _, _, words = CATEGORIES[c]
         combos = [(w, s) for s in SIZES for w in words]
         pick = rng.permutation(len(combos))[:n]
         names += [f"{combos[i][0]} {combos[i][1]}" for i in pick]
         brands += [BRANDS[i] for i in rng.integers(0, len(BRANDS), n)]
         price0[category == k] = median * rng.lognormal(0, spread, n)
+    return names, brands, price0
+
+
+def _quality_holds(
+    cal: _Calendar,
+    launch: np.ndarray,
+    base: np.ndarray,
+    pair: tuple[int, int],
+    rng: np.random.Generator,
+) -> list[tuple[int, int, int]]:
+    """Planted quality holds ``(sku, first day, days)`` on popular, launched, non-substitute
+    SKUs, spread over the period and clipped at the end of the data."""
+    candidates = [s for s in np.argsort(-base) if s not in pair]
+    holds: list[tuple[int, int, int]] = []
+    n_holds = STOCKOUT_HOLDS
+    for i in range(n_holds):
+        d1 = int((i + 0.5) / n_holds * cal.n * 0.9 + rng.integers(0, 7))
+        for s in candidates:
+            if launch[s] < d1 - 30 and all(h[0] != s for h in holds):
+                holds.append((int(s), d1, int(rng.integers(5, 22))))
+                break
+    # clip holds at the end of the data
+    return [(s, d, min(h, cal.n - d)) for s, d, h in holds if d < cal.n]
+
+
+def _catalogue(cal: _Calendar, rng: np.random.Generator) -> _Catalogue:
+    cats = list(CATEGORIES)
+    sizes = [CATEGORIES[c][1] for c in cats]
+    S = sum(sizes)
+    category = np.repeat(np.arange(len(cats)), sizes)
+    names, brands, price0 = _names_and_prices(category, rng)
     # substitutes: the two first nuts SKUs, the same product from two brands
     a, b = 0, 1
     names[a], names[b] = "Daily Mixed Nuts 25g×30", "Daily Mixed Nuts 25g×30"
@@ -68,18 +99,7 @@ def _catalogue(cal: _Calendar, rng: np.random.Generator) -> _Catalogue:
     base[[a, b]] = np.quantile(base, 0.97)  # a popular pair, so the cross effect is measurable
     elasticity = np.array([CATEGORIES[cats[k]][4] for k in category])
     mu_q = np.array([CATEGORIES[cats[k]][6] for k in category])
-    # planted quality holds on popular, launched, non-substitute SKUs, spread over the period
-    candidates = [s for s in np.argsort(-base) if s not in (a, b)]
-    holds = []
-    n_holds = STOCKOUT_HOLDS
-    for i in range(n_holds):
-        d1 = int((i + 0.5) / n_holds * cal.n * 0.9 + rng.integers(0, 7))
-        for s in candidates:
-            if launch[s] < d1 - 30 and all(h[0] != s for h in holds):
-                holds.append((int(s), d1, int(rng.integers(5, 22))))
-                break
-    # clip holds at the end of the data
-    holds = [(s, d, min(h, cal.n - d)) for s, d, h in holds if d < cal.n]
+    holds = _quality_holds(cal, launch, base, (a, b), rng)
     skus = [f"SKU{i + 1:04d}" for i in range(S)]
     return _Catalogue(
         skus,

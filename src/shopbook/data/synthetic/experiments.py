@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from shopbook.data.synthetic.clock import _Calendar, _monday_on_or_after
-from shopbook.data.synthetic.customers import _alive
-from shopbook.data.synthetic.funnel import _stages
+from shopbook.data.synthetic.customers import _alive, _Customers
+from shopbook.data.synthetic.funnel import _Funnel, _stages
 from shopbook.data.synthetic.parameters import EXPERIMENTS
 
 
@@ -33,8 +33,21 @@ def _experiment_windows(cal: _Calendar) -> list[_Exp]:
 
 
 def _pdp_counterfactual(
-    vc, t, ch, dev, uu, stage, keep, treat_visit, funnel, cust, asg, pdp
+    vc: np.ndarray,
+    t: np.ndarray,
+    ch: np.ndarray,
+    dev: np.ndarray,
+    uu: np.ndarray,
+    stage: np.ndarray,
+    keep: np.ndarray,
+    treat_visit: np.ndarray,
+    funnel: _Funnel,
+    cust: _Customers,
+    asg: dict[str, np.ndarray],
+    pdp: _Exp,
 ) -> dict[str, float]:
+    """pdp_v2's treated units' orders in the window after assignment, and the same had they
+    been in control (the same uniforms through the control funnel, dropout re-run)."""
     treated = asg["cust"][asg["treat"]]
     if treated.size == 0:
         return {

@@ -95,9 +95,9 @@ def _plant_mess(
             "order_items": {"non-positive quantity": k["negative_quantity_lines"]},
         },
         "statuses": {"refunded": k["refunded_orders"], "cancelled": k["cancelled_orders"]},
-        "meaning": "the dirty shop is the clean shop plus: exact copies of order rows (duplicate order_id); extra "
-        "refunded and cancelled orders (new ids, cloned baskets, a few hours after their template); "
-        "extra order lines with negative quantity on single-line orders; extra orders (no lines) "
-        "with a missing or a 2099 timestamp. Kept rows with status 'paid' (and their lines) are "
-        "exactly the clean shop",
+        "meaning": "the dirty shop is the clean shop plus: exact copies of order rows "
+        "(duplicate order_id); extra refunded and cancelled orders (new ids, cloned baskets, a "
+        "few hours after their template); extra order lines with negative quantity on "
+        "single-line orders; extra orders (no lines) with a missing or a 2099 timestamp. Kept "
+        "rows with status 'paid' (and their lines) are exactly the clean shop",
     }

@@ -3,6 +3,8 @@ events and products (every planted number is defined here)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 GENERATOR_VERSION = 1
@@ -90,7 +92,7 @@ HOUR_WEIGHTS = np.array(
         2.0,
     ]
 )
-FESTIVALS = {
+FESTIVALS: dict[str, dict[str, Any]] = {
     "618": {
         "display_name": "618 (年中大促)",
         "month": 6,
@@ -197,8 +199,8 @@ SPEND_NOISE_SD = 0.35
 SPEND_PAUSE_PROB = 0.03
 
 # ----------------------------------------------------------------------------- events
-TRAFFIC_DROP = {"channel": "douyin", "fraction": 0.35, "at": 0.62}
-EXPERIMENTS = {
+TRAFFIC_DROP: dict[str, Any] = {"channel": "douyin", "fraction": 0.35, "at": 0.62}
+EXPERIMENTS: dict[str, dict[str, Any]] = {
     "aa_check": {
         "start": 0.30,
         "days": 28,
@@ -228,7 +230,7 @@ EXPERIMENTS = {
 MIN_DAYS = 120
 
 # ----------------------------------------------------------------------------- products
-CATEGORIES = {
+CATEGORIES: dict[str, tuple[Any, ...]] = {
     # name: display, n_skus, median price (CNY), price spread (log sd), elasticity,
     # lead time (days), extra units per line (Poisson mean), product words
     "nuts": (
@@ -325,7 +327,7 @@ SIZES = ["100g", "150g", "250g", "500g", "Family Pack", "Mini", "Duo", "Value Pa
 BRANDS = ["Shopbook Select", "Hearth & Harvest", "Golden Field", "Mountain Spring"]
 CROSS_PRICE_ELASTICITY = 0.6
 DEMAND_SHOCK = {"ar1_rho": 0.9, "sd": 0.25}
-PROMOTIONS = {
+PROMOTIONS: dict[str, Any] = {
     "depths": [0.10, 0.15, 0.20, 0.25, 0.30, 0.40],
     "festival_probability": 0.7,  # per SKU and festival window (planned)
     "random_weekly_probability": 0.05,  # per SKU-week (planned)

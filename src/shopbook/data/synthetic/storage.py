@@ -97,10 +97,13 @@ def read_truth(path: str | os.PathLike) -> dict[str, Any]:
                 r[0]
                 for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
             }
-            if "shop_truth" in names:
-                return json.loads(
-                    con.execute("SELECT truth_json FROM shop_truth LIMIT 1").fetchone()[0]
-                )
+            row = (
+                con.execute("SELECT truth_json FROM shop_truth LIMIT 1").fetchone()
+                if "shop_truth" in names
+                else None
+            )
+            if row is not None:
+                return json.loads(row[0])
         finally:
             con.close()
     if beside.exists():

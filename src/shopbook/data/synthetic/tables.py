@@ -10,7 +10,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shopbook.data.contract import TABLES
+from shopbook.data.synthetic.baskets import _Baskets
+from shopbook.data.synthetic.catalogue import _Catalogue, _Prices
 from shopbook.data.synthetic.clock import _Calendar
+from shopbook.data.synthetic.customers import _Customers
+from shopbook.data.synthetic.experiments import _Exp
+from shopbook.data.synthetic.marketing import _Marketing
+from shopbook.data.synthetic.orders import _Orders
 from shopbook.data.synthetic.parameters import (
     ANONYMOUS,
     CATEGORIES,
@@ -20,6 +26,7 @@ from shopbook.data.synthetic.parameters import (
     REGIONS,
     TIERS,
 )
+from shopbook.data.synthetic.visits import _Prospects, _Visits
 
 
 def _strings(values: pa.Array) -> pd.Series:
@@ -58,29 +65,63 @@ def _width(n: int) -> int:
     return max(6, len(str(max(int(n), 1))))
 
 
-def _assemble(cal, mkt, cust, vis, pros, orders, cat, prices, baskets, exps, rng):
+def _assemble(
+    cal: _Calendar,
+    mkt: _Marketing,
+    cust: _Customers,
+    vis: _Visits,
+    pros: _Prospects,
+    orders: _Orders,
+    cat: _Catalogue,
+    prices: _Prices,
+    baskets: _Baskets,
+    exps: list[_Exp],
+    rng: np.random.Generator,
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """The eight contract tables (in contract order) and the facts the truth needs from them."""
     N = cust.n
-    extra: dict[str, Any] = {}
     # first orders' session devices come from the prospect layer
     dev = orders.dev.copy()
     dev[orders.first] = pros.first_dev[orders.cust[orders.first]]
     orders.dev = dev
-    no = len(orders.t)
-    cw, ow = _width(N), _width(no)
+    cw = _width(N)
     cust_ids = _ids("C", np.arange(N), cw)
-    cust_arrow = pa.array(cust_ids.array)  # reused for references
-    # ---------------------------------------------------------------- orders
+    order_ids = _ids("O", np.arange(len(orders.t)), _width(len(orders.t)))
+    ot = _orders_table(cal, orders, baskets, cust_ids, order_ids)
+    it = _items_table(orders, cat, prices, baskets, order_ids)
+    ct, tier = _customers_table(cal, cust, orders, cust_ids, rng)
+    st = _sessions_table(cal, vis, pros, orders, cust_ids, order_ids, cw, rng)
+    tables = {
+        "customers": ct,
+        "orders": ot,
+        "order_items": it,
+        "products": _products_table(cal, cat),
+        "sessions": st,
+        "assignments": _assignments_table(cal, vis, exps, cw),
+        "inventory": _inventory_table(cal, cat, baskets),
+        "marketing_spend": _spend_table(cal, mkt),
+    }
+    gross = baskets.gross
+    extra: dict[str, Any] = {
+        "tier_counts": {name: int((tier == i).sum()) for i, name in enumerate(TIERS)},
+        "discount_share": float((gross - orders.z).sum() / gross.sum()),
+    }
+    return {name: tables[name] for name in TABLES}, extra
+
+
+def _orders_table(
+    cal: _Calendar, orders: _Orders, baskets: _Baskets, cust_ids: pd.Series, order_ids: pd.Series
+) -> pd.DataFrame:
+    no = len(orders.t)
     gross = baskets.gross
     net = orders.z
     disc = gross - net
     assert (disc >= 0).all()
-    order_ts = _timestamps(cal, orders.t)
-    order_ids = _ids("O", np.arange(no), ow)
-    ot = pd.DataFrame(
+    return pd.DataFrame(
         {
             "order_id": order_ids,
-            "customer_id": _strings(pc.take(cust_arrow, pa.array(orders.cust))),
-            "order_ts": order_ts,
+            "customer_id": _strings(pc.take(pa.array(cust_ids.array), pa.array(orders.cust))),
+            "order_ts": _timestamps(cal, orders.t),
             "channel": _labels(CHANNELS, orders.ch),
             "status": _labels(["paid"], np.zeros(no, np.int8)),
             "gross_amount": gross / 100.0,
@@ -89,9 +130,13 @@ def _assemble(cal, mkt, cust, vis, pros, orders, cat, prices, baskets, exps, rng
             "currency": _labels([CURRENCY], np.zeros(no, np.int8)),
         }
     )
-    # ---------------------------------------------------------------- order items
+
+
+def _items_table(
+    orders: _Orders, cat: _Catalogue, prices: _Prices, baskets: _Baskets, order_ids: pd.Series
+) -> pd.DataFrame:
     day = orders.day[baskets.order]
-    it = pd.DataFrame(
+    return pd.DataFrame(
         {
             "order_id": _strings(pc.take(pa.array(order_ids.array), pa.array(baskets.order))),
             "sku": _labels(cat.sku, baskets.sku),
@@ -101,14 +146,23 @@ def _assemble(cal, mkt, cust, vis, pros, orders, cat, prices, baskets, exps, rng
             "unit_cost": prices.cost_c[day, baskets.sku] / 100.0,
         }
     )
-    # ---------------------------------------------------------------- customers
-    spend = np.bincount(orders.cust, weights=net, minlength=N) / 100.0
+
+
+def _customers_table(
+    cal: _Calendar,
+    cust: _Customers,
+    orders: _Orders,
+    cust_ids: pd.Series,
+    rng: np.random.Generator,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The customers table and each customer's member tier (index into ``TIERS``)."""
+    N = cust.n
+    spend = np.bincount(orders.cust, weights=orders.z, minlength=N) / 100.0
     tier = np.searchsorted(np.array(list(TIERS.values())), spend, side="right") - 1
     first_start = np.empty(N)
     first_start[orders.cust[orders.first]] = orders.start[orders.first]
-    signup = cust.t0 - (cust.t0 - first_start) * rng.uniform(
-        0.2, 0.8, N
-    )  # during the first session
+    # signup happens during the first session
+    signup = cust.t0 - (cust.t0 - first_start) * rng.uniform(0.2, 0.8, N)
     ct = pd.DataFrame(
         {
             "customer_id": cust_ids,
@@ -118,8 +172,21 @@ def _assemble(cal, mkt, cust, vis, pros, orders, cat, prices, baskets, exps, rng
             "member_tier": _labels(list(TIERS), tier),
         }
     )
-    # ---------------------------------------------------------------- sessions
-    # buying sessions (one per order), non-buying visits of customers, prospects' visits
+    return ct, tier
+
+
+def _sessions_table(
+    cal: _Calendar,
+    vis: _Visits,
+    pros: _Prospects,
+    orders: _Orders,
+    cust_ids: pd.Series,
+    order_ids: pd.Series,
+    cw: int,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """Buying sessions (one per order), non-buying visits of customers, prospects' visits."""
+    no = len(orders.t)
     nb = vis.stage < 4
     s_t = np.concatenate([orders.start, vis.t[nb], pros.t])
     s_cust = np.concatenate([orders.cust, vis.cust[nb], pros.cust])
@@ -138,11 +205,13 @@ def _assemble(cal, mkt, cust, vis, pros, orders, cat, prices, baskets, exps, rng
     ns = len(s_t)
     pv = np.where(s_stage >= 1, 1 + rng.poisson(1.8 + 0.6 * s_stage), 0).astype(np.int64)
     pages = pv + 1 + rng.poisson(1.2, ns) + (s_stage >= 2) + 2 * (s_stage >= 3)
-    st = pd.DataFrame(
+    return pd.DataFrame(
         {
             "session_id": _ids("S", np.arange(ns), _width(ns)),
             "visitor_id": _ids("V", s_cust, cw),
-            "customer_id": _strings(pc.take(cust_arrow, pa.array(s_cust, mask=s_anon))),
+            "customer_id": _strings(
+                pc.take(pa.array(cust_ids.array), pa.array(s_cust, mask=s_anon))
+            ),
             "session_ts": _timestamps(cal, s_t),
             "channel": _labels(CHANNELS, s_ch),
             "device": _labels(DEVICES, s_dev),
@@ -155,38 +224,36 @@ def _assemble(cal, mkt, cust, vis, pros, orders, cat, prices, baskets, exps, rng
             ),
         }
     )
-    del s_cust, s_dev, s_order, s_anon, pv, pages
-    # ---------------------------------------------------------------- assignments
+
+
+def _assignments_table(cal: _Calendar, vis: _Visits, exps: list[_Exp], cw: int) -> pd.DataFrame:
     rows = []
     for e in exps:  # three experiments
         a = vis.assignments[e.name]
         rows.append((e.name, a["cust"], a["t"], a["treat"]))
     n_a = sum(len(r[1]) for r in rows)
-    at = (
-        pd.DataFrame(
-            {
-                "experiment_id": _labels(
-                    [e.name for e in exps],
-                    np.concatenate([np.full(len(r[1]), i) for i, r in enumerate(rows)]).astype(
-                        np.int8
-                    ),
-                ),
-                "unit_id": _ids("V", np.concatenate([r[1] for r in rows]), cw),
-                "variant": _labels(
-                    ["control", "treatment"], np.concatenate([r[3] for r in rows]).astype(np.int8)
-                ),
-                "assigned_ts": _timestamps(cal, np.concatenate([r[2] for r in rows])),
-            }
-        )
-        if n_a
-        else _empty("assignments")
+    if not n_a:
+        return _empty("assignments")
+    at = pd.DataFrame(
+        {
+            "experiment_id": _labels(
+                [e.name for e in exps],
+                np.concatenate([np.full(len(r[1]), i) for i, r in enumerate(rows)]).astype(np.int8),
+            ),
+            "unit_id": _ids("V", np.concatenate([r[1] for r in rows]), cw),
+            "variant": _labels(
+                ["control", "treatment"], np.concatenate([r[3] for r in rows]).astype(np.int8)
+            ),
+            "assigned_ts": _timestamps(cal, np.concatenate([r[2] for r in rows])),
+        }
     )
-    if n_a:
-        at = at.sort_values(["experiment_id", "assigned_ts", "unit_id"], kind="stable").reset_index(
-            drop=True
-        )
-    # ---------------------------------------------------------------- products
-    lt = pd.DataFrame(
+    return at.sort_values(["experiment_id", "assigned_ts", "unit_id"], kind="stable").reset_index(
+        drop=True
+    )
+
+
+def _products_table(cal: _Calendar, cat: _Catalogue) -> pd.DataFrame:
+    return pd.DataFrame(
         {
             "sku": _strings(pa.array(cat.sku)),
             "name": _strings(pa.array(cat.name)),
@@ -196,10 +263,12 @@ def _assemble(cal, mkt, cust, vis, pros, orders, cat, prices, baskets, exps, rng
             "lead_time_days": cat.lead.astype(np.int64),
         }
     )
-    # ---------------------------------------------------------------- inventory
+
+
+def _inventory_table(cal: _Calendar, cat: _Catalogue, baskets: _Baskets) -> pd.DataFrame:
     launched = np.arange(cal.n)[:, None] >= np.maximum(cat.launch, 0)[None, :]
     dd, ss = np.nonzero(launched)
-    inv = pd.DataFrame(
+    return pd.DataFrame(
         {
             "date": _dates(cal, dd),
             "sku": _labels(cat.sku, ss),
@@ -207,9 +276,11 @@ def _assemble(cal, mkt, cust, vis, pros, orders, cat, prices, baskets, exps, rng
             "on_order": baskets.on_order[dd, ss],
         }
     )
-    # ---------------------------------------------------------------- marketing spend
+
+
+def _spend_table(cal: _Calendar, mkt: _Marketing) -> pd.DataFrame:
     C = len(CHANNELS)
-    mt = pd.DataFrame(
+    return pd.DataFrame(
         {
             "date": _dates(cal, np.repeat(np.arange(cal.n), C)),
             "channel": _labels(CHANNELS, np.tile(np.arange(C), cal.n)),
@@ -218,19 +289,6 @@ def _assemble(cal, mkt, cust, vis, pros, orders, cat, prices, baskets, exps, rng
             "clicks": mkt.clicks.ravel(),
         }
     )
-    extra["tier_counts"] = {name: int((tier == i).sum()) for i, name in enumerate(TIERS)}
-    extra["discount_share"] = float(disc.sum() / gross.sum())
-    tables = {
-        "customers": ct,
-        "orders": ot,
-        "order_items": it,
-        "products": lt,
-        "sessions": st,
-        "assignments": at,
-        "inventory": inv,
-        "marketing_spend": mt,
-    }
-    return {name: tables[name] for name in TABLES}, extra
 
 
 def _empty(name: str) -> pd.DataFrame:
