@@ -554,7 +554,7 @@ def test_decide_follows_the_rules():
         srm=ok_srm,
         power=0.9,
     )
-    assert d.verdict == "don't ship" and "refund rate significantly worse" in d.summary()
+    assert d.verdict == "don't ship" and "refund rate significantly worse" in d.explanation()
     d = ab.decide(
         _comp(0.05, 0.001), guardrails={"aov": (_comp(0.3, 0.01, "aov"), "higher")}, power=0.9
     )
@@ -608,7 +608,7 @@ def test_evaluate_fills_every_section_and_decides():
     r = ab.evaluate(units, "demo", control="control", mde_rel=0.2)
     assert r.problems == {}
     assert r.treatments == ["treatment"] and r.units == len(units)
-    s = r.summary()
+    s = r.headline_figures()
     assert s["verdict"] == r.decisions["treatment"].verdict
     assert s["rel_lift"] == pytest.approx(r.primary["treatment"].rel_lift)
     assert set(r.metrics["key"]) == {
