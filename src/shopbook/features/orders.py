@@ -6,6 +6,9 @@ expressions; analysis receives the frames they produce):
 * **purchase** — an order whose ``status`` is in :data:`PURCHASE_STATUSES` (``paid``;
   refunded and cancelled orders are not purchases). Every function takes ``statuses``
   so a caller can widen it; ``None`` counts every order.
+* **placed order** — an order that was placed and not cancelled: ``status`` in
+  :data:`PLACED_STATUSES` (``paid`` or ``refunded``; what an experiment counts as a
+  unit's orders, a refund being a guardrail, not a missing order).
 * **window** — whole days, both ends inclusive: :func:`window_bounds` turns
   ``start``/``end`` into ``[start 00:00, end + 1 day 00:00)`` and :func:`in_window`
   tests a timestamp or date column against it.
@@ -33,6 +36,10 @@ import pandas as pd
 
 #: Order statuses that count as purchases by default.
 PURCHASE_STATUSES: tuple[str, ...] = ("paid",)
+
+#: Order statuses of orders that were placed and not cancelled (paid, or paid and later
+#: refunded): pass as ``statuses=`` to count every order a customer placed.
+PLACED_STATUSES: tuple[str, ...] = ("paid", "refunded")
 
 #: The money column that GMV sums by default (what the customer paid).
 GMV_AMOUNT = "net_amount"
@@ -188,6 +195,7 @@ def currency(orders: Any) -> str:
 
 __all__ = [
     "GMV_AMOUNT",
+    "PLACED_STATUSES",
     "PURCHASE_STATUSES",
     "as_table",
     "currency",
