@@ -1,0 +1,95 @@
+"""Validate a source against the data contract — in the engine, losing nothing.
+
+:func:`validate` reads every row of every contract table in a source and either keeps it,
+typed as :mod:`shopbook.data.contract` declares, or rejects it with exactly one reason.
+For every table ``read == kept + rejected``. The rules are compiled from the contract
+into ibis expressions, so they run where the data lives (DuckDB by default, or Postgres,
+Spark…): a ``reason`` column is built with casts, ``CASE`` expressions, window functions
+and joins, the result is materialised once per table (``Table.cache()``, a temporary
+table), and everything the report shows is counted from it with group-bys. No table is
+pulled into pandas.
+
+Reading values
+--------------
+Source columns that already have the contract type are used as they are. Others are
+coerced; a value that is present but cannot be read rejects its row as
+``unparseable <column>``:
+
+* text → number: decimal text, surrounding blanks ignored (``" 12.50 "``); ``nan`` and
+  ``inf`` are unreadable. An ``int64`` column also rejects fractions (``"2.5"``).
+* text → timestamp / date: ISO 8601 — ``2024-01-02``, ``2024-01-02 10:00:00``,
+  ``2024-01-02T10:00:00``, with optional fractional seconds; a value with a UTC offset
+  (``…Z``, ``…+08:00``) is converted to UTC. Time-zone aware columns are converted to
+  naive UTC.
+* text → bool: ``true/false``, ``1/0``, ``yes/no`` in any case; integers 1/0.
+* any → string: blanks are trimmed and blank text counts as missing; values of a column
+  with allowed values are matched case-insensitively (``"PAID"`` is kept as ``"paid"``).
+* float → int64: whole numbers only. NaN in a float column means "missing".
+
+Rule order
+----------
+A rejected row gets the reason of the **first** rule it fails, in this order
+(:func:`rules` lists them for a table):
+
+1. Column rules, column by column in contract order; for each column:
+
+   a. ``unparseable <column>`` — present but not readable as the column's type;
+   b. ``null <column>`` — missing in a non-nullable column;
+   c. bounds: ``non-positive <column>`` (``gt=0``), ``negative <column>`` (``ge=0``),
+      ``<column> below <n>`` (other ``ge``), ``<column> not above <n>`` (other ``gt``);
+   d. ``unknown <column>`` — not one of the allowed values;
+   e. ``<column> in the future`` — later than ``now``.
+
+2. Group rules (``Table.unique_groups``), e.g. ``unit in two variants``: every row of an
+   experiment × unit whose rows name more than one variant.
+3. Duplicate keys (``Table.key_reason``, e.g. ``duplicate order_id``): of the rows with
+   the same primary key the first is kept and later ones rejected. "First" is the order
+   of the remaining contract columns, which is deterministic on every engine (for
+   orders: the earliest ``order_ts``).
+4. Foreign keys (``Table.foreign_keys``), e.g. ``orphan order_item``: the key is not
+   among the **kept** rows of the referenced table. Checked whenever the referenced table
+   is in the source — even when it is empty or all its rows were rejected (a warning
+   says so) — and skipped when it is not (``unknown customer_id`` needs a customers
+   table). A null in a nullable reference passes.
+
+Rules 2–4 only look at rows that passed the rules before them, so a duplicate of an
+invalid row is not counted against the valid one.
+
+Structural problems
+-------------------
+Problems no row-level reject can express raise :class:`~shopbook.errors.ContractError`,
+with every problem found (one :class:`~shopbook.errors.Problem` each):
+
+* a table in ``require`` that is missing, or empty;
+* a required column that is missing;
+* a column whose type cannot be converted at all (e.g. integers for a timestamp);
+* an **uncoercible** column: more than half of its present values cannot be read. Such
+  a column is the wrong column or in the wrong format, not a column with a few bad
+  values; half or fewer are row rejects (``unparseable <column>``);
+* a ``one_value`` column (``orders.currency``) holding more than one value;
+* with ``strict=True``: any rejected row (one problem per table and reason).
+
+An empty table nobody required, an optional column that is absent, or a reference that
+cannot be checked are :attr:`ValidationReport.warnings`.
+
+Layout
+------
+``entry`` :func:`validate` · ``report`` :class:`ValidationReport`, :class:`TableHealth` ·
+``coerce`` reading values · ``reasons`` the rules and :func:`rules` · ``check`` one table
+checked and counted · ``_common`` shared constants and helpers.
+"""
+
+from shopbook.data.validation._common import FALSE_TEXT, TRUE_TEXT, UNCOERCIBLE_SHARE
+from shopbook.data.validation.entry import validate
+from shopbook.data.validation.reasons import rules
+from shopbook.data.validation.report import TableHealth, ValidationReport
+
+__all__ = [
+    "FALSE_TEXT",
+    "TRUE_TEXT",
+    "UNCOERCIBLE_SHARE",
+    "TableHealth",
+    "ValidationReport",
+    "rules",
+    "validate",
+]

@@ -1,0 +1,151 @@
+"""The entry point: :func:`validate`, and which tables it checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from shopbook.data.contract import TABLES
+from shopbook.data.contract import table as contract_table
+from shopbook.data.sources import Source, open_source
+from shopbook.data.validation._common import _as_utc_naive
+from shopbook.data.validation.check import _check_table, _count, _strict_problems
+from shopbook.data.validation.report import TableHealth, ValidationReport, _Checked
+from shopbook.errors import ContractError, Problem
+
+
+def validate(
+    source: Any = None,
+    strict: bool = False,
+    require: Iterable[str] = (),
+    now: dt.datetime | dt.date | str | None = None,
+    mapping: Any = None,
+    *,
+    tables: Iterable[str] | None = None,
+) -> ValidationReport:
+    """Check a source against the contract; keep passing rows, reject the rest with a reason.
+
+    Parameters
+    ----------
+    source
+        Anything :func:`~shopbook.data.sources.open_source` accepts (``None``: the default
+        source), or an open :class:`~shopbook.data.sources.Source`.
+    strict
+        Raise on any rejected row (one problem per table and reason).
+    require
+        Tables the caller needs; a missing or empty one is a structural problem.
+    now
+        The present for ``… in the future`` checks; default: the current UTC time.
+        Time-zone aware values are converted to UTC.
+    mapping
+        Column mapping passed to ``open_source`` (not allowed with an open ``Source``).
+    tables
+        Validate only these tables (plus the present tables they reference, so that
+        foreign keys are checked); default: every contract table in the source.
+
+    Returns
+    -------
+    ValidationReport
+
+    Raises
+    ------
+    ContractError
+        With every structural problem found (see the module docstring), or with
+        ``strict=True`` for rejected rows.
+    """
+    if isinstance(source, Source) and mapping is not None:
+        raise ValueError("mapping applies when a source is opened: pass it to open_source()")
+    src = open_source(source, mapping=mapping)
+    present = src.tables()
+    required = (require,) if isinstance(require, str) else tuple(require)
+    if tables is not None:  # a required table is always checked (it may be empty)
+        tables = {tables} if isinstance(tables, str) else set(tables)
+        tables |= {name for name in required if name in TABLES}
+    names = _tables_to_check(present, tables)
+    now = _as_utc_naive(now)
+
+    problems: list[Problem] = _missing_required(required, present)
+    warnings: list[str] = []
+    checked: dict[str, _Checked] = {}
+    health: dict[str, TableHealth] = {}
+    # Referenced tables come first (contract order), so a foreign key is checked
+    # against the kept rows of a table already done. Tables with structural problems
+    # are still counted: all problems are reported together.
+    for name in names:
+        chk, found = _check_table(src, TABLES[name], now, checked, health, warnings)
+        problems.extend(found)
+        if chk is None:
+            continue
+        checked[name] = chk
+        health[name], found = _count(chk)
+        problems.extend(found)
+        if health[name].read == 0:
+            if name in required:
+                problems.append(
+                    Problem(
+                        name,
+                        None,
+                        "at least one row (a report needs this table)",
+                        "an empty table",
+                        f"load the {name} rows into the source, or run a report that does "
+                        f"not need {name}",
+                    )
+                )
+            else:
+                warnings.append(f"{name} is empty: sections that need it will be skipped")
+    if problems:
+        raise ContractError(problems=problems)
+
+    report = ValidationReport(src, checked, health, warnings, now)
+    if strict:
+        strict_problems = _strict_problems(health)
+        if strict_problems:
+            error = ContractError(problems=strict_problems)
+            error.report = report  # type: ignore[attr-defined]  # for the curious caller
+            raise error
+    return report
+
+
+def _tables_to_check(present: list[str], tables: Iterable[str] | None) -> list[str]:
+    """Present tables to validate, in contract (dependency) order."""
+    if tables is None:
+        return list(present)
+    wanted = {tables} if isinstance(tables, str) else set(tables)
+    for name in wanted:
+        contract_table(name, fix="correct the table name")
+    # Close over references: a foreign key is checked against the referenced kept rows.
+    todo = list(wanted)
+    while todo:
+        for fk in TABLES[todo.pop()].foreign_keys:
+            if fk.ref_table not in wanted:
+                wanted.add(fk.ref_table)
+                todo.append(fk.ref_table)
+    return [t for t in present if t in wanted]
+
+
+def _missing_required(required: tuple[str, ...], present: list[str]) -> list[Problem]:
+    problems = []
+    for name in required:
+        if name not in TABLES:
+            problems.append(
+                Problem(
+                    str(name),
+                    None,
+                    "a contract table name (" + ", ".join(TABLES) + ")",
+                    repr(name),
+                    "correct the table name in the list of required tables",
+                )
+            )
+        elif name not in present:
+            problems.append(
+                Problem(
+                    name,
+                    None,
+                    f"table {name} in the source (a report needs it)",
+                    "tables " + (", ".join(present) or "(none)"),
+                    f"add {name} to the source (or name it in the column mapping: "
+                    f"`{name}: {{table: <your table>}}`), or run a report that does not need it",
+                )
+            )
+    return problems

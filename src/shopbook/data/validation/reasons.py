@@ -1,0 +1,156 @@
+"""The reject rules, compiled from the contract into ibis expressions, and the reasons
+they give, in the order they are applied."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from shopbook.data.contract import TABLES, Column, Table
+from shopbook.data.validation._common import _OK, _RAW, _REASON
+from shopbook.data.validation.report import TableHealth, _Checked
+
+
+def rules(name: str) -> list[tuple[str, str | None]]:
+    """The reject reasons of table ``name``, in the order they are applied.
+
+    Returns
+    -------
+    list of (reason, column)
+        ``column`` is the column the rule is about, ``None`` for table rules.
+    """
+    contract = TABLES[name]
+    out: list[tuple[str, str | None]] = [
+        (reason, col.name) for col in contract.columns for reason in _column_reasons(col)
+    ]
+    out += [(reason, None) for _, reason in contract.unique_groups]
+    if contract.primary_key:
+        out.append((contract.key_reason, None))
+    out += [
+        (fk.reason, fk.columns[0] if len(fk.columns) == 1 else None) for fk in contract.foreign_keys
+    ]
+    return out
+
+
+def _column_reasons(col: Column) -> list[str]:
+    """The reasons a column can reject a row for, in the order they are tested."""
+    out = [f"unparseable {col.name}"] if col.dtype != "string" else []
+    if not col.nullable:
+        out.append(f"null {col.name}")
+    out += [reason for reason, _ in _bound_rules(col)]
+    if col.allowed:
+        out.append(f"unknown {col.name}")
+    if col.not_future:
+        out.append(f"{col.name} in the future")
+    return out
+
+
+def _bound_rules(col: Column) -> list[tuple[str, Any]]:
+    """``(reason, test)`` per declared bound; ``test(value)`` is true for a bad value."""
+    out: list[tuple[str, Any]] = []
+    if col.gt is not None:
+        reason = f"non-positive {col.name}" if col.gt == 0 else f"{col.name} not above {col.gt:g}"
+        out.append((reason, lambda v, b=col.gt: v <= b))
+    if col.ge is not None:
+        reason = f"negative {col.name}" if col.ge == 0 else f"{col.name} below {col.ge:g}"
+        out.append((reason, lambda v, b=col.ge: v < b))
+    return out
+
+
+def _row_reason(
+    t: ir.Table, contract: Table, present: list[str], now: dt.datetime
+) -> ir.StringValue:
+    """The first column rule each row of ``t`` (typed columns, ``__raw_…``) fails, or null."""
+    now_ts = ibis.literal(now, type="timestamp")
+    now_date = ibis.literal(now.date(), type="date")
+    branches: list[tuple[ir.BooleanValue, str]] = []
+    for col in contract.columns:
+        if col.name not in present:
+            continue  # absent optional column: all null, and nullable by contract
+        value = t[col.name]
+        if _RAW + col.name in t.columns:
+            branches.append((t[_RAW + col.name].notnull(), f"unparseable {col.name}"))
+        if not col.nullable:
+            branches.append((value.isnull(), f"null {col.name}"))
+        branches += [(test(value), reason) for reason, test in _bound_rules(col)]
+        if col.allowed:
+            branches.append((value.notin(col.allowed), f"unknown {col.name}"))
+        if col.not_future:
+            branches.append(
+                (value > (now_date if col.dtype == "date" else now_ts), f"{col.name} in the future")
+            )
+    if not branches:
+        return ibis.null("string")
+    return ibis.cases(*branches, else_=ibis.null("string"))
+
+
+def _reject_where(t: ir.Table, condition: ir.BooleanValue, reason: str) -> ir.Table:
+    """Give ``reason`` to the rows that have none yet and meet ``condition``."""
+    return t.mutate(**{_REASON: ibis.cases((t[_OK] & condition, reason), else_=t[_REASON])})
+
+
+def _with_ok(t: ir.Table) -> ir.Table:
+    return t.mutate(**{_OK: t[_REASON].isnull()})
+
+
+def _group_rules(t: ir.Table, contract: Table, present: list[str]) -> ir.Table:
+    """Reject every row of a group whose passing rows disagree on the rest of the key."""
+    for cols, reason in contract.unique_groups:
+        rest = [c for c in contract.primary_key if c not in cols] or [
+            c for c in present if c not in cols
+        ]
+        t = _with_ok(t)
+        window = ibis.window(group_by=[*cols, _OK])
+        disagree = ibis.or_(*[t[c].min().over(window) != t[c].max().over(window) for c in rest])
+        t = _reject_where(t, disagree, reason)
+    return t
+
+
+def _duplicate_rule(t: ir.Table, contract: Table, present: list[str]) -> ir.Table:
+    """Keep the first passing row of each primary key, reject the later ones."""
+    key = list(contract.primary_key)
+    if not key:
+        return t
+    t = _with_ok(t)
+    order = [c for c in present if c not in key] or key
+    window = ibis.window(group_by=[*key, _OK], order_by=order)
+    return _reject_where(t, ibis.row_number().over(window) > 0, contract.key_reason)
+
+
+def _foreign_key_rules(
+    t: ir.Table,
+    contract: Table,
+    done: Mapping[str, _Checked],
+    health: Mapping[str, TableHealth],
+    warnings: list[str],
+) -> ir.Table:
+    """Reject passing rows whose reference is not among the referenced table's kept rows.
+
+    ``done`` holds the referenced tables already checked; a reference to a table that is
+    not among them (not in the source) is not checked.
+    """
+    for fk in contract.foreign_keys:
+        if fk.ref_table not in done:
+            continue
+        if health[fk.ref_table].kept == 0:
+            warnings.append(
+                f"no {fk.ref_table} row was kept: {contract.name} rows referring to "
+                f"{fk.ref_table} are rejected as {fk.reason!r}"
+            )
+        checked = done[fk.ref_table].rows
+        ref = checked.filter(checked[_REASON].isnull())
+        keys = (
+            ref.select(**{f"__fk{i}": ref[c] for i, c in enumerate(fk.ref_columns)})
+            .distinct()
+            .mutate(__fk_found=ibis.literal(True))
+        )
+        t = _with_ok(t)
+        joined = t.left_join(keys, [t[c] == keys[f"__fk{i}"] for i, c in enumerate(fk.columns)])
+        t = joined.select(*[t[c] for c in t.columns], keys["__fk_found"])
+        referenced = ibis.and_(*[t[c].notnull() for c in fk.columns])
+        t = _reject_where(t, referenced & t["__fk_found"].isnull(), fk.reason).drop("__fk_found")
+    return t
