@@ -49,7 +49,10 @@ def test_lifetimes_is_not_imported_to_read_cdnow():
     import subprocess
     import sys
 
-    code = "import sys; from shopbook.data.samples import cdnow; cdnow(); print('lifetimes' in sys.modules)"
+    code = (
+        "import sys; from shopbook.data.samples import cdnow; cdnow(); "
+        "print('lifetimes' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -343,7 +343,8 @@ def _unit_outcomes(shop, experiment: str) -> pd.DataFrame:
 
 
 def _ratio_lift(u: pd.DataFrame, num: str, den: str) -> tuple[float, float]:
-    """Relative lift of sum(num)/sum(den), treatment vs control, delta-method SE (units as clusters)."""
+    """Relative lift of sum(num)/sum(den), treatment vs control, delta-method SE (units as
+    clusters)."""
     out = {}
     for v, g in u.groupby("variant"):
         r = g[num].sum() / g[den].sum()
@@ -424,7 +425,7 @@ def test_units_have_pre_period_history(big_year):
     assert (first.loc[a["unit_id"]].to_numpy() < a["assigned_ts"].to_numpy()).all()
 
 
-# --------------------------------------------------------------------------- products, prices, inventory
+# ------------------------------------------------------------------ products, prices, inventory
 def test_planted_stockouts_are_in_the_inventory(shop):
     inv, it, o = shop.tables["inventory"], shop.tables["order_items"], shop.tables["orders"]
     inv = inv.assign(date=pd.to_datetime(inv["date"].astype(str)))

@@ -315,7 +315,8 @@ def test_a_present_but_empty_referenced_table_rejects_with_a_warning():
     assert report.tables["orders"].reasons == {"unknown customer_id": 1}
     assert report.warnings[-2:] == [
         "customers is empty: sections that need it will be skipped",
-        "no customers row was kept: orders rows referring to customers are rejected as 'unknown customer_id'",
+        "no customers row was kept: orders rows referring to customers are rejected as "
+        "'unknown customer_id'",
     ]
 
 

@@ -56,7 +56,10 @@ exp1,u2,control,2024-05-03
 exp1,u3,treatment,2024-05-01
 """
 
-SESSIONS_HEADER = "session_id,visitor_id,customer_id,session_ts,channel,device,pageviews,product_views,added_to_cart,reached_checkout,order_id"
+SESSIONS_HEADER = (
+    "session_id,visitor_id,customer_id,session_ts,channel,device,pageviews,product_views,"
+    "added_to_cart,reached_checkout,order_id"
+)
 
 
 def sessions_csv(pageviews):

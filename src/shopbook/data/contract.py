@@ -128,7 +128,7 @@ class Table:
     unique_groups: tuple[tuple[tuple[str, ...], str], ...] = ()
     description: str = ""
     duplicate_reason: str = ""
-    _by_name: dict[str, Column] = field(default=None, init=False, repr=False, compare=False)  # type: ignore[assignment]
+    _by_name: dict[str, Column] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {c.name: c for c in self.columns})
@@ -414,7 +414,10 @@ def to_markdown() -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-BEGIN_MARK = "<!-- contract:begin (generated from src/shopbook/data/contract.py by `make contract-docs`; do not edit) -->"
+BEGIN_MARK = (
+    "<!-- contract:begin (generated from src/shopbook/data/contract.py by "
+    "`make contract-docs`; do not edit) -->"
+)
 END_MARK = "<!-- contract:end -->"
 
 

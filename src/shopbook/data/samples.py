@@ -46,7 +46,7 @@ def _lifetimes_file(name: str) -> Path:
             found="lifetimes is not installed",
             fix="run `make setup` (or `pip install lifetimes`)",
         ) from None
-    path = Path(dist.locate_file(f"lifetimes/datasets/{name}"))
+    path = Path(str(dist.locate_file(f"lifetimes/datasets/{name}")))
     if not path.exists():
         raise ContractError(
             table="orders",

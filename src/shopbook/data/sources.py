@@ -245,10 +245,13 @@ def _quiet(con: Any) -> Any:
 
 
 def redact_uri(uri: str) -> str:
-    """``scheme://user:secret@host/db`` → ``scheme://user:***@host/db``."""
-    import re
+    """``scheme://user:secret@host/db`` → ``scheme://user:***@host/db``.
 
-    return re.sub(r"(://[^/:@]+):[^/@]*@", r"\1:***@", uri)
+    The rules are :func:`shopbook.redaction.redact_text`, the one redactor.
+    """
+    from shopbook.redaction import redact_text
+
+    return redact_text(uri)
 
 
 def open_source(
@@ -261,8 +264,8 @@ def open_source(
     ----------
     uri
         A DuckDB file, a folder of Parquet/CSV files, a dict of DataFrames, an ibis URI,
-        an open ibis backend (e.g. Spark), or an open :class:`Source` (returned as is). Default: ``SHOPBOOK_SOURCE`` or
-        ``data/shop.duckdb``.
+        an open ibis backend (e.g. Spark), or an open :class:`Source` (returned as is).
+        Default: ``SHOPBOOK_SOURCE`` or ``data/shop.duckdb``.
     mapping
         Column mapping: a dict or a YAML file path (see module docstring). Default:
         ``SHOPBOOK_MAPPING``, else ``mapping.yml`` inside a folder source.
