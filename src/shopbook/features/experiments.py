@@ -53,6 +53,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from shopbook.errors import ContractError
+from shopbook.features.orders import PLACED_STATUSES, purchases, window_bounds
 
 __all__ = [
     "UNIT_COLUMNS",
@@ -87,8 +88,6 @@ UNIT_COLUMNS: tuple[str, ...] = (
     "new_vs_returning",
 )
 # plus ``revenue_capped`` when unit_metrics is asked for order-level winsorising
-
-_NOT_CANCELLED = ("paid", "refunded")
 
 
 def _has(tables: Any, name: str) -> bool:
@@ -250,7 +249,8 @@ def detect_unit(tables: Any, experiment_id: str) -> str:
             table="assignments",
             column="unit_id",
             expected="unit ids that are visitor ids (sessions) or customer ids (orders)",
-            found=f"none of the unit ids of {experiment_id} is a visitor id in sessions or a customer id in orders",
+            found=f"none of the unit ids of {experiment_id} is a visitor id in sessions "
+            "or a customer id in orders",
             fix="use the same ids in assignments as in sessions and orders, "
             "or pass a per-unit table (units_file / from_frame)",
         )
@@ -324,6 +324,38 @@ def unit_metrics(
     if unit not in ("auto", "visitor", "customer"):
         raise ValueError(f"unit must be 'auto', 'visitor' or 'customer', got {unit!r}")
     a = _assignments(tables, experiment_id)
+    end = _outcome_end(tables, experiment_id, a, end)
+    if unit == "auto":
+        unit = detect_unit(tables, experiment_id)
+    has_sessions = _has(tables, "sessions")
+    base = a.mutate(
+        w_end=_window_end(a, outcome_days, end),
+        w_pre=a.assigned_ts - ibis.interval(days=int(pre_days)),
+    )
+    parts: list[ir.Table] = []
+    linked: ir.Table | None = None
+    if has_sessions:
+        linked, session_parts = _unit_sessions(
+            _get(tables, "sessions"), base, unit, exposure_lookback_minutes
+        )
+    uo = _unit_orders(_placed_orders(tables), base, linked, unit)
+    parts += _order_parts(uo, order_cap_quantile)
+    if has_sessions:
+        parts += session_parts
+    out = a
+    for part in parts:
+        out = out.left_join(part, "unit_id").drop("unit_id_right")
+    return _unit_columns(out, has_sessions).order_by("unit_id")
+
+
+def _outcome_end(tables: Any, experiment_id: str, a: ir.Table, end: Any) -> dt.datetime:
+    """``end`` as a datetime; by default the end of the experiment's last assignment day.
+
+    Raises
+    ------
+    ContractError
+        When the experiment has no assignments (the message lists the experiments).
+    """
     last = a.assigned_ts.max().execute()
     if last is None or pd.isna(last):
         found = (
@@ -339,14 +371,14 @@ def unit_metrics(
             fix="set experiment_id to one of the experiments found",
         )
     if end is None:
-        end = (pd.Timestamp(last).normalize() + pd.Timedelta(days=1)).to_pydatetime()
-    else:
-        end = pd.Timestamp(end).to_pydatetime()
-    if unit == "auto":
-        unit = detect_unit(tables, experiment_id)
-    has_sessions = _has(tables, "sessions")
-    o = _get(tables, "orders")
-    orders = o.select(
+        return window_bounds(last, last)[1]  # the whole last assignment day
+    return pd.Timestamp(end).to_pydatetime()
+
+
+def _placed_orders(tables: Any) -> ir.Table:
+    """The orders that count for an experiment (placed, not cancelled), with ``o_`` names."""
+    o = purchases(_get(tables, "orders"), PLACED_STATUSES)
+    return o.select(
         o_id=o.order_id,
         o_customer=o.customer_id,
         o_ts=o.order_ts,
@@ -355,86 +387,77 @@ def unit_metrics(
         o_channel=o.channel,
     )
 
-    base = a.mutate(
-        w_end=_window_end(a, outcome_days, end),
-        w_pre=a.assigned_ts - ibis.interval(days=int(pre_days)),
+
+def _unit_sessions(
+    s: ir.Table, base: ir.Table, unit: str, exposure_lookback_minutes: int
+) -> tuple[ir.Table, list[ir.Table]]:
+    """Each unit's sessions; the exposure session is the one in progress at assignment.
+
+    Returns
+    -------
+    (ibis.Table, list of ibis.Table)
+        Every (unit, session) pair — the link from visitor units to their orders — and
+        the per-unit parts ``sessions``, ``pre_sessions``, ``seen_s`` (a session before
+        the window) and the ``device``/``channel`` of the first session in the window.
+    """
+    key = s.visitor_id if unit == "visitor" else s.customer_id
+    sess = s.filter(key.notnull()).select(
+        s_key=key,
+        s_id=s.session_id,
+        s_ts=s.session_ts,
+        s_channel=s.channel,
+        s_device=s.device,
+        s_order=s.order_id,
     )
+    us0 = base.join(sess, base.unit_id == sess.s_key)
+    lookback = ibis.interval(minutes=int(exposure_lookback_minutes))
+    cur = us0.filter((us0.s_ts <= us0.assigned_ts) & (us0.s_ts >= us0.assigned_ts - lookback))
+    exposure = cur.group_by("unit_id").aggregate(x_start=cur.s_ts.max())
+    b2 = base.left_join(exposure, "unit_id").drop("unit_id_right")
+    b2 = b2.mutate(w_start=ibis.coalesce(b2.x_start, b2.assigned_ts)).drop("x_start")
+    us = b2.join(sess, b2.unit_id == sess.s_key)
+    post_s = us.filter((us.s_ts >= us.w_start) & (us.s_ts < us.w_end))
+    pre_s = us.filter((us.s_ts >= us.w_pre) & (us.s_ts < us.w_start))
+    sess_post = post_s.group_by("unit_id").aggregate(sessions=post_s.s_id.count())
+    sess_pre = pre_s.group_by("unit_id").aggregate(pre_sessions=pre_s.s_id.count())
+    ever_s = (
+        us.filter(us.s_ts < us.w_start).select("unit_id").distinct().mutate(seen_s=ibis.literal(1))
+    )
+    ranked = post_s.mutate(
+        rn=ibis.row_number().over(group_by=post_s.unit_id, order_by=[post_s.s_ts, post_s.s_id])
+    )
+    first = ranked.filter(ranked.rn == 0).select(
+        "unit_id", device=ranked.s_device, channel=ranked.s_channel
+    )
+    return us0, [sess_post, sess_pre, ever_s, first]
 
-    # --- sessions of each unit; the exposure session is the one in progress at assignment
-    if has_sessions:
-        s = _get(tables, "sessions")
-        key = s.visitor_id if unit == "visitor" else s.customer_id
-        sess = s.filter(key.notnull()).select(
-            s_key=key,
-            s_id=s.session_id,
-            s_ts=s.session_ts,
-            s_channel=s.channel,
-            s_device=s.device,
-            s_order=s.order_id,
-        )
-        us0 = base.join(sess, base.unit_id == sess.s_key)
-        lookback = ibis.interval(minutes=int(exposure_lookback_minutes))
-        cur = us0.filter((us0.s_ts <= us0.assigned_ts) & (us0.s_ts >= us0.assigned_ts - lookback))
-        exposure = cur.group_by("unit_id").aggregate(x_start=cur.s_ts.max())
-        b2 = base.left_join(exposure, "unit_id").drop("unit_id_right")
-        b2 = b2.mutate(w_start=ibis.coalesce(b2.x_start, b2.assigned_ts)).drop("x_start")
-        us = b2.join(sess, b2.unit_id == sess.s_key)
-        post_s = us.filter((us.s_ts >= us.w_start) & (us.s_ts < us.w_end))
-        pre_s = us.filter((us.s_ts >= us.w_pre) & (us.s_ts < us.w_start))
-        sess_post = post_s.group_by("unit_id").aggregate(sessions=post_s.s_id.count())
-        sess_pre = pre_s.group_by("unit_id").aggregate(pre_sessions=pre_s.s_id.count())
-        ever_s = (
-            us.filter(us.s_ts < us.w_start)
-            .select("unit_id")
-            .distinct()
-            .mutate(seen_s=ibis.literal(1))
-        )
-        ranked = post_s.mutate(
-            rn=ibis.row_number().over(group_by=post_s.unit_id, order_by=[post_s.s_ts, post_s.s_id])
-        )
-        first = ranked.filter(ranked.rn == 0).select(
-            "unit_id", device=ranked.s_device, channel=ranked.s_channel
-        )
 
-    # --- orders of each unit; an order counts by when it was placed
-    if unit == "visitor":
-        if not has_sessions:
-            raise ContractError(
-                table="sessions",
-                expected="sessions (visitor units reach their orders through sessions.order_id)",
-                found="no sessions table",
-                fix="add sessions to the source, or pass a per-unit table through from_frame()",
-            )
-        linked = us0.filter(us0.s_order.notnull())
-        lo = linked.join(orders, linked.s_order == orders.o_id)
-        # an order placed after exposure counts when its session started before the window closed
-        uo = lo.select(
-            "unit_id",
-            "assigned_ts",
-            "w_end",
-            "w_pre",
-            "o_id",
-            "o_status",
-            "o_amount",
-            "o_channel",
-            "o_ts",
-            o_start=lo.s_ts,
-        )
-    else:
+def _unit_orders(orders: ir.Table, base: ir.Table, linked: ir.Table | None, unit: str) -> ir.Table:
+    """Each unit's orders with ``o_start``: when the order's session (or the order) began.
+
+    Visitor units reach their orders through their sessions' ``order_id`` (``linked``:
+    every unit-session pair); customer units through ``orders.customer_id``.
+    """
+    cols = ["unit_id", "assigned_ts", "w_end", "w_pre", "o_id", "o_status", "o_amount"]
+    cols += ["o_channel", "o_ts"]
+    if unit != "visitor":
         j = base.join(orders, base.unit_id == orders.o_customer)
-        uo = j.select(
-            "unit_id",
-            "assigned_ts",
-            "w_end",
-            "w_pre",
-            "o_id",
-            "o_status",
-            "o_amount",
-            "o_channel",
-            "o_ts",
-            o_start=j.o_ts,
+        return j.select(*cols, o_start=j.o_ts)
+    if linked is None:
+        raise ContractError(
+            table="sessions",
+            expected="sessions (visitor units reach their orders through sessions.order_id)",
+            found="no sessions table",
+            fix="add sessions to the source, or pass a per-unit table through from_frame()",
         )
-    uo = uo.filter(uo.o_status.isin(_NOT_CANCELLED))
+    with_order = linked.filter(linked.s_order.notnull())
+    lo = with_order.join(orders, with_order.s_order == orders.o_id)
+    # an order placed after exposure counts when its session started before the window closed
+    return lo.select(*cols, o_start=lo.s_ts)
+
+
+def _order_parts(uo: ir.Table, order_cap_quantile: float | None) -> list[ir.Table]:
+    """Per-unit order outcomes, pre-period orders, ``seen_o`` and the first order's channel."""
     post_o = uo.filter((uo.o_ts >= uo.assigned_ts) & (uo.o_start < uo.w_end))
     pre_o = uo.filter((uo.o_ts >= uo.w_pre) & (uo.o_ts < uo.assigned_ts))
     extra: dict[str, ir.Value] = {}
@@ -462,13 +485,11 @@ def unit_metrics(
         rn=ibis.row_number().over(group_by=post_o.unit_id, order_by=[post_o.o_ts, post_o.o_id])
     )
     first_o = first_o.filter(first_o.rn == 0).select("unit_id", o_first_channel=first_o.o_channel)
+    return [ord_post, ord_pre, ever_o, first_o]
 
-    out = a
-    parts = [ord_post, ord_pre, ever_o, first_o]
-    if has_sessions:
-        parts += [sess_post, sess_pre, ever_s, first]
-    for part in parts:
-        out = out.left_join(part, "unit_id").drop("unit_id_right")
+
+def _unit_columns(out: ir.Table, has_sessions: bool) -> ir.Table:
+    """The :data:`UNIT_COLUMNS` of the joined parts: counts and sums 0, never null."""
 
     def zero(col: str, dtype: str = "int64") -> ir.Value:
         return (
@@ -505,7 +526,7 @@ def unit_metrics(
             if "revenue_capped" in out.columns
             else {}
         ),
-    ).order_by("unit_id")
+    )
 
 
 def assignment_checks(
@@ -564,7 +585,8 @@ def assignment_checks(
         add(
             "units in two variants",
             n_two,
-            "removed from the analysis (validation rejects them); more than a handful means a bucketing bug",
+            "removed from the analysis (validation rejects them); "
+            "more than a handful means a bucketing bug",
         )
     if unit == "auto":
         unit = detect_unit(tables, experiment_id)
@@ -581,7 +603,8 @@ def assignment_checks(
             add(
                 "exposed before first visit",
                 n,
-                "assignment logged before the unit's first session: check clocks and assignment logging",
+                "assignment logged before the unit's first session: "
+                "check clocks and assignment logging",
             )
     if _has(tables, "orders"):
         o = _get(tables, "orders")
@@ -633,6 +656,31 @@ def from_frame(frame: pd.DataFrame, mapping: Mapping[str, str] | None = None) ->
         (e.g. in two variants).
     """
     df = frame.rename(columns=dict(mapping or {})).copy()
+    _check_unit_table(df)
+    df["unit_id"] = df["unit_id"].astype(str)
+    df["variant"] = df["variant"].astype(str)
+    _check_one_row_per_unit(df)
+    for col in (*_COUNT_COLUMNS, *_MONEY_COLUMNS, "converted"):
+        if col in df.columns:
+            df[col] = _numbers(df, col)
+    df["converted"] = _converted(df)
+    for col in ("assigned_ts", "first_order_ts"):
+        if col in df.columns:
+            df[col] = pd.to_datetime(df[col], errors="raise")
+    for col in ("device", "channel", "new_vs_returning"):
+        if col in df.columns:
+            df[col] = df[col].astype("string")
+    ordered = [c for c in UNIT_COLUMNS if c in df.columns]
+    return df[ordered + [c for c in df.columns if c not in ordered]].reset_index(drop=True)
+
+
+#: Per-unit columns that are counts (int64) and money (float64).
+_COUNT_COLUMNS = ("sessions", "orders", "refunded_orders", "pre_sessions", "pre_orders")
+_MONEY_COLUMNS = ("revenue", "pre_revenue", "revenue_capped")
+
+
+def _check_unit_table(df: pd.DataFrame) -> None:
+    """The required columns are there and every row has a unit id and a variant."""
     missing = [c for c in ("unit_id", "variant") if c not in df.columns]
     if "converted" not in df.columns and "orders" not in df.columns:
         missing.append("converted (or orders)")
@@ -652,63 +700,59 @@ def from_frame(frame: pd.DataFrame, mapping: Mapping[str, str] | None = None) ->
             found="missing values",
             fix="drop or fill rows without a unit id / variant",
         )
-    df["unit_id"] = df["unit_id"].astype(str)
-    df["variant"] = df["variant"].astype(str)
+
+
+def _check_one_row_per_unit(df: pd.DataFrame) -> None:
     dup = df["unit_id"].duplicated(keep=False)
     if dup.any():
         two = int((df.loc[dup].groupby("unit_id")["variant"].nunique() > 1).sum())
+        n_units = int(df.loc[dup, "unit_id"].nunique())
         raise ContractError(
             table="units",
             column="unit_id",
             expected="one row per unit (a unit is in exactly one variant)",
-            found=f"{int(df.loc[dup, 'unit_id'].nunique()):,} units on several rows, {two:,} of them in two variants",
+            found=f"{n_units:,} units on several rows, {two:,} of them in two variants",
             fix="remove those units (they break the comparison) or aggregate to one row per unit",
         )
-    ints = ("sessions", "orders", "refunded_orders", "pre_sessions", "pre_orders")
-    floats = ("revenue", "pre_revenue", "revenue_capped")
-    for col in (*ints, *floats, "converted"):
-        if col not in df.columns:
-            continue
-        values = pd.to_numeric(df[col], errors="coerce")
-        bad = values.isna() & df[col].notna()
-        if bad.any():
-            raise ContractError(
-                table="units",
-                column=col,
-                expected="numbers",
-                found=f"{int(bad.sum()):,} unreadable values, e.g. {df.loc[bad, col].iloc[0]!r}",
-                fix=f"clean the {col} column",
-            )
-        if (values < 0).any():
-            raise ContractError(
-                table="units",
-                column=col,
-                expected="values ≥ 0",
-                found=f"{int((values < 0).sum()):,} negative values",
-                fix=f"clean the {col} column",
-            )
-        values = values.fillna(0)
-        df[col] = values.astype("int64") if col in ints else values.astype("float64")
+
+
+def _numbers(df: pd.DataFrame, col: str) -> pd.Series:
+    """Column ``col`` as non-negative numbers, missing as 0: int64 counts, float64 otherwise."""
+    values = pd.to_numeric(df[col], errors="coerce")
+    bad = values.isna() & df[col].notna()
+    if bad.any():
+        raise ContractError(
+            table="units",
+            column=col,
+            expected="numbers",
+            found=f"{int(bad.sum()):,} unreadable values, e.g. {df.loc[bad, col].iloc[0]!r}",
+            fix=f"clean the {col} column",
+        )
+    if (values < 0).any():
+        raise ContractError(
+            table="units",
+            column=col,
+            expected="values ≥ 0",
+            found=f"{int((values < 0).sum()):,} negative values",
+            fix=f"clean the {col} column",
+        )
+    values = values.fillna(0)
+    return values.astype("int64") if col in _COUNT_COLUMNS else values.astype("float64")
+
+
+def _converted(df: pd.DataFrame) -> pd.Series:
+    """``converted`` as 0/1 (int64), derived from ``orders > 0`` when absent."""
     if "converted" not in df.columns:
-        df["converted"] = (df["orders"] > 0).astype("int64")
-    else:
-        if (df["converted"] > 1).any():
-            raise ContractError(
-                table="units",
-                column="converted",
-                expected="0/1 or true/false",
-                found="values above 1",
-                fix="use 1 for converted units and 0 otherwise",
-            )
-        df["converted"] = (df["converted"] > 0).astype("int64")
-    for col in ("assigned_ts", "first_order_ts"):
-        if col in df.columns:
-            df[col] = pd.to_datetime(df[col], errors="raise")
-    for col in ("device", "channel", "new_vs_returning"):
-        if col in df.columns:
-            df[col] = df[col].astype("string")
-    ordered = [c for c in UNIT_COLUMNS if c in df.columns]
-    return df[ordered + [c for c in df.columns if c not in ordered]].reset_index(drop=True)
+        return (df["orders"] > 0).astype("int64")
+    if (df["converted"] > 1).any():
+        raise ContractError(
+            table="units",
+            column="converted",
+            expected="0/1 or true/false",
+            found="values above 1",
+            fix="use 1 for converted units and 0 otherwise",
+        )
+    return (df["converted"] > 0).astype("int64")
 
 
 # --------------------------------------------------------------------------- loading
