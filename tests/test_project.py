@@ -31,7 +31,8 @@ def test_environment_yml_has_the_same_dependencies_as_pyproject():
     wanted = {key(d) for d in _pyproject()["project"]["dependencies"]}
     have = {key(d) for d in conda if not d.startswith(("python=", "pip"))}
     assert have == wanted, (
-        f"only in pyproject.toml: {sorted(wanted - have)}; only in environment.yml: {sorted(have - wanted)}"
+        f"only in pyproject.toml: {sorted(wanted - have)}; "
+        f"only in environment.yml: {sorted(have - wanted)}"
     )
 
 

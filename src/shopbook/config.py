@@ -29,9 +29,48 @@ def home() -> Path:
     return Path(os.environ.get("SHOPBOOK_HOME") or Path.cwd())
 
 
+def resolve_source(source: str | os.PathLike[str] | None = None) -> str:
+    """The data source to open: the one place a source's address is decided.
+
+    ``""``/``None`` means ``SHOPBOOK_SOURCE`` (where credentials belong), else
+    ``data/shop.duckdb``. A URI (``postgres://…``) is returned as it is. A relative path
+    that does not exist from the working directory is looked up in ``SHOPBOOK_HOME`` and
+    then in the parent folders up to the project root (the first folder holding
+    ``pyproject.toml`` or ``.git``), so a notebook opened in JupyterLab (whose working
+    directory is ``notebooks/``) finds ``data/`` at the project root. A path found that
+    way is returned relative to the working directory (reports do not show home folders);
+    a path found nowhere is returned as given.
+
+    Parameters
+    ----------
+    source
+        A path or URI, or empty for the default.
+
+    Returns
+    -------
+    str
+        The path or URI to pass to :func:`shopbook.data.sources.open_source`.
+    """
+    text = str(source or "") or os.environ.get("SHOPBOOK_SOURCE") or DEFAULT_SOURCE
+    if "://" in text and not text.startswith("file://"):
+        return text
+    path = Path(text.removeprefix("file://")).expanduser()
+    if path.is_absolute() or path.exists():
+        return str(path)
+    project = os.environ.get("SHOPBOOK_HOME")
+    candidates = [Path(project)] if project else []
+    candidates += list(Path.cwd().parents)
+    for base in candidates:
+        if (base / path).exists():
+            return os.path.relpath(base / path)
+        if (base / "pyproject.toml").exists() or (base / ".git").exists():
+            break  # the project root: look no higher
+    return str(path)
+
+
 def default_source() -> str:
-    """The data source used when none is given."""
-    return os.environ.get("SHOPBOOK_SOURCE") or str(home() / DEFAULT_SOURCE)
+    """The data source used when none is given: :func:`resolve_source` of nothing."""
+    return resolve_source()
 
 
 def default_mapping() -> str | None:

@@ -39,7 +39,8 @@ def test_parameters_cell_is_plain_typed_literals_with_help(path):
     declared = papermill.inspect_notebook(str(path))
     unread = [ln for ln in lines if ln.split(":")[0].split("=")[0].strip() not in declared]
     assert not unread, (
-        f"papermill cannot read these parameter lines (one '=' per line, none in comments): {unread}"
+        "papermill cannot read these parameter lines "
+        f"(one '=' per line, none in comments): {unread}"
     )
     assert len(declared) == len(lines), "one parameter per line"
     for line, (name, p) in zip(lines, declared.items(), strict=True):
@@ -74,15 +75,17 @@ def test_committed_with_outputs_of_a_clean_run(path):
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory):
     """Every notebook through the runner on the small hostile source, one run."""
-    from shopbook.report import runner
+    from shopbook.report.execute import Progress
+    from shopbook.report.plan import plan
+    from shopbook.report.runs import run
 
     db = small_source.build(tmp_path_factory.mktemp("src") / "small.duckdb")
-    _, tasks = runner.plan([str(p) for p in NOTEBOOKS], source=str(db))
-    return runner.run(
+    _, tasks = plan([str(p) for p in NOTEBOOKS], source=str(db))
+    return run(
         tasks,
         job="test",
         out=tmp_path_factory.mktemp("reports"),
-        progress=runner.Progress(quiet=True),
+        progress=Progress(quiet=True),
         handle_signals=False,
     )
 

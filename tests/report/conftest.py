@@ -1,5 +1,5 @@
-"""Fixtures for the runner tests: throwaway notebooks, a small hostile source, and two
-finished runs in one reports folder (shared by the runner and browser tests, so the
+"""Fixtures for the run tests: throwaway notebooks, a small hostile source, and two
+finished runs in one reports folder (shared by the run and browser tests, so the
 kernels start only a few times per session)."""
 
 from __future__ import annotations
@@ -55,23 +55,28 @@ def write_ok(path: Path) -> Path:
         [
             markdown("## Numbers & <b>names</b>"),
             code(
-                "import pandas as pd\nfrom shopbook.report import headline, md, setup, show, skipped\nsetup()\n"
+                "import pandas as pd\n"
+                "from shopbook.notebook import headline, md, setup, show, skipped\n"
+                "setup()\n"
                 'headline("answer", 42, unit="widgets")\n'
                 'headline("share", 0.125, fmt=".1%", label="Share <b>bold</b>")'
             ),
             code("print('password is', db_password, 'uri is', backup_uri, 'token', api_token)"),
             markdown("## Table"),
             code(
-                f"show(pd.DataFrame({{'customer_id': ['alice-001', 'alice-002'], 'name': {list(HOSTILE)!r}}}).head(rows))"
+                "show(pd.DataFrame({'customer_id': ['alice-001', 'alice-002'], "
+                f"'name': {list(HOSTILE)!r}}}).head(rows))"
             ),
             markdown("## Figure"),
             code(
-                "from shopbook.viz import theme\nax = theme.new_axes()\nax.plot([1, 2, 3], [2, 1, 3])\n"
+                "from shopbook.viz import theme\nax = theme.new_axes()\n"
+                "ax.plot([1, 2, 3], [2, 1, 3])\n"
                 "theme.label(ax, 'A line', x='Day', y='Units', y_unit='count');"
             ),
             markdown("## Sentence"),
             code(
-                f"md('Best seller: **{{name}}**, then {{other}}.', name={HOSTILE[0]!r}, other={HOSTILE[1]!r})"
+                "md('Best seller: **{name}**, then {other}.', "
+                f"name={HOSTILE[0]!r}, other={HOSTILE[1]!r})"
             ),
             code('skipped("Funnel", "no sessions table in the source")'),
         ],
@@ -86,9 +91,10 @@ def write_failing(path: Path) -> Path:
     nb = _notebook(
         [
             markdown("## Before"),
-            code('from shopbook.report import headline\nheadline("before", 1)'),
+            code('from shopbook.notebook import headline\nheadline("before", 1)'),
             code(
-                "raise ValueError('planted failure: the data is wrong\\nsecond line of the message')"
+                "raise ValueError("
+                "'planted failure: the data is wrong\\nsecond line of the message')"
             ),
             markdown("## After"),
             code("print('never runs')"),
@@ -149,18 +155,20 @@ def runs(tmp_path_factory, small_db, throwaway):
     with secrets (job ``nightly``, all ok). ``bad``: failing, kernel-killing and ok
     notebooks (job ``nightly``, failed).
     """
-    from shopbook.report import runner
+    from shopbook.report.execute import Progress
+    from shopbook.report.plan import plan
+    from shopbook.report.runs import run
 
     reports = tmp_path_factory.mktemp("reports")
-    quiet = runner.Progress(quiet=True)
+    quiet = Progress(quiet=True)
     params = {"db_password": SECRET_PASSWORD, "backup_uri": SECRET_URI, "api_token": SECRET_TOKEN}
-    job, tasks = runner.plan(
+    job, tasks = plan(
         [str(ROOT / "notebooks" / "00_data_health.ipynb"), str(throwaway["ok"])],
         job=None,
         params=params,
         source=str(small_db),
     )
-    good = runner.run(tasks, job="nightly", out=reports, progress=quiet, handle_signals=False)
-    _, tasks = runner.plan([str(throwaway["fail"]), str(throwaway["killer"]), str(throwaway["ok"])])
-    bad = runner.run(tasks, job="nightly", out=reports, progress=quiet, handle_signals=False)
+    good = run(tasks, job="nightly", out=reports, progress=quiet, handle_signals=False)
+    _, tasks = plan([str(throwaway["fail"]), str(throwaway["killer"]), str(throwaway["ok"])])
+    bad = run(tasks, job="nightly", out=reports, progress=quiet, handle_signals=False)
     return {"reports": reports, "good": good, "bad": bad}

@@ -130,7 +130,9 @@ def test_index_and_every_report_in_chromium(browser, runs):
                     ), f"{target.name}: anchor #{parsed.fragment} has no target"
         # every image decodes
         broken = p.page.evaluate(
-            "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 60))"
+            "Array.from(document.images)"
+            ".filter(i => !(i.complete && i.naturalWidth > 0))"
+            ".map(i => i.src.slice(0, 60))"
         )
         assert broken == [], f"{target.name}: images that do not decode: {broken}"
         # the table of contents lands on its headings

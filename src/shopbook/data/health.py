@@ -1,4 +1,4 @@
-"""Data-health summaries of a validated source, computed in the engine.
+"""Data-health tables of a validated source, computed in the engine.
 
 :func:`shopbook.data.validation.validate` says which rows were kept and why the others
 were rejected. This module describes the *kept* rows for the data-health report
@@ -19,16 +19,20 @@ import pandas as pd
 
 from shopbook.data.contract import TABLES
 
-#: What each report needs: ``(required tables, optional tables)``. A report whose
-#: required tables are missing is skipped; optional ones only enable sections.
+#: What each report notebook reads: ``(required tables, optional tables)``. A report whose
+#: required tables are missing cannot run; optional ones only enable sections. This is
+#: what :func:`shopbook.notebook.open_report` validates for the notebook (``require=``
+#: the required tables, ``tables=`` both), so the readiness table and the notebooks agree.
+#: Tables a listed table references (orders → customers) are validated with it.
 REPORT_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "01_kpi_brief": (("orders",), ("order_items", "sessions", "marketing_spend", "inventory")),
     "02_market_trend": (("orders",), ("order_items", "products")),
     "03_cohort_ltv": (("orders",), ("customers",)),
-    "04_rfm_segments": (("orders",), ("customers",)),
-    "05_price_elasticity": (("orders", "order_items"), ("products",)),
-    "06_ab_test": (("assignments",), ("sessions", "orders")),
-    "07_product_inventory": (("orders", "order_items"), ("products", "inventory")),
+    "04_rfm_segments": (("orders",), ()),
+    "05_price_elasticity": (("orders",), ("order_items", "products")),
+    # 06 runs on any source: without assignments it says there is nothing to evaluate
+    "06_ab_test": ((), ("assignments", "sessions", "orders")),
+    "07_product_inventory": (("orders",), ("order_items", "products", "inventory")),
 }
 
 _TIME_TYPES = ("timestamp", "date")

@@ -1,14 +1,23 @@
-"""Running notebooks into shareable reports, and the helpers notebooks use.
+"""Running notebooks into shareable reports (``shopbook run``), one module per job.
 
-Notebook-facing helpers (see :mod:`shopbook.report.notebook`)::
+* :mod:`~shopbook.report.jobs` — ``reports.yml`` jobs, date tokens, parameters.
+* :mod:`~shopbook.report.plan` — what a run executes: notebooks and their parameters.
+* :mod:`~shopbook.report.execute` — papermill: kernel, progress, one notebook.
+* :mod:`~shopbook.report.runs` — run folders, atomic move, ``summary.json``, source
+  fingerprints, signals: :func:`~shopbook.report.runs.run`.
+* :mod:`~shopbook.report.render` — HTML pages, the run index, scrubbing secrets from
+  executed notebooks (the rules are in :mod:`shopbook.redaction`).
+* :mod:`~shopbook.report.cli` — the ``shopbook run`` command;
+  :mod:`~shopbook.report.refresh` — ``python -m shopbook.report.refresh`` re-executes the
+  committed notebooks in place.
 
-    from shopbook.report import headline, md, show, skipped, pseudonymise, setup, resolve_source
-
-The runner (:mod:`shopbook.report.runner`, papermill) and the HTML renderer
-(:mod:`shopbook.report.render`) are imported on demand; ``shopbook run`` is their command.
+These are imported on demand. The helpers notebooks use live in :mod:`shopbook.notebook`.
 """
 
-from shopbook.report.notebook import (
+# Compatibility path: every notebook still does
+#     from shopbook.report import headline, md, resolve_source, setup, show, skipped
+# The integrator removes these re-exports once the notebooks import shopbook.notebook.
+from shopbook.notebook import (
     HEADLINE_MIME,
     SKIPPED_MIME,
     Markdown,

@@ -49,33 +49,38 @@ def run(
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
-    """Execute notebooks through papermill into reports/<job>/<UTC timestamp>/ and rebuild reports/index.html.
+    """Execute notebooks through papermill into reports/<job>/<UTC time>/, rebuild the index.
+
+    Each run gets reports/<job>/<UTC timestamp>/ and reports/index.html lists every run.
 
     Exit status: 0 when every notebook is ok, 1 when any failed, 2 for a usage error,
     130/143 when interrupted (nothing of the interrupted run is kept).
     """
-    from shopbook.report import runner
+    from shopbook.report.execute import Progress, RunInterrupted
+    from shopbook.report.jobs import RunError, parse_pairs, read_params_file
+    from shopbook.report.plan import plan
+    from shopbook.report.runs import run as run_tasks
 
     try:
-        params = runner.read_params_file(params_file) if params_file else {}
-        params.update(runner.parse_pairs(param or []))
-        job_name, tasks = runner.plan(notebooks or [], job=job, params=params, source=source)
-    except runner.RunError as exc:
+        params = read_params_file(params_file) if params_file else {}
+        params.update(parse_pairs(param or []))
+        job_name, tasks = plan(notebooks or [], job=job, params=params, source=source)
+    except RunError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     if not tasks:
         typer.echo(f"error: job {job_name!r} has no notebooks", err=True)
         raise typer.Exit(2)
     try:
-        result = runner.run(
+        result = run_tasks(
             tasks,
             job=job_name,
             out=out,
             timeout=timeout,
             fail_fast=fail_fast,
-            progress=runner.Progress(quiet=quiet),
+            progress=Progress(quiet=quiet),
         )
-    except runner.RunInterrupted as exc:
+    except RunInterrupted as exc:
         typer.echo(
             f"\ninterrupted ({exc}): the run was discarded; earlier reports are unchanged", err=True
         )

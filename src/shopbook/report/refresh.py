@@ -56,7 +56,7 @@ def refresh(path: Path, timeout: float | None = None) -> str | None:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    from shopbook.report.runner import _kernel_manager_class, kernel_name
+    from shopbook.report.execute import kernel_manager_class, kernel_name
 
     kernel, _ = kernel_name()
     tmp = path.with_name(f".{path.stem}.refresh.ipynb")
@@ -68,7 +68,7 @@ def refresh(path: Path, timeout: float | None = None) -> str | None:
             progress_bar=False,
             cwd=str(path.parent.resolve()),
             execution_timeout=timeout,
-            kernel_manager_class=_kernel_manager_class(),
+            kernel_manager_class=kernel_manager_class(),
         )
         nb = clean(nbformat.read(str(tmp), as_version=4))
         nbformat.write(nb, str(tmp))
@@ -94,9 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=None, help="seconds one cell may run")
     args = parser.parse_args(argv)
     if args.source:
-        os.environ["SHOPBOOK_SOURCE"] = (
-            args.source
-        )  # relative paths are found from the notebook folder too
+        # relative paths are found from the notebook folder too (config.resolve_source)
+        os.environ["SHOPBOOK_SOURCE"] = args.source
     failed = 0
     for path in notebooks_in(args.paths):
         t0 = time.monotonic()

@@ -1,22 +1,18 @@
 """Turn executed notebooks into shareable HTML, and runs into an index.
 
-A shared report is a publication, so this module is also where secrets are removed:
-
-* :func:`redact_parameters` replaces parameters whose *name* looks secret (password,
-  token, key, secret, credential, auth, dsn…) and the secret *parts* of values (the
-  password of ``scheme://user:pass@host``, ``?password=…`` / ``?token=…`` query values,
-  API-token shapes such as ``sk-…``, ``ghp_…``, ``AKIA…``, JWTs) with ``***``.
-* :func:`scrub_notebook` removes those secrets — and any ``user:pass@`` in a URI — from
-  every cell source, output, traceback and the papermill metadata of an executed
-  notebook, *before* it is written or rendered. HTML, ``summary.json`` and the index are
-  made from the scrubbed notebook and the redacted parameters only.
+A shared report is a publication, so this is also where an executed notebook is scrubbed:
+:func:`scrub_notebook` removes the run's secrets — and any ``user:pass@`` in a URI, query
+tokens, API-token shapes (the rules of :mod:`shopbook.redaction`) — from every cell
+source, output, traceback and the papermill metadata, *before* it is written or rendered.
+HTML, ``summary.json`` and the index are made from the scrubbed notebook and the
+redacted parameters only.
 
 HTML: :func:`render_html` uses nbconvert's JupyterLab template without its CDN scripts
 (MathJax, require.js, mermaid), so a report opens offline from ``file://``; figures are
 embedded as data URIs; a run header (status, parameters, headline numbers) and a table
 of contents are added. ``brief=True`` gives the code-free version for business readers.
-Data strings are escaped upstream (pandas' ``to_html``, :mod:`shopbook.report.notebook`);
-the header and index escape everything they print (Jinja2 autoescape / markupsafe).
+Data strings are escaped upstream (pandas' ``to_html``, :mod:`shopbook.notebook`); the
+header and index escape everything they print (Jinja2 autoescape / markupsafe).
 """
 
 from __future__ import annotations
@@ -33,103 +29,12 @@ from urllib.parse import quote
 import nbformat
 from markupsafe import Markup
 
-from shopbook.report.notebook import HEADLINE_MIME, SKIPPED_MIME
+from shopbook.notebook.outputs import HEADLINE_MIME, SKIPPED_MIME
+from shopbook.redaction import redact_text
 
-REDACTED = "***"
 TEMPLATES = Path(__file__).parent / "templates"
 
-# ------------------------------------------------------------------------ redaction
-
-_SECRET_WORDS = (
-    "password",
-    "passwd",
-    "passphrase",
-    "secret",
-    "token",
-    "apikey",
-    "api_key",
-    "credential",
-    "private_key",
-    "access_key",
-    "auth",
-)
-_SECRET_TOKENS = {"pwd", "pass", "key", "auth", "dsn", "pat", "jwt", "cookie", "session_key"}
-
-_URI_PASSWORD = re.compile(
-    r"(?P<pre>[a-zA-Z][\w+.\-]*://[^/\s:@'\"]*:)(?P<secret>[^/\s@'\"]+)(?P<post>@)"
-)
-_QUERY_SECRET = re.compile(
-    r"(?P<pre>[?&;](?:password|passwd|pwd|pass|token|access_token|secret|api_key|apikey|key|auth)=)"
-    r"(?P<secret>[^&;#\s'\"]+)",
-    re.IGNORECASE,
-)
-_TOKEN_SHAPES = re.compile(
-    r"\b(?:sk-[A-Za-z0-9_\-]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
-    r"|xox[abprs]-[A-Za-z0-9\-]{10,}|AKIA[0-9A-Z]{16}|eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]+)"
-)
-#: Secrets shorter than this are redacted in the parameter list but not searched for in
-#: the notebook text (replacing every "1" in a report would destroy it).
-MIN_SCRUB_LENGTH = 4
-
-
-def is_secret_name(name: str) -> bool:
-    """Whether a parameter *name* says its value is a secret."""
-    low = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", str(name)).lower()
-    if any(w in low for w in _SECRET_WORDS):
-        return True
-    return any(t in _SECRET_TOKENS for t in re.split(r"[^a-z0-9]+", low))
-
-
-def secrets_in(text: str) -> list[str]:
-    """The secret-looking substrings of a value (URI passwords, token query values, API tokens)."""
-    found = [m.group("secret") for m in _URI_PASSWORD.finditer(text)]
-    found += [m.group("secret") for m in _QUERY_SECRET.finditer(text)]
-    found += [m.group(0) for m in _TOKEN_SHAPES.finditer(text)]
-    return [s for s in found if s and s != REDACTED]
-
-
-def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with the given secrets and any secret-looking parts replaced by ``***``."""
-    for s in sorted({s for s in secrets if len(s) >= MIN_SCRUB_LENGTH}, key=len, reverse=True):
-        text = text.replace(s, REDACTED)
-    text = _URI_PASSWORD.sub(lambda m: m.group("pre") + REDACTED + m.group("post"), text)
-    text = _QUERY_SECRET.sub(lambda m: m.group("pre") + REDACTED, text)
-    return _TOKEN_SHAPES.sub(REDACTED, text)
-
-
-def redact_parameters(params: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
-    """Redact a parameter dict.
-
-    Parameters
-    ----------
-    params
-        ``{name: value}`` as passed to papermill.
-
-    Returns
-    -------
-    redacted : dict
-        The parameters safe to publish.
-    secrets : set of str
-        The secret strings found, to scrub from notebook text with :func:`scrub_notebook`.
-    """
-    secrets: set[str] = set()
-
-    def value(v: Any, secret: bool) -> Any:
-        if isinstance(v, Mapping):
-            return {k: value(x, secret or is_secret_name(k)) for k, x in v.items()}
-        if isinstance(v, (list, tuple)):
-            return [value(x, secret) for x in v]
-        if secret:
-            if v not in (None, "", False):
-                secrets.add(str(v))
-            return REDACTED if v not in (None, "") else v
-        if isinstance(v, str):
-            found = secrets_in(v)
-            secrets.update(found)
-            return redact_text(v, found) if found else v
-        return v
-
-    return {k: value(v, is_secret_name(k)) for k, v in params.items()}, secrets
+# ------------------------------------------------------------------------ scrubbing
 
 
 def _scrub(obj: Any, secrets: set[str]) -> Any:
@@ -156,8 +61,8 @@ def scrub_notebook(
     nb
         An executed notebook.
     secrets
-        Exact strings to remove (from :func:`redact_parameters`); URI passwords and
-        token shapes are removed in any case.
+        Exact strings to remove (from :func:`shopbook.redaction.redact_parameters`); URI
+        passwords and token shapes are removed in any case.
     parameters
         Redacted parameters to store as ``metadata.papermill.parameters``.
     """
@@ -171,7 +76,7 @@ def scrub_notebook(
 
 
 def headlines(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
-    """The headline figures a notebook displayed with :func:`shopbook.report.headline`."""
+    """The headline figures a notebook displayed with :func:`shopbook.notebook.headline`."""
     out = []
     for cell in nb.cells:
         for o in cell.get("outputs", []):
@@ -182,7 +87,7 @@ def headlines(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
 
 
 def skipped_sections(nb: nbformat.NotebookNode) -> list[dict[str, str]]:
-    """The sections a notebook reported as skipped with :func:`shopbook.report.skipped`."""
+    """The sections a notebook reported as skipped with :func:`shopbook.notebook.skipped`."""
     return [
         dict(o["data"][SKIPPED_MIME])
         for cell in nb.cells
@@ -203,28 +108,8 @@ def first_error(nb: nbformat.NotebookNode) -> str | None:
 
 # ----------------------------------------------------------------------------- HTML
 
-CSS = """
-body.shopbook-report { max-width: 1100px; margin: 0 auto; padding: 0 1em; }
-.shopbook-header { border-bottom: 1px solid #ddd; margin: 1em 0; padding-bottom: .8em;
-  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", sans-serif; }
-.shopbook-header .sb-nav { font-size: 90%; margin-bottom: .5em; }
-.shopbook-header .sb-title { font-size: 1.6em; margin: .2em 0; }
-.shopbook-header .sb-meta { color: #444; font-size: 90%; }
-.sb-status { display: inline-block; padding: 0 .5em; border-radius: 3px; color: #fff; font-weight: 600; }
-.sb-status.ok { background: #2e7d32; } .sb-status.failed { background: #c62828; }
-.sb-status.skipped, .sb-status.missing { background: #757575; }
-.sb-error { background: #fdecea; border-left: 4px solid #c62828; padding: .5em .8em; margin: .6em 0; }
-.sb-headlines { margin: .6em 0; }
-.sb-headline { display: inline-block; margin: 0 1.5em .4em 0; }
-.sb-headline .sb-label { font-size: 85%; color: #555; }
-.sb-headline .sb-value { font-size: 150%; font-weight: 600; }
-.sb-params table { border-collapse: collapse; font-size: 90%; }
-.sb-params td { padding: .1em .8em .1em 0; vertical-align: top; }
-nav.shopbook-toc { background: #f7f7f7; border: 1px solid #e3e3e3; padding: .5em 1em; margin: 1em 0;
-  font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; font-size: 95%; }
-nav.shopbook-toc ul { margin: .2em 0; padding-left: 1.2em; }
-nav.shopbook-toc li.toc-h3 { margin-left: 1.2em; }
-"""
+#: The report pages' own style (inserted into the page by the ``shopbook`` template).
+CSS = "\n" + (TEMPLATES / "shopbook" / "report.css").read_text(encoding="utf-8")
 
 
 def _status_badge(status: str) -> Markup:
@@ -234,7 +119,8 @@ def _status_badge(status: str) -> Markup:
 def _headline_html(items: Iterable[Mapping[str, Any]]) -> Markup:
     parts = [
         Markup(
-            '<div class="sb-headline"><div class="sb-label">{}</div><div class="sb-value">{}{}</div></div>'
+            '<div class="sb-headline"><div class="sb-label">{}</div>'
+            '<div class="sb-value">{}{}</div></div>'
         ).format(
             h.get("label") or h.get("name"),
             h.get("text", h.get("value")),
@@ -312,7 +198,8 @@ def header_html(
     )
     return Markup(
         '<header class="shopbook-header"><div class="sb-nav">{nav}</div>'
-        '<div class="sb-title">{title}</div><div class="sb-meta">{meta}</div>{error}{heads}{skipped}{params}'
+        '<div class="sb-title">{title}</div><div class="sb-meta">{meta}</div>'
+        "{error}{heads}{skipped}{params}"
         "</header>"
     ).format(
         nav=nav,
@@ -389,8 +276,8 @@ def render_html(
     path
         Where to write.
     entry, run
-        The notebook's and the run's summary (see :mod:`shopbook.report.runner`), for
-        the header.
+        The notebook's entry of the run summary and the run summary itself (what
+        ``summary.json`` holds, see :mod:`shopbook.report.runs`), for the header.
     brief
         Code-free version: no inputs, prompts, parameter cells or stderr.
     """
@@ -419,49 +306,8 @@ def render_html(
 
 # ---------------------------------------------------------------------------- index
 
-INDEX_TEMPLATE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>Shopbook reports</title>
-<style>
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", sans-serif;
-  max-width: 1200px; margin: 1.5em auto; padding: 0 1em; color: #222; }
-h1 { font-size: 1.6em; margin-bottom: .2em; }
-.sub { color: #555; margin-bottom: 1.2em; }
-table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: .35em .6em; border-bottom: 1px solid #e5e5e5; vertical-align: top; }
-th { background: #f5f5f5; font-weight: 600; }
-tr.run td { border-top: 2px solid #ccc; background: #fafafa; }
-.sb-status { display: inline-block; padding: 0 .5em; border-radius: 3px; color: #fff; font-weight: 600; font-size: 90%; }
-.ok { background: #2e7d32; } .failed { background: #c62828; } .skipped, .missing { background: #757575; }
-.err { color: #b71c1c; font-size: 90%; }
-.hl { display: inline-block; margin-right: 1.2em; white-space: nowrap; }
-.hl b { font-weight: 600; }
-.muted { color: #666; font-size: 90%; }
-</style></head>
-<body>
-<h1>Shopbook reports</h1>
-<div class="sub">{{ runs|length }} run{{ "" if runs|length == 1 else "s" }}, newest first · times in UTC · built {{ built }}</div>
-{% if not runs %}<p>No runs yet. Run <code>shopbook run</code>.</p>{% else %}
-<table>
-<thead><tr><th>Job / notebook</th><th>Status</th><th>Started</th><th>Duration</th><th>Headline numbers</th><th>Reports</th></tr></thead>
-<tbody>
-{% for run in runs %}
-<tr class="run"><td><b>{{ run.job }}</b> <span class="muted">{{ run.run_id }}</span></td>
-<td><span class="sb-status {{ run.status }}">{{ run.status }}</span></td>
-<td>{{ run.started_text }}</td><td>{{ run.duration_text }}</td>
-<td class="muted" colspan="2">{% if run.source_text %}source {{ run.source_text }} · {% endif %}{{ run.commit_text }}</td></tr>
-{% for nb in run.notebooks %}
-<tr><td>{{ nb.notebook }}</td>
-<td><span class="sb-status {{ nb.status }}">{{ nb.status }}</span>{% if nb.error %}<div class="err">{{ nb.error }}</div>{% endif %}</td>
-<td></td><td>{{ nb.duration_text }}</td>
-<td>{% for h in nb.headlines %}<span class="hl">{{ h.label or h.name }}: <b>{{ h.text }}</b>{% if h.unit %} {{ h.unit }}{% endif %}</span>{% endfor %}</td>
-<td>{% if nb.html_href %}<a href="{{ nb.html_href }}">report</a>{% endif %}{% if nb.brief_href %} · <a href="{{ nb.brief_href }}">brief</a>{% endif %}</td></tr>
-{% endfor %}
-{% endfor %}
-</tbody></table>{% endif %}
-</body></html>
-"""
+#: The run index page (Jinja2, autoescaped).
+INDEX_TEMPLATE = (TEMPLATES / "index" / "runs.html.j2").read_text(encoding="utf-8")
 
 
 def load_runs(reports: Path) -> list[dict[str, Any]]:

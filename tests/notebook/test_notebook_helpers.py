@@ -1,11 +1,11 @@
-"""The notebook helpers: escaping, pseudonyms, headline bundles, safe tables."""
+"""The notebook helpers (:mod:`shopbook.notebook`): escaping, pseudonyms, headlines, tables."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from shopbook.report import notebook as nb
+import shopbook.notebook as nb
 
 HOSTILE = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>"]
 
@@ -113,19 +113,6 @@ def test_skipped(displayed):
     assert "<b>" not in displayed[0]["text/markdown"]
 
 
-def test_resolve_source_walks_up(tmp_path, monkeypatch):
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "shop.duckdb").write_bytes(b"")
-    (tmp_path / "notebooks").mkdir()
-    monkeypatch.chdir(tmp_path / "notebooks")
-    monkeypatch.delenv("SHOPBOOK_SOURCE", raising=False)
-    monkeypatch.delenv("SHOPBOOK_HOME", raising=False)
-    assert nb.resolve_source("") == "../data/shop.duckdb"
-    monkeypatch.setenv("SHOPBOOK_SOURCE", "postgres://u@h/db")
-    assert nb.resolve_source("") == "postgres://u@h/db"
-    assert nb.resolve_source("no-such-shopbook-source.duckdb") == "no-such-shopbook-source.duckdb"
-
-
 def test_theme_use_and_label():
     import matplotlib
 
@@ -155,7 +142,7 @@ def test_escaped_values_render_as_the_literal_text(value):
 
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
-    from shopbook.report.notebook import escape
+    from shopbook.notebook import escape
 
     rendered = markdown2html_mistune(escape(value))
     assert "<a " not in rendered and "<h1" not in rendered and "<em>" not in rendered
@@ -166,7 +153,7 @@ def test_escaped_values_render_as_the_literal_text(value):
 def test_show_renders_fraction_columns_as_percentages(monkeypatch):
     import pandas as pd
 
-    from shopbook.report import notebook
+    from shopbook import notebook
 
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))
@@ -176,3 +163,36 @@ def test_show_renders_fraction_columns_as_percentages(monkeypatch):
     )
     html = "".join(getattr(o, "data", "") or str(o) for o in shown)
     assert "-9.4%" in html and "0.5" in html and "50.0%" not in html
+
+
+def test_the_old_import_paths_still_work():
+    """Notebooks import from shopbook.report until the integrator switches them."""
+    import shopbook.report as old
+    from shopbook.report import notebook as old_module
+
+    for name in ("headline", "md", "resolve_source", "setup", "show", "skipped"):
+        assert getattr(old, name) is getattr(nb, name)
+    assert old_module.HEADLINE_MIME == nb.HEADLINE_MIME and old_module.show is nb.show
+
+
+def test_setup_sets_the_session_defaults():
+    from shopbook.notebook import session
+
+    nb.setup(lang="zh", show_pii=True, theme=False)
+    try:
+        assert session.language() == "zh" and session.show_pii_default() is True
+        frame = pd.DataFrame({"customer_id": ["alice"]})
+        assert nb.pseudonymise(frame) is frame  # show_pii from setup
+    finally:
+        nb.setup(theme=False)
+    assert session.language() == "en" and session.show_pii_default() is False
+
+
+def test_plain_value():
+    import numpy as np
+
+    assert nb.plain_value(np.int64(3)) == 3 and isinstance(nb.plain_value(np.int64(3)), int)
+    assert nb.plain_value(np.float64(0.5)) == 0.5
+    assert nb.plain_value(pd.NaT) is None and nb.plain_value(float("nan")) is None
+    assert nb.plain_value(pd.Timestamp("2024-01-02")) == "2024-01-02T00:00:00"
+    assert nb.plain_value(True) is True and nb.plain_value("x") == "x"

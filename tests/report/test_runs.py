@@ -1,5 +1,5 @@
-"""The report runner end to end: run folders, summaries, failure, redaction, escaping,
-interruption, parameters, the index."""
+"""Runs end to end (shopbook.report.runs): run folders, summary.json, failure, redaction,
+escaping, interruption, files beside a report, the index, the `shopbook run` command."""
 
 from __future__ import annotations
 
@@ -16,7 +16,10 @@ import nbformat
 import pytest
 from conftest import HOSTILE, SECRET_PASSWORD, SECRET_TOKEN, SECRET_URI
 
-from shopbook.report import render, runner
+from shopbook.report import render
+from shopbook.report.execute import Progress
+from shopbook.report.plan import plan
+from shopbook.report.runs import _clean_stale_tmp, run
 
 pytestmark = pytest.mark.slow
 
@@ -146,83 +149,6 @@ def test_index_lists_runs_newest_first(runs):
     assert [r["run_id"] for r in loaded] == [bad.name, good.name]
 
 
-def test_unknown_parameter_is_refused_with_the_notebook_parameters(throwaway):
-    with pytest.raises(runner.RunError) as info:
-        runner.plan([str(throwaway["ok"])], params={"row": 3})
-    message = str(info.value)
-    assert "unknown parameter 'row'" in message
-    assert "rows: int = 2  # rows to show" in message and "db_password" in message
-
-
-def test_parameters_go_where_declared(throwaway, small_db):
-    root = Path(__file__).parents[2]
-    _, tasks = runner.plan(
-        [str(root / "notebooks" / "00_data_health.ipynb"), str(throwaway["ok"])],
-        params={"rows": 5, "sample_rows": 3},
-        source=str(small_db),
-    )
-    nb00, ok = tasks
-    assert nb00.parameters == {"sample_rows": 3, "source": str(small_db)}
-    assert ok.parameters == {"rows": 5}
-
-
-def test_jobs_file_missing_notebooks_and_date_tokens(tmp_path, throwaway, monkeypatch):
-    (tmp_path / "notebooks").mkdir()
-    shutil.copy(throwaway["ok"], tmp_path / "notebooks" / "10_ok.ipynb")
-    (tmp_path / "reports.yml").write_text(
-        "jobs:\n  weekly:\n    notebooks: [10_ok, 99_not_yet]\n"
-        "    parameters: {rows: 7, db_password: '{last_week_start}', start: '{yesterday}'}\n"
-        "  all:\n    notebooks: ['notebooks/[0-9][0-9]_*.ipynb']\n"
-    )
-    monkeypatch.setenv("SHOPBOOK_HOME", str(tmp_path))
-    import datetime as dt
-
-    job, tasks = runner.plan(job="weekly", today=dt.date(2024, 5, 15))  # a Wednesday
-    assert job == "weekly"
-    assert [t.name for t in tasks] == ["10_ok", "99_not_yet"]
-    assert tasks[0].parameters == {
-        "rows": 7,
-        "db_password": "2024-05-06",
-    }  # `start` not declared: not passed
-    assert tasks[1].path is None and "not found" in tasks[1].missing
-    job, tasks = runner.plan()
-    assert job == "all" and [t.name for t in tasks] == ["10_ok"]
-    with pytest.raises(runner.RunError, match="unknown job"):
-        runner.plan(job="nope")
-
-
-def test_date_tokens():
-    import datetime as dt
-
-    t = runner.date_tokens(dt.date(2024, 5, 15))
-    assert (t["last_week_start"], t["last_week_end"]) == ("2024-05-06", "2024-05-12")
-    assert t["yesterday"] == "2024-05-14"
-    assert (t["last_month_start"], t["last_month_end"]) == ("2024-04-01", "2024-04-30")
-
-
-def test_redaction_rules():
-    assert render.is_secret_name("password") and render.is_secret_name("DB_PASSWORD")
-    assert render.is_secret_name("apiKey") and render.is_secret_name("access_token")
-    assert not render.is_secret_name("source") and not render.is_secret_name("monkey_count")
-    red, secrets = render.redact_parameters(
-        {
-            "source": "postgresql://user:pw1234@host:5432/db?sslmode=require",
-            "url": "https://x.test/api?token=abcd1234&x=1",
-            "n": 3,
-            "secret_sauce": "ketchup",
-            "nested": {"password": "xyzw"},
-        }
-    )
-    assert red["source"] == "postgresql://user:***@host:5432/db?sslmode=require"
-    assert red["url"] == "https://x.test/api?token=***&x=1"
-    assert red["n"] == 3 and red["secret_sauce"] == "***" and red["nested"] == {"password": "***"}
-    assert {"pw1234", "abcd1234", "ketchup", "xyzw"} <= secrets
-    assert (
-        render.redact_text("error connecting to postgres://a:b@c/d, ketchup", {"ketchup"})
-        == "error connecting to postgres://a:***@c/d, ***"
-    )
-
-
 def test_cli_fail_fast_exit_code(tmp_path, throwaway):
     from typer.testing import CliRunner
 
@@ -314,7 +240,7 @@ def test_sigterm_leaves_no_half_report_and_keeps_the_last_good_one(runs, throwaw
 def test_stale_temporary_folders_are_removed(tmp_path):
     tmp_root = tmp_path / ".tmp"
     (tmp_root / "job-20240101T000000Z-999999999").mkdir(parents=True)
-    runner._clean_stale_tmp(tmp_root)
+    _clean_stale_tmp(tmp_root)
     assert not any(tmp_root.iterdir())
 
 
@@ -340,12 +266,12 @@ def test_files_a_notebook_writes_land_beside_its_report(tmp_path):
     }
     path = tmp_path / "50_writer.ipynb"
     nbformat.write(nb, path)
-    _, tasks = runner.plan([str(path)])
-    result = runner.run(
+    _, tasks = plan([str(path)])
+    result = run(
         tasks,
         job="files",
         out=tmp_path / "reports",
-        progress=runner.Progress(quiet=True),
+        progress=Progress(quiet=True),
         handle_signals=False,
     )
     assert result.status == "ok"

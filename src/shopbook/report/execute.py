@@ -1,0 +1,192 @@
+"""Executing one notebook with papermill: the kernel, cell progress, errors as one line.
+
+Kernel
+------
+Notebooks run in the Jupyter kernel named ``shopbook`` (``make setup`` registers it in
+the virtual environment). If it is not registered, the runner uses ipykernel's
+``python3`` kernel of the current environment and says so. Kernels talk to the runner
+over local IPC sockets, not TCP ports. A kernel that dies fails its notebook like an
+error does.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from shopbook.report.plan import NotebookTask
+
+KERNEL_NAME = "shopbook"
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """The run was stopped by SIGINT or SIGTERM."""
+
+    def __init__(self, signum: int = signal.SIGINT) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def kernel_name() -> tuple[str, str | None]:
+    """The kernel to use, and a note when it is not ``shopbook``."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    specs = KernelSpecManager().find_kernel_specs()
+    if KERNEL_NAME in specs:
+        return KERNEL_NAME, None
+    return "python3", (
+        f"kernel {KERNEL_NAME!r} is not registered; using this environment's python3 "
+        "kernel (register it with `make setup`)"
+    )
+
+
+class Progress:
+    """Prints which notebook and cell is running and the elapsed time (to stderr)."""
+
+    def __init__(self, stream: Any = None, quiet: bool = False) -> None:
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self._start = time.monotonic()
+        self._label = ""
+
+    def line(self, text: str) -> None:
+        if self.quiet:
+            return
+        if self.tty:
+            self.stream.write("\r\033[K")
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def notebook(self, index: int, total: int, name: str) -> None:
+        self._start = time.monotonic()
+        self._label = f"[{index}/{total}] {name}"
+        self.line(f"{self._label}: starting")
+
+    def cell(self, index: int, total: int) -> None:
+        if self.quiet:
+            return
+        text = f"{self._label}: cell {index + 1}/{total} ({time.monotonic() - self._start:.1f} s)"
+        if self.tty:
+            self.stream.write("\r\033[K" + text)
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def _register_engine() -> str:
+    """A papermill engine that reports cell progress (papermill's nbclient engine otherwise)."""
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class ProgressEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
+            callback: Callable[[int, int], None] | None = kwargs.pop("shopbook_progress", None)
+            original = nb_man.cell_start
+
+            def cell_start(cell: Any, cell_index: int | None = None, **kw: Any) -> Any:
+                if callback is not None and cell_index is not None:
+                    callback(cell_index, len(nb_man.nb.cells))
+                return original(cell, cell_index, **kw)
+
+            nb_man.cell_start = cell_start
+            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+    papermill_engines.register("shopbook", ProgressEngine)
+    return "shopbook"
+
+
+def kernel_manager_class() -> type:
+    """A kernel manager whose kernels talk to the runner over local IPC sockets, not TCP."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+            runtime = (
+                Path(os.environ.get("XDG_RUNTIME_DIR") or "/tmp")
+                / f"shopbook-kernels-{os.getuid()}"
+            )
+            runtime.mkdir(mode=0o700, exist_ok=True)
+            self.ip = str(runtime / f"kernel-{os.getpid()}-{id(self)}")
+
+        async def _async_interrupt_kernel(self) -> None:
+            # jupyter_client interrupts before every shutdown, which makes an idle
+            # ipykernel log "KeyboardInterrupt caught" into every report log. An idle
+            # kernel needs no interrupt to shut down (a busy one is killed after
+            # shutdown_wait_time).
+            if getattr(self, "shutting_down", False):
+                return
+            await super()._async_interrupt_kernel()
+
+    return IPCKernelManager
+
+
+def execute(
+    task: NotebookTask, output: Path, kernel: str, timeout: float | None, progress: Progress
+) -> str | None:
+    """Run one notebook with papermill into ``output``.
+
+    Parameters
+    ----------
+    task
+        The notebook and its parameters (from :func:`shopbook.report.plan.plan`).
+    output
+        Where the executed notebook is written.
+    kernel
+        The kernel name (:func:`kernel_name`).
+    timeout
+        Seconds one cell may run; ``None``: no limit.
+    progress
+        Where cell progress goes.
+
+    Returns
+    -------
+    str or None
+        ``"Name: first line of the message"`` when the notebook failed (an error in a
+        cell, a dead kernel, a timeout), else ``None``.
+
+    Raises
+    ------
+    RunInterrupted
+        When the kernel got the terminal's Ctrl-C.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    engine = _register_engine()
+    try:
+        papermill.execute_notebook(
+            str(task.path),
+            str(output),
+            parameters=task.parameters,
+            kernel_name=kernel,
+            engine_name=engine,
+            progress_bar=False,
+            log_output=False,
+            cwd=str(Path.cwd()),
+            execution_timeout=timeout,
+            start_timeout=120,
+            shopbook_progress=progress.cell,
+            kernel_manager_class=kernel_manager_class(),
+        )
+    except PapermillExecutionError as exc:
+        if exc.ename == "KeyboardInterrupt":  # the kernel got the terminal's Ctrl-C too
+            raise RunInterrupted(signal.SIGINT) from None
+        msg = (exc.evalue or "").strip().splitlines()
+        return f"{exc.ename}: {msg[0]}" if msg else exc.ename
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # noqa: BLE001 - dead kernel, timeout, bad notebook: it fails
+        name = type(exc).__name__
+        msg = str(exc).strip().splitlines()
+        if "DeadKernel" in name:
+            return f"{name}: the kernel died (killed, or out of memory)"
+        return f"{name}: {msg[0]}" if msg else name
+    return None

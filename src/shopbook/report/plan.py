@@ -1,0 +1,200 @@
+"""Planning a run: which notebooks it executes and the parameters each one gets.
+
+Each parameter goes to the notebooks that declare it. A name that *no* notebook of the
+run declares is refused, with each notebook's own parameter list. ``--source`` only sets
+``source`` where a notebook declares it; credentials belong in ``SHOPBOOK_SOURCE``, which
+notebooks read when ``source`` is empty. Precedence: job < job's per-notebook <
+``-f params.yml`` < ``-p key=value`` < ``--source``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from shopbook.report.jobs import (
+    ADHOC_JOB,
+    DEFAULT_JOB,
+    JOBS_FILE,
+    NOTEBOOKS_DIR,
+    RunError,
+    date_tokens,
+    describe_parameters,
+    expand_dates,
+    find_notebook,
+    is_glob,
+    load_jobs,
+    notebook_parameters,
+)
+
+
+@dataclass
+class NotebookTask:
+    """One notebook of a run and the parameters it gets."""
+
+    name: str
+    path: Path | None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    declared: dict[str, dict[str, Any]] = field(default_factory=dict)
+    missing: str | None = None  # why the notebook was not found
+
+
+def _job_spec(
+    notebooks: Sequence[str], job: str | None, jobs_file: str | os.PathLike[str] | None
+) -> tuple[str, dict[str, Any]]:
+    """The run's job name and its ``reports.yml`` entry (empty for an ad-hoc run)."""
+    spec: dict[str, Any] = {}
+    if job is not None or not notebooks:
+        jobs = load_jobs(jobs_file)
+        job = job or DEFAULT_JOB
+        if job in jobs:
+            spec = jobs[job] or {}
+        elif not notebooks:
+            raise RunError(
+                f"unknown job {job!r}; jobs in {JOBS_FILE}: {', '.join(jobs) or '(none)'}"
+            )
+        # else: notebooks named on the command line, --job only names the run folder
+    name = job or ADHOC_JOB
+    if not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
+        raise RunError(f"job name {name!r} may hold only letters, digits, '.', '_' and '-'")
+    return name, spec
+
+
+class _Tasks(list[NotebookTask]):
+    """Tasks in order, each notebook file once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[Path] = set()
+
+    def add(self, path: Path, parameters: Mapping[str, Any]) -> None:
+        path = path.resolve()
+        if path not in self.seen:
+            self.seen.add(path)
+            self.append(NotebookTask(path.stem, path, dict(parameters)))
+
+
+def _named_tasks(notebooks: Sequence[str]) -> list[NotebookTask]:
+    """Tasks for notebooks named on the command line; each must exist."""
+    tasks = _Tasks()
+    for name in notebooks:
+        found = find_notebook(name)
+        if not found:
+            raise RunError(
+                f"no notebook {name!r} (looked for it as a path and in {NOTEBOOKS_DIR}/)"
+            )
+        for p in found:
+            tasks.add(p, {})
+    return tasks
+
+
+def _job_tasks(spec: Mapping[str, Any]) -> list[NotebookTask]:
+    """Tasks for a job's notebooks; one that does not exist (yet) is a ``missing`` task."""
+    tasks = _Tasks()
+    for item in spec.get("notebooks") or []:
+        nb_params: Mapping[str, Any] = {}
+        if isinstance(item, Mapping):
+            name = str(item.get("notebook") or item.get("path"))
+            nb_params = item.get("parameters") or {}
+        else:
+            name = str(item)
+        found = find_notebook(name)
+        for p in found:
+            tasks.add(p, nb_params)
+        if not found and not is_glob(name):
+            tasks.append(NotebookTask(Path(name).stem, None, missing=f"notebook {name} not found"))
+    return tasks
+
+
+def _refuse_unknown(user: Mapping[str, Any], present: list[NotebookTask], source: Any) -> None:
+    """Refuse user parameters that no notebook of the run declares."""
+    declared_anywhere = {n for t in present for n in t.declared}
+    unknown = [
+        n for n in user if n not in declared_anywhere and not (n == "source" and source is not None)
+    ]
+    if unknown and present:
+        listing = "\n".join(f"{t.name}:\n{describe_parameters(t.declared)}" for t in present)
+        raise RunError(
+            f"unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+            f"the notebook parameters are:\n{listing}"
+        )
+
+
+def _merged_parameters(
+    task: NotebookTask,
+    job_name: str,
+    job_params: Mapping[str, Any],
+    user: Mapping[str, Any],
+    tokens: Mapping[str, str],
+) -> dict[str, Any]:
+    """The task's parameters: job < the job's per-notebook ones < the user's, if declared."""
+    for n in task.parameters:
+        if n not in task.declared:
+            raise RunError(
+                f"{JOBS_FILE}: job {job_name!r} gives {task.name} parameter {n!r}, "
+                f"which it does not declare:\n{describe_parameters(task.declared)}"
+            )
+    merged = {k: v for k, v in job_params.items() if k in task.declared}
+    merged.update(expand_dates(task.parameters, tokens))
+    merged.update({k: v for k, v in user.items() if k in task.declared})
+    return merged
+
+
+def plan(
+    notebooks: Sequence[str] = (),
+    job: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    source: str | None = None,
+    jobs_file: str | os.PathLike[str] | None = None,
+    today: date | None = None,
+) -> tuple[str, list[NotebookTask]]:
+    """Decide what a run executes: the notebooks and each one's parameters.
+
+    Parameters
+    ----------
+    notebooks
+        Notebooks named on the command line (override the job's list).
+    job
+        A job of ``reports.yml``; default ``all`` when no notebook is named, else ``adhoc``.
+    params
+        User parameters (``-f`` then ``-p``), applied after the job's.
+    source
+        ``--source``: sets the ``source`` parameter where declared.
+    jobs_file
+        The jobs file (default ``reports.yml`` in the project folder).
+    today
+        The day date tokens are relative to (default: today in UTC).
+
+    Returns
+    -------
+    job name, tasks
+
+    Raises
+    ------
+    RunError
+        Unknown job, a named notebook that does not exist, or a parameter no notebook
+        of the run declares (the message lists each notebook's parameters).
+    """
+    tokens = date_tokens(today)
+    job_name, spec = _job_spec(notebooks, job, jobs_file)
+    tasks = _named_tasks(notebooks) if notebooks else _job_tasks(spec)
+
+    job_params = expand_dates(dict(spec.get("parameters") or {}), tokens)
+    user = dict(params or {})
+    if source is not None:
+        user["source"] = source
+    user = expand_dates(user, tokens)
+
+    for t in tasks:
+        if t.path is not None:
+            t.declared = notebook_parameters(t.path)
+    present = [t for t in tasks if t.path is not None]
+    _refuse_unknown(user, present, source)
+    for t in present:
+        t.parameters = _merged_parameters(t, job_name, job_params, user, tokens)
+    return job_name, list(tasks)

@@ -1,0 +1,473 @@
+"""Run folders: execute a plan into ``<reports>/<job>/<UTC timestamp>/``, atomically.
+
+One *run* executes a list of notebooks, each in a fresh kernel, and writes::
+
+    00_data_health.ipynb        the executed notebook (secrets scrubbed)
+    00_data_health.html         self-contained report: figures embedded, contents, offline
+    00_data_health.brief.html   the same without code, for business readers
+    summary.json                the run's summary: status, times, parameters (redacted),
+                                source fingerprint, package version, git commit, and one
+                                entry per notebook with its headline numbers
+
+then rebuilds ``<reports>/index.html`` and, when every notebook is ``ok``, points
+``<reports>/<job>/latest`` at the run.
+
+Failure and interruption
+------------------------
+A failing notebook still gets its HTML (the error and the failing cell shown), the
+other notebooks still run (unless ``fail_fast``), the run's status is ``failed`` and the
+command exits 1. The run is written in ``<reports>/.tmp/`` and renamed into place only
+when complete: Ctrl-C or SIGTERM removes the temporary folder and leaves every earlier
+run, ``latest`` and the index as they were (exit 130 / 143). A kernel that dies
+fails its notebook like an error does. A runner killed with SIGKILL leaves only a
+``.tmp`` folder, which the next run removes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from shopbook import __version__, config
+from shopbook.redaction import redact_parameters, redact_text, secrets_in
+from shopbook.report import render
+from shopbook.report.execute import Progress, RunInterrupted, execute, kernel_name
+from shopbook.report.jobs import ADHOC_JOB, project_home
+from shopbook.report.plan import NotebookTask
+
+#: The parameter a notebook declares to get a folder for the files it writes.
+OUTPUT_DIR_PARAM = "output_dir"
+#: Environment variables that hold credentials; their secret parts never reach a report.
+CREDENTIAL_VARIABLES = ("SHOPBOOK_SOURCE", "SHOPBOOK_MAPPING")
+
+
+# ---------------------------------------------------------------- environment
+
+
+def git_commit(cwd: Path | None = None) -> tuple[str | None, bool | None]:
+    """``(commit, dirty)`` of the project repository, or ``(None, None)`` outside git."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=True,
+        ).stdout
+        return commit or None, bool(status.strip())
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+
+
+def source_fingerprint(source: str | None) -> dict[str, Any]:
+    """Where the data came from and what it held: redacted URI, tables and row counts.
+
+    Computed in the engine (``count(*)`` per table). Never raises: a source that
+    cannot be opened gives ``{"uri": …, "error": …}``.
+    """
+    from shopbook.data.sources import open_source
+
+    uri = config.resolve_source(source)
+    shown = redact_text(uri)
+    try:
+        with open_source(uri) as src:
+            tables = src.row_counts()
+    except Exception as exc:  # noqa: BLE001 - a fingerprint must not stop the run
+        return {
+            "uri": shown,
+            "error": redact_text(str(exc).splitlines()[0] if str(exc) else type(exc).__name__),
+        }
+    digest = hashlib.sha256(json.dumps(tables, sort_keys=True).encode()).hexdigest()[:12]
+    return {"uri": shown, "tables": tables, "digest": digest}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _rel(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(project_home().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+# ------------------------------------------------------------------ run folders
+
+
+@dataclass
+class RunResult:
+    """What a run produced; ``summary`` is what its ``summary.json`` holds."""
+
+    status: str  # ok | failed | interrupted
+    folder: Path | None
+    index: Path | None
+    summary: dict[str, Any]
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.status == "ok" else 1
+
+
+def _unique_run_id(job_dir: Path, tmp_root: Path, started: datetime) -> str:
+    base = started.strftime("%Y%m%dT%H%M%SZ")
+    run_id, n = base, 1
+    while (job_dir / run_id).exists() or any(tmp_root.glob(f"*-{run_id}-*")):
+        n += 1
+        run_id = f"{base}-{n}"
+    return run_id
+
+
+def _clean_stale_tmp(tmp_root: Path) -> None:
+    """Remove temporary run folders whose runner process is gone."""
+    if not tmp_root.is_dir():
+        return
+    for folder in tmp_root.iterdir():
+        m = re.search(r"-(\d+)$", folder.name)
+        if not m:
+            continue
+        pid = int(m.group(1))
+        try:
+            os.kill(pid, 0)
+            alive = pid != os.getpid()
+        except ProcessLookupError:
+            alive = False
+        except PermissionError:
+            alive = True
+        if not alive:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _signal_handlers() -> dict[int, Any]:
+    def handler(signum: int, frame: Any) -> None:
+        raise RunInterrupted(signum)
+
+    old: dict[int, Any] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            old[sig] = signal.signal(sig, handler)
+        except ValueError:  # not the main thread
+            pass
+    return old
+
+
+def _link_latest(job_dir: Path, run_id: str) -> None:
+    link = job_dir / "latest"
+    tmp = job_dir / f".latest.{os.getpid()}"
+    try:
+        if tmp.is_symlink():
+            tmp.unlink()
+        tmp.symlink_to(run_id, target_is_directory=True)
+        os.replace(tmp, link)
+    except OSError:  # file systems without symlinks: the index is enough
+        pass
+
+
+def _with_output_dir(task: NotebookTask, run_folder: Path) -> NotebookTask:
+    """Give a notebook that declares ``output_dir`` a folder beside its report.
+
+    Files a notebook writes for its readers (CRM customer lists, …) then live inside the
+    run folder — ``<notebook>_files/`` — and appear, move and vanish with the run. An
+    ``output_dir`` the user passed is kept.
+    """
+    if OUTPUT_DIR_PARAM not in task.declared or task.parameters.get(OUTPUT_DIR_PARAM):
+        return task
+    folder = run_folder / f"{task.name}_files"
+    return replace(task, parameters={**task.parameters, OUTPUT_DIR_PARAM: str(folder)})
+
+
+def _retarget_paths(executed: Path, tmp: Path, final: Path) -> None:
+    """Replace the temporary run folder's path by the final one in an executed notebook."""
+    if executed.exists():
+        text = executed.read_text(encoding="utf-8")
+        if str(tmp) in text:
+            executed.write_text(text.replace(str(tmp), str(final)), encoding="utf-8")
+
+
+# ------------------------------------------------------------ one notebook
+
+
+def _placeholder_entry(
+    name: str, path: str | None, status: str, error: str | None
+) -> dict[str, Any]:
+    """The summary entry of a notebook that did not run (``missing`` / ``skipped``)."""
+    return {
+        "notebook": name,
+        "path": path,
+        "status": status,
+        "error": error,
+        "parameters": {},
+        "headlines": [],
+        "files": {},
+    }
+
+
+def _finish_notebook(
+    task: NotebookTask,
+    executed: Path,
+    error: str | None,
+    redacted: dict[str, Any],
+    secrets: set[str],
+    fingerprint: dict[str, Any] | None,
+    started: datetime,
+    duration: float,
+    run_summary: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Scrub, write and render one executed notebook; return its entry of the run summary."""
+    import nbformat
+
+    if executed.exists():
+        nb = nbformat.read(str(executed), as_version=4)
+    else:  # papermill failed before writing (e.g. the kernel did not start)
+        nb = nbformat.read(str(task.path), as_version=4)
+    nb = render.scrub_notebook(nb, secrets, redacted)
+    if error is None:
+        error = render.first_error(nb)
+    error = redact_text(error, secrets) if error else None
+    nbformat.write(nb, str(executed))
+    stem = task.name
+    entry: dict[str, Any] = {
+        "notebook": stem,
+        "title": render.title(nb) or stem,
+        "path": _rel(task.path) if task.path else None,
+        "status": "failed" if error else "ok",
+        "error": error,
+        "started": _iso(started),
+        "ended": _iso(started + timedelta(seconds=duration)),
+        "duration_s": round(duration, 2),
+        "parameters": redacted,
+        "source": fingerprint,
+        "headlines": render.headlines(nb),
+        "skipped": render.skipped_sections(nb),
+        "files": {"ipynb": f"{stem}.ipynb", "html": f"{stem}.html", "brief": f"{stem}.brief.html"},
+    }
+    folder = executed.parent
+    try:
+        render.render_html(nb, folder / f"{stem}.html", entry, run_summary, brief=False)
+        render.render_html(nb, folder / f"{stem}.brief.html", entry, run_summary, brief=True)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a report that cannot render is a failed report
+        entry["status"] = "failed"
+        entry["error"] = (
+            entry["error"] or f"rendering failed: {type(exc).__name__}: {exc}".splitlines()[0]
+        )
+        entry["files"] = {"ipynb": f"{stem}.ipynb"}
+    return entry
+
+
+@dataclass
+class _Run:
+    """One run in progress: its folders, kernel, and the summary it builds."""
+
+    tmp: Path
+    final: Path
+    kernel: str
+    timeout: float | None
+    progress: Progress
+    summary: dict[str, Any]
+    fingerprints: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def entries(self) -> list[dict[str, Any]]:
+        return self.summary["notebooks"]
+
+    def published_parameters(self, task: NotebookTask) -> tuple[dict[str, Any], set[str]]:
+        """The task's parameters as a report shows them, and every secret to scrub."""
+        redacted, secrets = redact_parameters(task.parameters)
+        redacted = {
+            k: v.replace(str(self.tmp), str(self.final)) if isinstance(v, str) else v
+            for k, v in redacted.items()
+        }
+        src_param = task.parameters.get("source") if "source" in task.declared else None
+        if src_param:
+            secrets |= set(secrets_in(str(src_param)))
+        for var in CREDENTIAL_VARIABLES:  # credentials live here
+            secrets |= set(secrets_in(os.environ.get(var, "")))
+        return redacted, secrets
+
+    def fingerprint(self, task: NotebookTask) -> dict[str, Any] | None:
+        """The fingerprint of the task's source, once per source; ``None`` without one."""
+        if "source" not in task.declared:  # notebooks without data get no fingerprint
+            return None
+        src_param = task.parameters.get("source")
+        key = str(src_param or "")
+        if key not in self.fingerprints:
+            self.fingerprints[key] = source_fingerprint(src_param or None)
+        return self.fingerprints[key]
+
+    def execute(self, task: NotebookTask, number: int, total: int) -> dict[str, Any]:
+        """Execute, scrub and render one notebook; its entry of the run summary."""
+        task = _with_output_dir(task, self.tmp)
+        redacted, secrets = self.published_parameters(task)
+        fingerprint = self.fingerprint(task)
+        self.progress.notebook(number, total, task.name)
+        nb_start = _now()
+        t_nb = time.monotonic()
+        executed = self.tmp / f"{task.name}.ipynb"
+        error = execute(task, executed, self.kernel, self.timeout, self.progress)
+        _retarget_paths(executed, self.tmp, self.final)
+        duration = time.monotonic() - t_nb
+        entry = _finish_notebook(
+            task,
+            executed,
+            error,
+            redacted,
+            secrets,
+            fingerprint,
+            nb_start,
+            duration,
+            self.summary,
+        )
+        self.progress.line(
+            f"{'ok    ' if entry['status'] == 'ok' else 'FAILED'} {task.name} "
+            f"({duration:.1f} s){': ' + entry['error'] if entry.get('error') else ''}"
+        )
+        return entry
+
+    def execute_all(self, tasks: Sequence[NotebookTask], fail_fast: bool) -> None:
+        """Run every task in order; after a failure with ``fail_fast`` the rest are skipped."""
+        runnable = [t for t in tasks if t.path is not None]
+        stop = False
+        for task in tasks:
+            if task.path is None:
+                self.progress.line(f"skip {task.name}: {task.missing}")
+                self.entries.append(_placeholder_entry(task.name, None, "missing", task.missing))
+            elif stop:
+                why = "not run: --fail-fast stopped at an earlier failure"
+                self.entries.append(_placeholder_entry(task.name, _rel(task.path), "skipped", why))
+            else:
+                entry = self.execute(task, runnable.index(task) + 1, len(runnable))
+                self.entries.append(entry)
+                stop = fail_fast and entry["status"] == "failed"
+        failed = any(e["status"] == "failed" for e in self.entries)
+        self.summary["status"] = "failed" if failed or not runnable else "ok"
+
+
+def _summary_header(job: str, run_id: str, started: datetime, kernel: str) -> dict[str, Any]:
+    """The run summary before any notebook ran (``status`` ``running``)."""
+    commit, dirty = git_commit(project_home())
+    return {
+        "job": job,
+        "run_id": run_id,
+        "status": "running",
+        "started": _iso(started),
+        "ended": None,
+        "duration_s": None,
+        "shopbook_version": __version__,
+        "git_commit": commit,
+        "git_dirty": dirty,
+        "kernel": kernel,
+        "python": sys.version.split()[0],
+        "source": None,
+        "notebooks": [],
+    }
+
+
+def _publish(state: _Run, reports: Path, t0: float) -> RunResult:
+    """Write ``summary.json``, move the run into place, link ``latest``, rebuild the index."""
+    summary = state.summary
+    summary["source"] = next(iter(state.fingerprints.values()), None)  # the first notebook's
+    summary["ended"] = _iso(_now())
+    summary["duration_s"] = round(time.monotonic() - t0, 2)
+    (state.tmp / "summary.json").write_text(
+        json.dumps(summary, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+    )
+    state.final.parent.mkdir(parents=True, exist_ok=True)
+    os.rename(state.tmp, state.final)  # the run appears whole, or not at all
+    if summary["status"] == "ok":
+        _link_latest(state.final.parent, state.final.name)
+    index = render.build_index(reports)
+    return RunResult(summary["status"], state.final, index, summary)
+
+
+def run(
+    tasks: Sequence[NotebookTask],
+    job: str = ADHOC_JOB,
+    out: str | os.PathLike[str] | None = None,
+    timeout: float | None = None,
+    fail_fast: bool = False,
+    progress: Progress | None = None,
+    handle_signals: bool = True,
+) -> RunResult:
+    """Execute ``tasks`` into a new run folder and rebuild the index.
+
+    Parameters
+    ----------
+    tasks
+        From :func:`shopbook.report.plan.plan`.
+    job
+        The job name (the run folder's parent).
+    out
+        The reports folder (default ``SHOPBOOK_REPORTS`` or ``reports/``).
+    timeout
+        Seconds a single cell may run (papermill's ``execution_timeout``); ``None``: no limit.
+    fail_fast
+        Stop at the first failing notebook (the remaining ones are recorded as ``skipped``).
+    progress
+        Where progress goes (default: stderr).
+    handle_signals
+        Turn SIGTERM into an interruption that removes the temporary folder.
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    RunInterrupted
+        On Ctrl-C / SIGTERM, after removing the temporary folder; nothing else changed.
+    """
+    progress = progress or Progress()
+    reports = Path(out) if out is not None else config.reports_dir()
+    reports.mkdir(parents=True, exist_ok=True)
+    tmp_root = reports / ".tmp"
+    tmp_root.mkdir(exist_ok=True)
+    _clean_stale_tmp(tmp_root)
+    job_dir = reports / job
+
+    started = _now()
+    run_id = _unique_run_id(job_dir, tmp_root, started)
+    tmp = tmp_root / f"{job}-{run_id}-{os.getpid()}"
+    tmp.mkdir()
+    old_handlers = _signal_handlers() if handle_signals else {}
+    t0 = time.monotonic()
+    try:
+        kernel, note = kernel_name()
+        if note:
+            progress.line(f"note: {note}")
+        header = _summary_header(job, run_id, started, kernel)
+        state = _Run(tmp, job_dir / run_id, kernel, timeout, progress, header)
+        state.execute_all(tasks, fail_fast)
+        return _publish(state, reports, t0)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        for sig, handler in old_handlers.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,65 @@
+"""Planning a run: jobs of reports.yml, date tokens, which notebook gets which parameter."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from shopbook.report.jobs import RunError, date_tokens
+from shopbook.report.plan import plan
+
+
+def test_unknown_parameter_is_refused_with_the_notebook_parameters(throwaway):
+    with pytest.raises(RunError) as info:
+        plan([str(throwaway["ok"])], params={"row": 3})
+    message = str(info.value)
+    assert "unknown parameter 'row'" in message
+    assert "rows: int = 2  # rows to show" in message and "db_password" in message
+
+
+def test_parameters_go_where_declared(throwaway, small_db):
+    root = Path(__file__).parents[2]
+    _, tasks = plan(
+        [str(root / "notebooks" / "00_data_health.ipynb"), str(throwaway["ok"])],
+        params={"rows": 5, "sample_rows": 3},
+        source=str(small_db),
+    )
+    nb00, ok = tasks
+    assert nb00.parameters == {"sample_rows": 3, "source": str(small_db)}
+    assert ok.parameters == {"rows": 5}
+
+
+def test_jobs_file_missing_notebooks_and_date_tokens(tmp_path, throwaway, monkeypatch):
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(throwaway["ok"], tmp_path / "notebooks" / "10_ok.ipynb")
+    (tmp_path / "reports.yml").write_text(
+        "jobs:\n  weekly:\n    notebooks: [10_ok, 99_not_yet]\n"
+        "    parameters: {rows: 7, db_password: '{last_week_start}', start: '{yesterday}'}\n"
+        "  all:\n    notebooks: ['notebooks/[0-9][0-9]_*.ipynb']\n"
+    )
+    monkeypatch.setenv("SHOPBOOK_HOME", str(tmp_path))
+    import datetime as dt
+
+    job, tasks = plan(job="weekly", today=dt.date(2024, 5, 15))  # a Wednesday
+    assert job == "weekly"
+    assert [t.name for t in tasks] == ["10_ok", "99_not_yet"]
+    assert tasks[0].parameters == {
+        "rows": 7,
+        "db_password": "2024-05-06",
+    }  # `start` not declared: not passed
+    assert tasks[1].path is None and "not found" in tasks[1].missing
+    job, tasks = plan()
+    assert job == "all" and [t.name for t in tasks] == ["10_ok"]
+    with pytest.raises(RunError, match="unknown job"):
+        plan(job="nope")
+
+
+def test_date_tokens():
+    import datetime as dt
+
+    t = date_tokens(dt.date(2024, 5, 15))
+    assert (t["last_week_start"], t["last_week_end"]) == ("2024-05-06", "2024-05-12")
+    assert t["yesterday"] == "2024-05-14"
+    assert (t["last_month_start"], t["last_month_end"]) == ("2024-04-01", "2024-04-30")
