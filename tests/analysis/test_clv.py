@@ -17,7 +17,7 @@ from shopbook.viz.theme import title_of
 def cdnow_weeks():
     """CDNOW 2,357-customer sample, 39-week calibration (to 1997-09-30), weeks (as published)."""
     orders = cdnow_sample()
-    return customer_summary(orders, "1997-09-30", "1998-06-30", time_unit="week").to_pandas()
+    return customer_summary(orders, "1997-09-30", "1998-06-30", period="week").to_pandas()
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +192,7 @@ def test_pareto_nbd_converges_from_a_poor_start(cdnow_weeks, pnbd):
 
 
 def test_day_and_week_units_give_the_same_model(bgnbd):
-    days = customer_summary(cdnow_sample(), "1997-09-30", time_unit="day").to_pandas()
+    days = customer_summary(cdnow_sample(), "1997-09-30", period="day").to_pandas()
     fit = clv.fit_bgnbd(days)
     assert fit.params["r"] == pytest.approx(bgnbd.params["r"], rel=1e-4)
     assert fit.params["alpha"] == pytest.approx(7 * bgnbd.params["alpha"], rel=1e-4)
@@ -237,7 +237,7 @@ def test_large_bases_warm_start_on_a_subset_and_reach_the_same_optimum(monkeypat
     truth = {"r": 0.4, "alpha": 5.0, "a": 1.2, "b": 4.0}
     s = _simulate(truth, 30_000, seed=4).assign(customers=7.0)  # 210,000 customers
     fast = clv.fit_bgnbd(s, weights="customers")
-    monkeypatch.setattr(clv, "_WARM_START_PATTERNS", 10**9)
+    monkeypatch.setattr(clv.bgnbd, "_WARM_START_PATTERNS", 10**9)
     plain = clv.fit_bgnbd(s, weights="customers")
     assert fast.n_customers == plain.n_customers == 210_000
     for k in truth:
@@ -309,7 +309,7 @@ def test_recovers_the_synthetic_shops_planted_bgnbd_and_gamma_gamma(shop):
 def test_recovers_planted_parameters_from_the_engine_summary_on_calendar_days(shop):
     """The notebook's path: orders → engine summary (calendar days) → fit."""
     truth_bg = {k: shop.truth["bgnbd"][k] for k in ("r", "alpha", "a", "b")}
-    s = customer_summary(shop.tables["orders"], time_unit="day").to_pandas()
+    s = customer_summary(shop.tables["orders"], period="day").to_pandas()
     fit = clv.fit_bgnbd(s)
     ci = fit.conf_int(0.99)
     for k, v in truth_bg.items():
@@ -428,7 +428,7 @@ def test_tracking_expected_matches_the_sum_of_unconditional_expectations(cdnow_w
         t.to_pandas() for t in purchase_calendar(cdnow_sample(), "1997-09-30", "1998-06-30")
     )
     track = clv.tracking(
-        bgnbd, births, repeats, "1997-01-01", "1997-09-30", "1998-06-30", time_unit_days=7
+        bgnbd, births, repeats, "1997-01-01", "1997-09-30", "1998-06-30", model_period="week"
     )
     assert track["actual_cum"].iloc[-1] == repeats["repeat_purchases"].sum() == 2457 + 1882
     # 1997-01-01..1997-09-30 is exactly 39 weeks, so a weekly period ends on the calibration
@@ -483,6 +483,37 @@ def test_spend_frequency_check_on_cdnow(cdnow_weeks):
     assert check["pearson_r"] == pytest.approx(0.11, abs=0.01)
 
 
+def test_spend_frequency_verdict():
+    assert clv.SPEND_CORRELATION_LIMIT == 0.3
+    assert clv.spend_frequency_verdict(pd.Series({"pearson_r": 0.11})) == (
+        "small enough for the model"
+    )
+    for r in (-0.3, 0.3, 0.45, np.nan):
+        verdict = clv.spend_frequency_verdict(pd.Series({"pearson_r": r}))
+        assert verdict == "too strong: treat the spend model with caution", r
+    assert clv.spend_frequency_verdict(pd.Series({"pearson_r": 0.4}), limit=0.5).startswith("small")
+
+
+def test_top_share_and_value_totals():
+    v = pd.Series([10.0, 5.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    assert clv.top_share(v) == pytest.approx(10 / 20)  # 12 customers: the top one
+    assert clv.top_share(v, 0.25) == pytest.approx(16 / 20)  # the top three
+    assert clv.top_share(pd.Series([3.0, 1.0])) == pytest.approx(3 / 4)  # at least one
+    assert clv.top_share(pd.Series(np.arange(20.0)), 0.7) == pytest.approx(
+        np.arange(6.0, 20.0).sum() / np.arange(20.0).sum()
+    )  # 20 × 0.7 is 14 customers, not 13 (float rounding)
+    with pytest.raises(ValueError, match="fraction"):
+        clv.top_share(v, 0)
+    values = pd.DataFrame(
+        {"clv": v, "expected_purchases": np.arange(12.0), "p_alive": np.linspace(0, 1, 12)}
+    )
+    t = clv.value_totals(values)
+    assert t["customers"] == 12 and t["total_clv"] == 20.0 and t["mean_clv"] == 20 / 12
+    assert t["expected_purchases"] == 66.0
+    assert t["share_alive"] == 6 / 12 and t["top_share"] == pytest.approx(0.5)
+    assert clv.value_totals(values, alive_above=0.95)["share_alive"] == 1 / 12
+
+
 def test_split_dates():
     cal, hold = clv.split_dates("1997-01-01", "1998-06-30", holdout_fraction=0.5)
     assert hold == pd.Timestamp("1998-06-30")
@@ -534,7 +565,7 @@ def test_clv_figures_draw_titled_axes(cdnow_weeks, bgnbd, gg):
         t.to_pandas() for t in purchase_calendar(cdnow_sample(), "1997-09-30", "1998-06-30")
     )
     track = clv.tracking(
-        bgnbd, births, repeats, "1997-01-01", "1997-09-30", "1998-06-30", time_unit_days=7
+        bgnbd, births, repeats, "1997-01-01", "1997-09-30", "1998-06-30", model_period="week"
     )
     values = clv.customer_value(bgnbd, gg, cdnow_weeks, horizon=52, periods_per_year=365 / 7)
     values["segment"] = np.where(values["frequency"] > 0, "repeat", "one-off")

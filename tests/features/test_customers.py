@@ -20,7 +20,7 @@ def sample():
 @pytest.fixture(scope="module")
 def summary(sample):
     return (
-        customer_summary(sample, "1997-09-30", "1998-06-30", time_unit="week")
+        customer_summary(sample, "1997-09-30", "1998-06-30", period="week")
         .to_pandas()
         .set_index("customer_id")
         .sort_index()
@@ -129,9 +129,7 @@ def test_rules_on_a_hand_built_shop():
     assert (b["frequency"], b["recency"], b["T"], b["monetary_value"]) == (0, 0.0, 21.0, 0.0)
     assert b["frequency_holdout"] == 0
     weeks = (
-        customer_summary(orders, "2024-01-31", time_unit="week")
-        .to_pandas()
-        .set_index("customer_id")
+        customer_summary(orders, "2024-01-31", period="week").to_pandas().set_index("customer_id")
     )
     assert weeks.loc["a", "recency"] == pytest.approx(2.0) and weeks.loc["a", "T"] == pytest.approx(
         30 / 7
@@ -149,10 +147,22 @@ def test_default_calibration_end_is_the_last_purchase_day():
     assert s.loc["a", "T"] == 8 and s.loc["b", "T"] == 0
 
 
+def test_period_aliases_and_weeks(sample, summary):
+    weeks = (
+        customer_summary(sample, "1997-09-30", "1998-06-30", period="W")
+        .to_pandas()
+        .set_index("customer_id")
+        .sort_index()
+    )
+    pd.testing.assert_frame_equal(weeks, summary)
+    days = customer_summary(sample, "1997-09-30", period="day").to_pandas()
+    assert days["T"].max() == 7 * summary["T"].max()
+
+
 def test_runs_in_the_engine_of_a_duckdb_source(tmp_path, sample, summary):
     path = write_tables({"orders": sample}, tmp_path / "shop.duckdb")
     with open_source(path) as src:
-        expr = customer_summary(src.table("orders"), "1997-09-30", "1998-06-30", time_unit="week")
+        expr = customer_summary(src.table("orders"), "1997-09-30", "1998-06-30", period="week")
         assert isinstance(expr, ibis.Table)
         out = expr.to_pandas().set_index("customer_id").sort_index()
         pat = summary_patterns(expr).to_pandas()
@@ -162,7 +172,7 @@ def test_runs_in_the_engine_of_a_duckdb_source(tmp_path, sample, summary):
 
 
 def test_parameter_errors(sample):
-    with pytest.raises(ValueError, match="time_unit"):
-        customer_summary(sample, "1997-09-30", time_unit="month")
+    with pytest.raises(ValueError, match="period"):
+        customer_summary(sample, "1997-09-30", period="month")
     with pytest.raises(ValueError, match="after calibration_end"):
         customer_summary(sample, "1997-09-30", "1997-09-30")

@@ -1,10 +1,18 @@
 """Acquisition-cohort aggregates, built as ibis expressions that run in the engine.
 
-A customer's *cohort* is the period (month or week) of their first purchase day. All
-functions take contract ``orders`` (an ibis table or a small pandas DataFrame) and return
-ibis expressions whose results are small: one row per cohort × period, per day, or per
-distinct duration. Purchases are ``paid`` orders by default and are counted per
-distinct purchase day, as in :mod:`shopbook.features.customers`.
+A customer's *cohort* is the period (month or week, :mod:`shopbook.features.periods`) of
+their first purchase day (:func:`shopbook.features.orders.first_purchases`). All functions
+take contract ``orders`` (an ibis table or a small pandas DataFrame) and return ibis
+expressions whose results are small: one row per cohort × period, per day, or per
+distinct duration. Purchases are ``paid`` orders by default and are counted per distinct
+purchase day, as in :mod:`shopbook.features.customers`. The retention analysis
+(:mod:`shopbook.analysis.retention`) shapes what these bring back.
+
+* :func:`cohort_activity` — activity of each cohort in each period since acquisition;
+* :func:`cohort_segments` — each customer's cohort as a segment label;
+* :func:`acquisition_segments`, :func:`available_segments` — splits worth showing;
+* :func:`second_purchase_times` — days to the second purchase day, with censoring;
+* :func:`purchase_calendar` — daily acquisitions and repeat purchases (BTYD tracking).
 """
 
 from __future__ import annotations
@@ -13,41 +21,50 @@ from collections.abc import Sequence
 from typing import Any
 
 import ibis
+import pandas as pd
 
-from shopbook.features.customers import PURCHASE_STATUSES, _date, as_table, purchase_days
+from shopbook.features.customers import purchase_days
+from shopbook.features.orders import PURCHASE_STATUSES, as_table, first_purchases
+from shopbook.features.periods import TRUNCATE, normalise_period
 
-#: Cohort periods and the ibis truncation unit of each.
-PERIODS: dict[str, str] = {"month": "M", "week": "W"}
+#: The periods a cohort can span.
+COHORT_PERIODS: tuple[str, ...] = ("week", "month")
 
 
 def _check_period(period: str) -> str:
-    if period not in PERIODS:
-        raise ValueError(f"period must be one of {list(PERIODS)}, got {period!r}")
-    return PERIODS[period]
+    """The period word (``"week"`` or ``"month"``; aliases accepted)."""
+    return normalise_period(period, COHORT_PERIODS)
 
 
-def first_purchases(orders: Any, statuses: Sequence[str] | None = PURCHASE_STATUSES) -> ibis.Table:
-    """Each customer's first purchase: when, and through which channel.
+def _day(value: Any) -> Any:
+    """An ibis date literal for a date-like value."""
+    return ibis.date(pd.Timestamp(value).date())
+
+
+def cohort_segments(
+    orders: Any, period: str = "month", statuses: Sequence[str] | None = PURCHASE_STATUSES
+) -> ibis.Table:
+    """Each customer's acquisition cohort, as a segment label.
 
     Parameters
     ----------
     orders
-        Contract ``orders`` (``customer_id``, ``order_ts``, ``channel``, ``status``).
+        Contract ``orders``.
+    period
+        ``"month"`` or ``"week"`` (weeks start on Monday).
     statuses
-        Order statuses that count as purchases (``None``: all).
+        Order statuses that count as purchases.
 
     Returns
     -------
     ibis.Table
-        ``customer_id``, ``first_ts`` (timestamp), ``first_day`` (date),
-        ``first_channel`` (channel of the earliest order).
+        ``customer_id``, ``segment`` (string: the first day of the cohort's period,
+        ``YYYY-MM-DD``), for every customer with a purchase.
     """
-    t = as_table(orders)
-    if statuses is not None:
-        t = t.filter(t.status.isin(list(statuses)))
-    ts = t.order_ts.cast("timestamp")
-    agg = t.group_by("customer_id").agg(first_ts=ts.min(), first_channel=t.channel.argmin(ts))
-    return agg.mutate(first_day=agg.first_ts.date())
+    unit = TRUNCATE[_check_period(period)]
+    first = first_purchases(orders, statuses)
+    start = first.first_day.truncate(unit)
+    return first.select("customer_id", segment=start.strftime("%Y-%m-%d"))
 
 
 def acquisition_segments(
@@ -69,7 +86,7 @@ def acquisition_segments(
         column of ``customers`` (``acquisition_channel``, ``region``, ``member_tier``).
         Customers without a value get ``"(unknown)"``.
     statuses
-        See :func:`first_purchases`.
+        See :func:`shopbook.features.orders.first_purchases`.
 
     Returns
     -------
@@ -93,7 +110,7 @@ def acquisition_segments(
 
 def _period_index(first: ibis.Value, current: ibis.Value, period: str) -> ibis.Value:
     """Whole periods from cohort start ``first`` to period start ``current`` (both truncated)."""
-    if period == "month":
+    if _check_period(period) == "month":
         return (current.year() * 12 + current.month()) - (first.year() * 12 + first.month())
     return (current.delta(first, unit="day") / 7).cast("int64")
 
@@ -127,7 +144,7 @@ def cohort_activity(
         ``purchases`` (purchase days), ``orders`` and ``revenue``. The cohort size is
         ``active`` at period 0.
     """
-    unit = _check_period(period)
+    unit = TRUNCATE[_check_period(period)]
     days = purchase_days(orders, statuses, amount)
     first = days.group_by("customer_id").agg(first_day=days.day.min())
     j = days.join(first, "customer_id")
@@ -153,7 +170,7 @@ def purchase_calendar(
 ) -> tuple[ibis.Table, ibis.Table]:
     """Daily acquisitions and repeat purchases of the customers acquired by ``calibration_end``.
 
-    The inputs of the BTYD tracking plot (:func:`shopbook.analysis.clv.tracking`).
+    The inputs of the BTYD tracking (:func:`shopbook.analysis.clv.tracking`).
 
     Parameters
     ----------
@@ -174,10 +191,10 @@ def purchase_calendar(
     """
     days = purchase_days(orders, statuses)
     first = days.group_by("customer_id").agg(first_day=days.day.min())
-    first = first.filter(first.first_day <= ibis.date(_date(calibration_end)))
+    first = first.filter(first.first_day <= _day(calibration_end))
     births = first.group_by("first_day").agg(customers=first.count())
     j = days.join(first, "customer_id")
-    j = j.filter((j.day > j.first_day) & (j.day <= ibis.date(_date(end))))
+    j = j.filter((j.day > j.first_day) & (j.day <= _day(end)))
     repeats = j.group_by("day").agg(repeat_purchases=j.count())
     return births, repeats
 
@@ -213,12 +230,12 @@ def second_purchase_times(
     """
     days = purchase_days(orders, statuses)
     if end is not None:
-        days = days.filter(days.day <= ibis.date(_date(end)))
+        days = days.filter(days.day <= _day(end))
     ranked = days.mutate(rank=ibis.row_number().over(group_by=days.customer_id, order_by=days.day))
     firsts = ranked.filter(ranked["rank"] == 0).select("customer_id", first_day="day")
     seconds = ranked.filter(ranked["rank"] == 1).select(cid="customer_id", second_day="day")
     j = firsts.left_join(seconds, firsts.customer_id == seconds.cid)
-    end_day = ibis.date(_date(end)) if end is not None else days.day.max().as_scalar()
+    end_day = _day(end) if end is not None else days.day.max().as_scalar()
     j = j.select(
         customer_id=j.customer_id,
         repeated=j.second_day.notnull(),
@@ -233,3 +250,53 @@ def second_purchase_times(
         j = j.join(segments.select("customer_id", "segment"), "customer_id")
         keys.append("segment")
     return j.group_by(keys).agg(customers=j.count())
+
+
+def available_segments(
+    orders: Any,
+    customers: Any = None,
+    columns: Sequence[str] = ("acquisition_channel", "region"),
+) -> dict[str, ibis.Table]:
+    """Segmentations worth splitting cohorts by: those with at least two known values.
+
+    Runs one small query per candidate (how many labels it has, whether it repeats an
+    earlier one).
+
+    Parameters
+    ----------
+    orders
+        Contract ``orders``.
+    customers
+        Contract ``customers`` or ``None`` (then only the first-order channel is tried).
+    columns
+        ``customers`` columns to try.
+
+    Returns
+    -------
+    dict
+        ``{name: customer_id/segment ibis table}`` (:func:`acquisition_segments`); names
+        are ``"first-order channel"`` and the ``customers`` column names. Empty when
+        nothing varies (e.g. CDNOW: one channel, no customers table); a segmentation that
+        labels every customer as an earlier one does is left out.
+    """
+    candidates = {"first-order channel": acquisition_segments(orders)}
+    if customers is not None:
+        for col in columns:
+            if col in customers.columns:
+                candidates[col] = acquisition_segments(orders, customers, by=col)
+    out: dict[str, ibis.Table] = {}
+    for name, seg in candidates.items():
+        known = seg.filter(seg.segment != "(unknown)")
+        if int(known.segment.nunique().execute()) < 2:
+            continue
+        if any(_same_labels(seg, other) for other in out.values()):
+            continue  # e.g. acquisition_channel that is always the first order's channel
+        out[name] = seg
+    return out
+
+
+def _same_labels(a: ibis.Table, b: ibis.Table) -> bool:
+    """Whether two customer_id/segment tables give every customer the same label."""
+    other = b.select(cid="customer_id", other="segment")
+    j = a.join(other, a.customer_id == other.cid)
+    return int(j.filter(j.segment != j.other).count().execute()) == 0

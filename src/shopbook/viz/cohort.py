@@ -1,6 +1,6 @@
 """Figures of the cohort / LTV analysis (no computation beyond arranging what is drawn).
 
-Every function takes the output of :mod:`shopbook.analysis.cohort` or
+Every function takes the output of :mod:`shopbook.analysis.retention` or
 :mod:`shopbook.analysis.clv`, draws on ``ax`` (or a new axes of the theme's size) and
 returns the axes. Figures are titled and labelled with units; the shared theme is
 applied by :func:`shopbook.report.setup` (:mod:`shopbook.viz.theme`).
@@ -8,12 +8,17 @@ applied by :func:`shopbook.report.setup` (:mod:`shopbook.viz.theme`).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from shopbook.viz.theme import label, new_axes
+
+if TYPE_CHECKING:
+    from shopbook.analysis.clv import SBGFit
+    from shopbook.analysis.retention import SecondPurchase
 
 
 def retention_heatmap(
@@ -28,7 +33,7 @@ def retention_heatmap(
     Parameters
     ----------
     matrix
-        :func:`shopbook.analysis.cohort.retention_matrix` (cohorts × periods, shares);
+        :func:`shopbook.analysis.retention.retention_matrix` (cohorts × periods, shares);
         ``attrs["sizes"]`` (cohort sizes) and ``attrs["period"]`` are used when present.
     ax
         Axes to draw on.
@@ -81,7 +86,7 @@ def ltv_curves(
     Parameters
     ----------
     curves
-        :func:`shopbook.analysis.cohort.ltv_curves` (cohorts × periods).
+        :func:`shopbook.analysis.retention.ltv_curves` (cohorts × periods).
     currency
         Unit for the y axis label.
     max_cohorts
@@ -108,7 +113,7 @@ def ltv_curves(
 
 
 def second_purchase_curve(
-    result: Any,
+    result: SecondPurchase | Mapping[str, SecondPurchase],
     ax: Any = None,
     marks: tuple[int, ...] = (7, 30),
     max_days: int | None = 365,
@@ -119,12 +124,12 @@ def second_purchase_curve(
     Parameters
     ----------
     result
-        :class:`shopbook.analysis.cohort.SecondPurchase`, or a dict of them by segment.
+        :class:`shopbook.analysis.retention.SecondPurchase`, or a dict of them by segment.
     marks
         Days to mark with a vertical line and the share reached (e.g. the day-7 coupon).
     """
     ax = new_axes(ax)
-    results = result if isinstance(result, dict) else {"all customers": result}
+    results = result if isinstance(result, Mapping) else {"all customers": result}
     for name, res in results.items():
         c = res.curve
         if max_days is not None:
@@ -351,7 +356,11 @@ def value_by_segment(
 
 
 def survival_fit(
-    survivors: Any, fit: Any, ax: Any = None, periods: int | None = None, title: str | None = None
+    survivors: Sequence[float] | np.ndarray,
+    fit: SBGFit,
+    ax: Any = None,
+    periods: int | None = None,
+    title: str | None = None,
 ) -> Any:
     """Observed survivors of a cohort and the sBG fit (and its projection).
 

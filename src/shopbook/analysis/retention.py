@@ -1,8 +1,14 @@
-"""Acquisition cohorts: retention triangles, revenue, LTV curves, time to second purchase.
+"""Retention of acquisition cohorts: triangles, revenue, LTV curves, time to second purchase.
 
 The aggregation runs in the engine (:mod:`shopbook.features.cohorts`); these functions
-execute it and shape the small result. ``orders`` is contract ``orders`` as an ibis
-table (e.g. ``validate(source).kept("orders")``) or a pandas DataFrame.
+shape the small frames it brings back:
+
+* :func:`cohort_table` — cohort × period activity (from
+  :func:`shopbook.features.cohorts.cohort_activity`) with censoring marked; then
+  :func:`retention_matrix`, :func:`revenue_matrix`, :func:`ltv_curves`,
+  :func:`pooled_retention` and :func:`retention_by_segment` read that table;
+* :func:`repurchase_rates` and :func:`time_to_second_purchase` read the counts of
+  :func:`shopbook.features.cohorts.second_purchase_times`.
 
 Censoring is explicit everywhere: a cohort cell whose period is not complete by the
 ``end`` of the data is ``NaN`` (not 0), and time to second purchase is estimated with
@@ -12,28 +18,35 @@ do not bias the shares down.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from shopbook.features import cohorts as fc
-from shopbook.features.customers import PURCHASE_STATUSES, last_purchase_day
+from shopbook.features.periods import normalise_period
 
 __all__ = [
+    "SecondPurchase",
+    "cohort_labels",
     "cohort_table",
-    "retention_matrix",
-    "revenue_matrix",
     "ltv_curves",
+    "pooled_retention",
     "repurchase_rates",
     "retention_by_segment",
-    "pooled_retention",
-    "available_segments",
+    "retention_matrix",
+    "revenue_matrix",
+    "second_purchase_shares",
     "time_to_second_purchase",
-    "SecondPurchase",
 ]
+
+#: The periods a cohort can span.
+COHORT_PERIODS: tuple[str, ...] = ("week", "month")
+
+
+def _check_period(period: str) -> str:
+    return normalise_period(period, COHORT_PERIODS)
 
 
 def _period_end(start: pd.Series, k: pd.Series, period: str) -> pd.Series:
@@ -50,29 +63,20 @@ def _period_end(start: pd.Series, k: pd.Series, period: str) -> pd.Series:
     return start + pd.to_timedelta(7 * (k + 1) - 1, unit="D")
 
 
-def cohort_table(
-    orders: Any,
-    period: str = "month",
-    segments: Any = None,
-    end: Any = None,
-    statuses: Sequence[str] | None = PURCHASE_STATUSES,
-    amount: str = "net_amount",
-) -> pd.DataFrame:
+def cohort_table(activity: pd.DataFrame, end: Any, period: str = "month") -> pd.DataFrame:
     """Cohort × period activity as a long table, with censoring marked.
 
     Parameters
     ----------
-    orders
-        Contract ``orders`` (``customer_id``, ``order_ts``, ``status``, ``amount``).
-    period
-        ``"month"`` or ``"week"``.
-    segments
-        Optional ``customer_id``, ``segment`` table (see
-        :func:`shopbook.features.cohorts.acquisition_segments`).
+    activity
+        :func:`shopbook.features.cohorts.cohort_activity` executed: ``cohort`` (period
+        start), ``period`` (int), [``segment``], ``active``, ``purchases``, ``orders``,
+        ``revenue``.
     end
-        Last day of data; default the last purchase day.
-    statuses, amount
-        Which orders count, and the money column.
+        Last day of data (e.g. the last purchase day,
+        :func:`shopbook.features.orders.order_span`).
+    period
+        The cohorts' period, ``"month"`` or ``"week"``, as ``activity`` was built.
 
     Returns
     -------
@@ -83,13 +87,17 @@ def cohort_table(
         ``orders``, ``revenue``, ``retention`` (active / customers),
         ``revenue_per_customer``, ``cum_revenue_per_customer`` and ``complete`` (the
         period ended on or before ``end``). Incomplete cells have NaN ratios.
+
+    Raises
+    ------
+    ValueError
+        When ``activity`` is empty (no purchases) or ``period`` is unknown.
     """
-    act = fc.cohort_activity(orders, period, segments, statuses, amount).to_pandas()
-    if act.empty:
+    period = _check_period(period)
+    if activity.empty:
         raise ValueError("no purchases in orders (after the status filter): no cohorts to show")
-    end_day = pd.Timestamp(
-        end if end is not None else last_purchase_day(orders, statuses)
-    ).normalize()
+    act = activity.copy()
+    end_day = pd.Timestamp(end).normalize()
     act["cohort"] = pd.to_datetime(act["cohort"])
     keys = ["cohort"] + (["segment"] if "segment" in act.columns else [])
     sizes = act[act["period"] == 0].set_index(keys)["active"].rename("customers")
@@ -134,50 +142,57 @@ def cohort_table(
     return out[cols]
 
 
-def _label(cohorts: pd.Series | pd.Index, period: str) -> pd.Index:
-    c = pd.DatetimeIndex(pd.to_datetime(cohorts))
-    return pd.Index(
-        c.strftime("%Y-%m") if period == "month" else c.strftime("%Y-%m-%d"), name="cohort"
-    )
+def cohort_labels(days: Any, period: str = "month") -> pd.Index:
+    """The cohort label of each day: ``"YYYY-MM"`` for months, the week's Monday
+    ``"YYYY-MM-DD"`` for weeks.
+
+    Parameters
+    ----------
+    days
+        Dates (cohort starts, or any day: it is labelled with the period it falls in).
+    period
+        ``"month"`` or ``"week"``.
+
+    Returns
+    -------
+    pandas.Index
+        Strings, named ``cohort``, in the order of ``days``.
+    """
+    c = pd.DatetimeIndex(pd.to_datetime(days)).normalize()
+    if _check_period(period) == "month":
+        return pd.Index(c.strftime("%Y-%m"), name="cohort")
+    monday = c - pd.to_timedelta(c.dayofweek, unit="D")
+    return pd.Index(monday.strftime("%Y-%m-%d"), name="cohort")
 
 
 def _wide(table: pd.DataFrame, value: str, period: str) -> pd.DataFrame:
     m = table.pivot(index="cohort", columns="period", values=value)
-    m.index = _label(m.index, period)
+    m.index = cohort_labels(m.index, period)
     m.columns.name = "period"
     return m
 
 
-def retention_matrix(
-    orders: Any,
-    period: str = "month",
-    end: Any = None,
-    statuses: Sequence[str] | None = PURCHASE_STATUSES,
-) -> pd.DataFrame:
+def retention_matrix(table: pd.DataFrame, period: str = "month") -> pd.DataFrame:
     """The retention triangle: share of each cohort active in period k after acquisition.
 
     Parameters
     ----------
-    orders
-        Contract ``orders`` (ibis table or DataFrame).
+    table
+        :func:`cohort_table` output (without segments).
     period
-        ``"month"`` or ``"week"``.
-    end
-        Last day of data; default the last purchase day. Periods not complete by then
-        are NaN.
-    statuses
-        Order statuses that count as purchases.
+        The cohorts' period, ``"month"`` or ``"week"``.
 
     Returns
     -------
     pandas.DataFrame
         Index ``cohort`` (``"YYYY-MM"`` or the week's Monday ``"YYYY-MM-DD"``), columns
         ``period`` 0, 1, 2, …; values in [0, 1] (period 0 is 1 by definition), NaN where
-        not yet observed. ``.attrs["sizes"]`` holds the cohort sizes.
+        not yet observed. ``.attrs["sizes"]`` holds the cohort sizes and
+        ``.attrs["period"]`` the period (read by :func:`shopbook.viz.cohort.retention_heatmap`).
     """
-    t = cohort_table(orders, period, end=end, statuses=statuses)
-    m = _wide(t, "retention", period)
-    sizes = t[t["period"] == 0].set_index("cohort")["customers"]
+    period = _check_period(period)
+    m = _wide(table, "retention", period)
+    sizes = table[table["period"] == 0].set_index("cohort")["customers"]
     sizes.index = m.index
     m.attrs["sizes"] = sizes
     m.attrs["period"] = period
@@ -185,32 +200,28 @@ def retention_matrix(
 
 
 def revenue_matrix(
-    orders: Any,
-    period: str = "month",
-    per_customer: bool = False,
-    end: Any = None,
-    statuses: Sequence[str] | None = PURCHASE_STATUSES,
-    amount: str = "net_amount",
+    table: pd.DataFrame, period: str = "month", per_customer: bool = False
 ) -> pd.DataFrame:
     """Revenue of each cohort in each period since acquisition (total or per acquired customer).
 
-    Same shape and censoring as :func:`retention_matrix`; values in the orders' currency.
+    ``table`` is :func:`cohort_table` output; same shape and censoring as
+    :func:`retention_matrix`; values in the orders' currency.
     """
-    t = cohort_table(orders, period, end=end, statuses=statuses, amount=amount)
     if per_customer:
-        return _wide(t, "revenue_per_customer", period)
-    t = t.assign(revenue=np.where(t["complete"], t["revenue"], np.nan))
+        return _wide(table, "revenue_per_customer", period)
+    t = table.assign(revenue=np.where(table["complete"], table["revenue"], np.nan))
     return _wide(t, "revenue", period)
 
 
-def ltv_curves(
-    orders: Any,
-    period: str = "month",
-    end: Any = None,
-    statuses: Sequence[str] | None = PURCHASE_STATUSES,
-    amount: str = "net_amount",
-) -> pd.DataFrame:
+def ltv_curves(table: pd.DataFrame, period: str = "month") -> pd.DataFrame:
     """Cumulative revenue per acquired customer by cohort and period since acquisition.
+
+    Parameters
+    ----------
+    table
+        :func:`cohort_table` output.
+    period
+        The cohorts' period.
 
     Returns
     -------
@@ -218,20 +229,23 @@ def ltv_curves(
         Wide, like :func:`retention_matrix`; a row is the observed (historical) LTV curve
         of one cohort, NaN beyond the last complete period.
     """
-    t = cohort_table(orders, period, end=end, statuses=statuses, amount=amount)
-    return _wide(t, "cum_revenue_per_customer", period)
+    return _wide(table, "cum_revenue_per_customer", period)
 
 
-def repurchase_rates(
-    orders: Any,
-    period: str = "month",
-    end: Any = None,
-    statuses: Sequence[str] | None = PURCHASE_STATUSES,
-) -> pd.DataFrame:
+def repurchase_rates(times: pd.DataFrame, period: str = "month") -> pd.DataFrame:
     """Share of each cohort that came back on a later day (so far), plus the total.
 
     Recent cohorts have had less time to come back; read this with
     :func:`time_to_second_purchase`, which corrects for that.
+
+    Parameters
+    ----------
+    times
+        :func:`shopbook.features.cohorts.second_purchase_times` executed with
+        ``segments=cohort_segments(orders, period)``: ``days``, ``repeated``,
+        ``segment`` (the cohort start), ``customers``.
+    period
+        The cohorts' period.
 
     Returns
     -------
@@ -239,38 +253,37 @@ def repurchase_rates(
         Index ``cohort`` (and ``"all"``), columns ``customers``, ``repeaters``,
         ``repurchase_rate``.
     """
-    unit = fc._check_period(period)
-    first = fc.first_purchases(orders, statuses)
-    cohort = first.select("customer_id", segment=first.first_day.truncate(unit).cast("string"))
-    df = fc.second_purchase_times(orders, end=end, segments=cohort, statuses=statuses).to_pandas()
+    df = times.copy()
     df["repeaters"] = np.where(df["repeated"], df["customers"], 0)
     out = df.groupby("segment")[["customers", "repeaters"]].sum()
-    out.index = _label(out.index, period)
+    out.index = cohort_labels(out.index, period)
     out.index.name = "cohort"
     out.loc["all"] = out.sum()
     out["repurchase_rate"] = out["repeaters"] / out["customers"]
     return out.astype({"customers": "int64", "repeaters": "int64"})
 
 
-def retention_by_segment(
-    orders: Any,
-    segments: Any,
-    period: str = "month",
-    periods: Sequence[int] = (1, 2, 3),
-    end: Any = None,
-    statuses: Sequence[str] | None = PURCHASE_STATUSES,
-) -> pd.DataFrame:
+def retention_by_segment(table: pd.DataFrame, periods: Sequence[int] = (1, 2, 3)) -> pd.DataFrame:
     """Pooled retention at a few periods after acquisition, per segment.
 
     For each segment and k, ``Σ active / Σ customers`` over the cohorts whose period k is
     complete (so every cell compares like with like).
+
+    Parameters
+    ----------
+    table
+        :func:`cohort_table` of an activity split by segment (``segment`` column).
+    periods
+        The k to report.
 
     Returns
     -------
     pandas.DataFrame
         Index ``segment``; ``customers`` and one column ``period_k`` per k (share).
     """
-    t = cohort_table(orders, period, segments=segments, end=end, statuses=statuses)
+    if "segment" not in table.columns:
+        raise ValueError("the cohort table has no segment column: build it with segments=")
+    t = table
     sizes = t[t["period"] == 0].groupby("segment")["customers"].sum()
     out = pd.DataFrame({"customers": sizes})
     for k in periods:
@@ -325,31 +338,27 @@ def _share_at(curve: pd.DataFrame, d: float) -> float:
 
 
 def time_to_second_purchase(
-    orders: Any,
-    end: Any = None,
-    within: Sequence[int] = (7, 30),
-    segments: Any = None,
-    statuses: Sequence[str] | None = PURCHASE_STATUSES,
+    times: pd.DataFrame, within: Sequence[int] = (7, 30)
 ) -> SecondPurchase | dict[str, SecondPurchase]:
     """How long customers take to come back, censoring handled by Kaplan–Meier.
 
     Parameters
     ----------
-    orders
-        Contract ``orders``.
-    end
-        Last day observed; default the last purchase day.
+    times
+        :func:`shopbook.features.cohorts.second_purchase_times` executed: ``days``,
+        ``repeated``, [``segment``], ``customers``.
     within
         Days at which to report the share that has come back (e.g. the day-7 coupon).
-    segments
-        Optional ``customer_id``, ``segment`` table; returns one result per segment.
-    statuses
-        Order statuses that count as purchases.
 
     Returns
     -------
     SecondPurchase
-        Or ``{segment: SecondPurchase}`` with ``segments``.
+        Or ``{segment: SecondPurchase}`` when ``times`` has a ``segment`` column.
+
+    Raises
+    ------
+    ValueError
+        When ``times`` is empty (no purchases).
 
     Notes
     -----
@@ -357,14 +366,13 @@ def time_to_second_purchase(
     so the smallest gap is 1 day. Kaplan–Meier by statsmodels (``SurvfuncRight`` with
     frequency weights over the distinct durations computed in the engine).
     """
-    df = fc.second_purchase_times(orders, end=end, segments=segments, statuses=statuses).to_pandas()
-    if df.empty:
+    if times.empty:
         raise ValueError("no purchases in orders (after the status filter)")
-    if segments is not None:
+    if "segment" in times.columns:
         return {
-            str(seg): _second_purchase(g, within) for seg, g in df.groupby("segment", sort=True)
+            str(seg): _second_purchase(g, within) for seg, g in times.groupby("segment", sort=True)
         }
-    return _second_purchase(df, within)
+    return _second_purchase(times, within)
 
 
 def _second_purchase(df: pd.DataFrame, within: Sequence[int]) -> SecondPurchase:
@@ -422,48 +430,22 @@ def pooled_retention(table: pd.DataFrame, periods: Sequence[int] = (1, 2, 3)) ->
     return pd.Series(out, name="retention").rename_axis("period")
 
 
-def available_segments(
-    orders: Any,
-    customers: Any = None,
-    columns: Sequence[str] = ("acquisition_channel", "region"),
-) -> dict[str, Any]:
-    """Segmentations worth splitting by: those with at least two known values.
+def second_purchase_shares(
+    results: Mapping[str, SecondPurchase], within: Sequence[int] = (7, 30)
+) -> pd.DataFrame:
+    """The shares that came back within ``within`` days, one row per segment.
 
     Parameters
     ----------
-    orders
-        Contract ``orders``.
-    customers
-        Contract ``customers`` or ``None`` (then only the first-order channel is tried).
-    columns
-        ``customers`` columns to try.
+    results
+        :func:`time_to_second_purchase` by segment (computed with these ``within``).
+    within
+        The days reported.
 
     Returns
     -------
-    dict
-        ``{name: customer_id/segment ibis table}``; names are ``"first-order channel"``
-        and the ``customers`` column names. Empty when nothing varies (e.g. CDNOW: one
-        channel, no customers table); a segmentation that labels every customer as an
-        earlier one does is left out.
+    pandas.DataFrame
+        Index: the segments; columns ``share_within_<d>d``.
     """
-    candidates = {"first-order channel": fc.acquisition_segments(orders)}
-    if customers is not None:
-        for col in columns:
-            if col in customers.columns:
-                candidates[col] = fc.acquisition_segments(orders, customers, by=col)
-    out: dict[str, Any] = {}
-    for name, seg in candidates.items():
-        known = seg.filter(seg.segment != "(unknown)")
-        if int(known.segment.nunique().execute()) < 2:
-            continue
-        if any(_same_labels(seg, other) for other in out.values()):
-            continue  # e.g. acquisition_channel that is always the first order's channel
-        out[name] = seg
-    return out
-
-
-def _same_labels(a: Any, b: Any) -> bool:
-    """Whether two customer_id/segment tables give every customer the same label (in the engine)."""
-    other = b.select(cid="customer_id", other="segment")
-    j = a.join(other, a.customer_id == other.cid)
-    return int(j.filter(j.segment != j.other).count().execute()) == 0
+    table = pd.DataFrame({k: v.summary for k, v in results.items()}).T
+    return table[[f"share_within_{d}d" for d in within]]

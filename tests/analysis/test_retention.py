@@ -1,4 +1,4 @@
-"""Cohort analysis (shopbook.analysis.cohort, features.cohorts) and its figures."""
+"""Cohort retention (shopbook.analysis.retention on features.cohorts) and its figures."""
 
 import matplotlib
 
@@ -9,11 +9,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from shopbook.analysis import cohort  # noqa: E402
+from shopbook.analysis import retention  # noqa: E402
 from shopbook.data.samples import cdnow_sample  # noqa: E402
 from shopbook.features import cohorts as fc  # noqa: E402
+from shopbook.features.orders import order_span  # noqa: E402
 from shopbook.viz import cohort as vz  # noqa: E402
-from shopbook.viz.theme import title_of
+from shopbook.viz.theme import title_of  # noqa: E402
 
 
 def _orders(rows):
@@ -34,6 +35,26 @@ def _orders(rows):
             }
         )
     return pd.DataFrame(out)
+
+
+def _table(orders, period="month", end=None, segments=None):
+    """The cohort table as a notebook builds it: the activity in the engine, then pandas."""
+    activity = fc.cohort_activity(orders, period, segments).to_pandas()
+    return retention.cohort_table(
+        activity, end if end is not None else order_span(orders)[1], period
+    )
+
+
+def _matrix(orders, period="month", end=None):
+    return retention.retention_matrix(_table(orders, period, end), period)
+
+
+def _times(orders, segments=None):
+    return fc.second_purchase_times(orders, segments=segments).to_pandas()
+
+
+def _second(orders, within=(7, 30), segments=None):
+    return retention.time_to_second_purchase(_times(orders, segments), within=within)
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +83,7 @@ def sample():
 
 
 def test_retention_matrix_by_hand(shop):
-    m = cohort.retention_matrix(shop, "month")
+    m = _matrix(shop, "month")
     assert list(m.index) == ["2024-01", "2024-02"]
     assert list(m.attrs["sizes"]) == [3, 2]
     np.testing.assert_allclose(m.loc["2024-01"].to_numpy(), [1.0, 1 / 3, 1 / 3])
@@ -71,13 +92,13 @@ def test_retention_matrix_by_hand(shop):
 
 
 def test_incomplete_periods_are_nan(shop):
-    m = cohort.retention_matrix(shop, "month", end="2024-03-30")
+    m = _matrix(shop, "month", end="2024-03-30")
     assert np.isnan(m.loc["2024-01", 2]) and np.isnan(m.loc["2024-02", 1])
     assert m.loc["2024-01", 1] == pytest.approx(1 / 3)
 
 
 def test_weekly_cohorts(shop):
-    m = cohort.retention_matrix(shop, "week")
+    m = _matrix(shop, "week")
     # ISO weeks start on Monday: 2024-01-01 is a Monday
     assert m.index[0] == "2024-01-01"
     assert m.attrs["sizes"].loc["2024-01-01"] == 1  # a
@@ -88,28 +109,28 @@ def test_weekly_cohorts(shop):
 
 
 def test_cohort_table_revenue_and_ltv(shop):
-    t = cohort.cohort_table(shop, "month").set_index(["cohort", "period"])
+    t = _table(shop, "month").set_index(["cohort", "period"])
     jan = t.loc[pd.Timestamp("2024-01-01")]
     assert list(jan["revenue"]) == [10 + 5 + 8 + 4 + 6, 20.0, 30.0]
     assert list(jan["orders"]) == [5, 1, 1] and list(jan["purchases"]) == [4, 1, 1]
-    ltv = cohort.ltv_curves(shop, "month")
+    ltv = retention.ltv_curves(_table(shop, "month"), "month")
     np.testing.assert_allclose(ltv.loc["2024-01"].to_numpy(), np.cumsum([33.0, 20.0, 30.0]) / 3)
     assert ltv.loc["2024-02", 0] == pytest.approx(21 / 2)
-    rev = cohort.revenue_matrix(shop, "month")
+    rev = retention.revenue_matrix(_table(shop, "month"), "month")
     assert rev.loc["2024-01", 1] == 20.0 and np.isnan(rev.loc["2024-02", 2])
-    per = cohort.revenue_matrix(shop, "month", per_customer=True)
+    per = retention.revenue_matrix(_table(shop, "month"), "month", per_customer=True)
     assert per.loc["2024-01", 2] == pytest.approx(10.0)
 
 
 def test_repurchase_rates(shop):
-    r = cohort.repurchase_rates(shop, "month")
+    r = retention.repurchase_rates(_times(shop, fc.cohort_segments(shop, "month")), "month")
     assert r.loc["2024-01", "customers"] == 3 and r.loc["2024-01", "repeaters"] == 2  # a, b
     assert r.loc["2024-02", "repeaters"] == 1  # d
     assert r.loc["all", "repurchase_rate"] == pytest.approx(3 / 5)
 
 
 def test_time_to_second_purchase_by_hand(shop):
-    res = cohort.time_to_second_purchase(shop, within=(7, 30, 60))
+    res = _second(shop, within=(7, 30, 60))
     s = res.summary
     assert s["customers"] == 5 and s["repeaters"] == 3
     gaps = dict(zip(res.gaps["days"], res.gaps["customers"], strict=True))
@@ -123,7 +144,7 @@ def test_time_to_second_purchase_by_hand(shop):
 
 def test_kaplan_meier_equals_naive_share_without_censoring(sample):
     # Every CDNOW sample customer is observed for more than 15 months.
-    res = cohort.time_to_second_purchase(sample, within=(7, 30))
+    res = _second(sample, within=(7, 30))
     times = fc.second_purchase_times(sample).to_pandas()
     n = times["customers"].sum()
     for d in (7, 30):
@@ -136,10 +157,10 @@ def test_segments(shop):
     seg = fc.acquisition_segments(shop)
     labels = dict(seg.to_pandas().values)
     assert labels == {"a": "tmall", "b": "jd", "c": "jd", "d": "site", "e": "site"}
-    by = cohort.retention_by_segment(shop, seg, "month", periods=(1,))
+    by = retention.retention_by_segment(_table(shop, "month", segments=seg), periods=(1,))
     assert by.loc["jd", "customers"] == 2 and by.loc["jd", "period_1"] == 0.0
     assert by.loc["tmall", "period_1"] == 1.0
-    split = cohort.time_to_second_purchase(shop, segments=seg)
+    split = _second(shop, segments=seg)
     assert set(split) == {"jd", "site", "tmall"} and split["jd"].summary["repeaters"] == 1
     customers = pd.DataFrame({"customer_id": ["a", "b"], "region": ["north", None]})
     reg = dict(fc.acquisition_segments(shop, customers, by="region").to_pandas().values)
@@ -149,7 +170,7 @@ def test_segments(shop):
 
 
 def test_cdnow_cohorts_match_a_pandas_computation(sample):
-    m = cohort.retention_matrix(sample, "month")
+    m = _matrix(sample, "month")
     o = sample.assign(day=sample["order_ts"].dt.normalize())
     first = o.groupby("customer_id")["day"].min()
     coh = first.dt.to_period("M")
@@ -163,18 +184,18 @@ def test_cdnow_cohorts_match_a_pandas_computation(sample):
 
 def test_bad_period(shop):
     with pytest.raises(ValueError, match="period"):
-        cohort.retention_matrix(shop, "quarter")
+        _matrix(shop, "quarter")
+    with pytest.raises(ValueError, match="period"):
+        retention.retention_matrix(_table(shop, "month"), "quarter")
 
 
 def test_figures_draw_and_return_axes(shop, sample):
-    m = cohort.retention_matrix(sample, "month")
+    m = _matrix(sample, "month")
     figs = [
         vz.retention_heatmap(m),
-        vz.ltv_curves(cohort.ltv_curves(sample), currency="USD"),
-        vz.second_purchase_curve(cohort.time_to_second_purchase(sample)),
-        vz.second_purchase_curve(
-            cohort.time_to_second_purchase(shop, segments=fc.acquisition_segments(shop))
-        ),
+        vz.ltv_curves(retention.ltv_curves(_table(sample)), currency="USD"),
+        vz.second_purchase_curve(_second(sample)),
+        vz.second_purchase_curve(_second(shop, segments=fc.acquisition_segments(shop))),
     ]
     for ax in figs:
         assert title_of(ax) and ax.get_xlabel()
@@ -185,7 +206,7 @@ def test_figures_draw_and_return_axes(shop, sample):
 
 
 def test_available_segments(shop):
-    assert list(cohort.available_segments(shop)) == ["first-order channel"]
+    assert list(fc.available_segments(shop)) == ["first-order channel"]
     same = pd.DataFrame(
         {
             "customer_id": list("abcde"),
@@ -193,18 +214,58 @@ def test_available_segments(shop):
             "region": ["n", "s", "n", "n", None],
         }
     )
-    segs = cohort.available_segments(shop, same)
+    segs = fc.available_segments(shop, same)
     assert list(segs) == [
         "first-order channel",
         "region",
     ]  # acquisition_channel duplicates the first
     one_channel = shop.assign(channel="web")
-    assert cohort.available_segments(one_channel) == {}
+    assert fc.available_segments(one_channel) == {}
 
 
 def test_pooled_retention(shop):
-    t = cohort.cohort_table(shop, "month")
-    pooled = cohort.pooled_retention(t, periods=(1, 2, 5))
+    t = _table(shop, "month")
+    pooled = retention.pooled_retention(t, periods=(1, 2, 5))
     assert pooled[1] == pytest.approx((1 + 1) / 5)  # a in Feb; d in March
     assert pooled[2] == pytest.approx(1 / 3)  # only January is observed for 2 months
     assert np.isnan(pooled[5])
+
+
+def test_cohort_table_needs_purchases_and_segments_need_a_segment_column(shop):
+    with pytest.raises(ValueError, match="no purchases"):
+        retention.cohort_table(fc.cohort_activity(shop.iloc[:0]).to_pandas(), "2024-03-31")
+    with pytest.raises(ValueError, match="segment"):
+        retention.retention_by_segment(_table(shop, "month"))
+    with pytest.raises(ValueError, match="no purchases"):
+        retention.time_to_second_purchase(_times(shop.iloc[:0]))
+
+
+def test_cohort_labels_name_the_period_a_day_falls_in():
+    days = pd.Series(pd.to_datetime(["2024-01-31", "2024-01-01", "2024-01-07", "2024-01-08"]))
+    assert list(retention.cohort_labels(days, "month")) == ["2024-01"] * 4
+    # weeks start on Monday (2024-01-01 is a Monday)
+    weeks = retention.cohort_labels(days, "week")
+    assert list(weeks) == ["2024-01-29", "2024-01-01", "2024-01-01", "2024-01-08"]
+    assert weeks.name == "cohort"
+    # the labels of the retention triangle are the same labels
+    assert list(retention.cohort_labels(["2024-02-01"], "M")) == ["2024-02"]
+
+
+def test_cohort_segments_label_each_customer_with_the_cohort_start(shop):
+    seg = dict(fc.cohort_segments(shop, "month").to_pandas().values)
+    assert seg == {"a": "2024-01-01", "b": "2024-01-01", "c": "2024-01-01"} | {
+        "d": "2024-02-01",
+        "e": "2024-02-01",
+    }
+    weeks = dict(fc.cohort_segments(shop, "week").to_pandas().values)
+    assert weeks["b"] == "2024-01-15" and weeks["e"] == "2024-02-26"
+
+
+def test_second_purchase_shares_by_segment(shop):
+    split = _second(shop, within=(7, 30), segments=fc.acquisition_segments(shop))
+    shares = retention.second_purchase_shares(split, within=(7, 30))
+    assert list(shares.columns) == ["share_within_7d", "share_within_30d"]
+    assert set(shares.index) == {"jd", "site", "tmall"}
+    for seg, res in split.items():
+        assert shares.loc[seg, "share_within_7d"] == res.summary["share_within_7d"]
+    assert shares.loc["jd", "share_within_7d"] == pytest.approx(0.5)  # b after 5 days; c never
