@@ -137,17 +137,13 @@ def validate(
         typer.echo(f"warning: {warning}", err=True)
 
 
-def _register_optional_commands() -> None:
-    try:
-        from shopbook.report.cli import register
-    except ModuleNotFoundError as exc:  # until the report layer exists
-        if exc.name != "shopbook.report.cli":
-            raise
-        return
+def _register_report_commands() -> None:
+    from shopbook.report.cli import register
+
     register(app)
 
 
-_register_optional_commands()
+_register_report_commands()
 
 
 def entrypoint() -> None:  # pragma: no cover - thin wrapper

@@ -317,12 +317,12 @@ def load_runs(reports: Path) -> list[dict[str, Any]]:
     are skipped.
     """
     runs = []
-    for summary in reports.glob("*/*/summary.json"):
-        folder = summary.parent
+    for summary_file in reports.glob("*/*/summary.json"):
+        folder = summary_file.parent
         if folder.parent.name.startswith(".") or folder.is_symlink():
             continue
         try:
-            run = json.loads(summary.read_text(encoding="utf-8"))
+            run = json.loads(summary_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
         run["_folder"] = folder.relative_to(reports).as_posix()
