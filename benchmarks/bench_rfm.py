@@ -1,11 +1,12 @@
-"""Benchmark: ``rfm_table`` in the engine (DuckDB via ibis) against a pandas baseline.
+"""Benchmark: the RFM table in the engine (DuckDB via ibis) against a pandas baseline.
 
 Builds a synthetic ``orders`` table of N rows directly in a DuckDB file (deterministic:
 values come from hashes of the row number, so every run builds the same table), then
 measures, each case in a fresh subprocess so its peak memory is its own:
 
-* ``engine``       ``rfm_table(source.table("orders"))``: the aggregation runs in DuckDB,
-                   one row per customer comes back and is scored in pandas;
+* ``engine``       ``rfm_table(customer_rfm(source.table("orders")))``: the aggregation
+                   runs in DuckDB (``shopbook.features.rfm``), one row per customer comes
+                   back and is scored in pandas;
 * ``pandas``       the baseline: load the four needed columns into pandas, group by
                    customer in pandas, then score the same way (``score``);
 * ``pandas agg``   the baseline's time without loading (groupby + scoring only).
@@ -43,6 +44,7 @@ def case(name: str, path: str, out: str) -> None:
     import pandas as pd
 
     from shopbook.analysis import rfm as R
+    from shopbook.features.rfm import customer_rfm
 
     result: dict = {"case": name}
     t0 = time.perf_counter()
@@ -50,7 +52,7 @@ def case(name: str, path: str, out: str) -> None:
         from shopbook.data.sources import open_source
 
         with open_source(path) as src:
-            table = R.rfm_table(src.table("orders"), asof=ASOF)
+            table = R.rfm_table(customer_rfm(src.table("orders"), ASOF))
         result["seconds"] = time.perf_counter() - t0
     else:
         import duckdb
@@ -147,7 +149,8 @@ def main() -> None:
                 f"{rows:>12,} {name:<12} {customers:>10,} {secs:8.2f} {peak_txt} {secs / base:9.2f}"
             )
         print(
-            f"{'':>12} (data built in {build_s:.1f} s; engine and pandas give identical scores and segments)"
+            f"{'':>12} (data built in {build_s:.1f} s; "
+            "engine and pandas give identical scores and segments)"
         )
 
 

@@ -1,4 +1,7 @@
-"""RFM scores, segments, clusters, migration and CRM export (shopbook.analysis.rfm)."""
+"""RFM scores, segments, clusters, migration and CRM export (shopbook.analysis.rfm).
+
+The per-customer aggregate comes from the engine (shopbook.features.rfm), as in notebook 04.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from hypothesis import strategies as st
 from shopbook.analysis import rfm as R
 from shopbook.data.samples import CDNOW_CUSTOMERS, cdnow
 from shopbook.errors import ContractError
+from shopbook.features import rfm as F
 from shopbook.viz.theme import title_of
 
 # --------------------------------------------------------------------------------------
@@ -112,6 +116,20 @@ def make_orders(rows, year=2024, month=1) -> pd.DataFrame:
     )
 
 
+def rfm_of(orders, asof=None, *, rules=None, **window) -> pd.DataFrame:
+    """Score ``orders`` as notebook 04 does: the engine aggregate, then the analysis."""
+    return R.rfm_table(F.customer_rfm(orders, asof, **window), rules=rules)
+
+
+def migrate(orders, asof_from, asof_to, *, lookback_days=None, **kwargs) -> R.Migration:
+    """Migration between two dates from the two engine aggregates."""
+    return R.migration(
+        F.customer_rfm(orders, asof_from, lookback_days=lookback_days),
+        F.customer_rfm(orders, asof_to, lookback_days=lookback_days),
+        **kwargs,
+    )
+
+
 @pytest.fixture(scope="module")
 def hand_orders() -> pd.DataFrame:
     return make_orders(HAND_ORDERS)
@@ -124,14 +142,14 @@ def cdnow_orders() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def cdnow_rfm(cdnow_orders) -> pd.DataFrame:
-    return R.rfm_table(cdnow_orders)
+    return rfm_of(cdnow_orders)
 
 
 # ------------------------------------------------------------------ hand example
 
 
 def test_scores_and_segments_match_the_hand_computed_example(hand_orders):
-    got = R.rfm_table(hand_orders, asof=ASOF)
+    got = rfm_of(hand_orders, asof=ASOF)
     cols = list(EXPECTED.columns)
     got_cmp = got[cols].assign(segment=got["segment"].astype(str), layer=got["layer"].astype(str))
     pd.testing.assert_frame_equal(got_cmp.reset_index(drop=True), EXPECTED, check_dtype=False)
@@ -140,7 +158,7 @@ def test_scores_and_segments_match_the_hand_computed_example(hand_orders):
 
 
 def test_default_asof_is_the_day_after_the_last_order(hand_orders):
-    got = R.rfm_table(hand_orders)
+    got = rfm_of(hand_orders)
     assert got.attrs["asof"] == pd.Timestamp("2024-01-12")  # last order: E on the 11th
     e = got.set_index("customer_id").loc["E"]
     assert (e["recency"], e["frequency"], e["monetary"]) == (1, 2, 45.0)
@@ -154,15 +172,15 @@ def test_same_result_from_an_ibis_table_in_duckdb(hand_orders, tmp_path):
     try:
         t = src.table("orders")
         assert isinstance(t, ibis.Table)
-        a = R.rfm_table(t, asof=ASOF)
+        a = rfm_of(t, asof=ASOF)
     finally:
         src.close()
-    b = R.rfm_table(hand_orders, asof=ASOF)
+    b = rfm_of(hand_orders, asof=ASOF)
     pd.testing.assert_frame_equal(a, b, check_dtype=False)
 
 
 def test_lookback_window_counts_only_recent_orders(hand_orders):
-    got = R.rfm_table(hand_orders, asof=ASOF, lookback_days=5).set_index("customer_id")
+    got = rfm_of(hand_orders, asof=ASOF, lookback_days=5).set_index("customer_id")
     # window [2024-01-06, 2024-01-11): A has 2 orders (10th, 8th); C only the 6th; D, E, G out
     assert set(got.index) == {"A", "B", "C", "F", "H", "I", "J"}
     assert got.loc["A", ["frequency", "monetary"]].tolist() == [2, 80.0]
@@ -171,9 +189,7 @@ def test_lookback_window_counts_only_recent_orders(hand_orders):
 
 
 def test_statuses_parameter(hand_orders):
-    got = R.rfm_table(hand_orders, asof=ASOF, statuses=("paid", "refunded")).set_index(
-        "customer_id"
-    )
+    got = rfm_of(hand_orders, asof=ASOF, statuses=("paid", "refunded")).set_index("customer_id")
     assert got.loc["D", ["frequency", "monetary", "recency"]].tolist() == [2, 80.0, 7]
 
 
@@ -277,7 +293,7 @@ def test_edited_rules_file_changes_segments(hand_orders, tmp_path):
     rules.loc[rules["name"] == "New", "name"] = "Newcomers"
     path = tmp_path / "my_rules.csv"
     rules.to_csv(path, index=False)
-    got = R.rfm_table(hand_orders, asof=ASOF, rules=path).set_index("customer_id")
+    got = rfm_of(hand_orders, asof=ASOF, rules=path).set_index("customer_id")
     assert got.loc["B", "segment"] == "Newcomers"
     assert "Newcomers" in got["segment"].cat.categories
 
@@ -287,36 +303,36 @@ def test_edited_rules_file_changes_segments(hand_orders, tmp_path):
 
 def test_empty_window_has_a_clear_message(hand_orders):
     with pytest.raises(ContractError, match=r"orders run from 2024-01-01 to 2024-01-11") as e:
-        R.rfm_table(hand_orders, asof="2023-06-01")
+        rfm_of(hand_orders, asof="2023-06-01")
     assert e.value.table == "orders" and "Fix:" in str(e.value)
 
 
 def test_one_customer_has_a_clear_message(hand_orders):
     with pytest.raises(ContractError, match=r"at least 2 customers.*found 1 customer"):
-        R.rfm_table(hand_orders[hand_orders["customer_id"] == "A"], asof=ASOF)
+        rfm_of(hand_orders[hand_orders["customer_id"] == "A"], asof=ASOF)
 
 
 def test_all_identical_customers_have_a_clear_message():
     rows = [(c, 3, 20.0, "paid") for c in "PQRST"]
     with pytest.raises(ContractError, match=r"all 5 customers identical"):
-        R.rfm_table(make_orders(rows), asof=ASOF)
+        rfm_of(make_orders(rows), asof=ASOF)
 
 
 def test_one_constant_dimension_warns_but_scores():
     rows = [(c, d, a, "paid") for c, d, a in [("P", 1, 5.0), ("Q", 2, 9.0), ("R", 3, 1.0)]]
     with pytest.warns(UserWarning, match="same frequency"):
-        got = R.rfm_table(make_orders(rows), asof=ASOF)
+        got = rfm_of(make_orders(rows), asof=ASOF)
     assert (got["f_score"] == 1).all() and got["m_score"].nunique() == 3
 
 
 def test_missing_or_untyped_columns(hand_orders):
     with pytest.raises(ContractError, match="net_amount") as e:
-        R.rfm_table(hand_orders.drop(columns="net_amount"), asof=ASOF)
+        rfm_of(hand_orders.drop(columns="net_amount"), asof=ASOF)
     assert e.value.column == "net_amount"
     with pytest.raises(ContractError, match="expected a timestamp"):
-        R.rfm_table(hand_orders.assign(order_ts=hand_orders["order_ts"].astype(str)), asof=ASOF)
+        rfm_of(hand_orders.assign(order_ts=hand_orders["order_ts"].astype(str)), asof=ASOF)
     with pytest.raises(TypeError, match="ibis table or a pandas DataFrame"):
-        R.rfm_table([1, 2, 3])
+        rfm_of([1, 2, 3])
 
 
 # ------------------------------------------------------------------------ CDNOW
@@ -330,11 +346,11 @@ def test_cdnow_invariants(cdnow_orders, cdnow_rfm):
     assert t["monetary"].sum() == pytest.approx(cdnow_orders["net_amount"].sum(), abs=0.5)
     # every customer in exactly one segment and one layer
     assert t["segment"].notna().all() and t["layer"].notna().all()
-    summary = R.segment_summary(t)
+    summary = R.segment_table(t)
     assert summary["customers"].sum() == CDNOW_CUSTOMERS
     assert summary["customer_share"].sum() == pytest.approx(1.0)
     assert summary["revenue_share"].sum() == pytest.approx(1.0)
-    assert R.segment_summary(t, by="layer")["customers"].sum() == CDNOW_CUSTOMERS
+    assert R.segment_table(t, by="layer")["customers"].sum() == CDNOW_CUSTOMERS
     assert int(R.score_grid(t).to_numpy().sum()) == CDNOW_CUSTOMERS
     # the tie rule on CDNOW: about half bought once; all of them f_score 1, score 2 unused
     once = t["frequency"] == 1
@@ -419,10 +435,13 @@ def test_cluster_bad_input():
             "monetary": [5.0, 5.0, 5.0],
         }
     )
-    with pytest.raises(ValueError, match="all constant"):
-        R.cluster(df)
-    with pytest.raises(ValueError, match="no usable k"):
-        R.cluster(df.assign(monetary=[1.0, 2.0, 3.0]), k_range=[5, 6])
+    # data that cannot be clustered gives a skipped result that says why
+    flat = R.cluster(df)
+    assert not flat.ok() and "all constant" in flat.why()
+    few = R.cluster(df.assign(monetary=[1.0, 2.0, 3.0]), k_range=[5, 6])
+    assert not few.ok() and "no usable k" in few.why()
+    with pytest.raises(ValueError, match="skipped"):
+        R.cluster_profiles(df.assign(segment="Lost"), few)
     with pytest.raises(ValueError, match="method"):
         R.cluster(df.assign(monetary=[1.0, 2.0, 3.0]), method="dbscan")
 
@@ -431,9 +450,9 @@ def test_cluster_bad_input():
 
 
 def test_migration_counts_and_directions(hand_orders):
-    mig = R.migration(hand_orders, "2024-01-06", ASOF)
-    before = R.rfm_table(hand_orders, asof="2024-01-06")
-    after_ids = set(R.rfm_table(hand_orders, asof=ASOF)["customer_id"])
+    mig = migrate(hand_orders, "2024-01-06", ASOF)
+    before = rfm_of(hand_orders, asof="2024-01-06")
+    after_ids = set(rfm_of(hand_orders, asof=ASOF)["customer_id"])
     assert int(mig.counts.to_numpy().sum()) == len(after_ids)
     assert mig.counts.index[-1] == R.NOT_YET
     new = set(mig.customers.loc[mig.customers["direction"] == "new", "customer_id"])
@@ -446,12 +465,12 @@ def test_migration_counts_and_directions(hand_orders):
     sizes = before["segment"].value_counts()
     for seg, n in sizes.items():
         assert mig.counts.loc[seg].sum() == n
-    summary = mig.summary.set_index("direction")
+    summary = mig.table.set_index("direction")
     assert summary["customers"].sum() == len(after_ids)
 
 
 def test_migration_on_a_fixed_scale_never_promotes_idle_customers(cdnow_orders):
-    mig = R.migration(cdnow_orders, "1997-10-01", "1997-12-30")
+    mig = migrate(cdnow_orders, "1997-10-01", "1997-12-30")
     idle_ids = set(
         cdnow_orders.loc[
             (cdnow_orders["order_ts"] >= "1997-10-01") & (cdnow_orders["order_ts"] < "1997-12-30"),
@@ -465,13 +484,13 @@ def test_migration_on_a_fixed_scale_never_promotes_idle_customers(cdnow_orders):
     assert (c["direction"] == "new").sum() == 0  # the cohort all bought in Q1 1997
     assert int(mig.counts.to_numpy().sum()) == CDNOW_CUSTOMERS
     # recomputed quintiles: the same matrix shape, but scores are relative to each date
-    each = R.migration(cdnow_orders, "1997-10-01", "1997-12-30", scale="each")
+    each = migrate(cdnow_orders, "1997-10-01", "1997-12-30", scale="each")
     assert int(each.counts.to_numpy().sum()) == CDNOW_CUSTOMERS
     assert (each.customers["direction"] == "slipped").sum() < (c["direction"] == "slipped").sum()
 
 
 def test_migration_with_lookback_has_a_left_window_column(hand_orders):
-    mig = R.migration(hand_orders, "2024-01-06", ASOF, lookback_days=5)
+    mig = migrate(hand_orders, "2024-01-06", ASOF, lookback_days=5)
     assert R.LEFT_WINDOW in mig.counts.columns
     left = set(mig.customers.loc[mig.customers["direction"] == "left window", "customer_id"])
     assert left == {"D", "E", "G"}  # bought only before the 6th
@@ -479,7 +498,7 @@ def test_migration_with_lookback_has_a_left_window_column(hand_orders):
 
 def test_migration_bad_dates(hand_orders):
     with pytest.raises(ValueError, match="must be before"):
-        R.migration(hand_orders, ASOF, "2024-01-06")
+        migrate(hand_orders, ASOF, "2024-01-06")
 
 
 # ------------------------------------------------------------------------ export
@@ -498,7 +517,7 @@ def test_export_round_trips_csv_and_excel(tmp_path):
             ("Z", 4, 30.0),
         ]
     ]
-    t = R.rfm_table(make_orders(rows), asof=ASOF)
+    t = rfm_of(make_orders(rows), asof=ASOF)
     manifest = R.export_segments(t, tmp_path, excel=True)
     assert manifest["customers"].sum() == len(t)
     assert len(manifest) == 11 and manifest["file"].is_unique
@@ -526,7 +545,7 @@ def test_export_round_trips_csv_and_excel(tmp_path):
 
 
 def test_export_layers(tmp_path, hand_orders):
-    t = R.rfm_table(hand_orders, asof=ASOF)
+    t = rfm_of(hand_orders, asof=ASOF)
     manifest = R.export_segments(t, tmp_path, by="layer")
     assert manifest["layer"].tolist()[0] == "High value · active"
     assert manifest["customers"].tolist() == [3, 2, 2, 3]
@@ -537,7 +556,7 @@ def test_export_layers(tmp_path, hand_orders):
 
 def test_export_without_a_folder_writes_nothing(tmp_path, hand_orders, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    t = R.rfm_table(hand_orders, asof=ASOF)
+    t = rfm_of(hand_orders, asof=ASOF)
     manifest = R.export_segments(t, "", excel=True)
     assert not manifest["written"].any() and manifest["customers"].sum() == len(t)
     assert list(tmp_path.iterdir()) == []
@@ -551,7 +570,7 @@ def test_slug():
 def test_no_warning_on_normal_data(cdnow_orders):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        R.rfm_table(cdnow_orders.head(5000))
+        rfm_of(cdnow_orders.head(5000))
 
 
 # --------------------------------------------------------------------------- figures
@@ -566,10 +585,10 @@ def test_figures_draw_on_given_axes_and_are_labelled(cdnow_rfm, cdnow_subset, ha
     from shopbook.viz import rfm as V
 
     res = R.cluster(cdnow_subset, k_range=[2, 3], seed=0)
-    mig = R.migration(hand_orders, "2024-01-06", ASOF)
+    mig = migrate(hand_orders, "2024-01-06", ASOF)
     fig, axes = plt.subplots(2, 3)
     drawn = [
-        V.segment_bars(R.segment_summary(cdnow_rfm), ax=axes[0, 0]),
+        V.segment_bars(R.segment_table(cdnow_rfm), ax=axes[0, 0]),
         V.score_grid(R.score_grid(cdnow_rfm), R.segment_grid(), ax=axes[0, 1]),
         V.silhouette_curve(res.silhouette, res.k, ax=axes[0, 2]),
         V.cluster_snake(R.cluster_centers(cdnow_subset, res), ax=axes[1, 0]),
@@ -648,7 +667,7 @@ def test_planted_groups_land_in_their_segments(planted_shop):
     orders, truth = planted_shop
     report = validate({"orders": orders}, require=("orders",))
     assert report.health_table()["rejected"].sum() == 0
-    t = R.rfm_table(report.kept("orders"), asof="2025-01-01")
+    t = rfm_of(report.kept("orders"), asof="2025-01-01")
     assert len(t) == truth["sizes"]["customers"] + 160
     t["group"] = t["customer_id"].str.extract(r"^planted-(\w+)-")[0]
     share = t.groupby("group")["segment"].apply(
@@ -667,13 +686,129 @@ def test_planted_groups_land_in_their_segments(planted_shop):
     }
     # the same answer from a pandas frame (embedded DuckDB) as from the validated engine table
     paid = orders[orders["status"] == "paid"]
-    t2 = R.rfm_table(paid, asof="2025-01-01")
+    t2 = rfm_of(paid, asof="2025-01-01")
     assert (t2["segment"].to_numpy() == t["segment"].to_numpy()).all()
 
 
 def test_planted_champions_are_in_the_top_cluster(planted_shop):
     orders, _ = planted_shop
-    t = R.rfm_table(orders, asof="2025-01-01")
+    t = rfm_of(orders, asof="2025-01-01")
     res = R.cluster(t, k_range=range(2, 6), seed=0)
     champs = res.labels[res.labels.index.str.startswith("planted-champ")]
     assert (champs == 1).mean() >= 0.9  # cluster 1 = the most valuable
+
+
+# ------------------------------------------------------- features.rfm (the engine step)
+
+
+def test_customer_rfm_is_the_typed_engine_aggregate(hand_orders):
+    base = F.customer_rfm(hand_orders, ASOF, lookback_days=5)
+    assert list(base.columns) == list(F.CUSTOMER_RFM_COLUMNS)
+    assert base["customer_id"].tolist() == sorted(base["customer_id"])
+    assert base.dtypes[["frequency", "recency"]].eq("int64").all()
+    assert base["monetary"].dtype == "float64"
+    assert base.attrs == {
+        "asof": pd.Timestamp(ASOF),
+        "window_start": pd.Timestamp("2024-01-06"),
+        "statuses": ("paid",),
+    }
+    # the expression itself is public for callers that stay in the engine
+    expr = F.rfm_base(hand_orders, ASOF, lookback_days=5)
+    assert isinstance(expr, ibis.Table) and expr.count().execute() == len(base)
+    with pytest.raises(ValueError, match="lookback_days must be a positive"):
+        F.customer_rfm(hand_orders, ASOF, lookback_days=0)
+
+
+def test_customer_rfm_of_an_empty_window_says_when_the_orders_run(hand_orders):
+    base = F.customer_rfm(hand_orders, "2023-06-01")
+    assert base.empty and list(base.columns) == list(F.CUSTOMER_RFM_COLUMNS)
+    first, last = base.attrs["order_span"]
+    assert (str(first), str(last)) == ("2024-01-01", "2024-01-11")
+
+
+def test_rfm_asof_is_the_day_after_end_or_after_the_last_order(hand_orders):
+    assert F.rfm_asof(hand_orders) == pd.Timestamp("2024-01-12")
+    assert F.rfm_asof(hand_orders, "2024-01-05") == pd.Timestamp("2024-01-06")
+    assert F.rfm_asof(hand_orders, "") == pd.Timestamp("2024-01-12")
+    with pytest.raises(ContractError, match="at least one order"):
+        F.rfm_asof(hand_orders.iloc[:0])
+
+
+# ------------------------------------------------------------- picks of notebook 04
+
+
+def test_wake_up_layer_follows_the_rules_table(tmp_path):
+    assert R.wake_up_layer() == "High value · lapsing"
+    rules = pd.read_csv(R.default_rules_path(), dtype=str, keep_default_na=False)
+    renamed = rules.copy()
+    renamed.loc[renamed["name"] == "High value · lapsing", "name"] = "Win back"
+    assert R.wake_up_layer(R.load_rules(renamed)) == "Win back"
+    with pytest.raises(ValueError, match="no 'layer' scheme"):
+        R.wake_up_layer(R.load_rules(rules[rules["scheme"] == "segment"]))
+
+
+def test_top_segment_is_the_best_ranked_row_even_when_empty(hand_orders):
+    t = rfm_of(hand_orders, ASOF)
+    segments = R.segment_table(t)
+    assert R.top_segment(segments)["segment"] == "Champions"
+    no_champions = R.segment_table(t[t["segment"] != "Champions"])
+    top = R.top_segment(no_champions)
+    assert top["segment"] == "Champions" and top["customers"] == 0
+    with pytest.raises(ValueError, match="empty"):
+        R.top_segment(segments.iloc[:0])
+
+
+def test_table_facts_state_the_window_the_one_time_share_and_unused_scores(hand_orders):
+    t = rfm_of(hand_orders, ASOF)
+    facts = R.table_facts(t)
+    # six one-time buyers of ten; F scores 2 and 3 empty (see the hand example)
+    assert facts == {
+        "n": 10,
+        "window": "the whole history before 2024-01-11",
+        "once": 0.6,
+        "empty": "2, 3",
+    }
+    assert R.unused_scores(t, "F") == [2, 3] and R.unused_scores(t, "R") == []
+    recent = rfm_of(hand_orders, ASOF, lookback_days=5)
+    assert R.window_text(recent) == "the 5 days before 2024-01-11"
+    all_used = t.assign(f_score=[1, 2, 3, 4, 5] * 2)
+    assert R.table_facts(all_used)["empty"] == "none"
+
+
+def test_cluster_agreement(cdnow_subset):
+    km = R.cluster(cdnow_subset, k_range=[2, 3], seed=0)
+    assert R.cluster_agreement(km, km) == 1.0
+    gmm = R.cluster(cdnow_subset, k_range=[2, 3], seed=0, method="gmm")
+    agree = pd.crosstab(km.labels, gmm.labels.reindex(km.labels.index))
+    assert R.cluster_agreement(km, gmm) == agree.max(axis=1).sum() / len(cdnow_subset)
+    assert 0.5 <= R.cluster_agreement(km, gmm) <= 1.0
+    assert km.ok() and list(km.table.columns) == ["k", "silhouette"]
+    assert list(gmm.table.columns) == ["k", "silhouette", "bic"]
+
+
+def test_written_files_counts_csv_files_and_the_workbook(tmp_path, hand_orders):
+    t = rfm_of(hand_orders, ASOF)
+    assert R.written_files(R.export_segments(t, "")) == 0
+    assert R.written_files(R.export_segments(t, tmp_path)) == 11
+    assert R.written_files(R.export_segments(t, tmp_path / "x", excel=True)) == 12
+    assert len(list((tmp_path / "x").iterdir())) == 12
+
+
+def test_migration_without_earlier_customers_is_skipped_with_the_reason(hand_orders):
+    mig = migrate(hand_orders, "2023-06-01", ASOF)
+    assert not mig.ok()
+    assert mig.why().startswith("no comparison with 2023-06-01: orders.order_ts: expected paid")
+    assert "the orders run from 2024-01-01 to 2024-01-11" in mig.why()
+    without_a = hand_orders[hand_orders["customer_id"] != "A"]
+    one = migrate(without_a, "2024-01-02", ASOF)  # then only G bought on the 1st
+    assert not one.ok() and "found 1 customer" in one.why()
+    with pytest.raises(ValueError, match="customer_rfm"):
+        R.migration(pd.DataFrame(), F.customer_rfm(hand_orders, ASOF))
+
+
+def test_direction_table_is_the_migration_table(hand_orders):
+    mig = migrate(hand_orders, "2024-01-06", ASOF)
+    assert mig.ok()
+    pd.testing.assert_frame_equal(mig.table, R.direction_table(mig.customers))
+    assert mig.table["direction"].tolist() == list(R.DIRECTIONS)
+    assert np.isnan(mig.table.set_index("direction").loc["new", "earlier_customers_share"])

@@ -7,31 +7,42 @@ draws with seaborn/matplotlib's object API, and returns the axes.
 from __future__ import annotations
 
 import textwrap
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from shopbook.viz.theme import label, new_axes
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
 
 def segment_bars(
-    summary: pd.DataFrame, by: str = "segment", ax: Any = None, title: str | None = None
-) -> Any:
+    segments: pd.DataFrame,
+    by: str = "segment",
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
     """Share of customers and share of revenue per segment, side by side.
 
     Parameters
     ----------
-    summary
-        :func:`shopbook.analysis.rfm.segment_summary` output: ``by``,
+    segments
+        :func:`shopbook.analysis.rfm.segment_table` output: ``by``,
         ``customer_share``, ``revenue_share`` (fractions), best segment first.
     by
         ``"segment"`` or ``"layer"``.
+    ax
+        Axes to draw on (default: a new figure).
+    title
+        Default "Customers and revenue by {by}".
     """
     import seaborn as sns
+    from matplotlib.container import BarContainer
 
-    ax = new_axes(ax, figsize=(8.0, 0.38 * len(summary) + 1.6))
-    long = summary.melt(
+    ax = new_axes(ax, figsize=(8.0, 0.38 * len(segments) + 1.6))
+    long = segments.melt(
         id_vars=[by],
         value_vars=["customer_share", "revenue_share"],
         var_name="measure",
@@ -42,10 +53,11 @@ def segment_bars(
     )
     long["share"] = long["share"].fillna(0.0) * 100
     sns.barplot(
-        data=long, y=by, x="share", hue="measure", order=list(summary[by]), ax=ax, orient="h"
+        data=long, y=by, x="share", hue="measure", order=list(segments[by]), ax=ax, orient="h"
     )
     for container in ax.containers:
-        ax.bar_label(container, fmt="%.0f%%", fontsize="x-small", padding=2)
+        if isinstance(container, BarContainer):
+            ax.bar_label(container, fmt="%.0f%%", fontsize="x-small", padding=2)
     ax.legend(title=None, loc="lower right")
     return label(
         ax, title=title or f"Customers and revenue by {by}", x="Share of total", x_unit="%", y=""
@@ -55,9 +67,9 @@ def segment_bars(
 def score_grid(
     grid: pd.DataFrame,
     names: pd.DataFrame | None = None,
-    ax: Any = None,
+    ax: Axes | None = None,
     title: str = "Customers per R × FM score",
-) -> Any:
+) -> Axes:
     """The 5 × 5 R × FM grid as a heatmap of customer counts, cells named by segment.
 
     Parameters
@@ -101,15 +113,15 @@ def score_grid(
 def silhouette_curve(
     silhouette: pd.Series,
     chosen: int | None = None,
-    ax: Any = None,
+    ax: Axes | None = None,
     title: str = "Choosing the number of clusters",
-) -> Any:
+) -> Axes:
     """Mean silhouette per number of clusters, the chosen k marked.
 
     Parameters
     ----------
     silhouette
-        ``ClusterResult.silhouette`` (index k).
+        :attr:`shopbook.analysis.rfm.ClusterResult.silhouette` (index k).
     chosen
         The chosen k (``ClusterResult.k``).
     """
@@ -134,8 +146,8 @@ def silhouette_curve(
 
 
 def cluster_snake(
-    centers: pd.DataFrame, ax: Any = None, title: str = "What sets the clusters apart"
-) -> Any:
+    centers: pd.DataFrame, ax: Axes | None = None, title: str = "What sets the clusters apart"
+) -> Axes:
     """Each cluster's mean standardised recency, frequency and monetary value (a snake plot).
 
     Parameters
@@ -154,13 +166,16 @@ def cluster_snake(
     return label(ax, title=title, x="", y="Cluster mean", y_unit="SD from all customers")
 
 
-def migration_heatmap(counts: pd.DataFrame, ax: Any = None, title: str | None = None) -> Any:
+def migration_heatmap(
+    counts: pd.DataFrame, ax: Axes | None = None, title: str | None = None
+) -> Axes:
     """Segment transitions: colour is the share of each row, text the number of customers.
 
     Parameters
     ----------
     counts
-        ``Migration.counts`` (from-segment rows × to-segment columns).
+        :attr:`shopbook.analysis.rfm.Migration.counts` (from-segment rows × to-segment
+        columns).
     """
     import seaborn as sns
 
