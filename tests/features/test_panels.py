@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from shopbook.data.sources import open_source
-from shopbook.features.panels import PANEL_COLUMNS, sku_week_panel
+from shopbook.features.panels import PANEL_COLUMNS, sku_week_frame, sku_week_panel
 
 
 def _tables(seed: int = 0, n_orders: int = 400) -> dict[str, pd.DataFrame]:
@@ -142,3 +142,26 @@ def test_promo_threshold_and_free_items():
     assert loose.promo.all()
     assert not strict.promo.any()
     np.testing.assert_allclose(loose.discount_depth.dropna(), 0.08, atol=1e-9)
+
+
+def test_sku_week_frame_executes_the_panel_of_a_report(tables):
+    from shopbook.data.validation import validate
+
+    report = validate(tables, now="2030-01-01")
+    got = sku_week_frame(report)
+    assert isinstance(got, pd.DataFrame)
+    src = open_source(tables)
+    want = sku_week_panel(
+        src.table("order_items"), src.table("orders"), src.table("products")
+    ).to_pandas()
+    pd.testing.assert_frame_equal(got, want)
+    assert set(got.category) == {"x", "y", "<b>z</b>"}
+
+
+def test_sku_week_frame_is_none_without_order_lines(tables):
+    from shopbook.data.validation import validate
+
+    only_orders = {"orders": tables["orders"]}
+    assert sku_week_frame(validate(only_orders, now="2030-01-01")) is None
+    no_lines = {**tables, "order_items": tables["order_items"].iloc[:0]}
+    assert sku_week_frame(validate(no_lines, now="2030-01-01")) is None

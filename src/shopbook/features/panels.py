@@ -8,25 +8,35 @@ executes it.
 
 Columns of the panel
 --------------------
-``sku``, ``week`` (date of the week's first day, Monday by default), ``category`` (from ``products``; ``None``
-without it), ``units`` (sum of quantity), ``revenue`` (sum of quantity × paid unit price),
-``avg_price`` (revenue / units: the average paid price), ``list_price`` (unit-weighted
-average list price), ``discount_depth`` (1 − revenue / list revenue, the average fraction
-off the list price), ``promo`` (``discount_depth ≥ promo_threshold``), ``unit_cost``
-(unit-weighted average over lines that have a cost; ``None`` if none do), ``lines`` (order
-lines, i.e. orders containing the SKU).
+``sku``, ``week`` (date of the week's first day, Monday by default), ``category`` (from
+``products``; ``None`` without it), ``units`` (sum of quantity), ``revenue`` (sum of
+quantity × paid unit price), ``avg_price`` (revenue / units: the average paid price),
+``list_price`` (unit-weighted average list price), ``discount_depth`` (1 − revenue / list
+revenue, the average fraction off the list price), ``promo`` (``discount_depth ≥
+promo_threshold``), ``unit_cost`` (unit-weighted average over lines that have a cost;
+``None`` if none do), ``lines`` (order lines, i.e. orders containing the SKU).
 
-Only paid orders count: refunded and cancelled orders are not demand at a price. Order-
-level discounts (coupons, thresholds) are not allocated to items — the paid unit price is
-what the item line says.
+Only purchases count (:func:`shopbook.features.orders.purchases`, paid by default):
+refunded and cancelled orders are not demand at a price. Order-level discounts (coupons,
+thresholds) are not allocated to items — the paid unit price is what the item line says.
+
+:func:`sku_week_frame` builds and executes the panel of a validation report (``None``
+when the source has no order lines, e.g. CDNOW).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
-__all__ = ["sku_week_panel", "PANEL_COLUMNS"]
+from shopbook.features.orders import PURCHASE_STATUSES, purchases
+from shopbook.features.periods import TRUNCATE
+
+__all__ = ["PANEL_COLUMNS", "WEEKDAYS", "sku_week_frame", "sku_week_panel"]
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -51,7 +61,7 @@ def sku_week_panel(
     orders: ir.Table,
     products: ir.Table | None = None,
     promo_threshold: float = 0.05,
-    statuses: tuple[str, ...] = ("paid",),
+    statuses: Sequence[str] | None = PURCHASE_STATUSES,
     week_start: str = "monday",
 ) -> ir.Table:
     """The SKU × week panel as an ibis expression (nothing is executed).
@@ -69,7 +79,8 @@ def sku_week_panel(
     promo_threshold
         Discount depth (fraction off list) from which a SKU-week counts as promoted.
     statuses
-        Order statuses that count as sales (default only ``paid``).
+        Order statuses that count as sales (default
+        :data:`~shopbook.features.orders.PURCHASE_STATUSES`, only ``paid``; ``None``: all).
     week_start
         First day of the week (``"monday"`` … ``"sunday"``). Match it to the day your
         price changes usually take effect, so a week has one price rather than a mix.
@@ -94,13 +105,15 @@ def sku_week_panel(
         raise ValueError(
             f"week_start must be one of {', '.join(WEEKDAYS)}, got {week_start!r}"
         ) from None
-    ts = orders.order_ts.cast("timestamp")
+    bought = purchases(orders, statuses)
+    ts = bought.order_ts.cast("timestamp")
+    unit = TRUNCATE["week"]
     if shift:  # truncate() starts weeks on Monday: shift the clock so they start on week_start
         days = ibis.interval(days=shift)
-        week = ((ts - days).truncate("W") + days).cast("date")
+        week = ((ts - days).truncate(unit) + days).cast("date")
     else:
-        week = ts.truncate("W").cast("date")
-    paid = orders.filter(orders.status.isin(list(statuses))).select("order_id", week=week)
+        week = ts.truncate(unit).cast("date")
+    paid = bought.select("order_id", week=week)
     items = order_items.select(
         "order_id",
         "sku",
@@ -132,3 +145,41 @@ def sku_week_panel(
     else:
         panel = panel.mutate(category=ibis.null("string"))
     return panel.select(*PANEL_COLUMNS).order_by(["sku", "week"])
+
+
+def sku_week_frame(
+    report: Any,
+    promo_threshold: float = 0.05,
+    statuses: Sequence[str] | None = PURCHASE_STATUSES,
+    week_start: str = "monday",
+) -> pd.DataFrame | None:
+    """The SKU × week panel of a validated source, executed (a small pandas frame).
+
+    Parameters
+    ----------
+    report
+        A :class:`~shopbook.data.validation.ValidationReport` holding ``orders`` and, for
+        a panel, ``order_items`` (``products`` adds the category).
+    promo_threshold, statuses, week_start
+        As in :func:`sku_week_panel`.
+
+    Returns
+    -------
+    DataFrame or None
+        Columns :data:`PANEL_COLUMNS`, one row per SKU and week with a sale; ``None``
+        when the source has no order lines (no ``order_items`` table, or no kept row in
+        it): there are no prices per product.
+    """
+    items = report.tables.get("order_items")
+    if items is None or not items.kept:
+        return None
+    products = report.kept("products") if "products" in report.tables else None
+    expr = sku_week_panel(
+        report.kept("order_items"),
+        report.kept("orders"),
+        products,
+        promo_threshold=promo_threshold,
+        statuses=statuses,
+        week_start=week_start,
+    )
+    return expr.to_pandas()
