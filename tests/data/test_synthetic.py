@@ -553,3 +553,46 @@ def test_cli_sample_writes_duckdb_and_parquet(tmp_path):
     assert read_truth(tmp_path / "folder")["generator"]["customers"] == 300
     res = runner.invoke(app, ["sample", "--end", "2099-01-01", "--out", str(tmp_path / "y.duckdb")])
     assert res.exit_code != 0 and "past" in res.output
+
+
+def test_read_truth_falls_back_to_the_file_beside_a_duckdb_without_it(shop, tmp_path):
+    db = write_shop(shop, tmp_path / "shop.duckdb")
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("DROP TABLE shop_truth")
+    finally:
+        con.close()
+    assert read_truth(db) == shop.truth
+    (tmp_path / "shop.duckdb.truth.json").unlink()
+    with pytest.raises(FileNotFoundError, match="no shop truth"):
+        read_truth(db)
+
+
+# --------------------------------------------------------------------------- the subpackage
+def test_the_subpackage_keeps_the_public_names():
+    import shopbook.data.synthetic as sy
+
+    for name in sy.__all__:
+        assert hasattr(sy, name), name
+    assert sy.BGNBD == {"r": 0.6, "alpha": 70.0, "a": 0.8, "b": 2.6}
+    assert sy.generate is generate and sy.write_shop is write_shop
+    assert sy.Shop.__module__ == "shopbook.data.synthetic.shop"
+
+
+def test_quality_holds_are_on_distinct_launched_non_substitute_skus():
+    from shopbook.data.synthetic.catalogue import _quality_holds
+    from shopbook.data.synthetic.clock import _Calendar
+
+    cal = _Calendar.make("2024-01-01", "2024-06-30")
+    rng = np.random.default_rng(0)
+    base = rng.lognormal(0, 0.8, 40)
+    launch = np.where(np.arange(40) % 5 == 0, 150, -100)  # every fifth SKU launches late
+    holds = _quality_holds(cal, launch, base, (0, 1), rng)
+    skus = [s for s, _, _ in holds]
+    assert len(holds) == 6 and len(set(skus)) == 6 and not {0, 1} & set(skus)
+    for s, first, days in holds:
+        assert launch[s] < first - 30  # launched a month before the hold
+        assert 1 <= days <= 21 and first + days <= cal.n
+    # the most popular eligible SKU gets the first hold
+    eligible = [s for s in np.argsort(-base) if s not in (0, 1) and launch[s] < holds[0][1] - 30]
+    assert holds[0][0] == eligible[0]

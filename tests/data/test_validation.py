@@ -676,3 +676,53 @@ def test_a_csv_folder_is_typed_from_text(tmp_path):
         False,
         True,
     ]
+
+
+# -- the subpackage ------------------------------------------------------------------------
+
+
+def test_each_source_type_is_read_as_exactly_the_contract_types_it_can_be():
+    """Which (source type → contract type) conversions exist; the others are structural."""
+    import ibis
+
+    from shopbook.data.contract import Column
+    from shopbook.data.validation.coerce import _coerce, _Incompatible
+
+    frame = pd.DataFrame(
+        {
+            "i": [1],
+            "f": [1.0],
+            "b": [True],
+            "ts": [pd.Timestamp("2024-01-01")],
+            "d": pd.Series([dt.date(2024, 1, 1)], dtype="date32[pyarrow]"),
+            "s": ["1"],
+        }
+    )
+    t = ibis.memtable(frame).mutate(n=ibis.null())
+    every = ["int64", "float64", "bool", "timestamp", "date", "string"]
+    readable = {
+        "i": ["int64", "float64", "bool", "string"],
+        "f": ["int64", "float64", "bool", "string"],
+        "b": ["bool", "string"],
+        "ts": ["timestamp", "date", "string"],
+        "d": ["timestamp", "date", "string"],
+        "s": every,
+        "n": every,
+    }
+    for col, wanted in readable.items():
+        for dtype in every:
+            if dtype in wanted:
+                _coerce(t[col], Column(col, dtype, "x"))
+            else:
+                with pytest.raises(_Incompatible):
+                    _coerce(t[col], Column(col, dtype, "x"))
+
+
+def test_the_subpackage_keeps_the_public_names():
+    import shopbook.data
+    import shopbook.data.validation as v
+
+    for name in v.__all__:
+        assert hasattr(v, name), name
+    assert v.validate is shopbook.data.validate and callable(v.rules)
+    assert v.UNCOERCIBLE_SHARE == 0.5 and v.TRUE_TEXT == ("true", "1", "yes")
