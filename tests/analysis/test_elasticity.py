@@ -533,3 +533,165 @@ def test_recommend_price_reads_its_inputs_from_the_panel():
     assert rec.ok() and rec.sku == "S01"
     no_cost = el.recommend_price(panel.assign(unit_cost=np.nan), est, "S01")
     assert not no_cost.ok() and "unit cost" in no_cost.why()
+
+
+# ------------------------------------------------- results and the notebook's picks
+
+
+def test_analysable_says_why_once_and_adds_the_history():
+    missing = el.analysable(None)
+    assert not missing.ok() and missing.why() == el.NO_ORDER_LINES
+    assert missing.why("anything") == el.NO_ORDER_LINES
+    empty = el.analysable(simulate(n_sku=2, n_weeks=2).iloc[:0])
+    assert not empty.ok() and empty.why() == el.NO_SALES
+    panel = simulate(n_sku=4, n_weeks=6, seed=20)
+    panel.loc[panel.sku == "S01", "category"] = None
+    data = el.analysable(panel, history_weeks=3)
+    assert data.ok() and data.why() == ""
+    assert data.history == ["log_units_lag1", "log_units_lag2", "log_units_lag3"]
+    assert data.discounts == ["discount_lag1", "discount_lag2", "discount_lag3"]
+    assert set(data.history + data.discounts) <= set(data.table.columns)
+    assert (data.table.loc[data.table.sku == "S01", "category"] == el.NO_CATEGORY).all()
+    assert panel.category.isna().any()  # the caller's frame is left alone
+    want = el.demand_history(
+        panel.assign(category=panel.category.fillna(el.NO_CATEGORY)),
+        "units",
+        "sku",
+        "week",
+        lags=(1, 2, 3),
+        depth="discount_depth",
+    )
+    pd.testing.assert_frame_equal(data.table, want)
+
+
+def test_history_columns_name_what_demand_history_adds():
+    assert el.history_columns(2) == ["log_units_lag1", "log_units_lag2"]
+    assert el.history_columns((1, 4), depth=True) == ["discount_lag1", "discount_lag4"]
+    panel = simulate(n_sku=2, n_weeks=5, seed=21)
+    out = el.demand_history(panel, "units", "sku", "week", lags=3, depth="discount_depth")
+    added = [c for c in out.columns if c not in panel.columns]
+    assert sorted(added) == sorted(el.history_columns(3) + el.history_columns(3, depth=True))
+
+
+def _units_panel() -> pd.DataFrame:
+    rows = [
+        ("a", "nuts", 10),
+        ("b", "nuts", 30),
+        ("c", "nuts", 20),
+        ("d", "tea", 100),
+        ("e", "tea", 5),
+    ]
+    return pd.DataFrame(rows, columns=["sku", "category", "units"])
+
+
+def test_pick_category_keeps_an_existing_one_else_takes_the_biggest():
+    panel = _units_panel()
+    assert el.pick_category(panel, "nuts") == "nuts"
+    assert el.pick_category(panel, "coffee") == "tea"  # absent: the most units (105 vs 60)
+    assert el.pick_category(panel, "") == "tea"
+    assert el.pick_category(panel.iloc[:0], "nuts") is None
+
+
+def test_top_skus_are_the_category_best_sellers_in_order():
+    panel = _units_panel()
+    assert el.top_skus(panel, "nuts", 2) == ["b", "c"]
+    assert el.top_skus(panel, "nuts", 5) == ["b", "c", "a"]
+    assert el.top_skus(panel, "coffee", 5) == []
+
+
+def test_pick_sku_prefers_the_asked_sku_then_the_category_best_seller():
+    panel = _units_panel()
+    est = pd.DataFrame(
+        {
+            "sku": list("abcde"),
+            "category": ["nuts", "nuts", "nuts", "tea", "tea"],
+            "shrunk": [-1.0, np.nan, -2.0, -1.5, -1.2],
+        }
+    )
+    assert el.pick_sku(est, panel, "nuts", "e") == "e"  # asked for and estimated
+    assert el.pick_sku(est, panel, "nuts", "b") == "c"  # b has no estimate: best of the rest
+    assert el.pick_sku(est, panel, "nuts") == "c"
+    assert el.pick_sku(est, panel, "coffee") == "d"  # no such category: best seller overall
+    assert el.pick_sku(est.assign(shrunk=np.nan), panel, "nuts") is None
+    rec = el.recommend_price(panel.assign(week=1, avg_price=2.0, unit_cost=1.0), est, None)
+    assert not rec.ok() and rec.why() == "no SKU has its own elasticity"
+
+
+def test_a_fit_that_identifies_nothing_is_skipped_with_its_reason():
+    panel = simulate(n_sku=10, n_weeks=3, seed=8)
+    one = panel[panel.week == WEEK0]
+    fit = el.fit_loglog(one, "units", "avg_price", "sku", "week")
+    assert not fit.ok() and fit.why() == fit.notes[-1]
+    assert "not identified" in fit.why()
+    good = el.fit_loglog(panel, "units", "avg_price", "sku", "week")
+    assert good.ok() and good.table.empty
+    dml = el.fit_dml(one, "units", "avg_price", "sku", "week")
+    assert not dml.ok() and dml.why()
+
+
+def test_compare_and_stack_fits():
+    panel = simulate(n_sku=16, n_weeks=20, seed=22)
+    a = el.fit_loglog(panel, "units", "avg_price", "sku", "week", by="category")
+    b = el.fit_loglog(panel, "units", "avg_price", "sku", "week", by="category", cluster=None)
+    side = el.compare_fits(a, b)
+    assert list(side.columns) == [
+        "category",
+        "elasticity_naive",
+        "ci_low_naive",
+        "ci_high_naive",
+        "elasticity_dml",
+        "ci_low_dml",
+        "ci_high_dml",
+        "difference",
+    ]
+    np.testing.assert_allclose(side.difference, b.table.elasticity - a.table.elasticity)
+    both = el.stack_fits({"naive": a, "DML": b})
+    assert len(both) == 2 * len(a.table)
+    assert list(both.method.unique()) == ["naive", "DML"]
+
+
+def test_cross_price_result_helpers_and_skips():
+    panel = simulate(n_sku=8, n_weeks=40, seed=23)
+    res = el.cross_price(panel, "units", "avg_price", "sku", "week", ["S00", "S01", "S02"])
+    assert res.ok() and res.entities == ["S00", "S01", "S02"]
+    assert res.n_pairs == 6 and res.chance_pairs == pytest.approx(0.3)
+    assert set(res.clear.relation) <= {"substitute", "complement"}
+    assert len(res.clear) == res.table.relation.isin(["substitute", "complement"]).sum()
+    absent = el.cross_price(panel, "units", "avg_price", "sku", "week", ["S00", "nope"])
+    assert not absent.ok() and "nope" in absent.why()
+    from shopbook.analysis.elasticity.cross import relation
+
+    assert relation(True, -1, 1) == "own" and relation(False, 0.1, 0.5) == "substitute"
+    assert relation(False, -0.5, -0.1) == "complement"
+    assert relation(False, -0.1, 0.1) == "unclear"
+
+
+def test_price_recommendation_says_where_it_sits():
+    inside = el.optimal_price(-2.0, unit_cost=10.0, current_price=18.0, price_bounds=(12.0, 30.0))
+    assert inside.ok() and inside.position == "inside the observed range"
+    assert inside.curve is inside.table
+    upper = el.optimal_price(-0.6, unit_cost=5.0, current_price=10.0, price_bounds=(8.0, 12.0))
+    assert upper.position == "at the highest price it ever sold at"
+    lower = el.optimal_price(-5.0, unit_cost=1.0, current_price=10.0, price_bounds=(8.0, 12.0))
+    assert lower.position == "at the lowest price it ever sold at"
+
+
+def test_promo_response_helpers_read_the_table():
+    assert el.depth_bins(0.08) == (0.08, 0.15, 0.25, 0.35)
+    assert el.depth_bins() == el.DEFAULT_DEPTH_BINS
+    table = pd.DataFrame(
+        {
+            "term": ["5%–15% off", "15%–25% off", "≥25% off", "1 week after promo"],
+            "kind": ["depth", "depth", "depth", "post"],
+            "uplift": [0.2, 0.4, np.nan, -0.1],
+            "uplift_high": [0.3, 0.5, np.nan, -0.02],
+        }
+    )
+    res = el.PromoResponse(table=table)
+    assert res.deepest()["term"] == "15%–25% off"  # the deepest band with an estimate
+    assert res.after()["term"] == "1 week after promo"
+    assert res.pulled_forward()
+    flat = el.PromoResponse(table=table.assign(uplift_high=[0.3, 0.5, np.nan, 0.05]))
+    assert not flat.pulled_forward()
+    none = el.PromoResponse(table=table.assign(uplift=np.nan))
+    assert none.deepest() is None
