@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
@@ -46,14 +44,6 @@ def names(rules: pd.DataFrame, scheme: str) -> list[str]:
     """The names of one scheme, best rank first."""
     part = rules[rules["scheme"] == scheme].drop_duplicates("name")
     return part.sort_values("rank", kind="stable")["name"].tolist()
-
-
-def day(value: Any) -> pd.Timestamp:
-    """Midnight of ``value``'s day (a time zone is converted to naive UTC first)."""
-    ts = pd.Timestamp(value)
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert(None)
-    return ts.normalize()
 
 
 def empty_window_error(customers: pd.DataFrame) -> ContractError:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from shopbook.analysis.result import Result
-from shopbook.analysis.rfm._common import day, empty_window_error, names
+from shopbook.analysis.rfm._common import empty_window_error, names
 from shopbook.analysis.rfm.rules import load_rules
 from shopbook.analysis.rfm.scores import score
 from shopbook.errors import ContractError
@@ -89,7 +89,7 @@ def _asof(customers: pd.DataFrame, which: str) -> pd.Timestamp:
             f"the {which} customers carry no asof date: pass frames from "
             "shopbook.features.rfm.customer_rfm"
         )
-    return day(customers.attrs["asof"])
+    return pd.Timestamp(customers.attrs["asof"]).normalize()
 
 
 def _directions(m: pd.DataFrame, names_: list[str]) -> pd.DataFrame:
