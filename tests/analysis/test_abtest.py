@@ -741,3 +741,82 @@ def test_aov_is_capped_order_by_order_never_by_unit():
         units.drop(columns="revenue_capped"), "aov", "control", "treatment", cap_quantile=0.95
     )
     assert "not capped" in row.note
+
+
+# ------------------------------------------------------- result convention and small steps
+
+
+def test_readout_is_a_result_whose_table_is_the_metric_table():
+    from shopbook.analysis.result import Result
+
+    r = ab.evaluate(_full_units(n=4_000), "demo")
+    assert isinstance(r, Result)
+    assert r.table is r.metrics and list(r.table["key"])[0] == "conversion"
+    assert r.ok() and r.ok("metrics") and r.why("metrics") == "" and r.notes == []
+    empty = ab.Readout.empty("e", "no assignments")
+    assert all(not empty.ok(s) and empty.why(s) == "no assignments" for s in ab.SECTIONS)
+    assert empty.table.empty and empty.verdict == "no decision: outcomes not measured"
+
+
+def test_headline_figures_say_the_p_value_is_adjusted_and_how():
+    units = _full_units(n=9_000)
+    units.loc[units.index[::3], "variant"] = "treatment_b"
+    for adjust, name in (("holm", "Holm"), ("fdr_bh", "Benjamini-Hochberg")):
+        r = ab.evaluate(units, "demo", adjust=adjust)
+        figures = r.headline_figures()
+        assert "p_value" not in figures
+        assert figures["p_value_adjusted"] == r.primary_p["treatment"]
+        assert r.primary_p["treatment"] != r.primary["treatment"].p_value  # two treatments
+        assert r.p_value_label == f"p-value (conversion, {name}-adjusted)"
+        assert figures["verdict"] == r.verdict == r.decisions["treatment"].verdict
+
+
+def test_split_check_and_finding_name_a_broken_split():
+    ok, bad = ab.srm_test([5_000, 5_010]), ab.srm_test([5_000, 5_600])
+    assert ok.finding == "the split matches the intended shares"
+    assert bad.finding == "the split does NOT match the intended shares"
+    r = ab.Readout("e", srm=bad)
+    assert r.split_check == "FAILED: sample ratio mismatch"
+    assert ab.Readout("e", srm=ok).split_check == "ok"
+
+
+def test_power_at_traffic_is_the_plan_the_power_and_the_mde():
+    pw = ab.power_at_traffic(0.04, 0.1, 20_000, 21_000, alpha=0.05, power_target=0.8)
+    plan = ab.sample_size(0.04, 0.1, 0.05, 0.8, ratio=21_000 / 20_000)
+    assert (pw["planned_control"], pw["planned_treatment"]) == (plan.n_control, plan.n_treatment)
+    assert pw["power"] == ab.power_proportions(0.04, 0.1, 20_000, 21_000)
+    assert pw["mde_at_traffic"] == ab.mde_proportions(0.04, 20_000, 21_000)
+    assert pw["planned_reached"] is (20_000 >= plan.n_control and 21_000 >= plan.n_treatment)
+    assert pw["underpowered"] is (pw["power"] < 0.8)
+    with pytest.raises(ABTestError, match="0.00%"):
+        ab.power_at_traffic(0.0, 0.1, 100, 100)
+    with pytest.raises(ABTestError, match="no units"):
+        ab.power_at_traffic(float("nan"), 0.1, 0, 100)
+
+
+def test_first_significant_look_is_the_first_day_below_alpha():
+    view = pd.DataFrame(
+        {
+            "day": pd.date_range("2024-03-01", periods=4),
+            "naive_p": [0.3, 0.04, 0.2, 0.01],
+            "always_valid_p": [1.0, 0.5, 0.3, 0.2],
+        }
+    )
+    assert ab.first_significant_look(view, 0.05) == pd.Timestamp("2024-03-02")
+    assert ab.first_significant_look(view, 0.01) is None
+    assert ab.first_significant_look(view, 0.05, p_col="always_valid_p") is None
+
+
+def test_with_note_adds_to_the_note_and_keeps_the_numbers():
+    c = _comp(0.05, 0.01)
+    assert c.with_note("") is c
+    noted = c.with_note("capped").with_note("second")
+    assert noted.note == "capped; second" and noted.p_value == c.p_value
+
+
+def test_a_guardrail_that_cannot_be_tested_is_information_not_a_verdict():
+    d = ab.decide(_comp(0.05, 0.001), guardrails={"aov": (None, "higher")}, power=0.9)
+    assert d.verdict == "ship"
+    row = d.reasons.set_index("check").loc["guardrail: aov"]
+    assert row["result"] == "info" and "cannot be tested" in row["detail"]
+    assert d.explanation() == "ship: all checks passed"

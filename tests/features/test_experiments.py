@@ -506,3 +506,34 @@ def test_load_picks_the_latest_experiment_and_refuses_an_unknown_one(visitor_sho
     assert data.checks is not None and data.daily["units"].sum() == 4
     with pytest.raises(ContractError, match="experiments 'e', 'other'"):
         ex.load(visitor_shop, "nope")
+
+
+def test_orders_that_count_are_the_placed_ones_of_features_orders(visitor_shop):
+    from shopbook.features.orders import PLACED_STATUSES
+
+    assert PLACED_STATUSES == ("paid", "refunded")  # cancelled orders never count
+    m = ex.unit_metrics(visitor_shop, "e").execute().set_index("unit_id")
+    assert m.loc["v1", "refunded_orders"] == 1 and m.loc["v3", "orders"] == 0
+
+
+def test_the_data_health_of_what_load_read(visitor_shop, tmp_path):
+    data = ex.load(visitor_shop)
+    assert data.why_no_health == ""
+    health = data.report.health_table()
+    assert {"assignments", "sessions", "orders"} <= set(health["table"])
+    units = tmp_path / "units.csv"
+    ex.unit_metrics(visitor_shop, "e").execute().to_csv(units, index=False)
+    user = ex.load(None, units_file=str(units))
+    assert user.report is None and user.available
+    assert "no source tables were read" in user.why_no_health
+
+
+def test_from_frame_refuses_negative_counts_and_derives_nothing_it_was_given():
+    with pytest.raises(ContractError, match="negative values"):
+        ex.from_frame(pd.DataFrame({"unit_id": ["1"], "variant": ["a"], "orders": [-1]}))
+    units = ex.from_frame(
+        pd.DataFrame(
+            {"unit_id": [1, 2], "variant": ["a", "b"], "converted": [True, False], "orders": [0, 0]}
+        )
+    )
+    assert units["converted"].tolist() == [1, 0] and units["unit_id"].tolist() == ["1", "2"]

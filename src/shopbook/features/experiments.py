@@ -801,6 +801,17 @@ class ExperimentData:
         """Whether there are units to evaluate."""
         return self.units is not None and not self.reason
 
+    @property
+    def why_no_health(self) -> str:
+        """Why there is no data-health table (``report`` is ``None``); empty when there is one.
+
+        The health table itself is ``report.health_table()``: rows read, kept and
+        rejected (with the reason) of each source table the experiment was read from.
+        """
+        if self.report is not None:
+            return ""
+        return "a per-unit table was supplied (units_file): no source tables were read"
+
 
 def _daily_from_units(units: pd.DataFrame) -> pd.DataFrame | None:
     if "assigned_ts" not in units.columns or units["assigned_ts"].isna().all():

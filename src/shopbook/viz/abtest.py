@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.container import BarContainer
 from matplotlib.ticker import PercentFormatter
 
 from shopbook.viz.theme import label, new_axes
@@ -29,7 +31,7 @@ __all__ = [
 ]
 
 
-def units_over_time(daily: pd.DataFrame, ax: Any = None, cumulative: bool = False) -> Any:
+def units_over_time(daily: pd.DataFrame, ax: Axes | None = None, cumulative: bool = False) -> Axes:
     """Units newly assigned per day and variant.
 
     Parameters
@@ -61,7 +63,7 @@ def units_over_time(daily: pd.DataFrame, ax: Any = None, cumulative: bool = Fals
     )
 
 
-def split_shares(srm_table: pd.DataFrame, ax: Any = None) -> Any:
+def split_shares(srm_table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Observed vs intended share of units per variant.
 
     Parameters
@@ -85,13 +87,14 @@ def split_shares(srm_table: pd.DataFrame, ax: Any = None) -> Any:
     sns.barplot(data=long, x="variant", y="value", hue="kind", ax=ax)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     for cont in ax.containers:
-        ax.bar_label(cont, labels=[f"{b.get_height():.1%}" for b in cont], fontsize="small")
+        if isinstance(cont, BarContainer):  # every container of a bar plot
+            ax.bar_label(cont, labels=[f"{b.get_height():.1%}" for b in cont], fontsize="small")
     ax.legend(title=None, loc="lower right")
     return label(ax, "Share of units per variant", x="Variant", y="Share of units", y_unit="%")
 
 
 def _forest(
-    ax: Any,
+    ax: Axes,
     names: Sequence[str],
     est: np.ndarray,
     lo: np.ndarray,
@@ -112,7 +115,9 @@ def _forest(
     ax.grid(axis="y", visible=False)
 
 
-def lifts(table: pd.DataFrame, ax: Any = None, relative: bool = True, alpha: float = 0.05) -> Any:
+def lifts(
+    table: pd.DataFrame, ax: Axes | None = None, relative: bool = True, alpha: float = 0.05
+) -> Axes:
     """Forest plot: the lift of every metric (and variant) with its confidence interval.
 
     Parameters
@@ -169,7 +174,7 @@ def lifts(table: pd.DataFrame, ax: Any = None, relative: bool = True, alpha: flo
     )
 
 
-def posterior_lift(draws: np.ndarray, chance_to_beat: float, ax: Any = None) -> Any:
+def posterior_lift(draws: np.ndarray, chance_to_beat: float, ax: Axes | None = None) -> Axes:
     """Posterior distribution of the relative lift in conversion.
 
     Parameters
@@ -211,11 +216,11 @@ def posterior_lift(draws: np.ndarray, chance_to_beat: float, ax: Any = None) -> 
 
 def sequential(
     view: pd.DataFrame,
-    ax: Any = None,
+    ax: Axes | None = None,
     x: str = "day",
     relative_to: float | None = None,
     unit: str | None = None,
-) -> Any:
+) -> Axes:
     """Cumulative estimate over time with the fixed-horizon interval and the confidence sequence.
 
     Parameters
@@ -277,7 +282,7 @@ def sequential(
     )
 
 
-def cuped_intervals(table: pd.DataFrame, ax: Any = None, unit: str | None = None) -> Any:
+def cuped_intervals(table: pd.DataFrame, ax: Axes | None = None, unit: str | None = None) -> Axes:
     """Raw and CUPED-adjusted estimates with their intervals.
 
     Parameters
@@ -305,7 +310,7 @@ def cuped_intervals(table: pd.DataFrame, ax: Any = None, unit: str | None = None
     return label(ax, "Lift in revenue per unit: raw vs CUPED", x="Absolute lift", x_unit=unit)
 
 
-def segments(table: pd.DataFrame, ax: Any = None) -> Any:
+def segments(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Exploratory lift by segment.
 
     Parameters
