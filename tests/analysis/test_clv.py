@@ -586,3 +586,16 @@ def test_clv_figures_draw_titled_axes(cdnow_weeks, bgnbd, gg):
     by = clv.value_by_group(values, "segment")
     assert by["customers"].sum() == len(values)
     assert by["share_of_value"].sum() == pytest.approx(1.0)
+
+
+def test_model_comparison_and_aic_verdict(bgnbd, pnbd):
+    table = clv.model_comparison(bgnbd, pnbd)
+    assert list(table["model"]) == ["BG/NBD", "Pareto/NBD"]
+    assert list(table.columns) == ["model", "log-likelihood", "AIC", "parameters"]
+    assert table.loc[0, "log-likelihood"] == bgnbd.log_likelihood
+    assert table.loc[1, "AIC"] == pnbd.aic and table.loc[1, "parameters"] == pnbd.params
+    # on the CDNOW sample BG/NBD has the higher likelihood with as many parameters
+    assert bgnbd.aic < pnbd.aic
+    assert clv.aic_verdict(pnbd, bgnbd) == "no better"
+    assert clv.aic_verdict(bgnbd, pnbd) == "better"
+    assert clv.aic_verdict(bgnbd, bgnbd) == "no better"

@@ -42,6 +42,7 @@ Modules
 * :mod:`~shopbook.analysis.clv.base` — errors, input checks, the fit result, patterns;
 * :mod:`~shopbook.analysis.clv.bgnbd`, :mod:`~shopbook.analysis.clv.pareto_nbd`,
   :mod:`~shopbook.analysis.clv.gamma_gamma`, :mod:`~shopbook.analysis.clv.sbg` — the models;
+* :mod:`~shopbook.analysis.clv.compare` — which purchase model fits better;
 * :mod:`~shopbook.analysis.clv.holdout` — does it predict (holdout, errors, tracking);
 * :mod:`~shopbook.analysis.clv.value` — customer lifetime value and value by group.
 """
@@ -50,6 +51,7 @@ from __future__ import annotations
 
 from shopbook.analysis.clv.base import MIN_CUSTOMERS, FitError, FitWarning, patterns
 from shopbook.analysis.clv.bgnbd import BGNBDFit, fit_bgnbd, simulate_bgnbd
+from shopbook.analysis.clv.compare import aic_verdict, model_comparison
 from shopbook.analysis.clv.gamma_gamma import (
     SPEND_CORRELATION_LIMIT,
     GammaGammaFit,
@@ -80,6 +82,8 @@ __all__ = [
     "fit_gamma_gamma",
     "fit_sbg",
     "patterns",
+    "model_comparison",
+    "aic_verdict",
     "holdout_comparison",
     "prediction_error",
     "tracking",
