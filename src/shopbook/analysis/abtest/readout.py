@@ -152,7 +152,7 @@ def _try(readout: Readout, section: str, fn: Callable[..., Any], *args: Any, **k
     try:
         return fn(*args, **kwargs)
     except ABTestError as err:
-        readout.problems.setdefault(section, str(err))
+        readout.skip(str(err), section)
         return None
 
 
@@ -351,10 +351,8 @@ def _cuped_section(r: Readout, units: pd.DataFrame, plan: _Plan, t: str) -> None
     if res:
         r.cuped[t] = res
         r.problems.pop("cuped", None)
-    elif "cuped" not in r.problems:
-        r.problems["cuped"] = (
-            "no pre-period covariate (pre_orders / pre_revenue) in the per-unit table"
-        )
+    else:
+        r.skip("no pre-period covariate (pre_orders / pre_revenue) in the per-unit table", "cuped")
 
 
 def _bayes_section(r: Readout, units: pd.DataFrame, plan: _Plan, t: str) -> None:
@@ -389,7 +387,7 @@ def _power_section(r: Readout, units: pd.DataFrame, plan: _Plan, t: str) -> Any:
 def _sequential_section(r: Readout, units: pd.DataFrame, plan: _Plan, t: str, base: Any) -> None:
     """5. Daily looks with always-valid p-values, the mixture scaled to the planned lift."""
     if not {"assigned_ts", "first_order_ts"} <= set(units.columns):
-        r.problems.setdefault("sequential", "no assignment or order times in the per-unit table")
+        r.skip("no assignment or order times in the per-unit table", "sequential")
         return
     looks = _try(r, "sequential", daily_looks, units, plan.control, t)
     if looks is not None and len(looks):
@@ -401,7 +399,7 @@ def _segments_section(r: Readout, units: pd.DataFrame, plan: _Plan, t: str) -> N
     """7. The exploratory breakdown of conversion by segment."""
     by = [c for c in plan.segments_by if c in units.columns and units[c].notna().any()]
     if not by:
-        r.problems.setdefault("segments", "no segment columns (device, channel, new_vs_returning)")
+        r.skip("no segment columns (device, channel, new_vs_returning)", "segments")
         return
     seg = segment_table(
         units,
@@ -416,16 +414,14 @@ def _segments_section(r: Readout, units: pd.DataFrame, plan: _Plan, t: str) -> N
     if seg["p_value"].notna().any():
         r.segments[t] = seg
     else:
-        r.problems.setdefault(
-            "segments", f"no segment has {plan.min_segment_units} units in each arm"
-        )
+        r.skip(f"no segment has {plan.min_segment_units} units in each arm", "segments")
 
 
 def _decision_section(r: Readout, units: pd.DataFrame, plan: _Plan, t: str) -> None:
     """8. The verdict from the primary metric, the guardrails, the split and the power."""
     prim = r.primary.get(t)
     if prim is None:
-        r.problems.setdefault("decision", r.why("metrics") or "no primary metric")
+        r.skip(r.why("metrics") or "no primary metric", "decision")
         return
     guard: dict[str, tuple[Comparison | None, str]] = {}
     for key, better in (("aov", "higher"), ("refund_rate", "lower")):
