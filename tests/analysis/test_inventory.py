@@ -1,4 +1,5 @@
-"""shopbook.analysis.inventory: ABC/XYZ, roles, safety stock, warnings, stock-outs (+ figures)."""
+"""shopbook.analysis.inventory: ABC/XYZ, roles, safety stock, warnings (+ figures); stock-out
+episodes of shopbook.features.stock."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from scipy.stats import norm
 
 from shopbook.analysis import inventory as I
+from shopbook.features import stock
 from shopbook.viz.theme import title_of
 
 # ------------------------------------------------------------------------- ABC / XYZ
@@ -88,7 +90,8 @@ def test_product_roles_by_hand_and_editable_rules():
     r = I.product_roles(skus).set_index("sku")
     # top 10 % by units = p0 only, whose margin (10 %) is too thin: no hot product
     assert not r["hot"].any()
-    # gross profit 4560: p1 (2000, share above 0) and p2 (1500, share above 0.44) make the first 50 %
+    # gross profit 4560: p1 (2000, share above 0) and p2 (1500, share above 0.44)
+    # make the first 50 %
     assert r.index[r["profit"]].tolist() == ["p1", "p2"]
     # revenue 13600; the smallest up to 20 %: p3..p9 hold 1600 (11.8 %); adding p2 would pass 20 %
     assert r.index[r["long_tail"]].tolist() == ["p3", "p4", "p5", "p6", "p7", "p8", "p9"]
@@ -216,12 +219,14 @@ def test_stockouts_episodes_in_pandas_and_in_the_engine():
             "ongoing": [False, False, True, False, True],
         }
     )
-    got = I.stockouts(inv)
+    got = stock.stockouts(inv)
     pd.testing.assert_frame_equal(got.astype({"sku": object}), expected)
-    engine = I.stockouts(ibis.memtable(inv.astype({"sku": "string"})))
+    engine = stock.stockouts(ibis.memtable(inv.astype({"sku": "string"})))
     pd.testing.assert_frame_equal(engine.astype({"sku": object}), expected)
-    assert I.stockouts(inv, min_days=2)["days"].tolist() == [3, 3]
-    cut = I.stockouts(inv, end="2024-01-08")  # b's episode is then one day long and still ongoing
+    assert stock.stockouts(inv, min_days=2)["days"].tolist() == [3, 3]
+    cut = stock.stockouts(
+        inv, end="2024-01-08"
+    )  # b's episode is then one day long and still ongoing
     assert cut["days"].tolist() == [1, 3, 1, 1, 1] and cut["ongoing"].tolist() == [
         False,
         False,
@@ -233,10 +238,10 @@ def test_stockouts_episodes_in_pandas_and_in_the_engine():
 
 def test_stockouts_of_an_empty_inventory():
     empty = _inventory().iloc[:0]
-    out = I.stockouts(empty)
+    out = stock.stockouts(empty)
     assert out.empty and list(out.columns) == ["sku", "start", "end", "days", "ongoing"]
     with pytest.raises(ValueError, match="on_hand"):
-        I.stockouts(empty.drop(columns="on_hand"))
+        stock.stockouts(empty.drop(columns="on_hand"))
 
 
 # ------------------------------------------------------------- planted truth (synthetic)
@@ -256,7 +261,7 @@ def test_planted_stockouts_are_found(synthetic):
     shop, report = synthetic
     truth = shop.truth["inventory"]
     assert truth["stockouts"], "the synthetic shop plants stock-outs"
-    found = I.stockouts(report.kept("inventory"))
+    found = stock.stockouts(report.kept("inventory"))
     got = {
         (r.sku, r.start.date().isoformat(), r.end.date().isoformat()) for r in found.itertuples()
     }
@@ -325,3 +330,28 @@ def test_role_summary_shares_add_up():
     assert list(s.index) == list(I.ROLES) and s["skus"].sum() == 4
     np.testing.assert_allclose(s[["units_share", "revenue_share", "profit_share"]].sum(), [1, 1, 1])
     assert s.loc["hot", "skus"] == 1 and s.loc["hot", "revenue_share"] == pytest.approx(100 / 160)
+
+
+# ------------------------------------------------------------- notebook picks
+
+
+def test_picks_of_the_inventory_report():
+    episodes = stock.stockouts(_inventory())
+    s = I.stockout_summary(episodes)
+    assert (s["episodes"], s["skus"], s["sku_days"], s["ongoing"]) == (5, 3, 9, 2)
+    assert s["longest"]["sku"] == "a" and s["longest"]["days"] == 3  # a and b: 3 days, a first
+    none = I.stockout_summary(episodes.iloc[:0])
+    assert none["episodes"] == 0 and none["longest"] is None
+    w = I.stock_warnings(_stock(), service_level=0.95, overstock_days=100)
+    assert set(I.urgent(w)["level"]) <= {"red", "amber"}
+    assert len(I.urgent(w)) == int(w["level"].isin(["red", "amber"]).sum())
+    over = I.overstocked(w.assign(days_of_cover=np.arange(len(w), dtype="float64")))
+    assert over["overstock"].all() and len(over) == int(w["overstock"].sum())
+    assert over["days_of_cover"].is_monotonic_decreasing
+    roles = pd.DataFrame(
+        {"sku": list("abcd"), "role": ["core", "profit", "hot", "long tail"], "units": range(4)}
+    )
+    key = I.key_products(roles)
+    assert key["sku"].tolist() == ["b", "c"]
+    assert set(key["role"]) <= {"hot", "profit"} and key.index.is_monotonic_increasing
+    assert len(key) == int(roles["role"].isin(["hot", "profit"]).sum())

@@ -11,6 +11,7 @@ from shopbook.analysis import kpi
 from shopbook.data.synthetic import generate
 from shopbook.data.validation import validate
 from shopbook.features import funnel as F
+from shopbook.features import sales as S
 
 T = pd.Timestamp
 
@@ -108,22 +109,26 @@ def test_window_defaults_to_the_last_full_week():
 def test_kpi_table_equals_hand_computed_numbers():
     t = _tiny()
     w = kpi.resolve_window("2024-01-08", "2024-01-14", None)
-    tab = kpi.kpi_table(
-        t["orders"],
-        w,
-        order_items=t["order_items"],
-        sessions=t["sessions"],
-        marketing_spend=t["marketing_spend"],
-        inventory=t["inventory"],
-        ltv_days=7,
-        cohort_days=7,
+    res = kpi.kpi_table(
+        S.window_kpis(
+            t["orders"],
+            w,
+            order_items=t["order_items"],
+            sessions=t["sessions"],
+            marketing_spend=t["marketing_spend"],
+            inventory=t["inventory"],
+            ltv_days=7,
+            cohort_days=7,
+        )
     )
+    tab = res.table
     v = tab.set_index("metric")
     want = {  # metric: (window, previous)
         "gmv": (180.0, 100.0),
         "orders": (4, 1),
         "aov": (45.0, 100.0),
-        # window lines: o2 s1 30 (cost 20) + s2 20 (no cost), o3 80 (cost 40), o4 40 (cost 20), o6 10 (cost 10)
+        # window lines: o2 s1 30 (cost 20) + s2 20 (no cost), o3 80 (cost 40),
+        # o4 40 (cost 20), o6 10 (cost 10)
         "gross_margin": (70.0 / 160.0, 60.0 / 100.0),
         "gross_profit": (70.0, 60.0),
         "spend": (45.0, 20.0),
@@ -150,14 +155,16 @@ def test_kpi_table_equals_hand_computed_numbers():
     assert v.loc["orders", "change"] == 3
     lo, hi = v.loc["conversion", ["ci_low", "ci_high"]]
     assert lo < 0.75 < hi and (lo, hi) == pytest.approx(kpi.conversion_ci(3, 4))
-    assert any("11.1% of the window's revenue has no unit cost" in n for n in tab.attrs["notes"])
+    assert any("11.1% of the window's revenue has no unit cost" in n for n in res.notes)
+    assert res.ok() and res.window == w
     assert list(tab["layer"].unique()) == ["results", "users", "operations"]
 
 
 def test_kpi_table_without_sessions_spend_or_items_says_so():
     t = _tiny()
     w = kpi.resolve_window("2024-01-08", "2024-01-14", None)
-    tab = kpi.kpi_table(t["orders"], w, ltv_days=7, cohort_days=7)
+    res = kpi.kpi_table(S.window_kpis(t["orders"], w, ltv_days=7, cohort_days=7))
+    tab = res.table
     assert set(tab["metric"]) == {
         "gmv",
         "orders",
@@ -168,7 +175,7 @@ def test_kpi_table_without_sessions_spend_or_items_says_so():
         "repurchase_rate",
         "ltv",
     }
-    notes = " ".join(tab.attrs["notes"])
+    notes = " ".join(res.notes)
     for phrase in (
         "no sessions table",
         "no marketing_spend table",
@@ -181,31 +188,34 @@ def test_kpi_table_without_sessions_spend_or_items_says_so():
 def test_channel_cac_and_roi():
     t = _tiny()
     w = kpi.resolve_window("2024-01-08", "2024-01-14", None)
-    ch = kpi.channel_table(
-        t["orders"],
-        w,
-        sessions=t["sessions"],
-        marketing_spend=t["marketing_spend"],
-        order_items=t["order_items"],
-    ).set_index("channel")
+    res = kpi.channel_table(
+        S.channel_kpis(
+            t["orders"],
+            w,
+            sessions=t["sessions"],
+            marketing_spend=t["marketing_spend"],
+            order_items=t["order_items"],
+        )
+    )
+    ch = res.table.set_index("channel")
     assert ch.loc["jd", "cac"] == pytest.approx(15.0)  # 15 spend / c
     assert ch.loc["tmall", "cac"] == pytest.approx(30.0)  # 30 spend / b
-    assert ch.attrs["roi_basis"] == "GMV"  # tmall has revenue without cost
+    assert res.roi_basis == "GMV"  # tmall has revenue without cost
     assert ch.loc["tmall", "roi"] == pytest.approx(140.0 / 30.0)
     assert ch.loc["jd", "conversion"] == pytest.approx(0.5)
     costed = t["order_items"].fillna({"unit_cost": 5.0})
     ch2 = kpi.channel_table(
-        t["orders"], w, marketing_spend=t["marketing_spend"], order_items=costed
+        S.channel_kpis(t["orders"], w, marketing_spend=t["marketing_spend"], order_items=costed)
     )
-    assert ch2.attrs["roi_basis"] == "gross profit"
-    assert ch2.set_index("channel").loc["jd", "roi"] == pytest.approx(20.0 / 15.0)
+    assert ch2.roi_basis == "gross profit"
+    assert ch2.table.set_index("channel").loc["jd", "roi"] == pytest.approx(20.0 / 15.0)
 
 
 @pytest.fixture(scope="module")
 def shop_daily():
     s = generate(customers=2000, seed=5)
     report = validate(s.tables, require=("orders",))
-    return s.truth, F.funnel(report.kept("sessions"), "D", "channel")
+    return s.truth, F.funnel(report.kept("sessions"), "day", "channel")
 
 
 def test_planted_traffic_drop_raises_an_alert_after_and_none_well_before(shop_daily):
@@ -217,7 +227,7 @@ def test_planted_traffic_drop_raises_an_alert_after_and_none_well_before(shop_da
 
     def run(first, metric="sessions"):
         w = kpi.resolve_window(first, first + pd.Timedelta(days=27), None)
-        return kpi.alerts(daily, w, metric, baseline_days=112).set_index("channel")
+        return kpi.alerts(daily, w, metric, baseline_days=112).table.set_index("channel")
 
     after = run(day)
     assert after.loc[ch, "alert"], after.loc[ch, "reason"]
@@ -234,9 +244,9 @@ def test_alerts_on_zero_traffic_and_missing_columns(shop_daily):
     _, daily = shop_daily
     w = kpi.resolve_window("2024-06-03", "2024-06-09", None)
     silenced = daily[~((daily["channel"] == "site") & (daily["period"] >= w.start))]
-    a = kpi.alerts(silenced, w, "sessions").set_index("channel")
+    a = kpi.alerts(silenced, w, "sessions").table.set_index("channel")
     assert a.loc["site", "alert"] and a.loc["site", "value"] == 0
-    c = kpi.alerts(silenced, w, "conversion").set_index("channel")
+    c = kpi.alerts(silenced, w, "conversion").table.set_index("channel")
     assert not c.loc["site", "alert"] and "no sessions in the window" in c.loc["site", "reason"]
     new = pd.concat(
         [
@@ -246,10 +256,46 @@ def test_alerts_on_zero_traffic_and_missing_columns(shop_daily):
             ),
         ]
     )
-    n = kpi.alerts(new, w, "sessions").set_index("channel")
+    n = kpi.alerts(new, w, "sessions").table.set_index("channel")
     assert (
         not n.loc["newshop", "alert"]
         and "no sessions in the baseline" in n.loc["newshop", "reason"]
     )
     with pytest.raises(ValueError, match="daily needs columns"):
         kpi.alerts(daily.drop(columns="order"), w, "conversion")
+
+
+def test_channel_table_sections_and_picks():
+    t = _tiny()
+    w = kpi.resolve_window("2024-01-08", "2024-01-14", None)
+    full = kpi.channel_table(
+        S.channel_kpis(t["orders"], w, sessions=t["sessions"], marketing_spend=t["marketing_spend"])
+    )
+    assert full.ok("funnel") and full.ok("conversion") and full.ok("roi") and full.ok("top_roi")
+    best, worst = full.best_and_worst()
+    assert (best["channel"], worst["channel"]) == ("tmall", "jd")  # 2/2 vs 1/2 sessions
+    assert full.top_roi()["channel"] == full.table.loc[full.table["roi"].idxmax(), "channel"]
+    bare = kpi.channel_table(S.channel_kpis(t["orders"], w))
+    assert not bare.ok("funnel") and bare.why("funnel") == "the source has no sessions table"
+    assert bare.why("roi") == "the source has no marketing_spend table"
+    assert bare.roi_basis is None and bare.ok()
+    later = kpi.resolve_window("2024-03-01", "2024-03-07", None)
+    quiet = kpi.channel_table(
+        S.channel_kpis(
+            t["orders"], later, sessions=t["sessions"], marketing_spend=t["marketing_spend"]
+        )
+    )
+    assert quiet.ok("funnel") and quiet.why("conversion") == "no sessions in the window"
+    assert quiet.why("roi") == "no marketing spend in the window"
+
+
+def test_drop_alerts_concatenates_metrics_and_names_the_subject(shop_daily):
+    _, daily = shop_daily
+    w = kpi.resolve_window("2024-06-03", "2024-06-09", None)
+    both = kpi.drop_alerts(daily, w, baseline_days=56)
+    one = [kpi.alerts(daily, w, m, baseline_days=56) for m in ("sessions", "conversion")]
+    pd.testing.assert_frame_equal(both.table, pd.concat([a.table for a in one], ignore_index=True))
+    assert both.blocks == 8 and both.baseline_days == 56 and both.window == w
+    assert both.flagged().equals(both.table[both.table["alert"]])
+    assert kpi.alert_subject("sessions") == "traffic"
+    assert kpi.alert_subject("conversion") == "conversion"

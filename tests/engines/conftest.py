@@ -73,7 +73,10 @@ def postgres_uri():
         check=True,
         capture_output=True,
     )
-    opts = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root} -c fsync=off"
+    opts = (
+        f"-c listen_addresses=127.0.0.1 -c port={port} "
+        f"-c unix_socket_directories={root} -c fsync=off"
+    )
     subprocess.run(
         [
             *runas,

@@ -1,5 +1,6 @@
 """shopbook.features.funnel: engine counts equal pandas on the synthetic shop; rates near
-the planted funnel; channel economics on a hand-made shop; missing inputs."""
+the planted funnel. shopbook.features.sales / .stock: channel economics, margin and stock
+value on a hand-made shop."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 from shopbook.data.synthetic import generate
 from shopbook.data.validation import validate
 from shopbook.features import funnel as F
+from shopbook.features import sales as S
+from shopbook.features import stock
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +43,9 @@ def _pandas_funnel(sessions: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 @pytest.mark.parametrize("by", [["channel"], ["channel", "device"]])
 def test_daily_funnel_counts_equal_pandas(shop, by):
     s, report = shop
-    got = F.funnel(report.kept("sessions"), "D", by).sort_values(["period", *by], ignore_index=True)
+    got = F.funnel(report.kept("sessions"), "day", by).sort_values(
+        ["period", *by], ignore_index=True
+    )
     want = _pandas_funnel(s.tables["sessions"], by).sort_values(["period", *by], ignore_index=True)
     got[by] = got[by].astype(str)
     want[by] = want[by].astype(str)
@@ -135,7 +140,7 @@ def _tiny():
 
 def test_channel_economics_hand_computed():
     t = _tiny()
-    econ = F.channel_economics(
+    econ = S.channel_economics(
         t["orders"],
         "2024-01-08",
         "2024-01-14",
@@ -157,7 +162,7 @@ def test_channel_economics_hand_computed():
 
 def test_margin_and_stock_value_hand_computed():
     t = _tiny()
-    m = F.margin(t["orders"], t["order_items"], "2024-01-08", "2024-01-14").iloc[0]
+    m = S.margin(t["orders"], t["order_items"], "2024-01-08", "2024-01-14").iloc[0]
     assert m["revenue"] == pytest.approx(170.0)
     assert m["cogs"] == pytest.approx(80.0)
     assert m["margin"] == pytest.approx(70.0 / 150.0)
@@ -168,8 +173,41 @@ def test_margin_and_stock_value_hand_computed():
             "on_hand": [3, 5, 1, 100],
         }
     )
-    sv = F.stock_value(inv, t["order_items"], "2024-01-08", "2024-01-14")
+    sv = stock.stock_value(inv, t["order_items"], "2024-01-08", "2024-01-14")
     # s1 cost 20 (all lines), s2 cost 10 (only the costed line): day 1 = 60 + 50, day 2 = 20
     assert sv["value"] == pytest.approx((110.0 + 20.0) / 2)
     assert sv["days"] == 2
     assert sv["uncosted_units_share"] == 0.0
+
+
+def test_period_letters_are_read_as_words(shop):
+    _, report = shop
+    words = F.funnel(report.kept("sessions"), "week", "channel")
+    letters = F.funnel(report.kept("sessions"), "W", "channel")
+    pd.testing.assert_frame_equal(words, letters)
+    assert words.attrs["period"] == "week" and (words["period"].dt.dayofweek == 0).all()
+    with pytest.raises(ValueError, match="period"):
+        F.funnel(report.kept("sessions"), "hourly", "channel")
+
+
+def test_channel_kpis_add_the_funnel_to_the_channel_economics():
+    from shopbook.features.periods import resolve_window
+
+    t = _tiny()
+    sessions = pd.DataFrame(
+        {
+            "session_ts": pd.to_datetime(["2024-01-09 09:00", "2024-01-10 11:00"]),
+            "channel": ["tmall", "app"],
+            "product_views": [1, 0],
+            "added_to_cart": [True, False],
+            "reached_checkout": [True, False],
+            "order_id": ["o2", None],
+        }
+    )
+    w = resolve_window("2024-01-08", "2024-01-14", None)
+    ch = S.channel_kpis(t["orders"], w, sessions=sessions).set_index("channel")
+    assert ch.loc["tmall", ["orders", "sessions", "order"]].tolist() == [2, 1, 1]
+    assert ch.loc["app", ["orders", "new_customers", "sessions"]].tolist() == [0, 0, 1]
+    assert ch.loc["app", "gmv"] == 0.0 and ch.loc["jd", "sessions"] == 0
+    econ = S.channel_economics(t["orders"], w.start, w.end).set_index("channel")
+    pd.testing.assert_frame_equal(ch.loc[econ.index, econ.columns], econ)

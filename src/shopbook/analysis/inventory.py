@@ -1,7 +1,8 @@
-"""Product roles, ABC/XYZ classes, safety stock, stock warnings and stock-out episodes.
+"""Product roles, ABC/XYZ classes, safety stock and stock warnings.
 
 Works on the small per-SKU frame of :func:`shopbook.features.products.sku_features`
-(one row per SKU) and on the ``inventory`` table (in the engine or as a small frame).
+(one row per SKU). Stock-out episodes are found in the engine by
+:func:`shopbook.features.stock.stockouts`.
 
 ABC/XYZ (:func:`abc_xyz`)
     **ABC** ranks SKUs by a value (revenue by default) and cuts the cumulative share of
@@ -42,11 +43,6 @@ Safety stock and warnings (:func:`safety_stock`, :func:`reorder_point`, :func:`s
 
     plus ``overstock`` (independent of the level) when days of cover exceed
     ``overstock_days``. Each SKU gets a ``reason`` in words.
-
-Stock-outs (:func:`stockouts`)
-    Episodes of consecutive calendar days with ``on_hand`` 0 per SKU (gaps and islands),
-    computed in the engine for an ibis table or in pandas for a DataFrame. A day
-    missing from the snapshots ends an episode.
 """
 
 from __future__ import annotations
@@ -69,7 +65,9 @@ _ROLE_TEXT = {
     "hot_top_share": "hot: SKU is in this top share of SKUs by units sold",
     "hot_min_margin": "hot: and its gross margin is at least this",
     "profit_share": "profit: the largest SKUs by gross profit that together make this share of it",
-    "long_tail_share": "long tail: the smallest SKUs by revenue that together make at most this share of it",
+    "long_tail_share": (
+        "long tail: the smallest SKUs by revenue that together make at most this share of it"
+    ),
 }
 ROLES = ("hot", "profit", "long tail", "core")
 LEVELS = ("red", "amber", "green", "unknown")
@@ -442,80 +440,6 @@ def warning_counts(warnings: pd.DataFrame) -> pd.DataFrame:
     return counts
 
 
-def stockouts(inventory: Any, min_days: int = 1, end: Any = None) -> pd.DataFrame:
-    """Stock-out episodes: runs of consecutive days with ``on_hand`` 0, per SKU.
-
-    Parameters
-    ----------
-    inventory
-        Contract ``inventory`` (``date``, ``sku``, ``on_hand``) as an ibis table (the
-        episodes are found in the engine) or a pandas DataFrame.
-    min_days
-        Shortest episode returned.
-    end
-        Only snapshots on or before this day.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``sku``, ``start``, ``end`` (first and last day with 0 on hand), ``days`` and
-        ``ongoing`` (the episode reaches the SKU's last snapshot), ordered by start then
-        SKU. Empty (with these columns) when there is none or the inventory is empty.
-    """
-    cols = ["sku", "start", "end", "days", "ongoing"]
-    if isinstance(inventory, pd.DataFrame):
-        _require(inventory, ["date", "sku", "on_hand"], "stockouts")
-        inv = inventory[["date", "sku", "on_hand"]].copy()
-        inv["date"] = pd.to_datetime(inv["date"].astype("object"))
-        if end is not None:
-            inv = inv[inv["date"] <= pd.Timestamp(end)]
-        last = inv.groupby("sku")["date"].max().rename("last")
-        zero = (
-            inv[inv["on_hand"] == 0].drop_duplicates(["sku", "date"]).sort_values(["sku", "date"])
-        )
-        if zero.empty:
-            return pd.DataFrame(
-                {
-                    "sku": pd.Series(dtype=object),
-                    "start": pd.Series(dtype="datetime64[ns]"),
-                    "end": pd.Series(dtype="datetime64[ns]"),
-                    "days": pd.Series(dtype="int64"),
-                    "ongoing": pd.Series(dtype=bool),
-                }
-            )
-        day = (zero["date"] - pd.Timestamp("1970-01-01")).dt.days
-        grp = day - zero.groupby("sku").cumcount()
-        ep = (
-            zero.assign(grp=grp)
-            .groupby(["sku", "grp"])["date"]
-            .agg(start="min", end="max", days="count")
-        )
-        ep = ep.reset_index().drop(columns="grp")
-    else:
-        import ibis
-
-        inv = inventory
-        if end is not None:
-            inv = inv.filter(inv.date <= pd.Timestamp(end).date())
-        last = inv.group_by("sku").aggregate(last=inv.date.max()).execute().set_index("sku")["last"]
-        zero = inv.filter(inv.on_hand == 0).select("sku", "date").distinct()
-        rn = ibis.row_number().over(group_by=zero.sku, order_by=zero.date)
-        zero = zero.mutate(grp=zero.date.epoch_days() - rn)
-        ep = (
-            zero.group_by(["sku", "grp"])
-            .aggregate(start=zero.date.min(), end=zero.date.max(), days=zero.date.count())
-            .drop("grp")
-            .execute()
-        )
-    ep["start"] = pd.to_datetime(ep["start"]).astype("datetime64[ns]")
-    ep["end"] = pd.to_datetime(ep["end"]).astype("datetime64[ns]")
-    ep["days"] = ep["days"].astype("int64")
-    last = pd.to_datetime(last).astype("datetime64[ns]")
-    ep["ongoing"] = (ep["end"] == ep["sku"].map(last)).to_numpy()
-    ep = ep[ep["days"] >= min_days]
-    return ep.sort_values(["start", "sku"], ignore_index=True)[cols]
-
-
 def role_summary(roles: pd.DataFrame) -> pd.DataFrame:
     """SKUs per role and each role's share of units, revenue and gross profit.
 
@@ -551,3 +475,48 @@ def role_summary(roles: pd.DataFrame) -> pd.DataFrame:
     return out.rename_axis("role").reset_index()[
         ["role", "skus", "units_share", "revenue_share", "profit_share"]
     ]
+
+
+def key_products(roles: pd.DataFrame) -> pd.DataFrame:
+    """The hot and profit products of a :func:`product_roles` frame, in its order."""
+    return roles[roles["role"].isin(["hot", "profit"])]
+
+
+def urgent(warnings: pd.DataFrame) -> pd.DataFrame:
+    """The red and amber SKUs of :func:`stock_warnings`, in its order (red first)."""
+    return warnings[warnings["level"].isin(["red", "amber"])]
+
+
+def overstocked(warnings: pd.DataFrame) -> pd.DataFrame:
+    """The overstocked SKUs of :func:`stock_warnings`, most days of cover first."""
+    return warnings[warnings["overstock"]].sort_values("days_of_cover", ascending=False)
+
+
+def stockout_summary(episodes: pd.DataFrame) -> dict[str, Any]:
+    """Counts of stock-out episodes and the longest one.
+
+    Parameters
+    ----------
+    episodes
+        :func:`shopbook.features.stock.stockouts` output (``sku``, ``start``, ``days``,
+        ``ongoing``).
+
+    Returns
+    -------
+    dict
+        ``episodes``, ``skus`` (SKUs with an episode), ``sku_days`` (days out of stock,
+        summed), ``ongoing`` (episodes still running) and ``longest`` (the row of the
+        longest episode, the earliest of equally long ones; ``None`` without episodes).
+    """
+    longest = (
+        episodes.sort_values(["days", "start"], ascending=[False, True]).iloc[0]
+        if len(episodes)
+        else None
+    )
+    return {
+        "episodes": len(episodes),
+        "skus": episodes["sku"].nunique(),
+        "sku_days": int(episodes["days"].sum()),
+        "ongoing": int(episodes["ongoing"].sum()),
+        "longest": longest,
+    }

@@ -1,5 +1,12 @@
 """The KPI brief: a three-layer indicator table for a window vs the previous window,
-channel CAC / ROI, conversion intervals and drop alerts.
+channel CAC / ROI, conversion intervals and drop alerts — on small frames.
+
+The engine work is in :mod:`shopbook.features`: :func:`shopbook.features.sales.window_kpis`
+collects a window's sales, buyers, LTV cohort, margin, spend, funnel counts and stock
+value (and the same for the previous window); :func:`shopbook.features.sales.channel_kpis`
+the same per channel; :func:`shopbook.features.funnel.funnel` the daily sessions per
+channel. This module turns those small frames into the brief's tables; each returns a
+:class:`~shopbook.analysis.result.Result`.
 
 Layers
 ------
@@ -18,8 +25,8 @@ Layers
 
 Every metric is computed for the window and for the previous window of the same length
 (immediately before it); ``change`` is the difference and ``change_pct`` the relative
-change. Sections whose tables are missing are left out and named in
-``attrs["notes"]``.
+change. Sections whose tables are missing are left out and named in the result's
+``notes``.
 
 Alerts
 ------
@@ -34,6 +41,7 @@ raise alarms. A channel is flagged when the one-sided p-value of the drop is bel
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,68 +50,9 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
-from shopbook.features import funnel as F
-from shopbook.features.customers import as_table
-
-
-@dataclass(frozen=True)
-class Window:
-    """A window of whole days and the previous window of the same length."""
-
-    start: pd.Timestamp
-    end: pd.Timestamp
-    prev_start: pd.Timestamp
-    prev_end: pd.Timestamp
-
-    @property
-    def days(self) -> int:
-        """Length in days."""
-        return int((self.end - self.start).days) + 1
-
-    def label(self) -> str:
-        """``2024-12-23 to 2024-12-29``."""
-        return f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}"
-
-    def prev_label(self) -> str:
-        """The previous window as text."""
-        return f"{self.prev_start:%Y-%m-%d} to {self.prev_end:%Y-%m-%d}"
-
-
-def resolve_window(start: Any, end: Any, last_day: Any) -> Window:
-    """The window to report and the one before it.
-
-    Parameters
-    ----------
-    start, end
-        ISO dates (inclusive) or empty. Empty ``start`` and ``end``: the last full ISO
-        week (Monday–Sunday) that ends on or before ``last_day``. Only ``start``: up to
-        ``last_day``. Only ``end``: the 7 days ending on ``end``.
-    last_day
-        The last day with data (may be ``None`` when ``end`` is given).
-
-    Returns
-    -------
-    Window
-
-    Raises
-    ------
-    ValueError
-        When ``end`` is before ``start``.
-    """
-    last = None if last_day is None else pd.Timestamp(last_day).normalize()
-    if last is None and not end:
-        raise ValueError("give end, or the last day with data")
-    if not start and not end:
-        e = last if last.dayofweek == 6 else last - pd.Timedelta(days=last.dayofweek + 1)
-        s = e - pd.Timedelta(days=6)
-    else:
-        e = pd.Timestamp(end).normalize() if end else last
-        s = pd.Timestamp(start).normalize() if start else e - pd.Timedelta(days=6)
-    if e < s:
-        raise ValueError(f"end {e.date()} is before start {s.date()}")
-    n = (e - s).days + 1
-    return Window(s, e, s - pd.Timedelta(days=n), s - pd.Timedelta(days=1))
-
+from shopbook.analysis.result import Result
+from shopbook.features.funnel import COUNTS
+from shopbook.features.periods import Window, resolve_window
 
 # ------------------------------------------------------------------------- helpers
 
@@ -137,142 +86,6 @@ def conversion_ci(
     return (float(lo), float(hi)) if lo.ndim == 0 else (lo, hi)
 
 
-def _users(orders: Any, start: Any, end: Any) -> dict[str, float]:
-    o = as_table(orders)
-    paid = o.filter(o.status == "paid", F._in_window(o.order_ts, start, end))
-    per = paid.group_by("customer_id").aggregate(
-        n=paid.order_id.nunique(), gmv=paid.net_amount.cast("float64").sum()
-    )
-    row = (
-        per.aggregate(
-            active=per.count(),
-            repeaters=(per.n >= 2).cast("int64").sum(),
-            orders=per.n.sum(),
-            gmv=per.gmv.sum(),
-        )
-        .execute()
-        .iloc[0]
-    )
-    first = F.new_customers_expr(o)
-    new = int(first.filter(F._in_window(first.first_ts, start, end)).count().execute())
-    active = int(row["active"])
-    return {
-        "gmv": float(row["gmv"] or 0.0),
-        "orders": int(row["orders"] or 0),
-        "active": active,
-        "new": new,
-        "returning": active - new,
-        "repurchase": (int(row["repeaters"] or 0) / active) if active else np.nan,
-    }
-
-
-def ltv(orders: Any, end: Any, ltv_days: int = 365, cohort_days: int = 90) -> dict[str, Any]:
-    """Historical LTV of the latest cohort whose whole LTV horizon is observed by ``end``.
-
-    Parameters
-    ----------
-    orders
-        Contract ``orders`` (``customer_id``, ``order_ts``, ``status``, ``net_amount``,
-        ``channel``).
-    end
-        The last day observed.
-    ltv_days
-        LTV horizon: days after (and including) the first order.
-    cohort_days
-        Customers whose first paid order falls in the ``cohort_days`` ending
-        ``ltv_days`` before ``end`` form the cohort.
-
-    Returns
-    -------
-    dict
-        ``ltv`` (mean net spend per customer, NaN without a cohort), ``customers``,
-        ``cohort_start``, ``cohort_end``.
-    """
-    e = pd.Timestamp(end).normalize()
-    c_end = e - pd.Timedelta(days=ltv_days)
-    c_start = c_end - pd.Timedelta(days=cohort_days - 1)
-    o = as_table(orders)
-    first = F.new_customers_expr(o)
-    cohort = first.filter(F._in_window(first.first_ts, c_start, c_end))
-    paid = o.filter(o.status == "paid")
-    j = paid.inner_join(cohort, paid.customer_id == cohort.customer_id)
-    j = j.filter(j.order_ts < j.first_ts.date().cast("timestamp") + _days(ltv_days))
-    spend = float(j.net_amount.cast("float64").sum().execute() or 0.0)
-    n = int(cohort.count().execute())
-    return {
-        "ltv": spend / n if n else np.nan,
-        "customers": n,
-        "cohort_start": c_start,
-        "cohort_end": c_end,
-    }
-
-
-def _days(n: int) -> Any:
-    """An ibis interval of ``n`` days."""
-    import ibis
-
-    return ibis.interval(days=int(n))
-
-
-# ---------------------------------------------------------------------- KPI table
-
-
-def _window_values(
-    w0: pd.Timestamp,
-    w1: pd.Timestamp,
-    orders: Any,
-    *,
-    order_items: Any,
-    sessions: Any,
-    marketing_spend: Any,
-    inventory: Any,
-    ltv_days: int,
-    cohort_days: int,
-) -> dict[str, Any]:
-    v: dict[str, Any] = {}
-    u = _users(orders, w0, w1)
-    v.update(
-        gmv=u["gmv"],
-        orders=u["orders"],
-        aov=u["gmv"] / u["orders"] if u["orders"] else np.nan,
-        new_customers=u["new"],
-        active_customers=u["active"],
-        returning_customers=u["returning"],
-        repurchase_rate=u["repurchase"],
-    )
-    lt = ltv(orders, w1, ltv_days, cohort_days)
-    v["ltv"] = lt["ltv"]
-    v["_ltv"] = lt
-    if order_items is not None:
-        m = F.margin(orders, order_items, w0, w1).iloc[0]
-        v.update(
-            gross_margin=m["margin"],
-            gross_profit=m["gross_profit"],
-            uncosted_share=m["uncosted_share"],
-            _cogs=m["cogs"],
-        )
-    if marketing_spend is not None:
-        s = as_table(marketing_spend)
-        spend = float(
-            s.filter(F._in_window(s.date, w0, w1)).spend.cast("float64").sum().execute() or 0.0
-        )
-        v.update(spend=spend, cac=spend / u["new"] if u["new"] else np.nan)
-    if sessions is not None:
-        f = F.funnel(sessions, None, None, start=w0, end=w1)
-        row = f.iloc[0] if len(f) else pd.Series(dict.fromkeys(F.COUNTS, 0))
-        for c in F.COUNTS:
-            v[c] = int(row[c])
-        v["conversion"] = row["order"] / row["sessions"] if row["sessions"] else np.nan
-        v["_conv_ci"] = conversion_ci(int(row["order"]), int(row["sessions"]))
-    if inventory is not None and order_items is not None:
-        st = F.stock_value(inventory, order_items, w0, w1)
-        cogs = v.get("_cogs", np.nan)
-        v["inventory_turnover"] = cogs / st["value"] if st["value"] and st["value"] > 0 else np.nan
-        days = (w1 - w0).days + 1
-        v["days_of_inventory"] = st["value"] / (cogs / days) if cogs and cogs > 0 else np.nan
-    return v
-
-
 #: (layer, metric, label, unit kind) of the KPI table, in order.
 ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("results", "gmv", "GMV (net, paid orders)", "money"),
@@ -297,57 +110,105 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-def kpi_table(
-    orders: Any,
-    window: Window,
-    *,
-    order_items: Any = None,
-    sessions: Any = None,
-    marketing_spend: Any = None,
-    inventory: Any = None,
-    ltv_days: int = 365,
-    cohort_days: int = 90,
-) -> pd.DataFrame:
+# ---------------------------------------------------------------------- KPI table
+
+
+def _window_metrics(w: Mapping[str, Any]) -> dict[str, Any]:
+    """The KPI table's metrics of one window from its :func:`window_kpis` row."""
+    v: dict[str, Any] = dict(
+        gmv=w["gmv"],
+        orders=w["orders"],
+        aov=w["gmv"] / w["orders"] if w["orders"] else np.nan,
+        new_customers=w["new"],
+        active_customers=w["active"],
+        returning_customers=w["returning"],
+        repurchase_rate=(int(w["repeaters"] or 0) / w["active"]) if w["active"] else np.nan,
+        ltv=w["ltv"],
+    )
+    if "cogs" in w:
+        v.update(
+            gross_margin=w["margin"],
+            gross_profit=w["gross_profit"],
+            uncosted_share=w["uncosted_share"],
+        )
+    if "spend" in w:
+        v.update(spend=w["spend"], cac=w["spend"] / w["new"] if w["new"] else np.nan)
+    if "sessions" in w:
+        for c in COUNTS:
+            v[c] = int(w[c])
+        v["conversion"] = w["order"] / w["sessions"] if w["sessions"] else np.nan
+        v["_conv_ci"] = conversion_ci(int(w["order"]), int(w["sessions"]))
+    if "stock_value" in w:
+        value, cogs = w["stock_value"], w["cogs"]
+        v["inventory_turnover"] = cogs / value if value and value > 0 else np.nan
+        v["days_of_inventory"] = value / (cogs / w["days"]) if cogs and cogs > 0 else np.nan
+    return v
+
+
+def _kpi_notes(cur: Mapping[str, Any], metrics: Mapping[str, Any]) -> list[str]:
+    """What was left out and why, revenue without cost, the LTV cohort."""
+    notes = []
+    if "cogs" not in cur:
+        notes.append(
+            "no order_items table: margin, gross profit and inventory turnover are left out"
+        )
+    elif np.isfinite(metrics.get("uncosted_share", np.nan)) and metrics["uncosted_share"] > 0:
+        notes.append(
+            f"{metrics['uncosted_share']:.1%} of the window's revenue has no unit cost; "
+            "the margin covers the rest"
+        )
+    if "spend" not in cur:
+        notes.append("no marketing_spend table: spend and CAC are left out")
+    if "sessions" not in cur:
+        notes.append("no sessions table: funnel and conversion are left out")
+    if "stock_value" not in cur:
+        notes.append("no inventory table (or no unit costs): inventory turnover is left out")
+    n, days = cur["ltv_customers"], cur["ltv_days"]
+    a, b = cur["ltv_cohort_start"], cur["ltv_cohort_end"]
+    if n:
+        notes.append(
+            f"LTV: mean net spend in the first {days} days of the {n:,} customers acquired "
+            f"{a:%Y-%m-%d} to {b:%Y-%m-%d}"
+        )
+    else:
+        notes.append(
+            f"LTV: no customer was acquired {a:%Y-%m-%d} to {b:%Y-%m-%d}, "
+            f"so no cohort has {days} days of history by the window's end"
+        )
+    return notes
+
+
+@dataclass(kw_only=True)
+class KpiTable(Result):
+    """The three-layer KPI table (``table``), its ``notes`` and the ``window``."""
+
+    window: Window | None = None
+
+
+def kpi_table(values: pd.DataFrame) -> KpiTable:
     """The three-layer KPI table: the window against the previous window.
 
     Parameters
     ----------
-    orders
-        Contract ``orders`` (``order_id``, ``customer_id``, ``order_ts``, ``channel``,
-        ``status``, ``net_amount``).
-    window
-        From :func:`resolve_window`.
-    order_items
-        Contract ``order_items`` (``unit_cost`` may be null): margin, gross profit,
-        inventory turnover.
-    sessions
-        Contract ``sessions``: funnel and conversion.
-    marketing_spend
-        Contract ``marketing_spend``: spend and CAC.
-    inventory
-        Contract ``inventory`` (with ``order_items`` for the cost): turnover.
-    ltv_days, cohort_days
-        See :func:`ltv`.
+    values
+        :func:`shopbook.features.sales.window_kpis` output: rows ``current`` and
+        ``previous`` with ``start``, ``end``, ``days``, ``gmv``, ``orders``, ``active``,
+        ``new``, ``returning``, ``repeaters``, ``ltv``, ``ltv_customers``, ``ltv_days``,
+        ``ltv_cohort_start``, ``ltv_cohort_end`` and, when their tables were given, the
+        margin columns (``cogs``, ``margin``, ``gross_profit``, ``uncosted_share``),
+        ``spend``, the funnel counts and ``stock_value``. A missing column leaves its
+        metrics out and says so in the notes.
 
     Returns
     -------
-    pandas.DataFrame
-        One row per available metric: ``layer``, ``metric``, ``label``, ``unit``
-        (money/count/share/ratio/days), ``value``, ``previous``, ``change``,
-        ``change_pct``, ``ci_low``, ``ci_high`` (conversion only). ``attrs``: ``notes``
-        (what was left out and why, revenue without cost, the LTV cohort),
-        ``window``.
+    KpiTable
+        ``table``: one row per available metric: ``layer``, ``metric``, ``label``,
+        ``unit`` (money/count/share/ratio/days), ``value``, ``previous``, ``change``,
+        ``change_pct``, ``ci_low``, ``ci_high`` (conversion only). ``notes``: what was
+        left out and why, revenue without cost, the LTV cohort. ``window``.
     """
-    kw = dict(
-        order_items=order_items,
-        sessions=sessions,
-        marketing_spend=marketing_spend,
-        inventory=inventory,
-        ltv_days=ltv_days,
-        cohort_days=cohort_days,
-    )
-    cur = _window_values(window.start, window.end, orders, **kw)
-    prev = _window_values(window.prev_start, window.prev_end, orders, **kw)
+    cur_row, prev_row = values.loc["current"].to_dict(), values.loc["previous"].to_dict()
+    cur, prev = _window_metrics(cur_row), _window_metrics(prev_row)
     rows = []
     for layer, metric, label, unit in ROWS:
         if metric not in cur:
@@ -355,9 +216,7 @@ def kpi_table(
         v, p = cur[metric], prev[metric]
         v = float(v) if v is not None else np.nan
         p = float(p) if p is not None else np.nan
-        lo = hi = np.nan
-        if metric == "conversion":
-            lo, hi = cur["_conv_ci"]
+        lo, hi = cur["_conv_ci"] if metric == "conversion" else (np.nan, np.nan)
         rows.append(
             {
                 "layer": layer,
@@ -372,99 +231,93 @@ def kpi_table(
                 "ci_high": hi,
             }
         )
-    out = pd.DataFrame(rows)
-    notes = []
-    if order_items is None:
-        notes.append(
-            "no order_items table: margin, gross profit and inventory turnover are left out"
-        )
-    elif np.isfinite(cur.get("uncosted_share", np.nan)) and cur["uncosted_share"] > 0:
-        notes.append(
-            f"{cur['uncosted_share']:.1%} of the window's revenue has no unit cost; the margin covers the rest"
-        )
-    if marketing_spend is None:
-        notes.append("no marketing_spend table: spend and CAC are left out")
-    if sessions is None:
-        notes.append("no sessions table: funnel and conversion are left out")
-    if inventory is None or order_items is None:
-        notes.append("no inventory table (or no unit costs): inventory turnover is left out")
-    lt = cur["_ltv"]
-    if lt["customers"]:
-        notes.append(
-            f"LTV: mean net spend in the first {ltv_days} days of the {lt['customers']:,} customers acquired "
-            f"{lt['cohort_start']:%Y-%m-%d} to {lt['cohort_end']:%Y-%m-%d}"
-        )
-    else:
-        notes.append(
-            f"LTV: no customer was acquired {lt['cohort_start']:%Y-%m-%d} to {lt['cohort_end']:%Y-%m-%d}, "
-            f"so no cohort has {ltv_days} days of history by the window's end"
-        )
-    out.attrs["notes"] = notes
-    out.attrs["window"] = window
-    return out
+    window = Window(cur_row["start"], cur_row["end"], prev_row["start"], prev_row["end"])
+    return KpiTable(table=pd.DataFrame(rows), notes=_kpi_notes(cur_row, cur), window=window)
 
 
 # ---------------------------------------------------------------- channel table
 
 
-def channel_table(
-    orders: Any,
-    window: Window,
-    *,
-    sessions: Any = None,
-    marketing_spend: Any = None,
-    order_items: Any = None,
-) -> pd.DataFrame:
+@dataclass(kw_only=True)
+class ChannelTable(Result):
+    """Funnel, conversion, CAC and ROI per channel (``table``).
+
+    Sections: ``"funnel"`` and ``"conversion"`` (need sessions; conversion also needs
+    sessions in the window), ``"roi"`` (needs marketing spend in the window) and
+    ``"top_roi"`` (needs a channel with an ROI).
+    """
+
+    roi_basis: str | None = None
+
+    def best_and_worst(self) -> tuple[pd.Series, pd.Series]:
+        """The channels with the highest and the lowest conversion (first on ties)."""
+        t = self.table
+        return t.loc[t["conversion"].idxmax()], t.loc[t["conversion"].idxmin()]
+
+    def top_roi(self) -> pd.Series:
+        """The channel with the highest ROI (first on ties)."""
+        return self.table.loc[self.table["roi"].idxmax()]
+
+
+def _roi(out: pd.DataFrame) -> str:
+    """Add ``cac``, ``roi`` and ``roas`` to a channel frame with ``spend``; the ROI basis."""
+    spend = out["spend"].fillna(0.0)
+    out["spend"] = spend
+    pos = spend.where(spend > 0)
+    out["cac"] = spend / out["new_customers"].where(out["new_customers"] > 0)
+    if "gross_profit" in out and (out["uncosted_share"].fillna(0) == 0).all():
+        basis = "gross profit"
+        out["roi"] = out["gross_profit"] / pos
+    else:
+        basis = "GMV"
+        out["roi"] = out["gmv"] / pos
+    out["roas"] = out["gmv"] / pos
+    return basis
+
+
+def channel_table(channels: pd.DataFrame) -> ChannelTable:
     """Funnel, conversion, CAC and ROI per channel in the window.
 
     Parameters
     ----------
-    orders, sessions, marketing_spend, order_items
-        Contract tables as in :func:`kpi_table` (the last three optional).
-    window
-        From :func:`resolve_window`.
+    channels
+        :func:`shopbook.features.sales.channel_kpis` output: ``channel``, ``orders``,
+        ``gmv``, ``customers``, ``new_customers``; with sessions the funnel counts
+        ``sessions`` … ``order``; with spend ``spend``; with order lines
+        ``gross_profit`` and ``uncosted_share``.
 
     Returns
     -------
-    pandas.DataFrame
-        ``channel``, ``orders``, ``gmv``, ``customers``, ``new_customers``; with
-        sessions the funnel counts, ``conversion`` and its Wilson 95 % ``conv_low`` /
-        ``conv_high``; with spend ``spend``, ``cac`` (spend / new customers) and
+    ChannelTable
+        ``table``: the input columns; with sessions ``conversion`` and its Wilson 95 %
+        ``conv_low`` / ``conv_high``; with spend ``cac`` (spend / new customers) and
         ``roi`` = return / spend where the return is gross profit when every channel's
-        revenue has costs, else GMV (``attrs["roi_basis"]`` says which);
-        ``roas`` = GMV / spend.
+        revenue has costs, else GMV (``roi_basis`` says which); ``roas`` = GMV / spend.
+        Sorted by channel.
     """
-    econ = F.channel_economics(
-        orders, window.start, window.end, marketing_spend=marketing_spend, order_items=order_items
-    )
-    out = econ
-    if sessions is not None:
-        fun = F.funnel(sessions, None, "channel", start=window.start, end=window.end)
-        out = out.merge(fun, on="channel", how="outer")
-        for c in F.COUNTS:
-            out[c] = out[c].fillna(0).astype("int64")
+    out = channels.copy()
+    r = ChannelTable()
+    if "sessions" in out:
         out["conversion"] = out["order"] / out["sessions"].where(out["sessions"] > 0)
         out["conv_low"], out["conv_high"] = conversion_ci(
             out["order"].to_numpy(), out["sessions"].to_numpy()
         )
-        for c in ("orders", "customers", "new_customers"):
-            out[c] = out[c].fillna(0).astype("int64")
-        out["gmv"] = out["gmv"].fillna(0.0)
-    basis = None
-    if marketing_spend is not None:
-        spend = out["spend"].fillna(0.0)
-        out["spend"] = spend
-        pos = spend.where(spend > 0)
-        out["cac"] = spend / out["new_customers"].where(out["new_customers"] > 0)
-        if "gross_profit" in out and (out["uncosted_share"].fillna(0) == 0).all():
-            basis = "gross profit"
-            out["roi"] = out["gross_profit"] / pos
-        else:
-            basis = "GMV"
-            out["roi"] = out["gmv"] / pos
-        out["roas"] = out["gmv"] / pos
-    out.attrs["roi_basis"] = basis
-    return out.sort_values("channel", ignore_index=True)
+        if not out["conversion"].notna().any():
+            r.skip("no sessions in the window", "conversion")
+    else:
+        r.skip("the source has no sessions table", "funnel")
+        r.skip("the source has no sessions table", "conversion")
+    if "spend" in out:
+        r.roi_basis = _roi(out)
+        if not out["spend"].sum() > 0:
+            r.skip("no marketing spend in the window", "roi")
+        if not out["roi"].notna().any():
+            r.skip("no channel has a return on spend", "top_roi")
+    else:
+        r.skip("the source has no marketing_spend table", "roi")
+        r.skip("the source has no marketing_spend table", "top_roi")
+    r.table = out.sort_values("channel", ignore_index=True)
+    return r
 
 
 # ------------------------------------------------------------------------- alerts
@@ -489,6 +342,139 @@ def _quasi_binomial(
     return p0, phi, (x / n - p0) / se, why
 
 
+def _conversion_test(win: pd.Series, base: pd.DataFrame) -> dict[str, Any]:
+    """Quasi-binomial test of the window's conversion against the baseline blocks."""
+    n_b, o_b = base["sessions"].to_numpy(float), base["order"].to_numpy(float)
+    n, x = float(win["sessions"]), float(win["order"])
+    if n_b.sum() == 0 or n == 0:
+        where = "no sessions in the baseline" if n_b.sum() == 0 else "no sessions in the window"
+        return {"reason": where + ": conversion cannot be compared"}
+    p0, phi, z, why = _quasi_binomial(o_b, n_b, x, n)
+    change = (x / n) / p0 - 1 if p0 > 0 else np.nan
+    return dict(value=x / n, expected=p0, change=change, z=z, phi=phi, why=why)
+
+
+def _share_test(
+    win: pd.Series, base: pd.DataFrame, totals: pd.DataFrame, blocks: list[int], metric: str
+) -> dict[str, Any]:
+    """Quasi-binomial test of the group's share of all groups' ``metric``."""
+    o_b, x = base[metric].to_numpy(float), float(win[metric])
+    n_b = totals.reindex(blocks, fill_value=0)[metric].to_numpy(float)
+    n = float(totals[metric].get(-1, 0))
+    if o_b.sum() == 0 or n == 0:
+        if n == 0 and o_b.sum() > 0:
+            reason = f"no {metric} at all in the window (every group): check the tracking"
+            return dict(value=x, expected=o_b.mean(), change_pct=-1.0, alert=True, reason=reason)
+        where = (
+            f"no {metric} in the baseline"
+            if o_b.sum() == 0
+            else f"no {metric} at all in the window"
+        )
+        return {"value": x, "reason": where}
+    p0, phi, z, why = _quasi_binomial(o_b, n_b, x, n)
+    return dict(value=x, expected=p0 * n, change=(x / n) / p0 - 1, z=z, phi=phi, why=why)
+
+
+def _count_test(win: pd.Series, base: pd.DataFrame, metric: str) -> dict[str, Any]:
+    """Quasi-Poisson test of the group's raw ``metric`` count."""
+    b, x = base[metric].to_numpy(float), float(win[metric])
+    mu = b.mean()
+    if mu == 0:
+        return dict(
+            value=x, expected=0.0, reason=f"no {metric} in the baseline: nothing to compare"
+        )
+    why = ""
+    phi = max(1.0, ((b - mu) ** 2 / mu).sum() / (len(b) - 1)) if len(b) >= 3 else 1.0
+    if len(b) < 3:
+        why = "; fewer than 3 baseline blocks: Poisson noise only (φ = 1)"
+    z = (x - mu) / np.sqrt(phi * mu * (1 + 1 / len(b)))
+    return dict(value=x, expected=mu, change=x / mu - 1, z=z, phi=phi, why=why)
+
+
+def _verdict(t: Mapping[str, Any], alpha: float, min_drop: float) -> dict[str, Any]:
+    """p-value, alert flag and reason of a test from :func:`_conversion_test` & co."""
+    z, change = t["z"], t["change"]
+    p = float(stats.norm.cdf(z)) if np.isfinite(z) else np.nan
+    flag = bool(np.isfinite(p) and p < alpha and change <= -min_drop)
+    if flag:
+        reason = f"dropped {change:+.0%} vs baseline (p = {p:.2g} < {alpha})"
+    elif np.isfinite(p) and p < alpha and change < 0:
+        reason = f"significant but small: {change:+.0%} is within the {min_drop:.0%} tolerance"
+    elif change <= -min_drop:
+        reason = f"{change:+.0%} but within noise (p = {p:.2g} ≥ {alpha})"
+    else:
+        reason = "no drop beyond noise"
+    return dict(
+        value=t["value"],
+        expected=t["expected"],
+        change_pct=change,
+        z=z,
+        p_value=p,
+        dispersion=t["phi"],
+        alert=flag,
+        reason=reason + t["why"],
+    )
+
+
+@dataclass(kw_only=True)
+class Alerts(Result):
+    """Drop tests per group (``table``) and the rule they followed.
+
+    Attributes
+    ----------
+    rule
+        The test in words.
+    alpha, min_drop
+        The thresholds used.
+    baseline_days, blocks
+        Days of baseline used (whole windows) and their number of blocks.
+    window
+        The window tested.
+    """
+
+    rule: str = ""
+    alpha: float = np.nan
+    min_drop: float = np.nan
+    baseline_days: int = 0
+    blocks: int = 0
+    window: Window | None = None
+
+    def flagged(self) -> pd.DataFrame:
+        """The rows that raised an alert."""
+        return self.table[self.table["alert"]] if len(self.table) else self.table
+
+
+_ALERT_COLUMNS = (
+    "metric",
+    "value",
+    "expected",
+    "change_pct",
+    "z",
+    "p_value",
+    "dispersion",
+    "alert",
+    "reason",
+)
+
+
+def _block_sums(
+    daily: pd.DataFrame, window: Window, by: str, need: list[str], k: int
+) -> tuple[list[Any], pd.DataFrame, pd.DataFrame]:
+    """Groups, per-group block sums and all-group block sums (block -1: the window)."""
+    L = window.days
+    b0 = window.start - pd.Timedelta(days=k * L)
+    groups = sorted(daily[by].dropna().unique())
+    d = daily.copy()
+    d["period"] = pd.to_datetime(d["period"]).dt.normalize()
+    d = d[(d["period"] >= b0) & (d["period"] <= window.end)]
+    d = d.groupby([by, "period"], as_index=False)[need].sum()
+    days = pd.date_range(b0, window.end, freq="D", name="period")
+    grid = pd.MultiIndex.from_product([groups, days], names=[by, "period"])
+    d = d.set_index([by, "period"]).reindex(grid, fill_value=0).reset_index()
+    d["block"] = np.where(d["period"] >= window.start, -1, (d["period"] - b0).dt.days // L)
+    return groups, d.groupby([by, "block"])[need].sum(), d.groupby("block")[need].sum()
+
+
 def alerts(
     daily: pd.DataFrame,
     window: Window,
@@ -499,7 +485,7 @@ def alerts(
     alpha: float = 0.01,
     min_drop: float = 0.15,
     relative_to_total: bool = True,
-) -> pd.DataFrame:
+) -> Alerts:
     """Flag groups whose traffic or conversion in the window dropped beyond noise.
 
     Rule: the ``baseline_days`` before the window are cut into
@@ -528,7 +514,7 @@ def alerts(
     daily
         One row per day and group: ``period`` (day), ``by``, ``sessions`` and, for
         conversion, ``order`` — :func:`shopbook.features.funnel.funnel` with
-        ``freq="D"``. Missing days count as zero.
+        ``period="day"``. Missing days count as zero.
     window
         The window tested (:func:`resolve_window`).
     metric
@@ -546,140 +532,23 @@ def alerts(
 
     Returns
     -------
-    pandas.DataFrame
-        One row per group: ``by``, ``metric``, ``value`` (window count or rate),
-        ``expected`` (from the baseline), ``change_pct``, ``z``, ``p_value``,
+    Alerts
+        ``table``: one row per group: ``by``, ``metric``, ``value`` (window count or
+        rate), ``expected`` (from the baseline), ``change_pct``, ``z``, ``p_value``,
         ``dispersion`` (φ), ``alert`` (bool), ``reason`` (why it was or was not flagged,
-        or why it cannot be tested). ``attrs``: the rule and its parameters.
+        or why it cannot be tested); and the rule with its parameters.
     """
-    cols = [
-        by,
-        "metric",
-        "value",
-        "expected",
-        "change_pct",
-        "z",
-        "p_value",
-        "dispersion",
-        "alert",
-        "reason",
-    ]
+    cols = [by, *_ALERT_COLUMNS]
     L = window.days
     k = int(baseline_days) // L
-    b0 = window.start - pd.Timedelta(days=k * L)
     count = metric != "conversion"
     need = ["sessions", "order"] if not count else [metric]
     missing = [c for c in ["period", by, *need] if c not in daily.columns]
     if missing:
         raise ValueError(
-            f"daily needs columns {missing}; pass shopbook.features.funnel.funnel(sessions, 'D', {by!r})"
+            f"daily needs columns {missing}; "
+            f"pass shopbook.features.funnel.funnel(sessions, 'day', {by!r})"
         )
-    groups = sorted(daily[by].dropna().unique())
-    if not groups:
-        return pd.DataFrame(columns=cols)
-    d = daily.copy()
-    d["period"] = pd.to_datetime(d["period"]).dt.normalize()
-    d = d[(d["period"] >= b0) & (d["period"] <= window.end)]
-    d = d.groupby([by, "period"], as_index=False)[need].sum()
-    days = pd.date_range(b0, window.end, freq="D", name="period")
-    grid = pd.MultiIndex.from_product([groups, days], names=[by, "period"])
-    d = d.set_index([by, "period"]).reindex(grid, fill_value=0).reset_index()
-    d["block"] = np.where(d["period"] >= window.start, -1, (d["period"] - b0).dt.days // L)
-    blocks = d.groupby([by, "block"])[need].sum()
-    totals = d.groupby("block")[need].sum()
-    base_blocks = [b for b in range(k)]
-    rows = []
-    for g in groups:
-        bl = blocks.loc[g].reindex([-1, *base_blocks], fill_value=0)
-        win, base = bl.loc[-1], bl.loc[base_blocks]
-        row: dict[str, Any] = {
-            by: g,
-            "metric": metric,
-            "value": np.nan,
-            "expected": np.nan,
-            "change_pct": np.nan,
-            "z": np.nan,
-            "p_value": np.nan,
-            "dispersion": np.nan,
-            "alert": False,
-        }
-        if k < 1:
-            row["reason"] = (
-                f"no baseline: baseline_days {baseline_days} is shorter than the window ({L} days)"
-            )
-            rows.append(row)
-            continue
-        why = ""
-        if not count:
-            n_b, o_b = base["sessions"].to_numpy(float), base["order"].to_numpy(float)
-            n, x = float(win["sessions"]), float(win["order"])
-            if n_b.sum() == 0 or n == 0:
-                row["reason"] = (
-                    "no sessions in the baseline" if n_b.sum() == 0 else "no sessions in the window"
-                ) + ": conversion cannot be compared"
-                rows.append(row)
-                continue
-            p0, phi, z, why = _quasi_binomial(o_b, n_b, x, n)
-            value, expected, change = x / n, p0, (x / n) / p0 - 1 if p0 > 0 else np.nan
-        elif relative_to_total:
-            o_b, x = base[metric].to_numpy(float), float(win[metric])
-            n_b = totals.reindex(base_blocks, fill_value=0)[metric].to_numpy(float)
-            n = float(totals[metric].get(-1, 0))
-            if o_b.sum() == 0 or n == 0:
-                row["value"] = x
-                row["reason"] = (
-                    f"no {metric} in the baseline"
-                    if o_b.sum() == 0
-                    else f"no {metric} at all in the window"
-                )
-                if n == 0 and o_b.sum() > 0:
-                    row.update(
-                        expected=o_b.mean(),
-                        change_pct=-1.0,
-                        alert=True,
-                        reason=f"no {metric} at all in the window (every group): check the tracking",
-                    )
-                rows.append(row)
-                continue
-            p0, phi, z, why = _quasi_binomial(o_b, n_b, x, n)
-            value, expected, change = x, p0 * n, (x / n) / p0 - 1
-        else:
-            b, x = base[metric].to_numpy(float), float(win[metric])
-            mu = b.mean()
-            if mu == 0:
-                row.update(
-                    value=x, expected=0.0, reason=f"no {metric} in the baseline: nothing to compare"
-                )
-                rows.append(row)
-                continue
-            phi = max(1.0, ((b - mu) ** 2 / mu).sum() / (len(b) - 1)) if len(b) >= 3 else 1.0
-            if len(b) < 3:
-                why = "; fewer than 3 baseline blocks: Poisson noise only (φ = 1)"
-            z = (x - mu) / np.sqrt(phi * mu * (1 + 1 / len(b)))
-            value, expected, change = x, mu, x / mu - 1
-        p = float(stats.norm.cdf(z)) if np.isfinite(z) else np.nan
-        flag = bool(np.isfinite(p) and p < alpha and change <= -min_drop)
-        if flag:
-            reason = f"dropped {change:+.0%} vs baseline (p = {p:.2g} < {alpha})"
-        elif np.isfinite(p) and p < alpha and change < 0:
-            reason = f"significant but small: {change:+.0%} is within the {min_drop:.0%} tolerance"
-        elif change <= -min_drop:
-            reason = f"{change:+.0%} but within noise (p = {p:.2g} ≥ {alpha})"
-        else:
-            reason = "no drop beyond noise"
-        row.update(
-            value=value,
-            expected=expected,
-            change_pct=change,
-            z=z,
-            p_value=p,
-            dispersion=phi,
-            alert=flag,
-            reason=reason + why,
-        )
-        rows.append(row)
-    out = pd.DataFrame(rows, columns=cols)
-    out["alert"] = out["alert"].astype(bool)
     rule = (
         "quasi-binomial test of the conversion rate"
         if not count
@@ -687,7 +556,7 @@ def alerts(
         if relative_to_total
         else f"quasi-Poisson test of {metric}"
     )
-    out.attrs.update(
+    result = Alerts(
         rule=f"{rule} against {k} trailing blocks of {L} day(s)",
         alpha=alpha,
         min_drop=min_drop,
@@ -695,16 +564,94 @@ def alerts(
         blocks=k,
         window=window,
     )
-    return out
+    if daily[by].dropna().empty:
+        result.table = pd.DataFrame(columns=cols)
+        return result
+    groups, blocks, totals = _block_sums(daily, window, by, need, k)
+    base_blocks = list(range(k))
+    rows = []
+    for g in groups:
+        bl = blocks.loc[g].reindex([-1, *base_blocks], fill_value=0)
+        win, base = bl.loc[-1], bl.loc[base_blocks]
+        row: dict[str, Any] = {
+            by: g,
+            "metric": metric,
+            **dict.fromkeys(("value", "expected", "change_pct", "z", "p_value"), np.nan),
+            "dispersion": np.nan,
+            "alert": False,
+        }
+        if k < 1:
+            row["reason"] = (
+                f"no baseline: baseline_days {baseline_days} is shorter than the window ({L} days)"
+            )
+        else:
+            if not count:
+                t = _conversion_test(win, base)
+            elif relative_to_total:
+                t = _share_test(win, base, totals, base_blocks, metric)
+            else:
+                t = _count_test(win, base, metric)
+            row.update(t if "reason" in t else _verdict(t, alpha, min_drop))
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=cols)
+    out["alert"] = out["alert"].astype(bool)
+    result.table = out
+    return result
+
+
+def drop_alerts(
+    daily: pd.DataFrame,
+    window: Window,
+    metrics: Sequence[str] = ("sessions", "conversion"),
+    **kwargs: Any,
+) -> Alerts:
+    """:func:`alerts` for several metrics, their tables one after the other.
+
+    Parameters
+    ----------
+    daily, window
+        As in :func:`alerts`.
+    metrics
+        The metrics tested, in the order of the rows.
+    **kwargs
+        Passed to :func:`alerts` (``by``, ``baseline_days``, ``alpha``, ``min_drop``,
+        ``relative_to_total``).
+
+    Returns
+    -------
+    Alerts
+        The tables concatenated; ``rule`` lists each metric's rule; the other
+        attributes are those of the first metric (the same for every metric).
+    """
+    found = [alerts(daily, window, m, **kwargs) for m in metrics]
+    first = found[0]
+    return Alerts(
+        table=pd.concat([a.table for a in found], ignore_index=True),
+        rule="; ".join(a.rule for a in found),
+        alpha=first.alpha,
+        min_drop=first.min_drop,
+        baseline_days=first.baseline_days,
+        blocks=first.blocks,
+        window=window,
+    )
+
+
+def alert_subject(metric: str) -> str:
+    """What an alert on ``metric`` is about, in words: ``"traffic"`` for sessions."""
+    return "traffic" if metric == "sessions" else metric
 
 
 __all__ = [
     "ROWS",
+    "Alerts",
+    "ChannelTable",
+    "KpiTable",
     "Window",
+    "alert_subject",
     "alerts",
     "channel_table",
     "conversion_ci",
+    "drop_alerts",
     "kpi_table",
-    "ltv",
     "resolve_window",
 ]

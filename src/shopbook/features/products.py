@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from shopbook.errors import ContractError
+from shopbook.features.orders import PURCHASE_STATUSES, order_span, purchases
 
 #: Output columns of :func:`sku_features`, in order.
 COLUMNS = (
@@ -72,37 +73,29 @@ COLUMNS = (
 )
 
 
-def _as_date(value: str | dt.date | pd.Timestamp | None) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    return pd.Timestamp(value).date()
-
-
-def sales_window(
-    orders: ir.Table, end: str | dt.date | None = None, statuses: Sequence[str] = ("paid",)
+def _sales_span(
+    orders: ir.Table, end: str | dt.date | None, statuses: Sequence[str] | None
 ) -> tuple[dt.date, dt.date]:
-    """First and last day counted: the first paid order day and ``end`` (default: the last).
+    """First purchase day and ``end`` (default: the last purchase day).
 
     Raises
     ------
     ContractError
-        When there is no order of the given statuses (up to ``end``).
+        When there is no purchase (up to ``end``).
     """
-    o = orders.filter(orders.status.isin(list(statuses)))
-    end_d = _as_date(end)
-    if end_d is not None:
-        o = o.filter(o.order_ts.date() <= end_d)
-    row = o.aggregate(first=o.order_ts.min(), last=o.order_ts.max()).execute().iloc[0]
-    if pd.isna(row["first"]):
+    end_d = None if end is None or end == "" else pd.Timestamp(end).date()
+    span = order_span(orders, statuses, end=end_d)
+    if span is None:
+        status = ", ".join(statuses) if statuses is not None else "any"
         raise ContractError(
             table="orders",
             column="status",
-            expected=f"at least one order with status {', '.join(statuses)}"
+            expected=f"at least one order with status {status}"
             + (f" on or before {end_d}" if end_d else ""),
             found="none",
             fix="check the source, or choose a later end",
         )
-    return pd.Timestamp(row["first"]).date(), end_d or pd.Timestamp(row["last"]).date()
+    return span[0], end_d or span[1]
 
 
 def sku_features(
@@ -114,7 +107,7 @@ def sku_features(
     end: str | dt.date | None = None,
     recent_days: int = 28,
     max_weeks: int | None = 52,
-    statuses: Sequence[str] = ("paid",),
+    statuses: Sequence[str] | None = PURCHASE_STATUSES,
 ) -> pd.DataFrame:
     """One row per SKU: sales, gross profit, weekly and recent daily demand, stock on hand.
 
@@ -157,15 +150,16 @@ def sku_features(
     """
     if recent_days < 2:
         raise ValueError(
-            f"recent_days must be at least 2 (a standard deviation needs two days), found {recent_days}"
+            "recent_days must be at least 2 (a standard deviation needs two days), "
+            f"found {recent_days}"
         )
     if max_weeks is not None and max_weeks < 2:
         raise ValueError(f"max_weeks must be at least 2 or None, found {max_weeks}")
-    start, end_d = sales_window(orders, end, statuses)
+    start, end_d = _sales_span(orders, end, statuses)
     end_lit = ibis.literal(end_d)
     total_days = (end_d - start).days + 1
 
-    o = orders.filter(orders.status.isin(list(statuses)))
+    o = purchases(orders, statuses)
     o = o.select("order_id", day=o.order_ts.date())
     o = o.filter(o.day <= end_d)
     items = order_items
@@ -195,12 +189,12 @@ def sku_features(
     universe = lines.select("sku")
     has_products = products is not None
     has_inventory = inventory is not None and int(inventory.count().execute()) > 0
-    if has_products:
+    if products is not None:
         universe = universe.union(products.select("sku"))
-    if has_inventory:
+    if inventory is not None and has_inventory:
         universe = universe.union(inventory.filter(inventory.date <= end_d).select("sku"))
     universe = universe.distinct()
-    if has_products:
+    if products is not None:
         p = products.select("sku", "name", "category", "launch_date", "lead_time_days")
         base = universe.left_join(p, universe.sku == p.sku).select(
             universe.sku, p.name, p.category, p.lead_time_days, launch=p.launch_date
@@ -240,7 +234,7 @@ def sku_features(
     out = base.left_join(totals, "sku").drop("sku_right")
     out = out.left_join(wk, "sku").drop("sku_right")
     out = out.left_join(dy, "sku").drop("sku_right")
-    if has_inventory:
+    if inventory is not None and has_inventory:
         inv = inventory.filter(inventory.date <= end_d)
         latest = inv.mutate(last=inv.date.max().over(group_by=inv.sku))
         latest = (

@@ -1,8 +1,8 @@
 """Figures of the KPI brief (no computation beyond arranging what they are given).
 
 Every function takes ``ax=None`` (a new figure of the theme's size when ``None``) and
-returns the axes. Tables come from :mod:`shopbook.features.funnel` and
-:mod:`shopbook.analysis.kpi`.
+returns the axes. Tables come from :mod:`shopbook.features.funnel`,
+:mod:`shopbook.features.sales` and :mod:`shopbook.analysis.kpi`.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import PercentFormatter
 
+from shopbook.features.periods import Window
 from shopbook.viz.theme import label, new_axes
 
 __all__ = ["funnel_by_channel", "kpi_sparklines", "roi_bars"]
@@ -34,7 +35,7 @@ def funnel_by_channel(channels: pd.DataFrame, ax: Any = None, by: str = "channel
     channels
         One row per channel: ``by`` and the counts ``sessions``, ``product_view``,
         ``cart``, ``checkout``, ``order`` (:func:`shopbook.features.funnel.funnel` with
-        ``freq=None``, or :func:`shopbook.analysis.kpi.channel_table`).
+        ``period=None``, or the ``table`` of :func:`shopbook.analysis.kpi.channel_table`).
     ax
         Axes to draw on.
     by
@@ -65,18 +66,19 @@ def funnel_by_channel(channels: pd.DataFrame, ax: Any = None, by: str = "channel
 
 
 def kpi_sparklines(
-    daily: pd.DataFrame, metrics: dict[str, str], window: Any = None, axes: Any = None
+    daily: pd.DataFrame, metrics: dict[str, str], window: Window | None = None, axes: Any = None
 ) -> Any:
     """Small daily trend lines, one panel per KPI, with the window shaded.
 
     Parameters
     ----------
     daily
-        One row per day: ``period`` and the ``metrics`` columns.
+        One row per day: ``period`` and the ``metrics`` columns
+        (:func:`shopbook.features.sales.daily_sales`).
     metrics
         Column → panel title with its unit, e.g. ``{"gmv": "GMV (CNY)"}``.
     window
-        A :class:`shopbook.analysis.kpi.Window` to shade (window and previous window).
+        A :class:`shopbook.features.periods.Window` to shade (window and previous window).
     axes
         A sequence of at least ``len(metrics)`` axes (default: a new row of panels).
 
@@ -115,7 +117,8 @@ def roi_bars(
     Parameters
     ----------
     channels
-        :func:`shopbook.analysis.kpi.channel_table` with spend: ``by`` and ``roi``.
+        The ``table`` of :func:`shopbook.analysis.kpi.channel_table` with spend: ``by``
+        and ``roi``.
     ax
         Axes to draw on.
     basis

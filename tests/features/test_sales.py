@@ -1,4 +1,5 @@
-"""shopbook.features.kpis: engine aggregates agree with pandas on the same rows."""
+"""shopbook.features.sales: engine aggregates agree with pandas on the same rows; the KPI
+brief's window inputs; the deprecated shopbook.features.kpis names."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import pytest
 
 from shopbook.data.validation import validate
 from shopbook.errors import ContractError
-from shopbook.features import kpis as K
+from shopbook.features import sales as K
+from shopbook.features.orders import order_span
+from shopbook.features.periods import resolve_window
 
 
 def _shop(seed: int = 0, n_orders: int = 600) -> dict[str, pd.DataFrame]:
@@ -160,7 +163,7 @@ def test_product_split_without_order_lines_is_a_contract_error(shop):
             order_items=report.kept("order_items"),
             products=report.kept("products"),
         )
-    with pytest.raises(ValueError, match="freq"):
+    with pytest.raises(ValueError, match="period"):
         K.kpis(report.kept("orders"), "hourly")
 
 
@@ -168,7 +171,7 @@ def test_to_series_fills_days_without_sales_with_zero():
     tables = _shop(1, n_orders=30)
     report = validate(tables)
     daily = K.kpis(report.kept("orders"), "D")
-    first, last = K.date_range(report.kept("orders"), statuses=("paid",))
+    first, last = map(pd.Timestamp, order_span(report.kept("orders"), statuses=("paid",)))
     s = K.to_series(daily, "gmv")
     assert s.index.freq == "D" and s.index[0] == first and s.index[-1] == last
     assert len(s) == (last - first).days + 1 > len(daily)
@@ -176,3 +179,59 @@ def test_to_series_fills_days_without_sales_with_zero():
     wk = K.fill_periods(K.kpis(report.kept("orders"), "W", by="channel"))
     assert wk.groupby("channel").size().nunique() == 1  # every channel has every week
     assert K.to_series(K.kpis(report.kept("orders"), "M"), "orders").index.freqstr == "MS"
+
+
+def test_period_words_and_letters_give_the_same_frame(shop):
+    _, report = shop
+    words = K.kpis(report.kept("orders"), "week", by="channel")
+    letters = K.kpis(report.kept("orders"), "W", by="channel")
+    pd.testing.assert_frame_equal(words, letters)
+    assert words.attrs["period"] == "week"
+    assert K.to_series(K.kpis(report.kept("orders"), "month"), "gmv").index.freqstr == "MS"
+
+
+def test_daily_sales_covers_the_context_of_a_window(shop):
+    _, report = shop
+    w = resolve_window("2024-03-04", "2024-03-10", None)
+    d = K.daily_sales(report.kept("orders"), w.context_start(), w.end)
+    assert d["period"].iloc[0] == w.context_start() == pd.Timestamp("2024-02-08")
+    assert d["period"].iloc[-1] == w.end and d["period"].diff().dropna().dt.days.eq(1).all()
+    full = K.kpis(report.kept("orders"), "day").set_index("period")["gmv"]
+    got = d.set_index("period")["gmv"]
+    np.testing.assert_allclose(got, full.reindex(got.index, fill_value=0.0), rtol=1e-12)
+
+
+def test_window_kpis_hold_both_windows_and_only_the_columns_of_the_given_tables(shop):
+    tables, report = shop
+    w = resolve_window("2024-03-04", "2024-03-10", None)
+    v = K.window_kpis(report.kept("orders"), w, order_items=report.kept("order_items"))
+    assert list(v.index) == ["current", "previous"]
+    assert v.loc["previous", "start"] == w.prev_start and v.loc["current", "days"] == 7
+    assert "cogs" in v and "spend" not in v and "sessions" not in v and "stock_value" not in v
+    o = tables["orders"]
+    paid = o[(o["status"] == "paid") & o["order_ts"].between("2024-03-04", "2024-03-11")]
+    paid = paid[paid["order_ts"] < "2024-03-11"]
+    assert v.loc["current", "gmv"] == pytest.approx(paid["net_amount"].sum())
+    assert v.loc["current", "orders"] == len(paid)
+    assert v.loc["current", "active"] == paid["customer_id"].nunique()
+    first = o[o["status"] == "paid"].groupby("customer_id")["order_ts"].min()
+    new = ((first >= "2024-03-04") & (first < "2024-03-11")).sum()
+    assert v.loc["current", "new"] == new
+    assert v.loc["current", "returning"] == paid["customer_id"].nunique() - new
+
+
+def test_deprecated_kpis_module_still_answers():
+    from shopbook.features import kpis as old
+
+    assert old.kpis is K.kpis and old.fill_periods is K.fill_periods
+    assert [old.normalise_freq(f) for f in ("day", "weekly", "M")] == ["D", "W", "M"]
+    with pytest.raises(ValueError, match="freq"):
+        old.normalise_freq("hourly")
+    tables = _shop(1, n_orders=30)
+    orders = validate(tables).kept("orders")
+    first, last = old.date_range(orders)
+    o = tables["orders"]
+    assert first == o["order_ts"].min().normalize() and last == o["order_ts"].max().normalize()
+    empty = validate({"orders": tables["orders"].iloc[:0]}).kept("orders")
+    with pytest.raises(ContractError, match="at least one order"):
+        old.date_range(empty)
