@@ -24,7 +24,13 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from shopbook.errors import ContractError
-from shopbook.features.orders import PURCHASE_STATUSES, as_table, order_span, purchases
+from shopbook.features.orders import (
+    PURCHASE_STATUSES,
+    as_table,
+    in_window,
+    order_span,
+    purchases,
+)
 
 #: Columns of ``orders`` that :func:`rfm_base` reads.
 ORDER_COLUMNS: tuple[str, ...] = ("customer_id", "order_ts", "status", "net_amount")
@@ -164,11 +170,11 @@ def rfm_base(
     """
     asof = pd.Timestamp(asof).normalize()
     t = purchases(orders, tuple(statuses))
-    window = [t.order_ts < asof.to_pydatetime()]
-    if lookback_days is not None:
+    if lookback_days is None:
+        w = t.filter(t.order_ts < asof.to_pydatetime())
+    else:  # the whole days [asof - lookback_days, asof - 1 day]
         start = asof - pd.Timedelta(days=int(lookback_days))
-        window.append(t.order_ts >= start.to_pydatetime())
-    w = t.filter(*window)
+        w = t.filter(in_window(t.order_ts, start, asof - pd.Timedelta(days=1)))
     agg = w.group_by("customer_id").aggregate(
         first_order=w.order_ts.min(),
         last_order=w.order_ts.max(),
