@@ -387,7 +387,7 @@ def test_promo_response_recovers_depth_uplift_and_post_promo_dip():
     res = el.promo_response(
         panel, "units", "sku", "week", bins=(0.05, 0.15, 0.25, 0.35), post_periods=2
     )
-    assert res.ok()
+    assert res.ok() and res.ok("depth")
     table, notes = res.table, res.notes
     t = table.set_index("term")
     for term, truth in (
@@ -695,3 +695,7 @@ def test_promo_response_helpers_read_the_table():
     assert not flat.pulled_forward()
     none = el.PromoResponse(table=table.assign(uplift=np.nan))
     assert none.deepest() is None
+    never = simulate(n_sku=6, n_weeks=12, seed=24).assign(discount_depth=0.0)
+    flat_res = el.promo_response(never, "units", "sku", "week")
+    assert not flat_res.ok() and flat_res.why() == flat_res.notes[-1]
+    assert not flat_res.ok("depth") and flat_res.why("depth")

@@ -7,12 +7,17 @@ on it with the object-oriented API and returns the axes.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from shopbook.viz.theme import label, new_axes
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from shopbook.analysis.elasticity import CrossPrice, PriceRecommendation
 
 __all__ = [
     "price_variation",
@@ -28,9 +33,9 @@ __all__ = [
 def price_variation(
     diag: pd.DataFrame,
     group: str = "category",
-    ax: Any = None,
+    ax: Axes | None = None,
     title: str = "How much each SKU's price moved",
-) -> Any:
+) -> Axes:
     """Price spread (max/min − 1) of every SKU, by group, learnable or not.
 
     Parameters
@@ -63,8 +68,10 @@ def price_variation(
 
 
 def promo_calendar(
-    calendar: pd.DataFrame, ax: Any = None, title: str = "Share of SKUs on promotion, by week"
-) -> Any:
+    calendar: pd.DataFrame,
+    ax: Axes | None = None,
+    title: str = "Share of SKUs on promotion, by week",
+) -> Axes:
     """Heat map of the promotion calendar.
 
     Parameters
@@ -102,9 +109,9 @@ def elasticity_forest(
     group: str = "category",
     method: str | None = "method",
     truth: dict[str, float] | None = None,
-    ax: Any = None,
+    ax: Axes | None = None,
     title: str = "Own-price elasticity with 95% intervals",
-) -> Any:
+) -> Axes:
     """Estimates with intervals per group, one marker per method (and the truth if known).
 
     Parameters
@@ -158,9 +165,9 @@ def elasticity_forest(
 def shrinkage(
     shrunk: pd.DataFrame,
     group: str = "category",
-    ax: Any = None,
+    ax: Axes | None = None,
     title: str = "Per-SKU elasticities, raw and shrunk toward their category",
-) -> Any:
+) -> Axes:
     """Each SKU's raw estimate (hollow) and its empirical-Bayes shrunk value (filled).
 
     Parameters
@@ -195,7 +202,7 @@ def shrinkage(
             i + 0.35,
             color="black",
             lw=1.5,
-            label="category mean" if i == 0 else None,
+            label="category mean" if i == 0 else "_nolegend_",
         )
     ax.set_yticks(range(len(groups)), groups)
     ax.invert_yaxis()
@@ -204,11 +211,11 @@ def shrinkage(
 
 
 def cross_price_heatmap(
-    cross: Any,
+    cross: CrossPrice,
     names: dict[Any, str] | None = None,
-    ax: Any = None,
+    ax: Axes | None = None,
     title: str = "Cross-price elasticities (row: demand of; column: price of)",
-) -> Any:
+) -> Axes:
     """The elasticity matrix with its intervals written in each cell.
 
     Parameters
@@ -250,18 +257,18 @@ def cross_price_heatmap(
 
 
 def price_curves(
-    rec: Any,
+    rec: PriceRecommendation,
     currency: str = "",
-    ax: Any = None,
+    ax: Axes | None = None,
     title: str = "Revenue and gross profit against price (observed range only)",
-) -> Any:
+) -> Axes:
     """Revenue and gross-profit curves with their bands, the current and the best price.
 
     Parameters
     ----------
     rec
-        A :class:`shopbook.analysis.elasticity.PriceRecommendation`; its ``curve`` spans
-        only the observed price range.
+        A :class:`shopbook.analysis.elasticity.PriceRecommendation` that is ``ok()``; its
+        ``curve`` spans only the observed price range.
     currency
         Unit for the price axis.
     """
@@ -298,16 +305,16 @@ def price_curves(
 
 def promo_depth(
     table: pd.DataFrame,
-    ax: Any = None,
+    ax: Axes | None = None,
     title: str = "Units uplift by discount depth, and after a promotion",
-) -> Any:
+) -> Axes:
     """Uplift (``exp(coef) − 1``) per depth band and post-promotion period, with intervals.
 
     Parameters
     ----------
     table
-        :func:`shopbook.analysis.elasticity.promo_response` output: ``term``, ``kind``,
-        ``uplift``, ``uplift_low``, ``uplift_high``.
+        The ``table`` of :func:`shopbook.analysis.elasticity.promo_response`: ``term``,
+        ``kind``, ``uplift``, ``uplift_low``, ``uplift_high``.
     """
     import seaborn as sns
 

@@ -27,6 +27,9 @@ def depth_bins(threshold: float = DEFAULT_DEPTH_BINS[0]) -> tuple[float, ...]:
     return (threshold, *DEFAULT_DEPTH_BINS[1:])
 
 
+#: Section of a :class:`PromoResponse` about the depth bands (skipped when none has an estimate).
+DEPTH = "depth"
+
 #: Columns of :attr:`PromoResponse.table`.
 PROMO_COLUMNS = [
     "term",
@@ -55,7 +58,8 @@ class PromoResponse(Result):
     notes
         Rows set aside and terms not identified.
     problems
-        ``ok()`` is false when no term could be estimated.
+        ``ok()`` is false when no term could be estimated; ``ok("depth")`` also when no
+        discount band has an estimate (:meth:`deepest` is then ``None``).
     """
 
     def deepest(self) -> pd.Series | None:
@@ -151,6 +155,8 @@ def promo_response(
     res = PromoResponse(table=params[PROMO_COLUMNS], notes=notes)
     if not params["estimate"].notna().any():
         res.skip(notes[-1] if notes else "no discount depth or post-promotion term estimated")
+    if res.deepest() is None:
+        res.skip("no discount band has an estimate", section=DEPTH)
     return res
 
 
