@@ -8,16 +8,14 @@ import pytest
 
 from shopbook.analysis import clv
 from shopbook.analysis.clv import FitError, FitWarning
-from shopbook.data.samples import cdnow_sample
 from shopbook.features.customers import customer_summary, summary_patterns
 from shopbook.viz.theme import title_of
 
 
 @pytest.fixture(scope="module")
-def cdnow_weeks():
+def cdnow_weeks(cdnow_sample):
     """CDNOW 2,357-customer sample, 39-week calibration (to 1997-09-30), weeks (as published)."""
-    orders = cdnow_sample()
-    return customer_summary(orders, "1997-09-30", "1998-06-30", period="week").to_pandas()
+    return customer_summary(cdnow_sample, "1997-09-30", "1998-06-30", period="week").to_pandas()
 
 
 @pytest.fixture(scope="module")
@@ -191,8 +189,8 @@ def test_pareto_nbd_converges_from_a_poor_start(cdnow_weeks, pnbd):
         assert fit.params[k] == pytest.approx(v, rel=1e-3)
 
 
-def test_day_and_week_units_give_the_same_model(bgnbd):
-    days = customer_summary(cdnow_sample(), "1997-09-30", period="day").to_pandas()
+def test_day_and_week_units_give_the_same_model(bgnbd, cdnow_sample):
+    days = customer_summary(cdnow_sample, "1997-09-30", period="day").to_pandas()
     fit = clv.fit_bgnbd(days)
     assert fit.params["r"] == pytest.approx(bgnbd.params["r"], rel=1e-4)
     assert fit.params["alpha"] == pytest.approx(7 * bgnbd.params["alpha"], rel=1e-4)
@@ -261,10 +259,8 @@ def test_gamma_gamma_recovers_planted_parameters():
 
 
 @pytest.fixture(scope="module")
-def shop():
-    from shopbook.data.synthetic import generate
-
-    return generate(customers=4000, seed=0)
+def shop(synthetic_shop):
+    return synthetic_shop(customers=4000, seed=0)
 
 
 def _clock_summary(shop):
@@ -421,11 +417,13 @@ def test_holdout_comparison_and_error_on_cdnow(cdnow_weeks, bgnbd):
     )
 
 
-def test_tracking_expected_matches_the_sum_of_unconditional_expectations(cdnow_weeks, bgnbd):
+def test_tracking_expected_matches_the_sum_of_unconditional_expectations(
+    cdnow_weeks, bgnbd, cdnow_sample
+):
     from shopbook.features.cohorts import purchase_calendar
 
     births, repeats = (
-        t.to_pandas() for t in purchase_calendar(cdnow_sample(), "1997-09-30", "1998-06-30")
+        t.to_pandas() for t in purchase_calendar(cdnow_sample, "1997-09-30", "1998-06-30")
     )
     track = clv.tracking(
         bgnbd, births, repeats, "1997-01-01", "1997-09-30", "1998-06-30", model_period="week"
@@ -551,7 +549,7 @@ def test_degenerate_predictions_are_a_clear_error(cdnow_weeks, gg):
         clv.customer_value(fit, gg, cdnow_weeks, horizon=10)
 
 
-def test_clv_figures_draw_titled_axes(cdnow_weeks, bgnbd, gg):
+def test_clv_figures_draw_titled_axes(cdnow_weeks, bgnbd, gg, cdnow_sample):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -562,7 +560,7 @@ def test_clv_figures_draw_titled_axes(cdnow_weeks, bgnbd, gg):
 
     table = clv.holdout_comparison(bgnbd, cdnow_weeks)
     births, repeats = (
-        t.to_pandas() for t in purchase_calendar(cdnow_sample(), "1997-09-30", "1998-06-30")
+        t.to_pandas() for t in purchase_calendar(cdnow_sample, "1997-09-30", "1998-06-30")
     )
     track = clv.tracking(
         bgnbd, births, repeats, "1997-01-01", "1997-09-30", "1998-06-30", model_period="week"

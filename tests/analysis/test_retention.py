@@ -10,31 +10,10 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from shopbook.analysis import retention  # noqa: E402
-from shopbook.data.samples import cdnow_sample  # noqa: E402
 from shopbook.features import cohorts as fc  # noqa: E402
 from shopbook.features.orders import order_span  # noqa: E402
 from shopbook.viz import cohort as vz  # noqa: E402
 from shopbook.viz.theme import title_of  # noqa: E402
-
-
-def _orders(rows):
-    out = []
-    for i, row in enumerate(rows):
-        cid, ts, amt, *rest = row
-        out.append(
-            {
-                "order_id": f"o{i}",
-                "customer_id": cid,
-                "order_ts": pd.Timestamp(ts),
-                "channel": rest[1] if len(rest) > 1 else "site",
-                "status": rest[0] if rest else "paid",
-                "gross_amount": amt,
-                "discount_amount": 0.0,
-                "net_amount": amt,
-                "currency": "CNY",
-            }
-        )
-    return pd.DataFrame(out)
 
 
 def _table(orders, period="month", end=None, segments=None):
@@ -58,9 +37,9 @@ def _second(orders, within=(7, 30), segments=None):
 
 
 @pytest.fixture(scope="module")
-def shop():
+def shop(make_orders):
     """Three January customers, two February customers; data end 2024-03-31."""
-    return _orders(
+    return make_orders(
         [
             ("a", "2024-01-03 10:00", 10.0, "paid", "tmall"),
             ("a", "2024-01-03 20:00", 5.0, "paid", "jd"),  # same day: not a second purchase
@@ -78,8 +57,8 @@ def shop():
 
 
 @pytest.fixture(scope="module")
-def sample():
-    return cdnow_sample()
+def sample(cdnow_sample):
+    return cdnow_sample
 
 
 def test_retention_matrix_by_hand(shop):

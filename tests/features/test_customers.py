@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 
 from shopbook.data import open_source
-from shopbook.data.samples import cdnow_sample, write_tables
+from shopbook.data.samples import write_tables
 from shopbook.features.customers import customer_summary, purchase_days, summary_patterns
 
 
 @pytest.fixture(scope="module")
-def sample():
-    return cdnow_sample()
+def sample(cdnow_sample):
+    return cdnow_sample
 
 
 @pytest.fixture(scope="module")
@@ -25,27 +25,6 @@ def summary(sample):
         .set_index("customer_id")
         .sort_index()
     )
-
-
-def _orders(rows):
-    """Contract-like orders from (customer, timestamp, amount[, status])."""
-    out = []
-    for i, row in enumerate(rows):
-        cid, ts, amt, *rest = row
-        out.append(
-            {
-                "order_id": f"o{i}",
-                "customer_id": cid,
-                "order_ts": pd.Timestamp(ts),
-                "channel": "site",
-                "status": rest[0] if rest else "paid",
-                "gross_amount": amt,
-                "discount_amount": 0.0,
-                "net_amount": amt,
-                "currency": "CNY",
-            }
-        )
-    return pd.DataFrame(out)
 
 
 def test_matches_lifetimes_calibration_and_holdout_data(sample, summary):
@@ -102,8 +81,8 @@ def test_matches_the_published_cdnow_summary(summary):
     assert summary["frequency"].sum() == 2457 and summary["frequency_holdout"].sum() == 1882
 
 
-def test_rules_on_a_hand_built_shop():
-    orders = _orders(
+def test_rules_on_a_hand_built_shop(make_orders):
+    orders = make_orders(
         [
             ("a", "2024-01-01 09:00", 10.0),
             ("a", "2024-01-01 18:00", 5.0),  # same day: one purchase event of 15
@@ -141,8 +120,10 @@ def test_rules_on_a_hand_built_shop():
     assert every.loc["a", "frequency"] == 3 and every.loc["b", "frequency"] == 1
 
 
-def test_default_calibration_end_is_the_last_purchase_day():
-    orders = _orders([("a", "2024-01-01", 1.0), ("a", "2024-01-05", 2.0), ("b", "2024-01-09", 3.0)])
+def test_default_calibration_end_is_the_last_purchase_day(make_orders):
+    orders = make_orders(
+        [("a", "2024-01-01", 1.0), ("a", "2024-01-05", 2.0), ("b", "2024-01-09", 3.0)]
+    )
     s = customer_summary(orders).to_pandas().set_index("customer_id")
     assert s.loc["a", "T"] == 8 and s.loc["b", "T"] == 0
 

@@ -14,10 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from shopbook.analysis.clv._optimise import (
-    _hessian_from_grad,
-    _optimise,
-)
+from shopbook.analysis.clv._optimise import _hessian_from_grad, _optimise
 from shopbook.analysis.clv.base import (
     MIN_CUSTOMERS,
     FitError,

@@ -5,10 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from shopbook.analysis.clv.base import (
-    _finite,
-    _wsum,
-)
+from shopbook.analysis.clv.base import _finite, _wsum
 from shopbook.features.periods import PERIOD_DAYS, normalise_period
 
 #: The periods of a fixed length in days (what the tracking and the model's unit can be).
@@ -54,6 +51,17 @@ def split_dates(
     return cal, hold
 
 
+def _holdout_predictions(fit, summary: pd.DataFrame) -> np.ndarray:
+    """Each customer's expected holdout purchases (a FitError when any is not finite)."""
+    return _finite(
+        fit.expected_purchases(
+            summary["duration_holdout"], summary["frequency"], summary["recency"], summary["T"]
+        ),
+        fit,
+        "the expected holdout purchases",
+    )
+
+
 def holdout_comparison(fit, summary: pd.DataFrame, max_frequency: int = 7) -> pd.DataFrame:
     """Mean predicted vs actual holdout purchases per customer, by calibration frequency.
 
@@ -78,13 +86,7 @@ def holdout_comparison(fit, summary: pd.DataFrame, max_frequency: int = 7) -> pd
     FitError
         When the fit's predictions are not finite (a degenerate fit).
     """
-    pred = _finite(
-        fit.expected_purchases(
-            summary["duration_holdout"], summary["frequency"], summary["recency"], summary["T"]
-        ),
-        fit,
-        "the expected holdout purchases",
-    )
+    pred = _holdout_predictions(fit, summary)
     f = summary["frequency"].astype(int).clip(upper=max_frequency)
     labels = f.astype(str).where(f < max_frequency, f"{max_frequency}+")
     df = pd.DataFrame(
@@ -126,13 +128,7 @@ def prediction_error(fit, summary: pd.DataFrame) -> pd.Series:
         and the same ``naive_*`` figures.
     """
     actual = summary["frequency_holdout"].to_numpy(float)
-    pred = _finite(
-        fit.expected_purchases(
-            summary["duration_holdout"], summary["frequency"], summary["recency"], summary["T"]
-        ),
-        fit,
-        "the expected holdout purchases",
-    )
+    pred = _holdout_predictions(fit, summary)
     T = summary["T"].to_numpy(float)
     naive = np.where(
         T > 0, summary["frequency"].to_numpy(float) / np.where(T > 0, T, 1.0), 0.0

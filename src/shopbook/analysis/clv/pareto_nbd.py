@@ -12,10 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from shopbook.analysis.clv._optimise import (
-    _hessian_fd,
-    _optimise,
-)
+from shopbook.analysis.clv._optimise import _hessian_fd, _optimise
 from shopbook.analysis.clv.base import (
     FitError,
     _as_array,

@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from shopbook.analysis.clv.base import (
-    _finite,
-)
+from shopbook.analysis.clv.base import _finite
 from shopbook.analysis.clv.gamma_gamma import GammaGammaFit
 
 
