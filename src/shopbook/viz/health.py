@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
+from matplotlib.axes import Axes
 
 from shopbook.viz.theme import label, new_axes
 
 
 def kept_rejected(
-    tables: pd.DataFrame, ax: Any = None, title: str = "Rows kept and rejected per table"
-) -> Any:
+    tables: pd.DataFrame, ax: Axes | None = None, title: str = "Rows kept and rejected per table"
+) -> Axes:
     """Horizontal bars: kept and rejected rows per table (log scale when sizes differ a lot).
 
     Parameters

@@ -6,10 +6,9 @@ draws with seaborn/matplotlib's object API, and returns the axes.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 
 from shopbook.viz.theme import label, new_axes
 
@@ -19,10 +18,10 @@ LEVEL_COLOURS = {"red": "#c0392b", "amber": "#e6a817", "green": "#2e8b57", "unkn
 
 def abc_xyz_heatmap(
     matrix: pd.DataFrame,
-    ax: Any = None,
+    ax: Axes | None = None,
     unit: str = "SKUs",
     title: str = "SKUs per ABC × XYZ class",
-) -> Any:
+) -> Axes:
     """The 3 × 3 ABC × XYZ matrix as an annotated heatmap.
 
     Parameters
@@ -56,10 +55,10 @@ def abc_xyz_heatmap(
 def pareto(
     classes: pd.DataFrame,
     value: str = "revenue",
-    ax: Any = None,
+    ax: Axes | None = None,
     abc: tuple[float, float] = (0.8, 0.95),
     title: str | None = None,
-) -> Any:
+) -> Axes:
     """Cumulative share of ``value`` against the share of SKUs (largest first), ABC cut-offs marked.
 
     Parameters
@@ -100,7 +99,9 @@ def pareto(
     )
 
 
-def warning_bars(counts: pd.DataFrame, ax: Any = None, title: str = "Stock warnings") -> Any:
+def warning_bars(
+    counts: pd.DataFrame, ax: Axes | None = None, title: str = "Stock warnings"
+) -> Axes:
     """SKUs per warning level, overstocked SKUs hatched within each bar.
 
     Parameters

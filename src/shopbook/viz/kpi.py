@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
 from shopbook.features.periods import Window
@@ -27,7 +29,7 @@ _STAGES = {
 }
 
 
-def funnel_by_channel(channels: pd.DataFrame, ax: Any = None, by: str = "channel") -> Any:
+def funnel_by_channel(channels: pd.DataFrame, ax: Axes | None = None, by: str = "channel") -> Axes:
     """Share of sessions reaching each funnel stage, one line per channel.
 
     Parameters
@@ -67,7 +69,7 @@ def funnel_by_channel(channels: pd.DataFrame, ax: Any = None, by: str = "channel
 
 def kpi_sparklines(
     daily: pd.DataFrame, metrics: dict[str, str], window: Window | None = None, axes: Any = None
-) -> Any:
+) -> np.ndarray:
     """Small daily trend lines, one panel per KPI, with the window shaded.
 
     Parameters
@@ -87,7 +89,6 @@ def kpi_sparklines(
     numpy.ndarray of matplotlib.axes.Axes
     """
     import matplotlib.pyplot as plt
-    import numpy as np
 
     if axes is None:
         _, axes = plt.subplots(1, len(metrics), figsize=(2.6 * len(metrics), 2.2), squeeze=False)
@@ -110,8 +111,8 @@ def kpi_sparklines(
 
 
 def roi_bars(
-    channels: pd.DataFrame, ax: Any = None, basis: str = "gross profit", by: str = "channel"
-) -> Any:
+    channels: pd.DataFrame, ax: Axes | None = None, basis: str = "gross profit", by: str = "channel"
+) -> Axes:
     """Return per unit of marketing spend, one bar per channel; the break-even line at 1.
 
     Parameters
@@ -138,6 +139,6 @@ def roi_bars(
         ax,
         f"Channel ROI: {basis} per unit of spend",
         x="Channel",
-        y=f"{basis.capitalize()} / spend",
+        y=f"{basis[:1].upper() + basis[1:]} / spend",
         y_unit="ratio",
     )

@@ -15,6 +15,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from matplotlib.axes import Axes
+
 #: Fonts that cover Chinese, in order of preference.
 CJK_FONTS: tuple[str, ...] = (
     "Noto Sans CJK SC",
@@ -124,14 +126,14 @@ apply = use
 
 
 def label(
-    ax: Any,
+    ax: Axes,
     title: str | None = None,
     x: str | None = None,
     y: str | None = None,
     x_unit: str | None = None,
     y_unit: str | None = None,
     source: str | None = None,
-) -> Any:
+) -> Axes:
     """Title an axes and label its axes with units.
 
     Parameters
@@ -172,7 +174,7 @@ def label(
     return ax
 
 
-def title_of(ax: Any) -> str:
+def title_of(ax: Axes) -> str:
     """The axes' title wherever it sits.
 
     The theme puts titles on the left (``axes.titlelocation``), where matplotlib's
@@ -181,7 +183,7 @@ def title_of(ax: Any) -> str:
     return ax.get_title("center") or ax.get_title("left") or ax.get_title("right")
 
 
-def new_axes(ax: Any = None, figsize: tuple[float, float] | None = None) -> Any:
+def new_axes(ax: Axes | None = None, figsize: tuple[float, float] | None = None) -> Axes:
     """``ax`` if given, else the axes of a new figure of the theme's size.
 
     For plotting functions that take ``ax=None``; uses the object-oriented API only.
@@ -190,5 +192,5 @@ def new_axes(ax: Any = None, figsize: tuple[float, float] | None = None) -> Any:
         return ax
     import matplotlib.pyplot as plt
 
-    _, ax = plt.subplots(figsize=figsize or FIGSIZE)
-    return ax
+    _, new = plt.subplots(figsize=figsize or FIGSIZE)
+    return new
