@@ -32,7 +32,7 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from shopbook.features.orders import PURCHASE_STATUSES, order_span, purchases
+from shopbook.features.orders import PURCHASE_STATUSES, in_window, order_span, purchases
 from shopbook.features.periods import PERIOD_DAYS, normalise_period
 
 #: The periods the BTYD summary measures durations in (a month has no fixed length).
@@ -156,7 +156,7 @@ def customer_summary(
     obs_end = pd.Timestamp(observation_end).date()
     if obs_end <= cal_end:
         raise ValueError(f"observation_end {obs_end} must be after calibration_end {cal_end}")
-    hold = days.filter((days.day > ibis.date(cal_end)) & (days.day <= ibis.date(obs_end)))
+    hold = days.filter(in_window(days.day, cal_end + pd.Timedelta(days=1), obs_end))
     hold = hold.group_by("customer_id").agg(
         frequency_holdout=hold.count(),
         monetary_value_holdout=hold.amount.mean(),
