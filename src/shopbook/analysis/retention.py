@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from shopbook.features.cohorts import COHORT_PERIODS
 from shopbook.features.periods import normalise_period
 
 __all__ = [
@@ -40,9 +41,6 @@ __all__ = [
     "second_purchase_shares",
     "time_to_second_purchase",
 ]
-
-#: The periods a cohort can span.
-COHORT_PERIODS: tuple[str, ...] = ("week", "month")
 
 
 def _check_period(period: str) -> str:
