@@ -73,7 +73,7 @@ def decomposition(series):
 
 def test_decompose_equals_statsmodels_mstl(series, decomposition):
     y, _ = series
-    ours = decomposition
+    ours = decomposition.table
     ref = MSTL(y.asfreq("D"), periods=(7, 365), stl_kwargs={"robust": True}).fit()
     assert list(ours.columns) == ["observed", "trend", "seasonal_7", "seasonal_365", "resid"]
     np.testing.assert_allclose(ours["trend"], ref.trend, rtol=1e-10)
@@ -84,14 +84,15 @@ def test_decompose_equals_statsmodels_mstl(series, decomposition):
         ours["seasonal_365"], ref.seasonal["seasonal_365"], rtol=1e-10, atol=1e-8
     )
     np.testing.assert_allclose(ours["resid"], ref.resid, rtol=1e-10, atol=1e-8)
-    assert ours.attrs["notes"] == []
+    assert decomposition.notes == []
 
 
 def test_short_series_drops_yearly_terms_and_equals_stl():
     y, _ = planted_series(1, "2024-01-01", "2024-09-30")
-    ours = T.decompose(y)
+    dec = T.decompose(y)
+    ours = dec.table
     assert "seasonal_365" not in ours
-    assert any("yearly" in n and "dropped" in n for n in ours.attrs["notes"])
+    assert any("yearly" in n and "dropped" in n for n in dec.notes)
     ref = STL(y.asfreq("D"), period=7, robust=True).fit()
     np.testing.assert_allclose(ours["seasonal_7"], ref.seasonal, rtol=1e-10, atol=1e-8)
     np.testing.assert_allclose(ours["trend"], ref.trend, rtol=1e-10)
@@ -99,8 +100,8 @@ def test_short_series_drops_yearly_terms_and_equals_stl():
 
 def test_forecast_equals_calling_sarimax_directly():
     y, _ = planted_series(2, "2024-01-01", "2024-12-31")
-    ours = T.forecast(y, 21)
-    spec = ours.attrs["spec"]
+    fc = T.forecast(y, 21)
+    ours, spec = fc.table, fc.spec
     assert spec.log and spec.season == 7 and spec.exog is not None
     assert {"Tue", "Sun", "618: pre-heat", "618: peak", "618: post"} <= set(spec.exog.columns)
     assert set(spec.fixed) == set(spec.exog.columns)
@@ -121,7 +122,7 @@ def test_forecast_equals_calling_sarimax_directly():
 
 def test_ets_forecast_equals_calling_statsmodels_directly():
     y, _ = planted_series(3, "2024-01-01", "2024-08-31")
-    ours = T.forecast(y, 14, events=[], model="ets", transform=None)
+    ours = T.forecast(y, 14, events=[], model="ets", transform=None).table
     res = ETSModel(
         y.asfreq("D"),
         error="add",
@@ -141,7 +142,7 @@ def test_ets_forecast_equals_calling_statsmodels_directly():
 
 
 def test_weekly_seasonality_recovered(decomposition):
-    prof = T.seasonal_profile(decomposition, 7)
+    prof = T.seasonal_profile(decomposition, 7).table
     planted = DOW / DOW.mean() - 1
     assert list(prof.index) == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
     np.testing.assert_allclose(prof["effect_pct"], planted, atol=0.02)
@@ -149,7 +150,8 @@ def test_weekly_seasonality_recovered(decomposition):
 
 def test_festival_uplifts_recovered_within_their_intervals(series):
     y, truth = series
-    eff = T.event_effects(y)
+    effects = T.event_effects(y)
+    eff = effects.table
     windows = eff[eff["window"] != "total"]
     assert len(windows) == len(truth) == 12
     for _, r in windows.iterrows():
@@ -159,7 +161,7 @@ def test_festival_uplifts_recovered_within_their_intervals(series):
             r["window"],
             planted,
         )
-    assert eff.attrs["scale"] == "log"
+    assert effects.scale == "log"
     # the absolute uplift is observed minus baseline
     np.testing.assert_allclose(eff["observed"] - eff["baseline"], eff["uplift"])
     # the net festival effect (pre-heat + peak + post) is positive
@@ -170,7 +172,7 @@ def test_festival_intervals_cover_at_about_the_nominal_rate():
     hits = []
     for seed in range(10, 15):
         y, truth = planted_series(seed)
-        eff = T.event_effects(y)
+        eff = T.event_effects(y).table
         for _, r in eff[eff["window"] != "total"].iterrows():
             hits.append(
                 r["uplift_pct_lo"] <= truth[(r["occurrence"], r["window"])] <= r["uplift_pct_hi"]
@@ -182,11 +184,11 @@ def test_festival_intervals_cover_at_about_the_nominal_rate():
 def test_backtest_model_beats_seasonal_naive(series):
     y, _ = series
     bt = T.backtest(y, horizon=28, folds=2)
-    assert set(bt.summary.index) == {"model", "seasonal naive"}
+    assert set(bt.table.index) == {"model", "seasonal naive"}
     assert bt.mase_model < bt.mase_naive and bt.beats_naive
     assert bt.season == 7
     assert len(bt.predictions) == 2 * 2 * 28
-    assert 0 <= bt.summary.loc["model", "coverage95"] <= 1
+    assert 0 <= bt.table.loc["model", "coverage95"] <= 1
     # MASE is computed from the predictions
     p = bt.predictions[bt.predictions["method"] == "model"]
     assert np.isfinite(p["mean"]).all()
@@ -194,7 +196,7 @@ def test_backtest_model_beats_seasonal_naive(series):
 
 def test_changepoint_dated_at_planted_level_shift():
     y, _ = planted_series(5, shift=("2024-03-15", 0.7))
-    cps = T.changepoints(y)
+    cps = T.changepoints(y).table
     assert len(cps) >= 1
     nearest = min(cps["date"], key=lambda d: abs(d - pd.Timestamp("2024-03-15")))
     assert abs((nearest - pd.Timestamp("2024-03-15")).days) <= 7
@@ -206,7 +208,7 @@ def test_no_changepoint_without_a_break():
     rng = np.random.default_rng(0)
     idx = pd.date_range("2023-01-01", periods=500, freq="D")
     y = pd.Series(1000 * DOW[idx.dayofweek] * np.exp(rng.normal(0, 0.05, 500)), index=idx)
-    assert T.changepoints(y).empty
+    assert T.changepoints(y).table.empty
 
 
 # ----------------------------------------------------------------------- pieces
@@ -255,7 +257,7 @@ def test_event_regressors_on_weekly_index_are_day_shares():
 def test_seasonal_naive_repeats_last_season():
     idx = pd.date_range("2024-01-01", periods=28, freq="D")
     y = pd.Series(np.tile(np.arange(7.0), 4), index=idx)
-    fc = T.seasonal_naive(y, 10)
+    fc = T.seasonal_naive(y, 10).table
     np.testing.assert_allclose(fc["mean"], [0, 1, 2, 3, 4, 5, 6, 0, 1, 2])
     np.testing.assert_allclose(fc["lo95"], fc["mean"])  # a perfect season: no spread
 
@@ -265,19 +267,20 @@ def test_growth_table_names_the_periods_compared():
     frame = pd.DataFrame(
         {"period": idx, "gmv": np.arange(len(idx), dtype=float) + 100, "orders": 10}
     )
-    g = T.growth(frame, "W", through="2024-12-31")  # week of 2024-12-30 is incomplete
+    growth = T.growth(frame, "week", through="2024-12-31")
+    g = growth.table  # week of 2024-12-30 is incomplete
     wow = g[(g.comparison == "WoW") & (g.metric == "gmv")].iloc[0]
     assert wow.period == "2024-W52 (12-23–12-29)" and wow.compared_to == "2024-W51 (12-16–12-22)"
     assert wow.change == 1.0 and wow.change_pct == pytest.approx(1 / wow.previous)
     yoy = g[(g.comparison == "YoY") & (g.metric == "gmv")].iloc[0]
     assert yoy.compared_to == "2023-W52 (12-25–12-31)" and yoy.change == 52.0
-    assert any("not complete" in n for n in g.attrs["notes"])
+    assert any("not complete" in n for n in growth.notes)
     m = T.growth(
         pd.DataFrame(
             {"period": pd.date_range("2024-01-01", periods=3, freq="MS"), "gmv": [1.0, 2, 4]}
         ),
-        "M",
-    )
+        "month",
+    ).table
     mom = m[m.comparison == "MoM"].iloc[0]
     assert (mom.period, mom.compared_to, mom.change_pct) == ("2024-03", "2024-02", 1.0)
     assert np.isnan(m[m.comparison == "YoY"].iloc[0].previous)
@@ -292,13 +295,13 @@ def test_growth_share_matrix():
             {"period": p, "category": "ware", "gmv": 50.0},
             {"period": p, "category": "gifts", "gmv": 10.0 if i < 12 else 30.0},
         ]
-    gs = T.growth_share(pd.DataFrame(rows))
-    gs = gs.set_index("category")
+    result = T.growth_share(pd.DataFrame(rows))
+    gs = result.table.set_index("category")
     assert gs.loc["tea", "share"] == pytest.approx(150 / 230) and gs.loc[
         "tea", "growth"
     ] == pytest.approx(0.5)
     assert gs.loc["gifts", "growth"] == pytest.approx(2.0)
-    assert gs.attrs["market_growth"] == pytest.approx(230 / 160 - 1)
+    assert result.market_growth == pytest.approx(230 / 160 - 1)
     assert gs.loc["tea", "quadrant"] == "star" and gs.loc["ware", "quadrant"] == "dog"
     assert gs.loc["gifts", "quadrant"] == "question mark"
     assert (
@@ -314,14 +317,15 @@ def test_growth_share_matrix():
 def test_gaps_are_filled_and_stated():
     y, _ = planted_series(4, "2024-01-01", "2024-06-30")
     holey = y.drop(y.index[[10, 11, 50]])
-    s, notes = T.regularize(holey)
+    reg = T.regularize(holey)
+    s, notes = reg.series, reg.notes
     assert len(s) == len(y) and s.index.freq == "D"
     assert any("3 missing dates" in n for n in notes)
     assert s.iloc[10] == pytest.approx(y.iloc[9] + (y.iloc[12] - y.iloc[9]) / 3)
     dec = T.decompose(holey)
-    assert any("3 missing dates" in n for n in dec.attrs["notes"])
+    assert any("3 missing dates" in n for n in dec.notes)
     fc = T.forecast(holey, 7, events=[])
-    assert any("3 missing dates" in n for n in fc.attrs["notes"])
+    assert any("3 missing dates" in n for n in fc.notes)
 
 
 def test_not_a_date_index_is_refused():
@@ -332,48 +336,50 @@ def test_not_a_date_index_is_refused():
 def test_all_zeros():
     idx = pd.date_range("2024-01-01", periods=120, freq="D")
     zeros = pd.Series(0.0, index=idx)
-    dec = T.decompose(zeros)
+    dec = T.decompose(zeros).table
     assert (dec.drop(columns="observed").abs().to_numpy() < 1e-9).all()
     fc = T.forecast(zeros, 7)
-    assert (fc.to_numpy() == 0).all() and any("constant" in n for n in fc.attrs["notes"])
+    assert (fc.table.to_numpy() == 0).all() and any("constant" in n for n in fc.notes)
     eff = T.event_effects(zeros, [{"name": "sale", "start": "2024-02-01", "end": "2024-02-03"}])
-    assert eff.empty and any("constant" in n for n in eff.attrs["notes"])
+    assert eff.table.empty and any("constant" in n for n in eff.notes)
 
 
 def test_negative_values_from_refunds_are_modelled_on_their_own_scale():
     y, truth = planted_series(6, "2024-01-01", "2024-12-31")
     net = y - 10_500  # refunds netted out: some days negative
     assert (net < 0).any()
-    eff = T.event_effects(net)
-    assert eff.attrs["scale"] == "level" and any("negative" in n for n in eff.attrs["notes"])
+    effects = T.event_effects(net)
+    assert effects.scale == "level" and any("negative" in n for n in effects.notes)
+    eff = effects.table
     peak = eff[(eff.occurrence == "Double 11 2024") & (eff.window == "peak")].iloc[0]
     assert peak.uplift_lo > 0
-    fc = T.forecast(net, 7, events=[])
-    assert not fc.attrs["spec"].log and np.isfinite(fc.to_numpy()).all()
+    result = T.forecast(net, 7, events=[])
+    fc = result.table
+    assert not result.spec.log and np.isfinite(fc.to_numpy()).all()
     assert (fc["lo95"] < fc["mean"]).all() and (fc["mean"] < fc["hi95"]).all()
 
 
 def test_weekly_series_uses_weekly_steps():
     y, _ = planted_series(7)
     wk = y.resample("W-MON", label="left", closed="left").sum()
-    dec = T.decompose(wk)
+    dec = T.decompose(wk).table
     assert "seasonal_52" in dec and "seasonal_1" not in dec
-    fc = T.forecast(wk, 8)
+    result = T.forecast(wk, 8)
+    fc = result.table
     assert len(fc) == 8 and fc.index.freqstr == "W-MON"
-    assert fc.attrs["spec"].seasonal_order == (0, 0, 0, 0)  # yearly season as Fourier terms
+    assert result.spec.seasonal_order == (0, 0, 0, 0)  # yearly season as Fourier terms
 
 
 # ------------------------------------------------------------ the synthetic shop
 
 
 @pytest.fixture(scope="module")
-def shop_daily():
+def shop_daily(synthetic_shop):
     """Daily GMV, orders and douyin orders of the default synthetic shop, built in the engine."""
-    synthetic = pytest.importorskip("shopbook.data.synthetic")
     from shopbook.data.validation import validate
     from shopbook.features import kpis as K
 
-    shop = synthetic.generate(customers=20_000, seed=0)
+    shop = synthetic_shop(customers=20_000, seed=0)
     report = validate(shop.tables, require=("orders",), tables=("orders",))
     orders = report.kept("orders")
     daily = K.kpis(orders, "D")
@@ -412,7 +418,7 @@ def _planted_window_uplift(truth: dict, start, end) -> float:
 
 @pytest.mark.parametrize("metric", ["gmv", "orders"])
 def test_shop_festival_uplifts_fall_inside_their_intervals(shop_daily, metric):
-    eff = T.event_effects(shop_daily[metric])
+    eff = T.event_effects(shop_daily[metric]).table
     truth = shop_daily["truth"]
     assert set(eff["occurrence"]) == {"618 2023", "Double 11 2023", "618 2024", "Double 11 2024"}
     for _, r in eff.iterrows():
@@ -427,7 +433,7 @@ def test_shop_festival_uplifts_fall_inside_their_intervals(shop_daily, metric):
 
 
 def test_shop_weekly_seasonality_recovered(shop_daily):
-    prof = T.seasonal_profile(T.decompose(shop_daily["orders"]), 7)
+    prof = T.seasonal_profile(T.decompose(shop_daily["orders"]), 7).table
     weekly = np.array(list(shop_daily["truth"]["seasonality"]["weekly_multiplier"].values()))
     planted = weekly / weekly.mean() - 1
     # ~70 orders a day: a weekday's mean effect over two years has a standard error of ~1.5 points
@@ -442,7 +448,7 @@ def test_shop_backtest_beats_seasonal_naive(shop_daily):
 
 def test_shop_traffic_drop_is_a_dated_changepoint(shop_daily):
     drop = pd.Timestamp(shop_daily["truth"]["traffic_drop"]["date"])
-    cps = T.changepoints(shop_daily["douyin"])
+    cps = T.changepoints(shop_daily["douyin"]).table
     nearest = min(cps["date"], key=lambda d: abs(d - drop))
     assert abs((nearest - drop).days) <= 7
     assert (

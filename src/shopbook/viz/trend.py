@@ -2,20 +2,32 @@
 
 Every function takes ``ax=None`` (a new figure of the theme's size is made when it is
 ``None``), draws with seaborn/matplotlib's object-oriented API and returns the axes
-(:func:`decomposition` takes and returns an array of axes). The frames come from
-:mod:`shopbook.features.kpis` and :mod:`shopbook.analysis.trend`.
+(:func:`decomposition` takes and returns an array of axes). The inputs are the frames of
+:mod:`shopbook.features.kpis` and the results of :mod:`shopbook.analysis.trend`; time
+granularity is a period word (``"day"``, ``"week"``, ``"month"``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from shopbook.analysis.trend import (
+    Backtest,
+    Changepoints,
+    Decomposition,
+    EventEffects,
+    Forecast,
+    GrowthShare,
+    Shares,
+)
+from shopbook.features.periods import normalise_period
 from shopbook.viz.theme import FIGSIZE, label, new_axes
 
 __all__ = [
@@ -36,10 +48,9 @@ _METRIC_LABELS = {
     "aov": "Average order value",
     "units": "Units",
 }
-_FREQ_WORDS = {"D": "day", "W": "week", "M": "month"}
 
 
-def _money_axis(ax: Any, axis: str = "y") -> None:
+def _money_axis(ax: Axes, axis: str = "y") -> None:
     fmt = FuncFormatter(
         lambda v, _: (
             f"{v / 1e6:,.1f}M"
@@ -54,11 +65,11 @@ def kpi_lines(
     frame: pd.DataFrame,
     metric: str = "gmv",
     by: str | None = None,
-    ax: Any = None,
-    freq: str = "D",
+    ax: Axes | None = None,
+    period: str = "day",
     currency: str = "",
     top: int = 8,
-) -> Any:
+) -> Axes:
     """One KPI over time, one line per group.
 
     Parameters
@@ -69,8 +80,8 @@ def kpi_lines(
         ``gmv``, ``orders``, ``customers``, ``aov``.
     by
         Group column (channel, category) or ``None``.
-    freq
-        ``D``/``W``/``M``, for the axis label.
+    period
+        ``day``/``week``/``month`` (the frame's granularity), for the axis label.
     currency
         Unit of money metrics.
     top
@@ -90,7 +101,7 @@ def kpi_lines(
     if metric in ("gmv", "aov"):
         _money_axis(ax)
     ax.figure.autofmt_xdate()
-    word = _FREQ_WORDS.get(freq, freq)
+    word = normalise_period(period)
     name = _METRIC_LABELS.get(metric, metric)
     unit = currency if metric in ("gmv", "aov") and currency else None
     return label(
@@ -103,15 +114,17 @@ def kpi_lines(
     )
 
 
-def decomposition(dec: pd.DataFrame, axes: Any = None, unit: str = "") -> Any:
+def decomposition(
+    dec: Decomposition, axes: Sequence[Axes] | np.ndarray | None = None, unit: str = ""
+) -> np.ndarray:
     """Observed, trend, each seasonal component and the remainder, stacked.
 
     Parameters
     ----------
     dec
-        :func:`shopbook.analysis.trend.decompose` output.
+        :func:`shopbook.analysis.trend.decompose` result (its ``table`` and ``method``).
     axes
-        A sequence of ``len(dec.columns)`` axes sharing x (default: a new figure).
+        A sequence of ``len(dec.table.columns)`` axes sharing x (default: a new figure).
     unit
         Unit of the series (e.g. ``CNY``).
 
@@ -119,48 +132,49 @@ def decomposition(dec: pd.DataFrame, axes: Any = None, unit: str = "") -> Any:
     -------
     numpy.ndarray of matplotlib.axes.Axes
     """
-    cols = list(dec.columns)
+    table = dec.table
+    cols = list(table.columns)
     if axes is None:
         import matplotlib.pyplot as plt
 
-        fig, axes = plt.subplots(
+        _, axes = plt.subplots(
             len(cols), 1, sharex=True, figsize=(FIGSIZE[0], 1.5 * len(cols) + 0.8)
         )
-    axes = np.atleast_1d(axes)
+    axes = np.atleast_1d(np.asarray(axes, dtype=object))
     names = {"observed": "Observed", "trend": "Trend", "resid": "Remainder"}
     for ax, col in zip(axes, cols, strict=True):
-        period = col.removeprefix("seasonal_")
-        title = names.get(col, f"Season {period}")
-        ax.plot(dec.index, dec[col], linewidth=0.8 if col in ("observed", "resid") else 1.3)
+        season = col.removeprefix("seasonal_")
+        title = names.get(col, f"Season {season}")
+        ax.plot(table.index, table[col], linewidth=0.8 if col in ("observed", "resid") else 1.3)
         ax.set_ylabel(title, fontsize="small")
         _money_axis(ax)
-    axes[0].set_title(
-        f"Decomposition: {dec.attrs.get('method', '')}" + (f" ({unit})" if unit else "")
-    )
+    axes[0].set_title(f"Decomposition: {dec.method}" + (f" ({unit})" if unit else ""))
     axes[-1].set_xlabel("Day")
     axes[0].figure.autofmt_xdate()
     return axes
 
 
-def changepoints(dec: pd.DataFrame, cps: pd.DataFrame, ax: Any = None, unit: str = "") -> Any:
+def changepoints(
+    dec: Decomposition, cps: Changepoints, ax: Axes | None = None, unit: str = ""
+) -> Axes:
     """The deseasonalised series, its fitted piecewise trend and the dated changepoints.
 
     Parameters
     ----------
     dec
-        :func:`~shopbook.analysis.trend.decompose` output (``observed`` and seasonal
+        :func:`~shopbook.analysis.trend.decompose` result (``observed`` and seasonal
         columns).
     cps
-        :func:`~shopbook.analysis.trend.changepoints` output (``date``, ``change_pct``;
-        ``attrs["segments"]``).
+        :func:`~shopbook.analysis.trend.changepoints` result (``date``, ``change_pct``;
+        ``segments``).
     """
     ax = new_axes(ax)
-    deseason = dec["observed"] - dec.filter(like="seasonal_").sum(axis=1)
-    ax.plot(dec.index, deseason, color="0.7", linewidth=0.7, label="Deseasonalised")
-    seg = cps.attrs.get("segments")
-    if seg is not None and np.isfinite(np.asarray(seg, dtype=float)).any():
+    deseason = dec.deseasonalised
+    ax.plot(deseason.index, deseason, color="0.7", linewidth=0.7, label="Deseasonalised")
+    seg = cps.segments
+    if len(seg) and np.isfinite(np.asarray(seg, dtype=float)).any():
         ax.plot(seg.index, seg, linewidth=1.8, label="Piecewise trend")
-    for _, r in cps.iterrows():
+    for _, r in cps.table.iterrows():
         ax.axvline(r["date"], color="C3", linestyle="--", linewidth=1)
         ax.annotate(
             f"{r['date']:%Y-%m-%d}\n{r['change_pct']:+.0%}",
@@ -178,19 +192,20 @@ def changepoints(dec: pd.DataFrame, cps: pd.DataFrame, ax: Any = None, unit: str
     return label(ax, "Trend changepoints", x="Day", y="Deseasonalised value", y_unit=unit or None)
 
 
-def event_effects(effects: pd.DataFrame, ax: Any = None) -> Any:
+def event_effects(effects: EventEffects, ax: Axes | None = None) -> Axes:
     """Uplift of each festival window against its baseline, with confidence intervals.
 
     Parameters
     ----------
     effects
-        :func:`~shopbook.analysis.trend.event_effects` output.
+        :func:`~shopbook.analysis.trend.event_effects` result (its ``table`` and
+        ``level``).
     """
     ax = new_axes(ax)
-    data = effects.reset_index(drop=True)
+    data = effects.table.reset_index(drop=True)
     windows = ["pre-heat", "peak", "post", "total"]
     ypos = np.arange(len(data))[::-1]
-    level = effects.attrs.get("level", 0.95)
+    level = effects.level
     for i, (_, r) in enumerate(data.iterrows()):
         colour = f"C{windows.index(r['window']) if r['window'] in windows else 4}"
         ax.errorbar(
@@ -209,7 +224,9 @@ def event_effects(effects: pd.DataFrame, ax: Any = None) -> Any:
         fontsize="small",
     )
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.figure.set_size_inches(FIGSIZE[0], max(FIGSIZE[1], 0.28 * len(data) + 1))
+    fig = ax.figure
+    if isinstance(fig, Figure):  # not a subfigure: grow it to fit one row per window
+        fig.set_size_inches(FIGSIZE[0], max(FIGSIZE[1], 0.28 * len(data) + 1))
     return label(
         ax,
         f"Festival uplift vs counterfactual baseline ({level:.0%} CI)",
@@ -220,24 +237,27 @@ def event_effects(effects: pd.DataFrame, ax: Any = None) -> Any:
 
 def forecast(
     history: pd.Series,
-    fc: pd.DataFrame,
-    ax: Any = None,
+    forecast: Forecast,
+    ax: Axes | None = None,
     unit: str = "",
     last: int | None = 180,
     title: str | None = None,
-) -> Any:
+) -> Axes:
     """Recent history and the forecast with its 80% and 95% prediction intervals.
 
     Parameters
     ----------
     history
         The observed series.
-    fc
-        :func:`~shopbook.analysis.trend.forecast` (or ``seasonal_naive``) output.
+    forecast
+        :func:`~shopbook.analysis.trend.forecast` (or ``seasonal_naive``) result.
     last
         Periods of history shown.
+    title
+        Default: ``Forecast: <the forecast's model>``.
     """
     ax = new_axes(ax)
+    fc = forecast.table
     h = history.iloc[-last:] if last else history
     ax.plot(h.index, h, color="0.35", linewidth=0.9, label="Observed")
     ax.fill_between(
@@ -252,14 +272,14 @@ def forecast(
     ax.figure.autofmt_xdate()
     return label(
         ax,
-        title or f"Forecast: {fc.attrs.get('model', '')}",
+        title or f"Forecast: {forecast.model}",
         x="Date",
         y="Value",
         y_unit=unit or None,
     )
 
 
-def backtest(bt: Any, ax: Any = None, unit: str = "") -> Any:
+def backtest(bt: Backtest, ax: Axes | None = None, unit: str = "") -> Axes:
     """Backtest forecasts of the model and the seasonal naive against the actuals.
 
     Parameters
@@ -280,7 +300,7 @@ def backtest(bt: Any, ax: Any = None, unit: str = "") -> Any:
                 color=f"C{i}",
                 linewidth=1.2,
                 linestyle="-" if i == 0 else ":",
-                label=f"{method} (MASE {bt.summary.loc[method, 'mase']:.2f})" if j == 0 else None,
+                label=f"{method} (MASE {bt.table.loc[method, 'mase']:.2f})" if j == 0 else None,
             )
     _money_axis(ax)
     ax.legend(loc="upper left")
@@ -288,16 +308,17 @@ def backtest(bt: Any, ax: Any = None, unit: str = "") -> Any:
     return label(ax, "Rolling-origin backtest", x="Date", y="Value", y_unit=unit or None)
 
 
-def growth_share(gs: pd.DataFrame, by: str = "category", ax: Any = None) -> Any:
+def growth_share(gs: GrowthShare, by: str = "category", ax: Axes | None = None) -> Axes:
     """Growth–share matrix: share of GMV (x), growth (y), bubble size = GMV.
 
     Parameters
     ----------
     gs
-        :func:`~shopbook.analysis.trend.growth_share` output.
+        :func:`~shopbook.analysis.trend.growth_share` result (its ``table``,
+        ``market_growth`` and ``share_threshold``).
     """
     ax = new_axes(ax)
-    data = gs.copy()
+    data = gs.table.copy()
     sizes = 2000 * data["value"] / data["value"].max()
     sns.scatterplot(
         data=data,
@@ -315,8 +336,8 @@ def growth_share(gs: pd.DataFrame, by: str = "category", ax: Any = None) -> Any:
         ax.annotate(
             str(r[by]), (r["share"], r["growth"]), fontsize="small", ha="center", va="center"
         )
-    market = gs.attrs.get("market_growth")
-    if market is not None and np.isfinite(market):
+    market = gs.market_growth
+    if np.isfinite(market):
         ax.axhline(market, color="0.4", linestyle="--", linewidth=0.8)
         ax.annotate(
             "shop growth",
@@ -327,8 +348,8 @@ def growth_share(gs: pd.DataFrame, by: str = "category", ax: Any = None) -> Any:
             va="bottom",
             color="0.4",
         )
-    thr = gs.attrs.get("share_threshold")
-    if thr:
+    thr = gs.share_threshold
+    if np.isfinite(thr) and thr:
         ax.axvline(thr, color="0.4", linestyle=":", linewidth=0.8)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -345,16 +366,25 @@ def growth_share(gs: pd.DataFrame, by: str = "category", ax: Any = None) -> Any:
 
 
 def channel_share(
-    wide: pd.DataFrame, ax: Any = None, freq: str = "M", order: Sequence[str] | None = None
-) -> Any:
+    mix: Shares,
+    ax: Axes | None = None,
+    period: str = "month",
+    order: Sequence[str] | None = None,
+) -> Axes:
     """Each channel's share of GMV per period, stacked.
 
     Parameters
     ----------
-    wide
-        :func:`~shopbook.analysis.trend.shares` output (periods × groups, rows sum to 1).
+    mix
+        :func:`~shopbook.analysis.trend.shares` result (its ``table``: periods × groups,
+        rows sum to 1).
+    period
+        ``day``/``week``/``month``, for the axis label.
+    order
+        Groups in stacking order (default: largest mean share first).
     """
     ax = new_axes(ax)
+    wide = mix.table
     cols = (
         list(order) if order is not None else list(wide.mean().sort_values(ascending=False).index)
     )
@@ -366,7 +396,7 @@ def channel_share(
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title=wide.columns.name)
     ax.figure.autofmt_xdate()
-    word = _FREQ_WORDS.get(freq, freq)
+    word = normalise_period(period)
     return label(
         ax,
         f"Share of GMV by {wide.columns.name or 'group'} per {word}",
