@@ -14,6 +14,7 @@ from shopbook.features._groups import by_columns
 from shopbook.features.orders import (
     GMV_AMOUNT,
     PURCHASE_STATUSES,
+    gmv,
     line_shares,
     purchases,
 )
@@ -158,15 +159,14 @@ def kpis_expr(
     product_groups = [g for g in groups if g not in orders.columns]
     _check_groups(orders, amount, product_groups, order_items, products)
     o = purchases(orders, statuses)
-    o = o.mutate(
-        period=o.order_ts.truncate(unit).cast("timestamp"), __amount=o[amount].cast("float64")
-    )
+    o = o.mutate(period=o.order_ts.truncate(unit).cast("timestamp"))
     if order_items is None:
         agg = o.group_by(["period", *order_groups]).aggregate(
-            gmv=o.__amount.sum(), orders=o.order_id.nunique(), customers=o.customer_id.nunique()
+            gmv=gmv(o, amount), orders=o.order_id.nunique(), customers=o.customer_id.nunique()
         )
         agg = agg.mutate(gmv=agg.gmv.fill_null(0.0))
     else:
+        o = o.mutate(__amount=o[amount].cast("float64"))
         agg = _line_kpis(o, order_items, products, order_groups, product_groups)
     agg = agg.mutate(
         aov=ibis.ifelse(agg.orders > 0, agg.gmv / agg.orders.cast("float64"), ibis.null("float64"))
