@@ -9,10 +9,11 @@ applied by :func:`shopbook.report.setup` (:mod:`shopbook.viz.theme`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 
 from shopbook.viz.theme import label, new_axes
 
@@ -23,11 +24,11 @@ if TYPE_CHECKING:
 
 def retention_heatmap(
     matrix: pd.DataFrame,
-    ax: Any = None,
+    ax: Axes | None = None,
     max_periods: int | None = 12,
     annotate: bool | None = None,
     title: str | None = None,
-) -> Any:
+) -> Axes:
     """The retention triangle as a heatmap.
 
     Parameters
@@ -76,11 +77,11 @@ def retention_heatmap(
 
 def ltv_curves(
     curves: pd.DataFrame,
-    ax: Any = None,
+    ax: Axes | None = None,
     currency: str = "",
     max_cohorts: int = 12,
     title: str | None = None,
-) -> Any:
+) -> Axes:
     """Cumulative revenue per acquired customer, one line per cohort.
 
     Parameters
@@ -114,11 +115,11 @@ def ltv_curves(
 
 def second_purchase_curve(
     result: SecondPurchase | Mapping[str, SecondPurchase],
-    ax: Any = None,
+    ax: Axes | None = None,
     marks: tuple[int, ...] = (7, 30),
     max_days: int | None = 365,
     title: str | None = None,
-) -> Any:
+) -> Axes:
     """Kaplan–Meier share of customers who made a second purchase, by days since the first.
 
     Parameters
@@ -161,8 +162,8 @@ def second_purchase_curve(
 
 
 def holdout_by_frequency(
-    table: pd.DataFrame, ax: Any = None, unit: str = "purchases", title: str | None = None
-) -> Any:
+    table: pd.DataFrame, ax: Axes | None = None, unit: str = "purchases", title: str | None = None
+) -> Axes:
     """Actual vs predicted holdout purchases per customer, by calibration frequency.
 
     Parameters
@@ -186,8 +187,8 @@ def holdout_by_frequency(
 
 
 def tracking(
-    track: pd.DataFrame, ax: Any = None, cumulative: bool = True, title: str | None = None
-) -> Any:
+    track: pd.DataFrame, ax: Axes | None = None, cumulative: bool = True, title: str | None = None
+) -> Axes:
     """Repeat purchases per period (or cumulative): actual vs model, holdout shaded.
 
     Parameters
@@ -216,7 +217,9 @@ def tracking(
     return label(ax, title or f"{what}: model vs actual", x="period", y="repeat purchases")
 
 
-def prediction_errors(table: pd.DataFrame, ax: Any = None, title: str | None = None) -> Any:
+def prediction_errors(
+    table: pd.DataFrame, ax: Axes | None = None, title: str | None = None
+) -> Axes:
     """Holdout error by calibration-frequency group: (model − actual) per customer.
 
     Parameters
@@ -248,8 +251,8 @@ def prediction_errors(table: pd.DataFrame, ax: Any = None, title: str | None = N
 
 
 def spend_vs_frequency(
-    summary: pd.DataFrame, ax: Any = None, currency: str = "", title: str | None = None
-) -> Any:
+    summary: pd.DataFrame, ax: Axes | None = None, currency: str = "", title: str | None = None
+) -> Axes:
     """Mean repeat spend against repeat frequency (Gamma-Gamma's independence assumption).
 
     Parameters
@@ -283,8 +286,8 @@ def spend_vs_frequency(
 
 
 def value_distribution(
-    values: pd.Series, ax: Any = None, currency: str = "", title: str | None = None
-) -> Any:
+    values: pd.Series, ax: Axes | None = None, currency: str = "", title: str | None = None
+) -> Axes:
     """Distribution of customer lifetime value (log-scaled x axis), with its share curve.
 
     Parameters
@@ -325,8 +328,8 @@ def value_distribution(
 
 
 def value_by_segment(
-    table: pd.DataFrame, ax: Any = None, currency: str = "", title: str | None = None
-) -> Any:
+    table: pd.DataFrame, ax: Axes | None = None, currency: str = "", title: str | None = None
+) -> Axes:
     """Mean CLV per segment (horizontal bars), with customer counts.
 
     Parameters
@@ -358,10 +361,10 @@ def value_by_segment(
 def survival_fit(
     survivors: Sequence[float] | np.ndarray,
     fit: SBGFit,
-    ax: Any = None,
+    ax: Axes | None = None,
     periods: int | None = None,
     title: str | None = None,
-) -> Any:
+) -> Axes:
     """Observed survivors of a cohort and the sBG fit (and its projection).
 
     Parameters
