@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import ast
 import json
-import sys
 from pathlib import Path
 
 import nbformat
 import papermill
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-import small_source  # noqa: E402
+import small_source  # beside this file: pytest puts the test's folder on sys.path
 
 ROOT = Path(__file__).parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
