@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -454,3 +456,190 @@ def test_shop_traffic_drop_is_a_dated_changepoint(shop_daily):
     assert (
         cps.loc[cps["date"] == nearest, "change_pct"].iloc[0] < -0.2
     )  # planted: −35 % of its traffic
+
+
+# ------------------------------------------------- picks the notebook leaves to us
+
+
+def test_event_list_is_the_festivals_of_every_year_then_the_callers_own():
+    spring = {"name": "Spring sale", "start": "2024-03-01", "end": "2024-03-08"}
+    evs = T.event_list("2024-01-01", "2024-12-20", extra=[spring], ahead=28)
+    # the horizon reaches into 2025, so 2025's festivals are measured/forecast too
+    assert [(e["name"], e["start"][:4]) for e in evs] == [
+        ("618", "2024"),
+        ("Double 11", "2024"),
+        ("618", "2025"),
+        ("Double 11", "2025"),
+        ("Spring sale", "2024"),
+    ]
+    assert T.event_list("2024-01-01", "2024-12-20")[-1]["start"] == "2024-11-01"
+    assert T.event_list("2024-01-01", "2024-12-20", festivals=False, extra=[spring]) == [spring]
+
+
+def _scores(model: float, naive: float) -> T.Backtest:
+    table = pd.DataFrame(
+        {"mase": [model, naive], "coverage80": 0.8, "coverage95": 0.95},
+        index=pd.Index(["model", "seasonal naive"], name="method"),
+    )
+    return T.Backtest(table=table, model="SARIMAX", season=7)
+
+
+def test_pick_forecast_shows_the_model_only_when_it_beat_the_naive():
+    idx = pd.date_range("2024-01-01", periods=3, freq="D")
+    model = T.Forecast(table=pd.DataFrame({"mean": [1.0, 2, 3]}, index=idx), model="SARIMAX")
+    naive = T.Forecast(
+        table=pd.DataFrame({"mean": [0.0, 0, 0]}, index=idx), model="seasonal naive (season 7)"
+    )
+    assert T.pick_forecast(_scores(0.8, 1.2), model, naive) is model
+    shown = T.pick_forecast(_scores(1.3, 1.2), model, naive)
+    assert shown.model == T.NAIVE_INSTEAD == "seasonal naive (the model did not beat it)"
+    pd.testing.assert_frame_equal(shown.table, naive.table)
+    assert naive.model == "seasonal naive (season 7)"  # the naive result itself is unchanged
+    assert not _scores(1.2, 1.2).beats_naive  # a tie does not beat it
+
+
+def test_growth_rows_and_change_text():
+    months = pd.date_range("2024-01-01", periods=3, freq="MS")
+    g = T.growth(pd.DataFrame({"period": months, "gmv": [1.0, 2, 4], "orders": 1}), "month")
+    assert g.ok() and g.period == "month"
+    assert g.row("MoM")["change_pct"] == 1.0 and g.row("MoM", "orders")["change"] == 0
+    assert g.change_text("MoM") == "+100.0%"
+    assert g.change_text("YoY") == T.NOT_COMPARABLE  # no data a year earlier
+    with pytest.raises(KeyError, match="WoW"):
+        g.row("WoW")
+    empty = T.growth(pd.DataFrame({"period": pd.to_datetime([]), "gmv": []}), "week")
+    assert not empty.ok() and empty.why() == "no data" and empty.table.empty
+
+
+def test_growth_takes_the_old_period_letters():
+    weeks = pd.date_range("2024-01-01", periods=3, freq="W-MON")
+    frame = pd.DataFrame({"period": weeks, "gmv": [1.0, 2, 3]})
+    pd.testing.assert_frame_equal(T.growth(frame, "W").table, T.growth(frame, "week").table)
+    with pytest.raises(ValueError, match="period"):
+        T.growth(frame, "fortnight")
+
+
+def test_complete_periods_drops_the_period_the_data_end_cuts():
+    frame = pd.DataFrame({"period": pd.to_datetime(["2024-11-01", "2024-12-01"]), "gmv": [1, 2]})
+    assert list(T.complete_periods(frame, "month", "2024-12-30")["gmv"]) == [1]
+    assert list(T.complete_periods(frame, "month", "2024-12-31")["gmv"]) == [1, 2]
+    assert T.complete_periods(frame, "month", None) is frame
+    weeks = pd.DataFrame({"period": pd.to_datetime(["2024-12-23", "2024-12-30"]), "gmv": [1, 2]})
+    assert list(T.complete_periods(weeks, "week", "2024-12-31")["gmv"]) == [1]
+
+
+def _channel_months(channels: dict[str, list[float]]) -> pd.DataFrame:
+    months = pd.date_range("2024-01-01", periods=3, freq="MS")
+    return pd.DataFrame(
+        [
+            {"period": m, "channel": c, "gmv": v}
+            for c, values in channels.items()
+            for m, v in zip(months, values, strict=True)
+        ]
+    )
+
+
+def test_shares_who_gained_and_who_lost():
+    frame = _channel_months({"tmall": [60.0, 50, 40], "jd": [40.0, 40, 40], "site": [0.0, 10, 20]})
+    mix = T.shares(frame, "channel")
+    assert mix.ok()
+    np.testing.assert_allclose(mix.table.sum(axis=1), 1.0)
+    assert mix.gained == ("site", pytest.approx(0.2))
+    assert mix.lost == ("tmall", pytest.approx(-0.2))
+    assert list(mix.change.index) == ["tmall", "jd", "site"]
+    # the last month is incomplete on 2024-03-30: shares of January and February only
+    cut = T.shares(frame, "channel", period="month", through="2024-03-30")
+    assert list(cut.table.index) == list(pd.to_datetime(["2024-01-01", "2024-02-01"]))
+    assert cut.gained == ("site", pytest.approx(0.1))
+
+
+def test_shares_skipped_with_the_reason():
+    one_channel = T.shares(_channel_months({"site": [1.0, 2, 3]}), "channel")
+    assert not one_channel.ok() and one_channel.why() == "every order came through one channel"
+    frame = _channel_months({"tmall": [1.0, 2, 3], "jd": [1.0, 1, 1]})
+    one_month = T.shares(frame, "channel", period="month", through="2024-02-15")
+    assert not one_month.ok() and "two complete periods" in one_month.why()
+
+
+def test_growth_share_gaining_losing_and_too_short():
+    months = pd.date_range("2023-01-01", periods=24, freq="MS")
+    rows = []
+    for i, m in enumerate(months):
+        rows += [
+            {"period": m, "category": "tea", "gmv": 100.0 if i < 12 else 150.0},
+            {"period": m, "category": "ware", "gmv": 50.0},
+        ]
+    gs = T.growth_share(pd.DataFrame(rows))
+    assert gs.gaining["category"] == "tea" and gs.losing["category"] == "ware"
+    assert gs.share_threshold == 0.5
+    short = T.growth_share(pd.DataFrame(rows[:2]))  # one month
+    assert not short.ok() and "two complete months" in short.why()
+
+
+def test_seasonal_profile_best_and_worst_day_and_skip(decomposition):
+    prof = T.seasonal_profile(decomposition, 7)
+    assert prof.best[0] == "Sat" and prof.best[1] == prof.table["effect_pct"].max()
+    assert prof.worst[0] in ("Tue", "Wed") and prof.worst[1] == prof.table["effect_pct"].min()
+    weekly = T.seasonal_profile(decomposition, 30)
+    assert not weekly.ok() and "30" in weekly.why()
+
+
+def test_changepoints_largest_and_skip():
+    y, _ = planted_series(5, shift=("2024-03-15", 0.7))
+    cps = T.changepoints(y)
+    big = cps.largest
+    assert big is not None and abs(big["change_pct"]) == cps.table["change_pct"].abs().max()
+    short = T.changepoints(y.iloc[:40], events=[])
+    assert not short.ok() and "too short" in short.why() and short.largest is None
+
+
+def test_event_effects_strongest_dips_and_skip(series):
+    y, _ = series
+    eff = T.event_effects(y)
+    totals = eff.table[eff.table["window"] == "total"]
+    assert eff.strongest["window"] == "total"
+    assert eff.strongest["uplift_pct"] == totals["uplift_pct"].max()
+    assert eff.strongest["occurrence"].startswith("Double 11")  # planted ×4 peak vs ×3
+    # planted: every post window is 15–20 % below its baseline
+    assert set(eff.dips) <= set(totals["occurrence"]) and len(eff.dips) >= 1
+    none = T.event_effects(y, [{"name": "x", "start": "2030-01-01", "end": "2030-01-02"}])
+    assert not none.ok() and none.why() == "no event lies wholly inside the data"
+    assert none.strongest is None and none.dips == []
+
+
+def test_forecast_states_a_fit_that_did_not_converge(monkeypatch):
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    from shopbook.analysis.trend import models as F
+
+    real = F._sarimax
+
+    def chatty(spec, horizon):
+        msg = "Maximum Likelihood optimization failed to converge."
+        warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+        msg = "Non-stationary starting autoregressive parameters found."
+        warnings.warn(msg, UserWarning, stacklevel=2)
+        return real(spec, horizon)
+
+    monkeypatch.setattr(F, "_sarimax", chatty)
+    y, _ = planted_series(2, "2024-01-01", "2024-06-30")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # neither warning reaches the caller
+        fc = T.forecast(y, 7, events=[])
+    assert any("stopped before it converged" in n for n in fc.notes)
+    np.testing.assert_allclose(fc.table["mean"], T.forecast(y, 7, events=[]).table["mean"])
+
+
+def test_forecast_passes_other_warnings_on(monkeypatch):
+    from shopbook.analysis.trend import models as F
+
+    real = F._sarimax
+
+    def odd(spec, horizon):
+        warnings.warn("something unexpected", UserWarning, stacklevel=2)
+        return real(spec, horizon)
+
+    monkeypatch.setattr(F, "_sarimax", odd)
+    y, _ = planted_series(2, "2024-01-01", "2024-06-30")
+    with pytest.warns(UserWarning, match="something unexpected"):
+        T.forecast(y, 7, events=[])

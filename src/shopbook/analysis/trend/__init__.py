@@ -25,19 +25,19 @@ Modules, one job each:
 
 * :mod:`~shopbook.analysis.trend.series` — :func:`regularize` (a regular series),
 * :mod:`~shopbook.analysis.trend.events` — festivals and their windows and indicators,
-* :mod:`~shopbook.analysis.trend.decompose` — MSTL/STL and the weekday profile,
-* :mod:`~shopbook.analysis.trend.changepoints` — dated breaks in the trend,
+* :mod:`~shopbook.analysis.trend.decomposition` — MSTL/STL and the weekday profile,
+* :mod:`~shopbook.analysis.trend.breaks` — dated breaks in the trend,
 * :mod:`~shopbook.analysis.trend.effects` — festival uplifts against a baseline,
-* :mod:`~shopbook.analysis.trend.spec` and :mod:`~shopbook.analysis.trend.forecast` —
-  the forecast model and its forecasts; :mod:`~shopbook.analysis.trend.backtest` — the
+* :mod:`~shopbook.analysis.trend.spec` and :mod:`~shopbook.analysis.trend.models` —
+  the forecast model and its forecasts; :mod:`~shopbook.analysis.trend.backtesting` — the
   rolling-origin backtest against the seasonal naive,
-* :mod:`~shopbook.analysis.trend.growth` — growth tables, shares, growth–share matrix.
+* :mod:`~shopbook.analysis.trend.growth_tables` — growth tables, shares, growth–share matrix.
 """
 
 from shopbook.analysis.trend._common import DEFAULT_SEASONS
-from shopbook.analysis.trend.backtest import NAIVE_INSTEAD, Backtest, backtest, pick_forecast
-from shopbook.analysis.trend.changepoints import Changepoints, changepoints
-from shopbook.analysis.trend.decompose import (
+from shopbook.analysis.trend.backtesting import NAIVE_INSTEAD, Backtest, backtest, pick_forecast
+from shopbook.analysis.trend.breaks import Changepoints, changepoints
+from shopbook.analysis.trend.decomposition import (
     Decomposition,
     SeasonalProfile,
     decompose,
@@ -55,8 +55,7 @@ from shopbook.analysis.trend.events import (
     event_regressors,
     event_windows,
 )
-from shopbook.analysis.trend.forecast import Forecast, forecast, seasonal_naive
-from shopbook.analysis.trend.growth import (
+from shopbook.analysis.trend.growth_tables import (
     NOT_COMPARABLE,
     Growth,
     GrowthShare,
@@ -67,6 +66,7 @@ from shopbook.analysis.trend.growth import (
     period_label,
     shares,
 )
+from shopbook.analysis.trend.models import Forecast, forecast, seasonal_naive
 from shopbook.analysis.trend.series import RegularSeries, regularize
 from shopbook.analysis.trend.spec import ForecastSpec, forecast_spec, fourier_terms
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from shopbook.analysis.result import Result
 from shopbook.analysis.trend._common import step_days
-from shopbook.analysis.trend.decompose import decompose
+from shopbook.analysis.trend.decomposition import decompose
 from shopbook.analysis.trend.events import EventsLike, as_events, event_regressors
 
 COLUMNS = ["date", "level_before", "level_after", "change", "change_pct"]

@@ -11,7 +11,7 @@ import pandas as pd
 from shopbook.analysis.result import Result
 from shopbook.analysis.trend._common import default_season
 from shopbook.analysis.trend.events import EventsLike
-from shopbook.analysis.trend.forecast import Forecast, forecast, seasonal_naive
+from shopbook.analysis.trend.models import Forecast, forecast, seasonal_naive
 from shopbook.analysis.trend.series import regularize
 
 #: The description of the seasonal naive forecast when it is shown instead of the model.
