@@ -457,7 +457,7 @@ def test_notebook_puts_a_broken_split_at_the_top_and_in_the_headline(shop_tables
     import nbformat
     import papermill
 
-    from shopbook.report.notebook import HEADLINE_MIME
+    from shopbook.notebook import HEADLINE_MIME
 
     # the per-unit table a user could supply (units_file): no validation of a large source
     units = tmp_path / "units.parquet"
