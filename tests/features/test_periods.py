@@ -39,3 +39,11 @@ def test_window_context_and_outside():
     assert P.resolve_window("", "2024-03-10", None).start == T("2024-03-04")
     with pytest.raises(ValueError, match="give end"):
         P.resolve_window("", "", None)
+
+
+def test_period_end_is_the_last_day_of_the_period_a_start_opens():
+    assert P.period_end(T("2024-12-23"), "week") == T("2024-12-29")
+    assert P.period_end(T("2024-02-01"), "month") == T("2024-02-29")
+    assert P.period_end(T("2024-02-01"), "D") == T("2024-02-01")
+    starts = pd.Series(pd.to_datetime(["2024-11-01", "2024-12-01"]))
+    assert list(P.period_end(starts, "month")) == [T("2024-11-30"), T("2024-12-31")]

@@ -68,6 +68,20 @@ def period_start(day: Any, period: str) -> pd.Timestamp:
     return d
 
 
+def period_end(start: Any, period: str) -> Any:
+    """The last day of the period that starts on ``start`` (the day, Sunday, the month's last).
+
+    ``start`` is a period start (:func:`period_start`) — a timestamp or a pandas Series
+    of them; a period is complete on data through day ``t`` when its end is ``<= t``.
+    """
+    p = normalise_period(period)
+    if p == "week":
+        return start + pd.Timedelta(days=6)
+    if p == "month":
+        return start + pd.offsets.MonthEnd(0)
+    return start
+
+
 # ------------------------------------------------------------------ report windows
 
 
@@ -151,6 +165,7 @@ __all__ = [
     "TRUNCATE",
     "Window",
     "normalise_period",
+    "period_end",
     "period_start",
     "resolve_window",
 ]

@@ -17,7 +17,7 @@ import pandas as pd
 
 from shopbook.analysis.result import Result
 from shopbook.analysis.trend._common import note
-from shopbook.features.periods import normalise_period
+from shopbook.features.periods import normalise_period, period_end
 
 _COMPARISONS = {
     "day": (
@@ -44,15 +44,6 @@ GROWTH_COLUMNS = [
 NOT_COMPARABLE = "not comparable (no data a year earlier)"
 
 
-def _period_end(start: pd.Timestamp, period: str) -> pd.Timestamp:
-    """The last day of the period starting ``start``."""
-    if period == "week":
-        return start + pd.Timedelta(days=6)
-    if period == "month":
-        return start + pd.offsets.MonthEnd(0)
-    return start
-
-
 def period_label(start: Any, period: str) -> str:
     """``2024-12-31`` (day), ``2024-W52 (12-23–12-29)`` (week), ``2024-12`` (month)."""
     p = normalise_period(period)
@@ -61,7 +52,7 @@ def period_label(start: Any, period: str) -> str:
         return start.date().isoformat()
     if p == "week":
         iso = start.isocalendar()
-        end = _period_end(start, "week")
+        end = period_end(start, "week")
         return f"{iso.year}-W{iso.week:02d} ({start:%m-%d}–{end:%m-%d})"
     return f"{start:%Y-%m}"
 
@@ -82,10 +73,8 @@ def complete_periods(
     """
     if through is None:
         return frame
-    p = normalise_period(period)
-    ends = {"day": pd.Timedelta(0), "week": pd.Timedelta(days=6), "month": pd.offsets.MonthEnd(0)}
     last = pd.Timestamp(through).normalize()
-    return frame[pd.to_datetime(frame[column]) + ends[p] <= last]
+    return frame[period_end(pd.to_datetime(frame[column]), period) <= last]
 
 
 @dataclass(kw_only=True)
@@ -170,7 +159,7 @@ def growth(
     if f.empty:
         return Growth(table=pd.DataFrame(columns=GROWTH_COLUMNS), period=p).skip("no data")
     last = f.index[-1]
-    if through is not None and _period_end(last, p) > pd.Timestamp(through).normalize():
+    if through is not None and period_end(last, p) > pd.Timestamp(through).normalize():
         note(
             notes,
             f"{period_label(last, p)} is not complete (data end "
@@ -367,7 +356,7 @@ def growth_share(
     if (
         through is not None
         and len(wide)
-        and wide.index[-1] + pd.offsets.MonthEnd(0) > pd.Timestamp(through).normalize()
+        and period_end(wide.index[-1], "month") > pd.Timestamp(through).normalize()
     ):
         note(notes, f"{wide.index[-1]:%Y-%m} is incomplete and left out.")
         wide = wide.iloc[:-1]
