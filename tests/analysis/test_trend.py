@@ -379,22 +379,22 @@ def test_weekly_series_uses_weekly_steps():
 def shop_daily(synthetic_shop):
     """Daily GMV, orders and douyin orders of the default synthetic shop, built in the engine."""
     from shopbook.data.validation import validate
-    from shopbook.features import kpis as K
+    from shopbook.features import sales as S
 
     shop = synthetic_shop(customers=20_000, seed=0)
     report = validate(shop.tables, require=("orders",), tables=("orders",))
     orders = report.kept("orders")
-    daily = K.kpis(orders, "D")
-    by_channel = K.kpis(orders, "D", by="channel")
-    douyin = K.to_series(
+    daily = S.kpis(orders, "day")
+    by_channel = S.kpis(orders, "day", by="channel")
+    douyin = S.to_series(
         by_channel[by_channel["channel"] == "douyin"].drop(columns="channel"),
         "orders",
         start=daily["period"].min(),
         end=daily["period"].max(),
     )
     return {
-        "gmv": K.to_series(daily, "gmv"),
-        "orders": K.to_series(daily, "orders"),
+        "gmv": S.to_series(daily, "gmv"),
+        "orders": S.to_series(daily, "orders"),
         "douyin": douyin,
         "truth": shop.truth,
     }

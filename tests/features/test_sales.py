@@ -1,5 +1,5 @@
 """shopbook.features.sales: engine aggregates agree with pandas on the same rows; the KPI
-brief's window inputs; the deprecated shopbook.features.kpis names."""
+brief's window inputs."""
 
 from __future__ import annotations
 
@@ -218,20 +218,3 @@ def test_window_kpis_hold_both_windows_and_only_the_columns_of_the_given_tables(
     new = ((first >= "2024-03-04") & (first < "2024-03-11")).sum()
     assert v.loc["current", "new"] == new
     assert v.loc["current", "returning"] == paid["customer_id"].nunique() - new
-
-
-def test_deprecated_kpis_module_still_answers():
-    from shopbook.features import kpis as old
-
-    assert old.kpis is K.kpis and old.fill_periods is K.fill_periods
-    assert [old.normalise_freq(f) for f in ("day", "weekly", "M")] == ["D", "W", "M"]
-    with pytest.raises(ValueError, match="freq"):
-        old.normalise_freq("hourly")
-    tables = _shop(1, n_orders=30)
-    orders = validate(tables).kept("orders")
-    first, last = old.date_range(orders)
-    o = tables["orders"]
-    assert first == o["order_ts"].min().normalize() and last == o["order_ts"].max().normalize()
-    empty = validate({"orders": tables["orders"].iloc[:0]}).kept("orders")
-    with pytest.raises(ContractError, match="at least one order"):
-        old.date_range(empty)

@@ -165,14 +165,16 @@ def test_show_renders_fraction_columns_as_percentages(monkeypatch):
     assert "-9.4%" in html and "0.5" in html and "50.0%" not in html
 
 
-def test_the_old_import_paths_still_work():
-    """Notebooks import from shopbook.report until the integrator switches them."""
-    import shopbook.report as old
-    from shopbook.report import notebook as old_module
+def test_notebook_helpers_have_one_home():
+    """The helpers live in shopbook.notebook only; shopbook.report no longer re-exports them."""
+    import importlib
+
+    import shopbook.report as report
 
     for name in ("headline", "md", "resolve_source", "setup", "show", "skipped"):
-        assert getattr(old, name) is getattr(nb, name)
-    assert old_module.HEADLINE_MIME == nb.HEADLINE_MIME and old_module.show is nb.show
+        assert not hasattr(report, name)
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("shopbook.report.notebook")
 
 
 def test_setup_sets_the_session_defaults():

@@ -14,7 +14,8 @@ from pathlib import Path
 import nbformat
 import papermill
 import pytest
-import small_source  # beside this file: pytest puts the test's folder on sys.path
+
+from tests.notebooks import small_source
 
 ROOT = Path(__file__).parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

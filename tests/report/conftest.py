@@ -4,14 +4,12 @@ kernels start only a few times per session)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import nbformat as nbf
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "notebooks"))
-import small_source  # noqa: E402
+from tests.notebooks import small_source
 
 ROOT = Path(__file__).parents[2]
 SECRET_PASSWORD = "hunter2-Secret-Pw"

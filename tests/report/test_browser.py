@@ -13,7 +13,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
-from conftest import HOSTILE
+
+from tests.report.conftest import HOSTILE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

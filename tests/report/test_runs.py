@@ -14,12 +14,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import HOSTILE, SECRET_PASSWORD, SECRET_TOKEN, SECRET_URI
 
 from shopbook.report import render
 from shopbook.report.execute import Progress
 from shopbook.report.plan import plan
 from shopbook.report.runs import _clean_stale_tmp, run
+from tests.report.conftest import HOSTILE, SECRET_PASSWORD, SECRET_TOKEN, SECRET_URI
 
 pytestmark = pytest.mark.slow
 

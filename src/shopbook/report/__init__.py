@@ -13,36 +13,3 @@
 
 These are imported on demand. The helpers notebooks use live in :mod:`shopbook.notebook`.
 """
-
-# Compatibility path: every notebook still does
-#     from shopbook.report import headline, md, resolve_source, setup, show, skipped
-# The integrator removes these re-exports once the notebooks import shopbook.notebook.
-from shopbook.notebook import (
-    HEADLINE_MIME,
-    SKIPPED_MIME,
-    Markdown,
-    escape,
-    format_value,
-    headline,
-    md,
-    pseudonymise,
-    resolve_source,
-    setup,
-    show,
-    skipped,
-)
-
-__all__ = [
-    "HEADLINE_MIME",
-    "SKIPPED_MIME",
-    "Markdown",
-    "escape",
-    "format_value",
-    "headline",
-    "md",
-    "pseudonymise",
-    "resolve_source",
-    "setup",
-    "show",
-    "skipped",
-]

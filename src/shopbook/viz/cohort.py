@@ -3,7 +3,7 @@
 Every function takes the output of :mod:`shopbook.analysis.retention` or
 :mod:`shopbook.analysis.clv`, draws on ``ax`` (or a new axes of the theme's size) and
 returns the axes. Figures are titled and labelled with units; the shared theme is
-applied by :func:`shopbook.report.setup` (:mod:`shopbook.viz.theme`).
+applied by :func:`shopbook.notebook.setup` (:mod:`shopbook.viz.theme`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The one figure theme of Shopbook.
 
-Call :func:`use` once per session (``shopbook.report.setup`` does it for notebooks).
+Call :func:`use` once per session (``shopbook.notebook.setup`` does it for notebooks).
 Plotting functions elsewhere in :mod:`shopbook.viz` take ``ax=None``, draw on it (or on
 a new figure of the theme's size) and return the axes; they touch no other global
 pyplot state. :func:`label` gives every figure a title and axis labels with units.

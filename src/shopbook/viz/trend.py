@@ -3,7 +3,7 @@
 Every function takes ``ax=None`` (a new figure of the theme's size is made when it is
 ``None``), draws with seaborn/matplotlib's object-oriented API and returns the axes
 (:func:`decomposition` takes and returns an array of axes). The inputs are the frames of
-:mod:`shopbook.features.kpis` and the results of :mod:`shopbook.analysis.trend`; time
+:mod:`shopbook.features.sales` and the results of :mod:`shopbook.analysis.trend`; time
 granularity is a period word (``"day"``, ``"week"``, ``"month"``).
 """
 
@@ -75,7 +75,7 @@ def kpi_lines(
     Parameters
     ----------
     frame
-        :func:`shopbook.features.kpis.kpis` output: ``period``, ``metric`` and ``by``.
+        :func:`shopbook.features.sales.kpis` output: ``period``, ``metric`` and ``by``.
     metric
         ``gmv``, ``orders``, ``customers``, ``aov``.
     by

@@ -2,7 +2,7 @@
 
 Every function takes a regular :class:`pandas.Series` with a
 :class:`~pandas.DatetimeIndex` (daily, weekly, monthly, …) — ours from
-:mod:`shopbook.features.kpis` or anyone else's — or a small per-period frame, and returns
+:mod:`shopbook.features.sales` or anyone else's — or a small per-period frame, and returns
 a :class:`~shopbook.analysis.result.Result`: its ``table``, the ``notes`` a reader should
 see beside it, and ``ok()`` / ``why()`` when it could not be computed. The models are
 statsmodels' (STL/MSTL, GLSAR, SARIMAX, ETS) and ruptures' (changepoints); this package

@@ -1,7 +1,7 @@
 """Growth of the latest complete period, shares of the total, and the growth–share matrix.
 
 Every frame here has a ``period`` column (the start of the period: the day, the Monday of
-the week, the first of the month — what :func:`shopbook.features.kpis.kpis` returns);
+the week, the first of the month — what :func:`shopbook.features.sales.kpis` returns);
 ``column=`` names another one. Granularity is a *period* word: ``"day"``, ``"week"`` or
 ``"month"`` (:mod:`shopbook.features.periods`).
 """
@@ -126,7 +126,7 @@ def growth(
     frame
         One row per period with a ``column`` column (period start: the day, the Monday
         of the week, the first of the month) and the ``metrics`` columns — what
-        :func:`shopbook.features.kpis.kpis` returns without ``by`` — or a Series
+        :func:`shopbook.features.sales.kpis` returns without ``by`` — or a Series
         indexed by period start.
     period
         ``"day"`` (day-on-day, week-on-week, year-on-year = 364 days, same weekday),
