@@ -3,7 +3,7 @@
 Each analysis returns a :class:`Result` (or a dataclass that inherits from it), so a
 notebook section always reads the same way::
 
-    r = rfm.segments(...)
+    r = el.cross_price(panel, "units", "avg_price", "sku", "week", skus)
     if r.ok():
         show(r.table)
         for note in r.notes: display(md("Note: {note}", note=note))
