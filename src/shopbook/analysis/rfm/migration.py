@@ -156,20 +156,22 @@ def migration(
     -------
     Migration
         ``.counts`` is the transition matrix; ``.customers`` and ``.table`` say who
-        moved up and who slipped (by the rules' rank). Skipped, with the reason, when a
+        moved up and who slipped (by the rules' rank). Skipped, with the reason, when
+        ``earlier`` is not before ``later`` (e.g. ``migration_days`` 0 in notebook 04), or a
         date has no customer, fewer than two, or only identical ones.
 
     Raises
     ------
     ValueError
-        An unknown ``scale``, ``earlier`` not before ``later``, or frames without dates.
+        An unknown ``scale``, or frames without dates.
     """
     if scale not in SCALES:
         raise ValueError(f"scale must be 'from' or 'each', not {scale!r}")
     d0, d1 = _asof(earlier, "earlier"), _asof(later, "later")
-    if d0 >= d1:
-        raise ValueError(f"asof_from ({d0.date()}) must be before asof_to ({d1.date()})")
     dates: dict[str, Any] = {"asof_from": d0, "asof_to": d1, "scale": scale}
+    if d0 >= d1:
+        why = f"no comparison with {d0.date()}: asof_from must be before asof_to ({d1.date()})"
+        return Migration.skipped(why, **dates)
     rules = load_rules(rules)
     try:
         for part in (earlier, later):
