@@ -44,7 +44,7 @@ def test_resolve_source_looks_in_shopbook_home(tmp_path, monkeypatch):
 
 def test_notebooks_and_the_runner_use_the_config_resolver():
     import shopbook.notebook as nb
-    import shopbook.report as report
+    from shopbook.report import runs
 
     assert nb.resolve_source is config.resolve_source
-    assert report.resolve_source is config.resolve_source
+    assert runs.config.resolve_source is config.resolve_source
