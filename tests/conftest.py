@@ -10,13 +10,13 @@
   ``make_items(rows)`` — contract ``order_items`` from
   ``(order_id, sku, quantity, unit_price[, unit_cost])``.
 
-Builders are fixtures that return the function (pytest's factory pattern), so a test asks
-for ``make_orders`` by name instead of importing a helper module.
+The builders live in :mod:`tests.builders` (import them where a plain function reads
+better); the fixtures hand out the same functions (pytest's factory pattern).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -24,70 +24,7 @@ import pandas as pd
 import pytest
 
 from shopbook.data import samples
-
-ORDER_COLUMNS = (
-    "order_id",
-    "customer_id",
-    "order_ts",
-    "channel",
-    "status",
-    "gross_amount",
-    "discount_amount",
-    "net_amount",
-    "currency",
-)
-
-
-def orders_frame(
-    rows: Iterable[Sequence[Any]],
-    *,
-    channel: str = "site",
-    currency: str = "CNY",
-    id_prefix: str = "o",
-) -> pd.DataFrame:
-    """Contract ``orders`` from ``(customer_id, order_ts, net_amount[, status[, channel]])``.
-
-    ``order_id`` is ``o0, o1, …`` in row order; ``status`` defaults to ``"paid"``; gross equals
-    net (no discount).
-    """
-    out = []
-    for i, row in enumerate(rows):
-        cid, ts, amount, *rest = row
-        out.append(
-            {
-                "order_id": f"{id_prefix}{i}",
-                "customer_id": cid,
-                "order_ts": pd.Timestamp(ts),
-                "channel": rest[1] if len(rest) > 1 else channel,
-                "status": rest[0] if rest else "paid",
-                "gross_amount": amount,
-                "discount_amount": 0.0,
-                "net_amount": amount,
-                "currency": currency,
-            }
-        )
-    return pd.DataFrame(out, columns=list(ORDER_COLUMNS))
-
-
-def items_frame(rows: Iterable[Sequence[Any]]) -> pd.DataFrame:
-    """Contract ``order_items`` from ``(order_id, sku, quantity, unit_price[, unit_cost])``.
-
-    ``list_price`` equals ``unit_price``; a missing ``unit_cost`` is null.
-    """
-    out = []
-    for row in rows:
-        order_id, sku, quantity, unit_price, *rest = row
-        out.append(
-            {
-                "order_id": order_id,
-                "sku": sku,
-                "quantity": int(quantity),
-                "unit_price": float(unit_price),
-                "list_price": float(unit_price),
-                "unit_cost": rest[0] if rest else None,
-            }
-        )
-    return pd.DataFrame(out)
+from tests.builders import items_frame, orders_frame
 
 
 @cache

@@ -19,6 +19,7 @@ from shopbook.data.samples import CDNOW_CUSTOMERS, cdnow
 from shopbook.errors import ContractError
 from shopbook.features import rfm as F
 from shopbook.viz.theme import title_of
+from tests.builders import orders_frame
 
 # --------------------------------------------------------------------------------------
 # A hand-computed example with ties. asof = 2024-01-11 (orders before midnight count).
@@ -99,20 +100,12 @@ EXPECTED = pd.DataFrame(
 
 def make_orders(rows, year=2024, month=1) -> pd.DataFrame:
     """Contract orders from (customer, day, amount, status) tuples; order times at 15:00."""
-    df = pd.DataFrame(rows, columns=["customer_id", "day", "net_amount", "status"])
-    ts = pd.to_datetime(dict(year=year, month=month, day=df["day"])) + pd.Timedelta(hours=15)
-    return pd.DataFrame(
-        {
-            "order_id": [f"o{i}" for i in range(len(df))],
-            "customer_id": df["customer_id"].astype(str),
-            "order_ts": ts.astype("datetime64[us]"),
-            "channel": "site",
-            "status": df["status"],
-            "gross_amount": df["net_amount"],
-            "discount_amount": 0.0,
-            "net_amount": df["net_amount"].astype(float),
-            "currency": "CNY",
-        }
+    return orders_frame(
+        [
+            (str(c), pd.Timestamp(year, month, day, 15), float(amount), status)
+            for c, day, amount, status in rows
+        ],
+        ts_unit="us",
     )
 
 

@@ -11,6 +11,7 @@ import pytest
 from shopbook.data.sources import open_source
 from shopbook.errors import ContractError
 from shopbook.features import experiments as ex
+from tests.builders import orders_frame
 
 # validation is its own module (being built alongside); these tests need its kept rows
 validate = pytest.importorskip("shopbook.data.validation").validate
@@ -19,12 +20,10 @@ T = pd.Timestamp
 
 
 def _orders(rows):
-    df = pd.DataFrame(rows, columns=["order_id", "customer_id", "order_ts", "status", "net_amount"])
-    df["channel"] = "site"
-    df["gross_amount"] = df["net_amount"]
-    df["discount_amount"] = 0.0
-    df["currency"] = "CNY"
-    return df
+    """Contract orders from (order_id, customer_id, order_ts, status, net_amount) rows."""
+    return orders_frame(
+        rows, layout=("order_id", "customer_id", "order_ts", "status", "net_amount")
+    )
 
 
 def _sessions(rows):

@@ -1,0 +1,103 @@
+"""One set of row builders for the tests: contract ``orders`` and ``order_items`` from tuples.
+
+Used through the ``make_orders`` / ``make_items`` fixtures of ``tests/conftest.py`` or
+imported directly (``from tests.builders import orders_frame``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+
+ORDER_COLUMNS = (
+    "order_id",
+    "customer_id",
+    "order_ts",
+    "channel",
+    "status",
+    "gross_amount",
+    "discount_amount",
+    "net_amount",
+    "currency",
+)
+
+
+#: The default layout of an order row: the first three are needed, the rest optional.
+ORDER_ROW = ("customer_id", "order_ts", "net_amount", "status", "channel")
+
+
+def orders_frame(
+    rows: Iterable[Sequence[Any]],
+    *,
+    layout: Sequence[str] = ORDER_ROW,
+    channel: str = "site",
+    currency: str = "CNY",
+    id_prefix: str = "o",
+    ts_unit: str = "ns",
+) -> pd.DataFrame:
+    """Contract ``orders`` from short tuples.
+
+    Parameters
+    ----------
+    rows
+        One tuple per order, its values in the order of ``layout``; by default
+        ``(customer_id, order_ts, net_amount[, status[, channel]])``.
+    layout
+        Column names of the tuple positions (any of :data:`ORDER_COLUMNS`; ``order_id``,
+        ``status`` and ``channel`` may be left out or be trailing and absent).
+    channel, currency
+        Values for orders that do not give them.
+    id_prefix
+        ``order_id`` is ``o0, o1, …`` in row order unless the layout has ``order_id``.
+    ts_unit
+        Resolution of ``order_ts`` (``"ns"``, or ``"us"`` as a DuckDB table reads back).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The contract ``orders`` columns; ``status`` defaults to ``"paid"``; gross equals
+        net (no discount).
+    """
+    out = []
+    for i, row in enumerate(rows):
+        given = dict(zip(layout, row, strict=False))
+        amount = given["net_amount"]
+        out.append(
+            {
+                "order_id": given.get("order_id", f"{id_prefix}{i}"),
+                "customer_id": given["customer_id"],
+                "order_ts": pd.Timestamp(given["order_ts"]),
+                "channel": given.get("channel", channel),
+                "status": given.get("status", "paid"),
+                "gross_amount": amount,
+                "discount_amount": 0.0,
+                "net_amount": amount,
+                "currency": currency,
+            }
+        )
+    frame = pd.DataFrame(out, columns=list(ORDER_COLUMNS))
+    frame["order_ts"] = frame["order_ts"].astype(f"datetime64[{ts_unit}]")
+    return frame
+
+
+def items_frame(rows: Iterable[Sequence[Any]]) -> pd.DataFrame:
+    """Contract ``order_items`` from ``(order_id, sku, quantity, unit_price[, unit_cost])``.
+
+    ``list_price`` equals ``unit_price``; a missing ``unit_cost`` is null.
+    """
+    out = []
+    for row in rows:
+        order_id, sku, quantity, unit_price, *rest = row
+        out.append(
+            {
+                "order_id": order_id,
+                "sku": sku,
+                "quantity": int(quantity),
+                "unit_price": float(unit_price),
+                "list_price": float(unit_price),
+                "unit_cost": rest[0] if rest else None,
+            }
+        )
+    return pd.DataFrame(out)
