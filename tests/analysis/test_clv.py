@@ -227,7 +227,7 @@ def test_bgnbd_recovers_planted_parameters_on_a_large_base():
     fit = clv.fit_bgnbd(_simulate(truth, 50_000, seed=11))
     ci = fit.conf_int(0.99)
     for k, v in truth.items():
-        assert ci.loc[k, "lower"] <= v <= ci.loc[k, "upper"], (k, v, fit.summary())
+        assert ci.loc[k, "lower"] <= v <= ci.loc[k, "upper"], (k, v, fit.estimates())
         assert fit.params[k] == pytest.approx(v, rel=0.2)
 
 
@@ -255,7 +255,7 @@ def test_gamma_gamma_recovers_planted_parameters():
     fit = clv.fit_gamma_gamma(pd.DataFrame({"frequency": x, "monetary_value": m}))
     ci = fit.conf_int(0.99)
     for k, val in {"p": p, "q": q, "v": v}.items():
-        assert ci.loc[k, "lower"] <= val <= ci.loc[k, "upper"], (k, fit.summary())
+        assert ci.loc[k, "lower"] <= val <= ci.loc[k, "upper"], (k, fit.estimates())
 
 
 @pytest.fixture(scope="module")
@@ -299,7 +299,7 @@ def test_recovers_the_synthetic_shops_planted_bgnbd_and_gamma_gamma(shop):
     for fit, truth in ((bg, truth_bg), (gg, truth_gg)):
         ci = fit.conf_int(0.99)
         for k, v in truth.items():
-            assert ci.loc[k, "lower"] <= v <= ci.loc[k, "upper"], (k, v, fit.summary())
+            assert ci.loc[k, "lower"] <= v <= ci.loc[k, "upper"], (k, v, fit.estimates())
 
 
 def test_recovers_planted_parameters_from_the_engine_summary_on_calendar_days(shop):
@@ -309,7 +309,7 @@ def test_recovers_planted_parameters_from_the_engine_summary_on_calendar_days(sh
     fit = clv.fit_bgnbd(s)
     ci = fit.conf_int(0.99)
     for k, v in truth_bg.items():
-        assert ci.loc[k, "lower"] <= v <= ci.loc[k, "upper"], (k, v, fit.summary())
+        assert ci.loc[k, "lower"] <= v <= ci.loc[k, "upper"], (k, v, fit.estimates())
     gg = clv.fit_gamma_gamma(s)
     assert gg.population_mean_spend() == pytest.approx(
         shop.truth["gamma_gamma"]["mean_order_value"], rel=0.1

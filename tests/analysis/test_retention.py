@@ -110,7 +110,7 @@ def test_repurchase_rates(shop):
 
 def test_time_to_second_purchase_by_hand(shop):
     res = _second(shop, within=(7, 30, 60))
-    s = res.summary
+    s = res.figures
     assert s["customers"] == 5 and s["repeaters"] == 3
     gaps = dict(zip(res.gaps["days"], res.gaps["customers"], strict=True))
     assert gaps == {5: 1, 38: 1, 58: 1}  # b, a (Jan 3 → Feb 10), d (Feb 2 → Mar 31)
@@ -128,8 +128,8 @@ def test_kaplan_meier_equals_naive_share_without_censoring(sample):
     n = times["customers"].sum()
     for d in (7, 30):
         naive = times[times["repeated"] & (times["days"] <= d)]["customers"].sum() / n
-        assert res.summary[f"share_within_{d}d"] == pytest.approx(naive)
-    assert res.summary["repeaters"] == 1139 and res.summary["customers"] == 2357
+        assert res.figures[f"share_within_{d}d"] == pytest.approx(naive)
+    assert res.figures["repeaters"] == 1139 and res.figures["customers"] == 2357
 
 
 def test_segments(shop):
@@ -140,7 +140,7 @@ def test_segments(shop):
     assert by.loc["jd", "customers"] == 2 and by.loc["jd", "period_1"] == 0.0
     assert by.loc["tmall", "period_1"] == 1.0
     split = _second(shop, segments=seg)
-    assert set(split) == {"jd", "site", "tmall"} and split["jd"].summary["repeaters"] == 1
+    assert set(split) == {"jd", "site", "tmall"} and split["jd"].figures["repeaters"] == 1
     customers = pd.DataFrame({"customer_id": ["a", "b"], "region": ["north", None]})
     reg = dict(fc.acquisition_segments(shop, customers, by="region").to_pandas().values)
     assert reg["a"] == "north" and reg["b"] == "(unknown)" and reg["e"] == "(unknown)"
@@ -246,5 +246,5 @@ def test_second_purchase_shares_by_segment(shop):
     assert list(shares.columns) == ["share_within_7d", "share_within_30d"]
     assert set(shares.index) == {"jd", "site", "tmall"}
     for seg, res in split.items():
-        assert shares.loc[seg, "share_within_7d"] == res.summary["share_within_7d"]
+        assert shares.loc[seg, "share_within_7d"] == res.figures["share_within_7d"]
     assert shares.loc["jd", "share_within_7d"] == pytest.approx(0.5)  # b after 5 days; c never

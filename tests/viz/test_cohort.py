@@ -80,10 +80,10 @@ def _second_purchase(scale: float = 1.0) -> SecondPurchase:
         {"days": days, "share_repurchased": share, "lower": share * 0.9, "upper": share * 1.1}
     )
     gaps = pd.DataFrame({"days": [5, 20], "customers": [3, 4]})
-    summary = pd.Series(
+    figures = pd.Series(
         {"customers": 100, "repeaters": 30, "share_within_7d": 0.12, "share_within_30d": 0.25}
     )
-    return SecondPurchase(curve=curve, gaps=gaps, summary=summary)
+    return SecondPurchase(curve=curve, gaps=gaps, figures=figures)
 
 
 def test_second_purchase_curve_one_segment_band_and_marks(draw):

@@ -303,7 +303,7 @@ class SecondPurchase:
         pointwise 95% bounds ``lower``, ``upper``.
     gaps
         Observed gaps of customers who came back: ``days``, ``customers``.
-    summary
+    figures
         ``customers``, ``repeaters``, ``median_gap_days`` (among repeaters),
         ``km_median_days`` (NaN when fewer than half ever come back), and
         ``share_within_<d>d`` (Kaplan–Meier) for each ``within``.
@@ -311,7 +311,7 @@ class SecondPurchase:
 
     curve: pd.DataFrame
     gaps: pd.DataFrame
-    summary: pd.Series
+    figures: pd.Series
 
 
 def _km(days: np.ndarray, event: np.ndarray, weights: np.ndarray) -> pd.DataFrame:
@@ -394,15 +394,15 @@ def _second_purchase(df: pd.DataFrame, within: Sequence[int]) -> SecondPurchase:
             {"days": [0.0], "share_repurchased": [0.0], "lower": [0.0], "upper": [0.0]}
         )
         median_gap = km_median = float("nan")
-    summary = {
+    figures = {
         "customers": n,
         "repeaters": n_rep,
         "median_gap_days": median_gap,
         "km_median_days": km_median,
     }
     for d in within:
-        summary[f"share_within_{d}d"] = _share_at(curve, d)
-    return SecondPurchase(curve=curve, gaps=gaps, summary=pd.Series(summary))
+        figures[f"share_within_{d}d"] = _share_at(curve, d)
+    return SecondPurchase(curve=curve, gaps=gaps, figures=pd.Series(figures))
 
 
 def pooled_retention(table: pd.DataFrame, periods: Sequence[int] = (1, 2, 3)) -> pd.Series:
@@ -445,5 +445,5 @@ def second_purchase_shares(
     pandas.DataFrame
         Index: the segments; columns ``share_within_<d>d``.
     """
-    table = pd.DataFrame({k: v.summary for k, v in results.items()}).T
+    table = pd.DataFrame({k: v.figures for k, v in results.items()}).T
     return table[[f"share_within_{d}d" for d in within]]

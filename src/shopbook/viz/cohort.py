@@ -141,7 +141,7 @@ def second_purchase_curve(
     for d in marks:
         ax.axvline(d, color="0.5", lw=0.8, ls="--")
         if len(results) == 1:
-            share = next(iter(results.values())).summary.get(f"share_within_{d}d")
+            share = next(iter(results.values())).figures.get(f"share_within_{d}d")
             if share is not None and np.isfinite(share):
                 ax.annotate(
                     f"day {d}: {100 * share:.1f}%",

@@ -220,7 +220,7 @@ class _Fit:
             )
         return pd.DataFrame.from_dict(rows, orient="index", columns=["lower", "upper"])
 
-    def summary(self, level: float = 0.95) -> pd.DataFrame:
+    def estimates(self, level: float = 0.95) -> pd.DataFrame:
         """Estimates, standard errors and :meth:`conf_int` as one table."""
         ci = self.conf_int(level)
         return pd.DataFrame(

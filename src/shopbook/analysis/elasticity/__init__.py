@@ -9,7 +9,7 @@ column names are parameters. Each job has its module:
   :func:`top_skus`.
 * :mod:`~.history` — :func:`demand_history` (each SKU's recent units and discounts as
   columns) and :func:`history_columns` (their names).
-* :mod:`~.variation` — :func:`price_variation`, :func:`variation_summary` and
+* :mod:`~.variation` — :func:`price_variation`, :func:`variation_by_group` and
   :func:`promo_calendar`: what price variation there is to learn from, per SKU.
 * :mod:`~.loglog` — :func:`fit_loglog`: log-log regression of quantity on price with
   absorbed fixed effects (entity, time, or any column), standard errors clustered by
@@ -78,7 +78,7 @@ from shopbook.analysis.elasticity.promo import (
 from shopbook.analysis.elasticity.variation import (
     price_variation,
     promo_calendar,
-    variation_summary,
+    variation_by_group,
 )
 
 __all__ = [
@@ -111,5 +111,5 @@ __all__ = [
     "sku_elasticities",
     "stack_fits",
     "top_skus",
-    "variation_summary",
+    "variation_by_group",
 ]

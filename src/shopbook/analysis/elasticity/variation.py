@@ -86,7 +86,7 @@ def price_variation(
     return out.reset_index()
 
 
-def variation_summary(diag: pd.DataFrame, group: str = "category") -> pd.DataFrame:
+def variation_by_group(diag: pd.DataFrame, group: str = "category") -> pd.DataFrame:
     """Per group: SKUs, how many can be learned from, and the typical price spread.
 
     Parameters
