@@ -13,6 +13,10 @@ notebook or a parameter file:
 ``SHOPBOOK_HOME``
     The project folder relative paths are resolved against. Default: the current
     working directory.
+``SHOPBOOK_PRIVATE``
+    Where files with real customer ids (CRM lists) are written: never into
+    ``SHOPBOOK_REPORTS``, the shared folder. Default: ``private/`` at the project root
+    (git-ignored).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from pathlib import Path
 
 DEFAULT_SOURCE = "data/shop.duckdb"
 DEFAULT_REPORTS = "reports"
+DEFAULT_PRIVATE = "private"
 
 
 def home() -> Path:
@@ -81,3 +86,21 @@ def default_mapping() -> str | None:
 def reports_dir() -> Path:
     """Where rendered runs go."""
     return Path(os.environ.get("SHOPBOOK_REPORTS") or home() / DEFAULT_REPORTS)
+
+
+def private_dir() -> Path:
+    """Where files with real customer ids go: ``SHOPBOOK_PRIVATE``, else ``private/``.
+
+    ``private/`` is at the project root (``SHOPBOOK_HOME``, else the first of the working
+    directory and its parents holding ``pyproject.toml`` or ``.git``, else the working
+    directory), so a notebook run from ``notebooks/`` uses the same folder.
+    """
+    if os.environ.get("SHOPBOOK_PRIVATE"):
+        return Path(os.environ["SHOPBOOK_PRIVATE"])
+    if os.environ.get("SHOPBOOK_HOME"):
+        return Path(os.environ["SHOPBOOK_HOME"]) / DEFAULT_PRIVATE
+    cwd = Path.cwd()
+    for base in (cwd, *cwd.parents):
+        if (base / "pyproject.toml").exists() or (base / ".git").exists():
+            return base / DEFAULT_PRIVATE
+    return cwd / DEFAULT_PRIVATE
