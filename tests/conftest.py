@@ -27,6 +27,26 @@ from shopbook.data import samples
 from tests.builders import items_frame, orders_frame
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_paths(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Keep the suite's pseudonym key and private files (CRM lists) out of the home folder.
+
+    A test that needs another key file or private folder sets the variable itself.
+    """
+    import os
+
+    base = tmp_path_factory.mktemp("private-paths")
+    saved = {v: os.environ.get(v) for v in ("SHOPBOOK_PII_KEY_FILE", "SHOPBOOK_PRIVATE")}
+    os.environ.setdefault("SHOPBOOK_PII_KEY_FILE", str(base / "pii.key"))
+    os.environ.setdefault("SHOPBOOK_PRIVATE", str(base / "private"))
+    yield
+    for var, value in saved.items():
+        if value is None:
+            os.environ.pop(var, None)
+        else:
+            os.environ[var] = value
+
+
 @cache
 def _shop(customers: int, seed: int, items: tuple[tuple[str, Any], ...]) -> Any:
     from shopbook.data.synthetic import generate

@@ -51,12 +51,12 @@ def test_pseudonymise_is_stable_salted_and_keeps_nulls(monkeypatch):
     )
     out = nb.pseudonymise(df)
     assert out["customer_id"][0] == out["customer_id"][3] != out["customer_id"][1]
-    assert out["customer_id"][0].startswith("c_") and len(out["customer_id"][0]) == 12
+    assert out["customer_id"][0].startswith("c_") and len(out["customer_id"][0]) == 2 + 16
     assert out["visitor_id"][0].startswith("v_")
     assert out["customer_id"][2] is None and pd.isna(out["visitor_id"][3])
     assert df["customer_id"][0] == "a"  # a copy
     assert nb.pseudonymise(df, show_pii=True) is df
-    monkeypatch.setenv("SHOPBOOK_PII_SALT", "another salt")
+    monkeypatch.setenv("SHOPBOOK_PII_SALT", "another salt, long enough")
     assert nb.pseudonymise(df)["customer_id"][0] != out["customer_id"][0]
 
 

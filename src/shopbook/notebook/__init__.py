@@ -24,15 +24,25 @@ is the one place where that is done, one module per job:
 * :mod:`~shopbook.notebook.outputs` — :func:`headline` and :func:`skipped`, displayed
   with MIME types the runner reads back.
 * :mod:`~shopbook.notebook.tables` — :func:`show` (escaped, pseudonymised, tidy numbers).
-* :mod:`~shopbook.notebook.pii` — :func:`pseudonymise` (stable salted hashes; the salt
-  comes from ``SHOPBOOK_PII_SALT``).
+* :mod:`~shopbook.notebook.pii` — :func:`pseudonymise` (keyed HMAC-SHA256, 64 bits shown,
+  of every id-like column; the key is ``SHOPBOOK_PII_SALT`` or a per-installation key file
+  outside the project, see :func:`pseudonym_key`).
 """
 
 from shopbook.notebook.formatting import Markdown, escape, format_value, md, plain_value
 from shopbook.notebook.loading import DATA_HEALTH, open_report, report_tables, resolve_source
 from shopbook.notebook.outputs import HEADLINE_MIME, SKIPPED_MIME, headline, skipped
-from shopbook.notebook.pii import PII_COLUMNS, pseudonym, pseudonymise
-from shopbook.notebook.session import setup
+from shopbook.notebook.pii import (
+    PII_COLUMNS,
+    PseudonymKeyError,
+    WeakKeyWarning,
+    key_warning,
+    pii_kind,
+    pseudonym,
+    pseudonym_key,
+    pseudonymise,
+)
+from shopbook.notebook.session import NotebookParameterError, setup
 from shopbook.notebook.tables import prepare, show
 
 __all__ = [
@@ -41,14 +51,20 @@ __all__ = [
     "PII_COLUMNS",
     "SKIPPED_MIME",
     "Markdown",
+    "NotebookParameterError",
+    "PseudonymKeyError",
+    "WeakKeyWarning",
     "escape",
     "format_value",
     "headline",
+    "key_warning",
     "md",
     "open_report",
+    "pii_kind",
     "plain_value",
     "prepare",
     "pseudonym",
+    "pseudonym_key",
     "pseudonymise",
     "report_tables",
     "resolve_source",

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from shopbook.notebook.formatting import format_value, plain_value
+from shopbook.notebook.formatting import display_text, format_value, plain_value
 from shopbook.notebook.pii import PII_COLUMNS, pseudonymise
 
 
@@ -32,13 +32,13 @@ def _cell_formatter(value: Any) -> str:
         return format_value(
             plain_value(value) if not isinstance(value, (pd.Timestamp, datetime, date)) else value
         )
-    return str(value)
+    return display_text(value)
 
 
 def prepare(
     data: Any,
     max_rows: int = 20,
-    show_pii: bool | None = None,
+    show_pii: bool | str | None = None,
     pii_columns: Iterable[str] = PII_COLUMNS,
 ) -> pd.DataFrame:
     """The frame :func:`show` would display: first ``max_rows`` rows, ids pseudonymised.
@@ -85,6 +85,7 @@ def _shown_cells(frame: pd.DataFrame, index: bool, percent: Iterable[str]) -> pd
             shown[col] = [
                 format_value(plain_value(v), ".1%") if pd.notna(v) else "–" for v in frame[col]
             ]
+    shown = shown.rename(columns=lambda c: display_text(c) if isinstance(c, str) else c)
     if index and not isinstance(frame.index, pd.MultiIndex):
         shown.index = [_cell_formatter(v) for v in frame.index]
         shown.index.name = frame.index.name
@@ -95,7 +96,7 @@ def show(
     data: Any,
     max_rows: int = 20,
     caption: str | None = None,
-    show_pii: bool | None = None,
+    show_pii: bool | str | None = None,
     pii_columns: Iterable[str] = PII_COLUMNS,
     index: bool | None = None,
     percent: Iterable[str] = (),
@@ -103,7 +104,8 @@ def show(
     """Display a table safely.
 
     Every cell, column name and the caption is HTML-escaped (a product called
-    ``<script>…`` renders as text); customer/visitor id columns are pseudonymised unless
+    ``<script>…`` renders as text); id columns (customer, visitor, unit, session and
+    order ids, see :func:`~shopbook.notebook.pii.pii_kind`) are pseudonymised unless
     ``show_pii``; numbers are formatted by :func:`~shopbook.notebook.format_value`
     (thousands separators, sensible decimals); missing values show as ``–``.
 
@@ -120,7 +122,7 @@ def show(
         Show real ids. Default: the notebook's :func:`~shopbook.notebook.setup` setting
         (``False``).
     pii_columns
-        Columns treated as personal ids.
+        Further columns treated as personal ids (id-like columns always are).
     index
         Show the index; default only when it is not a plain ``RangeIndex``.
     percent
@@ -154,7 +156,7 @@ def show(
     if caption:
         parts.append(
             '<div class="shopbook-caption" style="font-weight:600;margin:.3em 0">'
-            f"{html.escape(caption)}</div>"
+            f"{html.escape(display_text(caption))}</div>"
         )
     parts.append(table_html)
     if total > len(frame):
@@ -163,5 +165,5 @@ def show(
         )
     text = shown.to_string(index=index)
     if caption:
-        text = f"{caption}\n{text}"
+        text = f"{display_text(caption)}\n{text}"
     display({"text/html": "\n".join(parts), "text/plain": text}, raw=True)
