@@ -1,0 +1,339 @@
+"""Folder sources: every file of a table read as one table, and the CSV rows DuckDB
+cannot split into fields kept aside with their line numbers.
+
+A table's files are ``<table>.<suffix>`` in the folder (any case: ``orders.csv``,
+``Orders.CSV``, ``orders.parquet``, ``orders.csv.gz`` are all ``orders``) and every file
+under a sub-folder ``<table>/`` (any mix of Parquet, CSV and gzipped CSV; names starting
+with ``.`` or ``_``, such as Spark's ``_SUCCESS``, are skipped). All of them are read, as
+one table, their columns matched by name; files whose columns differ are a
+:class:`~shopbook.errors.ContractError` naming both. A file named after a table that is
+not in a readable format is an error too: no file is silently left out.
+
+CSV is read as text (the validator types the values). A row DuckDB cannot read — too many
+or too few fields, bytes that are not UTF-8, a broken quote — is left out of the table and
+returned by :func:`csv_rejects` with its file, line and a reason, so that validation
+counts it as rejected (``read == kept + rejected``). A file where more than half the rows
+are unreadable is a wrong file, not a file with a few bad rows: an error.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from shopbook.errors import ContractError
+
+_PARQUET = (".parquet", ".pq")
+#: CSV-like suffixes and their field delimiter.
+_DELIMITERS = {".csv": ",", ".csv.gz": ",", ".tsv": "\t", ".tsv.gz": "\t"}
+SUFFIXES = (*_PARQUET, *_DELIMITERS)
+#: Share of a CSV file's rows that may be unreadable before the file is the problem.
+MALFORMED_SHARE = 0.5
+#: Columns of :func:`csv_rejects`.
+REJECT_COLUMNS = ["file", "line", "reason", "raw"]
+_ENCODING_FIX = "save it as UTF-8 (or wait for --encoding)"
+_HEAD_BYTES = 1 << 16
+
+
+def suffix_of(path: Path) -> str | None:
+    """The readable suffix of a file name (lower case), or ``None``."""
+    low = path.name.lower()
+    for suf in sorted(SUFFIXES, key=len, reverse=True):
+        if low.endswith(suf) and len(low) > len(suf):
+            return suf
+    return None
+
+
+def _skipped(path: Path) -> bool:
+    return path.name.startswith((".", "_"))
+
+
+def _unreadable(name: str, path: Path, folder: Path) -> ContractError:
+    return ContractError(
+        table=name,
+        expected="Parquet (.parquet), CSV (.csv, .csv.gz) or TSV (.tsv) files for the table",
+        found=f"{_rel(path, folder)}, which is none of these",
+        fix="convert it to Parquet or CSV, or move it out of the source folder",
+    )
+
+
+def find_tables(folder: Path, known: set[str]) -> dict[str, list[Path]]:
+    """``{table name (lower case): its files}`` in a source folder.
+
+    Parameters
+    ----------
+    folder
+        The source folder.
+    known
+        Lower-case table names a file may be meant for (contract and mapped names): a
+        file so named in a format that cannot be read is an error, not ignored.
+    """
+    found: dict[str, list[Path]] = defaultdict(list)
+    for path in sorted(folder.iterdir()):
+        if _skipped(path):
+            continue
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
+            readable = [p for p in files if suffix_of(p)]
+            if readable or path.name.lower() in known:
+                for p in files:
+                    if not suffix_of(p):
+                        raise _unreadable(path.name, p, folder)
+                if not readable:
+                    raise ContractError(
+                        table=path.name,
+                        expected=f"Parquet or CSV files in the table folder {path.name}/",
+                        found="no files",
+                        fix=f"put the {path.name} files there, or remove the folder",
+                    )
+                found[path.name.lower()].extend(readable)
+            continue
+        suf = suffix_of(path)
+        if suf:
+            found[path.name[: -len(suf)].lower()].append(path)
+        elif path.name.split(".")[0].lower() in known and "." in path.name:
+            if path.suffix.lower() not in (".yml", ".yaml", ".md", ".txt", ".json"):
+                raise _unreadable(path.name.split(".")[0], path, folder)
+    return dict(found)
+
+
+def _hidden(path: Path, top: Path) -> bool:
+    return any(_skipped(Path(part)) for part in path.relative_to(top).parts)
+
+
+def _rel(path: Path, folder: Path) -> str:
+    try:
+        return str(path.relative_to(folder))
+    except ValueError:
+        return path.name
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _files(paths: list[Path]) -> str:
+    return "[" + ", ".join(_lit(str(p)) for p in paths) + "]"
+
+
+def _csv_call(paths: list[Path], delim: str, extra: str = "") -> str:
+    return f"read_csv({_files(paths)}, all_varchar=true, header=true, delim={_lit(delim)}{extra})"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split("\n")[0].split())
+    return text[:200] + ("…" if len(text) > 200 else "")
+
+
+def _check_text(path: Path, name: str, folder: Path) -> None:
+    """A CSV file must hold a header row of UTF-8 text."""
+    opener: Any = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as f:
+            head = f.read(_HEAD_BYTES)
+    except (OSError, EOFError) as exc:
+        raise ContractError(
+            table=name,
+            expected="a readable (gzip-compressed) CSV file",
+            found=f"{_rel(path, folder)}: {_first_line(exc)}",
+            fix="re-export or re-compress the file, or move it out of the source folder",
+        ) from None
+    if not head.strip():
+        raise ContractError(
+            table=name,
+            expected="a CSV file with a header row naming its columns",
+            found=f"{_rel(path, folder)} is empty",
+            fix="write the header row (and the rows), or remove the empty file",
+        )
+    header = head.split(b"\n", 1)[0]
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head
+    try:
+        header.decode("utf-8")
+    except UnicodeDecodeError:
+        utf16 = True
+    if utf16:
+        kind = "UTF-16 text" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else "text"
+        raise ContractError(
+            table=name,
+            expected="a UTF-8 encoded CSV file",
+            found=f"{_rel(path, folder)} is {kind} in another encoding (not UTF-8)",
+            fix=_ENCODING_FIX,
+        )
+
+
+def _columns(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[str, str]]:
+    return [(str(r[0]), str(r[1])) for r in con.execute(f"DESCRIBE {sql}").fetchall()]
+
+
+def _file_columns(
+    con: duckdb.DuckDBPyConnection, path: Path, name: str, folder: Path
+) -> list[tuple[str, str]]:
+    """The columns of one file (name, DuckDB type), or a one-line error naming it."""
+    suf = suffix_of(path) or ""
+    if suf in _PARQUET:
+        sql = f"SELECT * FROM read_parquet({_lit(str(path))})"
+        what, fix = "a readable Parquet file", "write the file again (it is empty or cut short)"
+    else:
+        _check_text(path, name, folder)
+        sql = f"SELECT * FROM {_csv_call([path], _DELIMITERS[suf], ', ignore_errors=true')}"
+        what, fix = "a readable CSV file", "check its delimiter and quoting, or " + _ENCODING_FIX
+    try:
+        return _columns(con, sql)
+    except duckdb.Error as exc:
+        raise ContractError(
+            table=name, expected=what, found=f"{_rel(path, folder)}: {_first_line(exc)}", fix=fix
+        ) from None
+
+
+def _same_columns(name: str, columns: dict[Path, list[tuple[str, str]]], folder: Path) -> None:
+    """Every file of a table holds the same columns (by name, any case)."""
+    first, *others = columns
+    want = {c.lower() for c, _ in columns[first]}
+    for other in others:
+        have = {c.lower() for c, _ in columns[other]}
+        if have != want:
+            only_first = ", ".join(sorted(want - have)) or "(none)"
+            only_other = ", ".join(sorted(have - want)) or "(none)"
+            raise ContractError(
+                table=name,
+                expected=f"the same columns in every file of {name}",
+                found=f"{_rel(first, folder)} and {_rel(other, folder)} differ: only in "
+                f"{_rel(first, folder)}: {only_first}; only in {_rel(other, folder)}: "
+                f"{only_other}",
+                fix=f"give every file of {name} the same header, or move the odd file "
+                "out of the source folder",
+            )
+
+
+def _as_text(name: str, dtype: str) -> str:
+    """A Parquet column as text when a table mixes Parquet and CSV (aware → naive UTC)."""
+    col = _ident(name)
+    if dtype.upper().startswith("TIMESTAMP WITH TIME ZONE"):
+        col = f"timezone('UTC', {col})"
+    return f"CAST({col} AS VARCHAR) AS {_ident(name)}"
+
+
+@dataclass
+class TableFiles:
+    """The files of one folder table and how DuckDB reads them."""
+
+    name: str
+    folder: Path
+    parquet: list[Path]
+    csv: dict[str, list[Path]]  # delimiter → files
+
+    def select(self, con: duckdb.DuckDBPyConnection) -> str:
+        """The ``SELECT`` reading every file as one table (checked; errors name files)."""
+        columns = {}
+        for path in [*self.parquet, *(p for ps in self.csv.values() for p in ps)]:
+            columns[path] = _file_columns(con, path, self.name, self.folder)
+        _same_columns(self.name, columns, self.folder)
+        parts = []
+        if self.parquet:
+            source = f"read_parquet({_files(self.parquet)}, union_by_name=true)"
+            if self.csv:
+                typed = _columns(con, f"SELECT * FROM {source}")
+                parts.append(f"SELECT {', '.join(_as_text(c, t) for c, t in typed)} FROM {source}")
+            else:
+                parts.append(f"SELECT * FROM {source}")
+        for delim, paths in self.csv.items():
+            extra = ", union_by_name=true, ignore_errors=true"
+            parts.append(f"SELECT * FROM {_csv_call(paths, delim, extra)}")
+        return " UNION ALL BY NAME ".join(parts)
+
+    def rejects(self, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+        """The CSV rows DuckDB could not read: file, line, reason and the raw text."""
+        single = len(self.parquet) + sum(len(ps) for ps in self.csv.values()) == 1
+        frames = [
+            _file_rejects(con, path, delim, self.name, self.folder, single)
+            for delim, paths in self.csv.items()
+            for path in paths
+        ]
+        frames = [f for f in frames if len(f)]
+        if not frames:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECT_COLUMNS})
+        return pd.concat(frames, ignore_index=True)
+
+
+def table_files(name: str, paths: list[Path], folder: Path) -> TableFiles:
+    """Sort a table's files by format."""
+    parquet = [p for p in paths if suffix_of(p) in _PARQUET]
+    csv: dict[str, list[Path]] = defaultdict(list)
+    for p in paths:
+        suf = suffix_of(p)
+        if suf in _DELIMITERS:
+            csv[_DELIMITERS[suf]].append(p)
+    return TableFiles(name, folder, parquet, dict(csv))
+
+
+_COUNTS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+
+
+def _reason(error_type: str, message: str, where: str) -> str:
+    kind = error_type.upper()
+    if kind in ("TOO MANY COLUMNS", "MISSING COLUMNS"):
+        m = _COUNTS.search(message)
+        what = f"{m.group(2)} fields, expected {m.group(1)}" if m else kind.lower()
+        return f"malformed CSV row ({where}): {what}"
+    if "ENCODING" in kind:
+        return f"undecodable CSV row ({where}): bytes that are not UTF-8; {_ENCODING_FIX}"
+    return f"unparseable CSV row ({where}): {_first_line(Exception(message))}"
+
+
+def _file_rejects(
+    con: duckdb.DuckDBPyConnection, path: Path, delim: str, name: str, folder: Path, single: bool
+) -> pd.DataFrame:
+    """Scan one CSV file with DuckDB's reject tables; one row per unreadable line.
+
+    The reason names the line (and the file, unless it is the table's only file).
+    """
+    table, scan = "__shopbook_rejects", "__shopbook_reject_scans"
+    for t in (table, scan):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    extra = f", store_rejects=true, rejects_table={_lit(table)}, rejects_scan={_lit(scan)}"
+    try:
+        counted = con.execute(f"SELECT count(*) FROM {_csv_call([path], delim, extra)}")
+        kept = int(counted.fetchone()[0])  # type: ignore[index]
+        errors = con.execute(
+            f"SELECT line, error_type, error_message, csv_line FROM {table} ORDER BY line"
+        ).fetchall()
+    finally:
+        for t in (table, scan):
+            con.execute(f"DROP TABLE IF EXISTS {t}")
+    rel = _rel(path, folder)
+    lines: dict[int, tuple[str, str, str]] = {}
+    for line, error_type, message, raw in errors:
+        lines.setdefault(int(line), (str(error_type), str(message), str(raw or "")))
+    if not lines:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECT_COLUMNS})
+    if len(lines) > MALFORMED_SHARE * (kept + len(lines)):
+        line, (error_type, message, _) = next(iter(lines.items()))
+        example = _reason(error_type, message, f"line {line}")
+        encoding = "ENCODING" in error_type.upper()
+        raise ContractError(
+            table=name,
+            expected="a CSV file whose rows DuckDB can read (at most half unreadable)",
+            found=f"{rel}: {len(lines):,} of {kept + len(lines):,} rows unreadable, e.g. {example}",
+            fix=_ENCODING_FIX
+            if encoding
+            else "check the delimiter, the quoting and that every row has the header's fields",
+        )
+    prefix = "" if single else f"{rel} "
+    return pd.DataFrame(
+        [
+            {"file": rel, "line": line, "reason": _reason(t, m, f"{prefix}line {line}"), "raw": raw}
+            for line, (t, m, raw) in lines.items()
+        ],
+        columns=REJECT_COLUMNS,
+    )

@@ -1,0 +1,199 @@
+"""Column mappings: loading one (a dict or a YAML file), renaming a table's columns to the
+contract's, and finding each contract table's name in a source."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ibis
+import yaml
+
+from shopbook.data.contract import TABLES
+from shopbook.data.contract import table as contract_table
+from shopbook.errors import ContractError
+
+MappingSpec = Mapping[str, Mapping[str, Any]]
+
+_TABLE_EXAMPLE = "orders: {table: tbl_order, columns: {OrderNo: order_id}}"
+
+
+@dataclass
+class ColumnMapping:
+    """A loaded column mapping.
+
+    Attributes
+    ----------
+    tables
+        ``{contract table: {"table": source table name or None, "columns": {source
+        column: contract column}}}``.
+    origin
+        Where it came from, for messages: the YAML file's path or ``"the column mapping"``.
+    """
+
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    origin: str = "the column mapping"
+
+
+def _mapping_error(origin: str, expected: str, found: str, fix: str) -> ContractError:
+    return ContractError(
+        table="(mapping)", expected=f"{expected} in {origin}", found=found, fix=fix
+    )
+
+
+def _read_yaml(path: Path) -> Any:
+    if not path.is_file():
+        raise ContractError(
+            table="(mapping)",
+            expected=f"a column-mapping YAML file at {path}",
+            found="no such file" if not path.exists() else "a folder",
+            fix="pass the path of an existing mapping file, or none",
+        )
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError:
+        raise _mapping_error(
+            str(path),
+            "UTF-8 text",
+            "bytes that are not UTF-8",
+            "save the mapping file as UTF-8",
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        raise _mapping_error(
+            str(path),
+            "valid YAML",
+            f"a YAML error{where} ({problem})",
+            f"correct the YAML; each entry reads `{_TABLE_EXAMPLE}`",
+        ) from None
+
+
+def load_mapping(mapping: MappingSpec | str | os.PathLike | None) -> ColumnMapping:
+    """Load and check a column mapping.
+
+    Parameters
+    ----------
+    mapping
+        ``{contract table: spec}`` or the path of a YAML file holding it; a spec is
+        ``{table: <source table>, columns: {<source column>: <contract column>}}`` or the
+        short form ``{<source column>: <contract column>}``. ``None``: no mapping.
+
+    Returns
+    -------
+    ColumnMapping
+
+    Raises
+    ------
+    ContractError
+        For a missing or unreadable file, invalid YAML, an entry that is not a mapping,
+        or a name that is not a contract table; the message names the mapping file.
+    """
+    if mapping is None:
+        return ColumnMapping()
+    origin = "the column mapping"
+    if isinstance(mapping, (str, os.PathLike)):
+        origin = str(mapping)
+        mapping = _read_yaml(Path(mapping))
+    if not isinstance(mapping, Mapping):
+        raise _mapping_error(
+            origin,
+            "contract tables, each with its table and columns",
+            f"a YAML {type(mapping).__name__}",
+            f"write one entry per table, e.g. `{_TABLE_EXAMPLE}`",
+        )
+    out: dict[str, dict[str, Any]] = {}
+    for tname, spec in mapping.items():
+        contract_table(str(tname), fix=f"correct the table name in {origin}")
+        spec = spec or {}
+        if not isinstance(spec, Mapping):
+            raise _mapping_error(
+                origin,
+                f"a table and columns for {tname}",
+                f"{spec!r}",
+                f"write `{tname}: {{table: <source table>, columns: {{<source column>: "
+                f"<contract column>}}}}`",
+            )
+        if "columns" not in spec and "table" not in spec:
+            # short form: {contract table: {source col: contract col}}
+            spec = {"columns": spec}
+        columns = spec.get("columns") or {}
+        if not isinstance(columns, Mapping):
+            raise _mapping_error(
+                origin,
+                f"{tname}.columns as `<source column>: <contract column>` pairs",
+                f"{columns!r}",
+                f"write `{tname}: {{columns: {{<source column>: <contract column>}}}}`",
+            )
+        table = spec.get("table")
+        out[str(tname)] = {
+            "table": str(table) if table is not None else None,
+            "columns": {str(k): str(v) for k, v in columns.items()},
+        }
+    return ColumnMapping(out, origin)
+
+
+def rename(t: ibis.Table, columns: Mapping[str, str], table_name: str) -> ibis.Table:
+    """Apply the explicit mapping, then match contract names case-insensitively."""
+    contract = TABLES[table_name]
+    renames: dict[str, str] = {}
+    for src, dst in columns.items():
+        if src in t.columns:
+            renames[dst] = src
+    wanted = {c.lower(): c for c in contract.column_names}
+    for col in t.columns:
+        if col in renames.values() or col in contract:
+            continue
+        target = wanted.get(col.strip().lower())
+        if target and target not in renames and target not in t.columns:
+            renames[target] = col
+    return t.rename(renames) if renames else t
+
+
+def _listing(names: list[str], limit: int = 12) -> str:
+    if not names:
+        return "no tables"
+    shown = ", ".join(names[:limit])
+    return "tables " + shown + (f", … ({len(names)} in all)" if len(names) > limit else "")
+
+
+def physical_names(existing: list[str], mapping: ColumnMapping) -> dict[str, str]:
+    """``{contract table: the source's name for it}`` for the tables the source holds.
+
+    A table is found by its mapped name (``table:``) or its contract name, exactly or
+    case-insensitively.
+
+    Raises
+    ------
+    ContractError
+        When the mapping names a table the source does not hold: one line naming the
+        mapping, the table and what the source holds.
+    """
+    lower = {n.lower(): n for n in existing}
+    out: dict[str, str] = {}
+    problems = []
+    for tname in TABLES:
+        spec = mapping.tables.get(tname)
+        src = (spec or {}).get("table") or tname
+        if src in existing:
+            out[tname] = src
+        elif src.lower() in lower:
+            out[tname] = lower[src.lower()]
+        elif spec is not None:
+            named = f"table {src!r}" if src != tname else f"table {tname!r} (its columns)"
+            problems.append(
+                ContractError(
+                    table=tname,
+                    expected=f"{named} in the source, as {mapping.origin} says",
+                    found=f"the source holds {_listing(sorted(existing))}",
+                    fix=f"correct `{tname}: table:` in {mapping.origin} to one of the "
+                    f"source's tables, or remove the {tname} entry",
+                ).problems[0]
+            )
+    if problems:
+        raise ContractError(problems=problems)
+    return out

@@ -1,0 +1,143 @@
+"""The :class:`Source`: a set of contract tables in one engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import ibis
+import pandas as pd
+
+from shopbook.data.contract import TABLES
+from shopbook.data.sources.files import REJECT_COLUMNS
+from shopbook.data.sources.mapping import rename
+from shopbook.errors import ContractError
+
+RejectsReader = Callable[[], pd.DataFrame]
+
+
+class Source:
+    """A set of contract tables in one engine.
+
+    Parameters
+    ----------
+    con
+        An ibis backend connection.
+    physical
+        ``{contract table: name of the table in the backend}`` for the tables present.
+    mapping
+        Column mapping per contract table (see :mod:`shopbook.data.sources`).
+    uri
+        A printable description of where the data lives (credentials removed).
+    rejects
+        ``{contract table: a function returning the rows the engine could not read}``
+        (CSV rows of a folder source); see :meth:`read_rejects`.
+    """
+
+    def __init__(
+        self,
+        con: Any,
+        physical: dict[str, str],
+        mapping: dict[str, dict[str, Any]] | None = None,
+        uri: str = "",
+        rejects: Mapping[str, RejectsReader] | None = None,
+    ) -> None:
+        self.con = con
+        self._physical = physical
+        self._mapping = mapping or {}
+        self.uri = uri
+        self._rejects_readers = dict(rejects or {})
+        self._rejects: dict[str, pd.DataFrame] = {}
+
+    def __repr__(self) -> str:
+        return f"Source({self.uri!r}, tables={self.tables()})"
+
+    @property
+    def backend(self) -> str:
+        """The ibis backend name, e.g. ``duckdb``."""
+        return self.con.name
+
+    def tables(self) -> list[str]:
+        """Contract tables present in the source, in contract order."""
+        return [t for t in TABLES if t in self._physical]
+
+    def has(self, name: str) -> bool:
+        """Whether contract table ``name`` is present."""
+        return name in self._physical
+
+    def _absent(self, name: str) -> ContractError:
+        return ContractError(
+            table=name,
+            expected=f"table {name!r} in the source",
+            found="tables " + (", ".join(self.tables()) or "(none)"),
+            fix=f"add {name} to {self.uri or 'the source'}, map it in the column mapping, "
+            "or run a report that does not need it",
+        )
+
+    def table(self, name: str) -> ibis.Table:
+        """Contract table ``name`` as an ibis table, columns renamed to contract names.
+
+        Columns are as stored (CSV columns are text). Use
+        :func:`shopbook.data.validate.validate` for typed, rule-checked tables. Rows
+        the engine could not read (:meth:`read_rejects`) are not in it.
+
+        Raises
+        ------
+        ContractError
+            When the table is not in the source.
+        """
+        if name not in self._physical:
+            raise self._absent(name)
+        t = self.con.table(self._physical[name])
+        return rename(t, self._mapping.get(name, {}).get("columns", {}), name)
+
+    def read_rejects(self, name: str) -> pd.DataFrame:
+        """The rows of table ``name`` the engine could not read, one reason each.
+
+        For a CSV file these are rows with too many or too few fields, bytes that are not
+        UTF-8 or a broken quote; they are not in :meth:`table`, and validation counts
+        them as read and rejected. Computed once (one scan of the table's CSV files).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``file`` (relative to the source folder), ``line`` (as DuckDB counts
+            it: the header is line 1), ``reason`` (e.g. ``malformed CSV row (line 29998):
+            10 fields, expected 9``) and ``raw`` (the line's text); no rows for sources
+            whose engine reads every row.
+
+        Raises
+        ------
+        ContractError
+            When the table is not in the source, or when more than half of a file's rows
+            cannot be read (a wrong delimiter or encoding, not a few bad rows).
+        """
+        if name not in self._physical:
+            raise self._absent(name)
+        if name not in self._rejects:
+            reader = self._rejects_readers.get(name)
+            if reader is None:
+                empty = {c: pd.Series(dtype=object) for c in REJECT_COLUMNS}
+                self._rejects[name] = pd.DataFrame(empty)
+            else:
+                self._rejects[name] = reader()
+        return self._rejects[name].copy()
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per present table, counted in the engine (rows it could read)."""
+        return {name: int(self.table(name).count().execute()) for name in self.tables()}
+
+    def close(self) -> None:
+        """Close the connection when the backend supports it."""
+        disconnect = getattr(self.con, "disconnect", None)
+        if disconnect is not None:
+            try:
+                disconnect()
+            except Exception:  # pragma: no cover - best effort
+                pass
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
