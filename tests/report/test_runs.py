@@ -244,9 +244,11 @@ def test_stale_temporary_folders_are_removed(tmp_path):
     assert not any(tmp_root.iterdir())
 
 
-def test_files_a_notebook_writes_land_beside_its_report(tmp_path):
+def test_files_a_notebook_writes_go_to_the_private_folder(tmp_path, monkeypatch):
     import nbformat.v4 as nbv
 
+    private = tmp_path / "private"
+    monkeypatch.setenv("SHOPBOOK_PRIVATE", str(private))
     nb = nbv.new_notebook()
     params = nbv.new_code_cell('output_dir: str = ""  # where files for readers go')
     params.metadata["tags"] = ["parameters"]
@@ -267,15 +269,14 @@ def test_files_a_notebook_writes_land_beside_its_report(tmp_path):
     path = tmp_path / "50_writer.ipynb"
     nbformat.write(nb, path)
     _, tasks = plan([str(path)])
+    reports = tmp_path / "reports"
     result = run(
-        tasks,
-        job="files",
-        out=tmp_path / "reports",
-        progress=Progress(quiet=True),
-        handle_signals=False,
+        tasks, job="files", out=reports, progress=Progress(quiet=True), handle_signals=False
     )
     assert result.status == "ok"
-    written = result.folder / "50_writer_files" / "list.csv"
+    written = private / "files" / result.folder.name / "50_writer_files" / "list.csv"
     assert written.read_text() == "customer_id\nc1\n"
+    assert not [p for p in reports.rglob("*.csv")]  # real ids never in the shared folder
+    shown = f"<private>/files/{result.folder.name}/50_writer_files"
     for text in (json.dumps(result.summary), (result.folder / "50_writer.ipynb").read_text()):
-        assert ".tmp" not in text and str(result.folder / "50_writer_files") in text
+        assert ".tmp" not in text and shown in text and str(tmp_path) not in text

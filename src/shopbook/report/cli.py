@@ -42,7 +42,11 @@ def run(
     ] = None,
     timeout: Annotated[
         float | None,
-        typer.Option("--timeout", help="Seconds one cell may run before the notebook fails."),
+        typer.Option(
+            "--timeout",
+            help="Seconds one cell may run before the notebook fails: a positive number "
+            "(leave it out for no limit).",
+        ),
     ] = None,
     fail_fast: Annotated[
         bool, typer.Option("--fail-fast", help="Stop at the first failing notebook.")
@@ -53,10 +57,15 @@ def run(
 
     Each run gets reports/<job>/<UTC timestamp>/ and reports/index.html lists every run.
 
-    Exit status: 0 when every notebook is ok, 1 when any failed, 2 for a usage error,
-    130/143 when interrupted (nothing of the interrupted run is kept).
+    Parameter values (-p, -f) follow YAML 1.2 and are checked against each notebook's
+    declared types: a value that does not fit fails that notebook before it starts.
+
+    Exit status: 0 when every notebook is ok, 1 when any failed (or the disk filled up),
+    2 for a usage error, 130/143/129 when interrupted by SIGINT/SIGTERM/SIGHUP (nothing of
+    the interrupted run is kept, unless the signal came while it was being moved into
+    place: then it is complete and kept, and the message says so).
     """
-    from shopbook.report.execute import Progress, RunInterrupted
+    from shopbook.report.execute import Progress, RunInterrupted, check_timeout
     from shopbook.report.jobs import RunError, parse_pairs, read_params_file
     from shopbook.report.plan import plan
     from shopbook.report.runs import run as run_tasks
@@ -64,6 +73,7 @@ def run(
     try:
         params = read_params_file(params_file) if params_file else {}
         params.update(parse_pairs(param or []))
+        check_timeout(timeout)
         job_name, tasks = plan(notebooks or [], job=job, params=params, source=source)
     except RunError as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -80,10 +90,21 @@ def run(
             fail_fast=fail_fast,
             progress=Progress(quiet=quiet),
         )
+    except RunError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     except RunInterrupted as exc:
-        typer.echo(
-            f"\ninterrupted ({exc}): the run was discarded; earlier reports are unchanged", err=True
-        )
+        if exc.kept is not None:
+            typer.echo(
+                f"\ninterrupted ({exc}) while the finished run was moved into place: it is "
+                f"complete and kept in {exc.kept}",
+                err=True,
+            )
+        else:
+            typer.echo(
+                f"\ninterrupted ({exc}): the run was discarded; earlier reports are unchanged",
+                err=True,
+            )
         raise typer.Exit(128 + int(exc.signum)) from None
     except KeyboardInterrupt:
         typer.echo("\ninterrupted: the run was discarded; earlier reports are unchanged", err=True)

@@ -7,10 +7,24 @@ the virtual environment). If it is not registered, the runner uses ipykernel's
 ``python3`` kernel of the current environment and says so. Kernels talk to the runner
 over local IPC sockets, not TCP ports. A kernel that dies fails its notebook like an
 error does.
+
+Timeout
+-------
+``timeout`` is the seconds one cell may run, a positive number; ``None`` (the option
+left out) is no limit. ``0``, negative and non-finite values are refused
+(:func:`check_timeout`) rather than silently meaning "no limit".
+
+Disk full
+---------
+A notebook whose output cannot be written (``ENOSPC``, ``EDQUOT``, ``EROFS``,
+``EACCES``) fails with one line naming the cause and the file, e.g. ``no space left on
+device: reports/nightly/…/02_market_trend.ipynb`` (:func:`disk_error`).
 """
 
 from __future__ import annotations
 
+import errno
+import math
 import os
 import signal
 import sys
@@ -19,17 +33,62 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from shopbook.report.jobs import RunError
 from shopbook.report.plan import NotebookTask
 
 KERNEL_NAME = "shopbook"
 
 
 class RunInterrupted(KeyboardInterrupt):
-    """The run was stopped by SIGINT or SIGTERM."""
+    """The run was stopped by SIGINT, SIGTERM or SIGHUP.
 
-    def __init__(self, signum: int = signal.SIGINT) -> None:
+    ``kept`` is ``None`` when the run was discarded, or the run folder when the signal
+    came while the finished run was being moved into place (it was then completed first).
+    """
+
+    def __init__(self, signum: int = signal.SIGINT, kept: Path | None = None) -> None:
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
+        self.kept = kept
+
+
+#: Write errors that mean the disk (or the folder) takes no more files.
+DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def disk_error(exc: BaseException, path: Path | str | None = None) -> str | None:
+    """``"no space left on device: PATH"`` (or ``read-only file system``, …) for a write
+    error of :data:`DISK_ERRNOS`, found in ``exc`` or its causes; ``None`` otherwise.
+
+    ``path`` is shown when the error does not name its file.
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in DISK_ERRNOS:
+            where = path if path is not None else seen.filename
+            return (
+                f"{os.strerror(seen.errno).lower()}: {where}"
+                if where
+                else (os.strerror(seen.errno).lower())
+            )
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def check_timeout(timeout: float | None) -> float | None:
+    """``timeout`` if it is a positive, finite number of seconds (or ``None``: no limit).
+
+    Raises
+    ------
+    RunError
+        For 0, a negative or a non-finite value.
+    """
+    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+        raise RunError(
+            f"--timeout must be a positive number of seconds, got {timeout:g}; "
+            "leave it out for no limit"
+        )
+    return timeout
 
 
 def kernel_name() -> tuple[str, str | None]:
@@ -129,7 +188,12 @@ def kernel_manager_class() -> type:
 
 
 def execute(
-    task: NotebookTask, output: Path, kernel: str, timeout: float | None, progress: Progress
+    task: NotebookTask,
+    output: Path,
+    kernel: str,
+    timeout: float | None,
+    progress: Progress,
+    shown: str | None = None,
 ) -> str | None:
     """Run one notebook with papermill into ``output``.
 
@@ -145,12 +209,15 @@ def execute(
         Seconds one cell may run; ``None``: no limit.
     progress
         Where cell progress goes.
+    shown
+        How an error message names ``output`` (default: the path itself).
 
     Returns
     -------
     str or None
         ``"Name: first line of the message"`` when the notebook failed (an error in a
-        cell, a dead kernel, a timeout), else ``None``.
+        cell, a dead kernel, a timeout), ``"no space left on device: PATH"`` when its
+        output could not be written, else ``None``.
 
     Raises
     ------
@@ -184,6 +251,9 @@ def execute(
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # noqa: BLE001 - dead kernel, timeout, bad notebook: it fails
+        full = disk_error(exc, shown or output)
+        if full:
+            return full
         name = type(exc).__name__
         msg = str(exc).strip().splitlines()
         if "DeadKernel" in name:

@@ -68,7 +68,8 @@ def date_tokens(today: date | None = None) -> dict[str, str]:
 def expand_dates(value: Any, tokens: Mapping[str, str]) -> Any:
     """Replace ``{token}`` in string values (recursively) by :func:`date_tokens`."""
     if isinstance(value, str):
-        return re.sub(r"\{(\w+)\}", lambda m: tokens.get(m.group(1), m.group(0)), value)
+        out = re.sub(r"\{(\w+)\}", lambda m: tokens.get(m.group(1), m.group(0)), value)
+        return Given(out) if isinstance(value, Given) else out
     if isinstance(value, list):
         return [expand_dates(v, tokens) for v in value]
     if isinstance(value, dict):
@@ -78,47 +79,254 @@ def expand_dates(value: Any, tokens: Mapping[str, str]) -> Any:
 
 # ------------------------------------------------------------------ parameters
 
+#: YAML 1.2 core-schema scalars (https://yaml.org/spec/1.2.2/#1032-tag-resolution).
+_NULL = re.compile(r"(?:null|Null|NULL|~)\Z")
+_BOOL = re.compile(r"(?:true|True|TRUE|false|False|FALSE)\Z")
+_INT = re.compile(r"(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)\Z")
+_FLOAT = re.compile(
+    r"(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))\Z"
+)
+
+
+def _to_int(text: str) -> int:
+    """A YAML 1.2 core-schema int: decimal (``0123`` is 123), ``0o17``, ``0x1F``."""
+    if text.startswith(("0o", "0x")):
+        return int(text[2:], 8 if text[1] == "o" else 16)
+    return int(text, 10)
+
+
+def _to_float(text: str) -> float:
+    """A YAML 1.2 core-schema float (``.inf``, ``-.Inf``, ``.nan`` included)."""
+    low = text.lower()
+    if low.endswith((".inf", ".nan")):
+        return float(low.replace(".", ""))
+    return float(text)
+
+
+def resolve_scalar(text: str) -> Any:
+    """A plain scalar by the YAML 1.2 core schema: null, bool, int, float, else the text.
+
+    Only ``true``/``false`` (any of the three spellings) are booleans — ``yes``, ``no``,
+    ``on``, ``off`` stay text — and ``0123`` is the int 123, not octal.
+    """
+    if _NULL.match(text):
+        return None
+    if _BOOL.match(text):
+        return text.lower() == "true"
+    if _INT.match(text):
+        return _to_int(text)
+    if _FLOAT.match(text):
+        return _to_float(text)
+    return text
+
+
+class Yaml12Loader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 core-schema scalars instead of YAML 1.1's.
+
+    PyYAML implements YAML 1.1 (``NO`` → False, ``0123`` → 83, ``1:30`` → 90, dates →
+    :class:`~datetime.date`); this loader keeps its parser and replaces the implicit
+    resolvers for null, bool, int and float by the 1.2 core-schema regexes (and drops
+    1.1's timestamps and ``=``): dates stay text.
+    """
+
+
+_DROPPED = {
+    f"tag:yaml.org,2002:{t}" for t in ("bool", "int", "float", "null", "timestamp", "value")
+}
+Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _DROPPED]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+for _tag, _rx, _first in (
+    ("null", _NULL, ["~", "n", "N", ""]),
+    ("bool", _BOOL, list("tTfF")),
+    ("int", _INT, list("-+0123456789")),
+    ("float", _FLOAT, list("-+0123456789.")),
+):
+    Yaml12Loader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", _rx, _first)
+
+
+def _yaml_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
+    return _to_int(str(node.value))
+
+
+def _yaml_float(loader: yaml.SafeLoader, node: yaml.Node) -> float:
+    return _to_float(str(node.value))
+
+
+Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _yaml_int)
+Yaml12Loader.add_constructor("tag:yaml.org,2002:float", _yaml_float)
+
+
+def load_yaml(text: str, where: str) -> Any:
+    """Parse YAML text with YAML 1.2 core-schema scalars (:class:`Yaml12Loader`).
+
+    Raises
+    ------
+    RunError
+        One line naming ``where`` and the line of the problem.
+    """
+    try:
+        return yaml.load(text, Loader=Yaml12Loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        raise RunError(
+            f"{where} is not valid YAML: {problem}{at}; fix the file (quote values that "
+            "hold ':' or '#')"
+        ) from None
+
+
+class Given(str):
+    """A ``-p`` value exactly as typed; the notebook's declared type decides what it is.
+
+    :func:`parse_pairs` returns these; :func:`coerce` reads them as the declared type
+    (``"false"`` for a ``bool`` is False, ``0123`` for a ``str`` stays ``"0123"``), and
+    by :func:`parse_value` where the notebook declares no type.
+    """
+
 
 def parse_value(text: str) -> Any:
-    """A ``-p`` value: YAML scalars (``5``, ``0.1``, ``true``, ``[a, b]``), dates stay text."""
+    """A ``-p`` value by YAML 1.2 core-schema rules, parsed by hand (no YAML comments).
+
+    A plain value resolves as :func:`resolve_scalar` (``5``, ``0.1``, ``true``, ``null``;
+    ``0123`` is 123, ``NO`` and ``yes`` are text), and a ``#`` is part of the value, not a
+    comment. A value starting with ``[``, ``{`` or a quote is YAML flow (``[a, b]``,
+    ``{k: 1}``, ``'x'``), parsed by :class:`Yaml12Loader`; if that fails it is text.
+    Surrounding blanks are dropped and an empty value is the empty string.
+    """
+    s = text.strip()
+    if not s:
+        return ""
+    if s[0] in "[{'\"":
+        try:
+            return yaml.load(s, Loader=Yaml12Loader)  # noqa: S506 - a safe loader
+        except yaml.YAMLError:
+            return s
+    return resolve_scalar(s)
+
+
+class ParameterTypeError(ValueError):
+    """A parameter value that does not fit the type its notebook declares."""
+
+
+_KINDS = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict}
+
+
+def declared_kind(type_name: str | None) -> tuple[str | None, bool]:
+    """``(kind, optional)`` of a papermill ``inferred_type_name``.
+
+    ``"int"`` → ``("int", False)``; ``"Optional[str]"`` / ``"str | None"`` →
+    ``("str", True)``; ``"list[str]"`` → ``("list", False)``; no annotation (``"None"``)
+    or a type this module does not check → ``(None, True)``.
+    """
+    name = (type_name or "None").replace(" ", "").replace("typing.", "")
+    optional = name.startswith("Optional[") or "|None" in name or name.startswith("None|")
+    if name.startswith("Optional["):
+        name = name[len("Optional[") : -1]
+    name = name.replace("|None", "").replace("None|", "")
+    base = name.split("[", 1)[0].lower()
+    return (base, optional) if base in _KINDS else (None, True)
+
+
+def _coerce_text(text: str, kind: str) -> Any:
+    """A string read as ``kind`` (YAML 1.2 core schema); raises ValueError if it is not one."""
+    s = text.strip()
+    if kind == "bool" and _BOOL.match(s):
+        return s.lower() == "true"
+    if kind == "int" and _INT.match(s):
+        return _to_int(s)
+    if kind == "float" and (_INT.match(s) or _FLOAT.match(s)):
+        return _to_float(s)
+    if kind in ("list", "dict") and s[:1] in "[{":
+        value = parse_value(s)
+        if isinstance(value, _KINDS[kind]):
+            return value
+    raise ValueError(kind)
+
+
+def coerce(value: Any, type_name: str | None) -> Any:
+    """``value`` as the declared type ``type_name`` (a papermill ``inferred_type_name``).
+
+    A :class:`Given` (``-p``) value is read as the declared type — a ``str`` keeps the text
+    as typed, a ``bool`` takes only ``true``/``false`` — and as :func:`parse_value` when
+    no type is declared. Other values (``reports.yml``, ``-f``) are checked: an ``int``
+    becomes a ``float`` or a ``str`` where one is declared, a string is read as the
+    declared ``bool``/``int``/``float``; ``None`` passes only an optional type.
+
+    Raises
+    ------
+    ParameterTypeError
+        When the value is not of the declared type (the message names type and value).
+    """
+    kind, optional = declared_kind(type_name)
+    if isinstance(value, Given):
+        if optional and _NULL.match(value.strip()):
+            return None
+        if kind == "str":
+            return str(value).strip()
+        value = str(value) if kind in ("bool", "int", "float") else parse_value(value)
+    if kind is None or (value is None and optional):
+        return value
     try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
-    if (
-        isinstance(value, (date, datetime))
-        or value is None
-        and text.strip() not in ("null", "~", "None")
-    ):
-        return text
-    return value
+        return _coerce_typed(value, kind)
+    except ValueError:
+        raise ParameterTypeError(f"must be {'an' if kind == 'int' else 'a'} {type_name}") from None
 
 
-def parse_pairs(pairs: Iterable[str]) -> dict[str, Any]:
-    """``["a=1", "b=x"]`` → ``{"a": 1, "b": "x"}``.
+def _coerce_typed(value: Any, kind: str) -> Any:
+    """A parsed value as ``kind``; raises ValueError when it is not one."""
+    if isinstance(value, bool):
+        if kind == "bool":
+            return value
+    elif isinstance(value, str):
+        return value if kind == "str" else _coerce_text(value, kind)
+    elif isinstance(value, int) and kind in ("int", "float", "str"):
+        return {"int": int, "float": float, "str": str}[kind](value)
+    elif isinstance(value, float) and kind in ("float", "str"):
+        return value if kind == "float" else str(value)
+    elif isinstance(value, (list, tuple)) and kind == "list":
+        return list(value)
+    elif isinstance(value, dict) and kind == "dict":
+        return value
+    elif isinstance(value, (date, datetime)) and kind == "str":
+        return value.isoformat()
+    raise ValueError(kind)
+
+
+def parse_pairs(pairs: Iterable[str]) -> dict[str, Given]:
+    """``["a=1", "b=x"]`` → ``{"a": Given("1"), "b": Given("x")}`` (typed by :func:`coerce`).
 
     Raises
     ------
     RunError
         For an item without ``=``.
     """
-    out: dict[str, Any] = {}
+    out: dict[str, Given] = {}
     for pair in pairs:
         if "=" not in pair:
-            raise RunError(f"parameter {pair!r} is not key=value")
+            raise RunError(f"parameter {pair!r} is not key=value (write -p name=value)")
         key, value = pair.split("=", 1)
-        out[key.strip()] = parse_value(value)
+        out[key.strip()] = Given(value)
     return out
 
 
 def read_params_file(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Parameters from a YAML file holding a mapping."""
+    """Parameters from a YAML file holding a mapping (YAML 1.2 scalars, :func:`load_yaml`)."""
     p = Path(path)
-    if not p.exists():
-        raise RunError(f"parameter file {p} does not exist")
-    data = yaml.safe_load(p.read_text()) or {}
+    if not p.is_file():
+        raise RunError(f"parameter file {p} does not exist (give a YAML file with -f)")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunError(f"parameter file {p} cannot be read: {exc}") from None
+    data = load_yaml(text, f"parameter file {p}") or {}
     if not isinstance(data, dict):
-        raise RunError(f"parameter file {p} must hold a mapping of name: value")
+        raise RunError(
+            f"parameter file {p} must hold a mapping of name: value, found a {type(data).__name__}"
+        )
     return data
 
 
@@ -158,7 +366,9 @@ def load_jobs(path: str | os.PathLike[str] | None = None) -> dict[str, dict[str,
         return {
             DEFAULT_JOB: {"notebooks": [f"{NOTEBOOKS_DIR}/[0-9][0-9]_*.ipynb"], "parameters": {}}
         }
-    data = yaml.safe_load(p.read_text()) or {}
+    data = load_yaml(p.read_text(encoding="utf-8"), str(p)) or {}
+    if not isinstance(data, dict):
+        raise RunError(f"{p} must hold a mapping with 'jobs'")
     jobs = data.get("jobs", data)
     if not isinstance(jobs, dict):
         raise RunError(f"{p}: 'jobs' must be a mapping of job name to job")

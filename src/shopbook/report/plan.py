@@ -5,6 +5,12 @@ run declares is refused, with each notebook's own parameter list. ``--source`` o
 ``source`` where a notebook declares it; credentials belong in ``SHOPBOOK_SOURCE``, which
 notebooks read when ``source`` is empty. Precedence: job < job's per-notebook <
 ``-f params.yml`` < ``-p key=value`` < ``--source``.
+
+Each value is then checked against the type the notebook's ``parameters`` cell declares
+(papermill's ``inferred_type_name``; :func:`shopbook.report.jobs.coerce`): ``-p
+show_pii=false`` becomes False, ``-p top_n=abc`` for ``top_n: int`` fails that notebook
+before its kernel starts (status ``failed``, one line naming the notebook, the
+parameter, the declared type and the value); the other notebooks still run.
 """
 
 from __future__ import annotations
@@ -17,12 +23,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from shopbook.redaction import redact_parameters
 from shopbook.report.jobs import (
     ADHOC_JOB,
     DEFAULT_JOB,
     JOBS_FILE,
     NOTEBOOKS_DIR,
+    ParameterTypeError,
     RunError,
+    coerce,
     date_tokens,
     describe_parameters,
     expand_dates,
@@ -42,6 +51,7 @@ class NotebookTask:
     parameters: dict[str, Any] = field(default_factory=dict)
     declared: dict[str, dict[str, Any]] = field(default_factory=dict)
     missing: str | None = None  # why the notebook was not found
+    error: str | None = None  # why it cannot start: a parameter of the wrong type
 
 
 def _job_spec(
@@ -145,6 +155,29 @@ def _merged_parameters(
     return merged
 
 
+def _typed_parameters(task: NotebookTask) -> None:
+    """Coerce the task's parameters to their declared types, or set ``task.error``.
+
+    The first value that does not fit fails the notebook before it starts, with one line
+    naming the notebook, the parameter, its declaration and the value (redacted when the
+    name says it is a secret).
+    """
+    typed: dict[str, Any] = {}
+    for name, value in task.parameters.items():
+        spec = task.declared.get(name) or {}
+        type_name = spec.get("inferred_type_name")
+        try:
+            typed[name] = coerce(value, type_name)
+        except ParameterTypeError as exc:
+            shown = redact_parameters({name: str(value)})[0][name]
+            task.error = (
+                f"{task.name}: parameter {name!r} {exc} (declared `{name}: {type_name} = "
+                f"{spec.get('default')}`), got {shown!r}; give e.g. -p {name}={spec.get('default')}"
+            )
+            return
+    task.parameters = typed
+
+
 def plan(
     notebooks: Sequence[str] = (),
     job: str | None = None,
@@ -178,7 +211,8 @@ def plan(
     ------
     RunError
         Unknown job, a named notebook that does not exist, or a parameter no notebook
-        of the run declares (the message lists each notebook's parameters).
+        of the run declares (the message lists each notebook's parameters). A value of
+        the wrong type does not raise: it sets that task's ``error``.
     """
     tokens = date_tokens(today)
     job_name, spec = _job_spec(notebooks, job, jobs_file)
@@ -197,4 +231,5 @@ def plan(
     _refuse_unknown(user, present, source)
     for t in present:
         t.parameters = _merged_parameters(t, job_name, job_params, user, tokens)
+        _typed_parameters(t)
     return job_name, list(tasks)

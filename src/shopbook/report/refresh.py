@@ -91,8 +91,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--source", help="set SHOPBOOK_SOURCE for the run (default: data/shop.duckdb)"
     )
-    parser.add_argument("--timeout", type=float, default=None, help="seconds one cell may run")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="seconds one cell may run (a positive number; default: no limit)",
+    )
     args = parser.parse_args(argv)
+    from shopbook.report.execute import check_timeout
+    from shopbook.report.jobs import RunError
+
+    try:
+        check_timeout(args.timeout)
+    except RunError as exc:
+        parser.error(str(exc))
     if args.source:
         # relative paths are found from the notebook folder too (config.resolve_source)
         os.environ["SHOPBOOK_SOURCE"] = args.source

@@ -37,14 +37,32 @@ TEMPLATES = Path(__file__).parent / "templates"
 # ------------------------------------------------------------------------ scrubbing
 
 
-def _scrub(obj: Any, secrets: set[str]) -> Any:
+def path_pattern(paths: Mapping[str, str]) -> tuple[re.Pattern[str], dict[str, str]] | None:
+    """A regex matching each absolute path of ``paths`` (longest first, whole components)."""
+    roots = {k.rstrip("/"): v for k, v in paths.items() if len(k.rstrip("/")) > 1}
+    if not roots:
+        return None
+    alternatives = "|".join(re.escape(k) for k in sorted(roots, key=len, reverse=True))
+    return re.compile(f"(?:{alternatives})(?![^/\\s'\"`),;:\\]<>])"), roots
+
+
+def replace_paths(text: str, pattern: tuple[re.Pattern[str], dict[str, str]] | None) -> str:
+    """``text`` with the absolute paths of :func:`path_pattern` replaced by their labels."""
+    if pattern is None:
+        return text
+    rx, roots = pattern
+    return rx.sub(lambda m: roots[m.group(0)], text)
+
+
+def _scrub(obj: Any, secrets: set[str], paths: Any = None) -> Any:
     if isinstance(obj, str):
-        return redact_text(obj, secrets)
+        return replace_paths(redact_text(obj, secrets), paths)
     if isinstance(obj, list):
-        return [_scrub(x, secrets) for x in obj]
+        return [_scrub(x, secrets, paths) for x in obj]
     if isinstance(obj, dict):
         return {
-            k: (v if str(k).startswith("image/") else _scrub(v, secrets)) for k, v in obj.items()
+            k: (v if str(k).startswith("image/") else _scrub(v, secrets, paths))
+            for k, v in obj.items()
         }
     return obj
 
@@ -53,6 +71,7 @@ def scrub_notebook(
     nb: nbformat.NotebookNode,
     secrets: Iterable[str] = (),
     parameters: Mapping[str, Any] | None = None,
+    paths: Mapping[str, str] | None = None,
 ) -> nbformat.NotebookNode:
     """A copy of ``nb`` with secrets removed from every source, output and metadata.
 
@@ -65,8 +84,14 @@ def scrub_notebook(
         passwords and token shapes are removed in any case.
     parameters
         Redacted parameters to store as ``metadata.papermill.parameters``.
+    paths
+        Absolute paths of this machine and what to show instead (``{"/home/ann/shop":
+        "."}``): every occurrence — papermill's ``input_path`` / ``output_path``,
+        tracebacks, printed paths — is replaced, so a shared notebook names no folder of
+        the machine that ran it.
     """
-    clean = nbformat.from_dict(_scrub(json.loads(json.dumps(nb)), set(secrets)))
+    pattern = path_pattern(paths or {})
+    clean = nbformat.from_dict(_scrub(json.loads(json.dumps(nb)), set(secrets), pattern))
     if parameters is not None and "papermill" in clean.metadata:
         clean.metadata.papermill["parameters"] = dict(parameters)
     return clean
@@ -339,14 +364,37 @@ def build_index(reports: Path) -> Path:
     Path
         The index file.
     """
+    reports = Path(reports)
+    reports.mkdir(parents=True, exist_ok=True)
+    target = reports / "index.html"
+    tmp = reports / f".index.html.{os.getpid()}.tmp"
+    try:
+        tmp.write_text(index_page(reports), encoding="utf-8")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def index_page(reports: Path, pending: Iterable[tuple[str, Mapping[str, Any]]] = ()) -> str:
+    """The run index page: every run under ``reports`` plus ``pending`` ones.
+
+    Parameters
+    ----------
+    reports
+        The reports folder.
+    pending
+        ``(folder relative to reports, summary)`` of runs not yet moved into place, so
+        the runner can write the new index before it publishes the run.
+    """
     from datetime import UTC, datetime
 
     from jinja2 import Environment
 
-    reports = Path(reports)
-    reports.mkdir(parents=True, exist_ok=True)
+    loaded = load_runs(Path(reports)) + [{**s, "_folder": f} for f, s in pending]
+    loaded.sort(key=lambda r: (r.get("started") or "", r["_folder"]), reverse=True)
     runs = []
-    for run in load_runs(reports):
+    for run in loaded:
         folder = run["_folder"]
         src = run.get("source") or {}
         tables = src.get("tables") or {}
@@ -383,14 +431,9 @@ def build_index(reports: Path) -> Path:
             }
         )
     env = Environment(autoescape=True)
-    page = env.from_string(INDEX_TEMPLATE).render(
+    return env.from_string(INDEX_TEMPLATE).render(
         runs=runs, built=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     )
-    target = reports / "index.html"
-    tmp = reports / f".index.html.{os.getpid()}.tmp"
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, target)
-    return target
 
 
 def title(nb: nbformat.NotebookNode) -> str | None:

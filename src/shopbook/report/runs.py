@@ -10,17 +10,39 @@ One *run* executes a list of notebooks, each in a fresh kernel, and writes::
                                 entry per notebook with its headline numbers
 
 then rebuilds ``<reports>/index.html`` and, when every notebook is ``ok``, points
-``<reports>/<job>/latest`` at the run.
+``<reports>/<job>/latest`` at the run. A notebook that declares ``output_dir`` gets a
+folder for the files it writes (CRM lists with real customer ids) in the *private*
+folder, ``<private>/<job>/<run id>/<notebook>_files`` (:func:`shopbook.config.private_dir`),
+never in the shared reports folder.
+
+Shared files name no folder of the machine: paths under the project become relative
+(``reports/…``, ``./src/…``), the reports and private folders ``<reports>`` /
+``<private>``, the user's home ``~`` and the Python installation ``<python>``.
 
 Failure and interruption
 ------------------------
 A failing notebook still gets its HTML (the error and the failing cell shown), the
 other notebooks still run (unless ``fail_fast``), the run's status is ``failed`` and the
-command exits 1. The run is written in ``<reports>/.tmp/`` and renamed into place only
-when complete: Ctrl-C or SIGTERM removes the temporary folder and leaves every earlier
-run, ``latest`` and the index as they were (exit 130 / 143). A kernel that dies
-fails its notebook like an error does. A runner killed with SIGKILL leaves only a
-``.tmp`` folder, which the next run removes.
+command exits 1. A notebook whose parameters do not fit their declared types fails
+without starting (:mod:`shopbook.report.plan`). The run is written in ``<reports>/.tmp/``
+and published only when complete: the new index is written beside the old one, then
+the run folder is renamed into place, the index replaced and ``latest`` moved — the
+three renames with SIGINT / SIGTERM / SIGHUP held back. A signal before that removes
+the temporary folder and leaves every earlier run, ``latest`` and the index as they
+were (exit 130 / 143 / 129, "discarded"); a signal during the renames lets them finish
+and the run is kept (:class:`~shopbook.report.execute.RunInterrupted` ``kept``). A
+kernel that dies fails its notebook like an error does. A runner killed with SIGKILL
+leaves only a ``.tmp`` folder, which the next run removes.
+
+Disk full
+---------
+A notebook whose files cannot be written (no space left on device, read-only file
+system, permission denied) fails with that line and the file's path; its partial files
+are removed, the other notebooks still run and the finished reports are kept: the run
+is moved into place with the failure recorded (status ``failed``, so ``latest`` stays on
+the last good run). If even ``summary.json`` or the index cannot be written, the run
+folder is still moved into place, ``latest`` and the index are left alone, and
+:class:`~shopbook.report.jobs.RunError` says so.
 """
 
 from __future__ import annotations
@@ -34,7 +56,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,8 +66,15 @@ from typing import Any
 from shopbook import __version__, config
 from shopbook.redaction import redact_parameters, redact_text, secrets_in
 from shopbook.report import render
-from shopbook.report.execute import Progress, RunInterrupted, execute, kernel_name
-from shopbook.report.jobs import ADHOC_JOB, project_home
+from shopbook.report.execute import (
+    Progress,
+    RunInterrupted,
+    check_timeout,
+    disk_error,
+    execute,
+    kernel_name,
+)
+from shopbook.report.jobs import ADHOC_JOB, RunError, project_home
 from shopbook.report.plan import NotebookTask
 
 #: The parameter a notebook declares to get a folder for the files it writes.
@@ -117,6 +147,12 @@ def _rel(path: Path) -> str:
         return str(path)
 
 
+def _notebook_path(path: Path) -> str:
+    """A notebook's path as a summary shows it: relative to the project, else its name."""
+    rel = _rel(path)
+    return path.name if Path(rel).is_absolute() else rel
+
+
 # ------------------------------------------------------------------ run folders
 
 
@@ -163,17 +199,43 @@ def _clean_stale_tmp(tmp_root: Path) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _signal_handlers() -> dict[int, Any]:
-    def handler(signum: int, frame: Any) -> None:
+#: The signals that stop a run (SIGHUP: the terminal or the ssh session went away).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class _Signals:
+    """SIGINT / SIGTERM / SIGHUP raise :class:`RunInterrupted`, except while held back."""
+
+    def __init__(self, install: bool) -> None:
+        self.old: dict[int, Any] = {}
+        self.holding = False
+        self.pending: int | None = None
+        for sig in STOP_SIGNALS if install else ():
+            try:
+                self.old[sig] = signal.signal(sig, self._handler)
+            except ValueError:  # not the main thread
+                pass
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        if self.holding:
+            self.pending = self.pending or signum
+            return
         raise RunInterrupted(signum)
 
-    old: dict[int, Any] = {}
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    @contextmanager
+    def held(self, kept: Path) -> Iterator[None]:
+        """Finish the block first; a signal that came meanwhile then raises, with ``kept``."""
+        self.holding = True
         try:
-            old[sig] = signal.signal(sig, handler)
-        except ValueError:  # not the main thread
-            pass
-    return old
+            yield
+        finally:
+            self.holding = False
+        if self.pending is not None:
+            raise RunInterrupted(self.pending, kept=kept)
+
+    def restore(self) -> None:
+        for sig, handler in self.old.items():
+            signal.signal(sig, handler)
 
 
 def _link_latest(job_dir: Path, run_id: str) -> None:
@@ -188,25 +250,41 @@ def _link_latest(job_dir: Path, run_id: str) -> None:
         pass
 
 
-def _with_output_dir(task: NotebookTask, run_folder: Path) -> NotebookTask:
-    """Give a notebook that declares ``output_dir`` a folder beside its report.
+def _with_output_dir(task: NotebookTask, private_run: Path) -> NotebookTask:
+    """Give a notebook that declares ``output_dir`` a folder in the private folder.
 
-    Files a notebook writes for its readers (CRM customer lists, …) then live inside the
-    run folder — ``<notebook>_files/`` — and appear, move and vanish with the run. An
+    Files a notebook writes for its readers (CRM customer lists with real ids, …) go to
+    ``<private>/<job>/<run id>/<notebook>_files/``, outside the shared reports folder. An
     ``output_dir`` the user passed is kept.
     """
     if OUTPUT_DIR_PARAM not in task.declared or task.parameters.get(OUTPUT_DIR_PARAM):
         return task
-    folder = run_folder / f"{task.name}_files"
+    folder = private_run / f"{task.name}_files"
     return replace(task, parameters={**task.parameters, OUTPUT_DIR_PARAM: str(folder)})
 
 
-def _retarget_paths(executed: Path, tmp: Path, final: Path) -> None:
-    """Replace the temporary run folder's path by the final one in an executed notebook."""
-    if executed.exists():
-        text = executed.read_text(encoding="utf-8")
-        if str(tmp) in text:
-            executed.write_text(text.replace(str(tmp), str(final)), encoding="utf-8")
+def _machine_paths(tmp: Path, final: Path, reports: Path, private: Path) -> dict[str, str]:
+    """Absolute paths of this machine and how shared files show them (see module doc)."""
+
+    def label(path: Path, fallback: str) -> str:
+        rel = _rel(path)
+        return rel if not Path(rel).is_absolute() else fallback
+
+    shown_final = label(final, f"<reports>/{final.parent.name}/{final.name}")
+    out: dict[str, str] = {}
+    for path, text in (
+        (Path(sys.base_prefix), "<python>"),
+        (Path(sys.prefix), "<python>"),
+        (Path.home(), "~"),
+        (project_home(), "."),
+        (private, label(private, "<private>")),
+        (reports, label(reports, "<reports>")),
+        (final, shown_final),
+        (tmp, shown_final),
+    ):
+        for variant in {str(path.absolute()), str(path.resolve())}:
+            out[variant] = text
+    return out
 
 
 # ------------------------------------------------------------ one notebook
@@ -227,34 +305,83 @@ def _placeholder_entry(
     }
 
 
+def _read_executed(task: NotebookTask, executed: Path) -> Any:
+    """The executed notebook; the input notebook when papermill wrote none or half of one
+    (the kernel did not start, the disk filled up)."""
+    import nbformat
+
+    try:
+        return nbformat.read(str(executed), as_version=4)
+    except (OSError, ValueError):  # missing, truncated: NotJSONError is a ValueError
+        return nbformat.read(str(task.path), as_version=4)
+
+
+def _write_reports(
+    nb: Any, folder: Path, entry: dict[str, Any], run_summary: Mapping[str, Any], shown: Path
+) -> None:
+    """Write the notebook and its two pages; a disk error fails the entry, removing the
+    files it left half-written. ``shown`` is how messages name ``folder``."""
+    import nbformat
+
+    stem = entry["notebook"]
+    written: list[Path] = []
+    try:
+        for key, path in (
+            ("ipynb", folder / f"{stem}.ipynb"),
+            ("html", folder / f"{stem}.html"),
+            ("brief", folder / f"{stem}.brief.html"),
+        ):
+            written.append(path)
+            if key == "ipynb":
+                nbformat.write(nb, str(path))
+            else:
+                render.render_html(nb, path, entry, run_summary, brief=key == "brief")
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a report that cannot render is a failed report
+        full = disk_error(exc, shown / written[-1].name)
+        entry["status"] = "failed"
+        if full:
+            entry["error"] = full
+            for path in written:
+                path.unlink(missing_ok=True)
+            entry["files"] = {}
+        else:
+            entry["error"] = (
+                entry["error"] or f"rendering failed: {type(exc).__name__}: {exc}".splitlines()[0]
+            )
+            entry["files"] = {"ipynb": f"{stem}.ipynb"}
+
+
 def _finish_notebook(
     task: NotebookTask,
     executed: Path,
     error: str | None,
-    redacted: dict[str, Any],
-    secrets: set[str],
+    published: tuple[dict[str, Any], set[str], Mapping[str, str]],
     fingerprint: dict[str, Any] | None,
     started: datetime,
     duration: float,
     run_summary: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """Scrub, write and render one executed notebook; return its entry of the run summary."""
-    import nbformat
+    """Scrub, write and render one executed notebook; return its entry of the run summary.
 
-    if executed.exists():
-        nb = nbformat.read(str(executed), as_version=4)
-    else:  # papermill failed before writing (e.g. the kernel did not start)
-        nb = nbformat.read(str(task.path), as_version=4)
-    nb = render.scrub_notebook(nb, secrets, redacted)
+    ``published`` is the redacted parameters, the secrets to scrub and the machine paths
+    to replace (:meth:`_Run.published_parameters`, :func:`_machine_paths`).
+    """
+    redacted, secrets, paths = published
+    nb = _read_executed(task, executed)
+    if "papermill" in nb.metadata:  # no absolute paths of the machine
+        nb.metadata.papermill["input_path"] = task.path.name if task.path else None
+        nb.metadata.papermill["output_path"] = executed.name
+    nb = render.scrub_notebook(nb, secrets, redacted, paths)
     if error is None:
         error = render.first_error(nb)
     error = redact_text(error, secrets) if error else None
-    nbformat.write(nb, str(executed))
     stem = task.name
     entry: dict[str, Any] = {
         "notebook": stem,
         "title": render.title(nb) or stem,
-        "path": _rel(task.path) if task.path else None,
+        "path": _notebook_path(task.path) if task.path else None,
         "status": "failed" if error else "ok",
         "error": error,
         "started": _iso(started),
@@ -266,18 +393,8 @@ def _finish_notebook(
         "skipped": render.skipped_sections(nb),
         "files": {"ipynb": f"{stem}.ipynb", "html": f"{stem}.html", "brief": f"{stem}.brief.html"},
     }
-    folder = executed.parent
-    try:
-        render.render_html(nb, folder / f"{stem}.html", entry, run_summary, brief=False)
-        render.render_html(nb, folder / f"{stem}.brief.html", entry, run_summary, brief=True)
-    except KeyboardInterrupt:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a report that cannot render is a failed report
-        entry["status"] = "failed"
-        entry["error"] = (
-            entry["error"] or f"rendering failed: {type(exc).__name__}: {exc}".splitlines()[0]
-        )
-        entry["files"] = {"ipynb": f"{stem}.ipynb"}
+    shown = Path(render.replace_paths(str(executed.parent), render.path_pattern(paths)))
+    _write_reports(nb, executed.parent, entry, run_summary, shown)
     return entry
 
 
@@ -287,23 +404,26 @@ class _Run:
 
     tmp: Path
     final: Path
+    private: Path  # <private>/<job>/<run id>: files with real ids (output_dir)
     kernel: str
     timeout: float | None
     progress: Progress
     summary: dict[str, Any]
+    paths: dict[str, str] = field(default_factory=dict)  # machine path → shown text
     fingerprints: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def entries(self) -> list[dict[str, Any]]:
         return self.summary["notebooks"]
 
+    def shown(self, text: str) -> str:
+        """``text`` with the machine's absolute paths replaced (:func:`_machine_paths`)."""
+        return render.replace_paths(text, render.path_pattern(self.paths))
+
     def published_parameters(self, task: NotebookTask) -> tuple[dict[str, Any], set[str]]:
         """The task's parameters as a report shows them, and every secret to scrub."""
         redacted, secrets = redact_parameters(task.parameters)
-        redacted = {
-            k: v.replace(str(self.tmp), str(self.final)) if isinstance(v, str) else v
-            for k, v in redacted.items()
-        }
+        redacted = {k: self.shown(v) if isinstance(v, str) else v for k, v in redacted.items()}
         src_param = task.parameters.get("source") if "source" in task.declared else None
         if src_param:
             secrets |= set(secrets_in(str(src_param)))
@@ -323,22 +443,22 @@ class _Run:
 
     def execute(self, task: NotebookTask, number: int, total: int) -> dict[str, Any]:
         """Execute, scrub and render one notebook; its entry of the run summary."""
-        task = _with_output_dir(task, self.tmp)
+        task = _with_output_dir(task, self.private)
         redacted, secrets = self.published_parameters(task)
         fingerprint = self.fingerprint(task)
         self.progress.notebook(number, total, task.name)
         nb_start = _now()
         t_nb = time.monotonic()
         executed = self.tmp / f"{task.name}.ipynb"
-        error = execute(task, executed, self.kernel, self.timeout, self.progress)
-        _retarget_paths(executed, self.tmp, self.final)
+        error = execute(
+            task, executed, self.kernel, self.timeout, self.progress, self.shown(str(executed))
+        )
         duration = time.monotonic() - t_nb
         entry = _finish_notebook(
             task,
             executed,
             error,
-            redacted,
-            secrets,
+            (redacted, secrets, self.paths),
             fingerprint,
             nb_start,
             duration,
@@ -358,13 +478,17 @@ class _Run:
             if task.path is None:
                 self.progress.line(f"skip {task.name}: {task.missing}")
                 self.entries.append(_placeholder_entry(task.name, None, "missing", task.missing))
-            elif stop:
+                continue
+            if stop:
                 why = "not run: --fail-fast stopped at an earlier failure"
-                self.entries.append(_placeholder_entry(task.name, _rel(task.path), "skipped", why))
+                entry = _placeholder_entry(task.name, _notebook_path(task.path), "skipped", why)
+            elif task.error:  # a parameter of the wrong type: the kernel never starts
+                self.progress.line(f"FAILED {task.name}: {task.error}")
+                entry = _placeholder_entry(task.name, _notebook_path(task.path), "failed", task.error)
             else:
                 entry = self.execute(task, runnable.index(task) + 1, len(runnable))
-                self.entries.append(entry)
-                stop = fail_fast and entry["status"] == "failed"
+            self.entries.append(entry)
+            stop = stop or (fail_fast and entry["status"] == "failed")
         failed = any(e["status"] == "failed" for e in self.entries)
         self.summary["status"] = "failed" if failed or not runnable else "ok"
 
@@ -389,20 +513,40 @@ def _summary_header(job: str, run_id: str, started: datetime, kernel: str) -> di
     }
 
 
-def _publish(state: _Run, reports: Path, t0: float) -> RunResult:
-    """Write ``summary.json``, move the run into place, link ``latest``, rebuild the index."""
+def _publish(state: _Run, reports: Path, t0: float, signals: _Signals) -> RunResult:
+    """Write ``summary.json`` and the new index, then move the run into place, replace
+    the index and link ``latest`` with signals held back (see the module doc)."""
     summary = state.summary
     summary["source"] = next(iter(state.fingerprints.values()), None)  # the first notebook's
     summary["ended"] = _iso(_now())
     summary["duration_s"] = round(time.monotonic() - t0, 2)
-    (state.tmp / "summary.json").write_text(
-        json.dumps(summary, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
-    )
+    folder = f"{state.final.parent.name}/{state.final.name}"
+    index, new_index = reports / "index.html", reports / f".index.html.{os.getpid()}.tmp"
     state.final.parent.mkdir(parents=True, exist_ok=True)
-    os.rename(state.tmp, state.final)  # the run appears whole, or not at all
-    if summary["status"] == "ok":
-        _link_latest(state.final.parent, state.final.name)
-    index = render.build_index(reports)
+    try:
+        try:
+            (state.tmp / "summary.json").write_text(
+                json.dumps(summary, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+            )
+            new_index.write_text(render.index_page(reports, [(folder, summary)]), encoding="utf-8")
+        except OSError as exc:
+            full = disk_error(exc)
+            if not full:
+                raise
+            with signals.held(state.final):
+                os.rename(state.tmp, state.final)  # keep the finished reports
+            kept = state.shown(str(state.final))
+            raise RunError(
+                f"{state.shown(full)}; the run's reports are kept in {kept}, but it is not in "
+                "the index and `latest` did not move: free space and run again"
+            ) from None
+        with signals.held(state.final):
+            os.rename(state.tmp, state.final)  # the run appears whole, or not at all
+            os.replace(new_index, index)
+            if summary["status"] == "ok":
+                _link_latest(state.final.parent, state.final.name)
+    finally:
+        new_index.unlink(missing_ok=True)
     return RunResult(summary["status"], state.final, index, summary)
 
 
@@ -426,13 +570,15 @@ def run(
     out
         The reports folder (default ``SHOPBOOK_REPORTS`` or ``reports/``).
     timeout
-        Seconds a single cell may run (papermill's ``execution_timeout``); ``None``: no limit.
+        Seconds a single cell may run (papermill's ``execution_timeout``), a positive
+        number; ``None``: no limit.
     fail_fast
         Stop at the first failing notebook (the remaining ones are recorded as ``skipped``).
     progress
         Where progress goes (default: stderr).
     handle_signals
-        Turn SIGTERM into an interruption that removes the temporary folder.
+        Turn SIGINT, SIGTERM and SIGHUP into an interruption that removes the temporary
+        folder (held back while the finished run is moved into place).
 
     Returns
     -------
@@ -441,8 +587,15 @@ def run(
     Raises
     ------
     RunInterrupted
-        On Ctrl-C / SIGTERM, after removing the temporary folder; nothing else changed.
+        On Ctrl-C / SIGTERM / SIGHUP: after removing the temporary folder, nothing else
+        changed (``kept`` is ``None``); or, when the signal came while the run was being
+        moved into place, after finishing that (``kept`` is the run folder).
+    RunError
+        For a timeout that is not a positive number (before anything is written), and
+        when ``summary.json`` or the index cannot be written (disk full; the run folder
+        is kept).
     """
+    timeout = check_timeout(timeout)
     progress = progress or Progress()
     reports = Path(out) if out is not None else config.reports_dir()
     reports.mkdir(parents=True, exist_ok=True)
@@ -455,19 +608,22 @@ def run(
     run_id = _unique_run_id(job_dir, tmp_root, started)
     tmp = tmp_root / f"{job}-{run_id}-{os.getpid()}"
     tmp.mkdir()
-    old_handlers = _signal_handlers() if handle_signals else {}
+    private = config.private_dir() / job / run_id
+    signals = _Signals(handle_signals)
     t0 = time.monotonic()
     try:
         kernel, note = kernel_name()
         if note:
             progress.line(f"note: {note}")
         header = _summary_header(job, run_id, started, kernel)
-        state = _Run(tmp, job_dir / run_id, kernel, timeout, progress, header)
+        state = _Run(tmp, job_dir / run_id, private, kernel, timeout, progress, header)
+        state.paths = _machine_paths(tmp, state.final, reports, config.private_dir())
         state.execute_all(tasks, fail_fast)
-        return _publish(state, reports, t0)
+        return _publish(state, reports, t0, signals)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not (job_dir / run_id).exists():  # discarded: its private files go too
+            shutil.rmtree(private, ignore_errors=True)
         raise
     finally:
-        for sig, handler in old_handlers.items():
-            signal.signal(sig, handler)
+        shutil.rmtree(tmp, ignore_errors=True)
+        signals.restore()
