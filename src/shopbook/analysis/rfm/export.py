@@ -1,4 +1,9 @@
-"""CRM lists: one file of real customer ids per segment, and an optional Excel workbook."""
+"""CRM lists: one file of real customer ids per segment, and an optional Excel workbook.
+
+The lists are personal data: they are written only where someone asked for them, and never
+into the reports folder, which is shared (``config.reports_dir()``). The runner gives a
+notebook a folder in ``config.private_dir()`` (``private/`` or ``SHOPBOOK_PRIVATE``).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from shopbook import config
 from shopbook.analysis.rfm._common import names
 from shopbook.analysis.rfm.rules import load_rules, rule_table
 
@@ -30,6 +36,35 @@ EXPORT_COLUMNS: tuple[str, ...] = (
 )
 #: Excel's row limit per sheet, header included.
 EXCEL_MAX_ROWS = 1_048_576
+
+
+class SharedFolderError(ValueError):
+    """A folder for files with real customer ids lies inside the shared reports folder."""
+
+
+def check_private(out_dir: str | os.PathLike) -> Path:
+    """``out_dir`` as a path, refused when it lies inside the reports folder.
+
+    Raises
+    ------
+    SharedFolderError
+        When ``out_dir`` is (inside) ``config.reports_dir()``: everything there is
+        published with the reports.
+    """
+    out = Path(out_dir).expanduser()
+    reports = config.reports_dir()
+    if out.resolve().is_relative_to(reports.expanduser().resolve()):
+        raise SharedFolderError(
+            f"output_dir {str(out_dir)!r} lies inside the reports folder {str(reports)!r}, "
+            "which is shared: CRM lists hold real customer ids; give a folder outside it, "
+            f"e.g. {_private_hint()} (SHOPBOOK_PRIVATE), or leave output_dir empty"
+        )
+    return out
+
+
+def _private_hint() -> str:
+    private = config.private_dir().absolute()
+    return os.path.relpath(private) if private.is_relative_to(Path.cwd()) else str(private)
 
 
 def slug(name: str) -> str:
@@ -80,7 +115,7 @@ def export_segments(
 ) -> pd.DataFrame:
     """Write one customer list per segment for the CRM, with the real customer ids.
 
-    Files are written beside the report (``out_dir``), never into the repository:
+    Files are written to ``out_dir`` — never into the reports folder, which is shared:
     ``{prefix}_{segment}.csv`` for every segment of the scheme (an empty segment gets a
     file with the header only, so an automated import sees the same files every run),
     UTF-8 with a byte-order mark so that Excel reads non-ASCII names; with ``excel``
@@ -95,9 +130,11 @@ def export_segments(
         :func:`~shopbook.analysis.rfm.rfm_table` output (needs ``customer_id`` and
         ``by``; the other columns of :data:`EXPORT_COLUMNS` are written when present).
     out_dir
-        The folder to write into (created if missing). ``None`` or ``""`` writes nothing
-        and returns the manifest of what would be written: customer lists are personal
-        data and are only written where someone asked for them.
+        The folder to write into (created if missing), outside ``config.reports_dir()``
+        (:func:`check_private`); the runner passes one in ``config.private_dir()``.
+        ``None`` or ``""`` writes nothing and returns the manifest of what would be
+        written: customer lists are personal data and are only written where someone
+        asked for them.
     excel
         Also write the Excel workbook (needs ``openpyxl``).
     by
@@ -112,10 +149,15 @@ def export_segments(
     pandas.DataFrame
         The manifest: ``{by}, customers, file, written`` (and ``sheet``, ``workbook``
         with ``excel``) — file names only, no customer ids, safe to show in a report.
+
+    Raises
+    ------
+    SharedFolderError
+        When ``out_dir`` lies inside the reports folder; nothing is written.
     """
     rules = load_rules() if rules is None else load_rules(rules)
     scheme = "segment" if by == "segment" else "layer"
-    out = Path(out_dir) if out_dir else None
+    out = check_private(out_dir) if out_dir else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     data = _export_frame(rfm, by, rule_table(rules, scheme).set_index("name")["action"])
@@ -199,4 +241,12 @@ def _write_excel(
     return sheets
 
 
-__all__ = ["EXCEL_MAX_ROWS", "EXPORT_COLUMNS", "export_segments", "slug", "written_files"]
+__all__ = [
+    "EXCEL_MAX_ROWS",
+    "EXPORT_COLUMNS",
+    "SharedFolderError",
+    "check_private",
+    "export_segments",
+    "slug",
+    "written_files",
+]
