@@ -18,6 +18,7 @@ are unreadable is a wrong file, not a file with a few bad rows: an error.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import re
 from collections import defaultdict
@@ -136,8 +137,8 @@ def _first_line(exc: BaseException) -> str:
     return text[:200] + ("…" if len(text) > 200 else "")
 
 
-def _check_text(path: Path, name: str, folder: Path) -> None:
-    """A CSV file must hold a header row of UTF-8 text."""
+def _check_text(path: Path, name: str, folder: Path, delim: str) -> None:
+    """A CSV file must hold a header row of UTF-8 text naming each column once."""
     opener: Any = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rb") as f:
@@ -159,9 +160,9 @@ def _check_text(path: Path, name: str, folder: Path) -> None:
     header = head.split(b"\n", 1)[0]
     utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head
     try:
-        header.decode("utf-8")
+        text = header.decode("utf-8-sig")
     except UnicodeDecodeError:
-        utf16 = True
+        utf16, text = True, ""
     if utf16:
         kind = "UTF-16 text" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else "text"
         raise ContractError(
@@ -170,6 +171,24 @@ def _check_text(path: Path, name: str, folder: Path) -> None:
             found=f"{_rel(path, folder)} is {kind} in another encoding (not UTF-8)",
             fix=_ENCODING_FIX,
         )
+    _distinct_header(text.rstrip("\r"), delim, _rel(path, folder), name)
+
+
+def _distinct_header(header: str, delim: str, rel: str, name: str) -> None:
+    """Two columns with one name (any case): DuckDB would rename the second one."""
+    fields = next(csv.reader([header], delimiter=delim), [])
+    seen: dict[str, int] = {}
+    for position, column in enumerate(fields, start=1):
+        key = column.strip().lower()
+        if key in seen:
+            raise ContractError(
+                table=name,
+                column=column.strip(),
+                expected="each column named once in the header",
+                found=f"{rel} names {column.strip()!r} in columns {seen[key]} and {position}",
+                fix="rename or remove one of the two columns",
+            )
+        seen[key] = position
 
 
 def _columns(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[str, str]]:
@@ -185,7 +204,7 @@ def _file_columns(
         sql = f"SELECT * FROM read_parquet({_lit(str(path))})"
         what, fix = "a readable Parquet file", "write the file again (it is empty or cut short)"
     else:
-        _check_text(path, name, folder)
+        _check_text(path, name, folder, _DELIMITERS[suf])
         sql = f"SELECT * FROM {_csv_call([path], _DELIMITERS[suf], ', ignore_errors=true')}"
         what, fix = "a readable CSV file", "check its delimiter and quoting, or " + _ENCODING_FIX
     try:
@@ -233,13 +252,24 @@ class TableFiles:
     parquet: list[Path]
     csv: dict[str, list[Path]]  # delimiter → files
 
-    def select(self, con: duckdb.DuckDBPyConnection) -> str:
-        """The ``SELECT`` reading every file as one table (checked; errors name files)."""
-        columns = {}
-        for path in [*self.parquet, *(p for ps in self.csv.values() for p in ps)]:
-            columns[path] = _file_columns(con, path, self.name, self.folder)
+    @property
+    def paths(self) -> list[Path]:
+        """Every file of the table, Parquet first."""
+        return [*self.parquet, *(p for ps in self.csv.values() for p in ps)]
+
+    def check(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Each file is readable and all hold the same columns (errors name the files)."""
+        columns = {path: _file_columns(con, path, self.name, self.folder) for path in self.paths}
         _same_columns(self.name, columns, self.folder)
-        parts = []
+
+    def load(self, con: duckdb.DuckDBPyConnection, view: str) -> pd.DataFrame:
+        """Create the view ``view`` over every file; return the CSV rows DuckDB could not read.
+
+        CSV rows are read once, every column of every row, into a temporary table (so
+        that which rows are dropped cannot depend on which columns a query reads); the
+        unreadable ones come from DuckDB's reject tables, with their file and line.
+        """
+        parts, frames = [], []
         if self.parquet:
             source = f"read_parquet({_files(self.parquet)}, union_by_name=true)"
             if self.csv:
@@ -247,19 +277,28 @@ class TableFiles:
                 parts.append(f"SELECT {', '.join(_as_text(c, t) for c, t in typed)} FROM {source}")
             else:
                 parts.append(f"SELECT * FROM {source}")
-        for delim, paths in self.csv.items():
-            extra = ", union_by_name=true, ignore_errors=true"
-            parts.append(f"SELECT * FROM {_csv_call(paths, delim, extra)}")
-        return " UNION ALL BY NAME ".join(parts)
-
-    def rejects(self, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-        """The CSV rows DuckDB could not read: file, line, reason and the raw text."""
-        single = len(self.parquet) + sum(len(ps) for ps in self.csv.values()) == 1
-        frames = [
-            _file_rejects(con, path, delim, self.name, self.folder, single)
-            for delim, paths in self.csv.items()
-            for path in paths
-        ]
+        if self.csv:
+            table = _ident(view + "__csv")
+            single = len(self.paths) == 1
+            for i, (path, delim) in enumerate((p, d) for d, ps in self.csv.items() for p in ps):
+                into = (
+                    f"CREATE OR REPLACE TEMP TABLE {table} AS"
+                    if i == 0
+                    else f"INSERT INTO {table} BY NAME"
+                )
+                frames.append(_read_csv_into(con, into, path, delim, self, single))
+            parts.append(f"SELECT * FROM {table}")
+        select = " UNION ALL BY NAME ".join(parts)
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {_ident(view)} AS {select}")
+        except duckdb.Error as exc:
+            raise ContractError(
+                table=self.name,
+                expected="files DuckDB can read as one table",
+                found=", ".join(_rel(p, self.folder) for p in self.paths) + f": {_first_line(exc)}",
+                fix="give the files of one table the same columns and types, or move the "
+                "odd file out of the source folder",
+            ) from None
         frames = [f for f in frames if len(f)]
         if not frames:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECT_COLUMNS})
@@ -291,10 +330,16 @@ def _reason(error_type: str, message: str, where: str) -> str:
     return f"unparseable CSV row ({where}): {_first_line(Exception(message))}"
 
 
-def _file_rejects(
-    con: duckdb.DuckDBPyConnection, path: Path, delim: str, name: str, folder: Path, single: bool
+def _read_csv_into(
+    con: duckdb.DuckDBPyConnection,
+    into: str,
+    path: Path,
+    delim: str,
+    files: TableFiles,
+    single: bool,
 ) -> pd.DataFrame:
-    """Scan one CSV file with DuckDB's reject tables; one row per unreadable line.
+    """Read one CSV file into the table's rows (``into``: ``CREATE … AS`` / ``INSERT …``)
+    and return its unreadable rows, one per line.
 
     The reason names the line (and the file, unless it is the table's only file).
     """
@@ -302,16 +347,23 @@ def _file_rejects(
     for t in (table, scan):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     extra = f", store_rejects=true, rejects_table={_lit(table)}, rejects_scan={_lit(scan)}"
+    rel = _rel(path, files.folder)
     try:
-        counted = con.execute(f"SELECT count(*) FROM {_csv_call([path], delim, extra)}")
+        counted = con.execute(f"{into} SELECT * FROM {_csv_call([path], delim, extra)}")
         kept = int(counted.fetchone()[0])  # type: ignore[index]
         errors = con.execute(
             f"SELECT line, error_type, error_message, csv_line FROM {table} ORDER BY line"
         ).fetchall()
+    except duckdb.Error as exc:
+        raise ContractError(
+            table=files.name,
+            expected="a CSV file DuckDB can read",
+            found=f"{rel}: {_first_line(exc)}",
+            fix="check its delimiter and quoting, or " + _ENCODING_FIX,
+        ) from None
     finally:
         for t in (table, scan):
             con.execute(f"DROP TABLE IF EXISTS {t}")
-    rel = _rel(path, folder)
     lines: dict[int, tuple[str, str, str]] = {}
     for line, error_type, message, raw in errors:
         lines.setdefault(int(line), (str(error_type), str(message), str(raw or "")))
@@ -322,7 +374,7 @@ def _file_rejects(
         example = _reason(error_type, message, f"line {line}")
         encoding = "ENCODING" in error_type.upper()
         raise ContractError(
-            table=name,
+            table=files.name,
             expected="a CSV file whose rows DuckDB can read (at most half unreadable)",
             found=f"{rel}: {len(lines):,} of {kept + len(lines):,} rows unreadable, e.g. {example}",
             fix=_ENCODING_FIX

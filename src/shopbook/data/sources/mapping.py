@@ -32,10 +32,14 @@ class ColumnMapping:
         column: contract column}}}``.
     origin
         Where it came from, for messages: the YAML file's path or ``"the column mapping"``.
+    timezone
+        The top-level ``timezone`` entry: the zone naive timestamps of the dataset are in
+        (checked and used by validation), ``None`` when not given.
     """
 
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)
     origin: str = "the column mapping"
+    timezone: str | None = None
 
 
 def _mapping_error(origin: str, expected: str, found: str, fix: str) -> ContractError:
@@ -81,7 +85,8 @@ def load_mapping(mapping: MappingSpec | str | os.PathLike | None) -> ColumnMappi
     mapping
         ``{contract table: spec}`` or the path of a YAML file holding it; a spec is
         ``{table: <source table>, columns: {<source column>: <contract column>}}`` or the
-        short form ``{<source column>: <contract column>}``. ``None``: no mapping.
+        short form ``{<source column>: <contract column>}``; a top-level ``timezone``
+        names the dataset's zone. ``None``: no mapping.
 
     Returns
     -------
@@ -107,7 +112,17 @@ def load_mapping(mapping: MappingSpec | str | os.PathLike | None) -> ColumnMappi
             f"write one entry per table, e.g. `{_TABLE_EXAMPLE}`",
         )
     out: dict[str, dict[str, Any]] = {}
+    timezone = mapping.get("timezone")
+    if timezone is not None and not isinstance(timezone, str):
+        raise _mapping_error(
+            origin,
+            "a time zone name for `timezone`, e.g. Asia/Shanghai",
+            repr(timezone),
+            "write `timezone: <Area/Location>`, or leave it out for UTC",
+        )
     for tname, spec in mapping.items():
+        if tname == "timezone":
+            continue
         contract_table(str(tname), fix=f"correct the table name in {origin}")
         spec = spec or {}
         if not isinstance(spec, Mapping):
@@ -134,7 +149,7 @@ def load_mapping(mapping: MappingSpec | str | os.PathLike | None) -> ColumnMappi
             "table": str(table) if table is not None else None,
             "columns": {str(k): str(v) for k, v in columns.items()},
         }
-    return ColumnMapping(out, origin)
+    return ColumnMapping(out, origin, timezone)
 
 
 def rename(t: ibis.Table, columns: Mapping[str, str], table_name: str) -> ibis.Table:

@@ -73,31 +73,25 @@ def _quiet(con: Any) -> Any:
 
 
 def _open_files(folder: Path, tables: dict[str, list[Path]], maps: ColumnMapping) -> Source:
-    """A DuckDB view per table over every one of its files."""
-    import duckdb
+    """A DuckDB view per table over every one of its files.
 
+    Every file is checked now (readable, same columns); CSV rows are read when the table
+    is first used.
+    """
     con = _quiet(ibis.duckdb.connect())
     physical = physical_names(list(tables), maps)
-    rejects = {}
+    loaders = {}
     for tname, fname in physical.items():
         files = table_files(fname, tables[fname], folder)
-        view = f"src_{tname}"
-        select = files.select(con.con)
-        try:
-            con.con.execute(f'CREATE OR REPLACE TEMP VIEW "{view}" AS {select}')
-        except duckdb.Error as exc:
-            names = ", ".join(p.name for p in tables[fname])
-            raise ContractError(
-                table=tname,
-                expected="files DuckDB can read as one table",
-                found=f"{names}: {_one_line(exc, [])}",
-                fix="give the files of one table the same columns and types, or move the "
-                "odd file out of the source folder",
-            ) from None
-        physical[tname] = view
+        files.check(con.con)
+        view = physical[tname] = f"src_{tname}"
         if files.csv:
-            rejects[tname] = lambda f=files: f.rejects(con.con)
-    return Source(con, physical, maps.tables, uri=str(folder), rejects=rejects)
+            loaders[tname] = lambda f=files, v=view: f.load(con.con, v)
+        else:
+            files.load(con.con, view)
+    return Source(
+        con, physical, maps.tables, uri=str(folder), loaders=loaders, timezone=maps.timezone
+    )
 
 
 def _open_folder(folder: Path, maps: ColumnMapping) -> Source:
@@ -155,7 +149,9 @@ def _open_uri(text: str, maps: ColumnMapping) -> Source:
             fix="check the host, port, database name and credentials in --source / "
             "SHOPBOOK_SOURCE, and that the server is running",
         ) from None
-    return Source(con, physical_names(existing, maps), maps.tables, uri=shown)
+    return Source(
+        con, physical_names(existing, maps), maps.tables, uri=shown, timezone=maps.timezone
+    )
 
 
 def _open_duckdb(path: Path, maps: ColumnMapping) -> Source:
@@ -169,7 +165,9 @@ def _open_duckdb(path: Path, maps: ColumnMapping) -> Source:
             found=f"{path.name} could not be opened ({_one_line(exc, [])})",
             fix="point --source at a .duckdb file, a folder of Parquet/CSV files or a URI",
         ) from None
-    return Source(con, physical_names(existing, maps), maps.tables, uri=str(path))
+    return Source(
+        con, physical_names(existing, maps), maps.tables, uri=str(path), timezone=maps.timezone
+    )
 
 
 def open_source(
@@ -206,7 +204,13 @@ def open_source(
     if isinstance(uri, BaseBackend):
         maps = load_mapping(mapping if mapping is not None else config.default_mapping())
         existing = list(uri.list_tables())
-        return Source(uri, physical_names(existing, maps), maps.tables, uri=f"({uri.name})")
+        return Source(
+            uri,
+            physical_names(existing, maps),
+            maps.tables,
+            uri=f"({uri.name})",
+            timezone=maps.timezone,
+        )
     if mapping is None:
         mapping = config.default_mapping()
     if isinstance(uri, Mapping):
@@ -217,7 +221,7 @@ def open_source(
             view = f"src_{tname}"
             con.create_table(view, _typed_nulls(uri[src]))
             physical[tname] = view
-        return Source(con, physical, maps.tables, uri="(DataFrames)")
+        return Source(con, physical, maps.tables, uri="(DataFrames)", timezone=maps.timezone)
 
     text = str(uri) if uri is not None else config.default_source()
     if "://" in text and not text.startswith("file://"):

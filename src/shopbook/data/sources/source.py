@@ -13,7 +13,8 @@ from shopbook.data.sources.files import REJECT_COLUMNS
 from shopbook.data.sources.mapping import rename
 from shopbook.errors import ContractError
 
-RejectsReader = Callable[[], pd.DataFrame]
+#: Creates a table in the engine on first use; returns the rows it could not read.
+Loader = Callable[[], pd.DataFrame]
 
 
 class Source:
@@ -29,9 +30,13 @@ class Source:
         Column mapping per contract table (see :mod:`shopbook.data.sources`).
     uri
         A printable description of where the data lives (credentials removed).
-    rejects
-        ``{contract table: a function returning the rows the engine could not read}``
-        (CSV rows of a folder source); see :meth:`read_rejects`.
+    loaders
+        ``{contract table: a function creating the backend table}``, called once, on
+        first use, returning the rows the engine could not read (CSV rows of a folder
+        source); see :meth:`read_rejects`.
+    timezone
+        The mapping's ``timezone`` (the zone of the dataset's naive timestamps), or
+        ``None``.
     """
 
     def __init__(
@@ -40,14 +45,16 @@ class Source:
         physical: dict[str, str],
         mapping: dict[str, dict[str, Any]] | None = None,
         uri: str = "",
-        rejects: Mapping[str, RejectsReader] | None = None,
+        loaders: Mapping[str, Loader] | None = None,
+        timezone: str | None = None,
     ) -> None:
         self.con = con
         self._physical = physical
         self._mapping = mapping or {}
         self.uri = uri
-        self._rejects_readers = dict(rejects or {})
+        self._loaders = dict(loaders or {})
         self._rejects: dict[str, pd.DataFrame] = {}
+        self.timezone = timezone
 
     def __repr__(self) -> str:
         return f"Source({self.uri!r}, tables={self.tables()})"
@@ -86,8 +93,7 @@ class Source:
         ContractError
             When the table is not in the source.
         """
-        if name not in self._physical:
-            raise self._absent(name)
+        self._load(name)
         t = self.con.table(self._physical[name])
         return rename(t, self._mapping.get(name, {}).get("columns", {}), name)
 
@@ -96,7 +102,7 @@ class Source:
 
         For a CSV file these are rows with too many or too few fields, bytes that are not
         UTF-8 or a broken quote; they are not in :meth:`table`, and validation counts
-        them as read and rejected. Computed once (one scan of the table's CSV files).
+        them as read and rejected. Found when the table is first read (one scan).
 
         Returns
         -------
@@ -112,16 +118,19 @@ class Source:
             When the table is not in the source, or when more than half of a file's rows
             cannot be read (a wrong delimiter or encoding, not a few bad rows).
         """
+        self._load(name)
+        return self._rejects[name].copy()
+
+    def _load(self, name: str) -> None:
         if name not in self._physical:
             raise self._absent(name)
         if name not in self._rejects:
-            reader = self._rejects_readers.get(name)
-            if reader is None:
+            loader = self._loaders.get(name)
+            if loader is None:
                 empty = {c: pd.Series(dtype=object) for c in REJECT_COLUMNS}
                 self._rejects[name] = pd.DataFrame(empty)
             else:
-                self._rejects[name] = reader()
-        return self._rejects[name].copy()
+                self._rejects[name] = loader()
 
     def row_counts(self) -> dict[str, int]:
         """Rows per present table, counted in the engine (rows it could read)."""
