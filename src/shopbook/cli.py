@@ -5,22 +5,96 @@
 ``shopbook run``        execute notebooks into shareable reports (see :mod:`shopbook.report`)
 
 Errors are one clear line on stderr and a non-zero exit; ``--debug`` shows the traceback.
+An error no command expected is one line too — ``error: <what, with a fix> (run with
+--debug for the traceback)``, exit status 1 (:class:`ShopbookGroup`). Everything the command
+prints — results, warnings, errors, ``--debug`` tracebacks, usage errors — passes through
+:class:`shopbook.redaction.RedactingStream`, so a password or token never appears, whether
+it came from ``--source``, ``SHOPBOOK_SOURCE`` or a message of a library.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+import traceback
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TextIO, cast
 
 import typer
+from typer.core import TyperGroup
 
 from shopbook import __version__
-from shopbook.errors import ContractError
+from shopbook.errors import ContractError, error_message, os_error_message
+from shopbook.redaction import RedactingStream, secrets_in, secrets_of_arguments
+
+DEBUG_HINT = "(run with --debug for the traceback)"
+
+#: Environment variables whose secrets are scrubbed from everything printed.
+SECRET_ENVIRONMENT = ("SHOPBOOK_SOURCE",)
+
+
+@contextlib.contextmanager
+def redacted_output(args: Sequence[str]) -> Iterator[None]:
+    """Route ``sys.stdout`` and ``sys.stderr`` through the redaction rules while inside.
+
+    Parameters
+    ----------
+    args
+        The command line: its secrets (and those of ``SHOPBOOK_SOURCE``) are removed
+        literally as well as by the rules of :func:`shopbook.redaction.redact_text`.
+    """
+    secrets = secrets_of_arguments(args)
+    for var in SECRET_ENVIRONMENT:
+        secrets.update(secrets_in(os.environ.get(var, "")))
+    saved = sys.stdout, sys.stderr
+    out = RedactingStream(sys.stdout, secrets)
+    err = RedactingStream(sys.stderr, secrets)
+    sys.stdout, sys.stderr = cast(TextIO, out), cast(TextIO, err)
+    try:
+        yield
+    finally:
+        for stream in (out, err):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        sys.stdout, sys.stderr = saved
+
+
+class ShopbookGroup(TyperGroup):
+    """The command group: one line for any unexpected error, redacted output.
+
+    Exit codes a command chose (``typer.Exit``), usage errors and interrupts pass through
+    unchanged; any other exception prints ``error: <message> (run with --debug for the
+    traceback)`` (:func:`shopbook.errors.error_message`) and exits with status 1. With
+    ``--debug`` the traceback is printed first — through the same redaction.
+    """
+
+    def main(self, args: Sequence[str] | None = None, *a: Any, **kw: Any) -> Any:
+        with redacted_output(sys.argv[1:] if args is None else list(args)):
+            return super().main(args, *a, **kw)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except Exception as exc:
+            if _state["debug"]:
+                traceback.print_exception(exc, file=sys.stderr)
+                typer.echo(f"error: {error_message(exc)}", err=True)
+            else:
+                typer.echo(f"error: {error_message(exc)} {DEBUG_HINT}", err=True)
+            raise typer.Exit(1) from None
+
 
 app = typer.Typer(
     name="shopbook",
     help="Shopbook: an analytics workbook for e-commerce operations.",
+    cls=ShopbookGroup,
+    # plain usage errors: one line each, never wrapped in a box (a wrapped URI would hide
+    # its password from the redaction rules)
+    rich_markup_mode=None,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -96,7 +170,9 @@ def sample(
         typer.echo(f"wrote {target}: {sizes}")
     except ContractError as exc:
         fail(str(exc))
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
+        fail(os_error_message(exc))
+    except ValueError as exc:
         fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
 
 
