@@ -3,6 +3,9 @@
 *Shared HTML is a publication* (DESIGN §6): a value from the data — a product called
 ``<script>alert(1)</script>``, a name with ``*`` or ``[x](y)`` in it — must render as the
 literal characters. :func:`md` is the one way a notebook puts data values into a sentence.
+Bidirectional control characters (``\\u202e`` and its kin), which would reverse a displayed
+name, are shown as their code by :func:`~shopbook.display.display_text` — re-exported
+here — in :func:`format_value` and :func:`escape`, as in every figure.
 """
 
 from __future__ import annotations
@@ -16,6 +19,10 @@ from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
+
+from shopbook.display import display_text
+
+__all__ = ["Markdown", "display_text", "escape", "format_value", "md", "plain_value"]
 
 
 def plain_value(value: Any) -> Any:
@@ -74,14 +81,15 @@ def format_value(value: Any, fmt: str | None = None) -> str:
     Returns
     -------
     str
-        The text (not escaped).
+        The text (not escaped for Markdown or HTML; bidirectional controls shown as their
+        code, :func:`~shopbook.display.display_text`).
     """
     if value is None:
         return "–"
     if isinstance(value, float) and math.isnan(value):
         return "–"
     if fmt:
-        return format(value, fmt)
+        return format(display_text(value) if isinstance(value, str) else value, fmt)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, pd.Timestamp):
@@ -94,7 +102,7 @@ def format_value(value: Any, fmt: str | None = None) -> str:
         return value.isoformat()
     if isinstance(value, numbers.Real):
         return _format_number(value)
-    return str(value)
+    return display_text(value)
 
 
 # Markdown punctuation to backslash-escape. ``<``, ``>`` and ``&`` are left to the HTML
@@ -103,10 +111,14 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~$:])")
 
 
 def escape(value: Any) -> str:
-    """Escape text for Markdown *and* HTML: it renders as the literal characters."""
+    """Escape text for Markdown *and* HTML: it renders as the literal characters.
+
+    Bidirectional control characters are shown as their code first
+    (:func:`~shopbook.display.display_text`), so they cannot reorder what is displayed.
+    """
     # Markdown first, HTML second: escaping in the other order would backslash the ``#``
     # of entities such as ``&#x27;`` and print "don&#x27;t" instead of "don't".
-    return html.escape(_MD_SPECIAL.sub(r"\\\1", str(value)), quote=True)
+    return html.escape(_MD_SPECIAL.sub(r"\\\1", display_text(value)), quote=True)
 
 
 class _SafeFormatter(string.Formatter):

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from shopbook.viz.theme import label, new_axes
+from shopbook.viz.theme import label, literal_context, new_axes
 
 if TYPE_CHECKING:
     from shopbook.analysis.clv import SBGFit
@@ -56,17 +56,18 @@ def retention_heatmap(
     if annotate is None:
         annotate = m.shape[0] <= 30 and m.shape[1] <= 16
     ax = new_axes(ax, figsize=(8.0, max(3.0, 0.28 * len(m) + 1.5)))
-    sns.heatmap(
-        100 * m,
-        ax=ax,
-        cmap="Blues",
-        annot=annotate,
-        fmt=".0f",
-        annot_kws={"fontsize": "x-small"},
-        cbar_kws={"label": "active (% of cohort)"},
-        vmin=0,
-        vmax=float(np.nanmax(100 * m.to_numpy())) if np.isfinite(m.to_numpy()).any() else 1,
-    )
+    with literal_context(ax):  # seaborn draws the figure while it plots
+        sns.heatmap(
+            100 * m,
+            ax=ax,
+            cmap="Blues",
+            annot=annotate,
+            fmt=".0f",
+            annot_kws={"fontsize": "x-small"},
+            cbar_kws={"label": "active (% of cohort)"},
+            vmin=0,
+            vmax=float(np.nanmax(100 * m.to_numpy())) if np.isfinite(m.to_numpy()).any() else 1,
+        )
     return label(
         ax,
         title or f"Share of each cohort buying again, by {period}s since first purchase",

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from shopbook.viz.theme import label, new_axes
+from shopbook.viz.theme import label, literal_context, new_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -51,18 +51,19 @@ def price_variation(
     d["spread_pct"] = 100 * d["spread"]
     d["status"] = np.where(d["learnable"], "enough variation", "too little to learn from")
     order = sorted(d[group].astype(str).unique())
-    sns.stripplot(
-        data=d.assign(**{group: d[group].astype(str)}),
-        x="spread_pct",
-        y=group,
-        hue="status",
-        order=order,
-        hue_order=["enough variation", "too little to learn from"],
-        jitter=0.25,
-        size=4,
-        alpha=0.8,
-        ax=ax,
-    )
+    with literal_context(ax):  # seaborn draws the figure while it plots
+        sns.stripplot(
+            data=d.assign(**{group: d[group].astype(str)}),
+            x="spread_pct",
+            y=group,
+            hue="status",
+            order=order,
+            hue_order=["enough variation", "too little to learn from"],
+            jitter=0.25,
+            size=4,
+            alpha=0.8,
+            ax=ax,
+        )
     ax.legend(title=None, loc="lower right")
     return label(ax, title=title, x="Price spread over the period, max / min − 1", x_unit="%", y="")
 
@@ -89,15 +90,16 @@ def promo_calendar(
         for c in data.columns
     ]
     step = max(1, len(data.columns) // 12)
-    sns.heatmap(
-        data,
-        ax=ax,
-        cmap="rocket_r",
-        vmin=0,
-        vmax=100,
-        xticklabels=step,
-        cbar_kws={"label": "SKUs on promotion (%)"},
-    )
+    with literal_context(ax):  # seaborn draws the figure while it plots
+        sns.heatmap(
+            data,
+            ax=ax,
+            cmap="rocket_r",
+            vmin=0,
+            vmax=100,
+            xticklabels=step,
+            cbar_kws={"label": "SKUs on promotion (%)"},
+        )
     ax.tick_params(axis="x", labelrotation=45)
     for t in ax.get_xticklabels():
         t.set_horizontalalignment("right")
@@ -236,20 +238,21 @@ def cross_price_heatmap(
             annot.loc[i, j] = "–" if not np.isfinite(v) else f"{v:.2f}\n[{lo:.2f}, {hi:.2f}]"
     lim = float(np.nanmax(np.abs(m.to_numpy()))) if np.isfinite(m.to_numpy()).any() else 1.0
     labels = [str((names or {}).get(k, k)) for k in m.index]
-    sns.heatmap(
-        m,
-        annot=annot.to_numpy(),
-        fmt="",
-        cmap="vlag",
-        center=0,
-        vmin=-lim,
-        vmax=lim,
-        ax=ax,
-        xticklabels=labels,
-        yticklabels=labels,
-        annot_kws={"fontsize": "small"},
-        cbar_kws={"label": "Elasticity"},
-    )
+    with literal_context(ax):  # seaborn draws the figure while it plots
+        sns.heatmap(
+            m,
+            annot=annot.to_numpy(),
+            fmt="",
+            cmap="vlag",
+            center=0,
+            vmin=-lim,
+            vmax=lim,
+            ax=ax,
+            xticklabels=labels,
+            yticklabels=labels,
+            annot_kws={"fontsize": "small"},
+            cbar_kws={"label": "Elasticity"},
+        )
     ax.tick_params(axis="x", labelrotation=30)
     for t in ax.get_xticklabels():
         t.set_horizontalalignment("right")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from shopbook.viz.theme import label, new_axes
+from shopbook.viz.theme import label, literal_context, new_axes
 
 #: Colour of each warning level.
 LEVEL_COLOURS = {"red": "#c0392b", "amber": "#e6a817", "green": "#2e8b57", "unknown": "#999999"}
@@ -34,16 +34,17 @@ def abc_xyz_heatmap(
     import seaborn as sns
 
     ax = new_axes(ax, figsize=(6.0, 4.2))
-    sns.heatmap(
-        matrix,
-        annot=True,
-        fmt=",.0f",
-        cmap="Blues",
-        cbar_kws={"label": unit},
-        linewidths=0.5,
-        linecolor="white",
-        ax=ax,
-    )
+    with literal_context(ax):  # seaborn draws the figure while it plots
+        sns.heatmap(
+            matrix,
+            annot=True,
+            fmt=",.0f",
+            cmap="Blues",
+            cbar_kws={"label": unit},
+            linewidths=0.5,
+            linecolor="white",
+            ax=ax,
+        )
     return label(
         ax,
         title=title,

@@ -16,7 +16,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
 from shopbook.features.periods import Window
-from shopbook.viz.theme import label, new_axes
+from shopbook.viz.theme import label, literal_text, new_axes
 
 __all__ = ["funnel_by_channel", "kpi_sparklines", "roi_bars"]
 
@@ -107,6 +107,7 @@ def kpi_sparklines(
         ax.tick_params(labelsize="x-small")
         ax.xaxis.set_major_locator(plt.MaxNLocator(3))
         ax.set_xlabel("")
+        literal_text(ax)
     return axes
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from shopbook.viz.theme import label, new_axes
+from shopbook.viz.theme import label, literal_context, new_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -94,17 +94,18 @@ def score_grid(
             ],
             dtype=object,
         )
-    sns.heatmap(
-        grid,
-        annot=annot,
-        fmt="",
-        cmap="Blues",
-        cbar_kws={"label": "customers"},
-        linewidths=0.5,
-        linecolor="white",
-        ax=ax,
-        annot_kws={"fontsize": "x-small"},
-    )
+    with literal_context(ax):  # seaborn draws the figure while it plots
+        sns.heatmap(
+            grid,
+            annot=annot,
+            fmt="",
+            cmap="Blues",
+            cbar_kws={"label": "customers"},
+            linewidths=0.5,
+            linecolor="white",
+            ax=ax,
+            annot_kws={"fontsize": "x-small"},
+        )
     return label(
         ax, title=title, x="FM score (frequency and money, 5 = most)", y="R score (5 = most recent)"
     )
@@ -183,19 +184,20 @@ def migration_heatmap(
     totals = counts.sum(axis=1)
     shares = counts.div(totals.where(totals > 0), axis=0).fillna(0.0) * 100
     annot = counts.map(lambda v: f"{v:,}" if v else "")
-    sns.heatmap(
-        shares,
-        annot=annot,
-        fmt="",
-        cmap="Blues",
-        vmin=0,
-        vmax=100,
-        linewidths=0.5,
-        linecolor="white",
-        cbar_kws={"label": "% of the row's customers"},
-        ax=ax,
-        annot_kws={"fontsize": "x-small"},
-    )
+    with literal_context(ax):  # seaborn draws the figure while it plots
+        sns.heatmap(
+            shares,
+            annot=annot,
+            fmt="",
+            cmap="Blues",
+            vmin=0,
+            vmax=100,
+            linewidths=0.5,
+            linecolor="white",
+            cbar_kws={"label": "% of the row's customers"},
+            ax=ax,
+            annot_kws={"fontsize": "x-small"},
+        )
     ax.tick_params(axis="x", labelrotation=45)
     for tick in ax.get_xticklabels():
         tick.set_horizontalalignment("right")

@@ -8,14 +8,30 @@ pyplot state. :func:`label` gives every figure a title and axis labels with unit
 ``lang="zh"`` selects an installed CJK font (Noto Sans CJK, Source Han Sans,
 WenQuanYi, …) so Chinese labels render; when none is installed the theme still
 applies and a warning says which package to install (``fonts-noto-cjk`` on Debian).
+
+Every text of a Shopbook figure shows its literal characters (:func:`literal_text`, which
+:func:`label` applies): a category named ``$x^2$`` is drawn as those five characters, not
+as mathematics, and ``$\\notacommand{x}$`` draws instead of failing; bidirectional
+control characters are shown as their code (:func:`shopbook.display.display_text`).
+Mathtext is turned off text by text, not with the ``text.parse_math`` setting, because
+matplotlib's own log-axis tick labels (``$\\mathdefault{10^{3}}$``) rely on it.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
+from matplotlib.category import StrCategoryFormatter
+from matplotlib.text import Text
+from matplotlib.ticker import FixedFormatter, FixedLocator, Formatter, FuncFormatter
+
+from shopbook.display import display_text
 
 #: Fonts that cover Chinese, in order of preference.
 CJK_FONTS: tuple[str, ...] = (
@@ -152,7 +168,7 @@ def label(
     Returns
     -------
     matplotlib.axes.Axes
-        ``ax``.
+        ``ax``, every text on it made literal (:func:`literal_text`).
     """
     if title is not None:
         ax.set_title(title)
@@ -171,7 +187,112 @@ def label(
             color="0.4",
             va="top",
         )
+    return literal_text(ax)
+
+
+class _LiteralTicks(Formatter):
+    """Tick labels that name data (categories, SKUs, channels) as their literal text.
+
+    Wraps the axis's formatter: its labels are passed through
+    :func:`~shopbook.display.display_text`, and the tick labels that will show them have
+    mathtext parsing turned off (ticks are made at draw time, from the settings, so it is
+    done each time labels are made).
+    """
+
+    def __init__(self, inner: Formatter) -> None:
+        self.inner = inner
+
+    def set_axis(self, axis: Any) -> None:
+        super().set_axis(axis)
+        self.inner.set_axis(axis)
+
+    def __call__(self, x: Any, pos: Any = None) -> str:
+        return display_text(self.inner(x, pos))
+
+    def format_ticks(self, values: list[float]) -> list[str]:
+        labels = self.inner.format_ticks(values)
+        if isinstance(self.axis, Axis):
+            for tick in self.axis.get_major_ticks(len(values)):
+                tick.label1.set_parse_math(False)
+                tick.label2.set_parse_math(False)
+        return [display_text(s) for s in labels]
+
+    def format_data_short(self, value: Any) -> str:
+        return display_text(self.inner.format_data_short(value))
+
+    def get_offset(self) -> str:
+        return self.inner.get_offset()
+
+
+def _texts(artist: Artist) -> Iterator[Text]:
+    """Texts set by the caller: titles, axis labels, legends, annotations (not tick labels)."""
+    for child in artist.get_children():
+        if isinstance(child, Axis):
+            yield child.label
+        elif isinstance(child, Axes):
+            yield from _texts(child)
+        else:
+            yield from (t for t in child.findobj(Text) if isinstance(t, Text))
+
+
+@contextmanager
+def literal_context(ax: Axes) -> Iterator[None]:
+    """Inside the block, the texts of ``ax`` and the texts made are drawn without mathtext.
+
+    For seaborn calls that draw the figure while they plot (``heatmap``, ``stripplot``):
+    they measure the data labels before :func:`literal_text` can reach them, and
+    ``$\\notacommand{x}$`` would fail there. The tick labels ``ax`` already has are made
+    literal too, so use it on axes whose ticks are text or plain numbers (not a log
+    axis). The settings are restored on leaving.
+    """
+    from matplotlib import rc_context
+
+    for axis in (ax.xaxis, ax.yaxis):
+        for tick in axis.majorTicks:
+            tick.label1.set_parse_math(False)
+            tick.label2.set_parse_math(False)
+    with rc_context({"text.parse_math": False}):
+        yield
+
+
+def literal_text(ax: Axes) -> Axes:
+    """Make every text of ``ax`` show its literal characters.
+
+    Titles, axis labels, legend entries and titles, annotations and tick labels that
+    name data (categorical or fixed tick labels) are drawn without mathtext parsing —
+    ``$x^2$`` stays five characters — and with bidirectional control characters shown
+    as their code (:func:`shopbook.display.display_text`). Numeric tick labels are left
+    to matplotlib (a log axis writes its powers of ten in mathtext). :func:`label` calls
+    it; a figure function that does not call :func:`label` calls it on each of its axes.
+
+    Parameters
+    ----------
+    ax
+        A matplotlib axes, after everything has been drawn on it.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``.
+    """
+    for text in _texts(ax):
+        text.set_parse_math(False)
+        shown = display_text(text.get_text())
+        if shown != text.get_text():
+            text.set_text(shown)
+    for axis in (ax.xaxis, ax.yaxis):
+        if _names_data(axis):
+            axis.set_major_formatter(_LiteralTicks(axis.get_major_formatter()))
     return ax
+
+
+def _names_data(axis: Axis) -> bool:
+    """Whether the axis's tick labels are given text (categories, ``set_ticks(…, labels)``)."""
+    fmt = axis.get_major_formatter()
+    if isinstance(fmt, (StrCategoryFormatter, FixedFormatter)):
+        return True
+    # set_ticks(ticks, labels) labels fixed ticks through a FuncFormatter
+    return isinstance(fmt, FuncFormatter) and isinstance(axis.get_major_locator(), FixedLocator)
 
 
 def title_of(ax: Axes) -> str:

@@ -28,7 +28,7 @@ from shopbook.analysis.trend import (
     Shares,
 )
 from shopbook.features.periods import normalise_period
-from shopbook.viz.theme import FIGSIZE, label, new_axes
+from shopbook.viz.theme import FIGSIZE, label, literal_text, new_axes
 
 __all__ = [
     "kpi_lines",
@@ -151,6 +151,8 @@ def decomposition(
     axes[0].set_title(f"Decomposition: {dec.method}" + (f" ({unit})" if unit else ""))
     axes[-1].set_xlabel("Day")
     axes[0].figure.autofmt_xdate()
+    for ax in axes:
+        literal_text(ax)
     return axes
 
 
