@@ -26,13 +26,11 @@ import typer
 from typer.core import TyperGroup
 
 from shopbook import __version__
+from shopbook.config import CREDENTIAL_VARIABLES
 from shopbook.errors import ContractError, error_message, os_error_message
 from shopbook.redaction import RedactingStream, secrets_in, secrets_of_arguments
 
 DEBUG_HINT = "(run with --debug for the traceback)"
-
-#: Environment variables whose secrets are scrubbed from everything printed.
-SECRET_ENVIRONMENT = ("SHOPBOOK_SOURCE",)
 
 
 @contextlib.contextmanager
@@ -42,11 +40,12 @@ def redacted_output(args: Sequence[str]) -> Iterator[None]:
     Parameters
     ----------
     args
-        The command line: its secrets (and those of ``SHOPBOOK_SOURCE``) are removed
+        The command line: its secrets (and those of ``SHOPBOOK_SOURCE``,
+        :data:`shopbook.config.CREDENTIAL_VARIABLES`) are removed
         literally as well as by the rules of :func:`shopbook.redaction.redact_text`.
     """
     secrets = secrets_of_arguments(args)
-    for var in SECRET_ENVIRONMENT:
+    for var in CREDENTIAL_VARIABLES:
         secrets.update(secrets_in(os.environ.get(var, "")))
     saved = sys.stdout, sys.stderr
     out = RedactingStream(sys.stdout, secrets)

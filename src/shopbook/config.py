@@ -27,6 +27,9 @@ from pathlib import Path
 DEFAULT_SOURCE = "data/shop.duckdb"
 DEFAULT_REPORTS = "reports"
 DEFAULT_PRIVATE = "private"
+#: The settings that may hold credentials (a source URI with its password): their secrets
+#: are scrubbed from everything the ``shopbook`` command prints and from reports.
+CREDENTIAL_VARIABLES = ("SHOPBOOK_SOURCE", "SHOPBOOK_MAPPING")
 
 
 def home() -> Path:
