@@ -35,6 +35,21 @@ class TableHealth:
     rejected: int
     reasons: dict[str, int] = field(default_factory=dict)
 
+    def with_unreadable(self, rows: pd.DataFrame) -> TableHealth:
+        """This health plus the rows the source could not read, as read and rejected.
+
+        ``rows`` is :meth:`~shopbook.data.sources.Source.read_rejects` (one ``reason``
+        per row, e.g. ``malformed CSV row (line 3): 4 fields, expected 3``).
+        """
+        if not len(rows):
+            return self
+        reasons = dict(self.reasons)
+        for reason, n in rows["reason"].value_counts().items():
+            reasons[str(reason)] = reasons.get(str(reason), 0) + int(n)
+        reasons = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+        n = len(rows)
+        return TableHealth(self.name, self.read + n, self.kept, self.rejected + n, reasons)
+
 
 @dataclass
 class _Checked:
@@ -116,7 +131,9 @@ class ValidationReport:
         -------
         ibis.Table
             The contract columns present in the source, as text (a value that could not
-            be read shows its source text), and ``reason``.
+            be read shows its source text), and ``reason``. A row the source could not
+            read at all (:meth:`~shopbook.data.sources.Source.read_rejects`, e.g. a CSV
+            row with too many fields) has empty columns and a reason naming its line.
         """
         chk = self._get(name)
         rows = chk.rows
@@ -126,7 +143,13 @@ class ValidationReport:
             if c in chk.raw_kept:
                 as_text = ibis.coalesce(rows[_RAW + c], as_text)
             columns.append(as_text.name(c))
-        return rows.filter(rows[_REASON].notnull()).select(*columns, reason=rows[_REASON])
+        out = rows.filter(rows[_REASON].notnull()).select(*columns, reason=rows[_REASON])
+        unread = self.source.read_rejects(name)
+        if not len(unread):
+            return out
+        empty = pd.Series([None] * len(unread), dtype="string")
+        extra = pd.DataFrame({**{c: empty for c in chk.present}, "reason": unread["reason"]})
+        return out.union(ibis.memtable(extra.astype("string"), schema=out.schema()))
 
     def fingerprint(self) -> dict[str, int]:
         """``{table: rows read}``, for run summaries."""
