@@ -80,6 +80,10 @@ def validate(
         checked[name] = chk
         health[name], found = _count(chk)
         problems.extend(found)
+        try:  # rows the source could not read (ragged CSV rows…): read and rejected
+            health[name] = health[name].with_unreadable(src.read_rejects(name))
+        except ContractError as exc:
+            problems.extend(exc.problems)
         if health[name].read == 0:
             if name in required:
                 problems.append(
