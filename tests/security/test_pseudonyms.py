@@ -277,3 +277,45 @@ def test_show_pii_values_that_are_not_true_or_false_are_refused(installation, gi
         with pytest.raises(nb.NotebookParameterError):
             nb.pseudonymise(frame, show_pii=given)
     assert nb.pseudonymise(frame, show_pii="false")["customer_id"][0] != "alice"
+
+
+def test_a_run_with_a_weak_key_says_so_in_its_html(tmp_path, monkeypatch):
+    import nbformat
+    import nbformat.v4 as nbv
+
+    from shopbook.report.execute import Progress
+    from shopbook.report.plan import plan
+    from shopbook.report.runs import run
+
+    monkeypatch.setenv("SHOPBOOK_PII_SALT", "tiny")  # the kernel inherits it
+    params = nbv.new_code_cell("show_pii: bool = False  # show real ids")
+    params.metadata["tags"] = ["parameters"]
+    nb = nbv.new_notebook()
+    nb.cells = [
+        params,
+        nbv.new_code_cell(
+            "from shopbook.notebook import setup, show\n"
+            "setup(show_pii=show_pii, theme=False)\n"
+            "show({'customer_id': ['alice' + '-7']})"
+        ),
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    path = tmp_path / "52_weak.ipynb"
+    nbformat.write(nb, path)
+    _, tasks = plan([str(path)])
+    result = run(
+        tasks,
+        job="weak",
+        out=tmp_path / "reports",
+        progress=Progress(quiet=True),
+        handle_signals=False,
+    )
+    assert result.status == "ok"
+    for name in ("52_weak.html", "52_weak.brief.html"):
+        html = (result.folder / name).read_text()
+        assert "Weak pseudonym key" in html, name
+        assert "alice-7" not in html and "tiny" not in html.split("Weak pseudonym key", 1)[1]
