@@ -103,14 +103,16 @@ _TOKEN_SHAPES = re.compile(
     r"|hf_[A-Za-z0-9]{30,}|npm_[A-Za-z0-9]{36}"
     r"|eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]+))(?P<post>)"
 )
-#: Every rule, in the order applied; each has the groups ``pre``, ``secret`` and ``post``.
+#: Every rule, in the order applied, with a quick test a text must pass for the rule to
+#: be tried (it keeps long texts — notebook outputs — fast); each rule has the groups
+#: ``pre``, ``secret`` and ``post``.
 _RULES = (
-    _URI_PASSWORD,
-    _WEBHOOK_PATH,
-    _QUERY_SECRET,
-    _KEYWORD_SECRET,
-    _AUTH_HEADER,
-    _TOKEN_SHAPES,
+    (re.compile("://"), _URI_PASSWORD),
+    (re.compile("hook", re.IGNORECASE), _WEBHOOK_PATH),
+    (re.compile("="), _QUERY_SECRET),
+    (re.compile(rf"{_SECRET_NAME_END}[\"']?\s*[=:]", re.IGNORECASE), _KEYWORD_SECRET),
+    (re.compile("Bearer|Basic"), _AUTH_HEADER),
+    (re.compile(""), _TOKEN_SHAPES),
 )
 #: Secrets shorter than this are redacted in the parameter list but not searched for in
 #: the notebook text (replacing every "1" in a report would destroy it).
@@ -131,7 +133,9 @@ def secrets_in(text: str) -> list[str]:
     URI passwords, webhook paths, ``password=`` / ``token=`` values (in a query or a
     keyword string), ``Bearer`` credentials and API-token shapes.
     """
-    found = [m.group("secret") for rule in _RULES for m in rule.finditer(text)]
+    found = [
+        m.group("secret") for hint, rule in _RULES if hint.search(text) for m in rule.finditer(text)
+    ]
     return [s for s in dict.fromkeys(found) if s and s != REDACTED]
 
 
@@ -152,8 +156,9 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     """
     for s in sorted({s for s in secrets if len(s) >= MIN_SCRUB_LENGTH}, key=len, reverse=True):
         text = text.replace(s, REDACTED)
-    for rule in _RULES:
-        text = rule.sub(_replace, text)
+    for hint, rule in _RULES:
+        if hint.search(text):
+            text = rule.sub(_replace, text)
     return text
 
 
