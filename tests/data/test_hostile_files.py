@@ -292,3 +292,18 @@ def test_a_missing_file_is_one_error(tmp_path):
     with pytest.raises(ContractError) as err:
         open_source(tmp_path / "orders.csv")
     assert "nothing at" in one_line(err)
+
+
+def test_writing_a_sample_next_to_another_file_of_the_table_is_refused(tmp_path):
+    from shopbook.data.samples import write_tables
+
+    orders(2).to_csv(tmp_path / "Orders.csv", index=False)
+    with pytest.raises(ContractError) as err:
+        write_tables({"orders": orders(3)}, tmp_path)
+    assert "Orders.csv" in one_line(err)
+    assert not (tmp_path / "orders.parquet").exists()
+    (tmp_path / "Orders.csv").unlink()
+    write_tables({"orders": orders(3)}, tmp_path)
+    write_tables({"orders": orders(4)}, tmp_path)  # its own file is replaced
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.parquet"]
+    assert open_source(tmp_path).row_counts() == {"orders": 4}

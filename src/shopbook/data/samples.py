@@ -127,12 +127,18 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out: str | os.PathLike) -> 
         ``{table name: frame}``.
     out
         A path ending in ``.duckdb`` (one DuckDB file, replaced if it exists) or a folder
-        (one ``<table>.parquet`` per table).
+        (one ``<table>.parquet`` per table, replaced if it exists).
 
     Returns
     -------
     pathlib.Path
         The path written.
+
+    Raises
+    ------
+    ContractError
+        When the folder holds another file of a table being written (``orders.csv`` next
+        to the new ``orders.parquet``): a folder source would read both.
     """
     import duckdb
 
@@ -152,6 +158,26 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out: str | os.PathLike) -> 
         os.replace(tmp, out)  # readers never see a half-written file
         return out
     out.mkdir(parents=True, exist_ok=True)
+    _no_other_files(tables, out)
     for name, frame in tables.items():
-        frame.to_parquet(out / f"{name}.parquet", index=False)
+        tmp = out / f".{name}.parquet.tmp"
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, out / f"{name}.parquet")  # readers never see a half-written file
     return out
+
+
+def _no_other_files(tables: Mapping[str, pd.DataFrame], out: Path) -> None:
+    """A folder source reads every file of a table: another file of a table written here
+    would be read together with the new one, so it is an error, not left to be mixed in."""
+    from shopbook.data.sources.files import find_tables
+
+    found = find_tables(out, {name.lower() for name in tables})
+    for name in tables:
+        others = [p for p in found.get(name.lower(), []) if p != out / f"{name}.parquet"]
+        if others:
+            raise ContractError(
+                table=name,
+                expected=f"no other file of {name} in {out} (a folder source reads them all)",
+                found=", ".join(str(p.relative_to(out)) for p in others),
+                fix="remove those files, or write the sample to an empty folder",
+            )
