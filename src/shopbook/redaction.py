@@ -92,9 +92,11 @@ _KEYWORD_SECRET = re.compile(
     r"(?P<post>)",
     re.IGNORECASE | re.MULTILINE,
 )
-#: ``Authorization: Bearer …`` / ``Basic …``.
+#: ``Authorization: Bearer …`` / ``Authorization: Basic …`` / ``Bearer …`` (``Basic`` alone
+#: is an English word).
 _AUTH_HEADER = re.compile(
-    r"(?P<pre>\b(?:Bearer|Basic)\s+)(?P<secret>[A-Za-z0-9._~+/\-]{12,}=*)(?P<post>)"
+    r"(?P<pre>\bAuthorization[\"']?\s*[:=]\s*[\"']?(?:(?:Bearer|Basic|Token)\s+)?"
+    r"|\bBearer\s+)(?P<secret>[A-Za-z0-9._~+/\-]{12,}=*)(?P<post>)"
 )
 _TOKEN_SHAPES = re.compile(
     r"(?P<pre>)(?P<secret>\b(?:sk-[A-Za-z0-9_\-]{16,}|(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}"
@@ -111,7 +113,7 @@ _RULES = (
     (re.compile("hook", re.IGNORECASE), _WEBHOOK_PATH),
     (re.compile("="), _QUERY_SECRET),
     (re.compile(rf"{_SECRET_NAME_END}[\"']?\s*[=:]", re.IGNORECASE), _KEYWORD_SECRET),
-    (re.compile("Bearer|Basic"), _AUTH_HEADER),
+    (re.compile("Bearer|Authorization"), _AUTH_HEADER),
     (re.compile(""), _TOKEN_SHAPES),
 )
 #: Secrets shorter than this are redacted in the parameter list but not searched for in

@@ -64,6 +64,8 @@ CASES = [
     ),
     # tokens
     ("Authorization: Bearer abcdefghijklmnop.qrs", "Authorization: Bearer ***", "abcdefghijklmnop"),
+    ("Authorization: Basic dXNlcjpodW50ZXIy", "Authorization: Basic ***", "dXNlcjpodW50ZXIy"),
+    ("{'Authorization': 'abcdefghijklmnop'}", "{'Authorization': '***'}", "abcdefghijklmnop"),
     ("token ghp_" + "a" * 36 + " here", "token *** here", "ghp_" + "a" * 36),
     ("key sk_live_" + "b" * 24, "key ***", "sk_live_" + "b" * 24),
     ("aws ASIA" + "C" * 16, "aws ***", "ASIA" + "C" * 16),
@@ -85,6 +87,7 @@ def test_each_hostile_value_is_redacted(text, redacted, secret):
         "https://github.com/owner/repo/pull/13",
         "https://fonts.googleapis.com/css2?family=Inter:wght@400;700",
         "max_tokens=5 and sort key=order_date",
+        "Basic understanding of the Token: the Secret garden",
         "x == y, n=3",
         "postgres://u:***@db/shop",
     ],
