@@ -312,6 +312,46 @@ def test_sighup_is_handled_like_sigterm(tmp_path, private):
     assert not any((reports / ".tmp").iterdir())
 
 
+def test_an_ignored_sighup_stays_ignored_under_nohup():
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        handlers = runs._Signals(install=True)
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+        assert signal.getsignal(signal.SIGTERM) == handlers._handler
+        handlers.restore()
+        assert signal.getsignal(signal.SIGTERM) != handlers._handler
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
+def test_a_stale_index_file_of_a_killed_runner_is_removed(tmp_path):
+    (tmp_path / ".tmp").mkdir()
+    stale, running = (
+        tmp_path / ".index.html.999999999.tmp",
+        tmp_path / f".index.html.{os.getppid()}.tmp",  # another runner, still alive
+    )
+    stale.write_text("half")
+    running.write_text("another runner")
+    runs._clean_stale_tmp(tmp_path / ".tmp")
+    assert not stale.exists() and running.exists()
+
+
+def test_cli_says_kept_when_the_signal_came_while_publishing(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from shopbook.cli import app
+
+    folder = tmp_path / "reports" / "adhoc" / "20240101T000000Z"
+
+    def interrupted(*args, **kwargs):
+        raise RunInterrupted(signal.SIGTERM, kept=folder)
+
+    monkeypatch.setattr(runs, "run", interrupted)
+    result = CliRunner().invoke(app, ["run", NB00, "--out", str(tmp_path / "reports")])
+    assert result.exit_code == 128 + signal.SIGTERM
+    assert "complete and kept in" in result.output and "discarded" not in result.output
+
+
 # ------------------------------------------------------------------- disk full
 
 

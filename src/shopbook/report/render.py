@@ -38,12 +38,20 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 
 def path_pattern(paths: Mapping[str, str]) -> tuple[re.Pattern[str], dict[str, str]] | None:
-    """A regex matching each absolute path of ``paths`` (longest first, whole components)."""
+    """A regex matching each absolute path of ``paths`` (longest first, whole components).
+
+    Returns
+    -------
+    (pattern, labels) for :func:`replace_paths`, or ``None`` when there is nothing to match.
+    """
     roots = {k.rstrip("/"): v for k, v in paths.items() if len(k.rstrip("/")) > 1}
     if not roots:
         return None
     alternatives = "|".join(re.escape(k) for k in sorted(roots, key=len, reverse=True))
-    return re.compile(f"(?:{alternatives})(?![^/\\s'\"`),;:\\]<>])"), roots
+    # not inside a longer path or a URL ("m" may precede: the end of an ANSI colour code)
+    before = r"(?<![A-Za-ln-z0-9_./-])"
+    after = r"(?![^/\s'\"`),;:\]<>])"
+    return re.compile(f"{before}(?:{alternatives}){after}"), roots
 
 
 def replace_paths(text: str, pattern: tuple[re.Pattern[str], dict[str, str]] | None) -> str:

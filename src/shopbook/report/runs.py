@@ -179,24 +179,29 @@ def _unique_run_id(job_dir: Path, tmp_root: Path, started: datetime) -> str:
     return run_id
 
 
+def _alive(pid: int) -> bool:
+    """Whether another process with this id runs."""
+    try:
+        os.kill(pid, 0)
+        return pid != os.getpid()
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
 def _clean_stale_tmp(tmp_root: Path) -> None:
-    """Remove temporary run folders whose runner process is gone."""
+    """Remove temporary run folders and index files whose runner process is gone."""
     if not tmp_root.is_dir():
         return
     for folder in tmp_root.iterdir():
         m = re.search(r"-(\d+)$", folder.name)
-        if not m:
-            continue
-        pid = int(m.group(1))
-        try:
-            os.kill(pid, 0)
-            alive = pid != os.getpid()
-        except ProcessLookupError:
-            alive = False
-        except PermissionError:
-            alive = True
-        if not alive:
+        if m and not _alive(int(m.group(1))):
             shutil.rmtree(folder, ignore_errors=True)
+    for page in tmp_root.parent.glob(".index.html.*.tmp"):
+        m = re.fullmatch(r"\.index\.html\.(\d+)\.tmp", page.name)
+        if m and not _alive(int(m.group(1))):
+            page.unlink(missing_ok=True)
 
 
 #: The signals that stop a run (SIGHUP: the terminal or the ssh session went away).
@@ -204,7 +209,11 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class _Signals:
-    """SIGINT / SIGTERM / SIGHUP raise :class:`RunInterrupted`, except while held back."""
+    """SIGINT / SIGTERM / SIGHUP raise :class:`RunInterrupted`, except while held back.
+
+    A signal the caller ignores stays ignored (``nohup`` ignores SIGHUP, a background job
+    of a non-interactive shell SIGINT).
+    """
 
     def __init__(self, install: bool) -> None:
         self.old: dict[int, Any] = {}
@@ -212,7 +221,8 @@ class _Signals:
         self.pending: int | None = None
         for sig in STOP_SIGNALS if install else ():
             try:
-                self.old[sig] = signal.signal(sig, self._handler)
+                if signal.getsignal(sig) != signal.SIG_IGN:
+                    self.old[sig] = signal.signal(sig, self._handler)
             except ValueError:  # not the main thread
                 pass
 
@@ -484,7 +494,9 @@ class _Run:
                 entry = _placeholder_entry(task.name, _notebook_path(task.path), "skipped", why)
             elif task.error:  # a parameter of the wrong type: the kernel never starts
                 self.progress.line(f"FAILED {task.name}: {task.error}")
-                entry = _placeholder_entry(task.name, _notebook_path(task.path), "failed", task.error)
+                entry = _placeholder_entry(
+                    task.name, _notebook_path(task.path), "failed", task.error
+                )
             else:
                 entry = self.execute(task, runnable.index(task) + 1, len(runnable))
             self.entries.append(entry)
