@@ -166,6 +166,18 @@ def test_params_file_is_yaml_1_2_and_checked(tmp_path):
     assert task.error and "'show_pii'" in task.error and "bool" in task.error
 
 
+def test_reports_yml_is_yaml_1_2_and_checked(tmp_path):
+    jobs = tmp_path / "reports.yml"
+    jobs.write_text(
+        "jobs:\n  nightly:\n    notebooks:\n"
+        f"      - notebook: {NB00}\n        parameters: {{lang: no, sample_rows: 010}}\n"
+        f"      - notebook: {NB03}\n        parameters: {{show_pii: off}}\n"
+    )
+    _, (nb00, nb03) = plan(job="nightly", jobs_file=jobs)
+    assert nb00.error is None and nb00.parameters == {"lang": "no", "sample_rows": 10}
+    assert nb03.error and "'show_pii'" in nb03.error and "'off'" in nb03.error
+
+
 def test_malformed_params_file_is_one_line(tmp_path):
     f = tmp_path / "params.yml"
     f.write_text("top_n: [1, 2\nshow_pii: true\n")

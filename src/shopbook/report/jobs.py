@@ -14,6 +14,14 @@ Parameters
 Precedence: job < job's per-notebook < ``-f params.yml`` < ``-p key=value`` <
 ``--source``. Each parameter goes to the notebooks that declare it (see
 :mod:`shopbook.report.plan`).
+
+Values follow YAML 1.2, not PyYAML's YAML 1.1: ``reports.yml`` and ``-f`` files are read
+with :class:`Yaml12Loader` (PyYAML's parser with the 1.2 core-schema resolvers for null,
+bool, int and float), and ``-p`` values are resolved by hand with the same regexes
+(:func:`parse_value`, so a ``#`` is never a comment). Only ``true``/``false`` are booleans,
+``0123`` is 123, dates stay text. :func:`coerce` then fits each value to the type the
+notebook declares (``inferred_type_name``); a ``-p`` value is kept as :class:`Given` text
+until then, so ``-p sku=0123`` for ``sku: str`` stays ``"0123"``.
 """
 
 from __future__ import annotations
