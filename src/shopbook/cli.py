@@ -76,8 +76,8 @@ class ShopbookGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except (typer.Exit, typer.Abort, typer.TyperException):
-            raise
+        except (typer.Exit, typer.Abort, typer.TyperException, BrokenPipeError):
+            raise  # chosen exit codes, usage errors; a closed pipe exits quietly (typer)
         except Exception as exc:
             if _state["debug"]:
                 traceback.print_exception(exc, file=sys.stderr)

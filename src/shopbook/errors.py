@@ -137,6 +137,8 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _is_connection_error(exc: BaseException) -> bool:
+    if isinstance(exc, BrokenPipeError):
+        return False
     if isinstance(exc, (ConnectionError, socket.gaierror, socket.timeout)):
         return True
     names = {cls.__name__ for cls in type(exc).__mro__}

@@ -190,3 +190,36 @@ def test_the_installed_command_prints_one_redacted_line():
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ")
     assert "postgress://u:***@127.0.0.1:1/db" in lines[0] and SECRET not in proc.stderr
+
+
+def later_app(exc: BaseException):
+    """A command group like ``shopbook``'s, with a command added later that raises ``exc``."""
+    import typer
+
+    from shopbook.cli import ShopbookGroup
+
+    later = typer.Typer(cls=ShopbookGroup, rich_markup_mode=None)
+
+    @later.command("import")
+    def import_() -> None:
+        raise exc
+
+    @later.command()
+    def other() -> None:  # a second command keeps it a group
+        pass
+
+    return later
+
+
+def test_any_later_command_gets_the_same_one_line_error():
+    result = CliRunner().invoke(later_app(KeyError(f"postgres://u:{SECRET}@h/db")), ["import"])
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert one_error_line(result, lines) == (
+        f"error: KeyError: 'postgres://u:***@h/db' {DEBUG_HINT}"
+    )
+
+
+def test_a_closed_pipe_is_not_reported_as_a_failed_connection():
+    result = CliRunner().invoke(later_app(BrokenPipeError(errno.EPIPE, "Broken pipe")), ["import"])
+    assert result.exit_code == 1
+    assert "error:" not in result.output and "connect" not in result.output
