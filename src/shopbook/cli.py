@@ -79,11 +79,15 @@ class ShopbookGroup(TyperGroup):
         except (typer.Exit, typer.Abort, typer.TyperException, BrokenPipeError):
             raise  # chosen exit codes, usage errors; a closed pipe exits quietly (typer)
         except Exception as exc:
+            try:
+                message = error_message(exc)
+            except Exception:  # an exception whose text cannot be read
+                message = type(exc).__name__
             if _state["debug"]:
                 traceback.print_exception(exc, file=sys.stderr)
-                typer.echo(f"error: {error_message(exc)}", err=True)
+                typer.echo(f"error: {message}", err=True)
             else:
-                typer.echo(f"error: {error_message(exc)} {DEBUG_HINT}", err=True)
+                typer.echo(f"error: {message} {DEBUG_HINT}", err=True)
             raise typer.Exit(1) from None
 
 

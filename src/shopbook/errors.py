@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import re
 import socket
 from dataclasses import dataclass
@@ -136,13 +137,20 @@ def _first_line(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
+def _disk_error(exc: BaseException) -> str | None:
+    """The one-line message of a full or read-only disk an engine reported in its text."""
+    text = str(exc).lower()
+    for code in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+        reason, fix = _OS_ERRORS[code]
+        if reason in text or os.strerror(code).lower() in text:
+            return f"{reason} ({_first_line(exc)}). Fix: {fix}"
+    return None
+
+
 def _is_connection_error(exc: BaseException) -> bool:
     if isinstance(exc, BrokenPipeError):
         return False
     if isinstance(exc, (ConnectionError, socket.gaierror, socket.timeout)):
-        return True
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    if names & {"OperationalError", "InterfaceError", "ConnectionError"}:
         return True
     return bool(_CONNECTION_WORDS.search(str(exc)))
 
@@ -166,6 +174,9 @@ def error_message(exc: BaseException) -> str:
             "(a 'key: value' per line, consistent indentation, quotes around values "
             "holding ': ' or ' #')"
         )
+    disk = None if isinstance(exc, OSError) else _disk_error(exc)
+    if disk:
+        return disk
     if _is_connection_error(exc):
         return (
             f"cannot connect to the data source: {_first_line(exc)}. Fix: check the host, "

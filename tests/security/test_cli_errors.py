@@ -223,3 +223,14 @@ def test_a_closed_pipe_is_not_reported_as_a_failed_connection():
     result = CliRunner().invoke(later_app(BrokenPipeError(errno.EPIPE, "Broken pipe")), ["import"])
     assert result.exit_code == 1
     assert "error:" not in result.output and "connect" not in result.output
+
+
+def test_a_full_disk_reported_by_an_engine_in_words_is_named(monkeypatch):
+    import duckdb
+
+    import shopbook.data.validation as validation
+
+    full = duckdb.IOException('IO Error: Could not write "x.duckdb": No space left on device')
+    monkeypatch.setattr(validation, "validate", raising(full))
+    result, lines = invoke("validate", "--source", str(SHOP))
+    assert one_error_line(result, lines).startswith("error: no space left on device (IO Error")
