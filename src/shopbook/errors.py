@@ -137,10 +137,22 @@ def _first_line(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+
+
 def _disk_error(exc: BaseException) -> str | None:
-    """The one-line message of a full or read-only disk an engine reported in its text."""
+    """The one-line message of a full or read-only disk behind ``exc``.
+
+    Found as an :class:`OSError` among the causes of ``exc`` (a library that re-raised
+    it), or in the words of an engine's message (DuckDB's ``No space left on device``).
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in _DISK_FULL:
+            return os_error_message(seen)
+        seen = seen.__cause__ or seen.__context__
     text = str(exc).lower()
-    for code in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+    for code in _DISK_FULL:
         reason, fix = _OS_ERRORS[code]
         if reason in text or os.strerror(code).lower() in text:
             return f"{reason} ({_first_line(exc)}). Fix: {fix}"

@@ -234,3 +234,19 @@ def test_a_full_disk_reported_by_an_engine_in_words_is_named(monkeypatch):
     monkeypatch.setattr(validation, "validate", raising(full))
     result, lines = invoke("validate", "--source", str(SHOP))
     assert one_error_line(result, lines).startswith("error: no space left on device (IO Error")
+
+
+def test_a_full_disk_behind_another_error_is_named(monkeypatch, tmp_path):
+    import shopbook.data.validation as validation
+
+    target = tmp_path / "report.html"
+    try:
+        try:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+        except OSError as disk:
+            raise ValueError("Notebook does not appear to be JSON") from disk
+    except ValueError as exc:
+        wrapped = exc
+    monkeypatch.setattr(validation, "validate", raising(wrapped))
+    result, lines = invoke("validate", "--source", str(SHOP))
+    assert one_error_line(result, lines).startswith(f"error: no space left on device: {target}.")
