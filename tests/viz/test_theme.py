@@ -169,3 +169,38 @@ def test_new_axes_makes_one_figure_of_the_theme_size():
     ax2 = theme.new_axes(figsize=(3.0, 2.0))
     assert len(plt.get_fignums()) == 2
     assert tuple(ax2.figure.get_size_inches()) == pytest.approx((3.0, 2.0))
+
+
+# ------------------------------------------------------------------ literal_text, literal_context
+
+
+def test_literal_text_takes_over_only_the_tick_labels_that_name_data():
+    _, ax = plt.subplots()
+    ax.bar(["$x^2$", "Tea\u202egpj.exe"], [1.0, 2.0])
+    numeric = ax.yaxis.get_major_formatter()
+    theme.literal_text(ax)
+    assert ax.yaxis.get_major_formatter() is numeric  # numbers are matplotlib's
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["$x^2$", "Tea\\u202egpj.exe"]
+    assert all(t.get_parse_math() is False for t in ax.get_xticklabels())
+
+
+def test_literal_text_covers_labels_given_to_set_ticks():
+    _, ax = plt.subplots()
+    ax.set_yticks([0, 1], ["$a$", "b"])
+    ax.set_title("$t$")
+    theme.literal_text(ax)
+    ax.figure.canvas.draw()
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["$a$", "b"]
+    assert not ax.get_yticklabels()[0].get_parse_math()
+    assert not ax.title.get_parse_math()
+
+
+def test_literal_context_makes_texts_literal_and_restores_the_settings():
+    _, ax = plt.subplots()
+    before = matplotlib.rcParams["text.parse_math"]
+    with theme.literal_context(ax):
+        assert matplotlib.rcParams["text.parse_math"] is False
+        text = ax.text(0, 0, "$\\notacommand{x}$")
+        ax.figure.canvas.draw()  # would raise ValueError if parsed as mathtext
+    assert matplotlib.rcParams["text.parse_math"] == before
+    assert text.get_parse_math() is False
