@@ -258,6 +258,9 @@ def test_sigterm_during_the_index_rebuild_discards_everything(
     assert sorted(p.name for p in (reports / "nightly").iterdir()) == sorted(
         [good.folder.name, "latest"]
     )
+    with pytest.raises(RunInterrupted):  # a new job: not even its folder appears
+        runs.run(tasks, job="fresh", out=reports, progress=QUIET, handle_signals=True)
+    assert not (reports / "fresh").exists() and _files(reports) == before
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL or callable(
         signal.getsignal(signal.SIGTERM)
     )

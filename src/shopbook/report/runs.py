@@ -534,7 +534,6 @@ def _publish(state: _Run, reports: Path, t0: float, signals: _Signals) -> RunRes
     summary["duration_s"] = round(time.monotonic() - t0, 2)
     folder = f"{state.final.parent.name}/{state.final.name}"
     index, new_index = reports / "index.html", reports / f".index.html.{os.getpid()}.tmp"
-    state.final.parent.mkdir(parents=True, exist_ok=True)
     try:
         try:
             (state.tmp / "summary.json").write_text(
@@ -545,7 +544,9 @@ def _publish(state: _Run, reports: Path, t0: float, signals: _Signals) -> RunRes
             full = disk_error(exc)
             if not full:
                 raise
+            (state.tmp / "summary.json").unlink(missing_ok=True)  # no half-written summary
             with signals.held(state.final):
+                state.final.parent.mkdir(parents=True, exist_ok=True)
                 os.rename(state.tmp, state.final)  # keep the finished reports
             kept = state.shown(str(state.final))
             raise RunError(
@@ -553,6 +554,7 @@ def _publish(state: _Run, reports: Path, t0: float, signals: _Signals) -> RunRes
                 "the index and `latest` did not move: free space and run again"
             ) from None
         with signals.held(state.final):
+            state.final.parent.mkdir(parents=True, exist_ok=True)
             os.rename(state.tmp, state.final)  # the run appears whole, or not at all
             os.replace(new_index, index)
             if summary["status"] == "ok":
