@@ -80,7 +80,7 @@ from shopbook.report.plan import NotebookTask
 #: The parameter a notebook declares to get a folder for the files it writes.
 OUTPUT_DIR_PARAM = "output_dir"
 #: Environment variables that hold credentials; their secret parts never reach a report.
-CREDENTIAL_VARIABLES = ("SHOPBOOK_SOURCE", "SHOPBOOK_MAPPING")
+CREDENTIAL_VARIABLES = config.CREDENTIAL_VARIABLES
 
 
 # ---------------------------------------------------------------- environment
