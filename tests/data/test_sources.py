@@ -122,3 +122,28 @@ def test_duckdb_prints_no_progress_bar(tmp_path):
     _orders().to_csv(tmp_path / "orders.csv", index=False)
     src = open_source(tmp_path)
     assert src.con.raw_sql("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
+
+
+def test_sources_without_unreadable_rows_have_empty_read_rejects(tmp_path):
+    src = open_source({"orders": _orders()})
+    rows = src.read_rejects("orders")
+    assert list(rows.columns) == ["file", "line", "reason", "raw"] and rows.empty
+    _orders().to_parquet(tmp_path / "orders.parquet")
+    assert open_source(tmp_path).read_rejects("orders").empty
+    with pytest.raises(ContractError, match="sessions"):
+        src.read_rejects("sessions")
+
+
+def test_a_table_file_beside_a_table_folder_is_read_with_it(tmp_path):
+    _orders(2).to_csv(tmp_path / "orders.csv", index=False)
+    (tmp_path / "orders").mkdir()
+    _orders(3).to_parquet(tmp_path / "orders" / "part-0.parquet")
+    assert open_source(tmp_path).row_counts() == {"orders": 5}
+
+
+def test_the_subpackage_keeps_the_public_names():
+    import shopbook.data.sources as sources
+
+    for name in sources.__all__:
+        assert hasattr(sources, name), name
+    assert sources.open_source is open_source and sources.Source is Source
