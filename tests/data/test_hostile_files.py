@@ -38,7 +38,7 @@ def csv_lines(n: int, start: int = 0) -> list[str]:
 
 def data_lines(path: Path) -> int:
     """Rows of a CSV file as its physical lines minus the header (no quoted newlines)."""
-    opener = gzip.open if path.name.endswith(".gz") else open
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
     with opener(path, "rb") as f:
         return len(f.read().splitlines()) - 1
 
@@ -72,12 +72,14 @@ def test_gzip_and_case_variants_are_all_read(tmp_path):
     (tmp_path / "Orders.CSV").write_text(
         "\n".join([HEADER.upper(), *csv_lines(4, start=20)]) + "\n"
     )
-    files = ["orders.csv", "orders.csv.gz", "Orders.CSV"]
+    with gzip.open(tmp_path / "ORDERS.CSV.GZ", "wt") as f:
+        f.write("\n".join([HEADER, *csv_lines(5, start=30)]) + "\n")
+    files = ["orders.csv", "orders.csv.gz", "Orders.CSV", "ORDERS.CSV.GZ"]
     expected = sum(data_lines(tmp_path / f) for f in files)
     src = open_source(tmp_path)
     assert src.tables() == ["orders"]
     report = validate(src, now=NOW)
-    assert report.tables["orders"].read == expected == 9 == report.tables["orders"].kept
+    assert report.tables["orders"].read == expected == 14 == report.tables["orders"].kept
 
 
 def test_a_table_folder_with_any_mix_of_files(tmp_path):

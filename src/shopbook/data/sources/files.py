@@ -128,8 +128,13 @@ def _files(paths: list[Path]) -> str:
     return "[" + ", ".join(_lit(str(p)) for p in paths) + "]"
 
 
-def _csv_call(paths: list[Path], delim: str, extra: str = "") -> str:
-    return f"read_csv({_files(paths)}, all_varchar=true, header=true, delim={_lit(delim)}{extra})"
+def _csv_call(path: Path, delim: str, extra: str = "") -> str:
+    """``read_csv`` of one file as text (gzip by its suffix, in any case: ``.CSV.GZ``)."""
+    gz = ", compression='gzip'" if path.name.lower().endswith(".gz") else ""
+    return (
+        f"read_csv({_lit(str(path))}, all_varchar=true, header=true, delim={_lit(delim)}"
+        f"{gz}{extra})"
+    )
 
 
 def _first_line(exc: BaseException) -> str:
@@ -205,7 +210,7 @@ def _file_columns(
         what, fix = "a readable Parquet file", "write the file again (it is empty or cut short)"
     else:
         _check_text(path, name, folder, _DELIMITERS[suf])
-        sql = f"SELECT * FROM {_csv_call([path], _DELIMITERS[suf], ', ignore_errors=true')}"
+        sql = f"SELECT * FROM {_csv_call(path, _DELIMITERS[suf], ', ignore_errors=true')}"
         what, fix = "a readable CSV file", "check its delimiter and quoting, or " + _ENCODING_FIX
     try:
         return _columns(con, sql)
@@ -349,7 +354,7 @@ def _read_csv_into(
     extra = f", store_rejects=true, rejects_table={_lit(table)}, rejects_scan={_lit(scan)}"
     rel = _rel(path, files.folder)
     try:
-        counted = con.execute(f"{into} SELECT * FROM {_csv_call([path], delim, extra)}")
+        counted = con.execute(f"{into} SELECT * FROM {_csv_call(path, delim, extra)}")
         kept = int(counted.fetchone()[0])  # type: ignore[index]
         errors = con.execute(
             f"SELECT line, error_type, error_message, csv_line FROM {table} ORDER BY line"
