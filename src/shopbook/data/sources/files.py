@@ -11,7 +11,7 @@ not in a readable format is an error too: no file is silently left out.
 
 CSV is read as text (the validator types the values). A row DuckDB cannot read — too many
 or too few fields, bytes that are not UTF-8, a broken quote — is left out of the table and
-returned by :func:`csv_rejects` with its file, line and a reason, so that validation
+returned by ``Source.read_rejects`` with its file, line and a reason, so that validation
 counts it as rejected (``read == kept + rejected``). A file where more than half the rows
 are unreadable is a wrong file, not a file with a few bad rows: an error.
 """
@@ -37,7 +37,7 @@ _DELIMITERS = {".csv": ",", ".csv.gz": ",", ".tsv": "\t", ".tsv.gz": "\t"}
 SUFFIXES = (*_PARQUET, *_DELIMITERS)
 #: Share of a CSV file's rows that may be unreadable before the file is the problem.
 MALFORMED_SHARE = 0.5
-#: Columns of :func:`csv_rejects`.
+#: Columns of the unreadable rows (:meth:`shopbook.data.sources.Source.read_rejects`).
 REJECT_COLUMNS = ["file", "line", "reason", "raw"]
 _ENCODING_FIX = "save it as UTF-8 (or wait for --encoding)"
 _HEAD_BYTES = 1 << 16
@@ -100,7 +100,7 @@ def find_tables(folder: Path, known: set[str]) -> dict[str, list[Path]]:
         if suf:
             found[path.name[: -len(suf)].lower()].append(path)
         elif path.name.split(".")[0].lower() in known and "." in path.name:
-            if path.suffix.lower() not in (".yml", ".yaml", ".md", ".txt", ".json"):
+            if path.suffix.lower() not in (".yml", ".yaml", ".md"):  # notes, not data
                 raise _unreadable(path.name.split(".")[0], path, folder)
     return dict(found)
 
