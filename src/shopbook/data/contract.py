@@ -49,6 +49,10 @@ class Column:
         The only values a string column may take.
     not_future
         For timestamps and dates: a value later than the validation time is rejected.
+    identifier
+        For string columns holding ids (customers, orders, SKUs, visits…): text that
+        exports write for "no value" (``NULL``, ``N/A``, ``None``, ``-``, ``nan``…) is a
+        missing value, not an id.
     description
         One line for ``data/README.md``.
     """
@@ -61,12 +65,15 @@ class Column:
     gt: float | None = None
     allowed: tuple[str, ...] | None = None
     not_future: bool = False
+    identifier: bool = False
     description: str = ""
 
     @property
     def rule(self) -> str:
         """The row rule in words, as documented in ``data/README.md``."""
         parts = []
+        if self.identifier:
+            parts.append("an id")
         if self.gt is not None:
             parts.append(f"> {self.gt:g}")
         if self.ge is not None:
@@ -163,6 +170,10 @@ class Table:
         return ibis.schema({c.name: IBIS_DTYPES[c.dtype] for c in self.columns})
 
 
+def _id(name: str, description: str, nullable: bool = False) -> Column:
+    return Column(name, "string", nullable=nullable, identifier=True, description=description)
+
+
 def _money(name: str, description: str, nullable: bool = False) -> Column:
     return Column(name, "float64", nullable=nullable, ge=0, description=description)
 
@@ -172,8 +183,8 @@ ORDER_STATUSES = ("paid", "refunded", "cancelled")
 ORDERS = Table(
     "orders",
     (
-        Column("order_id", "string", description="order identifier, unique"),
-        Column("customer_id", "string", description="who bought"),
+        _id("order_id", description="order identifier, unique"),
+        _id("customer_id", description="who bought"),
         Column("order_ts", "timestamp", not_future=True, description="when the order was placed"),
         Column(
             "channel", "string", description="sales channel (tmall, jd, douyin, wechat, site, web…)"
@@ -195,8 +206,8 @@ ORDERS = Table(
 ORDER_ITEMS = Table(
     "order_items",
     (
-        Column("order_id", "string", description="the order this line belongs to"),
-        Column("sku", "string", description="product stock-keeping unit"),
+        _id("order_id", description="the order this line belongs to"),
+        _id("sku", description="product stock-keeping unit"),
         Column("quantity", "int64", gt=0, description="units on the line"),
         _money("unit_price", "paid price per unit"),
         _money("list_price", "list (tag) price per unit"),
@@ -211,7 +222,7 @@ ORDER_ITEMS = Table(
 PRODUCTS = Table(
     "products",
     (
-        Column("sku", "string", description="product stock-keeping unit, unique"),
+        _id("sku", description="product stock-keeping unit, unique"),
         Column("name", "string", description="display name"),
         Column("category", "string", description="product category"),
         Column("brand", "string", nullable=True, required=False, description="brand"),
@@ -234,7 +245,7 @@ PRODUCTS = Table(
 CUSTOMERS = Table(
     "customers",
     (
-        Column("customer_id", "string", description="customer identifier, unique"),
+        _id("customer_id", description="customer identifier, unique"),
         Column(
             "signup_ts",
             "timestamp",
@@ -260,9 +271,9 @@ CUSTOMERS = Table(
 SESSIONS = Table(
     "sessions",
     (
-        Column("session_id", "string", description="visit identifier, unique"),
-        Column("visitor_id", "string", description="device/cookie identifier"),
-        Column("customer_id", "string", nullable=True, description="logged-in customer, if known"),
+        _id("session_id", description="visit identifier, unique"),
+        _id("visitor_id", description="device/cookie identifier"),
+        _id("customer_id", nullable=True, description="logged-in customer, if known"),
         Column("session_ts", "timestamp", not_future=True, description="visit start"),
         Column("channel", "string", description="traffic channel"),
         Column("device", "string", description="mobile, desktop, app…"),
@@ -270,9 +281,7 @@ SESSIONS = Table(
         Column("product_views", "int64", ge=0, description="product detail pages viewed"),
         Column("added_to_cart", "bool", description="added anything to the cart"),
         Column("reached_checkout", "bool", description="reached the checkout"),
-        Column(
-            "order_id", "string", nullable=True, description="order placed in the visit, if any"
-        ),
+        _id("order_id", nullable=True, description="order placed in the visit, if any"),
     ),
     primary_key=("session_id",),
     description="one row per visit (the funnel)",
@@ -281,8 +290,8 @@ SESSIONS = Table(
 ASSIGNMENTS = Table(
     "assignments",
     (
-        Column("experiment_id", "string", description="experiment name"),
-        Column("unit_id", "string", description="randomisation unit (visitor or customer id)"),
+        _id("experiment_id", description="experiment name"),
+        _id("unit_id", description="randomisation unit (visitor or customer id)"),
         Column("variant", "string", description="arm, e.g. control / treatment"),
         Column("assigned_ts", "timestamp", not_future=True, description="first exposure"),
     ),
@@ -296,7 +305,7 @@ INVENTORY = Table(
     "inventory",
     (
         Column("date", "date", not_future=True, description="snapshot day"),
-        Column("sku", "string", description="product stock-keeping unit"),
+        _id("sku", description="product stock-keeping unit"),
         Column("on_hand", "int64", ge=0, description="units in stock at end of day"),
         Column(
             "on_order",

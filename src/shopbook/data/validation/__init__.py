@@ -12,18 +12,26 @@ pulled into pandas.
 Reading values
 --------------
 Source columns that already have the contract type are used as they are. Others are
-coerced; a value that is present but cannot be read rejects its row as
-``unparseable <column>``:
+coerced, value by value; a value that is present but cannot be kept rejects its row:
 
-* text → number: decimal text, surrounding blanks ignored (``" 12.50 "``); ``nan`` and
-  ``inf`` are unreadable. An ``int64`` column also rejects fractions (``"2.5"``).
+* text → number: decimal text, surrounding blanks ignored (``" 12.50 "``); ``nan`` is
+  ``unparseable <column>``. An ``int64`` column also rejects fractions (``"2.5"``). A
+  number the type cannot hold — ≥ 2^63 or ``1e20`` for an ``int64``, ``inf`` or ``1e400``
+  for a ``float64`` — is ``out of range <column>`` (also in typed columns: ``uint64``
+  above 2^63 - 1, a float ±inf).
 * text → timestamp / date: ISO 8601 — ``2024-01-02``, ``2024-01-02 10:00:00``,
-  ``2024-01-02T10:00:00``, with optional fractional seconds; a value with a UTC offset
-  (``…Z``, ``…+08:00``) is converted to UTC. Time-zone aware columns are converted to
-  naive UTC.
+  ``2024-01-02T10:00:00``, with optional fractional seconds — each value in its own zone
+  (:mod:`~shopbook.data.validation.stamps`): no zone means the dataset's zone (the
+  mapping's ``timezone``, default UTC); an offset (``…Z``, ``…+08:00``) or an IANA name
+  (``… Asia/Shanghai``) is converted to it; an abbreviation (``CST``) is
+  ``ambiguous time zone in <column>``. Time-zone aware columns are converted to naive
+  times in the dataset's zone.
 * text → bool: ``true/false``, ``1/0``, ``yes/no`` in any case; integers 1/0.
 * any → string: blanks are trimmed and blank text counts as missing; values of a column
   with allowed values are matched case-insensitively (``"PAID"`` is kept as ``"paid"``).
+  In id columns (``Column.identifier``) ``NULL``, ``N/A``, ``None``, ``-``, ``nan``…
+  (:data:`MISSING_ID_TEXT`) are missing too: ``null <column>``, the text kept for
+  :meth:`ValidationReport.rejects`.
 * float → int64: whole numbers only. NaN in a float column means "missing".
 
 Rule order
@@ -34,6 +42,8 @@ A rejected row gets the reason of the **first** rule it fails, in this order
 1. Column rules, column by column in contract order; for each column:
 
    a. ``unparseable <column>`` — present but not readable as the column's type;
+      ``out of range <column>`` — a number the type cannot hold;
+      ``ambiguous time zone in <column>`` — a zone abbreviation;
    b. ``null <column>`` — missing in a non-nullable column;
    c. bounds: ``non-positive <column>`` (``gt=0``), ``negative <column>`` (``ge=0``),
       ``<column> below <n>`` (other ``ge``), ``<column> not above <n>`` (other ``gt``);
@@ -63,6 +73,7 @@ with every problem found (one :class:`~shopbook.errors.Problem` each):
 * a table in ``require`` that is missing, or empty;
 * a required column that is missing;
 * a column whose type cannot be converted at all (e.g. integers for a timestamp);
+* a mapping ``timezone`` that is not an IANA zone name, or that the engine cannot use;
 * an **uncoercible** column: more than half of its present values cannot be read. Such
   a column is the wrong column or in the wrong format, not a column with a few bad
   values; half or fewer are row rejects (``unparseable <column>``);
@@ -75,17 +86,24 @@ cannot be checked are :attr:`ValidationReport.warnings`.
 Layout
 ------
 ``entry`` :func:`validate` · ``report`` :class:`ValidationReport`, :class:`TableHealth` ·
-``coerce`` reading values · ``reasons`` the rules and :func:`rules` · ``check`` one table
-checked and counted · ``_common`` shared constants and helpers.
+``coerce`` reading values · ``stamps`` timestamps and their zones · ``reasons`` the rules
+and :func:`rules` · ``check`` one table checked and counted · ``_common`` shared constants
+and helpers.
 """
 
-from shopbook.data.validation._common import FALSE_TEXT, TRUE_TEXT, UNCOERCIBLE_SHARE
+from shopbook.data.validation._common import (
+    FALSE_TEXT,
+    MISSING_ID_TEXT,
+    TRUE_TEXT,
+    UNCOERCIBLE_SHARE,
+)
 from shopbook.data.validation.entry import validate
 from shopbook.data.validation.reasons import rules
 from shopbook.data.validation.report import TableHealth, ValidationReport
 
 __all__ = [
     "FALSE_TEXT",
+    "MISSING_ID_TEXT",
     "TRUE_TEXT",
     "UNCOERCIBLE_SHARE",
     "TableHealth",

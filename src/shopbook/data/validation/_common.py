@@ -1,5 +1,6 @@
-"""Shared by the validation modules: accepted boolean text, the uncoercible share, the
-working column names of a checked table, value formats, small helpers."""
+"""Shared by the validation modules: accepted boolean and missing-id text, the uncoercible
+share, the working column names of a checked table, value formats, the reasons a value
+can be unreadable for, small helpers."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ import pandas as pd
 TRUE_TEXT = ("true", "1", "yes")
 FALSE_TEXT = ("false", "0", "no")
 
+#: Text that means "no value" in an identifier column (compared in lower case, blanks
+#: trimmed): exports write a missing id as ``NULL``, ``N/A``, ``None``, ``-``, ``nan``…
+MISSING_ID_TEXT = ("null", "none", "nan", "n/a", "na", "#n/a", "nil", "undefined", "-", "--")
+
 #: Share of a column's present values that may be unreadable before the column, not
 #: the rows, is the problem.
 UNCOERCIBLE_SHARE = 0.5
@@ -20,15 +25,37 @@ UNCOERCIBLE_SHARE = 0.5
 _REASON = "__reason"
 _OK = "__ok"
 _RAW = "__raw_"  # + column: the source text of a value that could not be read
+_WHY = "__why_"  # + column: the reason that value could not be read
 
 _FORMATS = {
     "int64": "whole numbers, e.g. 3",
     "float64": "decimal numbers, e.g. 12.50",
     "bool": "true/false, 1/0 or yes/no",
-    "timestamp": "ISO timestamps, e.g. 2024-01-02 10:00:00 or 2024-01-02T10:00:00",
+    "timestamp": "ISO timestamps, e.g. 2024-01-02 10:00:00, 2024-01-02T10:00:00+08:00 or "
+    "2024-01-02 10:00:00 Asia/Shanghai",
     "date": "ISO dates, e.g. 2024-01-02",
     "string": "text",
 }
+
+
+def unparseable(column: str) -> str:
+    """Reason: a present value that cannot be read as the column's type."""
+    return f"unparseable {column}"
+
+
+def out_of_range(column: str) -> str:
+    """Reason: a number the column's type cannot hold (≥ 2^63 in an int64, inf, 1e400)."""
+    return f"out of range {column}"
+
+
+def ambiguous_zone(column: str) -> str:
+    """Reason: a timestamp whose zone is an abbreviation (``CST``) naming several zones."""
+    return f"ambiguous time zone in {column}"
+
+
+def null(column: str) -> str:
+    """Reason: a missing value in a non-nullable column."""
+    return f"null {column}"
 
 
 def _as_utc_naive(now: dt.datetime | dt.date | str | None) -> dt.datetime:

@@ -11,7 +11,14 @@ import ibis.expr.types as ir
 
 from shopbook.data.contract import IBIS_DTYPES, Table
 from shopbook.data.sources import Source
-from shopbook.data.validation._common import _FORMATS, _RAW, _REASON, UNCOERCIBLE_SHARE, _listing
+from shopbook.data.validation._common import (
+    _FORMATS,
+    _RAW,
+    _REASON,
+    _WHY,
+    UNCOERCIBLE_SHARE,
+    _listing,
+)
 from shopbook.data.validation.coerce import _coerce, _Incompatible
 from shopbook.data.validation.reasons import (
     _duplicate_rule,
@@ -21,6 +28,7 @@ from shopbook.data.validation.reasons import (
     rules,
 )
 from shopbook.data.validation.report import TableHealth, _Checked
+from shopbook.data.validation.stamps import Zones, split_stamps
 from shopbook.errors import Problem
 
 
@@ -31,9 +39,11 @@ def _check_table(
     done: Mapping[str, _Checked],
     health: Mapping[str, TableHealth],
     warnings: list[str],
+    zones: Zones | None = None,
 ) -> tuple[_Checked | None, list[Problem]]:
     """Compile and materialise the rules of one table.
 
+    ``now`` is naive in the dataset's zone (``zones.dataset``), like the timestamps.
     Returns the checked table (``None`` when its columns make that impossible) and the
     structural problems seen before running anything (missing/incompatible columns).
     """
@@ -61,15 +71,43 @@ def _check_table(
             f"{', '.join(absent)} not in the source (left empty)"
         )
 
+    typed, incompatible = _typed_columns(raw, contract, present, zones)
+    problems += incompatible
+    if problems:
+        return None, problems
+
+    raw_kept = [c for c in present if _RAW + c in typed.columns]
+    t = typed
+    t = t.mutate(**{_REASON: _row_reason(t, contract, present, now)})
+    t = _group_rules(t, contract, present)
+    t = _duplicate_rule(t, contract, present)
+    t = _foreign_key_rules(t, contract, done, health, warnings)
+    t = t.select(*present, *[_RAW + c for c in raw_kept], _REASON)
+    return _Checked(contract, present, raw_kept, _materialise(t, name, warnings)), []
+
+
+def _typed_columns(
+    raw: ir.Table, contract: Table, present: list[str], zones: Zones | None
+) -> tuple[ir.Table, list[Problem]]:
+    """The present columns typed, and per column that has unreadable values its reason
+    (``__why_<column>``) and source text (``__raw_<column>``) for them; the problems of
+    columns that cannot be converted at all."""
+    stamps = [
+        c
+        for c in present
+        if contract[c].dtype in ("timestamp", "date") and raw[c].type().is_string()
+    ]
+    split = split_stamps(raw, stamps)
     typed: dict[str, ir.Value] = {}
+    problems = []
     for col in present:
         try:
-            coerced = _coerce(raw[col], contract[col])
+            coerced = _coerce(split[col], contract[col], zones, split)
         except _Incompatible as exc:
             dtype = contract[col].dtype
             problems.append(
                 Problem(
-                    name,
+                    contract.name,
                     col,
                     f"{dtype} values ({_FORMATS[dtype]})",
                     f"a column of type {exc}",
@@ -79,20 +117,11 @@ def _check_table(
             )
             continue
         typed[col] = coerced.typed.cast(IBIS_DTYPES[contract[col].dtype])
-        if coerced.bad is not None:
-            text = raw[col].cast("string")
-            typed[_RAW + col] = ibis.cases((coerced.bad, text), else_=ibis.null("string"))
-    if problems:
-        return None, problems
-
-    raw_kept = [c for c in present if _RAW + c in typed]
-    t = raw.select(**typed)
-    t = t.mutate(**{_REASON: _row_reason(t, contract, present, now)})
-    t = _group_rules(t, contract, present)
-    t = _duplicate_rule(t, contract, present)
-    t = _foreign_key_rules(t, contract, done, health, warnings)
-    t = t.select(*present, *[_RAW + c for c in raw_kept], _REASON)
-    return _Checked(contract, present, raw_kept, _materialise(t, name, warnings)), []
+        if coerced.why is not None:
+            text = split[col].cast("string")
+            typed[_WHY + col] = coerced.why
+            typed[_RAW + col] = ibis.cases((coerced.why.notnull(), text), else_=ibis.null("string"))
+    return (split.select(**typed) if typed else split), problems
 
 
 def _materialise(t: ir.Table, name: str, warnings: list[str]) -> ir.Table:
@@ -116,7 +145,9 @@ def _count(chk: _Checked) -> tuple[TableHealth, list[Problem]]:
     rows, contract, name = chk.rows, chk.contract, chk.contract.name
     one_value = [c for c in contract.one_value if c in chk.present]
     metrics: dict[str, ir.Scalar] = {"rows": rows.count()}
-    for i, col in enumerate(chk.raw_kept):
+    # Text columns are never unreadable (their kept text is a missing id).
+    readable = [c for c in chk.raw_kept if contract[c].dtype != "string"]
+    for i, col in enumerate(readable):
         metrics[f"ok{i}"] = rows[col].count()
         metrics[f"bad{i}"] = rows[_RAW + col].count()
         metrics[f"eg{i}"] = rows[_RAW + col].min()
@@ -136,7 +167,7 @@ def _count(chk: _Checked) -> tuple[TableHealth, list[Problem]]:
     health = TableHealth(name, kept + rejected, kept, rejected, reasons)
 
     problems = []
-    for i, col in enumerate(chk.raw_kept):
+    for i, col in enumerate(readable):
         ok, bad = int(by_reason[f"ok{i}"].sum()), int(by_reason[f"bad{i}"].sum())
         if bad > UNCOERCIBLE_SHARE * (ok + bad):
             dtype = contract[col].dtype

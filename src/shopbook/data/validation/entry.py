@@ -12,6 +12,7 @@ from shopbook.data.sources import Source, open_source
 from shopbook.data.validation._common import _as_utc_naive
 from shopbook.data.validation.check import _check_table, _count, _strict_problems
 from shopbook.data.validation.report import TableHealth, ValidationReport, _Checked
+from shopbook.data.validation.stamps import ZONE_NAMES, Zones
 from shopbook.errors import ContractError, Problem
 
 
@@ -64,6 +65,11 @@ def validate(
         tables |= {name for name in required if name in TABLES}
     names = _tables_to_check(present, tables)
     now = _as_utc_naive(now)
+    zones = Zones.for_backend(src.backend, getattr(src, "timezone", None))
+    zone_problems = _zone_problems(zones, src)
+    if zone_problems:
+        raise ContractError(problems=zone_problems)
+    local_now = zones.localise(now)  # the timestamps are naive in the dataset's zone
 
     problems: list[Problem] = _missing_required(required, present)
     warnings: list[str] = []
@@ -73,7 +79,7 @@ def validate(
     # against the kept rows of a table already done. Tables with structural problems
     # are still counted: all problems are reported together.
     for name in names:
-        chk, found = _check_table(src, TABLES[name], now, checked, health, warnings)
+        chk, found = _check_table(src, TABLES[name], local_now, checked, health, warnings, zones)
         problems.extend(found)
         if chk is None:
             continue
@@ -153,3 +159,31 @@ def _missing_required(required: tuple[str, ...], present: list[str]) -> list[Pro
                 )
             )
     return problems
+
+
+def _zone_problems(zones: Zones, src: Source) -> list[Problem]:
+    """The dataset's zone (the mapping's ``timezone``) must be a zone the engine can use."""
+    zone = zones.dataset
+    if zone != "UTC" and zone not in ZONE_NAMES:
+        return [
+            Problem(
+                "(mapping)",
+                "timezone",
+                "an IANA time zone name such as Asia/Shanghai or UTC",
+                repr(zone),
+                "write the zone as Area/Location (abbreviations like CST name several "
+                "zones), or leave timezone out for UTC",
+            )
+        ]
+    if zone != "UTC" and zones.convert is None:
+        return [
+            Problem(
+                "(mapping)",
+                "timezone",
+                "an engine that converts time zones per value (duckdb, postgres, pyspark)",
+                f"timezone {zone} on {src.backend}",
+                "convert the timestamps to UTC in the source and leave timezone out, or "
+                "validate a copy in DuckDB",
+            )
+        ]
+    return []

@@ -11,7 +11,15 @@ import ibis
 import ibis.expr.types as ir
 
 from shopbook.data.contract import TABLES, Column, Table
-from shopbook.data.validation._common import _OK, _RAW, _REASON
+from shopbook.data.validation._common import (
+    _OK,
+    _REASON,
+    _WHY,
+    ambiguous_zone,
+    null,
+    out_of_range,
+    unparseable,
+)
 from shopbook.data.validation.report import TableHealth, _Checked
 
 
@@ -38,9 +46,13 @@ def rules(name: str) -> list[tuple[str, str | None]]:
 
 def _column_reasons(col: Column) -> list[str]:
     """The reasons a column can reject a row for, in the order they are tested."""
-    out = [f"unparseable {col.name}"] if col.dtype != "string" else []
+    out = [unparseable(col.name)] if col.dtype != "string" else []
+    if col.dtype in ("int64", "float64"):
+        out.append(out_of_range(col.name))
+    if col.dtype in ("timestamp", "date"):
+        out.append(ambiguous_zone(col.name))
     if not col.nullable:
-        out.append(f"null {col.name}")
+        out.append(null(col.name))
     out += [reason for reason, _ in _bound_rules(col)]
     if col.allowed:
         out.append(f"unknown {col.name}")
@@ -64,7 +76,7 @@ def _bound_rules(col: Column) -> list[tuple[str, Any]]:
 def _row_reason(
     t: ir.Table, contract: Table, present: list[str], now: dt.datetime
 ) -> ir.StringValue:
-    """The first column rule each row of ``t`` (typed columns, ``__raw_…``) fails, or null."""
+    """The first column rule each row of ``t`` (typed columns, ``__why_…``) fails, or null."""
     now_ts = ibis.literal(now, type="timestamp")
     now_date = ibis.literal(now.date(), type="date")
     branches: list[tuple[ir.BooleanValue, str]] = []
@@ -72,10 +84,11 @@ def _row_reason(
         if col.name not in present:
             continue  # absent optional column: all null, and nullable by contract
         value = t[col.name]
-        if _RAW + col.name in t.columns:
-            branches.append((t[_RAW + col.name].notnull(), f"unparseable {col.name}"))
+        if _WHY + col.name in t.columns:  # a present value that cannot be kept
+            why = t[_WHY + col.name]
+            branches.append((why.notnull(), why))
         if not col.nullable:
-            branches.append((value.isnull(), f"null {col.name}"))
+            branches.append((value.isnull(), null(col.name)))
         branches += [(test(value), reason) for reason, test in _bound_rules(col)]
         if col.allowed:
             branches.append((value.notin(col.allowed), f"unknown {col.name}"))
