@@ -13,6 +13,7 @@ import os
 import re
 import socket
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -139,18 +140,45 @@ def _first_line(exc: BaseException) -> str:
 
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
 
+#: Write errors that mean the disk (or the folder) takes no more files.
+DISK_ERRNOS = (*_DISK_FULL, errno.EACCES, errno.EPERM)
 
-def _disk_error(exc: BaseException) -> str | None:
-    """The one-line message of a full or read-only disk behind ``exc``.
 
-    Found as an :class:`OSError` among the causes of ``exc`` (a library that re-raised
-    it), or in the words of an engine's message (DuckDB's ``No space left on device``).
+def disk_error(exc: BaseException, path: Any = None) -> str | None:
+    """One line for a write that failed because the disk or folder takes no more files.
+
+    The :class:`OSError` of :data:`DISK_ERRNOS` is looked for in ``exc`` and its causes
+    (a library that re-raised it), and described by :func:`os_error_message`.
+
+    Parameters
+    ----------
+    exc
+        The error.
+    path
+        The path to name instead of the error's own (e.g. the final place of a file
+        written to a temporary folder); ``None`` keeps the error's.
+
+    Returns
+    -------
+    str or None
+        ``"no space left on device: PATH. Fix: …"`` and the like; ``None`` for other errors.
     """
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, OSError) and seen.errno in _DISK_FULL:
+        if isinstance(seen, OSError) and seen.errno in DISK_ERRNOS:
+            if path is not None:
+                seen = OSError(seen.errno, seen.strerror, str(path))
             return os_error_message(seen)
         seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _disk_error(exc: BaseException) -> str | None:
+    """:func:`disk_error`, or a full disk named in an engine's words (DuckDB's ``No space
+    left on device``)."""
+    found = disk_error(exc)
+    if found:
+        return found
     text = str(exc).lower()
     for code in _DISK_FULL:
         reason, fix = _OS_ERRORS[code]

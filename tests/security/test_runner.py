@@ -429,7 +429,7 @@ def test_a_report_page_that_cannot_be_written_fails_its_notebook(
     by_name = {e["notebook"]: e for e in result.summary["notebooks"]}
     assert by_name["10_first"]["status"] == "ok"
     error = by_name["20_second"]["error"]
-    assert error.startswith(f"{words}: ") and error.endswith("20_second.brief.html")
+    assert error.startswith(f"{words}: ") and "20_second.brief.html. Fix: " in error
     assert str(tmp_path) not in error  # named as the run folder shows it
     assert not list(result.folder.glob("20_second*"))  # no half-written pages
     assert (result.folder / "10_first.brief.html").exists()

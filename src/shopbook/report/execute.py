@@ -18,12 +18,11 @@ Disk full
 ---------
 A notebook whose output cannot be written (``ENOSPC``, ``EDQUOT``, ``EROFS``,
 ``EACCES``) fails with one line naming the cause and the file, e.g. ``no space left on
-device: reports/nightly/…/02_market_trend.ipynb`` (:func:`disk_error`).
+device: reports/nightly/…/02_market_trend.ipynb`` (:func:`shopbook.errors.disk_error`).
 """
 
 from __future__ import annotations
 
-import errno
 import math
 import os
 import signal
@@ -33,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from shopbook.errors import disk_error
 from shopbook.report.jobs import RunError
 from shopbook.report.plan import NotebookTask
 
@@ -50,29 +50,6 @@ class RunInterrupted(KeyboardInterrupt):
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
         self.kept = kept
-
-
-#: Write errors that mean the disk (or the folder) takes no more files.
-DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
-
-
-def disk_error(exc: BaseException, path: Path | str | None = None) -> str | None:
-    """``"no space left on device: PATH"`` (or ``read-only file system``, …) for a write
-    error of :data:`DISK_ERRNOS`, found in ``exc`` or its causes; ``None`` otherwise.
-
-    ``path`` is shown when the error does not name its file.
-    """
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, OSError) and seen.errno in DISK_ERRNOS:
-            where = path if path is not None else seen.filename
-            return (
-                f"{os.strerror(seen.errno).lower()}: {where}"
-                if where
-                else (os.strerror(seen.errno).lower())
-            )
-        seen = seen.__cause__ or seen.__context__
-    return None
 
 
 def check_timeout(timeout: float | None) -> float | None:

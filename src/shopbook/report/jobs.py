@@ -36,6 +36,7 @@ from typing import Any
 import yaml
 
 from shopbook import config
+from shopbook.errors import yaml_problem
 
 JOBS_FILE = "reports.yml"
 NOTEBOOKS_DIR = "notebooks"
@@ -178,12 +179,9 @@ def load_yaml(text: str, where: str) -> Any:
     try:
         return yaml.load(text, Loader=Yaml12Loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or type(exc).__name__
         raise RunError(
-            f"{where} is not valid YAML: {problem}{at}; fix the file (quote values that "
-            "hold ':' or '#')"
+            f"{where} is not valid YAML ({yaml_problem(exc)}); fix the file (quote values "
+            "that hold ':' or '#')"
         ) from None
 
 

@@ -64,13 +64,13 @@ from pathlib import Path
 from typing import Any
 
 from shopbook import __version__, config
+from shopbook.errors import disk_error
 from shopbook.redaction import redact_parameters, redact_text, secrets_in
 from shopbook.report import render
 from shopbook.report.execute import (
     Progress,
     RunInterrupted,
     check_timeout,
-    disk_error,
     execute,
     kernel_name,
 )

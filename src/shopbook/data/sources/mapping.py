@@ -14,7 +14,7 @@ import yaml
 
 from shopbook.data.contract import TABLES
 from shopbook.data.contract import table as contract_table
-from shopbook.errors import ContractError
+from shopbook.errors import ContractError, yaml_problem
 
 MappingSpec = Mapping[str, Mapping[str, Any]]
 
@@ -66,13 +66,10 @@ def _read_yaml(path: Path) -> Any:
             "save the mapping file as UTF-8",
         ) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or type(exc).__name__
         raise _mapping_error(
             str(path),
             "valid YAML",
-            f"a YAML error{where} ({problem})",
+            f"a YAML error ({yaml_problem(exc)})",
             f"correct the YAML; each entry reads `{_TABLE_EXAMPLE}`",
         ) from None
 
