@@ -76,7 +76,8 @@ with every problem found (one :class:`~shopbook.errors.Problem` each):
 * a mapping ``timezone`` that is not an IANA zone name, or that the engine cannot use;
 * an **uncoercible** column: more than half of its present values cannot be read. Such
   a column is the wrong column or in the wrong format, not a column with a few bad
-  values; half or fewer are row rejects (``unparseable <column>``);
+  values; half or fewer are row rejects (``unparseable <column>``). Values out of range
+  and zone abbreviations are in the right format: they are always row rejects;
 * a ``one_value`` column (``orders.currency``) holding more than one value;
 * with ``strict=True``: any rejected row (one problem per table and reason).
 

@@ -18,6 +18,7 @@ from shopbook.data.validation._common import (
     _WHY,
     UNCOERCIBLE_SHARE,
     _listing,
+    unparseable,
 )
 from shopbook.data.validation.coerce import _coerce, _Incompatible
 from shopbook.data.validation.reasons import (
@@ -82,7 +83,7 @@ def _check_table(
     t = _group_rules(t, contract, present)
     t = _duplicate_rule(t, contract, present)
     t = _foreign_key_rules(t, contract, done, health, warnings)
-    t = t.select(*present, *[_RAW + c for c in raw_kept], _REASON)
+    t = t.select(*present, *[x + c for c in raw_kept for x in (_RAW, _WHY)], _REASON)
     return _Checked(contract, present, raw_kept, _materialise(t, name, warnings)), []
 
 
@@ -145,12 +146,17 @@ def _count(chk: _Checked) -> tuple[TableHealth, list[Problem]]:
     rows, contract, name = chk.rows, chk.contract, chk.contract.name
     one_value = [c for c in contract.one_value if c in chk.present]
     metrics: dict[str, ir.Scalar] = {"rows": rows.count()}
-    # Text columns are never unreadable (their kept text is a missing id).
+    # Only unparseable values make a column uncoercible: a number out of range or a zone
+    # abbreviation is a value in the right format that cannot be kept. Text columns are
+    # never unreadable (their kept text is a missing id).
     readable = [c for c in chk.raw_kept if contract[c].dtype != "string"]
     for i, col in enumerate(readable):
+        bad = ibis.cases(
+            (rows[_WHY + col] == unparseable(col), rows[_RAW + col]), else_=ibis.null("string")
+        )
         metrics[f"ok{i}"] = rows[col].count()
-        metrics[f"bad{i}"] = rows[_RAW + col].count()
-        metrics[f"eg{i}"] = rows[_RAW + col].min()
+        metrics[f"bad{i}"] = bad.count()
+        metrics[f"eg{i}"] = bad.min()
     for i, col in enumerate(one_value):
         metrics[f"lo{i}"] = rows[col].min()
         metrics[f"hi{i}"] = rows[col].max()

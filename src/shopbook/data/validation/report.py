@@ -57,8 +57,9 @@ class _Checked:
 
     contract: Table
     present: list[str]  # contract columns found in the source, contract order
-    raw_kept: list[str]  # columns whose unreadable source text is kept in __raw_<column>
-    rows: ir.Table  # present columns typed, __raw_<column>…, __reason
+    raw_kept: list[str]  # columns with unreadable values: source text in __raw_<column>,
+    # the reason in __why_<column>
+    rows: ir.Table  # present columns typed, __raw_<column>, __why_<column>…, __reason
 
 
 class ValidationReport:
