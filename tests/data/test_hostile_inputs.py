@@ -359,3 +359,44 @@ def test_a_duplicate_csv_header_is_a_one_line_error_naming_both_positions(tmp_pa
     message = str(err.value)
     assert "\n" not in message
     assert "customer_id" in message and "2" in message and str(len(header)) in message
+
+
+def _orders_with(**extra: str) -> pd.DataFrame:
+    return pd.DataFrame([order_row(1)], columns=list(ORDER_COLUMNS)).assign(**extra)
+
+
+def test_two_mapping_entries_for_one_column_are_a_one_line_error(tmp_path):
+    """Before: the last entry silently won."""
+    write_csv(
+        tmp_path,
+        "orders",
+        [*ORDER_COLUMNS[1:], "OrderNo", "OrderID"],
+        [[*order_row(1)[1:], "X1", "X2"]],
+    )
+    (tmp_path / "mapping.yml").write_text(
+        "orders:\n  columns:\n    OrderNo: order_id\n    OrderID: order_id\n"
+    )
+    with pytest.raises(ContractError) as err:
+        validate(tmp_path, now=NOW)
+    message = str(err.value)
+    assert "\n" not in message and "mapping.yml" in message
+    assert "'OrderNo' and 'OrderID' both mapped to order_id" in message
+
+
+def test_a_mapped_column_beside_the_contract_column_is_a_one_line_error():
+    """Before: the mapped OrderNo silently replaced the source's own order_id."""
+    frame = _orders_with(OrderNo="X1")
+    with pytest.raises(ContractError) as err:
+        validate({"orders": frame}, now=NOW, mapping={"orders": {"OrderNo": "order_id"}})
+    message = str(err.value)
+    assert "\n" not in message
+    assert "columns 10 ('OrderNo') and 1 ('order_id') both become order_id" in message
+
+
+def test_two_case_variants_of_a_column_are_a_one_line_error():
+    """Before: 'Customer_ID ' beside customer_id was silently ignored."""
+    with pytest.raises(ContractError) as err:
+        validate({"orders": _orders_with(**{"Customer_ID ": "c2"})}, now=NOW)
+    message = str(err.value)
+    assert "\n" not in message
+    assert "columns 2 ('customer_id') and 10 ('Customer_ID ') both become customer_id" in message

@@ -141,6 +141,7 @@ def load_mapping(mapping: MappingSpec | str | os.PathLike | None) -> ColumnMappi
                 f"{columns!r}",
                 f"write `{tname}: {{columns: {{<source column>: <contract column>}}}}`",
             )
+        _one_source_each(origin, str(tname), columns)
         table = spec.get("table")
         out[str(tname)] = {
             "table": str(table) if table is not None else None,
@@ -149,21 +150,55 @@ def load_mapping(mapping: MappingSpec | str | os.PathLike | None) -> ColumnMappi
     return ColumnMapping(out, origin, timezone)
 
 
+def _one_source_each(origin: str, tname: str, columns: Mapping[Any, Any]) -> None:
+    """Two entries mapping to one contract column: the last would silently win."""
+    first: dict[str, str] = {}
+    for src, dst in columns.items():
+        if str(dst) in first:
+            raise _mapping_error(
+                origin,
+                f"one source column per contract column in {tname}.columns",
+                f"{first[str(dst)]!r} and {str(src)!r} both mapped to {dst}",
+                f"keep one of the two entries for {dst}",
+            )
+        first[str(dst)] = str(src)
+
+
 def rename(t: ibis.Table, columns: Mapping[str, str], table_name: str) -> ibis.Table:
     """Apply the explicit mapping, then match contract names case-insensitively."""
     contract = TABLES[table_name]
     renames: dict[str, str] = {}
     for src, dst in columns.items():
         if src in t.columns:
+            if dst != src and dst in t.columns and dst not in columns:
+                raise _two_sources(t, table_name, dst, src, dst)
             renames[dst] = src
     wanted = {c.lower(): c for c in contract.column_names}
     for col in t.columns:
         if col in renames.values() or col in contract:
             continue
         target = wanted.get(col.strip().lower())
-        if target and target not in renames and target not in t.columns:
+        if target and (target in renames or target in t.columns):
+            raise _two_sources(t, table_name, target, renames.get(target, target), col)
+        if target:
             renames[target] = col
     return t.rename(renames) if renames else t
+
+
+def _two_sources(
+    t: ibis.Table, table_name: str, target: str, first: str, second: str
+) -> ContractError:
+    """Two source columns would both be contract column ``target``: say which, by position."""
+    where = {c: i for i, c in enumerate(t.columns, start=1)}
+    return ContractError(
+        table=table_name,
+        column=target,
+        expected=f"one source column for {target}",
+        found=f"columns {where[first]} ({first!r}) and {where[second]} ({second!r}) both "
+        f"become {target}",
+        fix=f"drop or rename one of them (or remove its mapping entry), so that one column "
+        f"holds {target}",
+    )
 
 
 def _listing(names: list[str], limit: int = 12) -> str:
