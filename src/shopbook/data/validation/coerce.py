@@ -3,6 +3,7 @@ the reason they cannot be kept."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from shopbook.data.validation.stamps import Zones, parse_stamps, split_stamps
 #: The int64 range, as floats: a number outside it cannot be an int64.
 _INT_LOW, _INT_HIGH = -(2.0**63), 2.0**63
 _INT_MAX = 2**63 - 1
+_FLOAT_MAX = sys.float_info.max
 
 
 class _Incompatible(Exception):
@@ -65,6 +67,11 @@ def _no_nan(value: ir.Value) -> ir.Value:
     return value
 
 
+def _infinite(x: ir.FloatingValue) -> ir.BooleanValue:
+    """Whether float ``x`` is ±inf (``isinf`` compiles to ``FALSE`` on Spark)."""
+    return ~x.isnan() & (x.abs() > _FLOAT_MAX)
+
+
 def _fits_int(x: ir.FloatingValue) -> ir.BooleanValue:
     """Whether float ``x`` lies inside the int64 range (false for NaN, ±inf, ±2^63)."""
     return ~x.isnan() & (x > _INT_LOW) & (x < _INT_HIGH)
@@ -83,9 +90,10 @@ def _parse_text(text: ir.StringValue, column: Column) -> _Coerced:
     dtype, name, present = column.dtype, column.name, text.notnull()
     if dtype == "float64":
         x = text.try_cast("float64")
-        typed = ibis.cases((x.isnan() | x.isinf(), ibis.null("float64")), else_=x)
+        typed = ibis.cases((x.isnan() | _infinite(x), ibis.null("float64")), else_=x)
         return _Coerced(
-            typed, _why(typed, present, (x.isinf(), out_of_range(name)), (True, unparseable(name)))
+            typed,
+            _why(typed, present, (_infinite(x), out_of_range(name)), (True, unparseable(name))),
         )
     if dtype == "int64":
         # "2.5" must not round to 3 (the engine's integer cast rounds), "3.0" / "1e3" are
@@ -159,7 +167,7 @@ def _to_float(value: ir.Value, src: dtypes.DataType, name: str, zones: Zones) ->
     if not _is_numeric(src):
         return None
     if src.is_floating():
-        typed = ibis.cases((value.isinf(), ibis.null("float64")), else_=value).cast("float64")
+        typed = ibis.cases((_infinite(value), ibis.null("float64")), else_=value).cast("float64")
         return _Coerced(typed, _why(typed, value.notnull(), (True, out_of_range(name))))
     return _Coerced(value.cast("float64"))
 
