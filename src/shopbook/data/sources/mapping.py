@@ -69,7 +69,7 @@ def _read_yaml(path: Path) -> Any:
         raise _mapping_error(
             str(path),
             "valid YAML",
-            f"a YAML error ({yaml_problem(exc)})",
+            f"a YAML error at {yaml_problem(exc)}",
             f"correct the YAML; each entry reads `{_TABLE_EXAMPLE}`",
         ) from None
 
