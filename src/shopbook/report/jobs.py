@@ -180,7 +180,7 @@ def load_yaml(text: str, where: str) -> Any:
         return yaml.load(text, Loader=Yaml12Loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         raise RunError(
-            f"{where} is not valid YAML ({yaml_problem(exc)}); fix the file (quote values "
+            f"{where} is not valid YAML at {yaml_problem(exc)}; fix the file (quote values "
             "that hold ':' or '#')"
         ) from None
 
