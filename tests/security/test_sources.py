@@ -118,3 +118,12 @@ def test_the_mapping_timezone_is_handed_to_validation(tmp_path):
     src = open_source({"orders": orders().rename(columns={"order_id": "OrderNo"})}, mapping=mapping)
     assert src.timezone == "Asia/Shanghai" and "order_id" in src.table("orders").columns
     assert open_source({"orders": orders()}).timezone is None
+
+
+def test_a_mapping_key_written_twice_is_one_line_naming_the_file_and_the_key(tmp_path):
+    mapping = tmp_path / "mapping.yml"
+    mapping.write_text("orders:\n  columns:\n    id: order_id\n    id: customer_id\n")
+    with pytest.raises(ContractError) as err:
+        open_source({"orders": orders()}, mapping=mapping)
+    msg = one_line(err)
+    assert str(mapping) in msg and "'id' is written twice" in msg and "line 4" in msg, msg

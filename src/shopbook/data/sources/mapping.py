@@ -48,6 +48,28 @@ def _mapping_error(origin: str, expected: str, found: str, fix: str) -> Contract
     )
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key written twice in one mapping is an error.
+
+    PyYAML keeps the last of two equal keys silently; in a column mapping that means one
+    of two entries for the same source column vanishes.
+    """
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping",
+                    seen[key],
+                    f"the key {key!r} is written twice (keep one entry)",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
+
+
 def _read_yaml(path: Path) -> Any:
     if not path.is_file():
         raise ContractError(
@@ -57,7 +79,7 @@ def _read_yaml(path: Path) -> Any:
             fix="pass the path of an existing mapping file, or none",
         )
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
     except UnicodeDecodeError:
         raise _mapping_error(
             str(path),
