@@ -7,6 +7,7 @@ imported directly (``from tests.builders import orders_frame``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -101,3 +102,33 @@ def items_frame(rows: Iterable[Sequence[Any]]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(out)
+
+
+def write_notebook(path: Path, parameters: str, code: str, kernel: str = "python3") -> Path:
+    """A small notebook file for runner tests: a cell tagged ``parameters``, then ``code``.
+
+    Parameters
+    ----------
+    path
+        Where to write it (``NN_name.ipynb``).
+    parameters
+        The source of the parameters cell (``'top_n: int = 3  # help'``).
+    code
+        The source of the one code cell after it.
+    kernel
+        The kernelspec name (``python3``, or ``shopbook`` for the project's kernel).
+    """
+    import nbformat
+    import nbformat.v4 as nbv
+
+    params = nbv.new_code_cell(parameters)
+    params.metadata["tags"] = ["parameters"]
+    nb = nbv.new_notebook()
+    nb.cells = [params, nbv.new_code_cell(code)]
+    nb.metadata["kernelspec"] = {
+        "name": kernel,
+        "display_name": "Python 3" if kernel == "python3" else kernel,
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+    return path

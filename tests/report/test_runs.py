@@ -12,13 +12,13 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from shopbook.report import render
 from shopbook.report.execute import Progress
 from shopbook.report.plan import plan
 from shopbook.report.runs import _clean_stale_tmp, run
+from tests.builders import write_notebook
 from tests.report.conftest import HOSTILE, SECRET_PASSWORD, SECRET_TOKEN, SECRET_URI
 
 pytestmark = pytest.mark.slow
@@ -245,29 +245,19 @@ def test_stale_temporary_folders_are_removed(tmp_path):
 
 
 def test_files_a_notebook_writes_go_to_the_private_folder(tmp_path, monkeypatch):
-    import nbformat.v4 as nbv
 
     private = tmp_path / "private"
     monkeypatch.setenv("SHOPBOOK_PRIVATE", str(private))
-    nb = nbv.new_notebook()
-    params = nbv.new_code_cell('output_dir: str = ""  # where files for readers go')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [
-        params,
-        nbv.new_code_cell(
+    path = write_notebook(
+        tmp_path / "50_writer.ipynb",
+        'output_dir: str = ""  # where files for readers go',
+        (
             "from pathlib import Path\n"
             "Path(output_dir).mkdir(parents=True, exist_ok=True)\n"
             "(Path(output_dir) / 'list.csv').write_text('customer_id\\nc1\\n')\n"
             "print(output_dir)"
         ),
-    ]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    path = tmp_path / "50_writer.ipynb"
-    nbformat.write(nb, path)
+    )
     _, tasks = plan([str(path)])
     reports = tmp_path / "reports"
     result = run(

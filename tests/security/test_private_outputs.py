@@ -13,6 +13,7 @@ import pytest
 
 from shopbook import config
 from shopbook.analysis.rfm.export import SharedFolderError, check_private, export_segments
+from tests.builders import write_notebook
 
 REAL_IDS = [f"alice-{i:04d}" for i in range(7)]
 
@@ -94,8 +95,6 @@ def test_the_default_private_folder_is_git_ignored_at_the_project_root(monkeypat
 
 def test_a_run_writes_crm_lists_outside_its_reports(folders, tmp_path):
     """A notebook that declares ``output_dir`` and exports: the real ids stay private."""
-    import nbformat
-    import nbformat.v4 as nbv
 
     from shopbook.report.execute import Progress
     from shopbook.report.plan import plan
@@ -104,26 +103,17 @@ def test_a_run_writes_crm_lists_outside_its_reports(folders, tmp_path):
     reports, private = folders
     source = tmp_path / "customers.csv"  # the ids come from the data, not the code
     _rfm().to_csv(source, index=False)
-    params = nbv.new_code_cell('output_dir: str = ""  # folder for the CRM files')
-    params.metadata["tags"] = ["parameters"]
-    nb = nbv.new_notebook()
-    nb.cells = [
-        params,
-        nbv.new_code_cell(
+    path = write_notebook(
+        tmp_path / "51_crm.ipynb",
+        'output_dir: str = ""  # folder for the CRM files',
+        (
             "import pandas as pd\n"
             "from shopbook.analysis.rfm.export import export_segments\n"
             f"rfm = pd.read_csv({str(source)!r}, dtype=str)\n"
             "manifest = export_segments(rfm, output_dir)\n"
             "print(int(manifest['customers'].sum()))"
         ),
-    ]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    path = tmp_path / "51_crm.ipynb"
-    nbformat.write(nb, path)
+    )
 
     _, tasks = plan([str(path)])
     result = run(tasks, job="crm", out=reports, progress=Progress(quiet=True), handle_signals=False)

@@ -17,6 +17,7 @@ import pytest
 
 import shopbook.notebook as nb
 from shopbook.notebook import pii, session
+from tests.builders import write_notebook
 
 N_ENUMERATED = 100_000
 
@@ -280,32 +281,21 @@ def test_show_pii_values_that_are_not_true_or_false_are_refused(installation, gi
 
 
 def test_a_run_with_a_weak_key_says_so_in_its_html(tmp_path, monkeypatch):
-    import nbformat
-    import nbformat.v4 as nbv
 
     from shopbook.report.execute import Progress
     from shopbook.report.plan import plan
     from shopbook.report.runs import run
 
     monkeypatch.setenv("SHOPBOOK_PII_SALT", "tiny")  # the kernel inherits it
-    params = nbv.new_code_cell("show_pii: bool = False  # show real ids")
-    params.metadata["tags"] = ["parameters"]
-    nb = nbv.new_notebook()
-    nb.cells = [
-        params,
-        nbv.new_code_cell(
+    path = write_notebook(
+        tmp_path / "52_weak.ipynb",
+        "show_pii: bool = False  # show real ids",
+        (
             "from shopbook.notebook import setup, show\n"
             "setup(show_pii=show_pii, theme=False)\n"
             "show({'customer_id': ['alice' + '-7']})"
         ),
-    ]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    path = tmp_path / "52_weak.ipynb"
-    nbformat.write(nb, path)
+    )
     _, tasks = plan([str(path)])
     result = run(
         tasks,
