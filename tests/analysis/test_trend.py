@@ -643,3 +643,27 @@ def test_forecast_passes_other_warnings_on(monkeypatch):
     y, _ = planted_series(2, "2024-01-01", "2024-06-30")
     with pytest.warns(UserWarning, match="something unexpected"):
         T.forecast(y, 7, events=[])
+
+
+def test_seasonal_naive_sigma_is_the_rms_of_seasonal_differences_as_the_arima_peer():
+    """σ of the seasonal naive method = √mean(residual²), the σ² of ARIMA(0,0,0)(0,1,0)_m
+    without a constant (what R's snaive fits); a trend in the differences widens it."""
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    rng = np.random.default_rng(5)
+    n, m = 3 * 52, 7
+    t = np.arange(n)
+    y = pd.Series(
+        200 + 0.8 * t + 20 * np.sin(2 * np.pi * t / m) + rng.normal(0, 5, n),
+        index=pd.date_range("2024-01-01", periods=n, freq="D"),
+    )
+    fc = T.seasonal_naive(y, 2 * m, season=m).table
+    resid = y.to_numpy()[m:] - y.to_numpy()[:-m]
+    sigma = (fc["hi95"].iloc[0] - fc["mean"].iloc[0]) / 1.959963984540054
+    assert sigma == pytest.approx(np.sqrt(np.mean(resid**2)), rel=1e-9)
+    assert sigma > resid.std(ddof=1) * 1.2  # the drift of 5.6 per season counts (σ_e √2 ≈ 7)
+    peer = SARIMAX(y.to_numpy(), order=(0, 0, 0), seasonal_order=(0, 1, 0, m)).fit(disp=False)
+    assert sigma**2 == pytest.approx(peer.params[-1], rel=0.02)
+    # a second season ahead is √2 wider
+    wide = (fc["hi95"].iloc[m] - fc["mean"].iloc[m]) / 1.959963984540054
+    assert wide == pytest.approx(sigma * np.sqrt(2), rel=1e-9)

@@ -230,8 +230,11 @@ def forecast(
 def seasonal_naive(series: pd.Series, horizon: int, season: int | None = None) -> Forecast:
     """The seasonal naive forecast: each future period repeats the same period one season ago.
 
-    Intervals are normal with the spread of the in-sample seasonal differences, widening
-    with the number of whole seasons ahead (Hyndman & Athanasopoulos, *FPP3* §5.5).
+    Intervals are normal with σ the root mean square of the in-sample seasonal differences
+    (the residuals of the method), widening with the number of whole seasons ahead
+    (Hyndman & Athanasopoulos, *FPP3* §5.5; R ``forecast::snaive`` and statsforecast use the
+    same σ). Their standard deviation around their mean, used before, ignores a trend in
+    the differences and gave intervals far too narrow.
 
     Parameters
     ----------
@@ -260,7 +263,7 @@ def seasonal_naive(series: pd.Series, horizon: int, season: int | None = None) -
     k = (h - 1) // m
     mu = v[len(v) - m + (h - 1) % m]
     resid = v[m:] - v[:-m]
-    sigma = float(np.std(resid, ddof=1)) if len(resid) > 1 else 0.0
+    sigma = float(np.sqrt(np.mean(resid**2))) if len(resid) else 0.0
     sd = sigma * np.sqrt(k + 1)
     out = _intervals(mu, sd, False, future)
     return Forecast(table=out, notes=reg.notes, season=m, model=f"seasonal naive (season {m})")
