@@ -260,7 +260,7 @@ def test_null_like_ids_in_keys_and_nullable_references(tmp_path):
     accounted(report, "orders", data_lines(orders))
     kept_s, rejected_s = accounted(report, "sessions", data_lines(sessions))
     by_id = kept_s.set_index("session_id")
-    assert list(by_id.index) == ["s1", "s2"]
+    assert sorted(by_id.index) == ["s1", "s2"]  # kept rows come back in no promised order
     assert by_id.loc["s2", "customer_id"] is None or pd.isna(by_id.loc["s2", "customer_id"])
     assert pd.isna(by_id.loc["s2", "order_id"])
     assert sorted(rejected_s["reason"]) == ["null session_id", "null visitor_id"]
