@@ -667,3 +667,21 @@ def test_seasonal_naive_sigma_is_the_rms_of_seasonal_differences_as_the_arima_pe
     # a second season ahead is √2 wider
     wide = (fc["hi95"].iloc[m] - fc["mean"].iloc[m]) / 1.959963984540054
     assert wide == pytest.approx(sigma * np.sqrt(2), rel=1e-9)
+
+
+@pytest.mark.parametrize("freq", ["W", "W-SUN", "W-SAT", "W-MON"])
+def test_a_week_is_seven_days_whatever_its_anchor(freq):
+    from shopbook.analysis.trend._common import step_days
+
+    assert step_days(pd.tseries.frequencies.to_offset(freq)) == 7.0
+    weekly = pd.Series(
+        np.arange(120, dtype=float), index=pd.date_range("2023-01-01", periods=120, freq=freq)
+    )
+    assert T.seasonal_naive(weekly, 4).season == 52  # a year of weeks, not 53
+
+
+def test_month_and_quarter_steps_are_their_average_length():
+    from shopbook.analysis.trend._common import step_days
+
+    for freq, days in [("MS", 365 / 12), ("ME", 365 / 12), ("QS", 365 / 4), ("D", 1.0)]:
+        assert step_days(pd.tseries.frequencies.to_offset(freq)) == pytest.approx(days)

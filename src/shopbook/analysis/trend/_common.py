@@ -22,8 +22,10 @@ def step_days(freq: Any) -> float:
     try:
         return pd.Timedelta(freq).total_seconds() / 86400.0
     except (ValueError, TypeError):
-        base = pd.Timestamp("2001-01-01")
-        return float((base + 12 * freq - base).days) / 12.0
+        # count from a day on the offset's anchor: from an arbitrary day the first step of an
+        # anchored offset (W-SUN, ME) is a partial one, and 'W' came out as 6.92 days
+        start = freq.rollforward(pd.Timestamp("2001-01-01"))
+        return float((start + 12 * freq - start).days) / 12.0
 
 
 def season_name(days: float) -> str:
