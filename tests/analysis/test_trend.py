@@ -685,3 +685,21 @@ def test_month_and_quarter_steps_are_their_average_length():
 
     for freq, days in [("MS", 365 / 12), ("ME", 365 / 12), ("QS", 365 / 4), ("D", 1.0)]:
         assert step_days(pd.tseries.frequencies.to_offset(freq)) == pytest.approx(days)
+
+
+def test_monthly_forecasts_leave_festivals_to_the_season_terms():
+    """618 and Double 11 fall in June and November every year: on monthly data their
+    indicators are season dummies, so the spec fits no separate festival columns."""
+    months = pd.date_range("2021-01-01", periods=48, freq="MS")
+    rng = np.random.default_rng(2)
+    y = pd.Series(
+        1000 + 300 * months.month.isin([6, 11]) + rng.normal(0, 20, len(months)), index=months
+    )
+    spec = T.forecast_spec(y, 6)
+    names = [] if spec.exog is None else list(spec.exog.columns)
+    assert not any("618" in c or "11" in c.lower() and "double" in c.lower() for c in names)
+    assert any("same period every year" in n for n in spec.notes)
+    daily = pd.Series(
+        rng.normal(100, 5, 800), index=pd.date_range("2023-01-01", periods=800, freq="D")
+    )
+    assert not any("same period every year" in n for n in T.forecast_spec(daily, 7).notes)

@@ -194,7 +194,19 @@ def forecast_spec(
         k = max(1, min(fourier_order, int(p // 2)))
         parts_h.append(fourier_terms(s.index, exact, k, origin=s.index[0]))
         parts_f.append(fourier_terms(future, exact, k, origin=s.index[0]))
-    ev = _event_columns(s, future, events, post_days, notes)
+    ev = None
+    if step >= 28 and steps:
+        # a festival falls in the same month (quarter) every year: its indicator is one of
+        # the season terms, collinear with them (singular fits, worse optima)
+        if as_events(events, s.index[0], future[-1]):
+            note(
+                notes,
+                "Festivals fall in the same period every year on monthly or longer steps, so "
+                "the seasonal terms already carry their effect; no separate festival effect "
+                "is fitted.",
+            )
+    else:
+        ev = _event_columns(s, future, events, post_days, notes)
     if ev is not None:
         parts_h.append(ev[0])
         parts_f.append(ev[1])
