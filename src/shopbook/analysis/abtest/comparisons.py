@@ -137,8 +137,9 @@ def _comparison(
     alpha: float,
     note: str = "",
 ) -> Comparison:
+    """Assemble a :class:`Comparison`: both intervals use the critical value ``crit`` (the
+    test's own reference distribution: normal for z-tests, Welch t for means)."""
     diff = m_b - m_a
-    z = stats.norm.ppf(1 - alpha / 2)
     rel_se = np.sqrt(rel_var)
     zero_control = np.asarray(m_a) == 0
     if np.any(zero_control) and not note:
@@ -151,7 +152,7 @@ def _comparison(
         abs_lift=_out(diff),
         abs_ci=(_out(diff - crit * se), _out(diff + crit * se)),
         rel_lift=_out(rel),
-        rel_ci=(_out(rel - z * rel_se), _out(rel + z * rel_se)),
+        rel_ci=(_out(rel - crit * rel_se), _out(rel + crit * rel_se)),
         p_value=_out(p),
         n_control=_out(n_a),
         n_treatment=_out(n_b),
@@ -169,7 +170,8 @@ def compare_proportions(
     The p-value is the pooled-variance two-proportion z-test (identical to
     ``statsmodels.stats.proportion.proportions_ztest``); the interval of the absolute
     lift is the unpooled Wald interval (``confint_proportions_2indep(method="wald")``);
-    the relative lift's interval is the delta method on ``p_b / p_a``.
+    the relative lift's interval is the delta method on ``p_b / p_a`` (normal, like the
+    absolute one).
 
     Parameters
     ----------
@@ -231,7 +233,8 @@ def compare_means(
     Matches ``statsmodels.stats.weightstats.ttest_ind(..., usevar="unequal")``: the
     t statistic, Welch-Satterthwaite degrees of freedom, p-value and the interval of
     the difference use the t distribution. The relative lift's interval is the delta
-    method (normal).
+    method on ``mean_b / mean_a`` with the same Welch t quantile (Welch–Satterthwaite
+    degrees of freedom), so both intervals widen alike in small arms.
 
     Parameters
     ----------
