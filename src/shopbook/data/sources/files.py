@@ -18,11 +18,15 @@ are unreadable is a wrong file, not a file with a few bad rows: an error.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import re
+import shutil
+import tempfile
+import weakref
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +43,47 @@ SUFFIXES = (*_PARQUET, *_DELIMITERS)
 MALFORMED_SHARE = 0.5
 #: Columns of the unreadable rows (:meth:`shopbook.data.sources.Source.read_rejects`).
 REJECT_COLUMNS = ["file", "line", "reason", "raw"]
-_ENCODING_FIX = "save it as UTF-8 (or wait for --encoding)"
+_ENCODING_FIX = (
+    "save it as UTF-8, or name its encoding (`encoding: gb18030` in the mapping, or "
+    "--encoding gb18030; `auto` detects it)"
+)
 _HEAD_BYTES = 1 << 16
+#: Bytes transcoded at a time (a file is never read into memory whole).
+_CHUNK = 1 << 22
+#: Delimiters a header is sniffed for.
+_SNIFFED = (",", "\t", ";", "|")
+#: The column numbering a CSV table's rows in file order (``fill_down`` needs it).
+ROW = "__row"
+_LABEL = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (with BOM)", "gbk": "GBK", "gb18030": "GB18030"}
+
+
+def detect_encoding(head: bytes) -> str | None:
+    """The encoding of the first bytes of a file by trial decoding: ``utf-8-sig`` (a BOM),
+    ``utf-8``, ``gb18030`` (a superset of GBK and GB2312), or ``None``.
+
+    Hand-written (a few lines) rather than a detector library: the candidates are the
+    four the mapping language names, and strict decoding tells them apart.
+    """
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            codecs.getincrementaldecoder(encoding)("strict").decode(head, final=False)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    return None
+
+
+def _looks_like(head: bytes) -> str:
+    found = detect_encoding(head)
+    if found in ("gb18030", "gbk"):
+        return (
+            "looks like GB18030 (GBK): add `encoding: gb18030` to the mapping (or `encoding: auto`)"
+        )
+    if found is not None:
+        return f"looks like {_LABEL[found]}: write `encoding: {found}` (or `encoding: auto`)"
+    return _ENCODING_FIX
 
 
 def suffix_of(path: Path) -> str | None:
@@ -142,12 +185,11 @@ def _first_line(exc: BaseException) -> str:
     return text[:200] + ("…" if len(text) > 200 else "")
 
 
-def _check_text(path: Path, name: str, folder: Path, delim: str) -> None:
-    """A CSV file must hold a header row of UTF-8 text naming each column once."""
+def _head(path: Path, name: str, folder: Path) -> bytes:
     opener: Any = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rb") as f:
-            head = f.read(_HEAD_BYTES)
+            head: bytes = f.read(_HEAD_BYTES)
     except (OSError, EOFError) as exc:
         raise ContractError(
             table=name,
@@ -162,21 +204,91 @@ def _check_text(path: Path, name: str, folder: Path, delim: str) -> None:
             found=f"{_rel(path, folder)} is empty",
             fix="write the header row (and the rows), or remove the empty file",
         )
+    return head
+
+
+def _check_text(
+    path: Path,
+    name: str,
+    folder: Path,
+    delim: str,
+    encoding: str | None = None,
+    given: bool = False,
+) -> tuple[str, str, list[str]]:
+    """A CSV file must hold a header row of text in its encoding naming each column once.
+
+    Returns the encoding to read it with (``auto`` resolved), the delimiter (the given
+    one, or the one the header is split by: sniffed among , tab ; |) and notes on what
+    was detected.
+    """
+    head = _head(path, name, folder)
+    rel, notes = _rel(path, folder), []
+    if encoding == "auto":
+        found = detect_encoding(head)
+        if found is None:
+            raise ContractError(
+                table=name,
+                expected="a CSV file in UTF-8, GBK or GB18030 (encoding: auto)",
+                found=f"{rel}: line 1 decodes in none of them",
+                fix="re-export the file as UTF-8 or GB18030, or name its encoding in the mapping",
+            )
+        notes.append(f"{rel}: encoding auto → {found}")
+        encoding = found
     header = head.split(b"\n", 1)[0]
     utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head
-    try:
-        text = header.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        utf16, text = True, ""
     if utf16:
-        kind = "UTF-16 text" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else "text"
         raise ContractError(
             table=name,
-            expected="a UTF-8 encoded CSV file",
-            found=f"{_rel(path, folder)} is {kind} in another encoding (not UTF-8)",
-            fix=_ENCODING_FIX,
+            expected="a CSV file in UTF-8, GBK or GB18030",
+            found=f"{rel} is UTF-16 (or binary) text, not UTF-8",
+            fix="save it as UTF-8 or GB18030 (then name it: --encoding gb18030), or convert "
+            "it to Parquet",
         )
-    _distinct_header(text.rstrip("\r"), delim, _rel(path, folder), name)
+    want = encoding or "utf-8"
+    try:
+        text = codecs.getincrementaldecoder("utf-8-sig" if want == "utf-8" else want)(
+            "strict"
+        ).decode(header, final=False)
+    except UnicodeDecodeError:
+        raise ContractError(
+            table=name,
+            expected=f"{_LABEL.get(want, want)} text"
+            + (" (the mapping's encoding)" if encoding else " (the default encoding)"),
+            found=f"{rel} line 1 holds bytes that are not {_LABEL.get(want, want)}",
+            fix=_looks_like(head),
+        ) from None
+    text = text.rstrip("\r")
+    delim, note = _delimiter(text, delim, rel, name, given=given)
+    notes += note
+    _distinct_header(text, delim, rel, name)
+    return want, delim, notes
+
+
+def _fields(header: str, delim: str) -> list[str]:
+    return next(csv.reader([header], delimiter=delim), [])
+
+
+def _delimiter(header: str, delim: str, rel: str, name: str, given: bool) -> tuple[str, list[str]]:
+    """The delimiter: ``delim`` when it splits the header, else the candidate that does.
+
+    ``given`` (the mapping names the delimiter): a header it does not split while
+    another candidate does is a wrong delimiter, an error.
+    """
+    if len(_fields(header, delim)) > 1:
+        return delim, []
+    better = max(_SNIFFED, key=lambda d: len(_fields(header, d)))
+    if len(_fields(header, better)) <= 1:
+        return delim, []
+    shown = {"\t": "\\t"}.get(better, better)
+    if given:
+        raise ContractError(
+            table=name,
+            expected=f"a header split into columns by the delimiter {delim!r}",
+            found=f"{rel} line 1 is one column with {delim!r} but "
+            f"{len(_fields(header, better))} with {better!r}",
+            fix=f'write `delimiter: "{shown}"` in the mapping',
+        )
+    return better, [f"{rel}: delimiter sniffed → {shown!r}"]
 
 
 def _distinct_header(header: str, delim: str, rel: str, name: str) -> None:
@@ -201,16 +313,18 @@ def _columns(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[str, str]]:
 
 
 def _file_columns(
-    con: duckdb.DuckDBPyConnection, path: Path, name: str, folder: Path
+    con: duckdb.DuckDBPyConnection, path: Path, name: str, folder: Path, delim: str = ","
 ) -> list[tuple[str, str]]:
-    """The columns of one file (name, DuckDB type), or a one-line error naming it."""
+    """The columns of one file (name, DuckDB type), or a one-line error naming it.
+
+    ``path`` is the file DuckDB reads (a CSV file already checked, or transcoded).
+    """
     suf = suffix_of(path) or ""
     if suf in _PARQUET:
         sql = f"SELECT * FROM read_parquet({_lit(str(path))})"
         what, fix = "a readable Parquet file", "write the file again (it is empty or cut short)"
     else:
-        _check_text(path, name, folder, _DELIMITERS[suf])
-        sql = f"SELECT * FROM {_csv_call(path, _DELIMITERS[suf], ', ignore_errors=true')}"
+        sql = f"SELECT * FROM {_csv_call(path, delim, ', ignore_errors=true')}"
         what, fix = "a readable CSV file", "check its delimiter and quoting, or " + _ENCODING_FIX
     try:
         return _columns(con, sql)
@@ -218,6 +332,39 @@ def _file_columns(
         raise ContractError(
             table=name, expected=what, found=f"{_rel(path, folder)}: {_first_line(exc)}", fix=fix
         ) from None
+
+
+def transcode(src: Path, dst: Path, encoding: str, name: str, rel: str) -> None:
+    """Copy the text file ``src`` (``encoding``, maybe gzipped) to ``dst`` as UTF-8.
+
+    Streamed in chunks of :data:`_CHUNK` bytes (DuckDB reads only UTF-8 without
+    extensions); bytes that are not ``encoding`` are a one-line error naming the line.
+    """
+    opener: Any = gzip.open if src.name.lower().endswith(".gz") else open
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    lines = 0
+    with opener(src, "rb") as f, open(dst, "wb") as out:
+        while True:
+            chunk = f.read(_CHUNK)
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                line = lines + chunk[: max(exc.start, 0)].count(b"\n") + 1
+                label = _LABEL.get(encoding, encoding)
+                raise ContractError(
+                    table=name,
+                    expected=f"{label} text (the mapping's encoding: {encoding})",
+                    found=f"{rel} line {line} holds bytes that are not {label} "
+                    f"({exc.object[exc.start : exc.start + 4]!r})",
+                    fix=_looks_like(chunk)
+                    if detect_encoding(chunk) not in (encoding, None)
+                    else "re-export the file (it is cut or mixes encodings), or set the "
+                    "encoding it was saved in",
+                ) from None
+            out.write(text.encode("utf-8"))
+            if not chunk:
+                break
+            lines += chunk.count(b"\n")
 
 
 def _same_columns(name: str, columns: dict[Path, list[tuple[str, str]]], folder: Path) -> None:
@@ -256,6 +403,11 @@ class TableFiles:
     folder: Path
     parquet: list[Path]
     csv: dict[str, list[Path]]  # delimiter → files
+    encoding: str | None = None  # None: UTF-8 read by DuckDB; auto: detected per file
+    delimiter: str | None = None  # None: by suffix, else sniffed
+    notes: list[str] = field(default_factory=list)
+    _read: dict[Path, tuple[Path, str]] = field(default_factory=dict)  # file → (read, delim)
+    _tmp: str | None = None
 
     @property
     def paths(self) -> list[Path]:
@@ -263,8 +415,29 @@ class TableFiles:
         return [*self.parquet, *(p for ps in self.csv.values() for p in ps)]
 
     def check(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Each file is readable and all hold the same columns (errors name the files)."""
-        columns = {path: _file_columns(con, path, self.name, self.folder) for path in self.paths}
+        """Each file is readable and all hold the same columns (errors name the files).
+
+        A CSV file in another encoding than UTF-8 is transcoded to a temporary UTF-8 copy
+        here (streamed), which :meth:`load` reads and then deletes.
+        """
+        columns = {}
+        for path in self.paths:
+            read, delim = path, ","
+            if path not in self.parquet:
+                suf = suffix_of(path) or ".csv"
+                delim = self.delimiter or _DELIMITERS[suf]
+                encoding, delim, notes = _check_text(
+                    path, self.name, self.folder, delim, self.encoding, self.delimiter is not None
+                )
+                self.notes += notes
+                if encoding not in ("utf-8", "utf-8-sig"):
+                    if self._tmp is None:
+                        self._tmp = tempfile.mkdtemp(prefix="shopbook-utf8-")
+                        weakref.finalize(self, shutil.rmtree, self._tmp, True)
+                    read = Path(self._tmp) / f"{len(self._read)}.csv"
+                    transcode(path, read, encoding, self.name, _rel(path, self.folder))
+                self._read[path] = (read, delim)
+            columns[path] = _file_columns(con, read, self.name, self.folder, delim)
         _same_columns(self.name, columns, self.folder)
 
     def load(self, con: duckdb.DuckDBPyConnection, view: str) -> pd.DataFrame:
@@ -291,8 +464,12 @@ class TableFiles:
                     if i == 0
                     else f"INSERT INTO {table} BY NAME"
                 )
-                frames.append(_read_csv_into(con, into, path, delim, self, single))
-            parts.append(f"SELECT * FROM {table}")
+                read, delim = self._read.get(path, (path, delim))
+                frames.append(_read_csv_into(con, into, path, delim, self, single, read))
+            if self._tmp is not None:
+                shutil.rmtree(self._tmp, ignore_errors=True)
+            # rowid: the order rows were inserted in, i.e. file order (fill_down uses it)
+            parts.append(f"SELECT rowid AS {ROW}, * FROM {table}")
         select = " UNION ALL BY NAME ".join(parts)
         try:
             con.execute(f"CREATE OR REPLACE TEMP VIEW {_ident(view)} AS {select}")
@@ -310,15 +487,21 @@ class TableFiles:
         return pd.concat(frames, ignore_index=True)
 
 
-def table_files(name: str, paths: list[Path], folder: Path) -> TableFiles:
-    """Sort a table's files by format."""
+def table_files(
+    name: str,
+    paths: list[Path],
+    folder: Path,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> TableFiles:
+    """Sort a table's files by format (CSV: read in ``encoding``, split by ``delimiter``)."""
     parquet = [p for p in paths if suffix_of(p) in _PARQUET]
     csv: dict[str, list[Path]] = defaultdict(list)
     for p in paths:
         suf = suffix_of(p)
         if suf in _DELIMITERS:
             csv[_DELIMITERS[suf]].append(p)
-    return TableFiles(name, folder, parquet, dict(csv))
+    return TableFiles(name, folder, parquet, dict(csv), encoding, delimiter)
 
 
 _COUNTS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
@@ -342,6 +525,7 @@ def _read_csv_into(
     delim: str,
     files: TableFiles,
     single: bool,
+    read: Path | None = None,
 ) -> pd.DataFrame:
     """Read one CSV file into the table's rows (``into``: ``CREATE … AS`` / ``INSERT …``)
     and return its unreadable rows, one per line.
@@ -354,7 +538,8 @@ def _read_csv_into(
     extra = f", store_rejects=true, rejects_table={_lit(table)}, rejects_scan={_lit(scan)}"
     rel = _rel(path, files.folder)
     try:
-        counted = con.execute(f"{into} SELECT * FROM {_csv_call(path, delim, extra)}")
+        call = _csv_call(read or path, delim, extra)
+        counted = con.execute(f"{into} SELECT * FROM {call}")
         kept = int(counted.fetchone()[0])  # type: ignore[index]
         errors = con.execute(
             f"SELECT line, error_type, error_message, csv_line FROM {table} ORDER BY line"

@@ -14,6 +14,7 @@ import yaml
 
 from shopbook.data.contract import TABLES
 from shopbook.data.contract import table as contract_table
+from shopbook.data.sources import language
 from shopbook.errors import ContractError, yaml_problem
 
 MappingSpec = Mapping[str, Mapping[str, Any]]
@@ -40,6 +41,14 @@ class ColumnMapping:
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)
     origin: str = "the column mapping"
     timezone: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    description: str = ""
+    files: list[dict[str, Any]] = field(default_factory=list)
+
+    def plain(self) -> bool:
+        """Whether every table only renames columns (no value maps, derived columns…)."""
+        return all(language.is_plain(spec) for spec in self.tables.values())
 
 
 def _mapping_error(origin: str, expected: str, found: str, fix: str) -> ContractError:
@@ -96,16 +105,22 @@ def _read_yaml(path: Path) -> Any:
         ) from None
 
 
-def load_mapping(mapping: MappingSpec | str | os.PathLike | None) -> ColumnMapping:
-    """Load and check a column mapping.
+def load_mapping(
+    mapping: MappingSpec | str | os.PathLike | None, preset: str | None = None
+) -> ColumnMapping:
+    """Load and check a column mapping (the language of ``data/README.md``).
 
     Parameters
     ----------
     mapping
         ``{contract table: spec}`` or the path of a YAML file holding it; a spec is
-        ``{table: <source table>, columns: {<source column>: <contract column>}}`` or the
-        short form ``{<source column>: <contract column>}``; a top-level ``timezone``
-        names the dataset's zone. ``None``: no mapping.
+        ``{table: <source table>, columns: {<source column>: <contract column>}, values:
+        …, constants: …, formats: …, derive: …, fill_down: […], combine_lines: sum}`` or the
+        short form ``{<source column>: <contract column>}``; top-level ``timezone``,
+        ``encoding``, ``delimiter``, ``currency``, ``extends`` (a preset name),
+        ``description`` and ``files``. ``None``: no mapping.
+    preset
+        A shipped preset the mapping builds on (as ``extends:`` would say).
 
     Returns
     -------
@@ -115,14 +130,16 @@ def load_mapping(mapping: MappingSpec | str | os.PathLike | None) -> ColumnMappi
     ------
     ContractError
         For a missing or unreadable file, invalid YAML, an entry that is not a mapping,
-        or a name that is not a contract table; the message names the mapping file.
+        an unknown key, a name that is not a contract table or column (naming the nearest
+        match); the message names the mapping file.
     """
-    if mapping is None:
+    if mapping is None and preset is None:
         return ColumnMapping()
     origin = "the column mapping"
     if isinstance(mapping, (str, os.PathLike)):
         origin = str(mapping)
         mapping = _read_yaml(Path(mapping))
+    mapping = {} if mapping is None else mapping
     if not isinstance(mapping, Mapping):
         raise _mapping_error(
             origin,
@@ -130,6 +147,39 @@ def load_mapping(mapping: MappingSpec | str | os.PathLike | None) -> ColumnMappi
             f"a YAML {type(mapping).__name__}",
             f"write one entry per table, e.g. `{_TABLE_EXAMPLE}`",
         )
+    base_name = mapping.get("extends") or preset
+    if base_name is not None:
+        seen = {str(base_name)}
+        chain = [(str(base_name), _read_yaml(language.preset_path(str(base_name))))]
+        while isinstance(chain[-1][1], Mapping) and chain[-1][1].get("extends"):
+            parent = str(chain[-1][1]["extends"])
+            if parent in seen:
+                raise _mapping_error(
+                    origin,
+                    "presets that extend each other without a cycle",
+                    parent,
+                    "remove one `extends:`",
+                )
+            seen.add(parent)
+            chain.append((parent, _read_yaml(language.preset_path(parent))))
+        merged: dict[str, Any] = {}
+        for name, doc in reversed(chain):
+            if not isinstance(doc, Mapping):
+                raise _mapping_error(
+                    f"preset {name}", "contract tables", repr(doc), "correct the preset"
+                )
+            language.check_top(f"preset {name}", doc)
+            merged = language.merge(merged, doc)
+        if mapping.get("extends") and preset and str(mapping["extends"]) != preset:
+            merged = language.merge(_read_yaml(language.preset_path(preset)), merged)
+        if origin == "the column mapping" and not mapping:
+            origin = f"preset {base_name}"
+        else:
+            origin = f"{origin} (extending preset {base_name})"
+        language.check_top(origin, mapping)
+        mapping = language.merge(merged, mapping)
+    else:
+        language.check_top(origin, mapping)
     out: dict[str, dict[str, Any]] = {}
     timezone = mapping.get("timezone")
     if timezone is not None and not isinstance(timezone, str):
@@ -140,7 +190,7 @@ def load_mapping(mapping: MappingSpec | str | os.PathLike | None) -> ColumnMappi
             "write `timezone: <Area/Location>`, or leave it out for UTC",
         )
     for tname, spec in mapping.items():
-        if tname == "timezone":
+        if tname in language.TOP_KEYS:
             continue
         contract_table(str(tname), fix=f"correct the table name in {origin}")
         spec = spec or {}
@@ -152,7 +202,7 @@ def load_mapping(mapping: MappingSpec | str | os.PathLike | None) -> ColumnMappi
                 f"write `{tname}: {{table: <source table>, columns: {{<source column>: "
                 f"<contract column>}}}}`",
             )
-        if "columns" not in spec and "table" not in spec:
+        if not any(k in language.TABLE_KEYS for k in spec):
             # short form: {contract table: {source col: contract col}}
             spec = {"columns": spec}
         columns = spec.get("columns") or {}
@@ -168,8 +218,26 @@ def load_mapping(mapping: MappingSpec | str | os.PathLike | None) -> ColumnMappi
         out[str(tname)] = {
             "table": str(table) if table is not None else None,
             "columns": {str(k): str(v) for k, v in columns.items()},
+            **language.check_table(origin, str(tname), spec),
+            "origin": origin,
         }
-    return ColumnMapping(out, origin, timezone)
+    currency = mapping.get("currency")
+    if currency is not None:
+        orders = out.setdefault("orders", {"table": None, "columns": {}, **_empty(origin)})
+        orders["constants"].setdefault("currency", str(currency))
+    return ColumnMapping(
+        out,
+        origin,
+        timezone,
+        encoding=language.encoding(origin, "encoding", mapping.get("encoding")),
+        delimiter=language.delimiter(origin, "delimiter", mapping.get("delimiter")),
+        description=str(mapping.get("description") or ""),
+        files=language.check_files(origin, mapping["files"]) if mapping.get("files") else [],
+    )
+
+
+def _empty(origin: str) -> dict[str, Any]:
+    return language.check_table(origin, "orders", {})
 
 
 def _one_source_each(origin: str, tname: str, columns: Mapping[Any, Any]) -> None:

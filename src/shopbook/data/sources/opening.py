@@ -72,6 +72,18 @@ def _quiet(con: Any) -> Any:
     return con
 
 
+def _once(load: Any) -> Any:
+    """``load`` run on the first call only; later calls return its result."""
+    done: list[pd.DataFrame] = []
+
+    def run() -> pd.DataFrame:
+        if not done:
+            done.append(load())
+        return done[0]
+
+    return run
+
+
 def _open_files(folder: Path, tables: dict[str, list[Path]], maps: ColumnMapping) -> Source:
     """A DuckDB view per table over every one of its files.
 
@@ -81,17 +93,36 @@ def _open_files(folder: Path, tables: dict[str, list[Path]], maps: ColumnMapping
     con = _quiet(ibis.duckdb.connect())
     physical = physical_names(list(tables), maps)
     loaders = {}
+    notes: list[str] = []
+    views: dict[str, tuple[str, Any]] = {}  # file name → (view, loader): tables of one file share
     for tname, fname in physical.items():
-        files = table_files(fname, tables[fname], folder)
+        if fname in views:
+            physical[tname], loader = views[fname]
+            if loader is not None:
+                loaders[tname] = loader
+            continue
+        spec = maps.tables.get(tname, {})
+        files = table_files(
+            fname,
+            tables[fname],
+            folder,
+            spec.get("encoding") or maps.encoding,
+            spec.get("delimiter") or maps.delimiter,
+        )
         files.check(con.con)
+        notes += files.notes
         view = physical[tname] = f"src_{tname}"
+        loader = None
         if files.csv:
-            loaders[tname] = lambda f=files, v=view: f.load(con.con, v)
+            loader = loaders[tname] = _once(lambda f=files, v=view: f.load(con.con, v))
         else:
             files.load(con.con, view)
-    return Source(
+        views[fname] = (view, loader)
+    source = Source(
         con, physical, maps.tables, uri=str(folder), loaders=loaders, timezone=maps.timezone
     )
+    source.notes = notes
+    return source
 
 
 def _open_folder(folder: Path, maps: ColumnMapping) -> Source:

@@ -9,12 +9,17 @@ import ibis
 import pandas as pd
 
 from shopbook.data.contract import TABLES
+from shopbook.data.sources import language, transform
 from shopbook.data.sources.files import REJECT_COLUMNS
 from shopbook.data.sources.mapping import rename
 from shopbook.errors import ContractError
 
 #: Creates a table in the engine on first use; returns the rows it could not read.
 Loader = Callable[[], pd.DataFrame]
+
+
+def _row(t: ibis.Table) -> list[str]:
+    return [transform.ROW] if transform.ROW in t.columns else []
 
 
 class Source:
@@ -54,6 +59,9 @@ class Source:
         self.uri = uri
         self._loaders = dict(loaders or {})
         self._rejects: dict[str, pd.DataFrame] = {}
+        self._mapped: dict[str, ibis.Table] = {}
+        #: What opening the source decided (an encoding detected…), for the user.
+        self.notes: list[str] = []
         self.timezone = timezone
 
     def __repr__(self) -> str:
@@ -94,8 +102,62 @@ class Source:
             When the table is not in the source.
         """
         self._load(name)
+        spec = self._mapping.get(name, {})
+        if not language.is_plain(spec):
+            t = self._mapped[name]
+            return t.filter(t[transform.UNMAPPED].isnull()).drop(
+                transform.UNMAPPED, transform.UNMAPPED_VALUE, *_row(t)
+            )
         t = self.con.table(self._physical[name])
-        return rename(t, self._mapping.get(name, {}).get("columns", {}), name)
+        t = rename(t, spec.get("columns", {}), name)
+        return t.drop(*_row(t))
+
+    def siblings(self, name: str, columns: list[str]) -> dict[str, str]:
+        """``{contract column: source column, or "=" + its derive expression}`` that other
+        tables read from the same source table as ``name`` (names a derive may use)."""
+        out: dict[str, str] = {}
+        for other, spec in self._mapping.items():
+            if other == name or self._physical.get(other) != self._physical.get(name):
+                continue
+            for src, dst in (spec.get("columns") or {}).items():
+                if src in columns:
+                    out.setdefault(dst, src)
+            for dst, text in (spec.get("derive") or {}).items():
+                out.setdefault(dst, "=" + text)
+        return out
+
+    def _map(self, name: str) -> pd.DataFrame:
+        """Apply the mapping of ``name`` once (materialised); its unmapped values as rejects."""
+        spec = self._mapping[name]
+        raw = self.con.table(self._physical[name])
+        out = transform.apply(
+            raw,
+            name,
+            spec,
+            self.siblings(name, list(raw.columns)),
+            spec.get("origin", "the column mapping"),
+        )
+        if name == "orders" and self._physical.get("order_items") == self._physical[name]:
+            # a file of order lines: the order's fields repeat on each line; one row per
+            # order (rows that still differ stay, and validation rejects the duplicates)
+            out = out.drop(*_row(out)).distinct()
+        out = out.cache()
+        self._mapped[name] = out
+        bad = out.filter(out[transform.UNMAPPED].notnull())
+        cols = [transform.UNMAPPED, transform.UNMAPPED_VALUE, *_row(out)]
+        frame = bad.select(*cols).execute()
+        if not len(frame):
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECT_COLUMNS})
+        line = frame[transform.ROW] + 2 if transform.ROW in frame else None
+        return pd.DataFrame(
+            {
+                "file": "",
+                "line": line,
+                "reason": "unmapped " + frame[transform.UNMAPPED] + " value",
+                "raw": frame[transform.UNMAPPED_VALUE],
+            },
+            columns=REJECT_COLUMNS,
+        )
 
     def read_rejects(self, name: str) -> pd.DataFrame:
         """The rows of table ``name`` the engine could not read, one reason each.
@@ -131,6 +193,11 @@ class Source:
                 self._rejects[name] = pd.DataFrame(empty)
             else:
                 self._rejects[name] = loader()
+            if not language.is_plain(self._mapping.get(name, {})):
+                unmapped = self._map(name)
+                if len(unmapped):
+                    frames = [f for f in (self._rejects[name], unmapped) if len(f)]
+                    self._rejects[name] = pd.concat(frames, ignore_index=True)
 
     def row_counts(self) -> dict[str, int]:
         """Rows per present table, counted in the engine (rows it could read)."""

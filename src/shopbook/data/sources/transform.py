@@ -1,0 +1,410 @@
+"""A mapping applied to one table in the engine: fill-down, derived columns, value maps,
+constants, date formats and combined lines, all as ibis expressions (no row loops).
+
+Order of the steps (``data/README.md`` documents them): rename (``columns``) → fill down
+the mapped columns → ``derive`` (in the order written; each derived column can be used by
+the next) → fill down the derived columns → ``constants`` (fill blank or absent columns)
+→ ``values`` (a present value not in the map marks the row ``unmapped <column> value``) →
+``formats`` → ``combine_lines``.
+
+Derived columns are parsed with :mod:`ast` into ibis expressions — never ``eval``: only
+the calls of :data:`FUNCTIONS`, names, ``+ - * /`` and literals are accepted.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from typing import Any
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+
+from shopbook.data.contract import TABLES
+from shopbook.data.sources.language import nearest
+from shopbook.data.sources.mapping import rename
+from shopbook.errors import ContractError
+
+#: The column a file source numbers its rows with (file order), for fill-down.
+ROW = "__row"
+#: The column naming the first column whose value is not in its value map, and its text.
+UNMAPPED = "__unmapped"
+UNMAPPED_VALUE = "__unmapped_value"
+FUNCTIONS = ("col", "money", "number", "text", "datetime", "lines", "coalesce")
+_MONEY_JUNK = r"[^0-9.eE+\-]"
+
+
+@ibis.udf.scalar.builtin(name="try_strptime")
+def _try_strptime(value: str, fmt: str) -> dt.timestamp:  # type: ignore[empty-body,valid-type]
+    """DuckDB's ``try_strptime``: NULL where the text does not fit the format."""
+
+
+def _blank_null(x: ir.Value) -> ir.Value:
+    if x.type().is_string():
+        return x.strip().nullif("")
+    return x
+
+
+def _text(x: ir.Value) -> ir.StringValue:
+    return _blank_null(x.cast("string"))  # type: ignore[return-value]
+
+
+def _money(x: ir.Value) -> ir.StringValue:
+    """``"¥1,299.00"``, ``"1,299.00元"``, ``"$12.50"`` → ``"1299.00"``; text with no number
+    in it stays as it is (validation then rejects it as unparseable)."""
+    if x.type().is_numeric():
+        return x.cast("string")  # type: ignore[return-value]
+    text = _text(x)
+    cleaned = text.re_replace(_MONEY_JUNK, "")
+    return ibis.cases((cleaned.try_cast("float64").notnull(), cleaned), else_=text)
+
+
+def _num(x: ir.Value) -> ir.NumericValue:
+    if x.type().is_numeric():
+        return x.cast("float64")  # type: ignore[return-value]
+    return _money(x).try_cast("float64")  # type: ignore[return-value]
+
+
+def _stamp_text(text: ir.StringValue, formats: list[str]) -> ir.StringValue:
+    """Text in one of ``formats`` as ISO text; other text unchanged (so that validation
+    rejects it as unparseable rather than losing it)."""
+    parsed = ibis.coalesce(*[_try_strptime(text, f) for f in formats]) if formats else None
+    if parsed is None:
+        return text
+    iso = parsed.strftime("%Y-%m-%d %H:%M:%S")
+    return ibis.coalesce(iso, text)
+
+
+class _Scope:
+    """Names an expression may use: contract columns so far, source columns, and the
+    contract columns other tables map from this file."""
+
+    def __init__(
+        self,
+        t: ir.Table,
+        names: dict[str, str],
+        tname: str,
+        siblings: Mapping[str, str],
+        origin: str,
+    ) -> None:
+        self.t, self.names, self.tname, self.siblings, self.origin = (
+            t,
+            names,
+            tname,
+            siblings,
+            origin,
+        )
+        self.key = TABLES[tname].primary_key[0]
+
+    def source(self, name: str, where: str) -> ir.Value:
+        if name in self.names:
+            return self.t[self.names[name]]
+        choices = [n for n in self.names if not n.startswith("__")]
+        raise ContractError(
+            table=self.tname,
+            column=where,
+            expected=f"a column {name!r} in the source, as {self.origin} says",
+            found="no such column"
+            + nearest(name, choices)
+            + "; the file has "
+            + ", ".join(choices[:15]),
+            fix=f"correct the column name in {self.tname}.derive.{where} (or {self.tname}.columns)",
+        )
+
+    def name(self, name: str, where: str) -> ir.Value:
+        if name in TABLES[self.tname] and name in self.t.columns:
+            return self.t[name]
+        if name in self.names:
+            return self.t[self.names[name]]
+        other = self.siblings.get(name)
+        if other is not None and other.startswith("="):
+            inner = _Scope(self.t, self.names, self.tname, {}, self.origin)
+            return _compile(parse(other[1:], self.tname, where, self.origin), inner, where)
+        if other is not None and other in self.names:
+            return self.t[self.names[other]]
+        choices = [
+            *[c for c in self.t.columns if c in TABLES[self.tname]],
+            *[n for n in self.names if not n.startswith("__")],
+            *self.siblings,
+        ]
+        raise ContractError(
+            table=self.tname,
+            column=where,
+            expected=f"a contract column mapped so far or a source column for {name!r} "
+            f"(in {self.tname}.derive.{where} of {self.origin})",
+            found="no such column" + nearest(name, choices),
+            fix='use col("<source column>") for a source column, or map it first',
+        )
+
+
+def _compile(node: ast.AST, scope: _Scope, where: str) -> Any:
+    """One node of a derive expression as an ibis expression (or a Python literal)."""
+    if isinstance(node, ast.Expression):
+        return _compile(node.body, scope, where)
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str)):
+        return node.value
+    if isinstance(node, ast.Name):
+        return scope.name(node.id, where)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return -_as_num(_compile(node.operand, scope, where))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+        a = _as_num(_compile(node.left, scope, where))
+        b = _as_num(_compile(node.right, scope, where))
+        if isinstance(node.op, ast.Add):
+            return a + b
+        if isinstance(node.op, ast.Sub):
+            return a - b
+        if isinstance(node.op, ast.Mult):
+            return a * b
+        return a / (b.nullif(0) if isinstance(b, ir.Value) else (b or None))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
+        return _call(node.func.id, node.args, scope, where)
+    raise _bad(scope, where, ast.unparse(node))
+
+
+def _as_num(x: Any) -> Any:
+    if isinstance(x, ir.Value):
+        return _num(x)
+    if isinstance(x, str):
+        try:
+            return float(x)
+        except ValueError:
+            return ibis.null("float64")
+    return x
+
+
+def _as_value(x: Any) -> ir.Value:
+    return x if isinstance(x, ir.Value) else ibis.literal(x)
+
+
+def _call(fn: str, args: list[ast.expr], scope: _Scope, where: str) -> Any:
+    if fn == "col":
+        if len(args) != 1 or not (
+            isinstance(args[0], ast.Constant) and isinstance(args[0].value, str)
+        ):
+            raise _bad(scope, where, 'col() takes one quoted column name, e.g. col("付款时间")')
+        return scope.source(args[0].value, where)
+    values = [_compile(a, scope, where) for a in args]
+    if fn in ("money", "number", "text") and len(values) == 1:
+        v = _as_value(values[0])
+        return _text(v) if fn == "text" else _money(v)
+    if fn == "coalesce" and values:
+        return ibis.coalesce(*[_blank_null(_as_value(v)) for v in values])
+    if fn == "lines" and len(values) == 1:
+        key = scope.name(scope.key, where)
+        return _as_num(values[0]).sum().over(group_by=_blank_null(key))
+    if fn == "datetime" and len(values) in (1, 2):
+        first = _text(_as_value(values[0]))
+        if len(values) == 2 and isinstance(values[1], str) and "%" in values[1]:
+            return _stamp_text(first, [values[1]])
+        if len(values) == 1:
+            return first
+        second = _text(_as_value(values[1]))
+        both = first.concat(" ", second)
+        return ibis.cases((second.isnull(), first), else_=both)
+    if fn not in FUNCTIONS:
+        raise _bad(scope, where, f"{fn}(){nearest(fn, FUNCTIONS)}")
+    raise _bad(scope, where, f"{fn}() with {len(values)} argument(s)")
+
+
+def _bad(scope: _Scope, where: str, what: str) -> ContractError:
+    return ContractError(
+        table=scope.tname,
+        column=where,
+        expected=f"an expression of {', '.join(f + '()' for f in FUNCTIONS)}, column names, "
+        f"+ - * / and literals in {scope.tname}.derive.{where} of {scope.origin}",
+        found=what,
+        fix='write e.g. `net_amount: money(col("实付金额"))` or `discount_amount: '
+        "gross_amount - net_amount`",
+    )
+
+
+def parse(text: str, tname: str, where: str, origin: str) -> ast.Expression:
+    """A derive expression parsed (syntax only); a syntax error is a one-line error."""
+    try:
+        return ast.parse(text, mode="eval")
+    except SyntaxError as exc:
+        raise ContractError(
+            table=tname,
+            column=where,
+            expected=f"a valid expression in {tname}.derive.{where} of {origin}",
+            found=f"{text!r} ({exc.msg})",
+            fix='quote source columns as col("name"); write e.g. money(col("实付金额"))',
+        ) from None
+
+
+def _fill_down(t: ir.Table, cols: list[str], key: str) -> ir.Table:
+    """Blank values take the last value above them: the key column over the whole file,
+    other columns within their order (partitioned by the key)."""
+    if ROW not in t.columns:
+        raise ContractError(
+            table="(mapping)",
+            expected="a CSV or Parquet file source (rows in file order) for `fill_down`",
+            found="a source without file order",
+            fix="remove fill_down, or read the data from its exported files",
+        )
+    for group in ([c for c in cols if c == key], [c for c in cols if c != key]):
+        group = [c for c in group if c in t.columns]
+        if not group:
+            continue
+        part = [t[key]] if key in t.columns and key not in group else []
+        counts = {}
+        for c in group:
+            w = ibis.window(group_by=part, order_by=t[ROW], preceding=None, following=0)
+            counts[f"__n_{c}"] = _blank_null(t[c]).count().over(w)
+        t = t.mutate(**counts)
+        part = [t[key]] if part else []
+        filled = {}
+        for c in group:
+            w = ibis.window(group_by=[*part, t[f"__n_{c}"]], order_by=t[ROW])
+            filled[c] = _blank_null(t[c]).first().over(w)
+        t = t.mutate(**filled).drop(*counts)
+    return t
+
+
+def _combine(t: ir.Table, present: list[str]) -> ir.Table:
+    """Repeated (order_id, sku) lines as one: quantities summed, prices weighted by them.
+
+    A group with an unreadable quantity is left as it is (validation rejects its lines).
+    """
+    text = {c: _blank_null(t[c].cast("string")) for c in present}
+    t = t.mutate(**text)
+    key = [t.order_id, t.sku]
+    q = _num(t.quantity)
+    w = ibis.window(group_by=key)
+    t = t.mutate(__n=t.order_id.count().over(w), __nq=q.count().over(w))
+    whole = (
+        t.order_id.notnull()
+        & t.sku.notnull()
+        & (t.__n > 1)
+        & (t.__n == t.__nq)
+        & t[UNMAPPED].isnull()
+    )
+    keep = [*present, *([ROW] if ROW in t.columns else []), UNMAPPED, UNMAPPED_VALUE]
+    alone = t.filter(~whole).select(*keep)
+    rows = t.filter(whole)
+    q = _num(rows.quantity)
+    total = q.sum()
+    agg: dict[str, Any] = {}
+    qty = ibis.cases(
+        (total == total.round(), total.cast("int64").cast("string")), else_=total.cast("string")
+    )
+    agg["quantity"] = qty
+    for c in ("unit_price", "list_price", "unit_cost"):
+        if c in present:
+            x = _num(rows[c])
+            weighted = (x * q).sum() / total.nullif(0)
+            agg[c] = ibis.cases((x.count() == rows.order_id.count(), weighted.cast("string")))
+    for c in present:
+        if c not in agg and c not in ("order_id", "sku"):
+            agg[c] = rows[c].first()
+    if ROW in rows.columns:
+        agg[ROW] = rows[ROW].min()
+    agg[UNMAPPED] = rows[UNMAPPED].first()
+    agg[UNMAPPED_VALUE] = rows[UNMAPPED_VALUE].first()
+    combined = rows.group_by(["order_id", "sku"]).aggregate(**agg).select(*keep)
+    return alone.union(combined.cast(alone.schema()))
+
+
+def apply(
+    t: ir.Table,
+    tname: str,
+    spec: Mapping[str, Any],
+    siblings: Mapping[str, str] | None = None,
+    origin: str = "the column mapping",
+) -> ir.Table:
+    """The table ``t`` (source columns) as the mapping ``spec`` of ``tname`` makes it.
+
+    Parameters
+    ----------
+    t
+        The source table, any columns; ``__row`` (file order) when ``fill_down`` is used.
+    tname
+        The contract table.
+    spec
+        The checked entry of ``tname`` (:func:`shopbook.data.sources.language.check_table`
+        plus ``columns``).
+    siblings
+        ``{contract column: source column}`` that other tables map from the same file, for
+        names in ``derive`` (``lines(unit_price * quantity)`` under orders).
+    origin
+        The mapping, for messages.
+
+    Returns
+    -------
+    ibis.Table
+        The contract columns (text, or numbers from arithmetic), ``__row`` when the source
+        has it, ``__unmapped`` (``None``, or the first column whose value is not in its
+        value map) and ``__unmapped_value`` (that value).
+    """
+    contract = TABLES[tname]
+    columns = dict(spec.get("columns") or {})
+    for src in columns:
+        if src not in t.columns:
+            have = [c for c in t.columns if not c.startswith("__")]
+            raise ContractError(
+                table=tname,
+                column=columns[src],
+                expected=f"the source column {src!r} that {origin} maps to {columns[src]}",
+                found="no such column"
+                + nearest(src, have)
+                + "; the file has "
+                + ", ".join(have[:15]),
+                fix=f"correct {src!r} in {tname}.columns, or remove the entry",
+            )
+    renamed = rename(t, columns, tname)
+    names = dict(zip(t.columns, renamed.columns, strict=True))
+    t = renamed
+    derive: dict[str, str] = dict(spec.get("derive") or {})
+    fill = list(spec.get("fill_down") or [])
+    key = contract.primary_key[0]
+    before = [c for c in fill if c not in derive]
+    if before:
+        t = _fill_down(t, before, key)
+    for target, text in derive.items():
+        tree = parse(text, tname, target, origin)
+        scope = _Scope(t, names, tname, siblings or {}, origin)
+        value = _as_value(_compile(tree, scope, target))
+        t = t.mutate(**{target: value})
+        if target in fill:  # before the next derive uses it
+            t = _fill_down(t, [target], key)
+    for col, value in (spec.get("constants") or {}).items():
+        const = ibis.literal(value, type="string")
+        t = t.mutate(**{col: ibis.coalesce(_text(t[col]), const) if col in t.columns else const})
+    bad = []
+    for col, vmap in (spec.get("values") or {}).items():
+        if col not in t.columns:
+            continue
+        v = _text(t[col])
+        low = v.lower()
+        keys = [k.strip().lower() for k in vmap]
+        cases = [
+            (low == ibis.literal(k), ibis.literal(m, type="string"))
+            for k, m in zip(keys, vmap.values(), strict=True)
+        ]
+        flag = f"__bad_{col}"
+        bad.append((flag, col))
+        t = t.mutate(
+            **{
+                flag: ibis.cases((v.notnull() & ~low.isin(keys), v), else_=ibis.null("string")),
+                col: ibis.cases(*cases, else_=ibis.null("string")) if cases else v,
+            }
+        )
+    for col, fmt in (spec.get("formats") or {}).items():
+        if col in t.columns:
+            formats = [fmt] if isinstance(fmt, str) else list(fmt)
+            t = t.mutate(**{col: _stamp_text(_text(t[col]), formats)})
+    none = ibis.null("string")
+    unmapped = (
+        ibis.cases(*[(t[flag].notnull(), ibis.literal(col)) for flag, col in bad], else_=none)
+        if bad
+        else none
+    )
+    value = ibis.coalesce(*[t[flag] for flag, _ in bad]) if bad else none
+    t = t.mutate(**{UNMAPPED: unmapped, UNMAPPED_VALUE: value})
+    present = [c for c in contract.column_names if c in t.columns]
+    if spec.get("combine_lines") == "sum" and {"order_id", "sku", "quantity"} <= set(present):
+        return _combine(t, present)
+    keep = [*present, *([ROW] if ROW in t.columns else []), UNMAPPED]
+    return t.select(*keep, UNMAPPED_VALUE)
