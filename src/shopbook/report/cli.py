@@ -1,4 +1,6 @@
-"""``shopbook run``: execute notebooks into a report folder and rebuild the index."""
+"""``shopbook run`` (execute notebooks into a report folder, rebuild the index),
+``shopbook prune`` (remove old runs) and ``shopbook notebooks`` (list the notebooks and
+their parameters)."""
 
 from __future__ import annotations
 
@@ -52,6 +54,14 @@ def run(
         bool, typer.Option("--fail-fast", help="Stop at the first failing notebook.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Exit 3 when a notebook is stale or empty (its window lies outside the "
+            "data, or the data are older than the job's max_age_days).",
+        ),
+    ] = False,
 ) -> None:
     """Execute notebooks through papermill into reports/<job>/<UTC time>/, rebuild the index.
 
@@ -60,10 +70,15 @@ def run(
     Parameter values (-p, -f) follow YAML 1.2 and are checked against each notebook's
     declared types: a value that does not fit fails that notebook before it starts.
 
-    Exit status: 0 when every notebook is ok, 1 when any failed (or the disk filled up),
-    2 for a usage error, 130/143/129 when interrupted by SIGINT/SIGTERM/SIGHUP (nothing of
-    the interrupted run is kept, unless the signal came while it was being moved into
-    place: then it is complete and kept, and the message says so).
+    A notebook whose window (start/end) lies partly outside the data, or whose data are
+    older than the job's max_age_days, is stale; one whose window lies entirely outside
+    the data is empty. It still runs and renders; its header says why.
+
+    Exit status: 0 when no notebook failed (ok or stale), 1 when any failed (or the disk
+    filled up), 2 for a usage error, 3 with --strict when a notebook is stale or empty,
+    130/143/129 when interrupted by SIGINT/SIGTERM/SIGHUP (nothing of the interrupted run
+    is kept, unless the signal came while it was being moved into place: then it is
+    complete and kept, and the message says so).
     """
     from shopbook.report.execute import Progress, RunInterrupted, check_timeout
     from shopbook.report.jobs import RunError, parse_pairs, read_params_file
@@ -113,15 +128,78 @@ def run(
     width = max((len(e["notebook"]) for e in entries), default=10)
     for e in entries:
         line = f"  {e['status']:<8} {e['notebook']:<{width}}"
-        if e.get("error"):
-            line += f"  {e['error']}"
+        why = e.get("error") or "; ".join((e.get("freshness") or {}).get("reasons") or ())
+        if why and e["status"] != "ok":
+            line += f"  {why}"
         typer.echo(line)
     typer.echo(f"run:    {result.folder}")
     typer.echo(f"index:  {result.index.resolve() if result.index else '-'}")
     sys.stdout.flush()
-    raise typer.Exit(result.exit_code)
+    raise typer.Exit(result.code(strict))
+
+
+def prune(
+    keep: Annotated[
+        int, typer.Option("--keep", "-k", help="Runs to keep per job, newest first (0 or more).")
+    ],
+    job: Annotated[
+        str | None, typer.Option("--job", "-j", help="Only this job (default: every job).")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Reports folder (default: SHOPBOOK_REPORTS or reports/)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", "-n", help="List what would be removed; remove nothing.")
+    ] = False,
+) -> None:
+    """Remove old runs: keep the --keep newest of each job, and always the job's latest.
+
+    A removed run's private files (CRM lists with real ids) go with it; the index is
+    rebuilt. Exit status 0, or 2 for a usage error.
+    """
+    from shopbook.report.jobs import RunError
+    from shopbook.report.prune import prune as prune_runs
+
+    try:
+        gone = prune_runs(keep, out=out, job=job, dry_run=dry_run)
+    except RunError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    verb = "would remove" if dry_run else "removed"
+    for p in gone:
+        extra = " and its private files" if p.private is not None else ""
+        typer.echo(f"{verb} {p.job}/{p.run_id}{extra}")
+    typer.echo(f"{verb} {len(gone)} run{'' if len(gone) == 1 else 's'}")
+
+
+def notebooks(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(help="Notebooks to describe (names, prefixes, paths; default: all)."),
+    ] = None,
+) -> None:
+    """List the notebooks with their parameters: name, type, default and help."""
+    import nbformat
+
+    from shopbook.report.jobs import describe_parameters, find_notebook, notebook_parameters
+    from shopbook.report.render import title
+
+    paths = []
+    for name in names or ["[0-9][0-9]_*.ipynb"]:
+        found = find_notebook(name)
+        if not found:
+            typer.echo(f"error: no notebook {name!r}", err=True)
+            raise typer.Exit(2)
+        paths += found
+    for i, path in enumerate(paths):
+        heading = title(nbformat.read(str(path), as_version=4))
+        typer.echo(("\n" if i else "") + f"{path.stem}" + (f" — {heading}:" if heading else ":"))
+        typer.echo(describe_parameters(notebook_parameters(path)))
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``run`` to the ``shopbook`` command."""
+    """Add ``run``, ``prune`` and ``notebooks`` to the ``shopbook`` command."""
     app.command("run")(run)
+    app.command("prune")(prune)
+    app.command("notebooks")(notebooks)

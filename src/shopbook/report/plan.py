@@ -11,6 +11,9 @@ Each value is then checked against the type the notebook's ``parameters`` cell d
 show_pii=false`` becomes False, ``-p top_n=abc`` for ``top_n: int`` fails that notebook
 before its kernel starts (status ``failed``, one line naming the notebook, the
 parameter, the declared type and the value); the other notebooks still run.
+
+A job's ``max_age_days`` (optional) goes to each of its tasks: a notebook whose data end
+more days before the run is ``stale`` (:mod:`shopbook.data.freshness`).
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ class NotebookTask:
     declared: dict[str, dict[str, Any]] = field(default_factory=dict)
     missing: str | None = None  # why the notebook was not found
     error: str | None = None  # why it cannot start: a parameter of the wrong type
+    max_age_days: int | None = None  # the job's limit on the data's age (freshness)
+    today: date | None = None  # the day the date tokens were resolved for
 
 
 def _job_spec(
@@ -119,6 +124,19 @@ def _job_tasks(spec: Mapping[str, Any]) -> list[NotebookTask]:
         if not found and not is_glob(name):
             tasks.append(NotebookTask(Path(name).stem, None, missing=f"notebook {name} not found"))
     return tasks
+
+
+def _max_age(spec: Mapping[str, Any], job_name: str) -> int | None:
+    """The job's ``max_age_days``: a whole number of days ≥ 0, or ``None`` when not given."""
+    value = spec.get("max_age_days")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise RunError(
+            f"{JOBS_FILE}: job {job_name!r} has max_age_days {value!r}; give a whole number "
+            "of days (0 or more) the data may be old, e.g. max_age_days: 7"
+        )
+    return value
 
 
 def _refuse_unknown(user: Mapping[str, Any], present: list[NotebookTask], source: Any) -> None:
@@ -216,6 +234,7 @@ def plan(
     """
     tokens = date_tokens(today)
     job_name, spec = _job_spec(notebooks, job, jobs_file)
+    max_age = _max_age(spec, job_name)
     tasks = _named_tasks(notebooks) if notebooks else _job_tasks(spec)
 
     job_params = expand_dates(dict(spec.get("parameters") or {}), tokens)
@@ -225,6 +244,7 @@ def plan(
     user = expand_dates(user, tokens)
 
     for t in tasks:
+        t.max_age_days, t.today = max_age, date.fromisoformat(tokens["today"])
         if t.path is not None:
             t.declared = notebook_parameters(t.path)
     present = [t for t in tasks if t.path is not None]

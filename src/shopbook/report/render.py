@@ -168,6 +168,30 @@ def _headline_html(items: Iterable[Mapping[str, Any]]) -> Markup:
     )
 
 
+#: What the header says of a report whose window or data age does not fit the data.
+_FRESHNESS_LABEL = {
+    "stale": "Stale data:",
+    "empty": "No data in the window:",
+}
+
+
+def freshness_html(entry: Mapping[str, Any]) -> Markup:
+    """The data's last day per table and, for a ``stale``/``empty`` report, why (escaped)."""
+    fresh = entry.get("freshness") or {}
+    ends = fresh.get("data_end") or {}
+    out = Markup("")
+    if ends:
+        out += Markup('<div class="sb-fresh">Data end: {}</div>').format(
+            Markup(" · ").join(Markup("{} <b>{}</b>").format(t, d) for t, d in ends.items())
+        )
+    reasons = fresh.get("reasons") or ()
+    if reasons and entry.get("status") in _FRESHNESS_LABEL:
+        out += Markup(
+            '<div class="sb-stale"><b>{}</b> {}. The report ran on the data there are.</div>'
+        ).format(_FRESHNESS_LABEL[entry["status"]], "; ".join(reasons))
+    return out
+
+
 def _fmt_duration(seconds: float | None) -> str:
     if seconds is None:
         return "–"
@@ -232,12 +256,13 @@ def header_html(
     return Markup(
         '<header class="shopbook-header"><div class="sb-nav">{nav}</div>'
         '<div class="sb-title">{title}</div><div class="sb-meta">{meta}</div>'
-        "{error}{heads}{skipped}{params}"
+        "{fresh}{error}{heads}{skipped}{params}"
         "</header>"
     ).format(
         nav=nav,
         title=entry.get("title") or entry.get("notebook", ""),
         meta=meta,
+        fresh=freshness_html(entry),
         error=error,
         heads=_headline_html(entry.get("headlines") or ()),
         skipped=skipped,
@@ -384,6 +409,10 @@ def build_index(reports: Path) -> Path:
     return target
 
 
+#: Notebook statuses the index lists first within a run, most urgent first.
+ATTENTION = {"failed": 0, "empty": 1, "stale": 2}
+
+
 def index_page(reports: Path, pending: Iterable[tuple[str, Mapping[str, Any]]] = ()) -> str:
     """The run index page: every run under ``reports`` plus ``pending`` ones.
 
@@ -421,8 +450,10 @@ def index_page(reports: Path, pending: Iterable[tuple[str, Mapping[str, Any]]] =
                     "html_href": href("html"),
                     "brief_href": href("brief"),
                     "duration_text": _fmt_duration(nb.get("duration_s")),
+                    "freshness_text": "; ".join((nb.get("freshness") or {}).get("reasons") or ()),
                 }
             )
+        nbs.sort(key=lambda nb: ATTENTION.get(nb.get("status", ""), len(ATTENTION)))
         runs.append(
             {
                 **run,

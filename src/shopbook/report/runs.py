@@ -59,7 +59,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +81,12 @@ from shopbook.report.plan import NotebookTask
 OUTPUT_DIR_PARAM = "output_dir"
 #: Environment variables that hold credentials; their secret parts never reach a report.
 CREDENTIAL_VARIABLES = config.CREDENTIAL_VARIABLES
+#: A run whose notebooks all ran but some on data that do not cover their window.
+STALE = "stale"
+#: The exit status of a stale run under ``--strict``.
+STRICT_EXIT = 3
+#: Notebook statuses that make a run stale (:mod:`shopbook.data.freshness`).
+STALE_STATUSES = ("stale", "empty")
 
 
 # ---------------------------------------------------------------- environment
@@ -110,26 +116,70 @@ def git_commit(cwd: Path | None = None) -> tuple[str | None, bool | None]:
         return None, None
 
 
-def source_fingerprint(source: str | None) -> dict[str, Any]:
-    """Where the data came from and what it held: redacted URI, tables and row counts.
+def source_fingerprint(source: str | None, mapping: str | None = None) -> dict[str, Any]:
+    """Where the data came from and what it held: redacted URI, tables and row counts, and
+    each table's first and last day (``data_start`` / ``data_end``, ISO dates, for the
+    tables with a time column: :func:`shopbook.data.freshness.data_spans`).
 
-    Computed in the engine (``count(*)`` per table). Never raises: a source that
-    cannot be opened gives ``{"uri": …, "error": …}``.
+    Computed in the engine (``count(*)`` and ``min``/``max`` per table). Never raises: a
+    source that cannot be opened gives ``{"uri": …, "error": …}``.
     """
+    from shopbook.data.freshness import data_spans
     from shopbook.data.sources import open_source
 
     uri = config.resolve_source(source)
     shown = redact_text(uri)
     try:
-        with open_source(uri) as src:
+        with open_source(uri, mapping=mapping or None) as src:
             tables = src.row_counts()
+            spans = [s for s in data_spans(src).values() if s.first and s.last]
     except Exception as exc:  # noqa: BLE001 - a fingerprint must not stop the run
         return {
             "uri": shown,
             "error": redact_text(str(exc).splitlines()[0] if str(exc) else type(exc).__name__),
         }
     digest = hashlib.sha256(json.dumps(tables, sort_keys=True).encode()).hexdigest()[:12]
-    return {"uri": shown, "tables": tables, "digest": digest}
+    return {
+        "uri": shown,
+        "tables": tables,
+        "digest": digest,
+        "data_start": {s.table: str(s.first) for s in spans},
+        "data_end": {s.table: str(s.last) for s in spans},
+    }
+
+
+def notebook_freshness(task: NotebookTask, fingerprint: Mapping[str, Any] | None) -> Any:
+    """The task's :class:`~shopbook.data.freshness.Freshness`, or ``None`` without data.
+
+    The window is the notebook's ``start`` / ``end`` parameters (where it declares them);
+    the tables are those it reads (:func:`shopbook.notebook.report_tables`, every table
+    for the data-health notebook or one it does not list); the age limit is the job's
+    ``max_age_days``, counted from the day the run's date tokens were resolved for.
+    """
+    from shopbook.data.freshness import TIME_COLUMNS, Span, assess
+    from shopbook.notebook.loading import report_tables
+
+    if not fingerprint or "data_end" not in fingerprint:
+        return None
+    spans = {
+        t: Span(
+            t,
+            TIME_COLUMNS[t],
+            date.fromisoformat(fingerprint["data_start"][t]),
+            date.fromisoformat(last),
+        )
+        for t, last in fingerprint["data_end"].items()
+    }
+    try:
+        required, tables = report_tables(task.name)
+    except ValueError:
+        required, tables = (), None
+    if tables is not None:
+        spans = {t: s for t, s in spans.items() if t in tables}
+    window = {k: task.parameters.get(k) for k in ("start", "end") if k in task.declared}
+    return assess(
+        spans, **window, today=task.today, max_age_days=task.max_age_days, required=required
+    )
 
 
 def _now() -> datetime:
@@ -160,14 +210,21 @@ def _notebook_path(path: Path) -> str:
 class RunResult:
     """What a run produced; ``summary`` is what its ``summary.json`` holds."""
 
-    status: str  # ok | failed | interrupted
+    status: str  # ok | stale | failed
     folder: Path | None
     index: Path | None
     summary: dict[str, Any]
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.status == "ok" else 1
+        """0 when no notebook failed (``ok`` or ``stale``), else 1."""
+        return self.code()
+
+    def code(self, strict: bool = False) -> int:
+        """The exit status: 1 failed; 3 ``stale`` when ``strict`` (``shopbook run --strict``)."""
+        if self.status == "failed":
+            return 1
+        return STRICT_EXIT if strict and self.status == STALE else 0
 
 
 def _unique_run_id(job_dir: Path, tmp_root: Path, started: datetime) -> str:
@@ -372,11 +429,13 @@ def _finish_notebook(
     started: datetime,
     duration: float,
     run_summary: Mapping[str, Any],
+    freshness: Any = None,
 ) -> dict[str, Any]:
     """Scrub, write and render one executed notebook; return its entry of the run summary.
 
     ``published`` is the redacted parameters, the secrets to scrub and the machine paths
-    to replace (:meth:`_Run.published_parameters`, :func:`_machine_paths`).
+    to replace (:meth:`_Run.published_parameters`, :func:`_machine_paths`). ``freshness``
+    (:func:`notebook_freshness`) makes a notebook that ran ``stale`` or ``empty``.
     """
     redacted, secrets, paths = published
     nb = _read_executed(task, executed)
@@ -392,8 +451,9 @@ def _finish_notebook(
         "notebook": stem,
         "title": render.title(nb) or stem,
         "path": _notebook_path(task.path) if task.path else None,
-        "status": "failed" if error else "ok",
+        "status": "failed" if error else (freshness.status if freshness else "ok"),
         "error": error,
+        "freshness": freshness.as_dict() if freshness else None,
         "started": _iso(started),
         "ended": _iso(started + timedelta(seconds=duration)),
         "duration_s": round(duration, 2),
@@ -446,9 +506,10 @@ class _Run:
         if "source" not in task.declared:  # notebooks without data get no fingerprint
             return None
         src_param = task.parameters.get("source")
-        key = str(src_param or "")
+        mapping = task.parameters.get("mapping") if "mapping" in task.declared else None
+        key = str(src_param or "") + ("\0" + str(mapping) if mapping else "")
         if key not in self.fingerprints:
-            self.fingerprints[key] = source_fingerprint(src_param or None)
+            self.fingerprints[key] = source_fingerprint(src_param or None, mapping or None)
         return self.fingerprints[key]
 
     def execute(self, task: NotebookTask, number: int, total: int) -> dict[str, Any]:
@@ -456,6 +517,7 @@ class _Run:
         task = _with_output_dir(task, self.private)
         redacted, secrets = self.published_parameters(task)
         fingerprint = self.fingerprint(task)
+        freshness = notebook_freshness(task, fingerprint)
         self.progress.notebook(number, total, task.name)
         nb_start = _now()
         t_nb = time.monotonic()
@@ -473,10 +535,12 @@ class _Run:
             nb_start,
             duration,
             self.summary,
+            freshness,
         )
+        why = entry.get("error") or (freshness.sentence if freshness else "")
         self.progress.line(
-            f"{'ok    ' if entry['status'] == 'ok' else 'FAILED'} {task.name} "
-            f"({duration:.1f} s){': ' + entry['error'] if entry.get('error') else ''}"
+            f"{entry['status'] if entry['status'] != 'failed' else 'FAILED':<6} {task.name} "
+            f"({duration:.1f} s){': ' + why if why else ''}"
         )
         return entry
 
@@ -502,7 +566,8 @@ class _Run:
             self.entries.append(entry)
             stop = stop or (fail_fast and entry["status"] == "failed")
         failed = any(e["status"] == "failed" for e in self.entries)
-        self.summary["status"] = "failed" if failed or not runnable else "ok"
+        stale = any(e["status"] in STALE_STATUSES for e in self.entries)
+        self.summary["status"] = "failed" if failed or not runnable else STALE if stale else "ok"
 
 
 def _summary_header(job: str, run_id: str, started: datetime, kernel: str) -> dict[str, Any]:
@@ -557,7 +622,7 @@ def _publish(state: _Run, reports: Path, t0: float, signals: _Signals) -> RunRes
             state.final.parent.mkdir(parents=True, exist_ok=True)
             os.rename(state.tmp, state.final)  # the run appears whole, or not at all
             os.replace(new_index, index)
-            if summary["status"] == "ok":
+            if summary["status"] in ("ok", STALE):
                 _link_latest(state.final.parent, state.final.name)
     finally:
         new_index.unlink(missing_ok=True)
