@@ -30,13 +30,27 @@ Modules, one job each:
 * :mod:`~shopbook.analysis.trend.effects` — festival uplifts against a baseline,
 * :mod:`~shopbook.analysis.trend.spec` and :mod:`~shopbook.analysis.trend.models` —
   the forecast model and its forecasts; :mod:`~shopbook.analysis.trend.backtesting` — the
-  rolling-origin backtest against the seasonal naive,
+  one rolling-origin loop that scores any forecaster (and the model against the seasonal
+  naive); :mod:`~shopbook.analysis.trend.candidates` — the forecasters to choose among
+  (ours and statsforecast's); :mod:`~shopbook.analysis.trend.selection` — the default
+  forecast, chosen per series by backtest; :mod:`~shopbook.analysis.trend.calibration` —
+  measured coverage and split-conformal widening,
 * :mod:`~shopbook.analysis.trend.growth_tables` — growth tables, shares, growth–share matrix.
 """
 
 from shopbook.analysis.trend._common import DEFAULT_SEASONS
-from shopbook.analysis.trend.backtesting import NAIVE_INSTEAD, Backtest, backtest, pick_forecast
+from shopbook.analysis.trend.backtesting import (
+    NAIVE_INSTEAD,
+    Backtest,
+    Candidate,
+    backtest,
+    fold_origins,
+    pick_forecast,
+    rolling_origin,
+)
 from shopbook.analysis.trend.breaks import Changepoints, changepoints
+from shopbook.analysis.trend.calibration import SHORTFALL_SE, calibrate, coverage_table
+from shopbook.analysis.trend.candidates import CANDIDATES, candidate_functions
 from shopbook.analysis.trend.decomposition import (
     Decomposition,
     SeasonalProfile,
@@ -66,17 +80,23 @@ from shopbook.analysis.trend.growth_tables import (
     period_label,
     shares,
 )
-from shopbook.analysis.trend.models import Forecast, forecast, seasonal_naive
+from shopbook.analysis.trend.models import MODELS, Forecast, forecast, seasonal_naive
+from shopbook.analysis.trend.selection import NEAR_TIE, Selection, choose, select_forecast
 from shopbook.analysis.trend.series import RegularSeries, regularize
 from shopbook.analysis.trend.spec import ForecastSpec, forecast_spec, fourier_terms
 
 __all__ = [
+    "CANDIDATES",
     "DEFAULT_SEASONS",
+    "MODELS",
+    "NEAR_TIE",
+    "SHORTFALL_SE",
     "FESTIVALS",
     "NAIVE_INSTEAD",
     "NOT_COMPARABLE",
     "WINDOWS",
     "Backtest",
+    "Candidate",
     "Changepoints",
     "Decomposition",
     "Event",
@@ -88,17 +108,23 @@ __all__ = [
     "GrowthShare",
     "RegularSeries",
     "SeasonalProfile",
+    "Selection",
     "Shares",
     "as_events",
     "backtest",
+    "calibrate",
+    "candidate_functions",
     "changepoints",
+    "choose",
     "complete_periods",
+    "coverage_table",
     "decompose",
     "default_events",
     "event_effects",
     "event_list",
     "event_regressors",
     "event_windows",
+    "fold_origins",
     "forecast",
     "forecast_spec",
     "fourier_terms",
@@ -107,7 +133,9 @@ __all__ = [
     "pick_forecast",
     "period_label",
     "regularize",
+    "rolling_origin",
     "seasonal_naive",
     "seasonal_profile",
+    "select_forecast",
     "shares",
 ]

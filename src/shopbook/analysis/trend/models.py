@@ -19,6 +19,9 @@ from shopbook.analysis.trend.spec import ForecastSpec, forecast_spec
 
 COLUMNS = ("mean", "lo80", "hi80", "lo95", "hi95")
 
+#: The statsmodels models :func:`forecast` fits by name.
+MODELS = ("sarimax", "ets", "ets_undamped")
+
 #: Start-value messages statsmodels' SARIMAX warns with while it searches; the fit goes on.
 _START_CHATTER = (
     "Non-stationary starting autoregressive parameters",
@@ -78,7 +81,7 @@ def _fit_sarimax(spec: ForecastSpec) -> Any:
     return mod.fit(disp=False)
 
 
-def _fit_ets(spec: ForecastSpec) -> Any:
+def _fit_ets(spec: ForecastSpec, damped: bool = True) -> Any:
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     m = spec.season
@@ -86,7 +89,7 @@ def _fit_ets(spec: ForecastSpec) -> Any:
         spec.endog,
         error="add",
         trend="add",
-        damped_trend=True,
+        damped_trend=damped,
         seasonal="add" if m else None,
         seasonal_periods=m or None,
     )
@@ -108,14 +111,14 @@ def _sarimax(spec: ForecastSpec, horizon: int) -> tuple[Any, np.ndarray, np.ndar
 
 
 def _ets(
-    spec: ForecastSpec, horizon: int, notes: list[str]
+    spec: ForecastSpec, horizon: int, notes: list[str], damped: bool = True
 ) -> tuple[Any, np.ndarray, np.ndarray, str]:
-    res = _fit_ets(spec)
+    res = _fit_ets(spec, damped)
     pr = res.get_prediction(start=len(spec.endog), end=len(spec.endog) + horizon - 1)
     mu = np.asarray(pr.predicted_mean, dtype=float)
     sd = np.sqrt(np.asarray(pr.var_pred_mean, dtype=float))
     m = spec.season
-    desc = f"ETS(A,Ad,{'A' if m else 'N'}{', ' + str(m) if m else ''})" + (
+    desc = f"ETS(A,{'Ad' if damped else 'A'},{'A' if m else 'N'}{', ' + str(m) if m else ''})" + (
         " on log values" if spec.log else ""
     )
     if spec.exog is not None and spec.exog.shape[1] > max(spec.season - 1, 0):
@@ -136,11 +139,14 @@ def _fit_quietly(
     """
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-    if model not in ("sarimax", "ets"):
-        raise ValueError(f"model must be 'sarimax' or 'ets', found {model!r}")
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {', '.join(map(repr, MODELS))}, found {model!r}")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        out = _sarimax(spec, horizon) if model == "sarimax" else _ets(spec, horizon, notes)
+        if model == "sarimax":
+            out = _sarimax(spec, horizon)
+        else:
+            out = _ets(spec, horizon, notes, damped=model == "ets")
     for w in caught:
         if issubclass(w.category, ConvergenceWarning):
             note(
@@ -175,7 +181,10 @@ def forecast(
     by OLS on the differenced series and held fixed while SARIMAX estimates the ARMA
     part by maximum likelihood (see :class:`ForecastSpec`). ``model="ets"``:
     statsmodels ETS (additive errors, damped additive trend, additive season ``m``) on
-    the same scale, without regressors.
+    the same scale, without regressors; ``model="ets_undamped"``: the same with an
+    undamped trend (Holt-Winters). To let a backtest choose among these and
+    statsforecast's automatic models, use
+    :func:`~shopbook.analysis.trend.select_forecast`.
 
     Parameters
     ----------
@@ -187,7 +196,7 @@ def forecast(
         ``{"name", "start", "end"[, "peak"]}`` dicts; ``None``: 618 and Double 11 in every
         year of history and horizon; ``[]``: no event regressors.
     model
-        ``"sarimax"`` or ``"ets"``.
+        ``"sarimax"``, ``"ets"`` or ``"ets_undamped"``.
     seasons
         Seasonal lengths in days, as in :func:`~shopbook.analysis.trend.decompose`.
     transform

@@ -195,15 +195,17 @@ def forecast_spec(
         parts_h.append(fourier_terms(s.index, exact, k, origin=s.index[0]))
         parts_f.append(fourier_terms(future, exact, k, origin=s.index[0]))
     ev = None
-    if step >= 28 and steps:
-        # a festival falls in the same month (quarter) every year: its indicator is one of
-        # the season terms, collinear with them (singular fits, worse optima)
+    if step >= 28:
+        # event regressors only on daily and weekly data: a festival falls in the same month
+        # (quarter) every year, so its indicator is one of the season terms, collinear with
+        # them (singular fits, worse optima); without season terms (under two years) it is
+        # still a fraction of one period, estimated from one or two points
         if as_events(events, s.index[0], future[-1]):
             note(
                 notes,
                 "Festivals fall in the same period every year on monthly or longer steps, so "
-                "the seasonal terms already carry their effect; no separate festival effect "
-                "is fitted.",
+                "the seasonal terms carry their effect; festival effects are fitted on daily "
+                "and weekly data only.",
             )
     else:
         ev = _event_columns(s, future, events, post_days, notes)

@@ -1,0 +1,238 @@
+"""The default forecaster: chosen per series by a rolling-origin backtest, intervals calibrated."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from shopbook.analysis.result import Result
+from shopbook.analysis.trend._common import DEFAULT_SEASONS, default_season, note
+from shopbook.analysis.trend.backtesting import Backtest, rolling_origin
+from shopbook.analysis.trend.calibration import SHORTFALL_SE, calibrate
+from shopbook.analysis.trend.candidates import CANDIDATES, candidate_functions, is_statsforecast
+from shopbook.analysis.trend.events import EventsLike
+from shopbook.analysis.trend.models import Forecast, forecast
+from shopbook.analysis.trend.series import regularize
+
+#: Candidates whose backtest MASE is within this share of the lowest count as tied with it;
+#: the simplest of them (earliest in :data:`CANDIDATES`) is chosen.
+NEAR_TIE = 0.02
+
+
+@dataclass(kw_only=True)
+class Selection(Result):
+    """The result of :func:`select_forecast`.
+
+    Attributes
+    ----------
+    table
+        One row per candidate (index ``candidate``, simplest first): ``model`` (the
+        description of its last backtest fit), ``mase``, ``vs_best`` (MASE over the
+        lowest MASE), ``coverage80``, ``coverage95``, ``seconds`` (mean time of one fit),
+        ``chosen``.
+    winner
+        The chosen candidate's name (one of :data:`CANDIDATES`).
+    reason
+        One sentence: which won and why.
+    forecast
+        The winner refitted on the whole series, its intervals calibrated when its
+        backtest coverage fell short.
+    coverage
+        The winner's backtest coverage per level (80, 95): ``nominal``, ``coverage``,
+        ``points``, ``se``, ``limit``, ``short``, ``factor``, ``calibrated`` (see
+        :mod:`~shopbook.analysis.trend.calibration`).
+    backtest
+        The :class:`Backtest` of every candidate (its predictions, per-fold scores).
+    notes
+        What was repaired, left out or calibrated.
+    """
+
+    winner: str = ""
+    reason: str = ""
+    forecast: Forecast = field(default_factory=Forecast)
+    coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
+    backtest: Backtest = field(default_factory=Backtest)
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether the winner's intervals were widened."""
+        return bool(len(self.coverage)) and bool(self.coverage["calibrated"].any())
+
+
+def choose(mase: pd.Series, near_tie: float = NEAR_TIE) -> str:
+    """The simplest candidate whose MASE is within ``near_tie`` of the lowest.
+
+    Parameters
+    ----------
+    mase
+        Candidate name → backtest MASE, in :data:`CANDIDATES` order (simplest first);
+        missing (NaN) values never win.
+    """
+    ok = mase.dropna()
+    if ok.empty:
+        raise ValueError("no candidate has a finite backtest MASE")
+    tied = ok[ok <= ok.min() * (1 + near_tie)]
+    return str(tied.index[0])
+
+
+def _reason(table: pd.DataFrame, winner: str, near_tie: float) -> str:
+    best = str(table["mase"].idxmin())
+    w = table.loc[winner, "mase"]
+    naive = table.loc["seasonal naive", "mase"] if "seasonal naive" in table.index else float("nan")
+    runner = table["mase"].drop(winner).dropna()
+    if winner == best:
+        why = f"{winner} won: the lowest backtest MASE, {w:.2f}"
+        if len(runner):
+            nxt = str(runner.idxmin())
+            why += f" (next {nxt}, {runner.min():.2f}"
+            why += (
+                f"; seasonal naive {naive:.2f})"
+                if winner != "seasonal naive" and nxt != "seasonal naive" and np.isfinite(naive)
+                else ")"
+            )
+        return why + "."
+    return (
+        f"{winner} was chosen: its backtest MASE {w:.2f} is within {near_tie:.0%} of the lowest "
+        f"({best}, {table.loc[best, 'mase']:.2f}), and on a near-tie the simpler model wins."
+    )
+
+
+def select_forecast(
+    series: pd.Series,
+    horizon: int,
+    events: EventsLike = None,
+    *,
+    folds: int = 3,
+    step: int | None = None,
+    candidates: Sequence[str] = CANDIDATES,
+    near_tie: float = NEAR_TIE,
+    calibrate_intervals: bool = True,
+    seasons: Sequence[float] = DEFAULT_SEASONS,
+    transform: str | None = "auto",
+    post_days: int = 7,
+) -> Selection:
+    """The default forecast: the candidate with the best rolling-origin backtest.
+
+    Every candidate (:data:`~shopbook.analysis.trend.candidates.CANDIDATES`: seasonal
+    naive, ETS, damped ETS, statsforecast's AutoETS, our SARIMAX, statsforecast's
+    AutoARIMA and MSTL) is scored by :func:`~shopbook.analysis.trend.rolling_origin` on
+    the same ``folds`` origins (MASE, 80% / 95% coverage). The winner is the candidate with
+    the lowest MASE — except that **candidates within** ``near_tie`` **(2%) of the lowest
+    MASE count as tied, and the simplest of them wins** (simplicity is the order of
+    ``CANDIDATES``). The winner is then refitted on the whole series to forecast
+    ``horizon`` periods. When its backtest coverage of an interval is below nominal by
+    more than two binomial standard errors over the backtest's points, that interval is
+    widened by split-conformal calibration on the backtest errors (rule and method:
+    :mod:`~shopbook.analysis.trend.calibration`), and the notes say so.
+
+    A candidate that cannot be fitted (too short a series for its season, …) is left out
+    and named in the notes. For one model by name use
+    :func:`~shopbook.analysis.trend.forecast` (``model=``).
+
+    Parameters
+    ----------
+    series
+        A regular series with a DatetimeIndex (daily, weekly, monthly, quarterly…).
+    horizon
+        Periods to forecast (and per backtest fold).
+    events
+        Festival/campaign dates, as in :func:`~shopbook.analysis.trend.forecast`; used
+        by SARIMAX on daily and weekly data only.
+    folds
+        Backtest origins (each refits every candidate).
+    step
+        Periods between origins (default ``horizon``).
+    candidates
+        Names from :data:`CANDIDATES` to choose among (e.g. without the statsforecast
+        ones, to be faster).
+    near_tie
+        Relative MASE margin within which the simpler candidate wins.
+    calibrate_intervals
+        Whether to widen intervals that fell short in the backtest.
+    seasons, transform, post_days
+        As in :func:`~shopbook.analysis.trend.forecast`.
+
+    Returns
+    -------
+    Selection
+        ``table`` (candidates × MASE / coverage), ``winner``, ``reason``, ``forecast``,
+        ``coverage``, ``backtest``, ``notes``.
+
+    Raises
+    ------
+    ValueError
+        When the folds leave too little history, or a candidate name is unknown.
+    """
+    reg = regularize(series)
+    s = reg.series
+    order = [c for c in CANDIDATES if c in candidates]
+    fits = candidate_functions(
+        order,
+        events,
+        season=default_season(s),
+        seasons=seasons,
+        transform=transform,
+        post_days=post_days,
+    )
+    if float(s.std()) == 0.0:
+        fc = forecast(s, horizon, [], seasons=seasons, transform=transform)
+        return Selection(
+            winner="constant",
+            reason="The series is constant, so there is nothing to choose: it is repeated.",
+            forecast=fc,
+            notes=list(fc.notes),
+        )
+    bt = rolling_origin(s, horizon, fits, folds, step=step, errors="note")
+    notes = list(bt.notes)
+    table = bt.table.reindex(order)
+    table.index.name = "candidate"
+    table.insert(0, "model", [bt.models.get(c, "not fitted") for c in order])
+    winner = choose(table["mase"], near_tie)
+    table["vs_best"] = table["mase"] / table["mase"].min()
+    table["chosen"] = table.index == winner
+    table = table[["model", "mase", "vs_best", "coverage80", "coverage95", "seconds", "chosen"]]
+    raw = fits[winner](s, horizon)
+    for n in raw.notes:
+        note(notes, n)
+    if any(is_statsforecast(c) for c in order):
+        note(
+            notes,
+            "statsforecast's candidates (AutoETS, AutoARIMA, MSTL) model the values as they "
+            "are, without festival regressors.",
+        )
+    preds = bt.predictions[bt.predictions["method"] == winner]
+    fc, coverage, cal_notes = calibrate(raw, preds, nonnegative=bool((s >= 0).all()))
+    if not calibrate_intervals:
+        fc = raw
+        coverage["factor"], coverage["calibrated"] = 1.0, False
+        cal_notes = [
+            n.split(": they were widened")[0] + " (not calibrated: calibrate_intervals=False)."
+            for n in cal_notes
+        ]
+    for n in cal_notes:
+        note(notes, n)
+    if not coverage["short"].any():
+        note(
+            notes,
+            f"The chosen forecast's intervals held {coverage.loc[80, 'coverage']:.0%} (80%) and "
+            f"{coverage.loc[95, 'coverage']:.0%} (95%) of the backtest's "
+            f"{int(coverage.loc[95, 'points'])} actuals — not short of nominal by more than "
+            f"{SHORTFALL_SE:g} standard errors, so they are not recalibrated.",
+        )
+    if coverage["calibrated"].any():
+        fc = replace(fc, model=f"{fc.model}, intervals calibrated on the backtest")
+    return Selection(
+        table=table,
+        winner=winner,
+        reason=_reason(table, winner, near_tie),
+        forecast=fc,
+        coverage=coverage,
+        backtest=bt,
+        notes=notes,
+    )
+
+
+__all__ = ["NEAR_TIE", "Selection", "choose", "select_forecast"]
