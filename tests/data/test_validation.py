@@ -35,6 +35,11 @@ def order(i, **changes):
     return row | changes
 
 
+def paid(amount):
+    """Consistent amounts of an order without discount: gross = net = ``amount``."""
+    return {"gross_amount": amount, "discount_amount": 0.0, "net_amount": amount}
+
+
 def item(order_id, sku="A", **changes):
     row = {
         "order_id": order_id,
@@ -119,7 +124,8 @@ def problems(err):
 
 
 def test_clean_data_keeps_every_row_typed_per_contract():
-    report = check({"orders": [order(1), order(2)], "order_items": [item("o1"), item("o2")]})
+    lines = [item("o1", quantity=2), item("o2", quantity=2)]  # 2 × 50 = the gross of 100
+    report = check({"orders": [order(1), order(2)], "order_items": lines})
     assert report.tables["orders"] == TableHealth("orders", 2, 2, 0, {})
     kept = report.kept("orders")
     assert kept.columns == tuple(TABLES["orders"].column_names)
@@ -215,7 +221,7 @@ def test_negative_money_is_rejected_and_money_may_come_as_text():
     rows = [
         order(1, net_amount="90.5", gross_amount=" 100 ", discount_amount="9.5"),
         order(2, net_amount="-1"),
-        order(3, net_amount="1e2"),
+        order(3, net_amount="1e2", discount_amount="0"),
         order(4, net_amount="ninety"),
     ]
     report = check({"orders": rows})
@@ -265,9 +271,9 @@ def test_now_defaults_to_the_current_utc_time():
 
 def test_duplicate_key_keeps_the_earliest_and_ignores_input_order():
     rows = [
-        order(1, order_ts="2024-02-01", net_amount=1.0),
-        order(1, order_ts="2024-01-01", net_amount=2.0),
-        order(1, order_ts="2024-03-01", net_amount=3.0),
+        order(1, order_ts="2024-02-01", **paid(1.0)),
+        order(1, order_ts="2024-01-01", **paid(2.0)),
+        order(1, order_ts="2024-03-01", **paid(3.0)),
         order(2),
     ]
     for permutation in ([0, 1, 2, 3], [3, 2, 1, 0], [2, 0, 3, 1]):
@@ -286,7 +292,10 @@ def test_a_duplicate_of_an_invalid_row_is_kept():
 def test_duplicate_composite_key_uses_the_declared_reason():
     items = [item("o1", "A"), item("o1", "A", quantity=2), item("o1", "B")]
     report = check({"orders": [order(1)], "order_items": items})
-    assert report.tables["order_items"].reasons == {"duplicate order_item": 1}
+    reason = TABLES["order_items"].key_reason
+    assert report.tables["order_items"].reasons == {reason: 1}
+    # the reason says how to keep both lines (issue 15)
+    assert reason.startswith("duplicate order_item") and "combine_lines: sum" in reason
 
 
 def test_orphan_items_are_those_without_a_kept_order():
@@ -406,6 +415,8 @@ def test_rules_lists_reasons_in_the_order_they_apply():
         ("null net_amount", "net_amount"),
         ("negative net_amount", "net_amount"),
         ("null currency", "currency"),
+        ("discount > gross", "discount_amount"),
+        ("net ≠ gross − discount", "net_amount"),
         ("duplicate order_id", None),
         ("unknown customer_id", "customer_id"),
     ]

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from shopbook.cli import app
+from shopbook.data.contract import TABLES
 from shopbook.data.validation import validate
 from shopbook.errors import ContractError
 
@@ -37,7 +38,7 @@ o9,c9,2024-01-09,site,PAID,1e2,0,100,CNY
 
 ITEMS_CSV = """order_id,sku,quantity,unit_price,list_price,unit_cost
 o1,A,1,50,60,20
-o1,B,2,20,25,
+o1,B,2,25,25,
 o2,A,0,50.5,60,20
 o2,B,-1,10,10,5
 o3,A,abc,10,10,5
@@ -109,7 +110,7 @@ EXPECTED_REJECTS = {
     "order_items": {
         "non-positive quantity": 2,
         "unparseable quantity": 1,
-        "duplicate order_item": 1,
+        TABLES["order_items"].key_reason: 1,  # "duplicate order_item (… combine_lines: sum)"
         "orphan order_item": 2,  # o99 does not exist; o5 was rejected (future date)
     },
     "assignments": {"unit in two variants": 2, "duplicate assignment": 1},

@@ -9,6 +9,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shopbook.data.contract import TABLES
 from shopbook.data.validation import UNCOERCIBLE_SHARE, rules, validate
 from shopbook.errors import ContractError
 
@@ -96,3 +97,5 @@ def test_read_equals_kept_plus_rejected_and_one_reason_per_reject(orders, items)
     assert set(kept_items["order_id"]) <= set(kept_orders["order_id"])
     assert not kept_items.duplicated(["order_id", "sku"]).any()
     assert (kept_items["quantity"] > 0).all() and (kept_orders["net_amount"] >= 0).all()
+    for rr in TABLES["orders"].row_rules:  # net = gross − discount…: no kept row breaks one
+        assert not rr.test(*[kept_orders[c] for c in rr.columns]).any(), rr.reason

@@ -1,19 +1,21 @@
 """The data contract: the eight canonical tables, declared once.
 
 Every other part of Shopbook reads this module instead of repeating column names,
-types or rules: :mod:`shopbook.data.validate` compiles the row rules into engine
+types or rules: :mod:`shopbook.data.validation` compiles the row rules into engine
 (ibis) expressions, ``data/README.md`` documents it (a test keeps the two in step),
 and the synthetic shop is checked against it.
 
 The form is declarative: a :class:`Table` is a list of :class:`Column` objects plus
 table-level rules (primary key, foreign keys, columns that hold one value per
-dataset, groups that must be unique). Nothing here executes a query.
+dataset, groups that must be unique, rules across the columns of a row, totals checked
+against another table). Nothing here executes a query.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 DType = Literal["string", "int64", "float64", "bool", "timestamp", "date"]
 
@@ -98,6 +100,80 @@ class ForeignKey:
     reason: str
 
 
+#: Money amounts that should agree (net = gross − discount…) may differ by this much:
+#: one cent (fen) of the dataset's currency, for amounts rounded on their own.
+MONEY_TOLERANCE = 0.01
+# Float noise of a difference of amounts (13.25 − 1.10 is not exactly 12.15).
+_FLOAT_SLACK = 1e-6
+
+
+def amounts_differ(a: Any, b: Any) -> Any:
+    """Whether amounts ``a`` and ``b`` differ by more than :data:`MONEY_TOLERANCE`."""
+    return (a - b).abs() > MONEY_TOLERANCE + _FLOAT_SLACK
+
+
+def amount_exceeds(a: Any, b: Any) -> Any:
+    """Whether amount ``a`` is above amount ``b`` by more than :data:`MONEY_TOLERANCE`."""
+    return a > b + (MONEY_TOLERANCE + _FLOAT_SLACK)
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """A rule across the columns of one row: a row for which ``test`` holds is rejected.
+
+    Checked after the column rules, on the rows that passed them; a row with a null in
+    one of ``columns`` (a nullable column) passes, and a rule on a column absent from
+    the source is not checked.
+
+    Parameters
+    ----------
+    reason
+        The reject reason, e.g. ``net ≠ gross − discount``.
+    columns
+        The columns ``test`` takes, in this order; the first is the column the rule is
+        about (named in strict-mode problems).
+    test
+        ``test(*values)`` is true for a bad row. It uses only arithmetic, comparisons and
+        ``abs()``, so it is an expression in any engine (ibis) and works on pandas too.
+    rule
+        The rule in words, for ``data/README.md``.
+    fix
+        What to check when most rows fail it (usually the mapping).
+    """
+
+    reason: str
+    columns: tuple[str, ...]
+    test: Callable[..., Any]
+    rule: str
+    fix: str = ""
+
+
+@dataclass(frozen=True)
+class LineTotal:
+    """A cross-table check that is **reported, not enforced**: ``column`` of each row
+    should equal the sum of ``quantity × price`` over its lines in ``lines_table``
+    (joined on ``key``), within :data:`MONEY_TOLERANCE`.
+
+    Validation counts the kept rows that have kept lines and whose total differs, and
+    says so in a warning; no row is rejected. Exports differ on what a total includes
+    (shipping, item-level discounts, gift lines at zero), and a partial export of lines
+    does not make the order wrong — nor says which side is.
+    """
+
+    column: str
+    lines_table: str
+    key: tuple[str, ...]
+    quantity: str
+    price: str
+
+    @property
+    def rule(self) -> str:
+        return (
+            f"`{self.column}` = Σ {self.quantity} × {self.price} of its "
+            f"{self.lines_table} (within {MONEY_TOLERANCE:g})"
+        )
+
+
 @dataclass(frozen=True)
 class Table:
     """A contract table.
@@ -125,6 +201,12 @@ class Table:
     duplicate_reason
         Reason given to a later duplicate of the primary key; default
         ``duplicate <key columns>`` (see :attr:`key_reason`).
+    row_rules
+        Rules across the columns of one row (see :class:`RowRule`), in the order they
+        are applied.
+    line_totals
+        Totals checked against the kept lines of another table and reported, not
+        enforced (see :class:`LineTotal`).
     """
 
     name: str
@@ -135,6 +217,8 @@ class Table:
     unique_groups: tuple[tuple[tuple[str, ...], str], ...] = ()
     description: str = ""
     duplicate_reason: str = ""
+    row_rules: tuple[RowRule, ...] = ()
+    line_totals: tuple[LineTotal, ...] = ()
     _by_name: dict[str, Column] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -200,6 +284,30 @@ ORDERS = Table(
         ForeignKey(("customer_id",), "customers", ("customer_id",), "unknown customer_id"),
     ),
     one_value=("currency",),
+    row_rules=(
+        # Before net: a discount above the gross makes gross − discount negative, so every
+        # such row would also fail the net rule; this reason says what is wrong.
+        RowRule(
+            "discount > gross",
+            ("discount_amount", "gross_amount"),
+            amount_exceeds,
+            f"`discount_amount` ≤ `gross_amount` (within {MONEY_TOLERANCE:g})",
+            "map to discount_amount the order-level discounts only and to gross_amount "
+            "the order value before them",
+        ),
+        RowRule(
+            "net ≠ gross − discount",
+            ("net_amount", "gross_amount", "discount_amount"),
+            lambda net, gross, discount: amounts_differ(net, gross - discount),
+            f"`net_amount` = `gross_amount` − `discount_amount` (within {MONEY_TOLERANCE:g})",
+            "map to net_amount what the customer paid for the goods (without shipping "
+            "or tax added on top), to gross_amount the value before order-level discounts "
+            "and to discount_amount those discounts",
+        ),
+    ),
+    line_totals=(
+        LineTotal("gross_amount", "order_items", ("order_id",), "quantity", "unit_price"),
+    ),
     description="one row per order",
 )
 
@@ -215,7 +323,10 @@ ORDER_ITEMS = Table(
     ),
     primary_key=("order_id", "sku"),
     foreign_keys=(ForeignKey(("order_id",), "orders", ("order_id",), "orphan order_item"),),
-    duplicate_reason="duplicate order_item",
+    # Two lines of one SKU in an order: exports list a SKU again for a gift, a second
+    # size or an added unit. The mapping can add them up (issue 15).
+    duplicate_reason="duplicate order_item (to add up lines of one sku, map order_items "
+    "with combine_lines: sum)",
     description="one row per order line (order × SKU)",
 )
 
@@ -418,6 +529,13 @@ def to_markdown() -> str:
             lines.append(
                 f"* one {others} per ({', '.join(cols)}) — else every row of that group is "
                 f"rejected: `{reason}`"
+            )
+        for rr in t.row_rules:
+            lines.append(f"* {rr.rule} — else `{rr.reason}`")
+        for lt in t.line_totals:
+            lines.append(
+                f"* {lt.rule} for rows with kept {lt.lines_table} — reported in a warning, "
+                "not rejected (exports differ on what a total includes, e.g. shipping)"
             )
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -50,20 +50,38 @@ A rejected row gets the reason of the **first** rule it fails, in this order
    d. ``unknown <column>`` — not one of the allowed values;
    e. ``<column> in the future`` — later than ``now``.
 
-2. Group rules (``Table.unique_groups``), e.g. ``unit in two variants``: every row of an
+2. Row rules (``Table.row_rules``), rules across the columns of one row, in contract
+   order; for orders ``discount > gross`` (``discount_amount`` above ``gross_amount``)
+   and ``net ≠ gross − discount``, each within one cent (``contract.MONEY_TOLERANCE``).
+3. Group rules (``Table.unique_groups``), e.g. ``unit in two variants``: every row of an
    experiment × unit whose rows name more than one variant.
-3. Duplicate keys (``Table.key_reason``, e.g. ``duplicate order_id``): of the rows with
+4. Duplicate keys (``Table.key_reason``, e.g. ``duplicate order_id``): of the rows with
    the same primary key the first is kept and later ones rejected. "First" is the order
    of the remaining contract columns, which is deterministic on every engine (for
-   orders: the earliest ``order_ts``).
-4. Foreign keys (``Table.foreign_keys``), e.g. ``orphan order_item``: the key is not
+   orders: the earliest ``order_ts``). Two lines of one SKU in an order are such
+   duplicates; the reason names the mapping option that adds them up
+   (``combine_lines: sum``).
+5. Foreign keys (``Table.foreign_keys``), e.g. ``orphan order_item``: the key is not
    among the **kept** rows of the referenced table. Checked whenever the referenced table
    is in the source — even when it is empty or all its rows were rejected (a warning
    says so) — and skipped when it is not (``unknown customer_id`` needs a customers
    table). A null in a nullable reference passes.
 
-Rules 2–4 only look at rows that passed the rules before them, so a duplicate of an
+Rules 2–5 only look at rows that passed the rules before them, so a duplicate of an
 invalid row is not counted against the valid one.
+
+Reported, not rejected
+----------------------
+Two checks reject nothing and add a warning (:mod:`~shopbook.data.validation.consistency`):
+
+* a row rule that rejects more than half of a table: the columns are probably mapped
+  wrong (a paid amount that includes shipping as ``net_amount``), and the warning says
+  what to map;
+* a total that disagrees with its lines (``Table.line_totals``): kept orders with kept
+  lines whose ``gross_amount`` is not Σ quantity × unit_price within one cent are
+  counted, with an example. Exports differ on what a total includes (shipping,
+  item-level discounts) and a partial export of lines does not make an order wrong, so
+  neither side is rejected.
 
 Structural problems
 -------------------
@@ -88,8 +106,8 @@ Layout
 ------
 ``entry`` :func:`validate` · ``report`` :class:`ValidationReport`, :class:`TableHealth` ·
 ``coerce`` reading values · ``stamps`` timestamps and their zones · ``reasons`` the rules
-and :func:`rules` · ``check`` one table checked and counted · ``_common`` shared constants
-and helpers.
+and :func:`rules` · ``check`` one table checked and counted · ``consistency`` the checks
+that only warn · ``_common`` shared constants and helpers.
 """
 
 from shopbook.data.validation._common import (

@@ -26,6 +26,7 @@ from shopbook.data.validation.reasons import (
     _foreign_key_rules,
     _group_rules,
     _row_reason,
+    _row_rules,
     rules,
 )
 from shopbook.data.validation.report import TableHealth, _Checked
@@ -80,6 +81,7 @@ def _check_table(
     raw_kept = [c for c in present if _RAW + c in typed.columns]
     t = typed
     t = t.mutate(**{_REASON: _row_reason(t, contract, present, now)})
+    t = _row_rules(t, contract, present)
     t = _group_rules(t, contract, present)
     t = _duplicate_rule(t, contract, present)
     t = _foreign_key_rules(t, contract, done, health, warnings)

@@ -11,6 +11,7 @@ from shopbook.data.contract import table as contract_table
 from shopbook.data.sources import Source, open_source
 from shopbook.data.validation._common import _as_utc_naive
 from shopbook.data.validation.check import _check_table, _count, _strict_problems
+from shopbook.data.validation.consistency import _line_total_warnings, _row_rule_warnings
 from shopbook.data.validation.report import TableHealth, ValidationReport, _Checked
 from shopbook.data.validation.stamps import ZONE_NAMES, Zones
 from shopbook.errors import ContractError, Problem
@@ -86,6 +87,7 @@ def validate(
         checked[name] = chk
         health[name], found = _count(chk)
         problems.extend(found)
+        warnings.extend(_row_rule_warnings(chk, health[name]))
         try:  # rows the source could not read (ragged CSV rows…): read and rejected
             health[name] = health[name].with_unreadable(src.read_rejects(name))
         except ContractError as exc:
@@ -106,6 +108,7 @@ def validate(
                 warnings.append(f"{name} is empty: sections that need it will be skipped")
     if problems:
         raise ContractError(problems=problems)
+    warnings.extend(_line_total_warnings(checked))
 
     report = ValidationReport(src, checked, health, warnings, now)
     if strict:

@@ -1,5 +1,15 @@
 """The reject rules, compiled from the contract into ibis expressions, and the reasons
-they give, in the order they are applied."""
+they give, in the order they are applied.
+
+Why not pandera (declared as a dependency; its ibis backend, ``pandera.ibis``, exists in
+0.35): its checks are declarative like the contract's, but a pandera validation answers
+"did check X pass, and on which rows" — one query per check, the failure cases pulled
+into pandas (``failure_cases.to_pandas()``), a row failing two checks listed twice, and
+table-level checks joined back to the rows by position (DuckDB) or by an unordered
+``row_number()`` (every other engine: not deterministic). Validation here needs one
+reason per row — the first rule it fails — in one expression the engine runs once, with
+read = kept + rejected counted from it. So the contract's rules are compiled by hand.
+"""
 
 from __future__ import annotations
 
@@ -35,6 +45,7 @@ def rules(name: str) -> list[tuple[str, str | None]]:
     out: list[tuple[str, str | None]] = [
         (reason, col.name) for col in contract.columns for reason in _column_reasons(col)
     ]
+    out += [(rr.reason, rr.columns[0]) for rr in contract.row_rules]
     out += [(reason, None) for _, reason in contract.unique_groups]
     if contract.primary_key:
         out.append((contract.key_reason, None))
@@ -108,6 +119,20 @@ def _reject_where(t: ir.Table, condition: ir.BooleanValue, reason: str) -> ir.Ta
 
 def _with_ok(t: ir.Table) -> ir.Table:
     return t.mutate(**{_OK: t[_REASON].isnull()})
+
+
+def _row_rules(t: ir.Table, contract: Table, present: list[str]) -> ir.Table:
+    """Reject passing rows that break a rule across their columns (``Table.row_rules``).
+
+    A rule whose columns are not all in the source is not checked; a null in a nullable
+    column makes the test null, and the row passes.
+    """
+    for rr in contract.row_rules:
+        if not all(c in present for c in rr.columns):
+            continue
+        t = _with_ok(t)
+        t = _reject_where(t, rr.test(*[t[c] for c in rr.columns]), rr.reason)
+    return t
 
 
 def _group_rules(t: ir.Table, contract: Table, present: list[str]) -> ir.Table:
