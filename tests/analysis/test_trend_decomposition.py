@@ -189,3 +189,25 @@ def test_shop_yearly_season_matches_the_planted_one(synthetic_shop):
     assert 0.5 * y["amplitude"] < amplitude < 1.5 * y["amplitude"]
     assert linear_r2(t["trend"]) < 0.995
     assert dec.variance_shares["resid"] > 0.1  # festivals and noise, not ~0
+
+
+def test_figure_labels_say_which_panels_come_from_fourier_terms(two_years):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from shopbook.viz import trend as vz
+
+    dec = two_years[3]
+    axes = vz.decomposition(dec, unit="CNY")
+    labels = [ax.get_ylabel() for ax in axes]
+    assert labels == [
+        "Observed",
+        "Trend\n(spline)",
+        "Season 7",
+        "Season 365\n(Fourier)",
+        "Remainder",
+    ]
+    assert dec.method in axes[0].get_title()
+    plt.close(axes[0].figure)

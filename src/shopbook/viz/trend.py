@@ -122,7 +122,8 @@ def decomposition(
     Parameters
     ----------
     dec
-        :func:`shopbook.analysis.trend.decompose` result (its ``table`` and ``method``).
+        :func:`shopbook.analysis.trend.decompose` result (its ``table``, ``method`` and
+        ``sources``: a season from Fourier terms and a spline trend say so in their label).
     axes
         A sequence of ``len(dec.table.columns)`` axes sharing x (default: a new figure).
     unit
@@ -142,9 +143,14 @@ def decomposition(
         )
     axes = np.atleast_1d(np.asarray(axes, dtype=object))
     names = {"observed": "Observed", "trend": "Trend", "resid": "Remainder"}
+    sources = getattr(dec, "sources", {}) or {}
     for ax, col in zip(axes, cols, strict=True):
         season = col.removeprefix("seasonal_")
         title = names.get(col, f"Season {season}")
+        if sources.get(col, "").startswith("Fourier"):
+            title += "\n(Fourier)"  # a season too short for STL says how it was estimated
+        elif sources.get(col) == "cubic spline":
+            title += "\n(spline)"
         ax.plot(table.index, table[col], linewidth=0.8 if col in ("observed", "resid") else 1.3)
         ax.set_ylabel(title, fontsize="small")
         _money_axis(ax)
