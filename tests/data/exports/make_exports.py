@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+#: Where the files are written: this folder, or the one :func:`main` is given.
+OUT = HERE
 
 
 @dataclass(frozen=True)
@@ -198,8 +200,8 @@ def tmall() -> None:
                 oid, NAMES[li.sku], f"{li.price:.2f}", str(li.qty), "", "颜色分类:默认", "", "",
                 status_word("tmall", o), li.sku,
             ])  # fmt: skip
-    _write(HERE / "tmall" / "ExportOrderList202406.csv", orders, "gbk")
-    _write(HERE / "tmall" / "ExportOrderDetailList202406.csv", lines, "gbk")
+    _write(OUT / "tmall" / "ExportOrderList202406.csv", orders, "gbk")
+    _write(OUT / "tmall" / "ExportOrderDetailList202406.csv", lines, "gbk")
 
 
 # ---------------------------------------------------------------- jd (one GBK file)
@@ -222,7 +224,7 @@ def jd() -> None:
                 o.customer and f"jd_{o.customer}",
                 "李四", "北京 朝阳区 三环到四环之间", "138****0000", "", "￥0.00", paid_at(o),
             ])  # fmt: skip
-    _write(HERE / "jd" / "jd_orders_202406.csv", rows, "gbk")
+    _write(OUT / "jd" / "jd_orders_202406.csv", rows, "gbk")
 
 
 # ---------------------------------------------------------------- douyin (UTF-8 with BOM)
@@ -249,7 +251,7 @@ def douyin() -> None:
                 "王五", o.customer and f"138****00{o.customer[1:]}", "广东省", "深圳市", "南山区",
                 "粤海街道", "",
             ])  # fmt: skip
-    _write(HERE / "douyin" / "douyin_orders_202406.csv", rows, "utf-8-sig")
+    _write(OUT / "douyin" / "douyin_orders_202406.csv", rows, "utf-8-sig")
 
 
 # ---------------------------------------------------------------- shopify (UTF-8)
@@ -296,7 +298,7 @@ def shopify() -> None:
                 order = [name] + [""] * 15
                 tail = [""] * 10 + ["Example Co", "", "", "", ""]
             rows.append(order + line + tail)
-    _write(HERE / "shopify" / "orders_export_1.csv", rows, "utf-8")
+    _write(OUT / "shopify" / "orders_export_1.csv", rows, "utf-8")
 
 
 # ---------------------------------------------------------------- woocommerce (UTF-8)
@@ -324,7 +326,7 @@ def woocommerce() -> None:
                 "US", str(int(oid) * 10 + k), ENGLISH[li.sku], li.sku, str(li.qty),
                 f"{subtotal:.2f}", f"{subtotal - (o.discount if k == 0 else 0):.2f}",
             ])  # fmt: skip
-    _write(HERE / "woocommerce" / "wc-orders-export.csv", rows, "utf-8")
+    _write(OUT / "woocommerce" / "wc-orders-export.csv", rows, "utf-8")
 
 
 # ---------------------------------------------------------------- generic (two UTF-8 files)
@@ -341,11 +343,14 @@ def generic() -> None:
                 o.oid, li.sku, NAMES[li.sku], str(li.qty), "¥" + _yuan(li.price), "",
                 "¥" + _yuan(COST[li.sku]),
             ])  # fmt: skip
-    _write(HERE / "generic" / "orders.csv", orders, "utf-8")
-    _write(HERE / "generic" / "order_lines.csv", lines, "utf-8")
+    _write(OUT / "generic" / "orders.csv", orders, "utf-8")
+    _write(OUT / "generic" / "order_lines.csv", lines, "utf-8")
 
 
-def main() -> None:
+def main(out: Path = HERE) -> None:
+    """Write every fixture under ``out/<preset>/`` (default: next to this script)."""
+    global OUT
+    OUT = Path(out)
     for make in (tmall, jd, douyin, shopify, woocommerce, generic):
         make()
 
