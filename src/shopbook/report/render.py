@@ -17,7 +17,6 @@ header and index escape everything they print (Jinja2 autoescape / markupsafe).
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import re
@@ -103,6 +102,35 @@ def scrub_notebook(
     if parameters is not None and "papermill" in clean.metadata:
         clean.metadata.papermill["parameters"] = dict(parameters)
     return clean
+
+
+#: The folders of an absolute path of the machine (``/srv/data/``, ``/tmp/x/`` in
+#: ``/tmp/x/shop.duckdb``): not inside a relative path, a URL or one of the labels
+#: :mod:`shopbook.report.runs` puts in place of known folders (``<reports>/…``, ``~/…``).
+_MACHINE_FOLDERS = re.compile(
+    r"(?<![\w:/.~;-])(?<!<reports>)(?<!<private>)(?<!<python>)"
+    r"/(?:[^\s/\"'<>`&]+/)+(?=[^\s/\"'<>`])"
+)
+
+
+def strip_paths(text: str) -> str:
+    """``text`` with every absolute path shortened to ``…/<last part>`` (``file://`` too).
+
+    The brief is for readers outside the team: it names no folder of the machine, not
+    even one :func:`replace_paths` has no label for (a source in ``/srv/data/``).
+    """
+    return _MACHINE_FOLDERS.sub("…/", re.sub(r"file://(?=/)", "", text))
+
+
+def _strip_all(obj: Any) -> Any:
+    """:func:`strip_paths` on every string of a notebook node (images left alone)."""
+    if isinstance(obj, str):
+        return strip_paths(obj)
+    if isinstance(obj, list):
+        return [_strip_all(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: (v if str(k).startswith("image/") else _strip_all(v)) for k, v in obj.items()}
+    return obj
 
 
 # ------------------------------------------------------------------ reading outputs
@@ -212,6 +240,7 @@ def header_html(
     nav = Markup('<a href="../../index.html">← All reports</a>')
     if other:
         nav += Markup(' · <a href="{}">{}</a>').format(quote(other), other_label)
+    shown = strip_paths if brief else str
     source = entry.get("source") or {}
     meta = Markup("{} · job <b>{}</b> · run {} · {}").format(
         _status_badge(entry.get("status", "?")),
@@ -220,7 +249,7 @@ def header_html(
         _fmt_duration(entry.get("duration_s")),
     )
     if source.get("uri"):
-        meta += Markup(" · source {}").format(source["uri"])
+        meta += Markup(" · source {}").format(shown(source["uri"]))
     error = Markup("")
     if entry.get("error"):
         link = (
@@ -242,7 +271,7 @@ def header_html(
     params = entry.get("parameters") or {}
     rows = Markup("").join(
         Markup("<tr><td>{}</td><td><code>{}</code></td></tr>").format(
-            k, json.dumps(v, ensure_ascii=False, default=str)
+            k, shown(json.dumps(v, ensure_ascii=False, default=str))
         )
         for k, v in params.items()
     )
@@ -295,8 +324,9 @@ def add_toc(page: str) -> str:
 
 
 def _brief_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Code-free copy: no parameter cells, no stderr, errors as one plain line."""
-    nb = copy.deepcopy(nb)
+    """Code-free copy: no parameter cells, no stderr, errors as one plain line, no folder
+    of the machine (:func:`strip_paths`)."""
+    nb = nbformat.from_dict(_strip_all(json.loads(json.dumps(nb))))
     keep = []
     for cell in nb.cells:
         tags = set(cell.get("metadata", {}).get("tags", []))

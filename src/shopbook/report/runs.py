@@ -9,15 +9,26 @@ One *run* executes a list of notebooks, each in a fresh kernel, and writes::
                                 source fingerprint, package version, git commit, and one
                                 entry per notebook with its headline numbers
 
-then rebuilds ``<reports>/index.html`` and, when every notebook is ``ok``, points
-``<reports>/<job>/latest`` at the run. A notebook that declares ``output_dir`` gets a
-folder for the files it writes (CRM lists with real customer ids) in the *private*
-folder, ``<private>/<job>/<run id>/<notebook>_files`` (:func:`shopbook.config.private_dir`),
-never in the shared reports folder.
+then rebuilds ``<reports>/index.html`` and, when no notebook failed (the run is ``ok`` or
+``stale``), points ``<reports>/<job>/latest`` at the run. A notebook that declares
+``output_dir`` gets a folder for the files it writes (CRM lists with real customer ids)
+in the *private* folder, ``<private>/<job>/<run id>/<notebook>_files``
+(:func:`shopbook.config.private_dir`), never in the shared reports folder.
 
 Shared files name no folder of the machine: paths under the project become relative
 (``reports/…``, ``./src/…``), the reports and private folders ``<reports>`` /
 ``<private>``, the user's home ``~`` and the Python installation ``<python>``.
+
+Freshness
+---------
+The fingerprint of a run's source holds each table's first and last day
+(``data_start`` / ``data_end``, :func:`shopbook.data.freshness.data_spans`, computed once
+per source). A notebook whose ``start`` / ``end`` window lies partly outside the data of
+the tables it reads, or whose tables end more than the job's ``max_age_days`` before the
+run, is ``stale``; one whose window lies entirely outside the data of its required tables
+is ``empty`` (:func:`notebook_freshness`). It still runs and renders; its entry's
+``freshness`` holds the reasons and each table's last day, which the report header shows.
+A run with such a notebook and no failure is ``stale``: exit 0, 3 under ``--strict``.
 
 Failure and interruption
 ------------------------
