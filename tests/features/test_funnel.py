@@ -196,18 +196,101 @@ def test_channel_kpis_add_the_funnel_to_the_channel_economics():
     t = _tiny()
     sessions = pd.DataFrame(
         {
-            "session_ts": pd.to_datetime(["2024-01-09 09:00", "2024-01-10 11:00"]),
-            "channel": ["tmall", "app"],
-            "product_views": [1, 0],
-            "added_to_cart": [True, False],
-            "reached_checkout": [True, False],
-            "order_id": ["o2", None],
+            "session_ts": pd.to_datetime(
+                ["2024-01-09 09:00", "2024-01-10 11:00", "2024-01-12 08:00", "2024-01-12 09:00"]
+            ),
+            "visitor_id": ["v1", "v2", "v3", "v3"],
+            "channel": ["tmall", "app", "jd", "jd"],
+            "pageviews": [4, 1, 2, 5],
+            "product_views": [1, 0, 1, 1],
+            "added_to_cart": [True, False, True, True],
+            "reached_checkout": [True, False, True, True],
+            "order_id": ["o2", None, None, "o5"],
         }
     )
     w = resolve_window("2024-01-08", "2024-01-14", None)
     ch = S.channel_kpis(t["orders"], w, sessions=sessions).set_index("channel")
-    assert ch.loc["tmall", ["orders", "sessions", "order"]].tolist() == [2, 1, 1]
+    assert ch.loc["tmall", ["orders", "sessions", "order", "paid"]].tolist() == [2, 1, 1, 1]
+    # jd: two sessions of one visitor (7 pages); the order o5 was refunded: placed, not paid
+    assert ch.loc["jd", ["sessions", "visitors", "pageviews", "order", "paid"]].tolist() == [
+        2,
+        1,
+        7,
+        1,
+        0,
+    ]
     assert ch.loc["app", ["orders", "new_customers", "sessions"]].tolist() == [0, 0, 1]
-    assert ch.loc["app", "gmv"] == 0.0 and ch.loc["jd", "sessions"] == 0
+    assert ch.loc["app", "gmv"] == 0.0 and ch.loc["app", "paid"] == 0
     econ = S.channel_economics(t["orders"], w.start, w.end).set_index("channel")
     pd.testing.assert_frame_equal(ch.loc[econ.index, econ.columns], econ)
+
+
+def _sessions_with_orders():
+    """Five sessions of three visitors; orders paid, refunded, cancelled, and one paid
+    order stamped the day after its session."""
+    sessions = pd.DataFrame(
+        {
+            "session_id": ["s1", "s2", "s3", "s4", "s5"],
+            "visitor_id": ["v1", "v1", "v2", "v3", "v3"],
+            "session_ts": pd.to_datetime(
+                [
+                    "2024-03-04 10:00",
+                    "2024-03-04 18:00",
+                    "2024-03-05 09:00",
+                    "2024-03-05 23:50",
+                    "2024-03-06 12:00",
+                ]
+            ),
+            "channel": ["tmall", "tmall", "jd", "jd", "jd"],
+            "pageviews": [3, 1, 6, 2, 4],
+            "product_views": [1, 0, 2, 1, 1],
+            "added_to_cart": [True, False, True, True, True],
+            "reached_checkout": [True, False, True, True, True],
+            "order_id": ["p1", None, "r1", "p2", "c1"],
+        }
+    )
+    orders = pd.DataFrame(
+        {
+            "order_id": ["p1", "r1", "p2", "c1"],
+            "status": ["paid", "refunded", "paid", "cancelled"],
+        }
+    )
+    return sessions, orders
+
+
+def test_funnel_counts_paid_sessions_and_traffic_hand_computed():
+    sessions, orders = _sessions_with_orders()
+    got = F.funnel(sessions, None, "channel", orders=orders).set_index("channel")
+    # tmall: s1 (paid p1), s2 (no order); one visitor v1, 3 + 1 pages
+    assert got.loc["tmall", ["sessions", "order", "paid", "visitors", "pageviews"]].tolist() == [
+        2,
+        1,
+        1,
+        1,
+        4,
+    ]
+    # jd: s3 refunded r1, s4 paid p2, s5 cancelled c1 -> 3 orders placed, 1 paid;
+    # visitors v2, v3; 6 + 2 + 4 pages
+    assert got.loc["jd", ["sessions", "order", "paid", "visitors", "pageviews"]].tolist() == [
+        3,
+        3,
+        1,
+        2,
+        12,
+    ]
+    rates = F.stage_rates(got.reset_index()).set_index("channel")
+    assert rates.loc["jd", "conversion"] == pytest.approx(1 / 3)  # not 3/3
+    assert rates.loc["tmall", "conversion"] == pytest.approx(1 / 2)
+    # the whole shop, 5 March only: s3 and s4 -> 2 sessions, 2 visitors, 1 paid
+    day = F.funnel(sessions, None, None, start="2024-03-05", end="2024-03-05", orders=orders)
+    assert day[["sessions", "visitors", "pageviews", "paid"]].iloc[0].tolist() == [2, 2, 8, 1]
+    # statuses widen what counts: with refunds, r1 counts too
+    wide = F.funnel(sessions, None, None, orders=orders, statuses=("paid", "refunded"))
+    assert int(wide["paid"].iloc[0]) == 3
+
+
+def test_funnel_without_orders_has_no_paid_column_and_no_conversion():
+    sessions, _ = _sessions_with_orders()
+    got = F.funnel(sessions, "day", "channel")
+    assert F.PAID not in got and {"visitors", "pageviews"} <= set(got.columns)
+    assert "conversion" not in F.stage_rates(got)

@@ -14,6 +14,8 @@ Sections of this module
   T / monetary value, calibration and holdout) and :func:`summary_patterns` (distinct
   rows with counts).
 * RFM — in :mod:`shopbook.features.rfm` (:func:`~shopbook.features.rfm.customer_rfm`).
+* Window to window — :func:`window_retention` (the buyers of the window before a window,
+  and how many of them bought again in it: the counts behind churn).
 
 Which orders count
 ------------------
@@ -32,7 +34,12 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from shopbook.features.orders import PURCHASE_STATUSES, in_window, order_span, purchases
+from shopbook.features.orders import (
+    PURCHASE_STATUSES,
+    in_window,
+    order_span,
+    purchases,
+)
 from shopbook.features.periods import PERIOD_DAYS, normalise_period
 
 #: The periods the BTYD summary measures durations in (a month has no fixed length).
@@ -192,3 +199,53 @@ def summary_patterns(
         ``columns`` plus ``customers`` (int64).
     """
     return summary.group_by(list(columns)).agg(customers=summary.count())
+
+
+# ------------------------------------------------------------------ window to window
+
+
+def window_retention(
+    orders: Any,
+    start: Any,
+    end: Any,
+    statuses: Sequence[str] | None = PURCHASE_STATUSES,
+) -> dict[str, Any]:
+    """The buyers of the window just before ``start``–``end`` and how many bought again.
+
+    The window before is as long as the window (``L`` days ending the day before
+    ``start``). A customer is a buyer of a window when they have a purchase
+    (:func:`shopbook.features.orders.purchases`) in it; churn is
+    ``1 − retained / previous_buyers``.
+
+    Parameters
+    ----------
+    orders
+        Contract ``orders`` (``customer_id``, ``order_ts``, ``status``).
+    start, end
+        The window (days, inclusive).
+    statuses
+        Order statuses that count as purchases.
+
+    Returns
+    -------
+    dict
+        ``before_start``, ``before_end`` (the window before, Timestamps),
+        ``previous_buyers`` (customers with a purchase in it) and ``retained`` (those of
+        them with a purchase in the window) — ints.
+    """
+    a, b = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    days = (b - a).days + 1
+    b0, b1 = a - pd.Timedelta(days=days), a - pd.Timedelta(days=1)
+    paid = purchases(orders, statuses)
+    before = paid.filter(in_window(paid.order_ts, b0, b1)).select("customer_id").distinct()
+    now = paid.filter(in_window(paid.order_ts, a, b)).select("customer_id").distinct()
+    now = now.mutate(_again=ibis.literal(1, "int64"))
+    j = before.left_join(now, before.customer_id == now.customer_id)
+    row = j.aggregate(previous_buyers=j.count(), retained=j._again.fill_null(0).sum())
+    got = row.execute().iloc[0]
+    return {
+        "before_start": b0,
+        "before_end": b1,
+        "previous_buyers": int(got["previous_buyers"] or 0),
+        "retained": int(got["retained"] or 0),
+    }

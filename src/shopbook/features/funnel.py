@@ -9,7 +9,12 @@ into step-by-step pass rates (pandas, no engine).
 
 A session reaches the stages ``product_view`` (``product_views > 0``), ``cart``
 (``added_to_cart``), ``checkout`` (``reached_checkout``) and ``order`` (``order_id`` not
-null). Stages are counted as flagged, not forced to nest. A window is whole days, both
+null: an order was placed, whatever became of it). Stages are counted as flagged, not
+forced to nest. Given ``orders``, ``paid`` counts the sessions whose order is a purchase
+(:func:`shopbook.features.orders.purchases`: refunded and cancelled orders are not) —
+the numerator of session conversion. Traffic is counted alongside: ``visitors`` (UV,
+distinct ``visitor_id`` in the period and group — not additive over periods or groups)
+and ``pageviews`` (PV, the sum of ``pageviews``). A window is whole days, both
 ends included (:func:`shopbook.features.orders.in_window`). Sales, margin and channel
 economics are in :mod:`shopbook.features.sales`; stock value in
 :mod:`shopbook.features.stock`.
@@ -25,13 +30,17 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from shopbook.features._groups import by_columns
-from shopbook.features.orders import as_table, in_window
+from shopbook.features.orders import PURCHASE_STATUSES, as_table, in_window, purchases
 from shopbook.features.periods import TRUNCATE, normalise_period
 
 #: Funnel stages after ``sessions``, in order.
 STAGES = ("product_view", "cart", "checkout", "order")
 #: Count columns of :func:`funnel`.
 COUNTS = ("sessions", *STAGES)
+#: Traffic columns of :func:`funnel`: UV (distinct visitors) and PV (page views).
+TRAFFIC = ("visitors", "pageviews")
+#: The column of :func:`funnel` counting sessions with a paid order (given ``orders``).
+PAID = "paid"
 
 
 # ----------------------------------------------------------------------------- funnel
@@ -44,14 +53,17 @@ def funnel_expr(
     *,
     start: Any = None,
     end: Any = None,
+    orders: Any = None,
+    statuses: Sequence[str] | None = PURCHASE_STATUSES,
 ) -> ir.Table:
     """The ibis expression behind :func:`funnel` (nothing is executed).
 
     Parameters
     ----------
     sessions
-        Contract ``sessions``: ``session_ts``, ``product_views``, ``added_to_cart``,
-        ``reached_checkout``, ``order_id`` and the ``by`` columns.
+        Contract ``sessions``: ``session_ts``, ``visitor_id``, ``pageviews``,
+        ``product_views``, ``added_to_cart``, ``reached_checkout``, ``order_id`` and the
+        ``by`` columns.
     period
         ``"day"``/``"week"``/``"month"`` (or ``"D"``/``"W"``/``"M"``) for one row per
         period (column ``period``), or ``None`` for one row per group over the whole
@@ -60,14 +72,25 @@ def funnel_expr(
         Group columns (``channel``, ``device``), or ``None``.
     start, end
         Optional window (days, inclusive); both or neither.
+    orders
+        Contract ``orders`` (``order_id``, ``status``), optional: adds ``paid``.
+    statuses
+        Order statuses that count as purchases (default ``paid``).
 
     Returns
     -------
     ibis.Table
         ``period`` (when ``period``), the ``by`` columns, ``sessions``, ``product_view``,
-        ``cart``, ``checkout``, ``order`` (int64).
+        ``cart``, ``checkout``, ``order``, ``visitors``, ``pageviews`` and, given
+        ``orders``, ``paid`` (int64).
     """
     t = as_table(sessions)
+    if orders is not None:
+        # the session's order counts when it is a purchase, whenever it was stamped
+        paid_ids = purchases(orders, statuses).select("order_id").distinct()
+        paid_ids = paid_ids.mutate(_paid=ibis.literal(1, "int64"))
+        j = t.left_join(paid_ids, t.order_id == paid_ids.order_id)
+        t = j.select(*[j[c] for c in t.columns], _paid=j._paid)
     if (start is None) != (end is None):
         raise ValueError("give both start and end, or neither")
     if start is not None:
@@ -85,7 +108,11 @@ def funnel_expr(
         cart=ibis.ifelse(t.added_to_cart, one, zero).sum(),
         checkout=ibis.ifelse(t.reached_checkout, one, zero).sum(),
         order=ibis.ifelse(t.order_id.notnull(), one, zero).sum(),
+        visitors=t.visitor_id.nunique(),
+        pageviews=t.pageviews.cast("int64").sum(),
     )
+    if orders is not None:
+        metrics[PAID] = t._paid.fill_null(0).sum()
     if not keys:
         return t.aggregate(**metrics)
     return t.group_by(keys).aggregate(**metrics).order_by(keys)
@@ -98,8 +125,10 @@ def funnel(
     *,
     start: Any = None,
     end: Any = None,
+    orders: Any = None,
+    statuses: Sequence[str] | None = PURCHASE_STATUSES,
 ) -> pd.DataFrame:
-    """Sessions and the sessions reaching each funnel stage, per period and group.
+    """Sessions, traffic and the sessions reaching each funnel stage, per period and group.
 
     See :func:`funnel_expr` for the parameters.
 
@@ -107,13 +136,15 @@ def funnel(
     -------
     pandas.DataFrame
         ``period`` (datetime64, when ``period``), the ``by`` columns and the int64 counts
-        ``sessions``, ``product_view``, ``cart``, ``checkout``, ``order``. Periods and
-        groups without sessions have no row.
+        ``sessions``, ``product_view``, ``cart``, ``checkout``, ``order``, ``visitors``
+        (UV), ``pageviews`` (PV) and, given ``orders``, ``paid`` (sessions whose order
+        is a purchase). Periods and groups without sessions have no row.
     """
-    frame = funnel_expr(sessions, period, by, start=start, end=end).execute()
+    expr = funnel_expr(sessions, period, by, start=start, end=end, orders=orders, statuses=statuses)
+    frame = expr.execute()
     if "period" in frame:
         frame["period"] = pd.to_datetime(frame["period"]).astype("datetime64[ns]")
-    for c in COUNTS:
+    for c in [*COUNTS, *TRAFFIC, *([PAID] if orders is not None else [])]:
         # a window without sessions sums to NULL (object dtype): numeric first, then 0
         frame[c] = pd.to_numeric(frame[c]).fillna(0).astype("int64")
     frame.attrs["period"] = None if period is None else normalise_period(period)
@@ -127,17 +158,20 @@ def stage_rates(counts: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     counts
-        Columns ``sessions``, ``product_view``, ``cart``, ``checkout``, ``order`` (plus
-        any group columns, kept).
+        Columns ``sessions``, ``product_view``, ``cart``, ``checkout``, ``order`` and
+        optionally ``paid`` (plus any group columns, kept; the traffic columns are
+        dropped).
 
     Returns
     -------
     pandas.DataFrame
         The group columns and ``product_view`` (per session), ``add_to_cart`` (per
-        product-view session), ``checkout`` (per cart), ``order`` (per checkout) and
-        ``conversion`` (orders per session); NaN where the denominator is 0.
+        product-view session), ``checkout`` (per cart), ``order`` (per checkout) and,
+        when ``counts`` has ``paid``, ``conversion`` (sessions with a paid order per
+        session — a refunded or cancelled order is not a conversion, so without
+        ``paid`` there is no conversion column); NaN where the denominator is 0.
     """
-    keep = [c for c in counts.columns if c not in COUNTS]
+    keep = [c for c in counts.columns if c not in (*COUNTS, *TRAFFIC, PAID)]
     out = counts[keep].copy()
 
     def ratio(a: str, b: str) -> pd.Series:
@@ -148,8 +182,9 @@ def stage_rates(counts: pd.DataFrame) -> pd.DataFrame:
     out["add_to_cart"] = ratio("cart", "product_view")
     out["checkout"] = ratio("checkout", "cart")
     out["order"] = ratio("order", "checkout")
-    out["conversion"] = ratio("order", "sessions")
+    if PAID in counts:
+        out["conversion"] = ratio(PAID, "sessions")
     return out
 
 
-__all__ = ["COUNTS", "STAGES", "funnel", "funnel_expr", "stage_rates"]
+__all__ = ["COUNTS", "PAID", "STAGES", "TRAFFIC", "funnel", "funnel_expr", "stage_rates"]

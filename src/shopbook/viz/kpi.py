@@ -18,7 +18,7 @@ from matplotlib.ticker import PercentFormatter
 from shopbook.features.periods import Window
 from shopbook.viz.theme import label, literal_text, new_axes
 
-__all__ = ["funnel_by_channel", "kpi_sparklines", "roi_bars"]
+__all__ = ["funnel_by_channel", "kpi_sparklines", "return_on_spend", "roi_bars"]
 
 _STAGES = {
     "sessions": "Session",
@@ -114,7 +114,11 @@ def kpi_sparklines(
 def roi_bars(
     channels: pd.DataFrame, ax: Axes | None = None, basis: str = "gross profit", by: str = "channel"
 ) -> Axes:
-    """Return per unit of marketing spend, one bar per channel; the break-even line at 1.
+    """A return / spend ratio per channel, one bar each; a reference line at 1.
+
+    Kept for old callers: it draws the ``roi`` column as a ratio to spend. The KPI
+    brief's ROI is (gross profit − spend) / spend, whose break-even is 0 — draw it, and
+    ROAS, with :func:`return_on_spend`.
 
     Parameters
     ----------
@@ -143,3 +147,46 @@ def roi_bars(
         y=f"{basis[:1].upper() + basis[1:]} / spend",
         y_unit="ratio",
     )
+
+
+#: metric → (title, y label, reference line, what the line means).
+_RETURNS = {
+    "roi": ("Channel ROI: (gross profit − spend) / spend", "ROI", 0.0, "break-even"),
+    "roas": ("Channel ROAS: revenue / spend", "ROAS", 1.0, "revenue = spend"),
+}
+
+
+def return_on_spend(
+    channels: pd.DataFrame, metric: str = "roi", ax: Axes | None = None, by: str = "channel"
+) -> Axes:
+    """ROI or ROAS per channel, one bar each, largest first, with its reference line.
+
+    ROI's line is break-even (0: gross profit pays the spend back); ROAS's is revenue =
+    spend (1). Channels whose value is NaN (no spend, or — for ROI — revenue without a
+    unit cost) have no bar.
+
+    Parameters
+    ----------
+    channels
+        The ``table`` of :func:`shopbook.analysis.kpi.channel_table` with spend: ``by``
+        and ``metric``.
+    metric
+        ``"roi"`` or ``"roas"``.
+    ax
+        Axes to draw on.
+    by
+        Group column.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if metric not in _RETURNS:
+        raise ValueError(f"metric must be one of {sorted(_RETURNS)}, got {metric!r}")
+    title, name, ref, meaning = _RETURNS[metric]
+    ax = new_axes(ax)
+    data = channels.dropna(subset=[metric]).sort_values(metric, ascending=False)
+    sns.barplot(data=data, x=by, y=metric, color="C0", ax=ax)
+    ax.axhline(ref, color="0.3", ls="--", lw=1, label=meaning)
+    ax.legend(loc="best", fontsize="small")
+    return label(ax, title, x="Channel", y=name, y_unit="ratio")

@@ -1,4 +1,4 @@
-"""Sales, new customers, spend, gross profit and the session funnel per channel in a window."""
+"""Sales, new customers, spend, gross profit, traffic and the session funnel per channel."""
 
 from __future__ import annotations
 
@@ -116,14 +116,16 @@ def channel_kpis(
     window
         The window (its previous window is not used).
     sessions
-        Contract ``sessions``, optional: adds the funnel counts per channel.
+        Contract ``sessions``, optional: adds the funnel counts and traffic per channel.
 
     Returns
     -------
     pandas.DataFrame
         :func:`channel_economics`' columns and, with sessions, ``sessions``,
-        ``product_view``, ``cart``, ``checkout``, ``order`` (int; 0 for a channel
-        without sessions, and the sales columns 0 for a channel with sessions only).
+        ``product_view``, ``cart``, ``checkout``, ``order`` (sessions with an order of
+        any status), ``paid`` (sessions whose order is a purchase), ``visitors`` (UV of
+        the channel) and ``pageviews`` (PV) — ints; 0 for a channel without sessions,
+        and the sales columns 0 for a channel with sessions only.
     """
     out = channel_economics(
         orders,
@@ -134,9 +136,17 @@ def channel_kpis(
         statuses=statuses,
     )
     if sessions is not None:
-        fun = F.funnel(sessions, None, "channel", start=window.start, end=window.end)
+        fun = F.funnel(
+            sessions,
+            None,
+            "channel",
+            start=window.start,
+            end=window.end,
+            orders=orders,
+            statuses=statuses,
+        )
         out = out.merge(fun, on="channel", how="outer")
-        for c in (*F.COUNTS, "orders", "customers", "new_customers"):
+        for c in (*F.COUNTS, *F.TRAFFIC, F.PAID, "orders", "customers", "new_customers"):
             out[c] = out[c].fillna(0).astype("int64")
         out["gmv"] = out["gmv"].fillna(0.0)
     return out
