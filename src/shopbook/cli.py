@@ -2,6 +2,7 @@
 
 ``shopbook sample``     make the shipped data (synthetic shop, or CDNOW with ``--cdnow``)
 ``shopbook validate``   print the data-health table of a source
+``shopbook import``     a platform's order exports → a contract DuckDB file (``--list``: presets)
 ``shopbook run``        execute notebooks into shareable reports (see :mod:`shopbook.report`)
 
 Errors are one clear line on stderr and a non-zero exit; ``--debug`` shows the traceback.
@@ -179,6 +180,38 @@ def sample(
         fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
 
 
+_PRESET_HELP = "A platform preset (shopbook import --list shows them)."
+_MAPPING_HELP = "Mapping YAML file (may say `extends: <preset>`)."
+_ENCODING_HELP = "Encoding of CSV files: utf-8, utf-8-sig, gbk, gb18030 or auto (detect)."
+
+
+def _print_problems(exc: ContractError) -> None:
+    if _state["debug"]:
+        raise exc
+    for problem in exc.problems:
+        typer.echo(f"error: {problem}", err=True)
+    raise typer.Exit(1) from None
+
+
+def _csv_files(source: str | None) -> list[Path] | None:
+    """The CSV export files a ``--source`` names (a file, or a folder's CSV files)."""
+    if not source or "://" in source:
+        return None
+    from shopbook.data.sources.files import suffix_of
+
+    path = Path(source)
+    if path.is_file() and suffix_of(path) not in (None, ".parquet", ".pq"):
+        return [path]
+    if path.is_dir():
+        found = sorted(
+            p
+            for p in path.iterdir()
+            if p.is_file() and suffix_of(p) not in (None, ".parquet", ".pq")
+        )
+        return found or None
+    return None
+
+
 @app.command()
 def validate(
     source: Annotated[
@@ -187,9 +220,9 @@ def validate(
             "--source", help="Data source URI (default: SHOPBOOK_SOURCE or data/shop.duckdb)."
         ),
     ] = None,
-    mapping: Annotated[
-        str | None, typer.Option("--mapping", help="Column-mapping YAML file.")
-    ] = None,
+    mapping: Annotated[str | None, typer.Option("--mapping", help=_MAPPING_HELP)] = None,
+    preset: Annotated[str | None, typer.Option("--preset", help=_PRESET_HELP)] = None,
+    encoding: Annotated[str | None, typer.Option("--encoding", help=_ENCODING_HELP)] = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Treat any rejected row as an error.")
     ] = False,
@@ -198,21 +231,100 @@ def validate(
         typer.Option("--require", help="A table that must be present (repeatable)."),
     ] = None,
 ) -> None:
-    """Print the data-health table: rows read / kept / rejected by reason, per table."""
+    """Print the data-health table: rows read / kept / rejected by reason, per table.
+
+    With a preset (or a mapping with `files:`) and a --source that is an export file or a
+    folder of them, the files are recognised by their headers, as `shopbook import` does.
+    """
+    from shopbook.data.sources import language, load_mapping
     from shopbook.data.validation import validate as run_validation
 
     try:
-        report = run_validation(
-            source, strict=strict, require=tuple(require or ()), mapping=mapping
+        maps = load_mapping(mapping, preset=preset)
+        if encoding is not None:
+            maps.encoding = language.encoding("--encoding", "--encoding", encoding)
+        exports = _csv_files(source) if maps.files else None
+        if exports:
+            from shopbook.data.importing import import_exports
+
+            result = import_exports(exports, mapping=maps, strict=strict)
+            report = result.report
+            notes = result.notes
+        else:
+            report = run_validation(
+                source,
+                strict=strict,
+                require=tuple(require or ()),
+                mapping=maps if (mapping or preset or encoding) else None,
+            )
+            notes = report.source.notes
+    except ContractError as exc:
+        _print_problems(exc)
+    typer.echo(report.to_text())
+    for note in notes:
+        typer.echo(f"note: {note}")
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+
+
+def _list_presets() -> None:
+    from shopbook.data.importing import presets
+
+    table = presets()
+    if not len(table):
+        typer.echo("no presets shipped (src/shopbook/data/presets/*.yaml)")
+        return
+    for row in table.itertuples():
+        typer.echo(f"{row.name}: {row.description}")
+        for entry in str(row.files).split("; "):
+            if entry:
+                typer.echo(f"    {entry}")
+
+
+@app.command("import")
+def import_command(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="The platform's export files (CSV).")
+    ] = None,
+    preset: Annotated[str | None, typer.Option("--preset", help=_PRESET_HELP)] = None,
+    mapping: Annotated[str | None, typer.Option("--mapping", help=_MAPPING_HELP)] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="DuckDB file to write (replaced).")
+    ] = None,
+    encoding: Annotated[str | None, typer.Option("--encoding", help=_ENCODING_HELP)] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Treat any rejected row as an error.")
+    ] = False,
+    list_presets: Annotated[
+        bool, typer.Option("--list", help="List the presets and the files they expect.")
+    ] = False,
+) -> None:
+    """Import a platform's order exports into a contract DuckDB file.
+
+    Each file is recognised by its header; the mapping (values, derived columns, fill-down,
+    combined lines…) is applied in the engine; the rows are validated; the kept rows of
+    each table and every rejected row with its reason (`_rejected`, `_rejected_source`)
+    are written to --out, and the data-health table is printed.
+    """
+    if list_presets:
+        _list_presets()
+        return
+    if not files:
+        fail("give the export files to import (or --list to see the presets)", 2)
+    if out is None:
+        fail("give --out FILE.duckdb (the DuckDB file to write)", 2)
+    from shopbook.data.importing import import_exports
+
+    try:
+        result = import_exports(
+            files or [], preset=preset, mapping=mapping, out=out, encoding=encoding, strict=strict
         )
     except ContractError as exc:
-        if _state["debug"]:
-            raise
-        for problem in exc.problems:
-            typer.echo(f"error: {problem}", err=True)
-        raise typer.Exit(1) from None
-    typer.echo(report.to_text())
-    for warning in report.warnings:
+        _print_problems(exc)
+    except OSError as exc:
+        fail(os_error_message(exc))
+    typer.echo(result.to_text())
+    for warning in result.report.warnings:
         typer.echo(f"warning: {warning}", err=True)
 
 

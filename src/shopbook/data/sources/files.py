@@ -214,12 +214,12 @@ def _check_text(
     delim: str,
     encoding: str | None = None,
     given: bool = False,
-) -> tuple[str, str, list[str]]:
+) -> tuple[str, str, list[str], list[str]]:
     """A CSV file must hold a header row of text in its encoding naming each column once.
 
     Returns the encoding to read it with (``auto`` resolved), the delimiter (the given
-    one, or the one the header is split by: sniffed among , tab ; |) and notes on what
-    was detected.
+    one, or the one the header is split by: sniffed among , tab ; |), notes on what
+    was detected and the header's columns.
     """
     head = _head(path, name, folder)
     rel, notes = _rel(path, folder), []
@@ -261,7 +261,27 @@ def _check_text(
     delim, note = _delimiter(text, delim, rel, name, given=given)
     notes += note
     _distinct_header(text, delim, rel, name)
-    return want, delim, notes
+    return want, delim, notes, [f.strip() for f in _fields(text, delim)]
+
+
+def header(
+    path: Path, encoding: str | None = None, delimiter: str | None = None
+) -> tuple[list[str], str, str, list[str]]:
+    """The columns of a CSV file's header, with the encoding and delimiter it is read
+    with (``auto`` resolved, the delimiter sniffed unless given) and notes saying so.
+
+    Raises
+    ------
+    ContractError
+        One line naming the file and line when the header cannot be read.
+    """
+    suf = suffix_of(path) or ".csv"
+    delim = delimiter or _DELIMITERS.get(suf, ",")
+    name = path.name[: -len(suf)] if suffix_of(path) else path.stem
+    encoding, delim, notes, columns = _check_text(
+        path, name, path.parent, delim, encoding, delimiter is not None
+    )
+    return columns, encoding, delim, notes
 
 
 def _fields(header: str, delim: str) -> list[str]:
@@ -426,7 +446,7 @@ class TableFiles:
             if path not in self.parquet:
                 suf = suffix_of(path) or ".csv"
                 delim = self.delimiter or _DELIMITERS[suf]
-                encoding, delim, notes = _check_text(
+                encoding, delim, notes, _ = _check_text(
                     path, self.name, self.folder, delim, self.encoding, self.delimiter is not None
                 )
                 self.notes += notes

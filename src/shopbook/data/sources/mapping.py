@@ -106,7 +106,7 @@ def _read_yaml(path: Path) -> Any:
 
 
 def load_mapping(
-    mapping: MappingSpec | str | os.PathLike | None, preset: str | None = None
+    mapping: MappingSpec | str | os.PathLike | ColumnMapping | None, preset: str | None = None
 ) -> ColumnMapping:
     """Load and check a column mapping (the language of ``data/README.md``).
 
@@ -118,7 +118,8 @@ def load_mapping(
         …, constants: …, formats: …, derive: …, fill_down: […], combine_lines: sum}`` or the
         short form ``{<source column>: <contract column>}``; top-level ``timezone``,
         ``encoding``, ``delimiter``, ``currency``, ``extends`` (a preset name),
-        ``description`` and ``files``. ``None``: no mapping.
+        ``description`` and ``files``. ``None``: no mapping. A loaded
+        :class:`ColumnMapping` is returned as it is.
     preset
         A shipped preset the mapping builds on (as ``extends:`` would say).
 
@@ -133,6 +134,8 @@ def load_mapping(
         an unknown key, a name that is not a contract table or column (naming the nearest
         match); the message names the mapping file.
     """
+    if isinstance(mapping, ColumnMapping) and preset is None:
+        return mapping
     if mapping is None and preset is None:
         return ColumnMapping()
     origin = "the column mapping"

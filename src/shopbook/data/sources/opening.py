@@ -203,7 +203,7 @@ def _open_duckdb(path: Path, maps: ColumnMapping) -> Source:
 
 def open_source(
     uri: str | os.PathLike | Mapping[str, pd.DataFrame] | Source | BaseBackend | None = None,
-    mapping: MappingSpec | str | os.PathLike | None = None,
+    mapping: MappingSpec | str | os.PathLike | ColumnMapping | None = None,
 ) -> Source:
     """Open a data source.
 
