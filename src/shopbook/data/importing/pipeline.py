@@ -171,7 +171,9 @@ def recognise(
         )
         group = groups.setdefault(
             entry["kind"],
-            _Group(entry["kind"], entry["produces"], enc, delim, per_order=per_order),
+            _Group(
+                entry["kind"], entry["produces"], encoding=enc, delimiter=delim, per_order=per_order
+            ),
         )
         group.paths.append(path)
     return list(groups.values()), notes
