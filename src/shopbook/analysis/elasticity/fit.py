@@ -46,7 +46,12 @@ class ElasticityFit(Result):
         All estimated slopes (price first, then controls): ``term``, ``estimate``,
         ``se``, ``ci_low``, ``ci_high``, ``p_value``.
     diagnostics
-        Method-specific extras (for DML: nuisance R² of the quantity and price models).
+        Method-specific extras (for DML: nuisance R² of the quantity and price models,
+        each sample split's estimate; see :func:`fit_dml`).
+    fragile
+        DML only: the price model does not beat its mean out of fold, or the estimate
+        moves widely across sample splits — a warning note then gives the fixed-effects
+        estimate beside it. Always false for ``"loglog"``.
     table
         With ``by=``: one row per group (``group``, ``elasticity``, ``se``, ``ci_low``,
         ``ci_high``, ``n_obs``, ``n_entities``, ``identified``, ``notes``); else empty.
@@ -72,6 +77,7 @@ class ElasticityFit(Result):
     counts: dict[str, int] = field(default_factory=dict)
     params: pd.DataFrame | None = None
     diagnostics: dict[str, Any] = field(default_factory=dict)
+    fragile: bool = False
 
     @property
     def identified(self) -> bool:
