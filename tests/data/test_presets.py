@@ -37,6 +37,7 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -78,8 +79,9 @@ def statuses(preset: str) -> dict[str, int]:
 
 
 def order_reasons(preset: str) -> dict[str, int]:
-    """Planted reasons; in a per-line export the rows of an order's 2nd line (O02, O06,
-    O07) repeat the order and are counted as ``duplicate order_id`` by a plain source."""
+    """Planted reasons; read as a plain folder source (not through `shopbook import`), the
+    rows of an order's second line in a per-line export (O02, O06, O07) repeat the order
+    and are counted as ``duplicate order_id``."""
     extra = {"duplicate order_id": 3} if preset in PER_LINE else {}
     return {**PLANTED_ORDERS, **extra}
 
@@ -188,15 +190,36 @@ def test_import_lists_the_presets():
 
 @pytest.mark.parametrize("preset", PRESETS)
 def test_import_preset(preset, tmp_path):
-    """``shopbook import --preset NAME FILES --out …``: the kept shop, the planted rejects."""
+    """``shopbook import --preset NAME FILES --out …``: the kept shop and every planted reject.
+
+    The import makes one order row of each order's lines, so a per-line export gives 24
+    orders read (no duplicates): 20 kept + 4 rejected. Lines: 26 read (27 rows, O06's two
+    lines added up) = 22 + 4 orphans; generic 27 = 22 + 4 + 1 duplicate.
+    """
     out, output = _import(preset, tmp_path)
     for reason in [*PLANTED_ORDERS, "orphan order_item"]:
         assert reason in output, output
-    report = validate(str(out), now="2025-01-01")
-    health = report.tables
-    assert health["orders"].kept == KEPT_ORDERS
-    assert health["order_items"].kept == KEPT_LINES
-    kept = report.kept("orders").execute()
+    con = duckdb.connect(str(out), read_only=True)
+    try:
+        rejected = con.execute(
+            'select "table", reason, count(*) from _rejected group by all'
+        ).fetchall()
+        source = con.execute("select reason, raw from _rejected_source").fetchall()
+        kept = con.execute("select * from orders").fetchdf()
+        lines = con.execute("select count(*) from order_items").fetchone()[0]
+    finally:
+        con.close()
+    by_table: dict[str, dict[str, int]] = {"orders": {}, "order_items": {}}
+    for table, reason, n in rejected:
+        by_table[table][reason.split(" (")[0]] = n
+    assert by_table == {"orders": PLANTED_ORDERS, "order_items": line_reasons(preset)}
+    assert len(kept) + sum(PLANTED_ORDERS.values()) == 24  # rows read = kept + rejected
+    assert lines + sum(line_reasons(preset).values()) == (27 if preset == "generic" else 26)
+    words = make_exports.STATUS_WORDS[preset]
+    assert sorted(source) == sorted(
+        ("unmapped status value", words[w][0]) for w in ("unknown", "waiting")
+    )
+    assert len(kept) == KEPT_ORDERS and lines == KEPT_LINES
     assert kept.groupby("status").size().to_dict() == statuses(preset)
     assert kept.loc[kept.status == "paid", "net_amount"].sum() == pytest.approx(GMV, abs=1e-6)
 
