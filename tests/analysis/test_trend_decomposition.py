@@ -68,9 +68,9 @@ def test_two_years_yearly_from_fourier_recovers_the_planted_season(two_years):
     t = dec.table
     assert list(t.columns) == ["observed", "trend", "seasonal_7", "seasonal_365", "resid"]
     assert dec.seasons == [7, 365]
-    assert dec.sources["seasonal_7"] == "STL" and dec.sources["trend"] == "cubic spline"
+    assert dec.sources["seasonal_7"] == "MSTL" and dec.sources["trend"] == "cubic spline"
     assert dec.sources["seasonal_365"].startswith("Fourier terms")
-    assert not dec.method.startswith("MSTL")
+    assert dec.method == "MSTL (period 7) + Fourier (period 365) + spline trend"
     assert np.corrcoef(t["seasonal_365"], yearly)[0, 1] > 0.95
     assert t["seasonal_365"].std() == pytest.approx(yearly.std(), rel=0.15)
     assert np.corrcoef(t["trend"], trend)[0, 1] > 0.99
@@ -92,8 +92,8 @@ def test_notes_say_which_method_made_which_component(two_years):
     notes = two_years[3].notes
     assert len(notes) == 1
     text = notes[0]
-    assert "weekly season by STL (period 7; 104 full cycles)" in text
-    assert "yearly season (only 2.0 full cycles; STL needs 3) by Fourier terms" in text
+    assert "weekly season by MSTL (period 7; 104 full cycles)" in text
+    assert "yearly season (only 2.0 full cycles; STL and MSTL need 3) by Fourier terms" in text
     assert "chosen by BIC" in text and "cubic spline" in text and "remainder" in text
     assert "with the 86 festival days left out" in text  # 618 and Double 11, two years
 
