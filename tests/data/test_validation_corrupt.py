@@ -110,7 +110,7 @@ EXPECTED_REJECTS = {
     "order_items": {
         "non-positive quantity": 2,
         "unparseable quantity": 1,
-        TABLES["order_items"].key_reason: 1,  # "duplicate order_item (… combine_lines: sum)"
+        TABLES["order_items"].key_reason: 1,  # "duplicate order_item (map combine_lines: sum…)"
         "orphan order_item": 2,  # o99 does not exist; o5 was rejected (future date)
     },
     "assignments": {"unit in two variants": 2, "duplicate assignment": 1},

@@ -323,10 +323,9 @@ ORDER_ITEMS = Table(
     ),
     primary_key=("order_id", "sku"),
     foreign_keys=(ForeignKey(("order_id",), "orders", ("order_id",), "orphan order_item"),),
-    # Two lines of one SKU in an order: exports list a SKU again for a gift, a second
-    # size or an added unit. The mapping can add them up (issue 15).
-    duplicate_reason="duplicate order_item (to add up lines of one sku, map order_items "
-    "with combine_lines: sum)",
+    # Two lines of one SKU in one order (exports list a unit added later as a new line):
+    # the mapping can add them up (issue 15).
+    duplicate_reason="duplicate order_item (map combine_lines: sum to add them up)",
     description="one row per order line (order × SKU)",
 )
 
