@@ -199,7 +199,7 @@ def test_empty_window_is_reported_and_strict_exits_3(weekly_run):
     ]
     assert kpi["freshness"]["data_end"]["orders"] == "2024-12-31"
     assert by_name["00_data_health"]["status"] == "ok"  # no window, no max_age_days
-    assert "empty    01_kpi_brief  data end on 2024-12-31" in result.output
+    assert re.search(r"empty +01_kpi_brief +data end on 2024-12-31; the window", result.output)
     for page in ("01_kpi_brief.html", "01_kpi_brief.brief.html"):
         html = (folder / page).read_text()
         assert "Data end: orders <b>2024-12-31</b>" in html
