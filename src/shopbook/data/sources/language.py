@@ -95,7 +95,9 @@ def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
 
 def _long(spec: Mapping[str, Any]) -> dict[str, Any]:
     """The short form ``{source column: contract column}`` as ``{columns: …}``."""
-    if any(k in TABLE_KEYS for k in spec):
+    if any(k in TABLE_KEYS for k in spec) or any(
+        isinstance(v, (Mapping, list)) for v in spec.values()
+    ):
         return dict(spec)
     return {"columns": dict(spec)}
 

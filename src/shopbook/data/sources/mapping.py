@@ -205,7 +205,9 @@ def load_mapping(
                 f"write `{tname}: {{table: <source table>, columns: {{<source column>: "
                 f"<contract column>}}}}`",
             )
-        if not any(k in language.TABLE_KEYS for k in spec):
+        if not any(k in language.TABLE_KEYS for k in spec) and not any(
+            isinstance(v, (Mapping, list)) for v in spec.values()
+        ):
             # short form: {contract table: {source col: contract col}}
             spec = {"columns": spec}
         columns = spec.get("columns") or {}

@@ -185,12 +185,21 @@ def _call(fn: str, args: list[ast.expr], scope: _Scope, where: str) -> Any:
         ):
             raise _bad(scope, where, 'col() takes one quoted column name, e.g. col("付款时间")')
         return scope.source(args[0].value, where)
+    if fn == "coalesce" and args:
+        # the first of the columns the file has: one mapping for two exports' headers
+        found, errors = [], []
+        for a in args:
+            try:
+                found.append(_compile(a, scope, where))
+            except ContractError as exc:
+                errors.append(exc)
+        if not found:
+            raise errors[0]
+        return ibis.coalesce(*[_blank_null(_as_value(v)) for v in found])
     values = [_compile(a, scope, where) for a in args]
     if fn in ("money", "number", "text") and len(values) == 1:
         v = _as_value(values[0])
         return _text(v) if fn == "text" else _money(v)
-    if fn == "coalesce" and values:
-        return ibis.coalesce(*[_blank_null(_as_value(v)) for v in values])
     if fn == "lines" and len(values) == 1:
         key = scope.name(scope.key, where)
         return _as_num(values[0]).sum().over(group_by=_blank_null(key))
