@@ -511,6 +511,8 @@ def to_markdown() -> str:
                 f"{'yes' if c.required else 'no'} | {c.rule} | {c.description} |"
             )
         lines.append("")
+        for rr in t.row_rules:  # in the order they apply: before the key
+            lines.append(f"* {rr.rule} — else `{rr.reason}`")
         if t.primary_key:
             lines.append(
                 f"* key: ({', '.join(t.primary_key)}) — the first row is kept, later ones are "
@@ -529,8 +531,6 @@ def to_markdown() -> str:
                 f"* one {others} per ({', '.join(cols)}) — else every row of that group is "
                 f"rejected: `{reason}`"
             )
-        for rr in t.row_rules:
-            lines.append(f"* {rr.rule} — else `{rr.reason}`")
         for lt in t.line_totals:
             lines.append(
                 f"* {lt.rule} for rows with kept {lt.lines_table} — reported in a warning, "
