@@ -1,8 +1,8 @@
 """The reject rules, compiled from the contract into ibis expressions, and the reasons
 they give, in the order they are applied.
 
-Why not pandera (declared as a dependency; its ibis backend, ``pandera.ibis``, exists in
-0.35): its checks are declarative like the contract's, but a pandera validation answers
+Why not pandera (its ibis backend, ``pandera.ibis``, exists since 0.2x; checked on 0.35,
+and the dependency was dropped): its checks are declarative like the contract's, but a pandera validation answers
 "did check X pass, and on which rows" — one query per check, the failure cases pulled
 into pandas (``failure_cases.to_pandas()``), a row failing two checks listed twice, and
 table-level checks joined back to the rows by position (DuckDB) or by an unordered
