@@ -1,14 +1,15 @@
 """The reject rules, compiled from the contract into ibis expressions, and the reasons
 they give, in the order they are applied.
 
-Why not pandera (its ibis backend, ``pandera.ibis``, exists since 0.2x; checked on 0.35,
-and the dependency was dropped): its checks are declarative like the contract's, but a pandera validation answers
-"did check X pass, and on which rows" — one query per check, the failure cases pulled
-into pandas (``failure_cases.to_pandas()``), a row failing two checks listed twice, and
-table-level checks joined back to the rows by position (DuckDB) or by an unordered
-``row_number()`` (every other engine: not deterministic). Validation here needs one
-reason per row — the first rule it fails — in one expression the engine runs once, with
-read = kept + rejected counted from it. So the contract's rules are compiled by hand.
+Why not pandera (its ibis backend, ``pandera.ibis``, exists since 0.2x; checked on 0.35, and
+the dependency was dropped): its checks are declarative like the contract's, but a pandera
+validation answers "did check X pass, and on which rows" — one query per check, the failure
+cases pulled into pandas (``failure_cases.to_pandas()``), a row failing two checks listed
+twice, and table-level checks joined back to the rows by position (DuckDB) or by an
+unordered ``row_number()`` (every other engine: not deterministic). Validation here needs
+one reason per row — the first rule it fails — in one expression the engine runs once, with
+read = kept + rejected counted from it.
+So the contract's rules are compiled by hand.
 """
 
 from __future__ import annotations
