@@ -177,39 +177,72 @@ def _who(tables: list[str], all_tables: list[str], verb: str) -> str:
     return f"{named} data {verb}"
 
 
-def _grouped(spans: list[Span], key: str) -> dict[dt.date, list[str]]:
-    out: dict[dt.date, list[str]] = {}
-    for s in spans:
-        day = getattr(s, key)
-        out.setdefault(day, []).append(s.table)
-    return dict(sorted(out.items()))
+@dataclass(frozen=True)
+class _Days:
+    """A table with dated rows: its first and last day."""
+
+    table: str
+    first: dt.date
+    last: dt.date
+
+
+#: How a window lies against one table, in the order the reasons are given:
+#: ``(kind, which end of the data, wording)``.
+_PLACES = (
+    ("after", "end", "lies after it"),
+    ("before", "start", "lies before it"),
+    ("past", "end", "runs {n} past it"),
+    ("early", "start", "starts before it"),
+)
+
+
+def _places(d: _Days, start: dt.date | None, end: dt.date | None) -> list[tuple[str, dt.date]]:
+    """Where a window lies outside one table's days: ``[(kind, the day)]`` (none: inside)."""
+    if start is not None and start > d.last:
+        return [("after", d.last)]
+    if end is not None and end < d.first:
+        return [("before", d.first)]
+    out = []
+    if end is not None and end > d.last:
+        out.append(("past", d.last))
+    if start is not None and start < d.first:
+        out.append(("early", d.first))
+    return out
 
 
 def _window_reasons(
-    spans: list[Span], start: dt.date | None, end: dt.date | None, names: list[str]
+    days: list[_Days], start: dt.date | None, end: dt.date | None
 ) -> tuple[list[str], set[str]]:
     """Sentences for a window outside the data, and the tables it misses entirely."""
     text = window_text(start, end)
-    after = [s for s in spans if s.last is not None and start is not None and start > s.last]
-    before = [s for s in spans if s.first is not None and end is not None and end < s.first]
-    missed = {s.table for s in after + before}
-    rest = [s for s in spans if s.table not in missed and s.first and s.last]
-    past = [s for s in rest if end is not None and s.last is not None and end > s.last]
-    early = [s for s in rest if start is not None and s.first is not None and start < s.first]
+    names = [d.table for d in days]
+    found: dict[tuple[str, dt.date], list[str]] = {}
+    for d in days:
+        for place in _places(d, start, end):
+            found.setdefault(place, []).append(d.table)
     reasons = []
-    for day, tabs in _grouped(after, "last").items():
-        reasons.append(f"{_who(tabs, names, 'end')} on {day}; the window {text} lies after it")
-    for day, tabs in _grouped(before, "first").items():
-        reasons.append(f"{_who(tabs, names, 'start')} on {day}; the window {text} lies before it")
-    for day, tabs in _grouped(past, "last").items():
-        days = (end - day).days if end else 0
-        reasons.append(
-            f"{_who(tabs, names, 'end')} on {day}; the window {text} runs {days} "
-            f"day{'s' if days != 1 else ''} past it"
-        )
-    for day, tabs in _grouped(early, "first").items():
-        reasons.append(f"{_who(tabs, names, 'start')} on {day}; the window {text} starts before it")
+    for kind, bound, wording in _PLACES:
+        for (k, day), tables in sorted(found.items(), key=lambda kv: kv[0][1]):
+            if k == kind:
+                n = (end - day).days if end else 0
+                how = wording.format(n=f"{n} day{'s' if n != 1 else ''}")
+                reasons.append(f"{_who(tables, names, bound)} on {day}; the window {text} {how}")
+    missed = {t for (k, _), tables in found.items() if k in ("after", "before") for t in tables}
     return reasons, missed
+
+
+def _age_reasons(days: list[_Days], today: dt.date, max_age_days: int) -> list[str]:
+    """Sentences for tables that end more than ``max_age_days`` before ``today``."""
+    names = [d.table for d in days]
+    old: dict[dt.date, list[str]] = {}
+    for d in days:
+        if (today - d.last).days > max_age_days:
+            old.setdefault(d.last, []).append(d.table)
+    return [
+        f"{_who(tables, names, 'end')} on {day}, {(today - day).days} days before this run "
+        f"(the job allows {max_age_days}: max_age_days)"
+        for day, tables in sorted(old.items())
+    ]
 
 
 def assess(
@@ -245,26 +278,15 @@ def assess(
         ``stale`` when it lies partly outside any table, misses an optional one, or a
         table is older than ``max_age_days``; else ``ok``.
     """
-    dated = [s for s in spans.values() if s.first is not None and s.last is not None]
-    names = [s.table for s in dated]
-    data_end = {s.table: s.last.isoformat() for s in dated if s.last is not None}
+    days = [_Days(s.table, s.first, s.last) for s in spans.values() if s.first and s.last]
+    data_end = {d.table: d.last.isoformat() for d in days}
     lo, hi = parse_day(start), parse_day(end)
     window = window_text(lo, hi) if (lo or hi) else None
-    reasons: list[str] = []
-    missed: set[str] = set()
-    if window:
-        reasons, missed = _window_reasons(dated, lo, hi, names)
+    reasons, missed = _window_reasons(days, lo, hi) if window else ([], set())
     if max_age_days is not None:
-        today = today or dt.datetime.now(dt.UTC).date()
-        old = [s for s in dated if s.last is not None and (today - s.last).days > max_age_days]
-        for day, tabs in _grouped(old, "last").items():
-            age = (today - day).days
-            reasons.append(
-                f"{_who(tabs, names, 'end')} on {day}, {age} days before this run "
-                f"(the job allows {max_age_days}: max_age_days)"
-            )
-    needed = [t for t in required if t in names] or names
+        reasons += _age_reasons(days, today or dt.datetime.now(dt.UTC).date(), max_age_days)
+    needed = set(required) & {d.table for d in days} or {d.table for d in days}
     status = OK
     if reasons:
-        status = EMPTY if needed and missed >= set(needed) else STALE
+        status = EMPTY if needed and missed >= needed else STALE
     return Freshness(status, tuple(reasons), data_end, window)
