@@ -126,14 +126,15 @@ def test_forecast_equals_calling_sarimax_directly():
     assert ours.index[0] == pd.Timestamp("2025-01-01") and len(ours) == 21
 
 
-def test_ets_forecast_equals_calling_statsmodels_directly():
+@pytest.mark.parametrize("model, damped", [("ets", True), ("ets_undamped", False)])
+def test_ets_forecast_equals_calling_statsmodels_directly(model, damped):
     y, _ = planted_series(3, "2024-01-01", "2024-08-31")
-    ours = T.forecast(y, 14, events=[], model="ets", transform=None).table
+    ours = T.forecast(y, 14, events=[], model=model, transform=None).table
     res = ETSModel(
         y.asfreq("D"),
         error="add",
         trend="add",
-        damped_trend=True,
+        damped_trend=damped,
         seasonal="add",
         seasonal_periods=7,
     ).fit(disp=False)

@@ -81,7 +81,14 @@ from shopbook.analysis.trend.growth_tables import (
     shares,
 )
 from shopbook.analysis.trend.models import MODELS, Forecast, forecast, seasonal_naive
-from shopbook.analysis.trend.selection import NEAR_TIE, Selection, choose, select_forecast
+from shopbook.analysis.trend.selection import (
+    NEAR_TIE,
+    Selection,
+    SelectionCheck,
+    check_selection,
+    choose,
+    select_forecast,
+)
 from shopbook.analysis.trend.series import RegularSeries, regularize
 from shopbook.analysis.trend.spec import ForecastSpec, forecast_spec, fourier_terms
 
@@ -109,12 +116,14 @@ __all__ = [
     "RegularSeries",
     "SeasonalProfile",
     "Selection",
+    "SelectionCheck",
     "Shares",
     "as_events",
     "backtest",
     "calibrate",
     "candidate_functions",
     "changepoints",
+    "check_selection",
     "choose",
     "complete_periods",
     "coverage_table",

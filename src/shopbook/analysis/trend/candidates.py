@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from shopbook.analysis.trend._common import DEFAULT_SEASONS, default_season, note, seasons_in_steps
 from shopbook.analysis.trend.events import EventsLike
@@ -73,7 +74,11 @@ def _statsforecast(
         desc = f"MSTL(seasons {', '.join(map(str, steps))}) + AutoETS trend"
     else:
         raise ValueError(f"no statsforecast candidate {kind!r}")
-    with warnings.catch_warnings(record=True) as caught:
+    # one BLAS thread, as for our models (see models._fit_quietly)
+    with (
+        threadpool_limits(limits=1, user_api="blas"),
+        warnings.catch_warnings(record=True) as caught,
+    ):
         warnings.simplefilter("always")
         fitted = model.fit(y)
         out = fitted.predict(h=horizon, level=[80, 95])

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+from threadpoolctl import threadpool_limits
 
 from shopbook.analysis.result import Result
 from shopbook.analysis.trend._common import DEFAULT_SEASONS, default_season, note
@@ -141,7 +142,12 @@ def _fit_quietly(
 
     if model not in MODELS:
         raise ValueError(f"model must be one of {', '.join(map(repr, MODELS))}, found {model!r}")
-    with warnings.catch_warnings(record=True) as caught:
+    # one BLAS thread: the matrices are tiny, and OpenBLAS' threads busy-wait — on a shared
+    # two-core machine a SARIMAX fit took 10-25× longer with them than without
+    with (
+        threadpool_limits(limits=1, user_api="blas"),
+        warnings.catch_warnings(record=True) as caught,
+    ):
         warnings.simplefilter("always")
         if model == "sarimax":
             out = _sarimax(spec, horizon)

@@ -235,4 +235,118 @@ def select_forecast(
     )
 
 
-__all__ = ["NEAR_TIE", "Selection", "choose", "select_forecast"]
+@dataclass(kw_only=True)
+class SelectionCheck(Result):
+    """The result of :func:`check_selection`.
+
+    Attributes
+    ----------
+    table
+        One row per candidate and two more, ``selected`` (the candidate
+        :func:`select_forecast` chose on the folds before each held-out origin) and
+        ``selected, calibrated`` (the same, intervals calibrated on those folds):
+        ``mase``, ``coverage80``, ``coverage95`` over the held-out origins.
+    winners
+        The candidate chosen at each held-out origin.
+    folds
+        Per held-out origin and method: ``origin``, ``method``, ``mase``,
+        ``coverage80``, ``coverage95``.
+    """
+
+    winners: list[str] = field(default_factory=list)
+    folds: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def check_selection(
+    series: pd.Series,
+    horizon: int,
+    events: EventsLike = None,
+    *,
+    folds: int = 3,
+    holdout: int = 2,
+    candidates: Sequence[str] = CANDIDATES,
+    near_tie: float = NEAR_TIE,
+    seasons: Sequence[float] = DEFAULT_SEASONS,
+    transform: str | None = "auto",
+    post_days: int = 7,
+) -> SelectionCheck:
+    """How the selection does out of sample: choose on ``folds`` origins, score the next.
+
+    One :func:`~shopbook.analysis.trend.rolling_origin` run over ``folds + holdout``
+    origins fits every candidate once per origin. At each of the last ``holdout``
+    origins the winner is chosen (:func:`choose`) from the ``folds`` origins before it —
+    exactly what :func:`select_forecast` on the series cut at that origin does, since
+    its refit on the cut series is the backtest's fit at that origin — and scored on
+    the held-out periods next to every single candidate. The selected forecast's
+    intervals are also calibrated on those ``folds`` origins' errors
+    (:func:`~shopbook.analysis.trend.calibrate`), to check the calibration held out.
+
+    Parameters
+    ----------
+    series, horizon, events, candidates, near_tie, seasons, transform, post_days
+        As in :func:`select_forecast`.
+    folds
+        Origins the selection sees before each held-out origin.
+    holdout
+        Held-out origins (the last ones).
+
+    Returns
+    -------
+    SelectionCheck
+        ``table`` (MASE and coverage per candidate, ``selected`` and
+        ``selected, calibrated``), ``winners``, ``folds``, ``notes``.
+    """
+    s = regularize(series).series
+    order = [c for c in CANDIDATES if c in candidates]
+    fits = candidate_functions(
+        order,
+        events,
+        season=default_season(s),
+        seasons=seasons,
+        transform=transform,
+        post_days=post_days,
+    )
+    bt = rolling_origin(s, horizon, fits, folds + holdout, errors="note")
+    f, p = bt.folds, bt.predictions
+    origins = sorted(f["origin"].unique())
+    cols = ["mase", "coverage80", "coverage95"]
+    rows, winners = [], []
+    for k in range(folds, folds + holdout):
+        seen = origins[k - folds : k]
+        past = f[f["origin"].isin(seen)].groupby("method")["mase"].mean()
+        w = choose(past.reindex([c for c in order if c in past.index]), near_tie)
+        winners.append(w)
+        now = f[f["origin"] == origins[k]].set_index("method")
+        for c in now.index:
+            rows.append({"origin": origins[k], "method": c, **now.loc[c, cols].to_dict()})
+        rows.append({"origin": origins[k], "method": "selected", **now.loc[w, cols].to_dict()})
+        held = p[(p["method"] == w) & (p["origin"] == origins[k])].set_index("date")
+        widened, _, _ = calibrate(
+            Forecast(table=held[["mean", "lo80", "hi80", "lo95", "hi95"]]),
+            p[(p["method"] == w) & p["origin"].isin(seen)],
+            nonnegative=bool((s >= 0).all()),
+        )
+        a = held["actual"]
+        t = widened.table
+        rows.append(
+            {
+                "origin": origins[k],
+                "method": "selected, calibrated",
+                "mase": now.loc[w, "mase"],
+                "coverage80": float(np.mean((a >= t["lo80"]) & (a <= t["hi80"]))),
+                "coverage95": float(np.mean((a >= t["lo95"]) & (a <= t["hi95"]))),
+            }
+        )
+    fold_df = pd.DataFrame(rows)
+    table = fold_df.groupby("method", sort=False)[cols].mean()
+    return SelectionCheck(table=table, winners=winners, folds=fold_df, notes=list(bt.notes))
+
+
+__all__ = [
+    "NEAR_TIE",
+    "Selection",
+    "SelectionCheck",
+    "check_selection",
+    "choose",
+    "select_forecast",
+]
