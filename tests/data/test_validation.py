@@ -415,8 +415,12 @@ def test_rules_lists_reasons_in_the_order_they_apply():
         ("null net_amount", "net_amount"),
         ("negative net_amount", "net_amount"),
         ("null currency", "currency"),
+        ("unparseable refund_ts", "refund_ts"),
+        ("ambiguous time zone in refund_ts", "refund_ts"),
+        ("refund_ts in the future", "refund_ts"),
         ("discount > gross", "discount_amount"),
         ("net ≠ gross − discount", "net_amount"),
+        ("refund before order", "refund_ts"),
         ("duplicate order_id", None),
         ("unknown customer_id", "customer_id"),
     ]

@@ -57,6 +57,9 @@ class Column:
         missing value, not an id.
     description
         One line for ``data/README.md``.
+    note_absent
+        For an optional column: whether validation warns when the source lacks it. Off
+        for columns most sources do not have (a refund time is in few order exports).
     """
 
     name: str
@@ -69,6 +72,7 @@ class Column:
     not_future: bool = False
     identifier: bool = False
     description: str = ""
+    note_absent: bool = True
 
     @property
     def rule(self) -> str:
@@ -278,6 +282,15 @@ ORDERS = Table(
         _money("discount_amount", "order-level discounts (coupons, thresholds)"),
         _money("net_amount", "what the customer paid: gross − discount"),
         Column("currency", "string", description="ISO currency code; one per dataset"),
+        Column(
+            "refund_ts",
+            "timestamp",
+            nullable=True,
+            required=False,
+            not_future=True,
+            note_absent=False,
+            description="when the order was refunded (refunded orders, where the export says)",
+        ),
     ),
     primary_key=("order_id",),
     foreign_keys=(
@@ -303,6 +316,14 @@ ORDERS = Table(
             "map to net_amount what the customer paid for the goods (without shipping "
             "or tax added on top), to gross_amount the value before order-level discounts "
             "and to discount_amount those discounts",
+        ),
+        RowRule(
+            "refund before order",
+            ("refund_ts", "order_ts"),
+            lambda refund, placed: refund < placed,
+            "`refund_ts` ≥ `order_ts`",
+            "map to refund_ts the time the refund was made, and to order_ts the time the "
+            "order was placed, both in the same time zone",
         ),
     ),
     line_totals=(

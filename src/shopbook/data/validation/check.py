@@ -66,7 +66,11 @@ def _check_table(
                 f"(mapping: `{name}: {{columns: {{<your column>: {col}}}}}`)",
             )
         )
-    absent = [c.name for c in contract.columns if not c.required and c.name not in raw.columns]
+    absent = [
+        c.name
+        for c in contract.columns
+        if not c.required and c.note_absent and c.name not in raw.columns
+    ]
     if absent:
         warnings.append(
             f"{name}: optional column{'s' if len(absent) > 1 else ''} "
