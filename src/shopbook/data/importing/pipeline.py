@@ -313,7 +313,7 @@ def import_exports(
     physical = {}
     for t, expr in staged.items():
         physical[t] = f"staged_{t}"
-        con.create_table(physical[t], expr, temp=True)
+        con.create_view(physical[t], expr)  # over the mapped tables (materialised once)
     names = ", ".join(p.name for g in groups for p in g.paths)
     final = Source(
         con,

@@ -243,6 +243,27 @@ def parse(text: str, tname: str, where: str, origin: str) -> ast.Expression:
         ) from None
 
 
+def _source_names(tree: ast.AST) -> list[str]:
+    """The source columns an expression reads outside ``lines()`` (``col("x")`` and bare
+    names; names that are not source columns are ignored by the caller)."""
+    found: list[str] = []
+
+    def walk(node: ast.AST) -> None:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id == "lines":
+                return
+            if node.func.id == "col" and node.args and isinstance(node.args[0], ast.Constant):
+                found.append(str(node.args[0].value))
+                return
+        if isinstance(node, ast.Name):
+            found.append(node.id)
+        for child in ast.iter_child_nodes(node):
+            walk(child)
+
+    walk(tree)
+    return found
+
+
 def _fill_down(t: ir.Table, cols: list[str], key: str) -> ir.Table:
     """Blank values take the last value above them: the key column over the whole file,
     other columns within their order (partitioned by the key)."""
@@ -371,6 +392,15 @@ def apply(
     before = [c for c in fill if c not in derive]
     if before:
         t = _fill_down(t, before, key)
+    # a derived order-level column: fill down the source columns it is made of (a date
+    # and a time blank independently on an order's later lines)
+    sources = []
+    for target in (c for c in fill if c in derive):
+        for src in _source_names(parse(derive[target], tname, target, origin)):
+            if src in names and names[src] not in sources and names[src] not in before:
+                sources.append(names[src])
+    if sources:
+        t = _fill_down(t, sources, key)
     for target, text in derive.items():
         tree = parse(text, tname, target, origin)
         scope = _Scope(t, names, tname, siblings or {}, origin)
