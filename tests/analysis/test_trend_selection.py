@@ -217,3 +217,27 @@ def test_monthly_series_under_two_years_gets_no_festival_regressors():
     spec = T.forecast_spec(y, 4)  # no yearly season (< 24 months), festivals by default
     assert spec.exog is None
     assert any("daily and weekly data only" in n for n in spec.notes)
+
+
+def test_candidates_figure_highlights_the_winner():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from shopbook.viz import trend as vz
+
+    table = pd.DataFrame(
+        {"mase": [1.2, 0.9, np.nan], "chosen": [False, True, False]},
+        index=pd.Index(["seasonal naive", "ETS", "MSTL"], name="candidate"),
+    )
+    sel = T.Selection(table=table, winner="ETS")
+    assert sel.compared == ["ETS", "seasonal naive"]
+    ax = vz.forecast_candidates(sel)
+    bars = ax.patches
+    assert len(bars) == 2  # the candidate that was not fitted is left out
+    assert [b.get_width() for b in bars] == [0.9, 1.2]  # drawn bottom-up: simplest on top
+    assert bars[0].get_facecolor() != bars[1].get_facecolor()
+    assert ax.get_title() == "Forecast candidates: ETS chosen"
+    assert ax.lines[0].get_xdata()[0] == 1.2  # the seasonal naive's MASE
+    plt.close(ax.figure)

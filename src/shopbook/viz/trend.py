@@ -25,6 +25,7 @@ from shopbook.analysis.trend import (
     EventEffects,
     Forecast,
     GrowthShare,
+    Selection,
     Shares,
 )
 from shopbook.features.periods import normalise_period
@@ -37,6 +38,7 @@ __all__ = [
     "event_effects",
     "forecast",
     "backtest",
+    "forecast_candidates",
     "growth_share",
     "channel_share",
 ]
@@ -287,19 +289,26 @@ def forecast(
     )
 
 
-def backtest(bt: Backtest, ax: Axes | None = None, unit: str = "") -> Axes:
-    """Backtest forecasts of the model and the seasonal naive against the actuals.
+def backtest(
+    bt: Backtest, ax: Axes | None = None, unit: str = "", methods: Sequence[str] | None = None
+) -> Axes:
+    """Backtest forecasts of each method (the model and the seasonal naive) against the actuals.
 
     Parameters
     ----------
     bt
-        :class:`~shopbook.analysis.trend.Backtest`.
+        :class:`~shopbook.analysis.trend.Backtest` (of :func:`~shopbook.analysis.trend.backtest`,
+        or ``Selection.backtest``).
+    methods
+        The methods drawn (default: every row of ``bt.table``); the first solid, the others
+        dotted.
     """
     ax = new_axes(ax)
     p = bt.predictions
-    actual = p[p["method"] == "model"]
+    methods = list(bt.table.index) if methods is None else list(methods)
+    actual = p[p["method"] == methods[0]]
     ax.plot(actual["date"], actual["actual"], color="0.3", linewidth=1, label="Actual")
-    for i, method in enumerate(["model", "seasonal naive"]):
+    for i, method in enumerate(methods):
         q = p[p["method"] == method]
         for j, (_, fold) in enumerate(q.groupby("origin")):
             ax.plot(
@@ -314,6 +323,26 @@ def backtest(bt: Backtest, ax: Axes | None = None, unit: str = "") -> Axes:
     ax.legend(loc="upper left")
     ax.figure.autofmt_xdate()
     return label(ax, "Rolling-origin backtest", x="Date", y="Value", y_unit=unit or None)
+
+
+def forecast_candidates(sel: Selection, ax: Axes | None = None) -> Axes:
+    """Backtest MASE of each forecast candidate; the chosen one highlighted.
+
+    Parameters
+    ----------
+    sel
+        :func:`~shopbook.analysis.trend.select_forecast` result. The dashed line is the
+        seasonal naive's MASE; bars to its left beat it.
+    """
+    ax = new_axes(ax)
+    t = sel.table.dropna(subset=["mase"])
+    colors = ["C0" if c else "0.7" for c in t["chosen"]]
+    ax.barh(list(t.index)[::-1], t["mase"].to_numpy()[::-1], color=colors[::-1])
+    if "seasonal naive" in t.index:
+        ax.axvline(t.loc["seasonal naive", "mase"], color="0.3", linestyle="--", linewidth=1)
+    for y, v in enumerate(t["mase"].to_numpy()[::-1]):
+        ax.text(v, y, f" {v:.2f}", va="center", fontsize="small")
+    return label(ax, f"Forecast candidates: {sel.winner} chosen", x="Backtest MASE")
 
 
 def growth_share(gs: GrowthShare, by: str = "category", ax: Axes | None = None) -> Axes:

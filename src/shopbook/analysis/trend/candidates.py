@@ -53,7 +53,10 @@ def _statsforecast(
     150 points or seasons longer than 12, as R's ``forecast::auto.arima`` does by default
     (the exact search takes ~8 s on two years of days, ~20 s on five years of weeks).
     """
-    from statsforecast.models import MSTL, AutoARIMA, AutoETS
+    with warnings.catch_warnings():
+        # statsforecast imports tqdm.auto, which warns in a notebook without ipywidgets
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        from statsforecast.models import MSTL, AutoARIMA, AutoETS
 
     reg = regularize(series)
     s, notes = reg.series, reg.notes

@@ -57,6 +57,11 @@ class Selection(Result):
     backtest: Backtest = field(default_factory=Backtest)
 
     @property
+    def compared(self) -> list[str]:
+        """The winner and the seasonal naive (once), as a backtest figure shows them."""
+        return list(dict.fromkeys([self.winner, "seasonal naive"]))
+
+    @property
     def calibrated(self) -> bool:
         """Whether the winner's intervals were widened."""
         return bool(len(self.coverage)) and bool(self.coverage["calibrated"].any())
