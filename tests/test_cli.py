@@ -26,3 +26,13 @@ def test_errors_are_one_line_without_traceback(tmp_path):
     assert "Traceback" not in result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:")
+
+
+def test_run_checks_preset_and_mapping_before_any_notebook_starts(tmp_path):
+    result = CliRunner().invoke(app, ["run", "--preset", "tmal", "00"])
+    assert result.exit_code == 2
+    assert "did you mean tmall?" in result.output and "Traceback" not in result.output
+    bad = tmp_path / "m.yml"
+    bad.write_text("orders: {columns: {OrderNo: order_idd}}\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", "--mapping", str(bad), "00"])
+    assert result.exit_code == 2 and "did you mean order_id?" in result.output

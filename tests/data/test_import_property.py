@@ -64,7 +64,9 @@ def render(orders, encoding: str) -> tuple[bytes, dict]:
         if STATUSES[status] == "paid":
             gmv += net
         for j, (sku, qty, price) in enumerate(items):
-            shown = [f if j == 0 or keep else "" for f, keep in zip(fields, [True, *repeat])]
+            shown = [
+                f if j == 0 or keep else "" for f, keep in zip(fields, [True, *repeat], strict=True)
+            ]
             rows.append(",".join([*[f'"{v}"' for v in shown], sku, str(qty), f"¥{price}.00"]))
             units += qty
             lines[(oid, sku)] += qty
@@ -81,7 +83,7 @@ def render(orders, encoding: str) -> tuple[bytes, dict]:
 
 
 @settings(
-    max_examples=6,
+    max_examples=15,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],

@@ -4,11 +4,15 @@ their parameters)."""
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from shopbook.errors import ContractError
 
 
 def run(
@@ -62,6 +66,14 @@ def run(
             "data, or the data are older than the job's max_age_days).",
         ),
     ] = False,
+    mapping: Annotated[
+        Path | None,
+        typer.Option("--mapping", help="Mapping YAML for every notebook (as SHOPBOOK_MAPPING)."),
+    ] = None,
+    preset: Annotated[
+        str | None,
+        typer.Option("--preset", help="A platform preset the mapping builds on (import --list)."),
+    ] = None,
 ) -> None:
     """Execute notebooks through papermill into reports/<job>/<UTC time>/, rebuild the index.
 
@@ -80,6 +92,60 @@ def run(
     is kept, unless the signal came while it was being moved into place: then it is
     complete and kept, and the message says so).
     """
+    try:
+        mapping_file = _mapping_file(mapping, preset)
+    except ContractError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    saved = os.environ.get("SHOPBOOK_MAPPING")
+    if mapping_file is not None:  # the notebooks' kernels inherit it
+        os.environ["SHOPBOOK_MAPPING"] = str(mapping_file)
+    try:
+        _run(notebooks, job, param, params_file, source, out, timeout, fail_fast, quiet, strict)
+    finally:
+        if mapping_file is not None:
+            if saved is None:
+                os.environ.pop("SHOPBOOK_MAPPING", None)
+            else:
+                os.environ["SHOPBOOK_MAPPING"] = saved
+            if preset is not None:
+                mapping_file.unlink(missing_ok=True)
+
+
+def _mapping_file(mapping: Path | None, preset: str | None) -> Path | None:
+    """The mapping file the notebooks read: ``--mapping``, or with ``--preset`` a temporary
+    file extending the preset (and holding ``--mapping``'s entries). Checked now, so a
+    mistake is one line before any notebook starts."""
+    if mapping is None and preset is None:
+        return None
+    from shopbook.data.sources import load_mapping
+
+    load_mapping(mapping, preset=preset)  # raises ContractError with the nearest match
+    if preset is None:
+        return Path(mapping).resolve() if mapping is not None else None
+    import yaml
+
+    doc = yaml.safe_load(Path(mapping).read_text(encoding="utf-8")) if mapping else {}
+    doc = {**(doc or {}), "extends": preset}
+    handle, name = tempfile.mkstemp(prefix="shopbook-mapping-", suffix=".yml")
+    with os.fdopen(handle, "w", encoding="utf-8") as f:
+        yaml.safe_dump(doc, f, allow_unicode=True)
+    return Path(name)
+
+
+def _run(
+    notebooks: list[str] | None,
+    job: str | None,
+    param: list[str] | None,
+    params_file: Path | None,
+    source: str | None,
+    out: Path | None,
+    timeout: float | None,
+    fail_fast: bool,
+    quiet: bool,
+    strict: bool,
+) -> None:
+    """The run itself (see :func:`run`)."""
     from shopbook.report.execute import Progress, RunInterrupted, check_timeout
     from shopbook.report.jobs import RunError, parse_pairs, read_params_file
     from shopbook.report.plan import plan
