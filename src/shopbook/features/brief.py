@@ -9,6 +9,10 @@ cohort, margin, spend, funnel, stock value) with what the operators' KPIs add:
 * window to window — ``previous_buyers`` and ``retained`` from
   :func:`shopbook.features.customers.window_retention` (the counts behind churn).
 
+:func:`month_to_date` gathers what the brief's monthly targets need: the same window
+inputs for the month containing a day, up to that day, and the daily GMV, orders and new
+customers of the history before it.
+
 Nothing is redefined here: purchases, windows and GMV are those of
 :mod:`shopbook.features.orders`; the KPIs themselves are computed from these counts by
 :func:`shopbook.analysis.kpi.kpi_table`.
@@ -17,15 +21,16 @@ Nothing is redefined here: purchases, windows and GMV are those of
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from shopbook.features import funnel as F
 from shopbook.features.customers import window_retention
-from shopbook.features.orders import PURCHASE_STATUSES
-from shopbook.features.periods import Window
-from shopbook.features.sales import window_kpis
+from shopbook.features.orders import PURCHASE_STATUSES, as_table, first_purchases, in_window
+from shopbook.features.periods import Window, period_end, period_start, resolve_window
+from shopbook.features.sales import fill_periods, kpis, window_kpis
 
 #: Traffic columns :func:`brief_kpis` adds when sessions are given.
 TRAFFIC_COLUMNS = (*F.TRAFFIC, F.PAID)
@@ -88,4 +93,81 @@ def brief_kpis(
     return out.join(pd.DataFrame.from_dict(extra, orient="index"))
 
 
-__all__ = ["TRAFFIC_COLUMNS", "brief_kpis"]
+@dataclass(frozen=True)
+class MonthToDate:
+    """A month's inputs up to a day (:func:`month_to_date`).
+
+    Attributes
+    ----------
+    values
+        :func:`~shopbook.features.sales.window_kpis`' frame whose ``current`` window is
+        the month's first day to ``end`` (``previous``: as many days just before).
+    daily
+        ``period`` (day), ``gmv``, ``orders``, ``new_customers`` — every day of the
+        ``history_days`` up to ``end`` (from the first sale on), days without sales as
+        zeros.
+    month_start, month_end, end
+        The month and the last day counted.
+    """
+
+    values: pd.DataFrame
+    daily: pd.DataFrame
+    month_start: pd.Timestamp
+    month_end: pd.Timestamp
+    end: pd.Timestamp
+
+
+def month_to_date(
+    orders: Any,
+    end: Any,
+    *,
+    order_items: Any = None,
+    marketing_spend: Any = None,
+    history_days: int = 730,
+    statuses: Sequence[str] | None = PURCHASE_STATUSES,
+) -> MonthToDate:
+    """The inputs of the month's targets: the month so far and the daily history (in the engine).
+
+    Parameters
+    ----------
+    orders
+        Contract ``orders`` (``order_id``, ``customer_id``, ``order_ts``, ``channel``,
+        ``status``, ``net_amount``).
+    end
+        The last day counted (a report window's end); the month is the one containing it.
+    order_items, marketing_spend
+        As in :func:`shopbook.features.sales.window_kpis` (margin; spend and CAC).
+    history_days
+        Days of daily history up to ``end`` (what a forecast of the rest of the month fits).
+    statuses
+        Order statuses that count as purchases.
+
+    Returns
+    -------
+    MonthToDate
+        ``values``, ``daily``, ``month_start``, ``month_end``, ``end``.
+    """
+    e = pd.Timestamp(end).normalize()
+    m0 = period_start(e, "month")
+    window = resolve_window(m0, e, None)
+    values = window_kpis(
+        orders, window, order_items=order_items, marketing_spend=marketing_spend, statuses=statuses
+    )
+    by_day = kpis(as_table(orders), "day", statuses=statuses)
+    h0 = e - pd.Timedelta(days=history_days - 1)
+    if len(by_day):  # the history starts with the first sale, not with days before the shop
+        h0 = max(h0, pd.Timestamp(by_day["period"].min()))
+    daily = fill_periods(by_day, "day", start=h0, end=e)
+    daily = daily[(daily["period"] >= h0) & (daily["period"] <= e)]
+    first = first_purchases(orders, statuses)
+    first = first.filter(in_window(first.first_ts, h0, e))
+    new = first.group_by("first_day").aggregate(new_customers=first.count()).execute()
+    new["period"] = pd.to_datetime(new["first_day"]).astype("datetime64[ns]")
+    daily = daily[["period", "gmv", "orders"]].merge(
+        new[["period", "new_customers"]], on="period", how="left"
+    )
+    daily["new_customers"] = daily["new_customers"].fillna(0).astype("int64")
+    return MonthToDate(values, daily.reset_index(drop=True), m0, period_end(m0, "month"), e)
+
+
+__all__ = ["TRAFFIC_COLUMNS", "MonthToDate", "brief_kpis", "month_to_date"]

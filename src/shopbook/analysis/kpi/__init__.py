@@ -21,6 +21,10 @@ Modules
 * :mod:`~shopbook.analysis.kpi.alerts` — :func:`alerts` / :func:`drop_alerts`: traffic
   or conversion drops beyond noise (quasi-binomial / quasi-Poisson against trailing
   blocks).
+* :mod:`~shopbook.analysis.kpi.targets` — :func:`attainment`: the month's targets
+  (:mod:`shopbook.data.targets`) against the month so far, the pace still needed and a
+  month-end forecast with simulated 80 % / 95 % intervals
+  (:func:`shopbook.features.brief.month_to_date` gives its inputs).
 
 Definitions that matter: conversions count **paid** orders only (a refunded or cancelled
 order is not a conversion); payment conversion is paying buyers / UV (Tmall 生意参谋),
@@ -33,6 +37,7 @@ from shopbook.analysis.kpi.alerts import Alerts, alert_subject, alerts, drop_ale
 from shopbook.analysis.kpi.channels import ChannelTable, channel_table
 from shopbook.analysis.kpi.definitions import METRICS, ROWS, Metric, definitions, label, metric
 from shopbook.analysis.kpi.table import HEADLINES, KpiTable, conversion_ci, kpi_table, ratio, roi
+from shopbook.analysis.kpi.targets import TargetAttainment, attainment
 from shopbook.features.periods import Window, resolve_window
 
 __all__ = [
@@ -43,9 +48,11 @@ __all__ = [
     "ChannelTable",
     "KpiTable",
     "Metric",
+    "TargetAttainment",
     "Window",
     "alert_subject",
     "alerts",
+    "attainment",
     "channel_table",
     "conversion_ci",
     "definitions",
