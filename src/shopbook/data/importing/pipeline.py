@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -230,6 +230,11 @@ def _text(t: ir.Table, columns: list[str]) -> ir.Table:
     )
 
 
+def _given(frame: pd.DataFrame) -> Callable[[], pd.DataFrame]:
+    """A :class:`Source` loader that returns rows already read."""
+    return lambda: frame
+
+
 def _empty_rejects() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECT_COLUMNS})
 
@@ -299,7 +304,7 @@ def import_exports(
             {t: view for t in group.produces},
             tables,
             uri=", ".join(p.name for p in group.paths),
-            loaders={t: (lambda r=unread: r) for t in group.produces},
+            loaders=dict.fromkeys(group.produces, _given(unread)),
             timezone=maps.timezone,
         )
         sources.append((group, src))
@@ -320,12 +325,12 @@ def import_exports(
         physical,
         {},
         uri=names,
-        loaders={t: (lambda r=rejects[t]: r) for t in physical},
+        loaders={t: _given(rejects[t]) for t in physical},
         timezone=maps.timezone,
     )
     report = validate(final, strict=strict, now=now)
     written = _write(con, report, final, Path(out)) if out is not None else None
-    files = {p.name: g.kind for g in groups for p in g.paths}
+    kinds = {p.name: g.kind for g in groups for p in g.paths}
     for t, n in combined.items():
         if n:
             how = (
@@ -334,7 +339,7 @@ def import_exports(
                 else "repeated lines of one order and SKU added up (combine_lines: sum)"
             )
             notes.append(f"{t}: {lines[t]:,} rows from the files, {n:,} merged ({how})")
-    return ImportResult(report, written, files, lines, combined, notes)
+    return ImportResult(report, written, kinds, lines, combined, notes)
 
 
 def _stage(

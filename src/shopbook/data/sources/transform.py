@@ -36,7 +36,7 @@ _MONEY_JUNK = r"[^0-9.eE+\-]"
 
 
 @ibis.udf.scalar.builtin(name="try_strptime")
-def _try_strptime(value: str, fmt: str) -> dt.timestamp:  # type: ignore[empty-body,valid-type]
+def _try_strptime(value: str, fmt: str) -> dt.timestamp:
     """DuckDB's ``try_strptime``: NULL where the text does not fit the format."""
 
 
@@ -47,14 +47,14 @@ def _blank_null(x: ir.Value) -> ir.Value:
 
 
 def _text(x: ir.Value) -> ir.StringValue:
-    return _blank_null(x.cast("string"))  # type: ignore[return-value]
+    return _blank_null(x.cast("string"))
 
 
 def _money(x: ir.Value) -> ir.StringValue:
     """``"¥1,299.00"``, ``"1,299.00元"``, ``"$12.50"`` → ``"1299.00"``; text with no number
     in it stays as it is (validation then rejects it as unparseable)."""
     if x.type().is_numeric():
-        return x.cast("string")  # type: ignore[return-value]
+        return x.cast("string")
     text = _text(x)
     cleaned = text.re_replace(_MONEY_JUNK, "")
     return ibis.cases((cleaned.try_cast("float64").notnull(), cleaned), else_=text)
@@ -62,8 +62,8 @@ def _money(x: ir.Value) -> ir.StringValue:
 
 def _num(x: ir.Value) -> ir.NumericValue:
     if x.type().is_numeric():
-        return x.cast("float64")  # type: ignore[return-value]
-    return _money(x).try_cast("float64")  # type: ignore[return-value]
+        return x.cast("float64")
+    return _money(x).try_cast("float64")
 
 
 def _stamp_text(text: ir.StringValue, formats: list[str]) -> ir.StringValue:
