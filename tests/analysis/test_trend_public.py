@@ -72,6 +72,16 @@ def test_the_chosen_forecaster_beats_the_naive_and_matches_the_best_single_one(c
     table.round(4).to_csv(path)
     print("\nheld-out MASE per series and candidate\n", table.round(3).to_string())
     print("winners:", {k: c.winners for k, c in checks.items()})
+    cov = pd.DataFrame(
+        {
+            k: c.table.loc[["selected", "selected, calibrated"], ["coverage80", "coverage95"]]
+            .stack()
+            .set_axis(["80 raw", "95 raw", "80 calibrated", "95 calibrated"])
+            for k, c in checks.items()
+        }
+    ).T
+    print("held-out coverage of the selected forecast\n", cov.round(3).to_string())
+    print("mean:", cov.mean().round(3).to_dict())
     singles = gm.drop(["selected", "selected, calibrated"])
     assert gm["selected"] < gm["seasonal naive"]
     assert gm["selected"] <= 1.03 * singles.min(), (gm["selected"], singles.idxmin())

@@ -241,3 +241,23 @@ def test_candidates_figure_highlights_the_winner():
     assert ax.get_title() == "Forecast candidates: ETS chosen"
     assert ax.lines[0].get_xdata()[0] == 1.2  # the seasonal naive's MASE
     plt.close(ax.figure)
+
+
+def test_a_winner_that_cannot_be_refitted_gives_way_to_the_next():
+    idx = pd.date_range("2024-01-01", periods=60, freq="D")
+    y = pd.Series(100 + np.arange(60) % 7 * 5.0, index=idx)
+    fits = {"seasonal naive": _flat(0.0, 1.0), "ETS": _flat(120.0, 5.0)}
+
+    def only_short(train: pd.Series, h: int) -> T.Forecast:
+        if len(train) == 60:
+            raise ValueError("a longer season now")
+        return _flat(115.0, 20.0)(train, h)
+
+    fits["AutoETS"] = only_short
+    notes: list[str] = []
+    from shopbook.analysis.trend.selection import _refit_winner
+
+    mase = pd.Series({"seasonal naive": 3.0, "ETS": 1.5, "AutoETS": 1.0})
+    winner, fc = _refit_winner(mase, fits, y, 7, T.NEAR_TIE, notes)
+    assert winner == "ETS" and fc.model == "flat 120"
+    assert "AutoETS won the backtest but could not be refitted" in notes[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -83,6 +83,32 @@ def choose(mase: pd.Series, near_tie: float = NEAR_TIE) -> str:
     return str(tied.index[0])
 
 
+def _refit_winner(
+    mase: pd.Series,
+    fits: dict[str, Callable[[pd.Series, int], Forecast]],
+    s: pd.Series,
+    horizon: int,
+    near_tie: float,
+    notes: list[str],
+) -> tuple[str, Forecast]:
+    """The chosen candidate and its refit on the whole series; when that refit fails (a
+    longer season becomes possible on the whole series, …), the next choice, said so."""
+    left = mase.copy()
+    while True:
+        winner = choose(left, near_tie)
+        try:
+            return winner, fits[winner](s, horizon)
+        except Exception as exc:  # the backtest judged it on shorter series; try the next
+            if left.dropna().size == 1:
+                raise
+            note(
+                notes,
+                f"{winner} won the backtest but could not be refitted on the whole series "
+                f"({type(exc).__name__}: {exc}); the next choice is used.",
+            )
+            left = left.drop(winner)
+
+
 def _reason(table: pd.DataFrame, winner: str, near_tie: float) -> str:
     best = str(table["mase"].idxmin())
     w = table.loc[winner, "mase"]
@@ -99,6 +125,11 @@ def _reason(table: pd.DataFrame, winner: str, near_tie: float) -> str:
                 else ")"
             )
         return why + "."
+    if w > table.loc[best, "mase"] * (1 + near_tie):
+        return (
+            f"{winner} was chosen (backtest MASE {w:.2f}): the best candidate that could be "
+            f"refitted on the whole series ({best}, {table.loc[best, 'mase']:.2f}, could not)."
+        )
     return (
         f"{winner} was chosen: its backtest MASE {w:.2f} is within {near_tie:.0%} of the lowest "
         f"({best}, {table.loc[best, 'mase']:.2f}), and on a near-tie the simpler model wins."
@@ -195,11 +226,10 @@ def select_forecast(
     table = bt.table.reindex(order)
     table.index.name = "candidate"
     table.insert(0, "model", [bt.models.get(c, "not fitted") for c in order])
-    winner = choose(table["mase"], near_tie)
+    winner, raw = _refit_winner(table["mase"], fits, s, horizon, near_tie, notes)
     table["vs_best"] = table["mase"] / table["mase"].min()
     table["chosen"] = table.index == winner
     table = table[["model", "mase", "vs_best", "coverage80", "coverage95", "seconds", "chosen"]]
-    raw = fits[winner](s, horizon)
     for n in raw.notes:
         note(notes, n)
     if any(is_statsforecast(c) for c in order):
