@@ -722,13 +722,13 @@ def test_table_facts_state_the_window_the_one_time_share_and_unused_scores(hand_
     # six one-time buyers of ten; F scores 2 and 3 empty (see the hand example)
     assert facts == {
         "n": 10,
-        "window": "the whole history before 2024-01-11",
+        "window": "the whole history up to 2024-01-10",
         "once": 0.6,
         "empty": "2, 3",
     }
     assert R.unused_scores(t, "F") == [2, 3] and R.unused_scores(t, "R") == []
     recent = rfm_of(hand_orders, ASOF, lookback_days=5)
-    assert R.window_text(recent) == "the 5 days before 2024-01-11"
+    assert R.window_text(recent) == "the 5 days up to 2024-01-10"
     all_used = t.assign(f_score=[1, 2, 3, 4, 5] * 2)
     assert R.table_facts(all_used)["empty"] == "none"
 

@@ -43,16 +43,27 @@ Safety stock and warnings (:func:`safety_stock`, :func:`reorder_point`, :func:`s
 
     plus ``overstock`` (independent of the level) when days of cover exceed
     ``overstock_days``. Each SKU gets a ``reason`` in words.
+
+The stock date (:func:`stock_dates`)
+    Stock is the latest snapshot on or before the report's ``end``. When that snapshot is
+    older than the demand window it is divided by, or more than
+    :data:`STOCK_MAX_AGE_DAYS` before ``end``, cover and overstock compare old stock
+    with recent demand: :func:`stock_dates` says how old, and its ``as_of`` label goes
+    next to those figures.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
+
+from shopbook.analysis.result import Result
 
 #: Editable thresholds of :func:`product_roles`.
 ROLE_RULES: dict[str, float] = {
@@ -71,6 +82,13 @@ _ROLE_TEXT = {
 }
 ROLES = ("hot", "profit", "long tail", "core")
 LEVELS = ("red", "amber", "green", "unknown")
+
+#: Most days a stock snapshot may lie before ``end`` before cover is labelled with its
+#: date: a week, the longest count interval of the usual stock feeds (daily snapshots, a
+#: weekly stocktake at worst) — an older snapshot has missed at least one count, so the
+#: goods sold since are still counted as on hand. The weekly job's ``max_age_days`` is 7
+#: for the same reason.
+STOCK_MAX_AGE_DAYS = 7
 
 
 def _require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
@@ -520,3 +538,104 @@ def stockout_summary(episodes: pd.DataFrame) -> dict[str, Any]:
         "ongoing": int(episodes["ongoing"].sum()),
         "longest": longest,
     }
+
+
+@dataclass(kw_only=True)
+class StockDates(Result):
+    """The days the stock figures rest on (:func:`stock_dates`).
+
+    Skipped when there is no stock snapshot on or before ``end``.
+
+    Attributes
+    ----------
+    end
+        The last day counted (sales, demand and stock).
+    requested_end, data_end
+        The ``end`` asked for (``None``: none) and the data's last order day.
+    snapshot
+        The latest stock snapshot on or before ``end`` (``None``: none).
+    age_days
+        Days from ``snapshot`` to ``end``.
+    demand_start
+        First day of the recent demand window the stock is divided by.
+    stale
+        Whether the snapshot is older than the demand window or than
+        :data:`STOCK_MAX_AGE_DAYS` before ``end``.
+    old_skus
+        SKUs whose own latest snapshot is older than that.
+    """
+
+    end: dt.date | None = None
+    requested_end: dt.date | None = None
+    data_end: dt.date | None = None
+    snapshot: dt.date | None = None
+    age_days: int | None = None
+    demand_start: dt.date | None = None
+    stale: bool = False
+    old_skus: int = 0
+
+    @property
+    def as_of(self) -> str:
+        """``" as of 2024-10-01"`` for figures on a stale snapshot, else ``""``."""
+        return f" as of {self.snapshot}" if self.stale and self.snapshot else ""
+
+
+def stock_dates(skus: pd.DataFrame, max_age_days: int = STOCK_MAX_AGE_DAYS) -> StockDates:
+    """How old the stock is against the report's ``end``, in sentences.
+
+    Parameters
+    ----------
+    skus
+        :func:`shopbook.features.products.sku_features` output: ``snapshot_date`` and
+        ``attrs`` ``end``, ``requested_end``, ``data_end``, ``end_note``,
+        ``recent_days``, ``snapshot_date``, ``inventory_end``, ``has_inventory``.
+    max_age_days
+        Most days a snapshot may lie before ``end`` before it is called old.
+
+    Returns
+    -------
+    StockDates
+        ``notes``: the end-after-the-data sentence (from the features) and, for an old
+        snapshot, how old it is and what the cover figures are as of. Skipped without
+        inventory or without a snapshot on or before ``end``.
+    """
+    a = skus.attrs
+    end = a["end"]
+    demand_start = end - dt.timedelta(days=int(a.get("recent_days", 1)) - 1)
+    out = StockDates(
+        end=end,
+        requested_end=a.get("requested_end"),
+        data_end=a.get("data_end"),
+        demand_start=demand_start,
+    )
+    out.note(a.get("end_note", ""))
+    if not a.get("has_inventory"):
+        return out.skip("the source has no inventory table, so stock on hand is unknown")
+    snap = a.get("snapshot_date")
+    if snap is None:
+        return out.skip(
+            f"no stock snapshot on or before {end} (the inventory's first records are later)"
+        )
+    out.snapshot, out.age_days = snap, (end - snap).days
+    oldest_ok = max(end - dt.timedelta(days=max_age_days), demand_start)
+    out.stale = snap < oldest_ok
+    own = pd.to_datetime(skus["snapshot_date"]).dt.date
+    out.old_skus = int((own.notna() & (own < oldest_ok)).sum())
+    if out.stale:
+        window = (
+            f"older than the {a.get('recent_days')}-day demand window ({demand_start} to "
+            f"{end}) it is compared with"
+            if snap < demand_start
+            else f"more than {max_age_days} days before it"
+        )
+        out.note(
+            f"The latest stock snapshot on or before {end} is from {snap}, {out.age_days} "
+            f"days earlier — {window}: stock on hand, days of cover and overstock below are "
+            f"as of {snap}, and whatever sold since is still counted as on hand."
+        )
+    elif out.old_skus:
+        out.note(
+            f"{out.old_skus} SKUs have no stock record since {oldest_ok}; their stock on "
+            "hand and cover are those of their last record."
+        )
+    return out

@@ -75,17 +75,24 @@ COLUMNS = (
 
 def _sales_span(
     orders: ir.Table, end: str | dt.date | None, statuses: Sequence[str] | None
-) -> tuple[dt.date, dt.date]:
-    """First purchase day and ``end`` (default: the last purchase day).
+) -> tuple[dt.date, dt.date, dt.date]:
+    """First purchase day, the last day counted, and the data's last order day.
+
+    The last day counted is ``end``, or the data's last order day (any status) when
+    ``end`` is empty or lies after it: days after the data are not days without sales.
 
     Raises
     ------
     ContractError
         When there is no purchase (up to ``end``).
     """
+    any_span = order_span(orders, None)
     end_d = None if end is None or end == "" else pd.Timestamp(end).date()
-    span = order_span(orders, statuses, end=end_d)
-    if span is None:
+    data_end = any_span[1] if any_span is not None else None
+    if end_d is None or (data_end is not None and end_d > data_end):
+        end_d = data_end
+    span = order_span(orders, statuses, end=end_d) if end_d is not None else None
+    if span is None or data_end is None or end_d is None:
         status = ", ".join(statuses) if statuses is not None else "any"
         raise ContractError(
             table="orders",
@@ -95,7 +102,23 @@ def _sales_span(
             found="none",
             fix="check the source, or choose a later end",
         )
-    return span[0], end_d or span[1]
+    return span[0], end_d, data_end
+
+
+def end_note(requested: str | dt.date | None, data_end: dt.date, what: str) -> str:
+    """The sentence for an ``end`` after the data: ``""`` when ``requested`` fits the data.
+
+    ``what`` names what is counted (``"sales, demand and stock"``).
+    """
+    if requested is None or requested == "":
+        return ""
+    req = pd.Timestamp(requested).date()
+    if req <= data_end:
+        return ""
+    return (
+        f"The orders data end on {data_end}, {(req - data_end).days} days before the requested "
+        f"end {req}: {what} are counted up to {data_end}, not on days the data do not hold."
+    )
 
 
 def sku_features(
@@ -126,7 +149,9 @@ def sku_features(
         Contract ``inventory`` (optional): ``date``, ``sku``, ``on_hand``, ``on_order``.
         Without it (or when it is empty) the stock columns are missing.
     end
-        Last day counted (``YYYY-MM-DD``); default the day of the last paid order.
+        Last day counted (``YYYY-MM-DD``); default — and for an ``end`` after the data —
+        the day of the last order (any status): a day after the data is not a day
+        without sales. ``attrs["end_note"]`` then says so.
     recent_days
         Days of recent daily demand (for safety stock and days of cover).
     max_weeks
@@ -138,7 +163,11 @@ def sku_features(
     -------
     pandas.DataFrame
         The columns of :data:`COLUMNS` (see the module docstring), sorted by revenue
-        (highest first) then SKU. ``attrs``: ``start``, ``end``, ``recent_days``,
+        (highest first) then SKU. ``attrs``: ``start``, ``end`` (the last day counted),
+        ``requested_end`` (``end`` as given, or ``None``), ``data_end`` (the last order
+        day), ``end_note`` (a sentence when ``end`` lay after the data, else ``""``),
+        ``recent_days``, ``snapshot_date`` (the latest stock snapshot on or before
+        ``end``, ``None`` without one), ``inventory_end`` (the inventory's last day),
         ``skus_without_cost``, ``skus_partial_cost``, ``has_products``, ``has_inventory``.
 
     Raises
@@ -155,7 +184,7 @@ def sku_features(
         )
     if max_weeks is not None and max_weeks < 2:
         raise ValueError(f"max_weeks must be at least 2 or None, found {max_weeks}")
-    start, end_d = _sales_span(orders, end, statuses)
+    start, end_d, data_end = _sales_span(orders, end, statuses)
     end_lit = ibis.literal(end_d)
     total_days = (end_d - start).days + 1
 
@@ -251,7 +280,7 @@ def sku_features(
         out = out.left_join(latest, "sku").drop("sku_right")
         out = out.left_join(outs, "sku").drop("sku_right")
     frame = out.execute()
-    return _finish(
+    result = _finish(
         frame,
         start=start,
         end=end_d,
@@ -259,6 +288,19 @@ def sku_features(
         has_products=has_products,
         has_inventory=has_inventory,
     )
+    result.attrs.update(
+        requested_end=None if end is None or end == "" else pd.Timestamp(end).date(),
+        data_end=data_end,
+        end_note=end_note(end, data_end, "sales, demand and stock"),
+        inventory_end=_inventory_end(inventory) if has_inventory else None,
+    )
+    return result
+
+
+def _inventory_end(inventory: ir.Table) -> dt.date | None:
+    """The last day of the inventory table (any SKU)."""
+    value = inventory.date.max().execute()
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
 
 
 def _finish(
@@ -332,6 +374,11 @@ def _finish(
         recent_days=recent_days,
         has_products=has_products,
         has_inventory=has_inventory,
+        snapshot_date=(
+            pd.Timestamp(out["snapshot_date"].max()).date()
+            if has_inventory and out["snapshot_date"].notna().any()
+            else None
+        ),
         skus_without_cost=int((sold & (out["cost_coverage"] == 0)).sum()),
         skus_partial_cost=int(
             (sold & (out["cost_coverage"] > 0) & (out["cost_coverage"] < 1)).sum()

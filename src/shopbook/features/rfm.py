@@ -4,7 +4,9 @@ The RFM analysis (:mod:`shopbook.analysis.rfm`) scores and names customers on th
 frame these functions bring back (one row per customer); everything that reads the
 ``orders`` table runs here, where the data lives.
 
-* :func:`rfm_asof` — the scoring day (the first day *not* counted);
+* :func:`scoring_day` — the scoring day (the first day *not* counted) for a report's
+  ``end``, never past the data: an ``end`` after the last order scores as of the data's
+  end and says so (:class:`ScoringDay`); :func:`rfm_asof` is its day alone;
 * :func:`rfm_base` — the per-customer aggregate as an ibis expression;
 * :func:`customer_rfm` — the same, executed: a pandas frame with typed columns and the
   window it covers in ``attrs``.
@@ -16,7 +18,9 @@ Which orders count: purchases (:data:`shopbook.features.orders.PURCHASE_STATUSES
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import ibis
@@ -31,6 +35,7 @@ from shopbook.features.orders import (
     order_span,
     purchases,
 )
+from shopbook.features.products import end_note
 
 #: Columns of ``orders`` that :func:`rfm_base` reads.
 ORDER_COLUMNS: tuple[str, ...] = ("customer_id", "order_ts", "status", "net_amount")
@@ -100,29 +105,64 @@ def _day(value: Any) -> pd.Timestamp:
     return ts.normalize()
 
 
-def rfm_asof(orders: Any, end: Any = None) -> pd.Timestamp:
-    """The scoring day: the day after ``end``, or the day after the last order.
+@dataclass(frozen=True)
+class ScoringDay:
+    """The day customers are scored on, and why when it is not the day asked for.
+
+    Attributes
+    ----------
+    asof
+        Midnight of the first day *not* counted (orders before it count).
+    requested
+        The ``end`` asked for (the last day to count), ``None`` when none was given.
+    data_end
+        The day of the last order of any status.
+    """
+
+    asof: pd.Timestamp
+    requested: pd.Timestamp | None
+    data_end: dt.date
+
+    @property
+    def end(self) -> pd.Timestamp:
+        """The last day counted (the day before :attr:`asof`)."""
+        return self.asof - pd.Timedelta(days=1)
+
+    @property
+    def clipped(self) -> bool:
+        """Whether ``end`` lay after the data and the scores are as of the data's end."""
+        return self.requested is not None and self.requested.date() > self.data_end
+
+    @property
+    def note(self) -> str:
+        """A sentence for the report when :attr:`clipped` (empty otherwise)."""
+        if self.requested is None:
+            return ""
+        return end_note(self.requested, self.data_end, "recency, frequency and money")
+
+
+def scoring_day(orders: Any, end: Any = None) -> ScoringDay:
+    """The scoring day for a report's ``end``: the day after it, never past the data.
 
     Parameters
     ----------
     orders
         Contract ``orders`` (``customer_id``, ``order_ts``, ``status``, ``net_amount``).
     end
-        The last day counted; ``None`` or ``""`` takes the day of the last order of any
-        status (one scalar query).
+        The last day to count; ``None`` or ``""`` takes the day of the last order of any
+        status. An ``end`` after that day is moved back to it (the scores would otherwise
+        count days without data as days without a purchase, and every customer would
+        look lapsed); :attr:`ScoringDay.note` says so.
 
     Returns
     -------
-    pandas.Timestamp
-        Midnight of the first day *not* counted.
+    ScoringDay
 
     Raises
     ------
     ContractError
         ``orders`` lacks a needed column, or has no rows.
     """
-    if end is not None and end != "":
-        return _day(end) + pd.Timedelta(days=1)
     span = order_span(check_orders(orders), statuses=None)
     if span is None:
         raise ContractError(
@@ -131,7 +171,36 @@ def rfm_asof(orders: Any, end: Any = None) -> pd.Timestamp:
             found="no rows",
             fix="check the source and the validation report (were all rows rejected?)",
         )
-    return pd.Timestamp(span[1]) + pd.Timedelta(days=1)
+    last = pd.Timestamp(span[1]).normalize()
+    requested = _day(end) if end is not None and end != "" else None
+    day = last if requested is None or requested > last else requested
+    return ScoringDay(day + pd.Timedelta(days=1), requested, last.date())
+
+
+def rfm_asof(orders: Any, end: Any = None) -> pd.Timestamp:
+    """The scoring day: the day after ``end`` (at most the last order's day), or the day
+    after the last order.
+
+    Parameters
+    ----------
+    orders
+        Contract ``orders`` (``customer_id``, ``order_ts``, ``status``, ``net_amount``).
+    end
+        The last day counted; ``None`` or ``""`` (or a day after the last order) takes
+        the day of the last order of any status (one scalar query).
+
+    Returns
+    -------
+    pandas.Timestamp
+        Midnight of the first day *not* counted (:attr:`ScoringDay.asof` of
+        :func:`scoring_day`).
+
+    Raises
+    ------
+    ContractError
+        ``orders`` lacks a needed column, or has no rows.
+    """
+    return scoring_day(orders, end).asof
 
 
 def rfm_base(
@@ -256,8 +325,10 @@ def customer_rfm(
 __all__ = [
     "CUSTOMER_RFM_COLUMNS",
     "ORDER_COLUMNS",
+    "ScoringDay",
     "check_orders",
     "customer_rfm",
     "rfm_asof",
     "rfm_base",
+    "scoring_day",
 ]

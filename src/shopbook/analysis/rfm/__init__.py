@@ -71,7 +71,9 @@ Modules
 * :mod:`~shopbook.analysis.rfm.segments` — the segment table, score grid and thresholds;
 * :mod:`~shopbook.analysis.rfm.clusters` — k-means / Gaussian-mixture clusters;
 * :mod:`~shopbook.analysis.rfm.migration` — segment transitions between two dates;
-* :mod:`~shopbook.analysis.rfm.export` — CRM lists (CSV per segment, Excel workbook).
+* :mod:`~shopbook.analysis.rfm.export` — CRM lists (CSV per segment, Excel workbook);
+* :mod:`~shopbook.analysis.rfm.relevance` — whether the F score separates customers, the
+  condition for segments and lists (derived from the tie rule).
 """
 
 from __future__ import annotations
@@ -101,6 +103,7 @@ from shopbook.analysis.rfm.migration import (
     direction_table,
     migration,
 )
+from shopbook.analysis.rfm.relevance import Relevance, f_step, relevance
 from shopbook.analysis.rfm.rules import (
     RULE_COLUMNS,
     default_rules_path,
@@ -141,6 +144,7 @@ __all__ = [
     "SEGMENT_TABLE_COLUMNS",
     "ClusterResult",
     "Migration",
+    "Relevance",
     "as_percent",
     "assign",
     "cluster",
@@ -151,10 +155,12 @@ __all__ = [
     "default_rules_path",
     "direction_table",
     "export_segments",
+    "f_step",
     "fm_scores",
     "load_rules",
     "migration",
     "quintile_scores",
+    "relevance",
     "rfm_table",
     "rule_table",
     "score",

@@ -11,6 +11,7 @@ import pandas as pd
 
 from shopbook.analysis.result import Result
 from shopbook.analysis.rfm._common import empty_window_error, names
+from shopbook.analysis.rfm.relevance import relevance
 from shopbook.analysis.rfm.rules import load_rules
 from shopbook.analysis.rfm.scores import score
 from shopbook.errors import ContractError
@@ -158,7 +159,9 @@ def migration(
         ``.counts`` is the transition matrix; ``.customers`` and ``.table`` say who
         moved up and who slipped (by the rules' rank). Skipped, with the reason, when
         ``earlier`` is not before ``later`` (e.g. ``migration_days`` 0 in notebook 04), or a
-        date has no customer, fewer than two, or only identical ones.
+        date has no customer, fewer than two, or only identical ones, or the earlier
+        date's F score does not separate customers
+        (:func:`~shopbook.analysis.rfm.relevance.relevance`).
 
     Raises
     ------
@@ -177,6 +180,9 @@ def migration(
         for part in (earlier, later):
             if part.empty:
                 raise empty_window_error(part)
+        early = relevance(earlier)
+        if len(earlier) >= 2 and not early.ok():  # fewer: score() says why
+            return Migration.skipped(f"no comparison with {d0.date()}: {early.why()}", **dates)
         r0 = score(earlier, rules=rules)
         r1 = score(later, reference=earlier if scale == "from" else None, rules=rules)
     except ContractError as exc:

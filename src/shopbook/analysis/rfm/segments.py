@@ -138,15 +138,16 @@ def unused_scores(rfm: pd.DataFrame, letter: str = "F") -> list[int]:
 def window_text(rfm: pd.DataFrame) -> str:
     """The window the scores cover, in words, from the table's ``attrs``.
 
-    ``"the 90 days before 2025-01-01"`` with a lookback, else
-    ``"the whole history before 2025-01-01"`` (the date is ``asof``, the first day not
-    counted).
+    ``"the 90 days up to 2024-12-31"`` with a lookback, else
+    ``"the whole history up to 2024-12-31"``: the date is the last day counted (the day
+    before ``asof``), so no date shown lies after the report's ``end``.
     """
     asof = pd.Timestamp(rfm.attrs["asof"])
+    last = (asof - pd.Timedelta(days=1)).date()
     start = rfm.attrs.get("window_start")
     if start is None:
-        return f"the whole history before {asof.date()}"
-    return f"the {(asof - pd.Timestamp(start)).days} days before {asof.date()}"
+        return f"the whole history up to {last}"
+    return f"the {(asof - pd.Timestamp(start)).days} days up to {last}"
 
 
 def table_facts(rfm: pd.DataFrame) -> dict[str, Any]:
