@@ -375,10 +375,10 @@ def attainment(
 def _attainment_notes(out: TargetAttainment, goals: dict[str, float]) -> None:
     if out.final:
         out.note(f"{out.month} is complete: attainment is final.")
-    elif any(m in ADDITIVE for m in goals):
+    elif out.model:
         out.note(
             f"Month-end forecast: the {out.days_elapsed} days counted plus the sum of the "
-            f"{out.days_left} days left, simulated from {out.model or 'the model'} fitted to the "
+            f"{out.days_left} days left, simulated from {out.model} fitted to the "
             "daily series (80% and 95% intervals of the sum, the days' correlation kept; "
             "parameter uncertainty and festivals not modelled). Expected by now is the "
             "target's calendar-day share."
