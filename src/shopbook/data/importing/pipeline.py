@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
+import tempfile
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +30,8 @@ ORDERS_KIND = "orders"
 #: the rows rejected before validation (unreadable CSV rows, values not in a value map),
 #: with their file, line and text.
 REJECTED, UNREADABLE = "_rejected", "_rejected_source"
+#: DuckDB's memory limit while importing (it spills to a temporary folder beyond it).
+MEMORY_LIMIT = "1GB"
 
 
 @dataclass
@@ -287,7 +292,31 @@ def import_exports(
     if encoding is not None:
         maps.encoding = language.encoding("--encoding", "--encoding", encoding)
     groups, notes = recognise(list(paths), maps, maps.encoding)
-    con = _quiet(ibis.duckdb.connect())
+    work = tempfile.mkdtemp(prefix="shopbook-import-")
+    try:
+        result = _import(groups, maps, notes, out, strict, now, work)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    # the report's tables live there: the folder goes when the result does
+    weakref.finalize(result, shutil.rmtree, work, True)
+    return result
+
+
+def _import(
+    groups: list[_Group],
+    maps: ColumnMapping,
+    notes: list[str],
+    out: str | os.PathLike | None,
+    strict: bool,
+    now: dt.datetime | str | None,
+    work: str,
+) -> ImportResult:
+    # A database file in a temporary folder, with a memory limit: DuckDB keeps what does
+    # not fit on disk, so a multi-million-line export imports in bounded memory.
+    con = _quiet(ibis.duckdb.connect(str(Path(work) / "import.duckdb")))
+    con.raw_sql(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.raw_sql(f"SET temp_directory = '{_quote(str(Path(work) / 'spill'))}'")
     sources: list[tuple[_Group, Source]] = []
     raw_rows: dict[str, int] = {}
     for i, group in enumerate(groups):
