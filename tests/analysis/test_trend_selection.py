@@ -261,3 +261,26 @@ def test_a_winner_that_cannot_be_refitted_gives_way_to_the_next():
     winner, fc = _refit_winner(mase, fits, y, 7, T.NEAR_TIE, notes)
     assert winner == "ETS" and fc.model == "flat 120"
     assert "AutoETS won the backtest but could not be refitted" in notes[0]
+
+
+# -- too little history ------------------------------------------------------------------
+
+
+def _daily(n: int) -> pd.Series:
+    rng = np.random.default_rng(3)
+    return pd.Series(rng.gamma(5, 100, n), index=pd.date_range("2024-01-01", periods=n, freq="D"))
+
+
+def test_a_history_too_short_for_one_fold_is_skipped_with_what_it_needs():
+    # one fold of 28 days needs two weekly seasons (14, at least 10) before it: 42 days
+    sel = T.select_forecast(_daily(41), 28, [], folds=3, candidates=("seasonal naive", "ETS"))
+    assert not sel.ok()
+    assert "needs 42 periods of history" in sel.why() and "has 41" in sel.why()
+
+
+def test_a_history_for_fewer_folds_uses_as_many_as_fit_and_says_so():
+    # origins 42 − 28·i … : with 70 days, two folds fit (first fit on 14 days), not three
+    sel = T.select_forecast(_daily(70), 28, [], folds=3, candidates=("seasonal naive", "ETS"))
+    assert sel.ok()
+    assert sel.backtest.folds["origin"].nunique() == 2
+    assert any("2 backtest folds of 28 periods, not the 3 asked for" in n for n in sel.notes)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from shopbook.analysis.result import Result
 from shopbook.analysis.trend._common import DEFAULT_SEASONS, default_season, note
-from shopbook.analysis.trend.backtesting import Backtest, rolling_origin
+from shopbook.analysis.trend.backtesting import Backtest, fold_origins, rolling_origin
 from shopbook.analysis.trend.calibration import SHORTFALL_SE, calibrate
 from shopbook.analysis.trend.candidates import CANDIDATES, candidate_functions, is_statsforecast
 from shopbook.analysis.trend.events import EventsLike
@@ -197,10 +197,14 @@ def select_forecast(
         ``table`` (candidates × MASE / coverage), ``winner``, ``reason``, ``forecast``,
         ``coverage``, ``backtest``, ``notes``.
 
+        When the history cannot hold one backtest fold the result is skipped
+        (``ok()`` is false, ``why()`` says how much history is needed); when it holds
+        fewer than ``folds``, as many as fit are used and the notes say so.
+
     Raises
     ------
     ValueError
-        When the folds leave too little history, or a candidate name is unknown.
+        When a candidate name is unknown.
     """
     reg = regularize(series)
     s = reg.series
@@ -221,8 +225,23 @@ def select_forecast(
             forecast=fc,
             notes=list(fc.notes),
         )
-    bt = rolling_origin(s, horizon, fits, folds, step=step, errors="note")
+    usable, need = _usable_folds(len(s), horizon, folds, step, default_season(s))
+    if usable == 0:
+        return Selection.skipped(
+            f"a {horizon}-period forecast is backtested before it is shown, and even one "
+            f"fold needs {need} periods of history (two seasons of "
+            f"{default_season(s)} periods, at least 10, before a {horizon}-period test); "
+            f"the series has {len(s)}",
+            notes=list(reg.notes),
+        )
+    bt = rolling_origin(s, horizon, fits, usable, step=step, errors="note")
     notes = list(bt.notes)
+    if usable < folds:
+        note(
+            notes,
+            f"The history holds {usable} backtest fold{'s' if usable > 1 else ''} of "
+            f"{horizon} periods, not the {folds} asked for: the choice rests on fewer tests.",
+        )
     table = bt.table.reindex(order)
     table.index.name = "candidate"
     table.insert(0, "model", [bt.models.get(c, "not fitted") for c in order])
@@ -268,6 +287,19 @@ def select_forecast(
         backtest=bt,
         notes=notes,
     )
+
+
+def _usable_folds(
+    n: int, horizon: int, folds: int, step: int | None, season: int
+) -> tuple[int, int]:
+    """The most folds (≤ ``folds``) whose first fit has the history the backtest needs,
+    and the periods one fold needs (the rule of
+    :func:`~shopbook.analysis.trend.rolling_origin`: two seasons, at least 10)."""
+    first_fit = max(2 * season, 10)
+    for k in range(folds, 0, -1):
+        if fold_origins(n, horizon, k, step)[0] >= first_fit:
+            return k, first_fit + horizon
+    return 0, first_fit + horizon
 
 
 @dataclass(kw_only=True)
