@@ -30,17 +30,33 @@ Column names that differ from the contract are mapped once, by a dict or a YAML 
         BuyerId: customer_id
 
 A folder source picks up ``mapping.yml`` inside it automatically. A mapping that names a
-table the source does not hold is an error.
+table the source does not hold is an error. Beyond renaming, the mapping language
+(``data/README.md``; :mod:`~shopbook.data.sources.language` checks it,
+:mod:`~shopbook.data.sources.transform` applies it in the engine) names the CSV encoding
+(GBK/GB18030 are transcoded to UTF-8 in streamed chunks) and delimiter, maps values,
+sets constants, derives columns, reads date formats, fills order-level fields down an
+order's lines and adds up repeated lines; a mapping may ``extends:`` a shipped preset.
 
 Every problem opening a source is a one-line :class:`~shopbook.errors.ContractError`
 naming the source with its password redacted (:func:`redact_uri`).
 
 Layout: ``opening`` :func:`open_source` · ``source`` :class:`Source` · ``mapping`` column
-mappings · ``files`` folder tables and CSV rejects.
+mappings · ``language`` the mapping language's keys, presets and ``extends:`` ·
+``transform`` a mapping applied to a table · ``files`` folder tables, encodings and CSV
+rejects.
 """
 
+from shopbook.data.sources import language
 from shopbook.data.sources.mapping import ColumnMapping, MappingSpec, load_mapping
 from shopbook.data.sources.opening import open_source, redact_uri
 from shopbook.data.sources.source import Source
 
-__all__ = ["ColumnMapping", "MappingSpec", "Source", "load_mapping", "open_source", "redact_uri"]
+__all__ = [
+    "ColumnMapping",
+    "MappingSpec",
+    "Source",
+    "language",
+    "load_mapping",
+    "open_source",
+    "redact_uri",
+]

@@ -9,7 +9,11 @@ one table, their columns matched by name; files whose columns differ are a
 :class:`~shopbook.errors.ContractError` naming both. A file named after a table that is
 not in a readable format is an error too: no file is silently left out.
 
-CSV is read as text (the validator types the values). A row DuckDB cannot read — too many
+CSV is read as text (the validator types the values), in UTF-8 unless the mapping names
+another encoding: GBK and GB18030 files are transcoded to a temporary UTF-8 copy in
+chunks (:func:`transcode`), ``auto`` detects the encoding by trial decoding
+(:func:`detect_encoding`); the delimiter is the mapping's, else the suffix's, else sniffed
+from the header. A row DuckDB cannot read — too many
 or too few fields, bytes that are not UTF-8, a broken quote — is left out of the table and
 returned by ``Source.read_rejects`` with its file, line and a reason, so that validation
 counts it as rejected (``read == kept + rejected``). A file where more than half the rows
