@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -14,6 +14,7 @@ from shopbook.analysis.result import Result
 from shopbook.analysis.trend._common import note, positive_log, step_days
 from shopbook.analysis.trend.events import Event, EventsLike, as_events
 from shopbook.analysis.trend.series import regularize
+from shopbook.calendars import calendar_applies
 
 COLUMNS = [
     "event",
@@ -48,11 +49,23 @@ class EventEffects(Result):
         ``"log"`` or ``"level"`` (``None`` when skipped).
     level
         Confidence level of the intervals.
+    pooled
+        One row per event *name* with two or more occurrences and per window, over all
+        its occurrences (``occurrence`` is ``"<name> (all)"``): the effect of a recurring
+        day such as a member day. Days it shares with another event are left out of it
+        (``start``/``end`` are its first and last day, ``days`` the number it holds).
+        Same columns as ``table``.
+    left_out
+        One row per event occurrence that was not measured: ``occurrence``, ``reason``.
     """
 
     model: Any = None
     scale: str | None = None
     level: float = 0.95
+    pooled: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=COLUMNS))
+    left_out: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["occurrence", "reason"])
+    )
 
     @property
     def strongest(self) -> pd.Series | None:
@@ -179,6 +192,10 @@ def _window_level(obs_d: np.ndarray, bd: np.ndarray, V: np.ndarray, z: float) ->
     }
 
 
+def _days(a: pd.Timestamp, b: pd.Timestamp) -> pd.DatetimeIndex:
+    return pd.date_range(a, b, freq="D")
+
+
 def _effect_rows(
     s: pd.Series,
     inside: list[Event],
@@ -187,25 +204,102 @@ def _effect_rows(
     cov: pd.DataFrame,
     use_log: bool,
     z: float,
-) -> list[dict[str, Any]]:
-    """One row per occurrence and window, and a ``total`` row for multi-window events."""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One row per occurrence and window, and a ``total`` row for multi-window events;
+    then the pooled rows: per event name with two or more occurrences and per window."""
     window = _window_log if use_log else _window_level
 
-    def row(ev: Event, name: str, a: pd.Timestamp, b: pd.Timestamp) -> dict[str, Any]:
-        names = [f"day_{d:%Y-%m-%d}" for d in pd.date_range(a, b, freq="D")]
+    def row(name: str, label: str, win: str, days: pd.DatetimeIndex) -> dict[str, Any]:
+        names = [f"day_{d:%Y-%m-%d}" for d in days]
         effect = window(
-            s.loc[a:b].to_numpy(), beta[names].to_numpy(), cov.loc[names, names].to_numpy(), z
+            s.loc[days].to_numpy(), beta[names].to_numpy(), cov.loc[names, names].to_numpy(), z
         )
-        head = {"event": ev.name, "occurrence": ev.label, "window": name, "start": a, "end": b}
-        return {**head, "days": int((b - a).days) + 1, **effect}
+        head = {"event": name, "occurrence": label, "window": win}
+        return {**head, "start": days[0], "end": days[-1], "days": len(days), **effect}
 
     rows = []
+    by_name: dict[str, dict[str, set[pd.Timestamp]]] = {}
+    count: dict[str, int] = {}
     for ev in inside:
-        wins = ev.windows(post_days)
-        rows += [row(ev, w, a, b) for w, (a, b) in wins.items()]
+        wins = {w: _days(a, b) for w, (a, b) in ev.windows(post_days).items()}
         if len(wins) > 1:
-            rows.append(row(ev, "total", *ev.span(post_days)))
-    return rows
+            wins["total"] = _days(*ev.span(post_days))
+        rows += [row(ev.name, ev.label, w, d) for w, d in wins.items()]
+        count[ev.name] = count.get(ev.name, 0) + 1
+        for w, d in wins.items():
+            by_name.setdefault(ev.name, {}).setdefault(w, set()).update(d)
+    # a pooled row leaves out the days it shares with another event (a member day inside
+    # Double 11 carries both lifts): what is left is the recurring day's own effect
+    owners: dict[pd.Timestamp, set[str]] = {}
+    for name, wins in by_name.items():
+        for d in set().union(*wins.values()):
+            owners.setdefault(d, set()).add(name)
+    pooled = []
+    for name, wins in by_name.items():
+        if count[name] < 2:
+            continue
+        for w, days in wins.items():
+            own = pd.DatetimeIndex(sorted(d for d in days if owners[d] == {name}))
+            if len(own):
+                pooled.append(row(name, f"{name} (all)", w, own))
+    return rows, pooled
+
+
+def _relevant(
+    evs: list[Event], s: pd.Series, post_days: int, currency: str | None, notes: list[str]
+) -> tuple[list[Event], list[dict[str, str]]]:
+    """The events that apply to this shop; the others with their reason.
+
+    The rule: an event from a calendar (``Event.calendar``) is left out when the shop's
+    ``currency`` is not that calendar's country's (:func:`shopbook.calendars.calendar_applies`:
+    618 measured on a shop selling in USD), and any event is left out when the series
+    has no sales at all on its days (the shop was not trading then).
+    """
+    keep, left = [], []
+    by_calendar: dict[str, list[str]] = {}
+    for ev in evs:
+        why = calendar_applies(ev.calendar, currency)
+        if why is not None:
+            by_calendar.setdefault(why, []).append(ev.label)
+        else:
+            a, b = ev.span(post_days)
+            on = s.loc[a:b]
+            if len(on) and float(on.fillna(0.0).abs().sum()) == 0.0:
+                why = "no sales on any of its days: the shop was not trading then"
+                note(notes, f"{ev.label}: left out, {why}.")
+        if why is None:
+            keep.append(ev)
+        else:
+            left.append({"occurrence": ev.label, "reason": why})
+    for why, labels in by_calendar.items():
+        note(notes, f"{len(labels)} calendar events left out ({labels[0]} …): {why}.")
+    return keep, left
+
+
+def _confounded(
+    inside: list[Event], index: pd.DatetimeIndex, post_days: int, notes: list[str]
+) -> tuple[list[Event], list[dict[str, str]]]:
+    """Drop recurring days that fall on every day of one weekday (the day of week itself)."""
+    days: dict[str, set[pd.Timestamp]] = {}
+    for ev in inside:
+        for a, b in ev.windows(post_days).values():
+            days.setdefault(ev.name, set()).update(_days(a, b))
+    drop = {}
+    for name, ds in days.items():
+        on = pd.DatetimeIndex(sorted(ds))
+        weekdays = set(on.dayofweek)
+        if len(weekdays) == 1:
+            w = weekdays.pop()
+            if index[index.dayofweek == w].isin(on).all():
+                drop[name] = (
+                    f"it falls on every {pd.Timestamp(on[0]).day_name()} of the data, so it "
+                    "cannot be told apart from the day of week; give the day it started "
+                    "(member_since / new_product_since)"
+                )
+                note(notes, f"{name}: left out, {drop[name]}.")
+    keep = [ev for ev in inside if ev.name not in drop]
+    left = [{"occurrence": ev.label, "reason": drop[ev.name]} for ev in inside if ev.name in drop]
+    return keep, left
 
 
 def event_effects(
@@ -217,6 +311,7 @@ def event_effects(
     knot_every: int = 56,
     ar_order: int = 1,
     level: float = 0.95,
+    currency: str | None = None,
 ) -> EventEffects:
     """Uplift of each festival window against a counterfactual baseline, with CIs.
 
@@ -255,6 +350,12 @@ def event_effects(
         Order of the autoregressive errors.
     level
         Confidence level of the intervals.
+    currency
+        The shop's currency (e.g. ``"CNY"``). Relevance guard: events from a calendar
+        that is not the currency's country's (the ``cn`` festivals on a shop selling in
+        USD) are left out with the reason, and so is any event on whose days the series
+        has no sales at all; when none is left the result is skipped with the reason.
+        ``None``: the calendar check is not made.
 
     Returns
     -------
@@ -265,8 +366,11 @@ def event_effects(
         ``uplift_lo``, ``uplift_hi`` (absolute, in the series' unit), ``uplift_pct``,
         ``uplift_pct_lo``, ``uplift_pct_hi`` (fractions of the baseline), ``p_value``;
         ``model`` (the statsmodels results), ``scale`` (``"log"``/``"level"``),
-        ``level``, ``notes``. Skipped when no event lies wholly inside the data or the
-        series is constant.
+        ``level``, ``pooled`` (per event name over its occurrences: a member day's
+        lift), ``left_out`` (occurrences not measured and why), ``notes``. Skipped when no
+        event lies wholly inside the data or applies to the shop, or the series is
+        constant. A one-day event on every day of one weekday (a member day from the
+        first week) is left out: it is the day of week itself.
     """
     import statsmodels.api as sm
 
@@ -277,9 +381,17 @@ def event_effects(
             f"event effects need a daily series, found frequency {s.index.freq.freqstr}; "
             "aggregate by day (kpis(..., period='day'))"
         )
-    inside = _events_inside(as_events(events, s.index[0], s.index[-1]), s.index, post_days, notes)
-    empty = EventEffects(table=pd.DataFrame(columns=COLUMNS), notes=notes, level=level)
+    evs, left = _relevant(as_events(events, s.index[0], s.index[-1]), s, post_days, currency, notes)
+    inside = _events_inside(evs, s.index, post_days, notes)
+    inside, confounded = _confounded(inside, s.index, post_days, notes)
+    left_out = pd.DataFrame(left + confounded, columns=["occurrence", "reason"])
+    empty = EventEffects(
+        table=pd.DataFrame(columns=COLUMNS), notes=notes, level=level, left_out=left_out
+    )
     if not inside:
+        if left and not evs:
+            reasons = sorted({r["reason"] for r in left})
+            return empty.skip("no event applies to this shop: " + "; ".join(reasons))
         note(notes, "No event falls inside the data.")
         return empty.skip("no event lies wholly inside the data")
     if float(s.std()) == 0.0:
@@ -295,13 +407,15 @@ def event_effects(
     beta = pd.Series(np.asarray(res.params), index=X.columns)
     cov = pd.DataFrame(np.asarray(res.cov_params()), index=X.columns, columns=X.columns)
     z = float(stats.norm.ppf(0.5 + level / 2))
-    rows = _effect_rows(s, inside, post_days, beta, cov, use_log, z)
+    rows, pooled = _effect_rows(s, inside, post_days, beta, cov, use_log, z)
     return EventEffects(
         table=pd.DataFrame(rows, columns=COLUMNS),
         notes=notes,
         model=res,
         scale="log" if use_log else "level",
         level=level,
+        pooled=pd.DataFrame(pooled, columns=COLUMNS),
+        left_out=left_out,
     )
 
 

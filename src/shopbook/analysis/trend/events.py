@@ -1,12 +1,18 @@
 """Festivals and promotions: dated events, their windows and their indicators.
 
-An *event* is ``{"name", "start", "end"}`` (and optionally ``"peak"``, default ``end``).
-Its effect is split into three windows:
+An *event* is ``{"name", "start", "end"}`` (and optionally ``"peak"``, default ``end``;
+``"post"``, its own post-festival window in days; ``"calendar"``, the calendar it comes
+from). Its effect is split into three windows:
 
-* **pre-heat** — ``start`` to the day before ``peak``,
+* **pre-heat** — ``start`` to the day before ``peak`` (for the Spring Festival: the
+  logistics stop before the official days off),
 * **peak** — ``peak`` to ``end`` (one day for 618 and Double 11),
-* **post** — the ``post_days`` days after ``end`` (the post-festival dip).
+* **post** — the ``post_days`` days after ``end`` (the post-festival dip), or the
+  event's own ``post``.
 
+Calendars (China's Spring Festival and e-commerce festivals, other countries' public
+holidays, a shop's member and new-product days) are built by
+:func:`shopbook.calendars.shop_calendar`; :func:`event_list` is the report's use of it.
 :func:`default_events` gives 618 (June 1–18, peak the 18th) and Double 11
 (November 1–11, peak the 11th) for every year of a date range; ``events=None`` means
 those.
@@ -22,12 +28,15 @@ import numpy as np
 import pandas as pd
 
 from shopbook.analysis.trend._common import step_days
+from shopbook.calendars import FIXED_FESTIVALS, shop_calendar
 
 #: Window names, in time order.
 WINDOWS = ("pre-heat", "peak", "post")
 
 #: The festivals every notebook knows: (name, month, first day, peak = last day).
-FESTIVALS: tuple[tuple[str, int, int, int], ...] = (("618", 6, 1, 18), ("Double 11", 11, 1, 11))
+FESTIVALS: tuple[tuple[str, int, int, int], ...] = tuple(
+    (name, *FIXED_FESTIVALS[name][:3]) for name in ("618", "Double 11")
+)
 
 
 @dataclass(frozen=True)
@@ -42,12 +51,18 @@ class Event:
         First and last day (inclusive).
     peak
         The main day; ``start``..``peak - 1`` is the pre-heat, ``peak``..``end`` the peak.
+    post
+        Its own post-festival window in days (``None``: the caller's ``post_days``).
+    calendar
+        The calendar it comes from (``"cn"``, a country code; ``None``: the shop's own).
     """
 
     name: str
     start: pd.Timestamp
     end: pd.Timestamp
     peak: pd.Timestamp
+    post: int | None = None
+    calendar: str | None = None
 
     @property
     def label(self) -> str:
@@ -56,7 +71,12 @@ class Event:
         return self.name if year in self.name else f"{self.name} {year}"
 
     def windows(self, post_days: int = 7) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
-        """The pre-heat, peak and post windows as inclusive (first day, last day)."""
+        """The pre-heat, peak and post windows as inclusive (first day, last day).
+
+        ``post_days`` is the caller's post window; the event's own ``post`` wins.
+        """
+        if self.post is not None:
+            post_days = self.post
         out: dict[str, tuple[pd.Timestamp, pd.Timestamp]] = {}
         if self.peak > self.start:
             out["pre-heat"] = (self.start, self.peak - pd.Timedelta(days=1))
@@ -111,29 +131,53 @@ def event_list(
     festivals: bool = True,
     extra: Iterable[Mapping[str, Any]] = (),
     ahead: int = 0,
+    calendar: str = "cn",
+    member_day: int | str | None = None,
+    member_since: Any = None,
+    new_product_day: int | None = None,
+    new_product_since: Any = None,
 ) -> list[dict[str, Any]]:
-    """The events a report measures: the festivals of every year, then the caller's own.
+    """The events a report measures: the shop calendar of every year, then the caller's own.
+
+    A thin use of :func:`shopbook.calendars.shop_calendar` from ``start`` to
+    ``end + ahead`` days.
 
     Parameters
     ----------
     start, end
         The first and last day of the data.
     festivals
-        Include 618 and Double 11 (:func:`default_events`) for every year from ``start``
-        to ``end + ahead`` days.
+        Include the calendar's days: with ``calendar="cn"`` the Spring Festival and the
+        e-commerce festivals (年货节, 520, 618, 七夕, Double 11, Double 12); with a
+        country code its public holidays. ``False``: none of them (the member and
+        new-product days and ``extra`` still count).
     extra
-        Further ``{"name", "start", "end"[, "peak"]}`` events, appended as given.
+        Further ``{"name", "start", "end"[, "peak", "post"]}`` events, appended as given.
     ahead
         Days after ``end`` that count too (a forecast horizon: next year's festival).
+    calendar
+        ``"cn"`` (default), ``"none"`` or a country code (``"US"``, ``"GB"``, …).
+    member_day, member_since
+        The weekly member day (a weekday, ``"Wed"`` or 0–6) and the day it started.
+    new_product_day, new_product_since
+        The monthly new-product day (1–28) and the day it started.
 
     Returns
     -------
     list of dict
-        The festivals (when asked for) followed by ``extra``.
+        The calendar's events (when asked for), the shop's recurring days, then ``extra``.
     """
     last = pd.Timestamp(end) + pd.Timedelta(days=ahead)
-    own: list[dict[str, Any]] = [dict(ev) for ev in extra]
-    return (default_events(start, last) if festivals else []) + own
+    return shop_calendar(
+        start,
+        last,
+        calendar if festivals else "none",
+        member_day=member_day,
+        member_since=member_since,
+        new_product_day=new_product_day,
+        new_product_since=new_product_since,
+        extra=extra,
+    )
 
 
 def _as_event(i: int, ev: Mapping[str, Any]) -> Event:
@@ -149,11 +193,22 @@ def _as_event(i: int, ev: Mapping[str, Any]) -> Event:
         pk = pd.Timestamp(ev.get("peak") or ev["end"]).normalize()
     except (ValueError, TypeError) as exc:
         raise ValueError(f"event {ev['name']!r}: dates must be YYYY-MM-DD ({exc})") from None
+    post = ev.get("post")
+    if post is not None and (not isinstance(post, int | np.integer) or post < 0):
+        raise ValueError(f"event {ev['name']!r}: post must be a whole number of days ≥ 0")
     if s1 < s0:
         raise ValueError(f"event {ev['name']!r} ends ({s1.date()}) before it starts ({s0.date()})")
     if not s0 <= pk <= s1:
         raise ValueError(f"event {ev['name']!r}: peak {pk.date()} is not between start and end")
-    return Event(str(ev["name"]), s0, s1, pk)
+    cal = ev.get("calendar")
+    return Event(
+        str(ev["name"]),
+        s0,
+        s1,
+        pk,
+        None if post is None else int(post),
+        None if cal is None else str(cal),
+    )
 
 
 def as_events(events: EventsLike, start: Any = None, end: Any = None) -> list[Event]:

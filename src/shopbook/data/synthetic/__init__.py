@@ -15,7 +15,9 @@ How the shop is simulated
 -------------------------
 **1. The purchase clock.** One daily intensity multiplier ``m(d)`` = weekly pattern ×
 yearly cycle × festival factor (618: June 1–18, peak on the 18th; Double 11: Nov 1–11,
-peak on the 11th; a dip around Chinese New Year), normalised so that a *typical year*
+peak on the 11th; a dip over the Spring Festival logistics stop and official days off
+of :func:`shopbook.calendars.spring_festival_event`; a weekly member day from late in the
+data on), normalised so that a *typical year*
 averages 1. Within a day, time runs through a 24-hour profile (evening peak). The clock
 ``G(t)`` is the integral of this intensity: one *clock day* is one calendar day of
 average intensity. ``truth["purchase_clock"]`` holds ``m(d)`` and the hour profile and
@@ -137,6 +139,7 @@ from shopbook.data.synthetic.parameters import (
     GENERATOR_VERSION,
     HOUR_WEIGHTS,
     MARKETING,
+    MEMBER_DAY,
     MIN_DAYS,
     PROMOTIONS,
     REGIONS,
@@ -171,6 +174,7 @@ __all__ = [
     "CHANNEL_NAMES",
     "CNY_DATES",
     "CNY_DIP",
+    "MEMBER_DAY",
     "CROSS_PRICE_ELASTICITY",
     "CURRENCY",
     "DEMAND_SHOCK",

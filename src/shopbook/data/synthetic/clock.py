@@ -8,11 +8,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from shopbook.calendars import spring_festival_event
 from shopbook.data.synthetic.parameters import (
     CNY_DATES,
     CNY_DIP,
     FESTIVALS,
     HOUR_WEIGHTS,
+    MEMBER_DAY,
     MIN_DAYS,
     WEEKLY,
     YEARLY_AMPLITUDE,
@@ -55,6 +57,21 @@ class _Calendar:
         return (self.start + pd.Timedelta(days=int(d))).date().isoformat()
 
 
+def member_day_since(cal: _Calendar) -> int:
+    """The first member day: the first ``MEMBER_DAY["weekday"]`` on or after ``since``."""
+    d = int(round(MEMBER_DAY["since"] * cal.n))
+    dow = int(cal.days[min(d, cal.n - 1)].dayofweek)
+    return d + (MEMBER_DAY["weekday"] - dow) % 7
+
+
+def _member_days(cal: _Calendar) -> np.ndarray:
+    """1.0 on the member days (the weekday from :func:`member_day_since` on), else 0."""
+    on = (cal.days.dayofweek.to_numpy() == MEMBER_DAY["weekday"]) & (
+        np.arange(cal.n) >= member_day_since(cal)
+    )
+    return on.astype(float)
+
+
 def _hour_cdf(weights: np.ndarray) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(weights)]) / weights.sum()
 
@@ -71,7 +88,7 @@ def _to_clock(t: np.ndarray, m: np.ndarray, gday: np.ndarray, hcdf: np.ndarray) 
 @dataclass
 class _Clock:
     m: np.ndarray  # daily multiplier
-    m0: np.ndarray  # without festivals
+    m0: np.ndarray  # without festivals (member days kept)
     uplift: np.ndarray  # festival uplift per day (fraction)
     gday: np.ndarray  # clock at the start of each day, length n + 1
     hcdf: np.ndarray
@@ -110,18 +127,17 @@ class _Clock:
                         "complete": bool(inside.all()),
                     }
                 )
-        n_cny = CNY_DIP["days_before"] + CNY_DIP["days_after"] + 1
-        per_year += n_cny * CNY_DIP["uplift"]
-        for year in range(cal.start.year, cal.end.year + 1):
-            c = pd.Timestamp(CNY_DATES[year])
-            dates = c + pd.to_timedelta(
-                np.arange(-CNY_DIP["days_before"], CNY_DIP["days_after"] + 1), unit="D"
-            )
+        cny_days = 0
+        years = range(cal.start.year, cal.end.year + 1)
+        for year in years:
+            sf = spring_festival_event(year)
+            dates = pd.date_range(sf["start"], sf["end"], freq="D")
+            cny_days += len(dates)
             idx = (dates - cal.start).days.to_numpy()
             inside = (idx >= 0) & (idx < cal.n)
             if not inside.any():
                 continue
-            u = np.full(n_cny, CNY_DIP["uplift"])
+            u = np.full(len(dates), CNY_DIP["uplift"])
             uplift[idx[inside]] = u[inside]
             events.append(
                 {
@@ -130,11 +146,17 @@ class _Clock:
                     "days": idx[inside],
                     "uplift": u[inside],
                     "complete": bool(inside.all()),
-                    "new_year_day": c.date().isoformat(),
+                    "new_year_day": pd.Timestamp(CNY_DATES[year]).date().isoformat(),
+                    "days_off": (sf["peak"], sf["end"]),
                 }
             )
+        per_year += cny_days / len(years) * CNY_DIP["uplift"]
+        member = _member_days(cal)
+        per_year += MEMBER_DAY["uplift"] * member.sum() / cal.n * 365.25
         norm = 1.0 + per_year / 365.25
-        m0 = weekly * yearly / norm
+        # the member day multiplies the weekly pattern; festival uplifts are relative to
+        # the same day without the festival (member day kept)
+        m0 = weekly * yearly * (1.0 + MEMBER_DAY["uplift"] * member) / norm
         m = m0 * (1.0 + uplift)
         gday = np.concatenate([[0.0], np.cumsum(m)])
         return cls(m, m0, uplift, gday, _hour_cdf(HOUR_WEIGHTS), events, norm)

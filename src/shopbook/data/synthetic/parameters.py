@@ -112,7 +112,14 @@ FESTIVALS: dict[str, dict[str, Any]] = {
         "decay_days": 1.5,
     },
 }
-CNY_DIP = {"days_before": 3, "days_after": 6, "uplift": -0.40}
+#: Spring Festival dip: demand × (1 + uplift) on the days of the Spring Festival event of
+#: :func:`shopbook.calendars.spring_festival_event` (the logistics stop before the official
+#: days off, then the days off themselves)
+CNY_DIP = {"uplift": -0.40}
+#: weekly member day (会员日): demand × (1 + uplift) on ``weekday`` (0 = Monday) from
+#: ``since`` (fraction of the shop's days) on; a member day from the first week would be
+#: the weekly pattern itself, so the programme starts late in the data
+MEMBER_DAY: dict[str, Any] = {"weekday": 2, "uplift": 0.15, "since": 0.80}
 #: Chinese New Year (Spring Festival) dates
 CNY_DATES = {
     2010: "2010-02-14",

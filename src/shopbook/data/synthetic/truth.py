@@ -9,7 +9,7 @@ import numpy as np
 
 from shopbook.data.synthetic.baskets import _Baskets
 from shopbook.data.synthetic.catalogue import _Catalogue, _Prices
-from shopbook.data.synthetic.clock import _Calendar, _Clock
+from shopbook.data.synthetic.clock import _Calendar, _Clock, member_day_since
 from shopbook.data.synthetic.customers import _Customers
 from shopbook.data.synthetic.experiments import _Exp
 from shopbook.data.synthetic.funnel import _Funnel
@@ -35,6 +35,7 @@ from shopbook.data.synthetic.parameters import (
     GENERATOR_VERSION,
     HOUR_WEIGHTS,
     MARKETING,
+    MEMBER_DAY,
     PROMOTIONS,
     REGIONS,
     REVIEW_DAYS,
@@ -194,6 +195,7 @@ def _festival_entry(cal: _Calendar, ev: dict[str, Any]) -> dict[str, Any]:
     }
     if ev["festival"] == "cny":
         entry["new_year_day"] = ev["new_year_day"]
+        entry["days_off"] = list(ev["days_off"])
     else:
         f = FESTIVALS[ev["festival"]]
         entry["peak"] = f"{ev['year']}-{f['month']:02d}-{f['peak_day']:02d}"
@@ -217,8 +219,30 @@ def _festivals(cal: _Calendar, clock: _Clock) -> dict[str, Any]:
             k: {x: v[x] for x in ("base_uplift", "peak_uplift", "decay_days")}
             for k, v in FESTIVALS.items()
         }
-        | {"cny_dip": dict(CNY_DIP)},
+        | {
+            "cny_dip": {
+                **CNY_DIP,
+                "days": "the Spring Festival event of shopbook.calendars (logistics stop "
+                "before the official days off, then the days off; holidays.China)",
+            }
+        },
         **fest,
+        "member_day": _member_day(cal, clock),
+    }
+
+
+def _member_day(cal: _Calendar, clock: _Clock) -> dict[str, Any]:
+    first = member_day_since(cal)
+    days = [cal.iso(d) for d in range(first, cal.n, 7)]
+    return {
+        "weekday": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][MEMBER_DAY["weekday"]],
+        "weekday_number": MEMBER_DAY["weekday"],
+        "since": days[0] if days else None,
+        "uplift_pct": round(100 * MEMBER_DAY["uplift"], 4),
+        "days": days,
+        "meaning": "on each member day the intensity of orders, new customers and sessions is "
+        "(1 + uplift_pct/100) × that of the same weekday without it; festival uplifts on a "
+        "member day are relative to the member-day intensity",
     }
 
 
