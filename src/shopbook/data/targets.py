@@ -209,7 +209,7 @@ def _entries_from_csv(path: Path, name: str) -> tuple[list[tuple[str, Any, Any, 
         currency = found[0] if found else None
     entries = [
         (f"line {i + 2}", r["month"], r["metric"], r["target"].strip() or None)
-        for i, r in frame.iterrows()  # type: ignore[operator]
+        for i, r in frame.iterrows()
     ]
     return entries, currency
 
@@ -325,7 +325,7 @@ def load_targets(path: str = "", source: str = "") -> Targets:
         else f"no {' / '.join(FILE_NAMES)} beside the data"
     )
     return Targets(
-        missing=f"no targets: {where} and no targets parameter given "
+        missing=f"{where} and no targets parameter given "
         "(see docs/targets.md; e.g. targets=data/targets.example.yml)"
     )
 

@@ -190,9 +190,11 @@ def remaining_total(
     (totals, description, notes)
         ``simulations`` sums; the model's description; the forecast's notes.
     """
-    from shopbook.analysis.trend import forecast
+    from shopbook.analysis.trend import DEFAULT_SEASONS, forecast
 
-    fc = forecast(series, days, [], model=model)
+    # ETS models only the weekly season: a yearly one would only be noted as dropped
+    seasons = (7,) if model.startswith("ets") else DEFAULT_SEASONS
+    fc = forecast(series, days, [], model=model, seasons=seasons)
     notes = list(fc.notes)
     if fc.results is None:  # a constant series: no uncertainty
         return np.full(simulations, float(fc.table["mean"].sum())), fc.model, notes
