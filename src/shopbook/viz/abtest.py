@@ -28,6 +28,7 @@ __all__ = [
     "sequential",
     "cuped_intervals",
     "segments",
+    "draw",
 ]
 
 
@@ -339,3 +340,32 @@ def segments(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     )
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     return label(ax, "Lift in conversion by segment (exploratory)", x="Relative lift", x_unit="%")
+
+
+def draw(figure: tuple[str, dict[str, Any]], ax: Axes | None = None) -> Axes:
+    """Draw one figure of a report part (:class:`shopbook.analysis.abtest.Part`).
+
+    Parameters
+    ----------
+    figure
+        ``(name, arguments)``: one of the functions of this module and what to pass it.
+    ax
+        Axes to draw on; default: a new figure of the theme's size that pyplot does not
+        manage, so a report that draws in a loop shows each figure where it is
+        displayed (``display(draw(f).figure)``) and not again at the end of the cell.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    name, arguments = figure
+    if name not in __all__ or name == "draw":
+        raise ValueError(f"no figure {name!r} in shopbook.viz.abtest")
+    if ax is None:
+        from matplotlib.figure import Figure
+
+        from shopbook.viz.theme import FIGSIZE
+
+        ax = Figure(figsize=FIGSIZE).subplots()
+    result: Axes = globals()[name](**arguments, ax=ax)
+    return result

@@ -31,6 +31,11 @@ The pieces, in the order a readout uses them (one module each):
 * **Readout** (:mod:`.readout`) — :func:`evaluate` computes every section into a
   :class:`Readout` (a :class:`shopbook.analysis.result.Result`: ``ok`` / ``why`` per
   section).
+* **Every experiment of a source** (:mod:`.overview`) — :func:`readout_of` (one
+  experiment's readout from the data layer's :class:`ExperimentData`), :func:`overview`
+  (status running / ended, split check, planned sample, days left),
+  :func:`headlines` (key figures named per experiment) and :func:`sections` (what the
+  report shows for one experiment, as a list of :class:`Part`).
 
 The comparison functions are vectorised: pass numpy arrays of summary statistics and
 every field of the result is an array (this is how the simulated A/A tests run
@@ -55,6 +60,16 @@ from shopbook.analysis.abtest.cuped import CupedResult, cuped, cuped_units
 from shopbook.analysis.abtest.decision import Decision, decide
 from shopbook.analysis.abtest.errors import ABTestError
 from shopbook.analysis.abtest.multiplicity import METHOD_NAMES, adjust_pvalues
+from shopbook.analysis.abtest.overview import (
+    OVERVIEW_COLUMNS,
+    Overview,
+    Part,
+    experiment_status,
+    headlines,
+    overview,
+    readout_of,
+    sections,
+)
 from shopbook.analysis.abtest.power import (
     SampleSize,
     mde_proportions,
@@ -122,6 +137,14 @@ __all__ = [
     "Readout",
     "evaluate",
     "power_table",
+    "readout_of",
+    "overview",
+    "experiment_status",
+    "headlines",
+    "sections",
+    "Overview",
+    "Part",
+    "OVERVIEW_COLUMNS",
     "METRICS",
     "METHOD_NAMES",
     "ROW_COLUMNS",

@@ -43,6 +43,13 @@ class Readout(Result):
     it could not be computed; :meth:`ok` and :meth:`why` are what the notebook asks
     (``r.ok("power")``, ``r.why("power")``). The other dicts are keyed by treatment
     variant.
+
+    ``first_assigned`` / ``last_assigned`` are the first and last assignment times of
+    the analysed units (``None`` without ``assigned_ts``). ``daily``, ``checks``,
+    ``checks_reason`` and ``data_end`` are what the data layer gathered beside the
+    units (units assigned per day, the assignment checks or why there are none, the
+    last day of the outcome tables); :func:`shopbook.analysis.abtest.readout_of` fills
+    them in.
     """
 
     experiment_id: str
@@ -60,6 +67,13 @@ class Readout(Result):
     segments: dict[str, pd.DataFrame] = field(default_factory=dict)
     decisions: dict[str, Decision] = field(default_factory=dict)
     adjustment: str = "Holm"
+    power_target: float = 0.8
+    first_assigned: pd.Timestamp | None = None
+    last_assigned: pd.Timestamp | None = None
+    daily: pd.DataFrame | None = None
+    checks: pd.DataFrame | None = None
+    checks_reason: str = ""
+    data_end: Any = None
 
     @classmethod
     def empty(cls, experiment_id: str, reason: str) -> Readout:
@@ -241,7 +255,11 @@ def evaluate(
         alpha=alpha,
         units=len(units),
         adjustment=METHOD_NAMES.get(adjust, adjust),
+        power_target=power_target,
     )
+    if "assigned_ts" in units.columns and units["assigned_ts"].notna().any():
+        times = pd.to_datetime(units["assigned_ts"])
+        r.first_assigned, r.last_assigned = times.min(), times.max()
     _split_section(r, units, names, expected_split, srm_threshold)
     if "converted" not in units.columns:
         return _without_outcomes(r, outcome_problem)

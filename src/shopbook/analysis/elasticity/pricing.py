@@ -148,6 +148,8 @@ def optimal_price(
     profit0 = p0 - c
     profit_change = ((best - c) * q_best - profit0) / abs(profit0) if profit0 != 0 else math.nan
     revenue_change = best * q_best / p0 - 1
+    # float noise off (at today's price the changes are 0, not -1e-16, which shows as "-0%")
+    profit_change, revenue_change = (round(x, 12) + 0.0 for x in (profit_change, revenue_change))
     return PriceRecommendation(
         price=best,
         unconstrained_price=unc,

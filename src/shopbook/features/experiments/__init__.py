@@ -52,7 +52,7 @@ from shopbook.features.experiments.assignments import (
 )
 from shopbook.features.experiments.checks import assignment_checks
 from shopbook.features.experiments.frames import from_frame
-from shopbook.features.experiments.loading import ExperimentData, load
+from shopbook.features.experiments.loading import ExperimentData, load, load_each
 from shopbook.features.experiments.units import UNIT_COLUMNS, unit_metrics
 
 __all__ = [
@@ -67,4 +67,5 @@ __all__ = [
     "from_frame",
     "ExperimentData",
     "load",
+    "load_each",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +15,7 @@ from shopbook.features.experiments.checks import assignment_checks
 from shopbook.features.experiments.frames import from_frame
 from shopbook.features.experiments.units import unit_metrics
 
-__all__ = ["ExperimentData", "load"]
+__all__ = ["ExperimentData", "load", "load_each"]
 
 
 @dataclass
@@ -43,6 +44,10 @@ class ExperimentData:
         Why outcomes could not be measured (empty when they could).
     report
         The validation report of the source (``None`` for a user table).
+    data_end
+        The last day of the outcome tables (sessions, orders) in the source, or of the
+        assignments in a user table; ``None`` when unknown. An experiment's status
+        (running / ended) is judged against it.
     """
 
     experiment_id: str
@@ -54,6 +59,7 @@ class ExperimentData:
     reason: str = ""
     outcome_problem: str = ""
     report: Any = None
+    data_end: dt.date | None = None
 
     @property
     def available(self) -> bool:
@@ -70,6 +76,17 @@ class ExperimentData:
         if self.report is not None:
             return ""
         return "a per-unit table was supplied (units_file): no source tables were read"
+
+    @property
+    def why_no_checks(self) -> str:
+        """Why there are no assignment checks (``checks`` is ``None``); empty when there are."""
+        if self.checks is not None:
+            return ""
+        return (
+            self.outcome_problem
+            or self.reason
+            or "a per-unit table was supplied: no raw assignments to check"
+        )
 
 
 def _daily_from_units(units: pd.DataFrame) -> pd.DataFrame | None:
@@ -117,7 +134,8 @@ def load(
         Anything :func:`shopbook.data.validation.validate` accepts (a path, URI, open
         source) or an existing validation report.
     experiment_id
-        The experiment; empty picks the one assigned most recently.
+        The experiment; empty picks the one assigned most recently (:func:`load_each`
+        reads them all).
     units_file
         A CSV/Parquet file with one row per unit (see :func:`from_frame`); when given,
         the source is not read.
@@ -139,45 +157,136 @@ def load(
         A named experiment that is not in the source (the message lists those that are).
     """
     if units_file:
-        units = from_frame(_read_units_file(units_file))
-        return ExperimentData(
-            experiment_id or "(user table)",
-            units=units,
-            daily=_daily_from_units(units),
-            unit="user table",
-            experiments=[experiment_id or "(user table)"],
-        )
-    if hasattr(source, "kept") and hasattr(source, "tables"):
-        report = source
-    else:
-        from shopbook.data.validation import validate
-
-        report = validate(source, mapping=mapping, tables=["assignments", "sessions", "orders"])
-    if "assignments" not in report.tables or report.tables["assignments"].kept == 0:
-        why = (
-            "the source has no assignments table"
-            if "assignments" not in report.tables
-            else "the assignments table has no valid rows"
-        )
-        return ExperimentData(
-            experiment_id, reason=f"{why}, so there is no experiment to evaluate", report=report
-        )
-    listing = experiments(report).execute()
-    names = listing["experiment_id"].tolist()
+        return _from_units_file(units_file, experiment_id)
+    report = _validated(source, mapping)
+    empty = _no_experiments(report, experiment_id)
+    if empty is not None:
+        return empty
+    names = _names(report)
     if not experiment_id:
-        experiment_id = str(
-            listing.sort_values(["last_assigned", "experiment_id"]).iloc[-1]["experiment_id"]
-        )
+        experiment_id = names[0]
+    return _one(report, experiment_id, names, pre_days, outcome_days, order_cap_quantile)
+
+
+def load_each(
+    source: Any,
+    experiment_id: str = "",
+    units_file: str = "",
+    mapping: Any = None,
+    pre_days: int = 90,
+    outcome_days: int | None = None,
+    order_cap_quantile: float | None = None,
+) -> list[ExperimentData]:
+    """Everything a readout needs about every experiment of a source (or the one named).
+
+    The source is validated once; each experiment is then read as :func:`load` reads
+    one.
+
+    Parameters
+    ----------
+    source, units_file, mapping, pre_days, outcome_days, order_cap_quantile
+        As in :func:`load`.
+    experiment_id
+        Only this experiment; empty: every experiment in the assignments table, the
+        most recently assigned first (ties by name).
+
+    Returns
+    -------
+    list of ExperimentData
+        One per experiment. A source without experiments gives one entry whose
+        ``reason`` says why (so a report always has something to say).
+
+    Raises
+    ------
+    ContractError
+        A named experiment that is not in the source.
+    """
+    if units_file:
+        return [_from_units_file(units_file, experiment_id)]
+    report = _validated(source, mapping)
+    empty = _no_experiments(report, experiment_id)
+    if empty is not None:
+        return [empty]
+    names = _names(report)
+    chosen = [experiment_id] if experiment_id else names
+    return [
+        _one(report, name, names, pre_days, outcome_days, order_cap_quantile) for name in chosen
+    ]
+
+
+def _from_units_file(units_file: str, experiment_id: str) -> ExperimentData:
+    units = from_frame(_read_units_file(units_file))
+    daily = _daily_from_units(units)
+    return ExperimentData(
+        experiment_id or "(user table)",
+        units=units,
+        daily=daily,
+        unit="user table",
+        experiments=[experiment_id or "(user table)"],
+        data_end=pd.Timestamp(units["assigned_ts"].max()).date() if daily is not None else None,
+    )
+
+
+def _validated(source: Any, mapping: Any) -> Any:
+    if hasattr(source, "kept") and hasattr(source, "tables"):
+        return source
+    from shopbook.data.validation import validate
+
+    return validate(source, mapping=mapping, tables=["assignments", "sessions", "orders"])
+
+
+def _no_experiments(report: Any, experiment_id: str) -> ExperimentData | None:
+    """An entry saying why there is nothing to evaluate, or ``None`` when there is."""
+    if "assignments" in report.tables and report.tables["assignments"].kept > 0:
+        return None
+    why = (
+        "the source has no assignments table"
+        if "assignments" not in report.tables
+        else "the assignments table has no valid rows"
+    )
+    return ExperimentData(
+        experiment_id, reason=f"{why}, so there is no experiment to evaluate", report=report
+    )
+
+
+def _names(report: Any) -> list[str]:
+    """The experiments of the source, the most recently assigned first (ties by name)."""
+    listing = experiments(report).execute()
+    listing = listing.sort_values(["experiment_id"]).sort_values(
+        "last_assigned", ascending=False, kind="stable"
+    )
+    return [str(x) for x in listing["experiment_id"]]
+
+
+def _data_end(report: Any) -> dt.date | None:
+    """The last day of sessions and orders (what outcomes can have been observed up to)."""
+    from shopbook.data.freshness import data_spans
+
+    days = [s.last for s in data_spans(report, ["sessions", "orders"]).values() if s.last]
+    return max(days) if days else None
+
+
+def _one(
+    report: Any,
+    experiment_id: str,
+    names: list[str],
+    pre_days: int,
+    outcome_days: int | None,
+    order_cap_quantile: float | None,
+) -> ExperimentData:
+    """One experiment of a validated source with experiments."""
     if experiment_id not in names:
         raise ContractError(
             table="assignments",
             column="experiment_id",
             expected=f"assignments of experiment {experiment_id!r}",
             found="experiments " + ", ".join(map(repr, names)),
-            fix="set experiment_id to one of the experiments found (empty: the most recent)",
+            fix="set experiment_id to one of the experiments found (empty: all of them)",
         )
     daily = daily_assignments(report, experiment_id).execute()
-    data = ExperimentData(experiment_id, daily=daily, experiments=names, report=report)
+    data = ExperimentData(
+        experiment_id, daily=daily, experiments=names, report=report, data_end=_data_end(report)
+    )
     raw = (
         report.source.table("assignments") if getattr(report, "source", None) is not None else None
     )
