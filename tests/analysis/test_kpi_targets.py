@@ -88,7 +88,7 @@ def test_hand_computed_attainment_and_pace(small: dict[str, pd.DataFrame]) -> No
     assert r.lagging() == ["gmv", "orders", "repurchase_rate"]
     s = r.summary()
     assert s.startswith("10 of 31 days of 2024-12 are counted: 2 of 5 targets on track; 3 lag")
-    assert "GMV (paid amount) needs 114/day (so far 70.00/day" in s
+    assert "GMV (paid amount) needs 114/day (so far 70.00/day);" in s
 
 
 def test_a_complete_month_is_final(small: dict[str, pd.DataFrame]) -> None:
@@ -118,7 +118,7 @@ def test_skips_and_errors(small: dict[str, pd.DataFrame]) -> None:
     no_spend = month_to_date(small["orders"], "2024-12-10")
     t = kpi.attainment(targets(cac=60), no_spend.values).table.set_index("metric")
     assert np.isnan(t.loc["cac", "actual_to_date"]) and t.loc["cac", "on_track"] is None
-    assert t.loc["cac", "note"]
+    assert t.loc["cac", "note"] == "needs the marketing_spend table, which the source lacks"
 
 
 def _known_month(seed: int) -> tuple[pd.Series, float]:

@@ -136,11 +136,16 @@ class TargetAttainment(Result):
                 parts.append(f"{lab} {_fmt(r['actual_to_date'], r['unit'])} vs target "
                              f"{_fmt(r['target'], r['unit'])}")  # fmt: skip
             else:
+                u = r["unit"]
+                fc = (
+                    f"; forecast {_fmt(r['forecast_month_end'], u)} of {_fmt(r['target'], u)}, "
+                    f"{r['p_meet']:.0%} chance to reach it"
+                    if np.isfinite(r["p_meet"])
+                    else ""
+                )
                 parts.append(
-                    f"{lab} needs {_fmt(r['pace_needed_per_day'], r['unit'])}/day "
-                    f"(so far {_fmt(r['pace_to_date_per_day'], r['unit'])}/day; forecast "
-                    f"{_fmt(r['forecast_month_end'], r['unit'])} of "
-                    f"{_fmt(r['target'], r['unit'])}, {r['p_meet']:.0%} chance to reach it)"
+                    f"{lab} needs {_fmt(r['pace_needed_per_day'], u)}/day "
+                    f"(so far {_fmt(r['pace_to_date_per_day'], u)}/day{fc})"
                 )
         on = len(t) - len(lag)
         good, bad = ("met", "missed") if self.final else ("on track", "lag")
@@ -350,7 +355,11 @@ def attainment(
                                "actual_to_date": actual, "note": ""}  # fmt: skip
         row["attainment"] = actual / target if target else np.nan
         if not np.isfinite(actual):
-            row["note"] = kt.loc[m, "note"] if m in kt.index else f"{d.label}: its table is missing"
+            row["note"] = (
+                kt.loc[m, "note"]
+                if m in kt.index
+                else f"needs the {', '.join(d.needs) or 'orders'} table, which the source lacks"
+            )
             row["on_track"] = None
         elif m in ADDITIVE:
             series = None if daily is None else daily.set_index("period")[m].astype(float)
