@@ -522,6 +522,17 @@ def test_split_dates():
         clv.split_dates("1997-01-01", "1998-06-30", calibration_end="1999-01-01")
 
 
+def test_a_holdout_end_after_the_data_ends_the_holdout_on_the_data_last_day():
+    # days after the data are not days without purchases: the holdout stops at the data
+    cal, hold = clv.split_dates("1997-01-01", "1998-06-30", "1997-09-30", "2026-11-29")
+    assert (cal, hold) == (pd.Timestamp("1997-09-30"), pd.Timestamp("1998-06-30"))
+    note = clv.split_note("1998-06-30", "2026-11-29")
+    assert "data end on 1998-06-30" in note and "2026-11-29" in note
+    assert clv.split_note("1998-06-30", "1998-03-31") == clv.split_note("1998-06-30", "") == ""
+    _, inside = clv.split_dates("1997-01-01", "1998-06-30", "1997-09-30", "1998-03-31")
+    assert inside == pd.Timestamp("1998-03-31")
+
+
 def test_fits_do_not_warn_on_clean_data(cdnow_weeks):
     with warnings.catch_warnings():
         warnings.simplefilter("error", FitWarning)

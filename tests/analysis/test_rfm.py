@@ -770,3 +770,46 @@ def test_direction_table_is_the_migration_table(hand_orders):
     pd.testing.assert_frame_equal(mig.table, R.direction_table(mig.customers))
     assert mig.table["direction"].tolist() == list(R.DIRECTIONS)
     assert np.isnan(mig.table.set_index("direction").loc["new", "earlier_customers_share"])
+
+
+# ------------------------------------------------------------------ relevance (issue 16)
+
+
+def _freq_frame(freqs):
+    return pd.DataFrame({"customer_id": [f"c{i}" for i in range(len(freqs))], "frequency": freqs})
+
+
+def test_relevance_follows_the_tie_rule_not_the_count_of_distinct_frequencies():
+    # F > 1 needs more orders than a fifth of the customers (w ≥ n/5)
+    assert R.f_step(10) == 2 and R.f_step(11) == 3
+    everyone_once = R.relevance(_freq_frame([1] * 50))
+    assert not everyone_once.ok() and "100% one-time buyers" in everyone_once.why()
+    assert "(here 10)" in everyone_once.why()
+    # two distinct frequencies, but the one-time buyers are fewer than a fifth: F is 1 for all
+    few_below = R.relevance(_freq_frame([1] * 9 + [2] * 91))
+    assert not few_below.ok() and few_below.f_scores == (1,)
+    assert "only 9 of the 100 customers" in few_below.why()
+    # exactly a fifth below the top: F separates
+    fifth = R.relevance(_freq_frame([1] * 20 + [2] * 80))
+    assert fifth.ok() and fifth.f_scores == (1, 2) and fifth.notes == []
+    # one repeat buyer among one-time buyers separates, with a note that F is binary
+    one = R.relevance(_freq_frame([1] * 99 + [3]))
+    assert one.ok() and one.separated == 1 and one.repeat_buyers == 1
+    assert "only tells repeat buyers from one-time buyers" in one.notes[0]
+    # the check agrees with the scores rfm_table gives
+    for freqs in ([1] * 9 + [2] * 91, [1] * 20 + [2] * 80, [1, 1, 2, 5, 5]):
+        f = R.quintile_scores(freqs)
+        assert R.relevance(_freq_frame(freqs)).ok() == (len(set(f)) > 1)
+
+
+def test_relevance_without_customers_says_so():
+    empty = _freq_frame([])
+    empty.attrs["asof"] = pd.Timestamp("2024-01-11")
+    assert "no customer made a counted (paid) order before 2024-01-11" in R.relevance(empty).why()
+    assert "only 1 customer" in R.relevance(_freq_frame([3])).why()
+
+
+def test_hand_example_passes_relevance_and_cdnow_does_too(hand_orders, cdnow):
+    assert R.relevance(F.customer_rfm(hand_orders, ASOF)).ok()
+    fit = R.relevance(F.customer_rfm(cdnow))
+    assert fit.ok() and fit.notes == [] and round(fit.one_time_share, 2) == 0.51

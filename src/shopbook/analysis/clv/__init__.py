@@ -63,6 +63,7 @@ from shopbook.analysis.clv.holdout import (
     holdout_comparison,
     prediction_error,
     split_dates,
+    split_note,
     tracking,
 )
 from shopbook.analysis.clv.pareto_nbd import ParetoNBDFit, fit_pareto_nbd
@@ -96,4 +97,5 @@ __all__ = [
     "top_share",
     "value_totals",
     "split_dates",
+    "split_note",
 ]

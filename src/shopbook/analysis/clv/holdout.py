@@ -7,6 +7,7 @@ import pandas as pd
 
 from shopbook.analysis.clv.base import _finite, _wsum
 from shopbook.features.periods import PERIOD_DAYS, normalise_period
+from shopbook.features.products import end_note
 
 #: The periods of a fixed length in days (what the tracking and the model's unit can be).
 FIXED_PERIODS: tuple[str, ...] = tuple(PERIOD_DAYS)
@@ -25,7 +26,9 @@ def split_dates(
         Last day of the calibration period; empty/None → ``first_day`` + (1 −
         ``holdout_fraction``) of the span.
     holdout_end
-        Last day of the holdout period; empty/None → ``last_day``.
+        Last day of the holdout period; empty/None — or a day after ``last_day`` — →
+        ``last_day`` (days after the data are not days without purchases;
+        :func:`split_note` gives the sentence).
     holdout_fraction
         Share of the span held out when ``calibration_end`` is not given.
 
@@ -35,7 +38,7 @@ def split_dates(
     """
     first = pd.Timestamp(first_day).normalize()
     last = pd.Timestamp(last_day).normalize()
-    hold = pd.Timestamp(holdout_end).normalize() if holdout_end else last
+    hold = min(pd.Timestamp(holdout_end).normalize(), last) if holdout_end else last
     if calibration_end:
         cal = pd.Timestamp(calibration_end).normalize()
     else:
@@ -49,6 +52,13 @@ def split_dates(
             f"and the holdout end {hold.date()}"
         )
     return cal, hold
+
+
+def split_note(last_day, holdout_end=None) -> str:
+    """The sentence for a ``holdout_end`` after the data's last day (``""`` otherwise)."""
+    if not holdout_end:
+        return ""
+    return end_note(holdout_end, pd.Timestamp(last_day).date(), "holdout purchases")
 
 
 def _holdout_predictions(fit, summary: pd.DataFrame) -> np.ndarray:
