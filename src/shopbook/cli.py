@@ -247,7 +247,7 @@ def validate(
         if exports:
             from shopbook.data.importing import import_exports
 
-            result = import_exports(exports, mapping=maps, strict=strict)
+            result = import_exports(exports, mapping=maps, encoding=encoding, strict=strict)
             report = result.report
             notes = result.notes
         else:

@@ -194,3 +194,12 @@ def test_cli_validate_accepts_a_preset_for_export_files(tmp_path, presets):
     result = CliRunner().invoke(app, ["validate", "--preset", "tiny", "--source", str(folder)])
     assert result.exit_code == 0, result.output
     assert "order_items" in result.output and "unmapped status value" in result.output
+
+
+def test_a_table_s_own_encoding_wins_over_the_top_level_one(tmp_path, presets):
+    orders = write(tmp_path / "订单.csv", ORDERS)  # GB18030
+    mapping = {"extends": "tiny", "encoding": "utf-8", "orders": {"encoding": "gb18030"}}
+    result = import_exports([orders], mapping=mapping, now=NOW)
+    assert result.report.tables["orders"].kept == 3
+    with pytest.raises(ContractError, match="looks like GB18030"):
+        import_exports([orders], mapping={**mapping, "orders": {"encoding": "utf-8"}}, now=NOW)

@@ -163,9 +163,17 @@ def recognise(
                 fix="export the orders as CSV (save an .xlsx export as CSV), or open a "
                 "folder of Parquet files with --source",
             )
-        columns, enc, delim, found = header(path, encoding or maps.encoding, maps.delimiter)
-        notes += found
+        per_table = any(spec.get("encoding") for spec in maps.tables.values())
+        first = encoding or ("auto" if per_table else maps.encoding)
+        columns, enc, delim, found = header(path, first, maps.delimiter)
         entry = _entry_for(path, columns, maps)
+        spec = maps.tables.get(entry["produces"][0]) or {}
+        own = None if encoding else (spec.get("encoding") or (maps.encoding if per_table else None))
+        if own or spec.get("delimiter"):  # the table's own encoding / delimiter
+            columns, enc, delim, found = header(
+                path, own or first, spec.get("delimiter") or maps.delimiter
+            )
+        notes += found
         elsewhere = any(
             "order_items" in e["produces"] and "orders" not in e["produces"] for e in maps.files
         )
@@ -289,9 +297,9 @@ def import_exports(
             fix="pass --preset (shopbook import --list shows them) or --mapping",
         )
     maps = load_mapping(mapping, preset=preset)
-    if encoding is not None:
-        maps.encoding = language.encoding("--encoding", "--encoding", encoding)
-    groups, notes = recognise(list(paths), maps, maps.encoding)
+    if encoding is not None:  # --encoding: over the mapping's, per table too
+        encoding = maps.encoding = language.encoding("--encoding", "--encoding", encoding)
+    groups, notes = recognise(list(paths), maps, encoding)
     work = tempfile.mkdtemp(prefix="shopbook-import-")
     try:
         result = _import(groups, maps, notes, out, strict, now, work)
