@@ -507,6 +507,27 @@ def test_load_picks_the_latest_experiment_and_refuses_an_unknown_one(visitor_sho
         ex.load(visitor_shop, "nope")
 
 
+def test_load_each_reads_every_experiment_most_recent_first(visitor_shop):
+    import datetime as dt
+
+    runs = ex.load_each(visitor_shop)  # an empty experiment_id: every experiment
+    assert [d.experiment_id for d in runs] == ["e", "other"]  # e assigned last
+    # the outcome tables end on 2024-03-03 (session s5, order o5): the status is judged by it
+    assert [d.data_end for d in runs] == [dt.date(2024, 3, 3)] * 2
+    assert runs[0].units["unit_id"].tolist() == ["v1", "v2", "v3", "v4"]
+    # v1 is in "other" too (another experiment: fine), the only unit of that one
+    assert runs[1].units["unit_id"].tolist() == ["v1"] and runs[1].units["variant"].tolist() == [
+        "a"
+    ]
+    assert [d.experiment_id for d in ex.load_each(visitor_shop, "other")] == ["other"]
+    with pytest.raises(ContractError, match="experiments 'e', 'other'"):
+        ex.load_each(visitor_shop, "nope")
+    orders = _orders([("o1", "c1", T("2024-03-01"), "paid", 10.0)])
+    (nothing,) = ex.load_each({"orders": orders})
+    assert not nothing.available and "no assignments table" in nothing.reason
+    assert nothing.why_no_checks == nothing.reason
+
+
 def test_orders_that_count_are_the_placed_ones_of_features_orders(visitor_shop):
     from shopbook.features.orders import PLACED_STATUSES
 
