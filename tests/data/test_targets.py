@@ -131,10 +131,16 @@ def test_found_beside_a_file_or_inside_a_folder(tmp_path: Path) -> None:
     assert find_targets(str(db)) is None
     t = load_targets("", str(db))
     assert t.table.empty
-    assert t.missing.startswith("no targets.yml / targets.yaml / targets.csv beside the data")
+    assert t.missing.startswith(
+        "no shop.targets.yml / shop.targets.yaml / shop.targets.csv beside the data"
+    )
     write(tmp_path, YAML)
-    assert find_targets(str(db)) == tmp_path / "targets.yml"
+    # a folder source has targets.yml inside; a DuckDB file its own <name>.targets.yml
     assert find_targets(str(tmp_path)) == tmp_path / "targets.yml"
+    assert find_targets(str(db)) is None
+    write(tmp_path, YAML, "shop.targets.yml")
+    assert find_targets(str(db)) == tmp_path / "shop.targets.yml"
+    assert find_targets(str(tmp_path / "cdnow.duckdb")) is None
     assert load_targets("", str(tmp_path)).months == ["2024-12", "2025-01"]
     assert find_targets("postgres://u@h/db") is None
     assert "not a folder or file" in load_targets("", "postgres://u@h/db").missing

@@ -30,7 +30,8 @@ month and metric given twice (CSV), a file that is neither YAML nor CSV.
 
 Where it is found (:func:`load_targets`): the path given (a notebook's ``targets``
 parameter); else ``targets.yml`` / ``targets.yaml`` / ``targets.csv`` inside a folder
-source or beside a DuckDB file; else there are no targets and
+source, or ``<name>.targets.yml`` (``.yaml``, ``.csv``) beside a DuckDB file ``<name>.duckdb``
+(so two DuckDB files in one folder each have their own); else there are no targets and
 :attr:`Targets.missing` says why (the brief's Targets section is then skipped).
 """
 
@@ -272,7 +273,8 @@ def read_targets(path: str | Path) -> Targets:
 
 
 def find_targets(source: str) -> Path | None:
-    """``targets.yml`` (or ``.yaml``, ``.csv``) inside a folder source or beside a file source.
+    """``targets.yml`` (``.yaml``, ``.csv``) inside a folder source, or
+    ``<name>.targets.yml`` (``.yaml``, ``.csv``) beside a file source ``<name>.<ext>``.
 
     Parameters
     ----------
@@ -280,15 +282,20 @@ def find_targets(source: str) -> Path | None:
         The resolved data source (:func:`shopbook.config.resolve_source`): a folder, a
         DuckDB file or a URI (a URI has no folder: ``None``).
     """
+    for candidate in _candidates(source):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _candidates(source: str) -> list[Path]:
     text = str(source or "")
     if not text or ("://" in text and not text.startswith("file://")):
-        return None
+        return []
     p = Path(text.removeprefix("file://"))
-    base = p if p.is_dir() else p.parent
-    for n in FILE_NAMES:
-        if (base / n).is_file():
-            return base / n
-    return None
+    if p.is_dir():
+        return [p / n for n in FILE_NAMES]
+    return [p.with_name(f"{p.stem}.{n}") for n in FILE_NAMES]
 
 
 def load_targets(path: str = "", source: str = "") -> Targets:
@@ -319,10 +326,11 @@ def load_targets(path: str = "", source: str = "") -> Targets:
     found = find_targets(source)
     if found is not None:
         return read_targets(found)
+    looked = _candidates(source)
     where = (
-        "the source is not a folder or file"
-        if "://" in str(source) and not str(source).startswith("file://")
-        else f"no {' / '.join(FILE_NAMES)} beside the data"
+        f"no {' / '.join(c.name for c in looked)} beside the data"
+        if looked
+        else "the source is not a folder or file"
     )
     return Targets(
         missing=f"{where} and no targets parameter given "
