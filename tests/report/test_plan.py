@@ -63,3 +63,9 @@ def test_date_tokens():
     assert (t["last_week_start"], t["last_week_end"]) == ("2024-05-06", "2024-05-12")
     assert t["yesterday"] == "2024-05-14"
     assert (t["last_month_start"], t["last_month_end"]) == ("2024-04-01", "2024-04-30")
+    assert (t["last_quarter_start"], t["last_quarter_end"]) == ("2024-01-01", "2024-03-31")
+    # in January the last quarter is the year before's fourth; on a quarter's first day too
+    t = date_tokens(dt.date(2025, 1, 10))
+    assert (t["last_quarter_start"], t["last_quarter_end"]) == ("2024-10-01", "2024-12-31")
+    t = date_tokens(dt.date(2024, 7, 1))
+    assert (t["last_quarter_start"], t["last_quarter_end"]) == ("2024-04-01", "2024-06-30")

@@ -55,13 +55,19 @@ def date_tokens(today: date | None = None) -> dict[str, str]:
     """Date tokens usable in job parameters, as ISO dates (UTC).
 
     ``today``, ``yesterday``; ``last_week_start`` / ``last_week_end`` (Monday–Sunday of the
-    last full week); ``last_month_start`` / ``last_month_end``; ``days_ago_7``,
-    ``days_ago_28``.
+    last full week); ``last_month_start`` / ``last_month_end`` (the last full calendar
+    month); ``last_quarter_start`` / ``last_quarter_end`` (the last full calendar quarter:
+    January–March, April–June, …); ``days_ago_7``, ``days_ago_28``.
     """
     today = today or datetime.now(UTC).date()
     monday = today - timedelta(days=today.weekday())
     first = today.replace(day=1)
     last_month_end = first - timedelta(days=1)
+    quarter_first = first.replace(month=3 * ((today.month - 1) // 3) + 1)
+    last_quarter_end = quarter_first - timedelta(days=1)
+    last_quarter_start = last_quarter_end.replace(
+        month=3 * ((last_quarter_end.month - 1) // 3) + 1, day=1
+    )
     return {
         "today": today.isoformat(),
         "yesterday": (today - timedelta(days=1)).isoformat(),
@@ -69,6 +75,8 @@ def date_tokens(today: date | None = None) -> dict[str, str]:
         "last_week_end": (monday - timedelta(days=1)).isoformat(),
         "last_month_start": last_month_end.replace(day=1).isoformat(),
         "last_month_end": last_month_end.isoformat(),
+        "last_quarter_start": last_quarter_start.isoformat(),
+        "last_quarter_end": last_quarter_end.isoformat(),
         "days_ago_7": (today - timedelta(days=7)).isoformat(),
         "days_ago_28": (today - timedelta(days=28)).isoformat(),
     }
