@@ -184,6 +184,33 @@ def _note(status: str, srm_failed: bool, short: float, left: float, why: str) ->
     return "; ".join(parts)
 
 
+def _row(r: Readout, grace_days: int) -> dict[str, Any]:
+    """One row of the overview table."""
+    first = r.first_assigned.normalize() if r.first_assigned is not None else None
+    last = r.last_assigned.normalize() if r.last_assigned is not None else None
+    days = (last - first).days + 1 if first is not None and last is not None else 0
+    status = experiment_status(r.last_assigned, r.data_end, grace_days)
+    planned, short, left = _days_left(r, days)
+    if status == "ended" and short > 0:
+        left = math.nan  # no days are left to an ended test; the note says how short it fell
+    counts = r.srm.observed if r.srm is not None else {}
+    return {
+        "experiment_id": r.experiment_id,
+        "status": status,
+        "first_day": first.date() if first is not None else None,
+        "last_day": last.date() if last is not None else None,
+        "days": days,
+        "units": r.units,
+        "split": " · ".join(f"{v} {n:,}" for v, n in counts.items()),
+        "srm_p": r.srm.p_value if r.srm is not None else math.nan,
+        "split_check": r.split_check if r.srm is not None else "not checked",
+        "verdict": r.verdict if r.units else "nothing to evaluate",
+        "planned_units": planned,
+        "days_left": left,
+        "note": _note(status, r.srm_failed, short, left, r.why("power")),
+    }
+
+
 def overview(readouts: Sequence[Readout], grace_days: int = 2) -> Overview:
     """Every experiment side by side: status, split check, planned sample and days left.
 
@@ -205,33 +232,7 @@ def overview(readouts: Sequence[Readout], grace_days: int = 2) -> Overview:
         that ended short of it) and a ``note``.
         Skipped (``ok()`` false) when no readout has units.
     """
-    rows = []
-    for r in readouts:
-        first = r.first_assigned.normalize() if r.first_assigned is not None else None
-        last = r.last_assigned.normalize() if r.last_assigned is not None else None
-        days = (last - first).days + 1 if first is not None and last is not None else 0
-        status = experiment_status(r.last_assigned, r.data_end, grace_days)
-        planned, short, left = _days_left(r, days)
-        if status == "ended" and short > 0:
-            left = math.nan  # no days are left to an ended test; the note says how short it fell
-        counts = r.srm.observed if r.srm is not None else {}
-        rows.append(
-            {
-                "experiment_id": r.experiment_id,
-                "status": status,
-                "first_day": first.date() if first is not None else None,
-                "last_day": last.date() if last is not None else None,
-                "days": days,
-                "units": r.units,
-                "split": " · ".join(f"{v} {n:,}" for v, n in counts.items()),
-                "srm_p": r.srm.p_value if r.srm is not None else math.nan,
-                "split_check": r.split_check if r.srm is not None else "not checked",
-                "verdict": r.verdict if r.units else "nothing to evaluate",
-                "planned_units": planned,
-                "days_left": left,
-                "note": _note(status, r.srm_failed, short, left, r.why("power")),
-            }
-        )
+    rows = [_row(r, grace_days) for r in readouts]
     out = Overview(
         table=pd.DataFrame(rows, columns=list(OVERVIEW_COLUMNS)),
         grace_days=grace_days,
