@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from shopbook.data import ContractError, open_source, validate
+from shopbook.data.sources.files import ENCODING_FIX
 from tests.builders import orders_frame
 
 NOW = "2025-01-01"
@@ -171,8 +172,7 @@ def test_ragged_and_undecodable_rows_are_rejected_per_row_and_the_rest_validated
     assert h.reasons == {
         "malformed CSV row (line 10): 5 fields, expected 9": 1,
         "malformed CSV row (line 29998): 10 fields, expected 9": 1,
-        "undecodable CSV row (line 158): bytes that are not UTF-8; save it as UTF-8 "
-        "(or wait for --encoding)": 1,
+        f"undecodable CSV row (line 158): bytes that are not UTF-8; {ENCODING_FIX}": 1,
         "unparseable net_amount": 1,  # the good rows were validated
     }
     rejects = report.rejects("orders").execute()
@@ -227,7 +227,7 @@ def test_a_file_that_is_mostly_unreadable_is_one_error_with_the_encoding_fix(tmp
         validate(tmp_path, now=NOW)
     msg = one_line(err)
     assert "orders.csv" in msg and "20 of 20 rows unreadable" in msg
-    assert "save it as UTF-8 (or wait for --encoding)" in msg
+    assert ENCODING_FIX in msg and "encoding: gb18030" in msg
 
 
 def test_a_utf16_file_is_one_error_with_the_encoding_fix(tmp_path):

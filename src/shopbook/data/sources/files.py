@@ -47,7 +47,8 @@ SUFFIXES = (*_PARQUET, *_DELIMITERS)
 MALFORMED_SHARE = 0.5
 #: Columns of the unreadable rows (:meth:`shopbook.data.sources.Source.read_rejects`).
 REJECT_COLUMNS = ["file", "line", "reason", "raw"]
-_ENCODING_FIX = (
+#: The fix named when a text file is not in the encoding it was read as.
+ENCODING_FIX = (
     "save it as UTF-8, or name its encoding (`encoding: gb18030` in the mapping, or "
     "--encoding gb18030; `auto` detects it)"
 )
@@ -87,7 +88,7 @@ def _looks_like(head: bytes) -> str:
         )
     if found is not None:
         return f"looks like {_LABEL[found]}: write `encoding: {found}` (or `encoding: auto`)"
-    return _ENCODING_FIX
+    return ENCODING_FIX
 
 
 def suffix_of(path: Path) -> str | None:
@@ -349,7 +350,7 @@ def _file_columns(
         what, fix = "a readable Parquet file", "write the file again (it is empty or cut short)"
     else:
         sql = f"SELECT * FROM {_csv_call(path, delim, ', ignore_errors=true')}"
-        what, fix = "a readable CSV file", "check its delimiter and quoting, or " + _ENCODING_FIX
+        what, fix = "a readable CSV file", "check its delimiter and quoting, or " + ENCODING_FIX
     try:
         return _columns(con, sql)
     except duckdb.Error as exc:
@@ -538,7 +539,7 @@ def _reason(error_type: str, message: str, where: str) -> str:
         what = f"{m.group(2)} fields, expected {m.group(1)}" if m else kind.lower()
         return f"malformed CSV row ({where}): {what}"
     if "ENCODING" in kind:
-        return f"undecodable CSV row ({where}): bytes that are not UTF-8; {_ENCODING_FIX}"
+        return f"undecodable CSV row ({where}): bytes that are not UTF-8; {ENCODING_FIX}"
     return f"unparseable CSV row ({where}): {_first_line(Exception(message))}"
 
 
@@ -573,7 +574,7 @@ def _read_csv_into(
             table=files.name,
             expected="a CSV file DuckDB can read",
             found=f"{rel}: {_first_line(exc)}",
-            fix="check its delimiter and quoting, or " + _ENCODING_FIX,
+            fix="check its delimiter and quoting, or " + ENCODING_FIX,
         ) from None
     finally:
         for t in (table, scan):
@@ -591,7 +592,7 @@ def _read_csv_into(
             table=files.name,
             expected="a CSV file whose rows DuckDB can read (at most half unreadable)",
             found=f"{rel}: {len(lines):,} of {kept + len(lines):,} rows unreadable, e.g. {example}",
-            fix=_ENCODING_FIX
+            fix=ENCODING_FIX
             if encoding
             else "check the delimiter, the quoting and that every row has the header's fields",
         )
