@@ -126,6 +126,7 @@ def test_sections_show_every_part_or_say_why():
     assert by["8. Decision"].lines and not by["8. Decision"].skipped
     for p in parts:
         assert p.skipped or p.lines or p.tables or p.figures, p.title
+    assert by["6. Power"].section == "hero_banner: 6. Power"  # skip notes name the experiment
 
 
 def test_settings_that_do_not_fit_an_experiment_skip_it_unless_strict():

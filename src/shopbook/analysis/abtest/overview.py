@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -323,6 +323,8 @@ class Part:
         pass it (:func:`shopbook.viz.abtest.draw` draws one).
     skipped
         Why the part cannot be shown (empty when it can).
+    experiment_id
+        The experiment the part is about.
     """
 
     title: str
@@ -330,6 +332,12 @@ class Part:
     tables: tuple[tuple[pd.DataFrame, str, int], ...] = ()
     figures: tuple[tuple[str, dict[str, Any]], ...] = ()
     skipped: str = ""
+    experiment_id: str = ""
+
+    @property
+    def section(self) -> str:
+        """The part named with its experiment (``"pdp_v2: 6. Power"``), e.g. for a skip note."""
+        return f"{self.experiment_id}: {self.title}" if self.experiment_id else self.title
 
 
 #: Columns of the metric table as the report shows them.
@@ -378,7 +386,7 @@ def sections(r: Readout) -> list[Part]:
         3. CUPED, 4. Bayesian view, 5. peeking-safe view, 6. power, 7. segments and
         8. decision; a part that cannot be shown says why (``skipped``).
     """
-    return [
+    parts = [
         _summary(r),
         _split(r),
         _units_over_time(r),
@@ -391,6 +399,7 @@ def sections(r: Readout) -> list[Part]:
         _segments(r),
         _decision(r),
     ]
+    return [replace(p, experiment_id=r.experiment_id) for p in parts]
 
 
 def _summary(r: Readout) -> Part:
