@@ -64,6 +64,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from shopbook.analysis.result import Result
+from shopbook.features.periods import resolve_window
 
 #: Editable thresholds of :func:`product_roles`.
 ROLE_RULES: dict[str, float] = {
@@ -601,7 +602,8 @@ def stock_dates(skus: pd.DataFrame, max_age_days: int = STOCK_MAX_AGE_DAYS) -> S
     """
     a = skus.attrs
     end = a["end"]
-    demand_start = end - dt.timedelta(days=int(a.get("recent_days", 1)) - 1)
+    demand = resolve_window(end - dt.timedelta(days=int(a.get("recent_days", 1)) - 1), end, None)
+    demand_start = demand.start.date()
     out = StockDates(
         end=end,
         requested_end=a.get("requested_end"),
@@ -623,8 +625,7 @@ def stock_dates(skus: pd.DataFrame, max_age_days: int = STOCK_MAX_AGE_DAYS) -> S
     out.old_skus = int((own.notna() & (own < oldest_ok)).sum())
     if out.stale:
         window = (
-            f"older than the {a.get('recent_days')}-day demand window ({demand_start} to "
-            f"{end}) it is compared with"
+            f"older than the {demand.days}-day demand window ({demand.label()}) it is compared with"
             if snap < demand_start
             else f"more than {max_age_days} days before it"
         )
