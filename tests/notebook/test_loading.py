@@ -16,7 +16,7 @@ from shopbook.notebook import DATA_HEALTH, open_report, report_tables
 ROOT = Path(__file__).parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 #: Notebooks that load through another loader, and the tables it validates.
-OTHER_LOADERS = {"06_ab_test": ("load", (), ("assignments", "sessions", "orders"))}
+OTHER_LOADERS = {"06_ab_test": ("load_each", (), ("assignments", "sessions", "orders"))}
 
 
 def _loading_call(path: Path) -> ast.Call:
@@ -27,7 +27,7 @@ def _loading_call(path: Path) -> ast.Call:
         for c in nb.cells
         if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])
     )
-    names = {"validate", "open_report", "load"}
+    names = {"validate", "open_report", "load", "load_each"}
     for node in ast.walk(ast.parse(cell.source)):
         if isinstance(node, ast.Call):
             func = node.func
