@@ -266,6 +266,38 @@ def test_festival_uplift_is_visible_in_daily_orders(shop):
         assert (m[days] < m[days - 14]).all()
 
 
+def test_spring_festival_dip_lies_on_the_calendars_days(shop):
+    from shopbook.calendars import spring_festival_event
+
+    dips = shop.truth["festivals"]["cny_dip"]
+    assert [d["year"] for d in dips] == [2023, 2024]
+    for dip in dips:
+        ev = spring_festival_event(dip["year"])
+        assert (dip["start"], dip["end"]) == (ev["start"], ev["end"])
+        assert dip["days_off"] == [ev["peak"], ev["end"]]
+        want = 100 * shop.truth["festivals"]["shape"]["cny_dip"]["uplift"]
+        assert set(dip["uplift_pct_by_day"].values()) == {want}
+
+
+def test_member_day_lift_is_visible_in_daily_orders(shop):
+    tr = shop.truth
+    md = tr["festivals"]["member_day"]
+    start = pd.Timestamp(tr["generator"]["start"])
+    days = ((pd.to_datetime(md["days"]) - start).days).to_numpy()
+    assert (pd.to_datetime(md["days"]).dayofweek == md["weekday_number"]).all()
+    assert (np.diff(days) == 7).all() and md["since"] == md["days"][0] and len(days) >= 15
+    m = np.asarray(tr["purchase_clock"]["daily_multiplier"])
+    # the week before the first member day: the same weekday without it (no festival then)
+    assert m[days[0]] / m[days[0] - 7] == pytest.approx(1 + md["uplift_pct"] / 100, rel=0.01)
+    daily = shop.tables["orders"].groupby(_days(shop, shop.tables["orders"]["order_ts"])).size()
+    daily = daily.reindex(np.arange(len(m)), fill_value=0).to_numpy()
+    # orders per unit of intensity on member days and on the other days of their weeks
+    other = np.concatenate([days + k for k in (-3, -2, -1, 1, 2, 3) if (days + k < len(m)).all()])
+    rate_md, rate_other = daily[days].sum() / m[days].sum(), daily[other].sum() / m[other].sum()
+    se = rate_other * np.sqrt(1 / daily[days].sum() + 1 / daily[other].sum())
+    assert abs(rate_md - rate_other) < Z * se  # the intensity m carries the whole lift
+
+
 # --------------------------------------------------------------------------- funnel & traffic
 def test_funnel_rates_match_the_planted_rates(shop):
     s = shop.tables["sessions"]

@@ -381,6 +381,11 @@ def event_effects(
             f"event effects need a daily series, found frequency {s.index.freq.freqstr}; "
             "aggregate by day (kpis(..., period='day'))"
         )
+    if float(s.std()) == 0.0:
+        note(notes, "The series is constant: no effect can be estimated.")
+        return EventEffects(table=pd.DataFrame(columns=COLUMNS), notes=notes, level=level).skip(
+            "the series is constant: no effect can be estimated"
+        )
     evs, left = _relevant(as_events(events, s.index[0], s.index[-1]), s, post_days, currency, notes)
     inside = _events_inside(evs, s.index, post_days, notes)
     inside, confounded = _confounded(inside, s.index, post_days, notes)
@@ -394,9 +399,6 @@ def event_effects(
             return empty.skip("no event applies to this shop: " + "; ".join(reasons))
         note(notes, "No event falls inside the data.")
         return empty.skip("no event lies wholly inside the data")
-    if float(s.std()) == 0.0:
-        note(notes, "The series is constant: no effect can be estimated.")
-        return empty.skip("the series is constant: no effect can be estimated")
     use_log = positive_log(s, transform, notes)
     y = np.log(s.to_numpy()) if use_log else s.to_numpy()
     X = _design(s, inside, post_days, knot_every)
