@@ -224,7 +224,7 @@ def new_moons(start: Any, end: Any) -> list[date]:
     the Chinese lunar months."""
     s, e = pd.Timestamp(start).date(), pd.Timestamp(end).date()
     k = math.floor((s.year + (s.timetuple().tm_yday - 1) / 365.25 - 2000) * 12.3685) - 1
-    out = []
+    out: list[date] = []
     while True:
         d = _beijing_day(_new_moon_jde(k))
         if d > e:
@@ -253,7 +253,9 @@ def qixi(year: int) -> date:
 # --- events -------------------------------------------------------------------------
 
 
-def _event(name: str, start: date, end: date, peak: date, post: int | None, cal: str | None):
+def _event(
+    name: str, start: date, end: date, peak: date, post: int | None, cal: str | None
+) -> dict[str, Any]:
     ev: dict[str, Any] = {
         "name": name,
         "start": start.isoformat(),

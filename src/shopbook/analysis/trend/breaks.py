@@ -92,7 +92,10 @@ def changepoints(
     series
         A regular series with a DatetimeIndex.
     events
-        Windows to mask (``None``: 618 and Double 11 in every year; ``[]``: none).
+        Windows to mask (``None``: 618 and Double 11 in every year; ``[]``: none). Pass
+        a shop calendar (:func:`event_list`, :func:`shopbook.calendars.shop_calendar`) so
+        the Spring Festival dip — many days long, and every year — is not taken for a
+        break in the trend.
     seasons
         Seasonal lengths in days removed first, as in :func:`decompose`. Default: the
         week only — with two or three years a yearly component cannot be told apart

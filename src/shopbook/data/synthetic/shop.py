@@ -86,7 +86,11 @@ def generate(
             Weekly multipliers, yearly cycle, acquisition growth.
         ``festivals``
             Per festival occurrence: window, peak, ``uplift_pct_by_day`` — the % by which
-            orders, acquisitions and sessions exceed the no-festival intensity that day.
+            orders, acquisitions and sessions exceed the no-festival intensity that day;
+            ``cny_dip`` lies on the Spring Festival event of
+            :func:`shopbook.calendars.spring_festival_event` (``days_off``: the official
+            days off); ``member_day``: the weekly member day's weekday, first day, days
+            and ``uplift_pct``.
         ``acquisition``, ``marketing``
             Customer intake by channel and the spend-response curve per channel.
         ``traffic_drop``
