@@ -388,7 +388,8 @@ def shop_calendar(
         dates): ``post`` is the event's own post-festival window (0 for one-day days such
         as 520 or a member day; absent: the caller's ``post_days``), ``calendar`` the
         calendar it comes from (``"cn"`` or the country code; absent for the shop's own
-        days and ``extra``). Ordered by start date.
+        days and ``extra``). The calendar's and the shop's days ordered by start date,
+        then ``extra`` as given.
     """
     years = _years(start, end)
     key = str(calendar).strip()

@@ -236,3 +236,15 @@ def test_shop_changepoints_do_not_fire_at_chinese_new_year_with_the_calendar(sho
     # 618 and Double 11 only: the Spring Festival dip is taken for a break
     assert near_cny(T.changepoints(y, events=None))
     assert not near_cny(T.changepoints(y, events=shop_orders["events"]))
+
+
+def test_an_event_on_the_first_day_is_left_out_not_fitted_singular():
+    import warnings
+
+    y = _series("2024-01-01", "2024-12-31")
+    evs = C.shop_calendar(y.index[0], y.index[-1], "US")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no rank-deficient design
+        res = T.event_effects(y, evs, currency="USD")
+    assert res.ok() and "New Year's Day 2024" not in set(res.table["occurrence"])
+    assert any("first day" in n for n in res.notes)

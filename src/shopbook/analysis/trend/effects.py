@@ -99,14 +99,24 @@ def _trend_basis(n: int, knot_every: int) -> np.ndarray:
 
 
 def _events_inside(
-    evs: list[Event], index: pd.DatetimeIndex, post_days: int, notes: list[str]
+    evs: list[Event], index: pd.DatetimeIndex, post_days: int, notes: list[str], lead: int = 0
 ) -> list[Event]:
-    """The events whose windows lie wholly inside ``index`` (those that overlap are stated)."""
+    """The events whose windows lie wholly inside ``index`` (those that overlap are stated).
+
+    ``lead``: days at the start an event may not use (the AR(p) errors drop the first p
+    days, so an indicator there would be all zero).
+    """
     inside = []
     for ev in evs:
         first, last = ev.span(post_days)
-        if first >= index[0] and last <= index[-1]:
+        if first >= index[0] + pd.Timedelta(days=lead) and last <= index[-1]:
             inside.append(ev)
+        elif first >= index[0] and last <= index[-1]:
+            note(
+                notes,
+                f"{ev.label}: it starts on the first day(s) of the data, which the "
+                "autoregressive errors need as their start, so it was left out.",
+            )
         elif last >= index[0] and first <= index[-1]:
             note(
                 notes,
@@ -387,7 +397,7 @@ def event_effects(
             "the series is constant: no effect can be estimated"
         )
     evs, left = _relevant(as_events(events, s.index[0], s.index[-1]), s, post_days, currency, notes)
-    inside = _events_inside(evs, s.index, post_days, notes)
+    inside = _events_inside(evs, s.index, post_days, notes, lead=ar_order)
     inside, confounded = _confounded(inside, s.index, post_days, notes)
     left_out = pd.DataFrame(left + confounded, columns=["occurrence", "reason"])
     empty = EventEffects(
