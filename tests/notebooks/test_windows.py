@@ -242,3 +242,19 @@ def test_rfm_on_one_time_buyers_writes_no_list(once_db, tmp_path):
     assert reasons["CRM lists"].startswith("no list written")
     assert {"Named segments", "Migration", "Clusters"} <= set(reasons)
     assert set(_headlines(nb)) == {"customers", "asof"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["04_rfm_segments", "07_product_inventory"])
+def test_an_end_before_the_data_renders_with_every_section_skipped(name, shop_db, tmp_path):
+    nb = _run(name, tmp_path, source=str(shop_db), end="2020-01-01")  # raises on an error
+    from shopbook.notebook import SKIPPED_MIME
+
+    reasons = [
+        o["data"][SKIPPED_MIME]["reason"]
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if SKIPPED_MIME in o.get("data", {})
+    ]
+    assert reasons and all("2020-01-01" in r for r in reasons if "output_dir" not in r)
+    assert max(_days(nb) - {dt.date(2020, 1, 1)}, default=dt.date(2020, 1, 1)) <= DATA_END

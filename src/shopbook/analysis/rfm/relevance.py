@@ -92,7 +92,10 @@ def relevance(customers: pd.DataFrame, levels: int = LEVELS) -> Relevance:
     """
     n = len(customers)
     asof = customers.attrs.get("asof")
-    before = f" before {pd.Timestamp(asof).date()}" if asof is not None else ""
+    # the last day counted, so no day after the report's end is named
+    last = (pd.Timestamp(asof) - pd.Timedelta(days=1)).date() if asof is not None else None
+    before = f" up to {last}" if last is not None else ""
+    orders_to = f" (orders up to {last})" if last is not None else ""
     if n == 0:
         return Relevance.skipped(
             f"no customer made a counted (paid) order{before}, so there is nobody to score"
@@ -123,10 +126,10 @@ def relevance(customers: pd.DataFrame, levels: int = LEVELS) -> Relevance:
             "least, and the more repeat buyers, the more F tells apart"
         )
         if repeat == 0:
-            found = f"all {n:,} customers{before} bought once (100% one-time buyers)"
+            found = f"all {n:,} customers{orders_to} bought once (100% one-time buyers)"
         else:
             found = (
-                f"only {below_top:,} of the {n:,} customers{before} have fewer orders than the "
+                f"only {below_top:,} of the {n:,} customers{orders_to} have fewer orders than the "
                 f"most frequent ones ({top})"
             )
             need = ""
