@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: Spring Festival dip on the calendar's days, weekly member day
 CURRENCY = "CNY"
 
 # ----------------------------------------------------------------------------- channels
