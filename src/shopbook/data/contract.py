@@ -239,6 +239,12 @@ class Table:
         return [c.name for c in self.columns]
 
     @property
+    def usual_column_names(self) -> list[str]:
+        """The columns a full source has: all but the optional ones most sources lack
+        (``note_absent=False``, e.g. ``orders.refund_ts``)."""
+        return [c.name for c in self.columns if c.required or c.note_absent]
+
+    @property
     def required_columns(self) -> list[str]:
         return [c.name for c in self.columns if c.required]
 
