@@ -13,6 +13,7 @@ import ibis.expr.datatypes as dtypes
 import ibis.expr.types as ir
 
 from shopbook.data.contract import IBIS_DTYPES, Column
+from shopbook.data.sources.transform import blank_null, one_of
 from shopbook.data.validation._common import (
     FALSE_TEXT,
     MISSING_ID_TEXT,
@@ -57,7 +58,7 @@ def _why(typed: ir.Value, present: ir.BooleanValue, *reasons: tuple[ir.BooleanVa
 
 def _text(value: ir.StringValue) -> ir.StringValue:
     """Trimmed text, blank as null."""
-    return value.strip().nullif("")
+    return blank_null(value)
 
 
 def _no_nan(value: ir.Value) -> ir.Value:
@@ -110,8 +111,8 @@ def _parse_text(text: ir.StringValue, column: Column) -> _Coerced:
     if dtype == "bool":
         lower = text.lower()
         typed = ibis.cases(
-            (lower.isin(TRUE_TEXT), True),
-            (lower.isin(FALSE_TEXT), False),
+            (one_of(lower, TRUE_TEXT), True),
+            (one_of(lower, FALSE_TEXT), False),
             else_=ibis.null("boolean"),
         )
         return _Coerced(typed, _why(typed, present, (True, unparseable(name))))
@@ -253,7 +254,7 @@ def _as_string(raw: ir.Value, column: Column) -> _Coerced:
         text = ibis.cases(*[(lower == a.lower(), a) for a in column.allowed], else_=text)
     if not (column.identifier and src.is_string()):
         return _Coerced(text)
-    missing = text.lower().isin(MISSING_ID_TEXT)
+    missing = one_of(text.lower(), MISSING_ID_TEXT)
     typed = ibis.cases((missing, ibis.null("string")), else_=text)
     if column.nullable:
         return _Coerced(typed)

@@ -22,6 +22,7 @@ import ibis
 import ibis.expr.types as ir
 
 from shopbook.data.contract import TABLES, Column, Table
+from shopbook.data.sources.transform import one_of
 from shopbook.data.validation._common import (
     _OK,
     _REASON,
@@ -103,7 +104,7 @@ def _row_reason(
             branches.append((value.isnull(), null(col.name)))
         branches += [(test(value), reason) for reason, test in _bound_rules(col)]
         if col.allowed:
-            branches.append((value.notin(col.allowed), f"unknown {col.name}"))
+            branches.append((~one_of(value, col.allowed), f"unknown {col.name}"))
         if col.not_future:
             branches.append(
                 (value > (now_date if col.dtype == "date" else now_ts), f"{col.name} in the future")

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import ibis
 import ibis.expr.types as ir
 
+from shopbook.data.sources.transform import blank_null, one_of
 from shopbook.data.validation._common import ambiguous_zone, unparseable
 
 # Working columns of :func:`split_stamps` (+ column name).
@@ -150,7 +151,7 @@ def split_stamps(t: ir.Table, columns: Iterable[str]) -> ir.Table:
         return t
     parts: dict[str, ir.Value] = {}
     for c in columns:
-        text = t[c].strip().nullif("")
+        text = blank_null(t[c])
         # One regular expression per value: the longest local date-time it starts with.
         local = text.re_extract(_LOCAL_PREFIX, 0).nullif("")
         parts[_AT + c] = local.try_cast("timestamp")
@@ -177,7 +178,7 @@ def parse_stamps(
     """
     name = name or column
     at, zone, offset = t[_AT + column], t[_ZONE + column], t[_OFFSET + column]
-    utc = zone.upper().isin(UTC_TEXT)
+    utc = one_of(zone.upper(), UTC_TEXT)
     branches = [
         (zone.isnull(), at),
         (utc, zones.from_utc(at)),
@@ -187,7 +188,7 @@ def parse_stamps(
         branches += _named_zone_branches(at, zone, _zone_names(t, zone), zones)
     typed = ibis.cases(*branches, else_=ibis.null("timestamp"))
     letters = zone.re_search(_LETTERS) & ~utc
-    present = t[column].strip().nullif("").notnull()
+    present = blank_null(t[column]).notnull()
     why = ibis.cases(
         (typed.notnull() | ~present, ibis.null("string")),
         (letters, ambiguous_zone(name)),
