@@ -43,9 +43,26 @@ def test_cjk_font_falls_back_to_any_font_that_says_it_is_cjk(fonts):
     assert theme.cjk_font() == "Some CJK Gothic"
 
 
-def test_cjk_font_none_without_a_chinese_font(fonts):
+def test_cjk_font_without_an_installed_one_is_the_packaged_noto_sans_cjk(fonts, monkeypatch):
     fonts("DejaVu Sans", "Liberation Serif")
+    monkeypatch.setattr(font_manager.fontManager, "addfont", lambda path: None)
+    assert theme.cjk_font() == "Noto Sans CJK TC"  # cvttf-notosanscjk-regular's file
+
+
+def test_cjk_font_none_without_a_chinese_font_or_the_package(fonts, monkeypatch):
+    fonts("DejaVu Sans", "Liberation Serif")
+    monkeypatch.setattr(theme, "_packaged_cjk_font", lambda: None)
     assert theme.cjk_font() is None
+
+
+def test_chinese_text_renders_in_an_english_figure_without_missing_glyphs():
+    with matplotlib.rc_context(theme.rc("en")):
+        fig, ax = plt.subplots()
+        ax.set_title("七夕 2024 · 年货节 · 访客数")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # "Glyph … missing from font(s)" would raise
+            fig.canvas.draw()
+        plt.close(fig)
 
 
 # ------------------------------------------------------------------ rc
@@ -59,13 +76,15 @@ def test_rc_english_settings_and_nothing_applied():
     assert params["figure.dpi"] == params["savefig.dpi"] == theme.DPI
     assert params["axes.titlelocation"] == "left"
     assert params["axes.spines.top"] is False and params["axes.spines.right"] is False
-    assert "font.sans-serif" not in params
+    # Latin text in the default sans, Chinese glyphs from the CJK font after it
+    assert params["font.family"][-1] == theme.cjk_font()
+    assert "axes.unicode_minus" not in params
 
 
 def test_rc_chinese_puts_the_cjk_font_first(monkeypatch):
     monkeypatch.setattr(theme, "cjk_font", lambda: "Fake CJK Sans")
     params = theme.rc("zh")
-    assert params["font.family"] == "sans-serif"
+    assert params["font.family"][0] == "Fake CJK Sans"
     assert params["font.sans-serif"][0] == "Fake CJK Sans"
     assert params["font.sans-serif"].count("Fake CJK Sans") == 1
     assert params["axes.unicode_minus"] is False

@@ -28,11 +28,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+
+from shopbook.features.periods import end_note
 
 #: Order statuses that count as purchases by default.
 PURCHASE_STATUSES: tuple[str, ...] = ("paid",)
@@ -184,6 +187,66 @@ def order_span(
     return pd.Timestamp(row["first"]).date(), pd.Timestamp(row["last"]).date()
 
 
+@dataclass(frozen=True)
+class OrdersThrough:
+    """The result of :func:`orders_through`.
+
+    Attributes
+    ----------
+    orders
+        The orders placed on or before ``last_day`` (an ibis table).
+    first_day, last_day
+        The first day with an order and the last day counted: the report's ``end``, or
+        the data's last day when ``end`` is empty or after it.
+    data_end
+        The data's last day with an order.
+    note
+        The sentence for an ``end`` after the data (:func:`~shopbook.features.periods.end_note`),
+        else ``""``.
+    """
+
+    orders: Any
+    first_day: dt.date
+    last_day: dt.date
+    data_end: dt.date
+    note: str
+
+
+def orders_through(
+    orders: Any, end: Any = None, statuses: Sequence[str] | None = None, what: str = "sales"
+) -> OrdersThrough | None:
+    """The orders up to a report's ``end`` — never past the data's last day.
+
+    Parameters
+    ----------
+    orders
+        Contract ``orders`` (``order_ts``, ``status``).
+    end
+        The report's last day (``None`` / ``""``: the data's last day).
+    statuses
+        Statuses whose days span the data (``None``: every order, as a trend counts days
+        with any order).
+    what
+        What is counted, for the sentence when ``end`` lies after the data.
+
+    Returns
+    -------
+    OrdersThrough or None
+        ``None`` when there is no order on or before ``end``.
+    """
+    t = as_table(orders)
+    span = order_span(t, statuses=statuses)
+    if span is None:
+        return None
+    first, data_end = span
+    requested = None if end is None or end == "" else pd.Timestamp(end).date()
+    last = data_end if requested is None else min(requested, data_end)
+    if last < first:
+        return None
+    kept = t.filter(in_window(t.order_ts, first, last))
+    return OrdersThrough(kept, first, last, data_end, end_note(end, data_end, what))
+
+
 def currency(orders: Any) -> str:
     """The dataset's currency code (the contract allows one per dataset); ``""`` when unknown."""
     t = as_table(orders)
@@ -194,6 +257,8 @@ def currency(orders: Any) -> str:
 
 
 __all__ = [
+    "OrdersThrough",
+    "orders_through",
     "GMV_AMOUNT",
     "PLACED_STATUSES",
     "PURCHASE_STATUSES",

@@ -7,11 +7,13 @@ the first. The translations to the engine's truncation unit and to pandas' frequ
 live here and nowhere else.
 
 A report *window* (:class:`Window`, :func:`resolve_window`) is a run of whole days
-compared with the run of the same length just before it.
+compared with the run of the same length just before it; a report ``end`` after the
+data is clipped to the data's last day, with a sentence (:func:`end_note`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,7 +160,26 @@ def resolve_window(start: Any, end: Any, last_day: Any) -> Window:
     return Window(s, e, s - pd.Timedelta(days=n), s - pd.Timedelta(days=1))
 
 
+def end_note(requested: str | dt.date | None, data_end: dt.date, what: str) -> str:
+    """The sentence for a report ``end`` after the data: ``""`` when ``requested`` fits.
+
+    A report never counts days the data do not hold: an ``end`` after the data's last day
+    is clipped to it, and this sentence says so. ``what`` names what is counted
+    (``"sales, demand and stock"``).
+    """
+    if requested is None or requested == "":
+        return ""
+    req = pd.Timestamp(requested).date()
+    if req <= data_end:
+        return ""
+    return (
+        f"The orders data end on {data_end}, {(req - data_end).days} days before the requested "
+        f"end {req}: {what} are counted up to {data_end}, not on days the data do not hold."
+    )
+
+
 __all__ = [
+    "end_note",
     "PANDAS_FREQ",
     "PERIODS",
     "PERIOD_DAYS",

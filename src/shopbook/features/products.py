@@ -43,6 +43,7 @@ import pandas as pd
 
 from shopbook.errors import ContractError
 from shopbook.features.orders import PURCHASE_STATUSES, order_span, purchases
+from shopbook.features.periods import end_note
 
 #: Output columns of :func:`sku_features`, in order.
 COLUMNS = (
@@ -103,22 +104,6 @@ def _sales_span(
             fix="check the source, or choose a later end",
         )
     return span[0], end_d, data_end
-
-
-def end_note(requested: str | dt.date | None, data_end: dt.date, what: str) -> str:
-    """The sentence for an ``end`` after the data: ``""`` when ``requested`` fits the data.
-
-    ``what`` names what is counted (``"sales, demand and stock"``).
-    """
-    if requested is None or requested == "":
-        return ""
-    req = pd.Timestamp(requested).date()
-    if req <= data_end:
-        return ""
-    return (
-        f"The orders data end on {data_end}, {(req - data_end).days} days before the requested "
-        f"end {req}: {what} are counted up to {data_end}, not on days the data do not hold."
-    )
 
 
 def sku_features(

@@ -35,7 +35,7 @@ from shopbook.features.orders import (
     order_span,
     purchases,
 )
-from shopbook.features.products import end_note
+from shopbook.features.periods import end_note
 
 #: Columns of ``orders`` that :func:`rfm_base` reads.
 ORDER_COLUMNS: tuple[str, ...] = ("customer_id", "order_ts", "status", "net_amount")

@@ -5,9 +5,12 @@ Plotting functions elsewhere in :mod:`shopbook.viz` take ``ax=None``, draw on it
 a new figure of the theme's size) and return the axes; they touch no other global
 pyplot state. :func:`label` gives every figure a title and axis labels with units.
 
-``lang="zh"`` selects an installed CJK font (Noto Sans CJK, Source Han Sans,
-WenQuanYi, …) so Chinese labels render; when none is installed the theme still
-applies and a warning says which package to install (``fonts-noto-cjk`` on Debian).
+Chinese text renders in every figure: the theme's font list falls back, glyph by glyph, to
+a CJK font — an installed one (Noto Sans CJK, Source Han Sans, WenQuanYi, …) or else Noto
+Sans CJK from the ``cvttf-notosanscjk-regular`` package, a Shopbook dependency that only
+ships the font file (no system package is needed). ``lang="zh"`` puts the CJK font first.
+When neither is there the theme still applies, and with ``lang="zh"`` a warning says which
+package to install.
 
 Every text of a Shopbook figure shows its literal characters (:func:`literal_text`, which
 :func:`label` applies): a category named ``$x^2$`` is drawn as those five characters, not
@@ -60,8 +63,21 @@ DPI = 100
 PALETTE = "colorblind"
 
 
+def _packaged_cjk_font() -> str | None:
+    """Register the Noto Sans CJK file that ``cvttf-notosanscjk-regular`` ships; its name."""
+    try:
+        import cvttf_NotoSansCJK_Regular as packaged  # type: ignore[import-untyped]
+        from matplotlib import font_manager
+
+        path = packaged.get_TTF_path()
+        font_manager.fontManager.addfont(path)
+        return str(font_manager.FontProperties(fname=path).get_name())
+    except (ImportError, OSError, RuntimeError):  # not installed, or an unreadable file
+        return None
+
+
 def cjk_font() -> str | None:
-    """The name of an installed font that covers Chinese, or ``None``."""
+    """The name of a font that covers Chinese — installed, else the packaged one — or ``None``."""
     from matplotlib import font_manager
 
     available = {f.name for f in font_manager.fontManager.ttflist}
@@ -71,7 +87,7 @@ def cjk_font() -> str | None:
     for name in sorted(available):  # any other font that says it is CJK
         if "CJK" in name or "Hei" in name:
             return name
-    return None
+    return _packaged_cjk_font()
 
 
 def rc(lang: str = "en") -> dict[str, Any]:
@@ -91,20 +107,23 @@ def rc(lang: str = "en") -> dict[str, Any]:
         "svg.hashsalt": "shopbook",  # deterministic SVG ids
         "path.simplify": True,
     }
-    if lang == "zh":
-        font = cjk_font()
-        if font is None:
+    font = cjk_font()
+    if font is None:
+        if lang == "zh":
             warnings.warn(
                 "lang='zh' but no CJK font is installed; Chinese labels may show as boxes "
-                "(install fonts-noto-cjk)",
+                "(pip install cvttf-notosanscjk-regular, or fonts-noto-cjk on Debian)",
                 stacklevel=3,
             )
-        else:
-            from matplotlib import rcParams
+    else:
+        from matplotlib import rcParams
 
-            fallback = [f for f in rcParams["font.sans-serif"] if f != font]
-            params["font.family"] = "sans-serif"
-            params["font.sans-serif"] = [font, *fallback]
+        latin = [f for f in rcParams["font.sans-serif"] if f != font]
+        # a list of families: matplotlib falls back glyph by glyph (Chinese names in an
+        # English report render too); Chinese reports set their text in the CJK font
+        params["font.family"] = [font, *latin] if lang == "zh" else [*latin[:1], font]
+        params["font.sans-serif"] = [font, *latin] if lang == "zh" else [*latin, font]
+        if lang == "zh":
             params["axes.unicode_minus"] = False
     return params
 

@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 
 from shopbook.analysis.clv.base import _finite, _wsum
-from shopbook.features.periods import PERIOD_DAYS, normalise_period
-from shopbook.features.products import end_note
+from shopbook.features.periods import PERIOD_DAYS, end_note, normalise_period
 
 #: The periods of a fixed length in days (what the tracking and the model's unit can be).
 FIXED_PERIODS: tuple[str, ...] = tuple(PERIOD_DAYS)
