@@ -69,3 +69,26 @@ def test_line_shares_spread_an_order_over_its_lines(make_items):
     assert got["line_share"].tolist() == pytest.approx([0.4, 0.6, 0.5, 0.5])
     assert got.groupby("order_id")["line_share"].sum().tolist() == pytest.approx([1.0, 1.0])
     pd.testing.assert_frame_equal(got[list(items.columns)], items, check_dtype=False)
+
+
+def test_orders_through_an_end_never_passes_the_data(orders):
+    # every order counts (a trend counts days with any order): the data run 01-01 to 01-09
+    whole = O.orders_through(orders)
+    assert (whole.first_day, whole.last_day, whole.data_end) == (
+        dt.date(2024, 1, 1),
+        dt.date(2024, 1, 9),
+        dt.date(2024, 1, 9),
+    )
+    assert whole.orders.count().execute() == 5 and whole.note == ""
+    # an end inside the data keeps the orders of that day (23:59 on 01-03), not later ones
+    inside = O.orders_through(orders, "2024-01-03")
+    assert inside.last_day == dt.date(2024, 1, 3) and inside.note == ""
+    assert inside.orders.count().execute() == 2  # 01-01 10:00 and 01-03 23:59
+    # an end after the data is clipped to its last day, with the sentence
+    after = O.orders_through(orders, "2024-02-01", what="sales")
+    assert after.last_day == dt.date(2024, 1, 9) and after.orders.count().execute() == 5
+    assert after.note.startswith("The orders data end on 2024-01-09, 23 days before")
+    # paid orders only: the span ends on the last purchase
+    assert O.orders_through(orders, statuses=("paid",)).last_day == dt.date(2024, 1, 7)
+    # an end before the data: nothing to count
+    assert O.orders_through(orders, "2023-12-31") is None
