@@ -22,6 +22,7 @@ matplotlib's own log-axis tick labels (``$\\mathdefault{10^{3}}$``) rely on it.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -71,6 +72,9 @@ def _packaged_cjk_font() -> str | None:
 
         path = packaged.get_TTF_path()
         font_manager.fontManager.addfont(path)
+        # the package ships the regular weight only: bold titles use it, and matplotlib's
+        # "Failed to find font weight bold … now using 400" would print for every figure
+        logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
         return str(font_manager.FontProperties(fname=path).get_name())
     except (ImportError, OSError, RuntimeError):  # not installed, or an unreadable file
         return None
