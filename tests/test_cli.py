@@ -36,3 +36,15 @@ def test_run_checks_preset_and_mapping_before_any_notebook_starts(tmp_path):
     bad.write_text("orders: {columns: {OrderNo: order_idd}}\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["run", "--mapping", str(bad), "00"])
     assert result.exit_code == 2 and "did you mean order_id?" in result.output
+
+
+def test_validate_says_which_notebooks_the_data_can_run(tmp_path):
+    out = tmp_path / "cdnow.duckdb"
+    assert runner.invoke(app, ["sample", "--cdnow", "--out", str(out)]).exit_code == 0
+    result = runner.invoke(app, ["validate", "--source", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    at = lines.index("notebooks this data can run:")
+    rows = {line.split()[0]: line.split(maxsplit=1)[1] for line in lines[at + 1 :] if line.strip()}
+    assert rows["04_rfm_segments"] == "ready"  # orders are all RFM needs
+    assert rows["03_cohort_ltv"].startswith("partial  (sections skipped without customers")

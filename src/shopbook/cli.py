@@ -231,7 +231,8 @@ def validate(
         typer.Option("--require", help="A table that must be present (repeatable)."),
     ] = None,
 ) -> None:
-    """Print the data-health table: rows read / kept / rejected by reason, per table.
+    """Print the data-health table (rows read / kept / rejected by reason, per table) and
+    which notebooks the data can feed (ready / partial, with the sections skipped / cannot run).
 
     With a preset (or a mapping with `files:`) and a --source that is an export file or a
     folder of them, the files are recognised by their headers, as `shopbook import` does.
@@ -261,10 +262,25 @@ def validate(
     except ContractError as exc:
         _print_problems(exc)
     typer.echo(report.to_text())
+    typer.echo("")
+    typer.echo(_readiness_text(report))
     for note in notes:
         typer.echo(f"note: {note}")
     for warning in report.warnings:
         typer.echo(f"warning: {warning}", err=True)
+
+
+def _readiness_text(report: Any) -> str:
+    """Which notebooks the validated data can run, and which sections they will skip."""
+    from shopbook.data.health import readiness
+
+    table = readiness(report)
+    width = max(len(r) for r in table["report"])
+    lines = ["notebooks this data can run:"]
+    for row in table.itertuples():
+        missing = f"  ({row.missing})" if row.missing else ""
+        lines.append(f"  {row.report:<{width}}  {row.status}{missing}")
+    return "\n".join(lines)
 
 
 def _list_presets() -> None:
