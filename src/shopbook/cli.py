@@ -1,9 +1,11 @@
 """The ``shopbook`` command.
 
 ``shopbook sample``     make the shipped data (synthetic shop, or CDNOW with ``--cdnow``)
-``shopbook validate``   print the data-health table of a source
+``shopbook validate``   print the data-health table of a source and which notebooks it can run
 ``shopbook import``     a platform's order exports → a contract DuckDB file (``--list``: presets)
 ``shopbook run``        execute notebooks into shareable reports (see :mod:`shopbook.report`)
+``shopbook prune``      remove old runs (never a job's latest)
+``shopbook notebooks``  list the notebooks and their parameters
 
 Errors are one clear line on stderr and a non-zero exit; ``--debug`` shows the traceback.
 An error no command expected is one line too — ``error: <what, with a fix> (run with
