@@ -14,13 +14,15 @@ Then measures, each case in a fresh subprocess so its peak memory is its own:
                 ``combine_lines: sum``): transcoding, mapping, validation of orders and
                 order_items, and writing the kept rows and ``_rejected``.
 
-Prints lines, seconds, peak RSS and the ratio to the baseline, and checks that the
-import lost nothing (lines in = order_items read + merged).
+Prints lines, seconds (the median of ``--repeat`` runs, the two cases alternating so that
+both see the same machine load), peak RSS (the largest) and the ratio to the baseline,
+and checks that the import lost nothing (lines in = order_items read + merged).
 
 Usage::
 
     .venv/bin/python benchmarks/bench_import.py              # 5 M lines
     .venv/bin/python benchmarks/bench_import.py --lines 1e6  # smaller
+    .venv/bin/python benchmarks/bench_import.py --repeat 3   # alternate, show medians
 
 The files go to ``$TMPDIR/shopbook_bench`` (reused when present), never the repo.
 """
@@ -144,6 +146,9 @@ def case(name: str, utf8: Path, gb: Path, folder: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=float, default=5e6, help="order lines (default 5e6)")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each case, alternating (medians shown)"
+    )
     parser.add_argument("--case", help=argparse.SUPPRESS)
     args = parser.parse_args()
     lines = int(args.lines)
@@ -152,22 +157,37 @@ def main() -> None:
     if args.case:
         print(json.dumps(case(args.case, utf8, gb, folder)))
         return
+    runs: dict[str, list[dict]] = {"read_csv": [], "import": []}
+    for _ in range(args.repeat):  # alternating, so both see the same machine load
+        for name in runs:
+            run = subprocess.run(
+                [sys.executable, __file__, "--lines", str(lines), "--case", name],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            runs[name].append(json.loads(run.stdout.strip().splitlines()[-1]))
     results = []
-    for name in ("read_csv", "import"):
-        run = subprocess.run(
-            [sys.executable, __file__, "--lines", str(lines), "--case", name],
-            capture_output=True,
-            text=True,
-            check=True,
+    for rs in runs.values():
+        by_time = sorted(rs, key=lambda r: r["seconds"])
+        median = by_time[len(by_time) // 2]
+        results.append(
+            {
+                **median,
+                "peak_mb": max(r["peak_mb"] for r in rs),
+                "all": [round(r["seconds"], 1) for r in rs],
+            }
         )
-        results.append(json.loads(run.stdout.strip().splitlines()[-1]))
     base = results[0]["seconds"]
     size = gb.stat().st_size / 1e6
     print(f"GB18030 export: {lines:,} lines, {size:,.0f} MB")
-    print(f"{'case':<10} {'seconds':>8} {'peak MB':>8} {'× read_csv':>11}")
+    print(f"{'case':<10} {'seconds':>8} {'peak MB':>8} {'× read_csv':>11}  runs (s)")
     for r in results:
         ratio = r["seconds"] / base
-        print(f"{r['case']:<10} {r['seconds']:>8.1f} {r['peak_mb']:>8.0f} {ratio:>11.2f}")
+        print(
+            f"{r['case']:<10} {r['seconds']:>8.1f} {r['peak_mb']:>8.0f} {ratio:>11.2f}  "
+            + ", ".join(f"{x:.1f}" for x in r["all"])
+        )
     imp = results[1]
     print(
         f"import: orders kept {imp['orders']:,}, lines kept {imp['lines_kept']:,} of "

@@ -18,7 +18,13 @@ import pandas as pd
 
 from shopbook.data.contract import TABLES
 from shopbook.data.sources import ColumnMapping, Source, language, load_mapping
-from shopbook.data.sources.files import REJECT_COLUMNS, header, suffix_of, table_files
+from shopbook.data.sources.files import (
+    REJECT_COLUMNS,
+    TableFiles,
+    header,
+    suffix_of,
+    table_files,
+)
 from shopbook.data.sources.opening import _quiet
 from shopbook.data.validation import ValidationReport, validate
 from shopbook.errors import ContractError
@@ -327,11 +333,13 @@ def _import(
     con.raw_sql(f"SET temp_directory = '{_quote(str(Path(work) / 'spill'))}'")
     sources: list[tuple[_Group, Source]] = []
     raw_rows: dict[str, int] = {}
+    read: list[tuple[TableFiles, str]] = []
     for i, group in enumerate(groups):
         files = table_files(group.kind, group.paths, Path("."), group.encoding, group.delimiter)
         files.check(con.con)
         view = f"export_{i}"
         unread = files.load(con.con, view)
+        read.append((files, view))
         raw_rows[group.kind] = int(con.table(view).count().execute())
         tables = {
             t: {**(maps.tables.get(t) or {"columns": {}}), "table": None} for t in group.produces
@@ -356,6 +364,11 @@ def _import(
     for t, expr in staged.items():
         physical[t] = f"staged_{t}"
         con.create_view(physical[t], expr)  # over the mapped tables (materialised once)
+    for (group, src), (files, view) in zip(sources, read, strict=True):
+        if not any(language.is_plain(src.spec(t)) for t in group.produces):
+            # every table of these files is mapped, and so materialised: the rows as
+            # read are no longer needed, and their memory is validation's
+            files.drop(con.con, view)
     names = ", ".join(p.name for g in groups for p in g.paths)
     final = Source(
         con,

@@ -511,6 +511,13 @@ class TableFiles:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECT_COLUMNS})
         return pd.concat(frames, ignore_index=True)
 
+    def drop(self, con: duckdb.DuckDBPyConnection, view: str) -> None:
+        """Drop the view :meth:`load` created and the rows it read (when they are no
+        longer needed: every table made from them is materialised)."""
+        con.execute(f"DROP VIEW IF EXISTS {_ident(view)}")
+        if self.csv:
+            con.execute(f"DROP TABLE IF EXISTS {_ident(view + '__csv')}")
+
 
 def table_files(
     name: str,

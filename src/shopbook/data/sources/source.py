@@ -112,6 +112,10 @@ class Source:
         t = rename(t, spec.get("columns", {}), name)
         return t.drop(*_row(t))
 
+    def spec(self, name: str) -> dict[str, Any]:
+        """The column mapping of table ``name`` (``{}`` when it has none)."""
+        return dict(self._mapping.get(name, {}))
+
     def siblings(self, name: str, columns: list[str]) -> dict[str, str]:
         """``{contract column: source column, or "=" + its derive expression}`` that other
         tables read from the same source table as ``name`` (names a derive may use)."""
