@@ -157,6 +157,10 @@ def test_results_and_warnings_are_redacted(monkeypatch):
 
     class Report:
         warnings = [f"slow source postgres://u:{SECRET}@h/db"]
+        tables: dict = {}  # no table: every notebook "cannot run"
+
+        class source:  # noqa: N801 - stands in for the report's Source
+            notes = [f"read from postgres://u:{SECRET}@h/db"]
 
         def to_text(self):
             print(f"a library's own message: pw={SECRET}", file=sys.stderr)
@@ -168,6 +172,7 @@ def test_results_and_warnings_are_redacted(monkeypatch):
     assert "source: postgres://u:***@h/db?token=***" in result.stdout
     assert "warning: slow source postgres://u:***@h/db" in result.stderr
     assert "a library's own message: pw=***" in result.stderr
+    assert "note: read from postgres://u:***@h/db" in result.stdout
     assert SECRET not in result.output and "abcdef123" not in result.output
 
 
