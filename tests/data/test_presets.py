@@ -29,12 +29,8 @@ The expected figures are computed here by hand from that list:
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -173,7 +169,7 @@ def test_preset_reads_its_export(preset, tmp_path):
         assert items.unit_cost.isna().all()
 
 
-def _import(preset: str, tmp_path: Path) -> tuple[Path, str]:
+def import_preset(preset: str, tmp_path: Path) -> tuple[Path, str]:
     out = tmp_path / "shop.duckdb"
     files = sorted({str(EXPORTS / rel) for rel in FILES[preset].values()})
     result = CliRunner().invoke(app, ["import", "--preset", preset, *files, "--out", str(out)])
@@ -196,7 +192,7 @@ def test_import_preset(preset, tmp_path):
     orders read (no duplicates): 20 kept + 4 rejected. Lines: 26 read (27 rows, O06's two
     lines added up) = 22 + 4 orphans; generic 27 = 22 + 4 + 1 duplicate.
     """
-    out, output = _import(preset, tmp_path)
+    out, output = import_preset(preset, tmp_path)
     for reason in [*PLANTED_ORDERS, "orphan order_item"]:
         assert reason in output, output
     con = duckdb.connect(str(out), read_only=True)
@@ -222,44 +218,3 @@ def test_import_preset(preset, tmp_path):
     assert len(kept) == KEPT_ORDERS and lines == KEPT_LINES
     assert kept.groupby("status").size().to_dict() == statuses(preset)
     assert kept.loc[kept.status == "paid", "net_amount"].sum() == pytest.approx(GMV, abs=1e-6)
-
-
-#: The notebooks `--job all` runs on an imported shop: every one (02's forecast is skipped
-#: with the history it needs on these seven weeks of orders).
-NOTEBOOKS = ["00", "01", "02", "03", "04", "05", "06", "07"]
-
-
-@pytest.mark.parametrize(
-    "preset",
-    [pytest.param(p, marks=() if p == "douyin" else pytest.mark.slow) for p in PRESETS],
-)
-def test_imported_shop_runs_every_notebook(preset, tmp_path):
-    """``shopbook run --job all`` on the imported shop: the notebooks finish, and the
-    sections a shop of orders and lines cannot support (products, sessions…) are skipped.
-    About 2.5 minutes (8 notebooks, measured on douyin); one preset in the default suite."""
-    out, _ = _import(preset, tmp_path)
-    reports = tmp_path / "reports"
-    shopbook = Path(sys.executable).parent / "shopbook"
-    env = {**os.environ, "SHOPBOOK_REPORTS": str(reports)}
-    start = time.monotonic()
-    done = subprocess.run(
-        [str(shopbook), "run", "--job", "all", *NOTEBOOKS, "--source", str(out)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    elapsed = time.monotonic() - start
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    # one run folder (a "latest" link to it, where the report layer writes one, is the same)
-    (summary,) = {p.resolve() for p in reports.glob("all/*/summary.json")}
-    runs = json.loads(summary.read_text(encoding="utf-8"))["notebooks"]
-    assert {r["notebook"][:2] for r in runs} == set(NOTEBOOKS)
-    assert {r["status"] for r in runs} == {"ok"}, [(r["notebook"], r["error"]) for r in runs]
-    skipped = [
-        p.name
-        for p in summary.parent.glob("*.ipynb")
-        if "application/vnd.shopbook.skipped+json" in p.read_text(encoding="utf-8")
-    ]
-    assert skipped, "no notebook skipped a section on a shop without products or sessions"
-    print(f"{preset}: {len(runs)} notebooks in {elapsed:.0f} s")
