@@ -371,7 +371,7 @@ def test_load_says_plainly_when_there_is_nothing_to_evaluate():
 
 @pytest.fixture(scope="module")
 def shop():
-    """A synthetic shop large enough that the planted 52/48 split is detectable at p < 0.001
+    """A synthetic shop large enough that the planted 54/46 split is detectable at p < 0.001
     with near certainty (about 21,000 units in checkout_srm), built once for the module.
 
     Seed 1: with generator version 2, seed 0's pdp_v2 draw is a 1-in-1,700 split (6,957 vs

@@ -62,7 +62,7 @@ purchases (BG/NBD) are unchanged. (The receiving channels' conversion moves by w
 **4. Experiments.** ``aa_check`` (A/A, 4 weeks), ``pdp_v2`` (6 weeks: a new product page
 multiplies the add-to-cart rate, hence session conversion and the purchase intensity of
 active customers, by ``1 + lift``; no effect on order value or visits) and
-``checkout_srm`` (12 weeks, no effect, broken 52/48 split). Windows shrink on short
+``checkout_srm`` (12 weeks, no effect, broken 54/46 split). Windows shrink on short
 horizons. Units are visitor ids of customers acquired before the experiment starts,
 assigned at the start of their first session in the window; they have pre-period history
 for CUPED. Because purchases also trigger dropout, orders per unit rise by slightly less
