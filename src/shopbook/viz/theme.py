@@ -67,7 +67,7 @@ PALETTE = "colorblind"
 def _packaged_cjk_font() -> str | None:
     """Register the Noto Sans CJK file that ``cvttf-notosanscjk-regular`` ships; its name."""
     try:
-        import cvttf_NotoSansCJK_Regular as packaged  # type: ignore[import-untyped]
+        import cvttf_NotoSansCJK_Regular as packaged
         from matplotlib import font_manager
 
         path = packaged.get_TTF_path()
