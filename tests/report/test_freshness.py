@@ -237,7 +237,7 @@ def test_a_window_inside_the_data_is_ok(tmp_path):
     assert kpi["status"] == "ok" and kpi["freshness"]["reasons"] == []
     assert kpi["freshness"]["window"] == "2024-12-16..2024-12-22"
     html = (tmp_path / "adhoc" / summary["run_id"] / "01_kpi_brief.html").read_text()
-    assert "Data end: orders <b>2024-12-31</b>" in html and "sb-stale" not in html
+    assert "Data end: orders <b>2024-12-31</b>" in html and '<div class="sb-stale">' not in html
 
 
 def test_notebooks_lists_every_notebook_with_its_parameters(monkeypatch):
