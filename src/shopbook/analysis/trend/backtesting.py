@@ -87,6 +87,11 @@ def _score(
     }
 
 
+def first_fit_length(season: int) -> int:
+    """The fewest periods the first fold of a backtest trains on: two seasons, at least 10."""
+    return max(2 * season, 10)
+
+
 def fold_origins(n: int, horizon: int, folds: int, step: int | None = None) -> list[int]:
     """Training lengths of the rolling origins: ``folds`` of them ``step`` apart, the last
     one ``horizon`` periods before the end of ``n`` (oldest first)."""
@@ -146,7 +151,7 @@ def rolling_origin(
     s, notes = reg.series, list(reg.notes)
     m = default_season(s)
     origins = fold_origins(len(s), horizon, folds, step)
-    if origins[0] < max(2 * m, 10):
+    if origins[0] < first_fit_length(m):
         raise ValueError(
             f"{folds} folds of {horizon} periods leave too little history "
             f"({origins[0]} periods) for the first fit; use fewer folds"

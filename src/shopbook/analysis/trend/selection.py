@@ -10,7 +10,12 @@ import pandas as pd
 
 from shopbook.analysis.result import Result
 from shopbook.analysis.trend._common import DEFAULT_SEASONS, default_season, note
-from shopbook.analysis.trend.backtesting import Backtest, fold_origins, rolling_origin
+from shopbook.analysis.trend.backtesting import (
+    Backtest,
+    first_fit_length,
+    fold_origins,
+    rolling_origin,
+)
 from shopbook.analysis.trend.calibration import SHORTFALL_SE, calibrate
 from shopbook.analysis.trend.candidates import CANDIDATES, candidate_functions, is_statsforecast
 from shopbook.analysis.trend.events import EventsLike
@@ -294,8 +299,8 @@ def _usable_folds(
 ) -> tuple[int, int]:
     """The most folds (≤ ``folds``) whose first fit has the history the backtest needs,
     and the periods one fold needs (the rule of
-    :func:`~shopbook.analysis.trend.rolling_origin`: two seasons, at least 10)."""
-    first_fit = max(2 * season, 10)
+    :func:`~shopbook.analysis.trend.rolling_origin`, :func:`first_fit_length`)."""
+    first_fit = first_fit_length(season)
     for k in range(folds, 0, -1):
         if fold_origins(n, horizon, k, step)[0] >= first_fit:
             return k, first_fit + horizon
