@@ -65,8 +65,9 @@ def setup(lang: str = "en", show_pii: bool | str = False, theme: bool = True) ->
     Parameters
     ----------
     lang
-        ``"en"`` or ``"zh"``; ``"zh"`` picks a CJK font for figure labels when one is
-        installed (see :func:`shopbook.viz.theme.use`).
+        ``"en"`` or ``"zh"``: the language of every message from here on
+        (:func:`shopbook.i18n.set_lang`); ``"zh"`` also puts the CJK font first for
+        figure labels (see :func:`shopbook.viz.theme.use`).
     show_pii
         Default of ``show_pii`` for :func:`~shopbook.notebook.show` and
         :func:`~shopbook.notebook.pseudonymise`: ``False`` pseudonymises customer,
@@ -77,6 +78,8 @@ def setup(lang: str = "en", show_pii: bool | str = False, theme: bool = True) ->
 
     Raises
     ------
+    ValueError
+        For a ``lang`` other than ``"en"`` / ``"zh"``.
     NotebookParameterError
         For a ``show_pii`` that is neither a bool nor ``"true"`` / ``"false"``.
     shopbook.notebook.pii.PseudonymKeyError
@@ -88,6 +91,9 @@ def setup(lang: str = "en", show_pii: bool | str = False, theme: bool = True) ->
     When ids are pseudonymised with a weak key, a note in the report says so.
     """
     _SETTINGS["show_pii"] = flag("show_pii", show_pii)
+    from shopbook.i18n import set_lang
+
+    set_lang(lang)
     _SETTINGS["lang"] = lang
     if not _SETTINGS["show_pii"]:
         _key_note()

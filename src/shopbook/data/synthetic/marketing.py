@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -10,6 +11,7 @@ from shopbook.data.synthetic.clock import _Calendar, _Clock, _monday_on_or_after
 from shopbook.data.synthetic.parameters import (
     ACQUISITION_GROWTH,
     CHANNELS,
+    CURRENCY,
     MARKETING,
     SPEND_NOISE_SD,
     SPEND_PAUSE_PROB,
@@ -56,3 +58,36 @@ def _marketing(
     return _Marketing(
         spend, impressions, clicks, intensity, n_customers / intensity.sum(), drop_day, growth
     )
+
+
+def _marketing_truth(mkt: _Marketing, customers: int) -> dict[str, Any]:
+    k = mkt.scale
+    size = customers / 20_000
+    return {
+        "currency": CURRENCY,
+        "response": "hill",
+        "formula": "E[new customers of channel c on day d] = daily_multiplier(d) · growth(d) · "
+        "(organic_per_day + max_paid_per_day · spend^shape / (spend^shape + "
+        "half_saturation^shape)), growth(d) = (1 + growth_per_year)^(days since start / "
+        "365.25); for the traffic-drop channel from its date × (1 − fraction) (the rest goes "
+        "to the other channels)",
+        "carryover": "none: spend acts on the same day",
+        "growth_per_year": ACQUISITION_GROWTH,
+        "channels": {
+            c: {
+                "organic_per_day": k * MARKETING[c]["organic"],
+                "max_paid_per_day": k * MARKETING[c]["beta"],
+                "half_saturation_cny_per_day": MARKETING[c]["K"] * size,
+                "shape": 1.0,
+                "typical_budget_cny_per_day": MARKETING[c]["budget"] * size,
+                "cpm_cny": MARKETING[c]["cpm"],
+                "ctr": MARKETING[c]["ctr"],
+            }
+            for c in CHANNELS
+        },
+        "spend_pattern": {
+            "noise_lognormal_sd": SPEND_NOISE_SD,
+            "pause_probability": SPEND_PAUSE_PROB,
+            "festival_boost": "× (1 + 0.8·uplift) on festival days, × 0.5 during the CNY dip",
+        },
+    }

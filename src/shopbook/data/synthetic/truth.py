@@ -13,7 +13,7 @@ from shopbook.data.synthetic.clock import _Calendar, _Clock, member_day_since
 from shopbook.data.synthetic.customers import _Customers
 from shopbook.data.synthetic.experiments import _Exp
 from shopbook.data.synthetic.funnel import _Funnel
-from shopbook.data.synthetic.marketing import _Marketing
+from shopbook.data.synthetic.marketing import _Marketing, _marketing_truth
 from shopbook.data.synthetic.orders import _Orders
 from shopbook.data.synthetic.parameters import (
     ACQUISITION_GROWTH,
@@ -34,15 +34,12 @@ from shopbook.data.synthetic.parameters import (
     GAMMA_GAMMA,
     GENERATOR_VERSION,
     HOUR_WEIGHTS,
-    MARKETING,
     MEMBER_DAY,
     PROMOTIONS,
     REGIONS,
     REVIEW_DAYS,
     SAFETY,
     SAFETY_Z,
-    SPEND_NOISE_SD,
-    SPEND_PAUSE_PROB,
     STAGES,
     STICKINESS,
     TIERS,
@@ -254,40 +251,7 @@ def _acquisition(cust: _Customers) -> dict[str, Any]:
     }
 
 
-# ----------------------------------------------------------------------------- marketing & traffic
-def _marketing_truth(mkt: _Marketing, customers: int) -> dict[str, Any]:
-    k = mkt.scale
-    size = customers / 20_000
-    return {
-        "currency": CURRENCY,
-        "response": "hill",
-        "formula": "E[new customers of channel c on day d] = daily_multiplier(d) · growth(d) · "
-        "(organic_per_day + max_paid_per_day · spend^shape / (spend^shape + "
-        "half_saturation^shape)), growth(d) = (1 + growth_per_year)^(days since start / "
-        "365.25); for the traffic-drop channel from its date × (1 − fraction) (the rest goes "
-        "to the other channels)",
-        "carryover": "none: spend acts on the same day",
-        "growth_per_year": ACQUISITION_GROWTH,
-        "channels": {
-            c: {
-                "organic_per_day": k * MARKETING[c]["organic"],
-                "max_paid_per_day": k * MARKETING[c]["beta"],
-                "half_saturation_cny_per_day": MARKETING[c]["K"] * size,
-                "shape": 1.0,
-                "typical_budget_cny_per_day": MARKETING[c]["budget"] * size,
-                "cpm_cny": MARKETING[c]["cpm"],
-                "ctr": MARKETING[c]["ctr"],
-            }
-            for c in CHANNELS
-        },
-        "spend_pattern": {
-            "noise_lognormal_sd": SPEND_NOISE_SD,
-            "pause_probability": SPEND_PAUSE_PROB,
-            "festival_boost": "× (1 + 0.8·uplift) on festival days, × 0.5 during the CNY dip",
-        },
-    }
-
-
+# ----------------------------------------------------------------------------- traffic
 def _traffic_drop(
     cal: _Calendar,
     funnel: _Funnel,
