@@ -172,23 +172,34 @@ REGIONS = {
 TIERS = {"regular": 0.0, "silver": 300.0, "gold": 1000.0, "platinum": 3000.0}
 
 # ----------------------------------------------------------------------------- marketing
-#: per 20,000 customers: typical daily budget (CNY), half-saturation spend K (CNY/day),
-#: relative organic intake, relative maximum paid intake β, CPM (CNY) and CTR
+#: per 20,000 customers: typical daily budget (CNY), half-saturation K of the adstocked
+#: spend (CNY/day), relative organic intake, relative maximum paid intake β, geometric
+#: adstock decay (share of yesterday's adstock carried into today), CPM (CNY) and CTR
 MARKETING = {
     "tmall": {
         "budget": 900.0,
         "K": 1200.0,
         "organic": 0.30,
         "beta": 0.25,
+        "decay": 0.55,
         "cpm": 30.0,
         "ctr": 0.025,
     },
-    "jd": {"budget": 700.0, "K": 900.0, "organic": 0.22, "beta": 0.18, "cpm": 28.0, "ctr": 0.022},
+    "jd": {
+        "budget": 700.0,
+        "K": 900.0,
+        "organic": 0.22,
+        "beta": 0.18,
+        "decay": 0.45,
+        "cpm": 28.0,
+        "ctr": 0.022,
+    },
     "douyin": {
         "budget": 800.0,
         "K": 700.0,
         "organic": 0.20,
         "beta": 0.30,
+        "decay": 0.25,
         "cpm": 18.0,
         "ctr": 0.012,
     },
@@ -197,13 +208,27 @@ MARKETING = {
         "K": 500.0,
         "organic": 0.16,
         "beta": 0.10,
+        "decay": 0.65,
         "cpm": 25.0,
         "ctr": 0.015,
     },
-    "site": {"budget": 250.0, "K": 400.0, "organic": 0.12, "beta": 0.06, "cpm": 12.0, "ctr": 0.030},
+    "site": {
+        "budget": 250.0,
+        "K": 400.0,
+        "organic": 0.12,
+        "beta": 0.06,
+        "decay": 0.50,
+        "cpm": 12.0,
+        "ctr": 0.030,
+    },
 }
 SPEND_NOISE_SD = 0.35
 SPEND_PAUSE_PROB = 0.03
+#: planned flighting: each channel's budget is set per flight of this many weeks …
+SPEND_FLIGHT_WEEKS = 2
+#: … to one of these multiples of its typical budget, drawn per channel and flight
+#: independently (so channels' spend is not perfectly correlated), normalised to mean 1
+SPEND_FLIGHT_LEVELS = (0.25, 0.6, 1.0, 1.5, 2.2)
 
 # ----------------------------------------------------------------------------- events
 TRAFFIC_DROP: dict[str, Any] = {"channel": "douyin", "fraction": 0.35, "at": 0.62}
