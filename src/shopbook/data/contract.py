@@ -1,4 +1,5 @@
-"""The data contract: the eight canonical tables, declared once.
+"""The data contract: the canonical tables, declared once (eight of the design, and the
+optional ``promotions`` and ``offers`` of the loyalty notebook).
 
 Every other part of Shopbook reads this module instead of repeating column names,
 types or rules: :mod:`shopbook.data.validation` compiles the row rules into engine
@@ -477,6 +478,67 @@ MARKETING_SPEND = Table(
     description="one row per channel per day",
 )
 
+PROMOTIONS = Table(
+    "promotions",
+    (
+        _id("promotion_id", description="promotion identifier, unique (one row per ladder step)"),
+        Column(
+            "type",
+            "string",
+            description="mechanic: ladder (满X减Y), coupon, gift, presale, member_day, …",
+        ),
+        _money(
+            "threshold",
+            "gross basket value the discount needs (满X: X); null for none",
+            nullable=True,
+        ),
+        _money("discount", "amount off when the threshold is reached (减Y: Y)", nullable=True),
+        Column("start", "date", description="first day the promotion runs"),
+        Column("end", "date", description="last day the promotion runs (inclusive)"),
+    ),
+    primary_key=("promotion_id",),
+    row_rules=(
+        RowRule(
+            "promotion ends before it starts",
+            ("end", "start"),
+            lambda end, start: end < start,
+            "`end` ≥ `start`",
+            "map to start the first day and to end the last day of the promotion",
+        ),
+    ),
+    description="one row per promotion (optional; the loyalty notebook's ladder and coupons)",
+)
+
+OFFERS = Table(
+    "offers",
+    (
+        _id("customer_id", description="who was offered (or held out)"),
+        _id("promotion_id", description="the promotion or coupon offered"),
+        Column(
+            "sent_ts",
+            "timestamp",
+            not_future=True,
+            description="when the offer was sent (control rows: when it would have been)",
+        ),
+        Column(
+            "variant",
+            "string",
+            nullable=True,
+            required=False,
+            allowed=("treatment", "control"),
+            description="treatment: sent; control: held out at random, not sent "
+            "(absent: every row was sent)",
+        ),
+    ),
+    primary_key=("customer_id", "promotion_id"),
+    foreign_keys=(
+        ForeignKey(("customer_id",), "customers", ("customer_id",), "unknown customer_id"),
+        ForeignKey(("promotion_id",), "promotions", ("promotion_id",), "unknown promotion_id"),
+    ),
+    duplicate_reason="duplicate offer",
+    description="one row per customer × promotion offered (optional; CRM send logs)",
+)
+
 #: All contract tables by name, in dependency order (referenced tables first).
 TABLES: dict[str, Table] = {
     t.name: t
@@ -489,6 +551,8 @@ TABLES: dict[str, Table] = {
         ASSIGNMENTS,
         INVENTORY,
         MARKETING_SPEND,
+        PROMOTIONS,
+        OFFERS,
     )
 }
 

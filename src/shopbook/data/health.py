@@ -35,7 +35,10 @@ REPORT_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "07_product_inventory": (("orders",), ("order_items", "products", "inventory")),
     # 08 and 09 skip their sections plainly without marketing spend / promotions
     "08_channel_budget": (("orders",), ("customers", "marketing_spend")),
-    "09_loyalty_promotions": (("orders",), ("customers", "order_items")),
+    "09_loyalty_promotions": (
+        ("orders",),
+        ("customers", "order_items", "products", "promotions", "offers"),
+    ),
 }
 
 _TIME_TYPES = ("timestamp", "date")

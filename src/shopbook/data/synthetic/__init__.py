@@ -1,7 +1,7 @@
 """The synthetic shop: a seeded, vectorised simulator of a multi-channel e-commerce business
 that plants known truths and returns them.
 
-:func:`generate` builds all eight contract tables (:mod:`shopbook.data.contract`) of a
+:func:`generate` builds all ten contract tables (:mod:`shopbook.data.contract`) of a
 shop selling snacks, tea, coffee and gift boxes on Tmall, JD, Douyin, a WeChat mini-shop
 and its own site, in CNY, and a JSON-serialisable ``truth`` dict that says — in the units
 a test checks — everything that was planted. :func:`write_shop` writes a DuckDB file or a
@@ -138,6 +138,7 @@ from shopbook.data.synthetic.parameters import (
     GAMMA_GAMMA,
     GENERATOR_VERSION,
     HOUR_WEIGHTS,
+    LOYALTY,
     MARKETING,
     MEMBER_DAY,
     MIN_DAYS,
@@ -186,6 +187,7 @@ __all__ = [
     "GAMMA_GAMMA",
     "GENERATOR_VERSION",
     "HOUR_WEIGHTS",
+    "LOYALTY",
     "MARKETING",
     "MIN_DAYS",
     "PROMOTIONS",

@@ -9,6 +9,7 @@ import numpy as np
 
 from shopbook.data.synthetic.catalogue import _Catalogue, _Prices
 from shopbook.data.synthetic.clock import _Calendar, _Clock
+from shopbook.data.synthetic.loyalty import _Ladder
 from shopbook.data.synthetic.orders import _Orders
 from shopbook.data.synthetic.parameters import CASE_PACK, REVIEW_DAYS, SAFETY, SAFETY_Z
 
@@ -53,6 +54,64 @@ def _fill(
     return np.concatenate(out_o), np.concatenate(out_s), np.concatenate(out_q)
 
 
+def _top_up(
+    ladder: _Ladder,
+    o_: np.ndarray,
+    s_: np.ndarray,
+    q_: np.ndarray,
+    m: int,
+    cdf: np.ndarray,
+    price_c: np.ndarray,
+    cat: _Catalogue,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ladder's top-ups: more lines for the orders that reach for a threshold."""
+    gross = np.bincount(o_, weights=price_c[s_] * q_, minlength=m).astype(np.int64)
+    target = ladder.targets(gross, rng)
+    up = np.flatnonzero(target > 0)
+    if not up.size:
+        return o_, s_, q_
+    o2, s2, q2 = _filler(target[up] - gross[up], target[up], cdf, price_c, cat, rng, ladder.slack)
+    added = np.bincount(o2, weights=price_c[s2] * q2, minlength=up.size).astype(np.int64)
+    ladder.record(target[up], added)
+    return (
+        np.concatenate([o_, up[o2]]),
+        np.concatenate([s_, s2]),
+        np.concatenate([q_, q2]),
+    )
+
+
+def _filler(
+    gap: np.ndarray,
+    target: np.ndarray,
+    cdf: np.ndarray,
+    price_c: np.ndarray,
+    cat: _Catalogue,
+    rng: np.random.Generator,
+    slack: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """凑单: one unit of a SKU priced between the gap and the gap + ``slack`` × threshold,
+    drawn by the day's choice weights; orders with no such SKU fill as usual."""
+    w = np.diff(np.concatenate([[0.0], cdf]))
+    m = len(gap)
+    lo, hi = gap[:, None], gap[:, None] + slack * target[:, None]
+    ok = (price_c[None, :] >= lo) & (price_c[None, :] <= hi) & (w[None, :] > 0)
+    ww = ok * w[None, :]
+    tot = ww.sum(axis=1)
+    has = tot > 0
+    u = rng.random(m) * tot
+    pick = np.minimum((np.cumsum(ww, axis=1) < u[:, None]).sum(axis=1), len(w) - 1)
+    i1 = np.flatnonzero(has)
+    o_, s_, q_ = [i1], [pick[i1]], [np.ones(i1.size, np.int64)]
+    rest = np.flatnonzero(~has)
+    if rest.size:
+        o2, s2, q2 = _fill(gap[rest], cdf, price_c, cat.mu_q, rng)
+        o_.append(rest[o2])
+        s_.append(s2)
+        q_.append(q2)
+    return np.concatenate(o_), np.concatenate(s_), np.concatenate(q_)
+
+
 def _baskets_and_inventory(
     cal: _Calendar,
     clock: _Clock,
@@ -60,7 +119,11 @@ def _baskets_and_inventory(
     prices: _Prices,
     orders: _Orders,
     rng: np.random.Generator,
+    ladder: _Ladder | None = None,
+    lrng: np.random.Generator | None = None,
 ) -> _Baskets:
+    """Order lines and the inventory recursion; with ``ladder``, orders on its days just
+    below a threshold are topped up to it (extra draws from ``lrng``)."""
     n, S = cal.n, len(cat.sku)
     price_c = prices.price_d * 10
     w = np.exp(prices.logw - prices.logw.max())
@@ -131,6 +194,10 @@ def _baskets_and_inventory(
             if wd.sum() <= 0:
                 wd = w[d] * launched[d]
             o_, s_, q_ = _fill(orders.z[a:b], np.cumsum(wd), price_c[d], cat.mu_q, rng)
+            if ladder is not None and lrng is not None and ladder.days[d]:
+                o_, s_, q_ = _top_up(
+                    ladder, o_, s_, q_, b - a, np.cumsum(wd), price_c[d], cat, lrng
+                )
             lo_o.append(o_ + a)
             lo_s.append(s_)
             lo_q.append(q_)

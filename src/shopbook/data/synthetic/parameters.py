@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-GENERATOR_VERSION = 2  # 2: Spring Festival dip on the calendar's days, weekly member day
+GENERATOR_VERSION = 3  # 2: Spring Festival dip on the calendar's days, weekly member day;
+# 3: ladder discount (满减) bunching in the festival windows, a randomised repurchase coupon
 CURRENCY = "CNY"
 
 # ----------------------------------------------------------------------------- channels
@@ -373,3 +374,33 @@ REVIEW_DAYS = 7
 SAFETY = 0.35
 SAFETY_Z = 3.0
 CASE_PACK = 12
+
+# ----------------------------------------------------------------------------- loyalty
+#: Promotions planted by generator v3 (drawn from their own random stream, "loyalty").
+#: ``ladder``: a 满X减Y ladder in every 618 and Double 11 window; an order whose gross
+#: value falls within ``reach`` below a step's threshold is topped up (凑单: one unit of
+#: a SKU priced between the gap and the gap + ``slack`` × threshold) with probability
+#: ``take_up`` — bunching just above each threshold. The net amount is unchanged
+#: (Gamma-Gamma stays exact); the added value appears as order-level discount.
+#: ``coupon``: on day ``at`` (fraction of the shop's days) the customers with a purchase
+#: in the ``eligible_days`` before are split at random; the treatment arm is sent a
+#: repurchase coupon (10:00), which multiplies their add-to-cart rate (hence purchase
+#: intensity) by ``1 + lift`` for ``valid_days``; the control arm is logged, not sent.
+LOYALTY: dict[str, Any] = {
+    "ladder": {
+        "festivals": ("618", "double11"),
+        "steps": ((199.0, 20.0, 40.0), (399.0, 50.0, 60.0)),  # threshold, discount, reach
+        "take_up": 0.5,
+        "slack": 0.1,  # a top-up lands within slack × threshold above it
+    },
+    "coupon": {
+        "promotion_id": "repurchase_coupon",
+        "at": 0.88,
+        "eligible_days": 30,
+        "treatment_share": 0.5,
+        "valid_days": 7,
+        "lift": 0.8,
+        "threshold": 99.0,
+        "discount": 15.0,
+    },
+}

@@ -15,6 +15,7 @@ from shopbook.data.synthetic.clock import _Calendar, _Clock
 from shopbook.data.synthetic.customers import _customers
 from shopbook.data.synthetic.experiments import _experiment_windows
 from shopbook.data.synthetic.funnel import _Funnel
+from shopbook.data.synthetic.loyalty import _Ladder, _loyalty_truth
 from shopbook.data.synthetic.marketing import _marketing
 from shopbook.data.synthetic.mess import _plant_mess
 from shopbook.data.synthetic.orders import _orders
@@ -30,7 +31,7 @@ class Shop:
     Attributes
     ----------
     tables
-        The eight contract tables, ``{name: DataFrame}``, columns in contract order. Text
+        The ten contract tables, ``{name: DataFrame}``, columns in contract order. Text
         columns are ``string[pyarrow]``, timestamps ``datetime64[ns]`` (naive local time),
         dates ``date32[pyarrow]``.
     truth
@@ -69,7 +70,7 @@ def generate(
     Returns
     -------
     Shop
-        ``tables`` (all eight contract tables) and ``truth``. Truth keys:
+        ``tables`` (all ten contract tables) and ``truth``. Truth keys:
 
         ``generator``, ``currency``, ``timezone``, ``channels``, ``devices``
             What was generated and the ids used.
@@ -108,6 +109,12 @@ def generate(
             Region shares, member tier rule.
         ``orders``
             First orders, the meaning of order-level discounts and their share of gross.
+        ``loyalty``
+            The ladder discount (windows, steps, orders topped up to each threshold:
+            the bunching mass ``moved_share``), the repurchase coupon (random arms,
+            send time, lift, realised repurchase within 7/14/30 days by arm and the
+            treated arm's rate had it been control: ``uplift_pp``) and the tiers (no
+            benefit effect planted). The member-day lift is ``festivals.member_day``.
         ``dirty``
             Planted mess counts and the expected validation rejects by reason.
         ``sizes``
@@ -134,6 +141,7 @@ def generate(
         "baskets",
         "sessions",
         "mess",
+        "loyalty",
     )
     rng = dict(
         zip(
@@ -148,14 +156,17 @@ def generate(
     mkt = _marketing(cal, clock, customers, rng["marketing"])
     cust = _customers(cal, clock, mkt, funnel, customers, rng["customers"])
     exps = _experiment_windows(cal)
-    vis = _visits(cal, clock, funnel, cust, exps, mkt.drop_day, rng["visits"])
+    vis = _visits(cal, clock, funnel, cust, exps, mkt.drop_day, rng["visits"], rng["loyalty"])
     pros = _prospect_visits(cal, funnel, cust, mkt.drop_day, rng["prospects"])
     orders = _orders(cust, vis, rng["orders"])
     cat = _catalogue(cal, rng["catalogue"])
     prices = _prices(cal, clock, cat, rng["prices"])
-    baskets = _baskets_and_inventory(cal, clock, cat, prices, orders, rng["baskets"])
+    ladder = _Ladder.make(cal, clock)
+    baskets = _baskets_and_inventory(
+        cal, clock, cat, prices, orders, rng["baskets"], ladder, rng["loyalty"]
+    )
     tables, extra = _assemble(
-        cal, mkt, cust, vis, pros, orders, cat, prices, baskets, exps, rng["sessions"]
+        cal, mkt, cust, vis, pros, orders, cat, prices, baskets, exps, rng["sessions"], ladder
     )
     truth = _truth(
         cal,
@@ -175,6 +186,7 @@ def generate(
         seed=seed,
         dirty=dirty,
     )
+    truth["loyalty"] = _loyalty_truth(cal, ladder, vis.coupon)
     if dirty:
         truth["dirty"] = _plant_mess(tables, cal, rng["mess"])
     else:

@@ -20,7 +20,7 @@ def write_shop(shop: Shop, out: str | os.PathLike) -> Path:
     shop
         From :func:`generate`.
     out
-        A path ending in ``.duckdb``: one DuckDB file holding the eight tables and a
+        A path ending in ``.duckdb``: one DuckDB file holding the ten tables and a
         table ``shop_truth`` (one row, column ``truth_json``); the truth is also written
         beside it as ``<out>.truth.json``. Any other path: a folder of
         ``<table>.parquet`` files and ``truth.json``. Existing files are replaced.

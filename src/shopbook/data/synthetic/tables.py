@@ -15,6 +15,7 @@ from shopbook.data.synthetic.catalogue import _Catalogue, _Prices
 from shopbook.data.synthetic.clock import _Calendar
 from shopbook.data.synthetic.customers import _Customers
 from shopbook.data.synthetic.experiments import _Exp
+from shopbook.data.synthetic.loyalty import _Ladder, _offers_table, _promotions_table
 from shopbook.data.synthetic.marketing import _Marketing
 from shopbook.data.synthetic.orders import _Orders
 from shopbook.data.synthetic.parameters import (
@@ -77,8 +78,9 @@ def _assemble(
     baskets: _Baskets,
     exps: list[_Exp],
     rng: np.random.Generator,
+    ladder: _Ladder,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
-    """The eight contract tables (in contract order) and the facts the truth needs from them."""
+    """The ten contract tables (in contract order) and the facts the truth needs from them."""
     N = cust.n
     # first orders' session devices come from the prospect layer
     dev = orders.dev.copy()
@@ -100,6 +102,8 @@ def _assemble(
         "assignments": _assignments_table(cal, vis, exps, cw),
         "inventory": _inventory_table(cal, cat, baskets),
         "marketing_spend": _spend_table(cal, mkt),
+        "promotions": _promotions_table(cal, ladder, vis.coupon),
+        "offers": _offers_table(vis.coupon, cust_ids, cal),
     }
     gross = baskets.gross
     extra: dict[str, Any] = {

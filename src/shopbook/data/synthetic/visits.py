@@ -11,6 +11,7 @@ from shopbook.data.synthetic.clock import _Calendar, _Clock
 from shopbook.data.synthetic.customers import _alive, _Customers
 from shopbook.data.synthetic.experiments import _Exp, _pdp_counterfactual
 from shopbook.data.synthetic.funnel import _Funnel, _stages
+from shopbook.data.synthetic.loyalty import _Coupon, _coupon_outcomes, _draw_coupon
 from shopbook.data.synthetic.parameters import (
     CHANNELS,
     DEVICE_MIX,
@@ -34,6 +35,7 @@ class _Visits:
     moved: int  # visits moved away from the drop channel
     assignments: dict[str, dict[str, np.ndarray]]
     pdp_counterfactual: dict[str, float]
+    coupon: _Coupon
 
 
 def _visits(
@@ -44,6 +46,7 @@ def _visits(
     exps: list[_Exp],
     drop_day: int,
     rng: np.random.Generator,
+    lrng: np.random.Generator,
 ) -> _Visits:
     N = cust.n
     C = len(CHANNELS)
@@ -86,6 +89,7 @@ def _visits(
     uu = rng.random(n, dtype=np.float32)
     stage = _stages(funnel, ch, dev, uu, treat_visit, pdp.lift)
     keep = _alive(vc, stage == 4, cust.J, N)
+    stage, keep, coupon = _coupon_visits(cal, funnel, cust, vc, t, ch, dev, uu, stage, keep, lrng)
     # assignments: first kept visit in each window, customers acquired before it starts
     assignments: dict[str, dict[str, np.ndarray]] = {}
     for e in exps:
@@ -103,8 +107,50 @@ def _visits(
     t, stage = t[sel], stage[sel]
     order_t = np.minimum(t + np.where(stage == 4, _minutes(rng, len(t)), 0.0), cal.n - 1 / 86400)
     return _Visits(
-        vc[sel], t, ch[sel], dev[sel], stage, order_t, int(moved[sel].sum()), assignments, cf
+        vc[sel],
+        t,
+        ch[sel],
+        dev[sel],
+        stage,
+        order_t,
+        int(moved[sel].sum()),
+        assignments,
+        cf,
+        coupon,
     )
+
+
+def _coupon_visits(
+    cal: _Calendar,
+    funnel: _Funnel,
+    cust: _Customers,
+    vc: np.ndarray,
+    t: np.ndarray,
+    ch: np.ndarray,
+    dev: np.ndarray,
+    uu: np.ndarray,
+    stage: np.ndarray,
+    keep: np.ndarray,
+    lrng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, _Coupon]:
+    """The repurchase coupon: recent buyers split at random; the treated arm's visits in
+    the coupon's validity convert with the coupon's lift (the same uniforms), dropout
+    re-run. Returns the new stages and kept mask, and the coupon with its outcomes."""
+    buy0 = keep & (stage == 4)
+    coupon = _draw_coupon(cal, cust.t0, vc[buy0], t[buy0], lrng)
+    treated = np.zeros(cust.n, bool)
+    treated[coupon.cust[coupon.treat]] = True
+    cv = np.flatnonzero(treated[vc] & (t >= coupon.sent) & (t < coupon.sent + coupon.valid_days))
+    new_stage, new_keep = stage, keep
+    if cv.size:
+        new_stage = stage.copy()
+        new_stage[cv] = _stages(
+            funnel, ch[cv], dev[cv], uu[cv], np.ones(cv.size, bool), coupon.lift
+        )
+        new_keep = _alive(vc, new_stage == 4, cust.J, cust.n)
+    b1 = new_keep & (new_stage == 4)
+    coupon.realised = _coupon_outcomes(coupon, cust.t0, vc[b1], t[b1], vc[buy0], t[buy0])
+    return new_stage, new_keep, coupon
 
 
 @dataclass
