@@ -23,12 +23,15 @@ is the one place where that is done, one module per job:
 * :mod:`~shopbook.notebook.formatting` — :func:`format_value`, :func:`escape`, :func:`md`.
 * :mod:`~shopbook.notebook.outputs` — :func:`headline` and :func:`skipped`, displayed
   with MIME types the runner reads back.
-* :mod:`~shopbook.notebook.tables` — :func:`show` (escaped, pseudonymised, tidy numbers).
+* :mod:`~shopbook.notebook.tables` — :func:`show`, :func:`formatted`, :func:`styled`: the
+  one formatting layer (escaped, pseudonymised, each column by its kind and label from
+  :mod:`~shopbook.notebook.columns`; interactive offline itables for long tables).
 * :mod:`~shopbook.notebook.pii` — :func:`pseudonymise` (keyed HMAC-SHA256, 64 bits shown,
   of every id-like column; the key is ``SHOPBOOK_PII_SALT`` or a per-installation key file
   outside the project, see :func:`pseudonym_key`).
 """
 
+from shopbook.notebook import columns
 from shopbook.notebook.formatting import Markdown, escape, format_value, md, plain_value
 from shopbook.notebook.loading import DATA_HEALTH, open_report, report_tables, resolve_source
 from shopbook.notebook.outputs import HEADLINE_MIME, SKIPPED_MIME, headline, skipped
@@ -43,7 +46,7 @@ from shopbook.notebook.pii import (
     pseudonymise,
 )
 from shopbook.notebook.session import NotebookParameterError, setup
-from shopbook.notebook.tables import prepare, show
+from shopbook.notebook.tables import formatted, get_currency, prepare, set_currency, show, styled
 
 __all__ = [
     "DATA_HEALTH",
@@ -54,7 +57,10 @@ __all__ = [
     "NotebookParameterError",
     "PseudonymKeyError",
     "WeakKeyWarning",
+    "columns",
     "escape",
+    "formatted",
+    "get_currency",
     "format_value",
     "headline",
     "key_warning",
@@ -68,7 +74,9 @@ __all__ = [
     "pseudonymise",
     "report_tables",
     "resolve_source",
+    "set_currency",
     "setup",
     "show",
+    "styled",
     "skipped",
 ]

@@ -81,8 +81,31 @@ def open_report(notebook: str, source: str = "", mapping: str = "") -> Validatio
         When a required table is missing or empty, or the source breaks the contract.
     ValueError
         For a notebook :data:`~shopbook.data.health.REPORT_NEEDS` does not name.
+
+    Notes
+    -----
+    The orders' currency becomes the money unit of later tables
+    (:func:`~shopbook.notebook.tables.set_currency`).
     """
     from shopbook.data.validation import validate
 
     require, tables = report_tables(notebook)
-    return validate(resolve_source(source), mapping=mapping or None, require=require, tables=tables)
+    report = validate(
+        resolve_source(source), mapping=mapping or None, require=require, tables=tables
+    )
+    _remember_currency(report)
+    return report
+
+
+def _remember_currency(report: ValidationReport) -> None:
+    """The orders' currency labels the money columns of the notebook's tables."""
+    from shopbook.notebook.tables import set_currency
+
+    try:
+        if report.tables.get("orders") is None or not report.tables["orders"].kept:
+            return
+        from shopbook.features.orders import currency
+
+        set_currency(currency(report.kept("orders")))
+    except Exception:  # noqa: BLE001 - a label is not worth failing the notebook for
+        set_currency(None)
