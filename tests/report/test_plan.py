@@ -69,3 +69,39 @@ def test_date_tokens():
     assert (t["last_quarter_start"], t["last_quarter_end"]) == ("2024-10-01", "2024-12-31")
     t = date_tokens(dt.date(2024, 7, 1))
     assert (t["last_quarter_start"], t["last_quarter_end"]) == ("2024-04-01", "2024-06-30")
+
+
+def test_a_job_lang_is_every_notebook_lang_parameter(tmp_path, monkeypatch):
+    root = Path(__file__).parents[2]
+    (tmp_path / "notebooks").mkdir()
+    for name in ("00_data_health", "01_kpi_brief"):
+        shutil.copy(root / "notebooks" / f"{name}.ipynb", tmp_path / "notebooks")
+    (tmp_path / "reports.yml").write_text(
+        "jobs:\n  zh:\n    lang: zh\n    notebooks: [00_data_health, 01_kpi_brief]\n"
+        "  en:\n    notebooks: [00_data_health]\n"
+        "  bad:\n    lang: fr\n    notebooks: [00_data_health]\n"
+    )
+    monkeypatch.setenv("SHOPBOOK_HOME", str(tmp_path))
+    _, tasks = plan(job="zh")
+    assert [t.parameters["lang"] for t in tasks] == ["zh", "zh"]
+    _, tasks = plan(job="zh", params={"lang": "en"})  # -p lang=en wins
+    assert tasks[0].parameters["lang"] == "en"
+    _, tasks = plan(job="en")
+    assert "lang" not in tasks[0].parameters  # the notebook's default, en
+    with pytest.raises(RunError, match="lang 'fr'"):
+        plan(job="bad")
+    # a top-level lang is every job's default and the index's language
+    (tmp_path / "reports.yml").write_text(
+        "lang: zh\njobs:\n  en:\n    notebooks: [00_data_health]\n"
+    )
+    _, tasks = plan(job="en")
+    assert tasks[0].parameters["lang"] == "zh"
+    from shopbook.report.jobs import index_lang
+
+    assert index_lang() == "zh"
+
+
+def test_the_shipped_weekly_zh_job_runs_in_chinese(monkeypatch):
+    monkeypatch.setenv("SHOPBOOK_HOME", str(Path(__file__).parents[2]))
+    _, tasks = plan(job="weekly_zh")
+    assert tasks and {t.parameters.get("lang") for t in tasks} == {"zh"}

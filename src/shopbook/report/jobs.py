@@ -389,6 +389,22 @@ def load_jobs(path: str | os.PathLike[str] | None = None) -> dict[str, dict[str,
     return jobs
 
 
+def index_lang(path: str | os.PathLike[str] | None = None) -> str:
+    """The run index's language: ``lang`` at the top of ``reports.yml`` (default ``"en"``).
+
+    An unreadable file or an unknown language gives English: the index must always build.
+    """
+    from shopbook.i18n import LANGS
+
+    p = Path(path) if path else project_home() / JOBS_FILE
+    try:
+        data = load_yaml(p.read_text(encoding="utf-8"), str(p)) if p.exists() else {}
+    except (OSError, RunError, ValueError):
+        return "en"
+    lang = str((data or {}).get("lang") or "en").strip().lower() if isinstance(data, dict) else "en"
+    return lang if lang in LANGS else "en"
+
+
 def is_glob(name: str) -> bool:
     """Whether a notebook name is a glob pattern (``*``, ``?`` or ``[``)."""
     return any(ch in name for ch in "*?[")

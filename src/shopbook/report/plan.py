@@ -14,6 +14,10 @@ parameter, the declared type and the value); the other notebooks still run.
 
 A job's ``max_age_days`` (optional) goes to each of its tasks: a notebook whose data end
 more days before the run is ``stale`` (:mod:`shopbook.data.freshness`).
+
+A job's ``lang`` (``en`` or ``zh``; default: ``lang`` at the top of ``reports.yml``, else
+``en``) is the ``lang`` parameter of each of its notebooks, below the job's per-notebook
+parameters and the user's ``-p lang=…``.
 """
 
 from __future__ import annotations
@@ -139,6 +143,23 @@ def _max_age(spec: Mapping[str, Any], job_name: str) -> int | None:
     return value
 
 
+def _job_lang(spec: Mapping[str, Any], job_name: str, jobs_file: Any) -> str | None:
+    """The job's ``lang`` (or the file's default); ``None`` for an ad-hoc run with no default."""
+    from shopbook.i18n import LANGS
+    from shopbook.report.jobs import index_lang
+
+    value = spec.get("lang")
+    if value is None:
+        default = index_lang(jobs_file)
+        return default if default != "en" else None
+    lang = str(value).strip().lower()
+    if lang not in LANGS:
+        raise RunError(
+            f"{JOBS_FILE}: job {job_name!r} has lang {value!r}; give one of {', '.join(LANGS)}"
+        )
+    return lang
+
+
 def _refuse_unknown(user: Mapping[str, Any], present: list[NotebookTask], source: Any) -> None:
     """Refuse user parameters that no notebook of the run declares."""
     declared_anywhere = {n for t in present for n in t.declared}
@@ -238,6 +259,9 @@ def plan(
     tasks = _named_tasks(notebooks) if notebooks else _job_tasks(spec)
 
     job_params = expand_dates(dict(spec.get("parameters") or {}), tokens)
+    lang = _job_lang(spec, job_name, jobs_file)
+    if lang is not None:
+        job_params["lang"] = lang
     user = dict(params or {})
     if source is not None:
         user["source"] = source

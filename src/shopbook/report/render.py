@@ -26,10 +26,12 @@ from typing import Any
 from urllib.parse import quote
 
 import nbformat
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
+from shopbook.i18n import _, use_lang
 from shopbook.notebook.outputs import HEADLINE_MIME, SKIPPED_MIME
 from shopbook.redaction import redact_text
+from shopbook.report import brief as briefing
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -174,7 +176,7 @@ CSS = "\n" + (TEMPLATES / "shopbook" / "report.css").read_text(encoding="utf-8")
 
 
 def _status_badge(status: str) -> Markup:
-    return Markup('<span class="sb-status {0}">{0}</span>').format(status)
+    return Markup('<span class="sb-status {}">{}</span>').format(status, status_text(status))
 
 
 def _headline_html(items: Iterable[Mapping[str, Any]]) -> Markup:
@@ -202,6 +204,22 @@ _FRESHNESS_LABEL = {
     "empty": "No data in the window:",
 }
 
+#: The statuses as a reader reads them (the CSS class stays the English word).
+_STATUS_TEXT = {
+    "ok": "ok",
+    "failed": "failed",
+    "stale": "stale",
+    "empty": "empty",
+    "skipped": "skipped",
+    "missing": "missing",
+    "running": "running",
+}
+
+
+def status_text(status: str) -> str:
+    """A status in the current language (``"failed"`` → ``失败`` in zh)."""
+    return _(_STATUS_TEXT[status]) if status in _STATUS_TEXT else status
+
 
 def freshness_html(entry: Mapping[str, Any]) -> Markup:
     """The data's last day per table and, for a ``stale``/``empty`` report, why (escaped)."""
@@ -209,14 +227,17 @@ def freshness_html(entry: Mapping[str, Any]) -> Markup:
     ends = fresh.get("data_end") or {}
     out = Markup("")
     if ends:
-        out += Markup('<div class="sb-fresh">Data end: {}</div>').format(
-            Markup(" · ").join(Markup("{} <b>{}</b>").format(t, d) for t, d in ends.items())
+        out += Markup('<div class="sb-fresh">{} {}</div>').format(
+            _("Data end:"),
+            Markup(" · ").join(Markup("{} <b>{}</b>").format(t, d) for t, d in ends.items()),
         )
     reasons = fresh.get("reasons") or ()
     if reasons and entry.get("status") in _FRESHNESS_LABEL:
-        out += Markup(
-            '<div class="sb-stale"><b>{}</b> {}. The report ran on the data there are.</div>'
-        ).format(_FRESHNESS_LABEL[entry["status"]], "; ".join(reasons))
+        out += Markup('<div class="sb-stale"><b>{}</b> {}. {}</div>').format(
+            _(_FRESHNESS_LABEL[entry["status"]]),
+            "; ".join(reasons),
+            _("The report ran on the data there are."),
+        )
     return out
 
 
@@ -230,43 +251,77 @@ def _fmt_duration(seconds: float | None) -> str:
     return f"{m} min {s:02d} s" if m < 60 else f"{m // 60} h {m % 60:02d} min"
 
 
+def _error_html(entry: Mapping[str, Any], brief: bool, has_error_cell: bool) -> Markup:
+    """The failure box: in the brief, the section that failed and a link to the full report."""
+    if not entry.get("error"):
+        return Markup("")
+    full = (entry.get("files") or {}).get("html")
+    if brief:
+        where = entry.get("failed_section")
+        said = (
+            Markup(_("The section “{section}” failed: {error}.")).format(
+                section=where, error=entry["error"]
+            )
+            if where
+            else Markup(_("This report failed: {error}.")).format(error=entry["error"])
+        )
+        link = (
+            Markup(' <a href="{}#papermill-error-cell">{}</a>').format(
+                quote(full), _("The full report shows the failing cell.")
+            )
+            if full and has_error_cell
+            else Markup(' <a href="{}">{}</a>').format(quote(full), _("See the full report."))
+            if full
+            else Markup("")
+        )
+        return Markup('<div class="sb-error">{}{}</div>').format(said, link)
+    link = (
+        Markup(' — <a href="#papermill-error-cell">{}</a>').format(_("go to the failing cell"))
+        if has_error_cell
+        else Markup("")
+    )
+    return Markup('<div class="sb-error"><b>{}</b> {}{}</div>').format(
+        _("This report failed:"), entry["error"], link
+    )
+
+
 def header_html(
-    entry: Mapping[str, Any], run: Mapping[str, Any], brief: bool, has_error_cell: bool
+    entry: Mapping[str, Any],
+    run: Mapping[str, Any],
+    brief: bool,
+    has_error_cell: bool,
+    cards: bool = False,
 ) -> Markup:
-    """The run header of a report page (everything escaped)."""
+    """The run header of a report page (everything escaped, labels in the current language).
+
+    ``cards``: the page shows headline cards itself, so the header lists no headlines.
+    """
     files = entry.get("files") or {}
     other = files.get("html" if brief else "brief")
-    other_label = "Full report (with code)" if brief else "Brief (no code)"
-    nav = Markup('<a href="../../index.html">← All reports</a>')
+    other_label = _("Full report (with code)") if brief else _("Brief (no code)")
+    nav = Markup('<a href="../../index.html">{}</a>').format(_("← All reports"))
     if other:
-        nav += Markup(' · <a href="{}">{}</a>').format(quote(other), other_label)
+        cls = ' class="sb-full"' if brief else ""
+        nav += Markup(' · <a href="{}"{}>{}</a>').format(quote(other), Markup(cls), other_label)
     shown = strip_paths if brief else str
     source = entry.get("source") or {}
-    meta = Markup("{} · job <b>{}</b> · run {} · {}").format(
+    meta = Markup("{} · {} <b>{}</b> · {} {} · {}").format(
         _status_badge(entry.get("status", "?")),
+        _("job"),
         run.get("job", ""),
+        _("run"),
         run.get("run_id", ""),
         _fmt_duration(entry.get("duration_s")),
     )
     if source.get("uri"):
-        meta += Markup(" · source {}").format(shown(source["uri"]))
-    error = Markup("")
-    if entry.get("error"):
-        link = (
-            Markup(' — <a href="#papermill-error-cell">go to the failing cell</a>')
-            if has_error_cell
-            else Markup("")
-        )
-        error = Markup('<div class="sb-error"><b>This report failed:</b> {}{}</div>').format(
-            entry["error"], link
-        )
+        meta += Markup(" · {} {}").format(_("source"), shown(source["uri"]))
     skipped = Markup("").join(
         Markup("<li>{}: {}</li>").format(s.get("section"), s.get("reason"))
         for s in entry.get("skipped") or ()
     )
     if skipped:
-        skipped = Markup('<div class="sb-skipped"><b>Skipped sections</b><ul>{}</ul></div>').format(
-            skipped
+        skipped = Markup('<div class="sb-skipped"><b>{}</b><ul>{}</ul></div>').format(
+            _("Skipped sections"), skipped
         )
     params = entry.get("parameters") or {}
     rows = Markup("").join(
@@ -277,9 +332,9 @@ def header_html(
     )
     params_html = (
         Markup(
-            '<details class="sb-params"><summary>Parameters</summary><table>{}</table></details>'
-        ).format(rows)
-        if rows
+            '<details class="sb-params"><summary>{}</summary><table>{}</table></details>'
+        ).format(_("Run parameters"), rows)
+        if rows and not brief
         else Markup("")
     )
     return Markup(
@@ -292,9 +347,9 @@ def header_html(
         title=entry.get("title") or entry.get("notebook", ""),
         meta=meta,
         fresh=freshness_html(entry),
-        error=error,
-        heads=_headline_html(entry.get("headlines") or ()),
-        skipped=skipped,
+        error=_error_html(entry, brief, has_error_cell),
+        heads=Markup("") if cards else _headline_html(entry.get("headlines") or ()),
+        skipped=Markup("") if brief else skipped,
         params=params_html,
     )
 
@@ -304,7 +359,7 @@ _ANCHOR = re.compile(r'<a class="anchor-link"[^>]*>.*?</a>', re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 
 
-def add_toc(page: str) -> str:
+def add_toc(page: str, label: str = "Contents") -> str:
     """Fill the ``<!--SHOPBOOK-TOC-->`` placeholder with links to the page's h1–h3 headings."""
     items = []
     for level, anchor, inner in _HEADING.findall(page):
@@ -313,7 +368,7 @@ def add_toc(page: str) -> str:
             items.append(f'<li class="toc-h{level}"><a href="#{anchor}">{text}</a></li>')
     toc = (
         (
-            '<nav class="shopbook-toc" aria-label="Contents"><b>Contents</b><ul>'
+            f'<nav class="shopbook-toc" aria-label="{escape(label)}"><b>{escape(label)}</b><ul>'
             + "".join(items)
             + "</ul></nav>"
         )
@@ -321,31 +376,6 @@ def add_toc(page: str) -> str:
         else ""
     )
     return page.replace("<!--SHOPBOOK-TOC-->", toc, 1)
-
-
-def _brief_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Code-free copy: no parameter cells, no stderr, errors as one plain line, no folder
-    of the machine (:func:`strip_paths`)."""
-    nb = nbformat.from_dict(_strip_all(json.loads(json.dumps(nb))))
-    keep = []
-    for cell in nb.cells:
-        tags = set(cell.get("metadata", {}).get("tags", []))
-        if tags & {"parameters", "injected-parameters", "hide-brief"}:
-            continue
-        if cell.cell_type == "code":
-            outs = []
-            for o in cell.outputs:
-                if o.get("output_type") == "stream" and o.get("name") == "stderr":
-                    continue
-                if o.get("output_type") == "error":
-                    msg = (o.get("evalue") or "").strip().splitlines()
-                    text = f"Error — {o.get('ename', '')}: {msg[0] if msg else ''}\n"
-                    o = nbformat.v4.new_output("stream", name="stdout", text=text)
-                outs.append(o)
-            cell.outputs = outs
-        keep.append(cell)
-    nb.cells = keep
-    return nb
 
 
 def render_html(
@@ -376,19 +406,28 @@ def render_html(
     c.HTMLExporter.extra_template_basedirs = [str(TEMPLATES)]
     c.HTMLExporter.template_name = "shopbook"
     c.HTMLExporter.embed_images = True
+    lang = briefing.notebook_lang(nb, entry)
+    has_error_cell = "papermill-error-cell" in json.dumps([cell.source for cell in nb.cells])
+    failed = briefing.failed_section(nb)
+    entry = {**entry, "failed_section": failed[0] if failed else None}
+    nb = briefing.prepare(nb, lang)
     if brief:
         c.HTMLExporter.exclude_input = True
         c.HTMLExporter.exclude_input_prompt = True
         c.HTMLExporter.exclude_output_prompt = True
-        nb = _brief_copy(nb)
-    has_error_cell = "papermill-error-cell" in json.dumps([cell.source for cell in nb.cells])
+        nb = briefing.brief_cells(nbformat.from_dict(_strip_all(json.loads(json.dumps(nb)))))
     exporter = HTMLExporter(config=c)
+    with use_lang(lang):
+        header = header_html(entry, run, brief, has_error_cell, cards=briefing.has_cards(nb))
+        toc_label = _("Contents")
     resources = {
         "metadata": {"name": entry.get("title") or entry.get("notebook", path.stem)},
-        "shopbook": {"css": CSS, "header": header_html(entry, run, brief, has_error_cell)},
+        "shopbook": {"css": CSS, "header": header, "lang": lang, "brief": brief},
+        "language_code": "zh-CN" if lang == "zh" else "en",
     }
-    body, _ = exporter.from_notebook_node(nb, resources=resources)
-    path.write_text(add_toc(body), encoding="utf-8")
+    body, _unused = exporter.from_notebook_node(nb, resources=resources)
+    page = body.replace("<!--SHOPBOOK-TOC-->", "", 1) if brief else add_toc(body, toc_label)
+    path.write_text(page, encoding="utf-8")
     return path
 
 
@@ -443,7 +482,23 @@ def build_index(reports: Path) -> Path:
 ATTENTION = {"failed": 0, "empty": 1, "stale": 2}
 
 
-def index_page(reports: Path, pending: Iterable[tuple[str, Mapping[str, Any]]] = ()) -> str:
+#: A run's language as the index names it.
+_LANG_NAMES = {"en": "English", "zh": "中文"}
+
+
+def run_lang(run: Mapping[str, Any]) -> str:
+    """The language a run's notebooks ran in (their ``lang`` parameter; ``"en"`` if none)."""
+    langs = {
+        str((nb.get("parameters") or {}).get("lang") or "en") for nb in run.get("notebooks", [])
+    }
+    return langs.pop() if len(langs) == 1 else "en"
+
+
+def index_page(
+    reports: Path,
+    pending: Iterable[tuple[str, Mapping[str, Any]]] = (),
+    lang: str | None = None,
+) -> str:
     """The run index page: every run under ``reports`` plus ``pending`` ones.
 
     Parameters
@@ -453,7 +508,19 @@ def index_page(reports: Path, pending: Iterable[tuple[str, Mapping[str, Any]]] =
     pending
         ``(folder relative to reports, summary)`` of runs not yet moved into place, so
         the runner can write the new index before it publishes the run.
+    lang
+        The page's language (default: ``lang`` at the top of ``reports.yml``, else
+        English; :func:`shopbook.report.jobs.index_lang`). Each run says which language
+        its reports are in when it is not the page's.
     """
+    from shopbook.report.jobs import index_lang
+
+    lang = lang or index_lang()
+    with use_lang(lang):
+        return _index_page(reports, pending, lang)
+
+
+def _index_page(reports: Path, pending: Iterable[tuple[str, Mapping[str, Any]]], lang: str) -> str:
     from datetime import UTC, datetime
 
     from jinja2 import Environment
@@ -484,9 +551,11 @@ def index_page(reports: Path, pending: Iterable[tuple[str, Mapping[str, Any]]] =
                 }
             )
         nbs.sort(key=lambda nb: ATTENTION.get(nb.get("status", ""), len(ATTENTION)))
+        this_lang = run_lang(run)
         runs.append(
             {
                 **run,
+                "lang_text": _LANG_NAMES.get(this_lang, this_lang) if this_lang != lang else "",
                 "notebooks": nbs,
                 "started_text": (run.get("started") or "")[:19].replace("T", " "),
                 "duration_text": _fmt_duration(run.get("duration_s")),
@@ -501,7 +570,11 @@ def index_page(reports: Path, pending: Iterable[tuple[str, Mapping[str, Any]]] =
         )
     env = Environment(autoescape=True)
     return env.from_string(INDEX_TEMPLATE).render(
-        runs=runs, built=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        runs=runs,
+        built=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        _=_,
+        status=status_text,
+        html_lang="zh-CN" if lang == "zh" else "en",
     )
 
 
