@@ -175,40 +175,43 @@ TIERS = {"regular": 0.0, "silver": 300.0, "gold": 1000.0, "platinum": 3000.0}
 # ----------------------------------------------------------------------------- marketing
 #: per 20,000 customers: typical daily budget (CNY), half-saturation K of the adstocked
 #: spend (CNY/day), relative organic intake, relative maximum paid intake β, geometric
-#: adstock decay (share of yesterday's adstock carried into today), CPM (CNY) and CTR
+#: adstock decay (share of yesterday's adstock carried into today), CPM (CNY) and CTR.
+#: At the typical budget Tmall and JD are past their half-saturation (an extra yuan buys
+#: about half of what it buys on Douyin), Douyin and WeChat are far from it: a
+#: reallocation has something real to find.
 MARKETING = {
     "tmall": {
         "budget": 900.0,
-        "K": 1200.0,
+        "K": 350.0,
         "organic": 0.30,
-        "beta": 0.25,
+        "beta": 0.22,
         "decay": 0.55,
         "cpm": 30.0,
         "ctr": 0.025,
     },
     "jd": {
         "budget": 700.0,
-        "K": 900.0,
+        "K": 300.0,
         "organic": 0.22,
-        "beta": 0.18,
+        "beta": 0.16,
         "decay": 0.45,
         "cpm": 28.0,
         "ctr": 0.022,
     },
     "douyin": {
         "budget": 800.0,
-        "K": 700.0,
+        "K": 1500.0,
         "organic": 0.20,
-        "beta": 0.30,
+        "beta": 0.40,
         "decay": 0.25,
         "cpm": 18.0,
         "ctr": 0.012,
     },
     "wechat": {
         "budget": 350.0,
-        "K": 500.0,
+        "K": 900.0,
         "organic": 0.16,
-        "beta": 0.10,
+        "beta": 0.14,
         "decay": 0.65,
         "cpm": 25.0,
         "ctr": 0.015,
