@@ -407,10 +407,13 @@ def render_html(
     c.HTMLExporter.template_name = "shopbook"
     c.HTMLExporter.embed_images = True
     lang = briefing.notebook_lang(nb, entry)
+    c.HTMLExporter.language_code = "zh-CN" if lang == "zh" else "en"
     has_error_cell = "papermill-error-cell" in json.dumps([cell.source for cell in nb.cells])
     failed = briefing.failed_section(nb)
     entry = {**entry, "failed_section": failed[0] if failed else None}
     nb = briefing.prepare(nb, lang)
+    if lang != "en":  # the header's title in the reader's language too
+        entry = {**entry, "title": title(nb) or entry.get("title")}
     if brief:
         c.HTMLExporter.exclude_input = True
         c.HTMLExporter.exclude_input_prompt = True
@@ -423,7 +426,6 @@ def render_html(
     resources = {
         "metadata": {"name": entry.get("title") or entry.get("notebook", path.stem)},
         "shopbook": {"css": CSS, "header": header, "lang": lang, "brief": brief},
-        "language_code": "zh-CN" if lang == "zh" else "en",
     }
     body, _unused = exporter.from_notebook_node(nb, resources=resources)
     page = body.replace("<!--SHOPBOOK-TOC-->", "", 1) if brief else add_toc(body, toc_label)
