@@ -767,8 +767,24 @@ def test_headline_figures_say_the_p_value_is_adjusted_and_how():
         assert "p_value" not in figures
         assert figures["p_value_adjusted"] == r.primary_p["treatment"]
         assert r.primary_p["treatment"] != r.primary["treatment"].p_value  # two treatments
-        assert r.p_value_label == f"p-value (conversion, {name}-adjusted)"
+        assert r.p_value_label == f"p-value (conversion, fixed horizon, {name}-adjusted)"
         assert figures["verdict"] == r.verdict == r.decisions["treatment"].verdict
+
+
+def test_the_headline_leads_with_the_p_value_the_decision_used():
+    r = ab.evaluate(_full_units(n=4_000), "demo")
+    figures = {f["name"]: f for f in ab.headlines([r], per_experiment=False)}
+    names = [f["name"] for f in ab.headlines([r], per_experiment=False)]
+    if r.always_valid_p() is None:
+        pytest.skip("no daily looks in this fixture")
+    assert figures["p_value_always_valid"]["value"] == r.always_valid_p()
+    first = names.index("p_value_always_valid") < names.index("p_value_adjusted")
+    assert first == r.decision_used_always_valid()
+    assert "fixed horizon" in figures["p_value_adjusted"]["label"]
+    assert "always valid" in figures["p_value_always_valid"]["label"]
+    if r.decision_used_always_valid():
+        assert "always-valid p" in r.decisions["treatment"].reasons.to_string()
+        assert "not used" in figures["p_value_adjusted"]["label"]
 
 
 def test_split_check_and_finding_name_a_broken_split():

@@ -385,6 +385,7 @@ def _interactive(shown: pd.DataFrame, numeric: list[bool], table_id: str, page: 
         lengthMenu=[page, 50, 200, -1] if page < 50 else [page, 200, -1],
         columnDefs=defs,
         classes="display compact",
+        style="table-layout:auto;width:100%;margin:0;caption-side:top",
         order=[],
     )
     args.pop("dt_url")

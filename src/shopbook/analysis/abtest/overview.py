@@ -243,6 +243,31 @@ def overview(readouts: Sequence[Readout], grace_days: int = 2) -> Overview:
     return out
 
 
+def _p_values(r: Readout, f: dict[str, Any]) -> list[dict[str, Any]]:
+    """Both p-values, each named for what it is; the one the decision used first."""
+    fixed = {
+        "name": "p_value_adjusted",
+        "value": f["p_value_adjusted"],
+        "fmt": ".2g",
+        "label": r.p_value_label,
+    }
+    if f.get("p_value_always_valid") is None:
+        return [fixed]
+    used = r.decision_used_always_valid()
+    valid = {
+        "name": "p_value_always_valid",
+        "value": f["p_value_always_valid"],
+        "fmt": ".2g",
+        "label": "p-value (conversion, always valid; the decision's)"
+        if used
+        else "p-value (conversion, always valid)",
+    }
+    if used:
+        fixed["label"] = f"{fixed['label']}, not used: planned sample not reached"
+        return [valid, fixed]
+    return [fixed, valid]
+
+
 def headlines(readouts: Sequence[Readout], per_experiment: bool = True) -> list[dict[str, Any]]:
     """The key figures of the readouts, as keyword arguments of ``headline(...)``.
 
@@ -283,12 +308,7 @@ def headlines(readouts: Sequence[Readout], per_experiment: bool = True) -> list[
                 "fmt": "+.1%",
                 "label": "Conversion lift (relative)",
             },
-            {
-                "name": "p_value_adjusted",
-                "value": f["p_value_adjusted"],
-                "fmt": ".2g",
-                "label": r.p_value_label,
-            },
+            *_p_values(r, f),
             {
                 "name": "chance_to_beat_control",
                 "value": f["chance_to_beat_control"],

@@ -132,7 +132,22 @@ class Readout(Result):
         The adjustment runs over the treatments compared with the control (with one
         treatment the adjusted p-value equals the raw one).
         """
-        return f"p-value (conversion, {self.adjustment}-adjusted)"
+        return f"p-value (conversion, fixed horizon, {self.adjustment}-adjusted)"
+
+    def decision_used_always_valid(self) -> bool:
+        """Whether the decision read the always-valid p-value (planned sample not reached)."""
+        t = self.treatment
+        seq = self.sequential.get(t) if t else None
+        planned = self.power.get(t, {}).get("planned_reached") if t else None
+        return seq is not None and len(seq) > 0 and planned is False
+
+    def always_valid_p(self) -> float | None:
+        """The first treatment's latest always-valid (peeking-safe) p-value, if computed."""
+        t = self.treatment
+        seq = self.sequential.get(t) if t else None
+        if seq is None or not len(seq):
+            return None
+        return float(seq["always_valid_p"].iloc[-1])
 
     def headline_figures(self) -> dict[str, Any]:
         """The headline figures of the first treatment (``None`` where not available).
@@ -157,6 +172,7 @@ class Readout(Result):
             "rel_lo": c.rel_ci[0] if c else None,
             "rel_hi": c.rel_ci[1] if c else None,
             "p_value_adjusted": self.primary_p.get(t) if t else None,
+            "p_value_always_valid": self.always_valid_p(),
             "chance_to_beat_control": b.chance_to_beat_control if b else None,
         }
 
