@@ -6,6 +6,10 @@ notebook or a parameter file:
 ``SHOPBOOK_SOURCE``
     Default data source URI (a DuckDB file, a folder of Parquet/CSV files, or an ibis
     connection URI such as ``postgres://…``). Default: ``data/shop.duckdb``.
+``SHOPBOOK_SPARK_MASTER``
+    The Spark master a ``spark://`` source starts its session on (``yarn``,
+    ``spark://host:7077``, ``k8s://…``, ``local[4]``). Default: ``local[*]``, local mode
+    on every core. A Spark session already running in the process is used instead.
 ``SHOPBOOK_MAPPING``
     Default column-mapping YAML file (see :mod:`shopbook.data.sources`).
 ``SHOPBOOK_REPORTS``
@@ -29,7 +33,9 @@ DEFAULT_REPORTS = "reports"
 DEFAULT_PRIVATE = "private"
 #: The settings that may hold credentials (a source URI with its password): their secrets
 #: are scrubbed from everything the ``shopbook`` command prints and from reports.
-CREDENTIAL_VARIABLES = ("SHOPBOOK_SOURCE", "SHOPBOOK_MAPPING")
+CREDENTIAL_VARIABLES = ("SHOPBOOK_SOURCE", "SHOPBOOK_MAPPING", "SHOPBOOK_SPARK_MASTER")
+#: The Spark master of a ``spark://`` source when ``SHOPBOOK_SPARK_MASTER`` is not set.
+DEFAULT_SPARK_MASTER = "local[*]"
 
 
 def home() -> Path:
@@ -79,6 +85,12 @@ def resolve_source(source: str | os.PathLike[str] | None = None) -> str:
 def default_source() -> str:
     """The data source used when none is given: :func:`resolve_source` of nothing."""
     return resolve_source()
+
+
+def spark_master() -> str:
+    """The Spark master a ``spark://`` source starts on: ``SHOPBOOK_SPARK_MASTER``, else
+    ``local[*]`` (local mode, every core)."""
+    return os.environ.get("SHOPBOOK_SPARK_MASTER") or DEFAULT_SPARK_MASTER
 
 
 def default_mapping() -> str | None:

@@ -3,7 +3,11 @@
 PostgreSQL runs from Debian's server package: when ``initdb`` is not on the machine and
 the tests run as root (CI does), it is installed with ``apt-get``. The server lives in a
 temporary folder, listens on 127.0.0.1 on a free port, and is stopped after the session.
-No engine is mocked.
+Spark runs in local mode (two cores, no UI) in this process. No engine is mocked.
+
+The small synthetic shop (:mod:`tests.engines.shop`) is written once per session as a
+DuckDB file (the reference), a folder of Parquet files (``spark://`` reads it) and a
+PostgreSQL database ``smallshop``.
 """
 
 from __future__ import annotations
@@ -117,7 +121,7 @@ def postgres_uri():
 
 @pytest.fixture(scope="session")
 def spark_backend(tmp_path_factory):
-    """A local-mode Spark session (one core, no UI) wrapped as an ibis backend."""
+    """A local-mode Spark session (two cores, no UI) wrapped as an ibis backend."""
     pytest.importorskip("pyspark", reason="install the spark extra: pip install -e '.[spark]'")
     import ibis
     from pyspark.sql import SparkSession
@@ -126,7 +130,7 @@ def spark_backend(tmp_path_factory):
     warehouse = tmp_path_factory.mktemp("spark-warehouse")
 
     spark = (
-        SparkSession.builder.master("local[1]")
+        SparkSession.builder.master("local[2]")
         .appName("shopbook-tests")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "2")
@@ -142,3 +146,37 @@ def spark_backend(tmp_path_factory):
         yield ibis.pyspark.connect(spark)
     finally:
         spark.stop()
+
+
+@pytest.fixture(scope="session")
+def shop_files(tmp_path_factory):
+    """The small shop as ``(DuckDB file, Parquet folder)``."""
+    from tests.engines import shop
+
+    root = tmp_path_factory.mktemp("engine-shop")
+    frames = shop.tables()
+    return shop.write_duckdb(frames, root / "shop.duckdb"), shop.write_parquet(
+        frames, root / "parquet"
+    )
+
+
+@pytest.fixture(scope="session")
+def pg_shop(postgres_uri, shop_files):
+    """The URI of a PostgreSQL database ``smallshop`` holding the small shop."""
+    import psycopg
+
+    from tests.engines import shop
+
+    base, _ = postgres_uri.rsplit("/", 1)
+    with psycopg.connect(base + "/postgres", autocommit=True) as c:
+        c.execute("DROP DATABASE IF EXISTS smallshop")
+        c.execute("CREATE DATABASE smallshop")
+    uri = base + "/smallshop"
+    shop.load_postgres(shop_files[0], uri)
+    return uri
+
+
+@pytest.fixture(scope="session")
+def spark_shop(spark_backend, shop_files):
+    """``spark://`` URI of the small shop's Parquet folder (read by the test session)."""
+    return f"spark://{shop_files[1]}"

@@ -145,7 +145,7 @@ def cohort_activity(
         ``active`` at period 0.
     """
     unit = TRUNCATE[_check_period(period)]
-    days = purchase_days(orders, statuses, amount)
+    days = purchase_days(orders, statuses, amount, exact=True)
     first = days.group_by("customer_id").agg(first_day=days.day.min())
     j = days.join(first, "customer_id")
     j = j.mutate(cohort=j.first_day.truncate(unit), current=j.day.truncate(unit))
@@ -158,7 +158,7 @@ def cohort_activity(
         active=j.customer_id.nunique(),
         purchases=j.count(),
         orders=j.orders.sum(),
-        revenue=j.amount.sum(),
+        revenue=j.amount.sum().cast("float64"),
     )
 
 

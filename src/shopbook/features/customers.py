@@ -37,6 +37,7 @@ import pandas as pd
 from shopbook.features.orders import (
     PURCHASE_STATUSES,
     in_window,
+    money_sum,
     order_span,
     purchases,
 )
@@ -53,6 +54,8 @@ def purchase_days(
     orders: Any,
     statuses: Sequence[str] | None = PURCHASE_STATUSES,
     amount: str = "net_amount",
+    *,
+    exact: bool = False,
 ) -> ibis.Table:
     """One row per customer per day with a purchase.
 
@@ -67,17 +70,22 @@ def purchase_days(
     statuses
         Order statuses that count as purchases; ``None`` counts every order.
     amount
-        Money column summed per day.
+        Money column summed per day (exactly, as a DECIMAL:
+        :func:`~shopbook.features.orders.money_sum`).
+    exact
+        Keep ``amount`` a DECIMAL, for sums of these sums in the engine that must stay
+        exact (:func:`customer_summary`, the cohorts); default float64.
 
     Returns
     -------
     ibis.Table
-        ``customer_id``, ``day`` (date), ``amount`` (float64, summed), ``orders`` (int64).
+        ``customer_id``, ``day`` (date), ``amount`` (float64, or DECIMAL with
+        ``exact``), ``orders`` (int64).
     """
     t = purchases(orders, statuses)
     t = t.mutate(day=t.order_ts.cast("timestamp").date())
     return t.group_by(["customer_id", "day"]).agg(
-        amount=t[amount].cast("float64").sum(),
+        amount=money_sum(t[amount]) if exact else money_sum(t[amount]).cast("float64"),
         orders=t.count(),
     )
 
@@ -134,7 +142,7 @@ def customer_summary(
         Unknown ``period`` or ``observation_end`` not after ``calibration_end``.
     """
     unit = PERIOD_DAYS[normalise_period(period, SUMMARY_PERIODS)]
-    days = purchase_days(orders, statuses, amount)
+    days = purchase_days(orders, statuses, amount, exact=True)
     if calibration_end is None:
         span = order_span(orders, statuses)
         calibration_end = span[1] if span is not None else date.today()
@@ -155,7 +163,9 @@ def customer_summary(
         recency=agg.last_purchase.delta(agg.first_purchase, unit="day").cast("float64") / unit,
         T=ibis.date(cal_end).delta(agg.first_purchase, unit="day").cast("float64") / unit,
         monetary_value=ibis.ifelse(
-            repeat > 0, (agg.total - agg.first_amount) / repeat.cast("float64"), 0.0
+            repeat > 0,
+            (agg.total - agg.first_amount).cast("float64") / repeat.cast("float64"),
+            0.0,
         ).cast("float64"),
     )
     if observation_end is None:
@@ -166,7 +176,7 @@ def customer_summary(
     hold = days.filter(in_window(days.day, cal_end + pd.Timedelta(days=1), obs_end))
     hold = hold.group_by("customer_id").agg(
         frequency_holdout=hold.count(),
-        monetary_value_holdout=hold.amount.mean(),
+        monetary_value_holdout=hold.amount.sum().cast("float64") / hold.count().cast("float64"),
     )
     joined = summary.left_join(hold, summary.customer_id == hold.customer_id)
     return joined.select(

@@ -18,6 +18,9 @@ expressions; analysis receives the frames they produce):
 * **line share** — an order line's share of its order's amount: :func:`line_shares`.
 * **GMV** — the sum of ``net_amount`` (what customers paid) over purchases:
   :func:`gmv` (as an ibis aggregate) and the ``amount`` column of :func:`purchases`.
+* **money** — summed in the engine as a DECIMAL (:data:`MONEY`: whole cents), so a
+  total is exact and the same on every engine and every run, whatever order the engine
+  adds rows in: :func:`money_sum`. Only the total is turned into a float.
 
 Every function takes the contract ``orders`` table as an ibis table (or a small pandas
 DataFrame, wrapped as a memtable) and returns an ibis expression, except the scalar
@@ -32,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import ibis
+import ibis.expr.datatypes as dt_
 import ibis.expr.types as ir
 import pandas as pd
 
@@ -46,6 +50,32 @@ PLACED_STATUSES: tuple[str, ...] = ("paid", "refunded")
 
 #: The money column that GMV sums by default (what the customer paid).
 GMV_AMOUNT = "net_amount"
+
+#: Decimal places money is summed to: cents (:data:`MONEY`).
+MONEY_SCALE = 2
+#: Decimal places of an amount spread over order lines (:func:`line_shares`): a line's
+#: part of its order is rounded to a millionth, so the parts of an order add up to its
+#: amount to well within a cent, and their sums are exact and reproducible.
+SHARE_SCALE = 6
+#: The engine type money is summed in: DECIMAL(18, 2). Floats added in the engine's
+#: order differ in the last digits from run to run and from engine to engine; a decimal
+#: sum is exact (DuckDB widens it to DECIMAL(38, 2), PostgreSQL to NUMERIC, Spark to
+#: DECIMAL(28, 2)).
+MONEY = dt_.Decimal(precision=18, scale=MONEY_SCALE)
+
+
+def money(value: ir.NumericValue, scale: int = MONEY_SCALE) -> ir.DecimalValue:
+    """A money value as an engine DECIMAL rounded to ``scale`` decimal places."""
+    return value.cast(dt_.Decimal(precision=18 if scale <= MONEY_SCALE else 24, scale=scale))
+
+
+def money_sum(value: ir.NumericValue, scale: int = MONEY_SCALE) -> ir.DecimalScalar:
+    """The exact sum of a money column: each value to ``scale`` places, added as DECIMAL.
+
+    Cast the result to float64 (``.cast("float64")``) only once it is a total: a sum of
+    sums stays exact when both are DECIMAL.
+    """
+    return money(value, scale).sum()
 
 
 def as_table(orders: Any) -> ir.Table:
@@ -102,11 +132,12 @@ def in_window(col: ir.Value, start: Any, end: Any) -> ir.BooleanValue:
 
 
 def gmv(orders: ir.Table, amount: str = GMV_AMOUNT) -> ir.FloatingScalar:
-    """GMV of ``orders`` as an ibis aggregate: the sum of ``amount`` as float64.
+    """GMV of ``orders`` as an ibis aggregate: the exact (DECIMAL) sum of ``amount`` to
+    the cent, as float64 (:func:`money_sum`).
 
     Filter to purchases (and a window) first: ``gmv(purchases(o))``.
     """
-    return orders[amount].cast("float64").sum()
+    return money_sum(orders[amount]).cast("float64")
 
 
 def line_shares(order_items: Any) -> ir.Table:
@@ -260,6 +291,9 @@ __all__ = [
     "OrdersThrough",
     "orders_through",
     "GMV_AMOUNT",
+    "MONEY",
+    "MONEY_SCALE",
+    "SHARE_SCALE",
     "PLACED_STATUSES",
     "PURCHASE_STATUSES",
     "as_table",
@@ -268,6 +302,8 @@ __all__ = [
     "gmv",
     "in_window",
     "line_shares",
+    "money",
+    "money_sum",
     "order_span",
     "purchases",
     "window_bounds",

@@ -33,7 +33,8 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from shopbook.features.orders import PURCHASE_STATUSES, purchases
+from shopbook.features._engine import flag
+from shopbook.features.orders import PURCHASE_STATUSES, money, money_sum, purchases
 from shopbook.features.periods import TRUNCATE
 
 __all__ = ["PANEL_COLUMNS", "WEEKDAYS", "sku_week_frame", "sku_week_panel"]
@@ -118,18 +119,22 @@ def sku_week_panel(
         "order_id",
         "sku",
         qty=order_items.quantity.cast("int64"),
-        unit_price=order_items.unit_price.cast("float64"),
-        list_price=order_items.list_price.cast("float64"),
-        unit_cost=order_items.unit_cost.cast("float64"),
+        unit_price=money(order_items.unit_price),
+        list_price=money(order_items.list_price),
+        unit_cost=money(order_items.unit_cost),
     )
     lines = items.join(paid, "order_id")
     has_cost = lines.unit_cost.notnull()
+
+    def total(price: ir.Value) -> ir.Value:  # Σ quantity × price: exact, then a float
+        return money_sum(price * lines.qty).cast("float64")
+
     agg = lines.group_by(["sku", "week"]).aggregate(
         units=lines.qty.sum(),
-        revenue=(lines.qty.cast("float64") * lines.unit_price).sum(),
-        list_revenue=(lines.qty.cast("float64") * lines.list_price).sum(),
-        cost=(lines.qty.cast("float64") * lines.unit_cost).sum(),
-        cost_units=has_cost.ifelse(lines.qty, 0).sum(),
+        revenue=total(lines.unit_price),
+        list_revenue=total(lines.list_price),
+        cost=total(lines.unit_cost),
+        cost_units=(flag(has_cost) * lines.qty).sum(),
         lines=lines.count(),
     )
     depth = (agg.list_revenue > 0).ifelse(1 - agg.revenue / agg.list_revenue, ibis.null("float64"))

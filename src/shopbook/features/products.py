@@ -42,7 +42,8 @@ import numpy as np
 import pandas as pd
 
 from shopbook.errors import ContractError
-from shopbook.features.orders import PURCHASE_STATUSES, order_span, purchases
+from shopbook.features._engine import count_if
+from shopbook.features.orders import PURCHASE_STATUSES, money, money_sum, order_span, purchases
 from shopbook.features.periods import end_note
 
 #: Output columns of :func:`sku_features`, in order.
@@ -184,17 +185,17 @@ def sku_features(
         age=end_lit.delta(o.day, unit="day"),
         day=o.day,
         quantity=items.quantity.cast("int64"),
-        revenue=(items.quantity * items.unit_price).cast("float64"),
-        cost=(items.quantity * items.unit_cost).cast("float64"),
+        revenue=money(items.unit_price) * items.quantity.cast("int64"),
+        cost=money(items.unit_cost) * items.quantity.cast("int64"),
     )
     costed = lines.cost.notnull()
-    totals = lines.group_by("sku").aggregate(
+    totals = lines.group_by("sku").aggregate(  # money as exact DECIMAL sums, then floats
         units=lines.quantity.sum(),
-        revenue=lines.revenue.sum(),
+        revenue=money_sum(lines.revenue).cast("float64"),
         orders=lines.order_id.nunique(),
-        costed_revenue=ibis.ifelse(costed, lines.revenue, 0.0).sum(),
-        cogs=lines.cost.sum(),
-        costed_lines=costed.cast("int64").sum(),
+        costed_revenue=money_sum(ibis.ifelse(costed, lines.revenue, 0)).cast("float64"),
+        cogs=money_sum(lines.cost).cast("float64"),
+        costed_lines=count_if(costed),
         first_sale=lines.day.min(),
         last_sale=lines.day.max(),
     )

@@ -32,6 +32,7 @@ from shopbook.features.orders import (
     PURCHASE_STATUSES,
     as_table,
     in_window,
+    money_sum,
     order_span,
     purchases,
 )
@@ -233,9 +234,9 @@ def rfm_base(
     ibis.Table
         One row per customer with at least one counted order: ``customer_id``,
         ``first_order`` and ``last_order`` (timestamps), ``frequency`` (orders, int),
-        ``monetary`` (sum of ``net_amount``, rounded to the cent so that equal totals
-        tie exactly whatever the engine's summation order), ``recency`` (whole days
-        from the date of the last order to ``asof``; at least 1).
+        ``monetary`` (sum of ``net_amount``, exact to the cent as a DECIMAL sum, so that
+        equal totals tie exactly whatever the engine and its summation order),
+        ``recency`` (whole days from the date of the last order to ``asof``; at least 1).
     """
     asof = pd.Timestamp(asof).normalize()
     t = purchases(orders, tuple(statuses))
@@ -248,7 +249,7 @@ def rfm_base(
         first_order=w.order_ts.min(),
         last_order=w.order_ts.max(),
         frequency=w.count(),
-        monetary=w.net_amount.sum().round(2),
+        monetary=money_sum(w.net_amount).cast("float64"),
     )
     return agg.mutate(recency=ibis.literal(asof.date()).delta(agg.last_order.date(), unit="day"))
 

@@ -14,7 +14,7 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from shopbook.features.orders import as_table, in_window
+from shopbook.features.orders import SHARE_SCALE, as_table, in_window, money, money_sum
 
 
 def _require(frame: pd.DataFrame, columns: list[str]) -> None:
@@ -51,14 +51,17 @@ def stock_value(inventory: Any, order_items: Any, start: Any, end: Any) -> dict[
     inv = as_table(inventory)
     it = as_table(order_items)
     it = it.filter(it.unit_cost.notnull())
-    cost = it.group_by("sku").aggregate(
-        unit_cost=(it.quantity * it.unit_cost).sum().cast("float64")
-        / it.quantity.sum().cast("float64")
+    cost = it.group_by("sku").aggregate(  # quantity-weighted mean cost, to a millionth
+        unit_cost=money(
+            money_sum(money(it.unit_cost) * it.quantity.cast("int64")).cast("float64")
+            / it.quantity.sum().cast("float64"),
+            SHARE_SCALE,
+        )
     )
     inv = inv.filter(in_window(inv.date, start, end))
     j = inv.left_join(cost, inv.sku == cost.sku)
-    daily = j.group_by(j.date).aggregate(
-        value=(j.on_hand * j.unit_cost).sum().cast("float64"),
+    daily = j.group_by(j.date).aggregate(  # exact sums: the same value on every engine
+        value=money_sum(j.unit_cost * j.on_hand.cast("int64"), SHARE_SCALE).cast("float64"),
         units=j.on_hand.sum().cast("float64"),
         uncosted=ibis.ifelse(j.unit_cost.isnull(), j.on_hand, 0).sum().cast("float64"),
     )

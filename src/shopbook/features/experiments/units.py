@@ -10,9 +10,17 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from shopbook.errors import ContractError
+from shopbook.features._engine import count_if, flag
 from shopbook.features.experiments._tables import _assignments, _get, _has
 from shopbook.features.experiments.assignments import detect_unit, experiments
-from shopbook.features.orders import PLACED_STATUSES, purchases, window_bounds
+from shopbook.features.orders import (
+    PLACED_STATUSES,
+    SHARE_SCALE,
+    money,
+    money_sum,
+    purchases,
+    window_bounds,
+)
 
 __all__ = ["UNIT_COLUMNS", "unit_metrics"]
 
@@ -163,7 +171,7 @@ def _placed_orders(tables: Any) -> ir.Table:
         o_customer=o.customer_id,
         o_ts=o.order_ts,
         o_status=o.status,
-        o_amount=o.net_amount,
+        o_amount=money(o.net_amount),
         o_channel=o.channel,
     )
 
@@ -242,18 +250,20 @@ def _order_parts(uo: ir.Table, order_cap_quantile: float | None) -> list[ir.Tabl
     pre_o = uo.filter((uo.o_ts >= uo.w_pre) & (uo.o_ts < uo.assigned_ts))
     extra: dict[str, ir.Value] = {}
     if order_cap_quantile is not None and order_cap_quantile < 1:
-        cap = post_o.o_amount.quantile(float(order_cap_quantile)).execute()
+        cap = post_o.o_amount.cast("float64").quantile(float(order_cap_quantile)).execute()
         cap = float(cap) if cap is not None and not pd.isna(cap) else 0.0
-        extra["revenue_capped"] = ibis.least(post_o.o_amount, ibis.literal(cap)).sum()
-    ord_post = post_o.group_by("unit_id").aggregate(
+        capped = ibis.least(post_o.o_amount.cast("float64"), ibis.literal(cap))
+        extra["revenue_capped"] = money_sum(capped, SHARE_SCALE).cast("float64")
+    ord_post = post_o.group_by("unit_id").aggregate(  # money: exact DECIMAL sums
         orders=post_o.o_id.nunique(),
-        revenue=post_o.o_amount.sum(),
-        refunded_orders=(post_o.o_status == "refunded").cast("int64").sum(),
+        revenue=money_sum(post_o.o_amount).cast("float64"),
+        refunded_orders=count_if(post_o.o_status == "refunded"),
         first_order_ts=post_o.o_ts.min(),
         **extra,
     )
     ord_pre = pre_o.group_by("unit_id").aggregate(
-        pre_orders=pre_o.o_id.nunique(), pre_revenue=pre_o.o_amount.sum()
+        pre_orders=pre_o.o_id.nunique(),
+        pre_revenue=money_sum(pre_o.o_amount).cast("float64"),
     )
     ever_o = (
         uo.filter(uo.o_ts < uo.assigned_ts)
@@ -293,7 +303,7 @@ def _unit_columns(out: ir.Table, has_sessions: bool) -> ir.Table:
         orders=orders_n,
         revenue=zero("revenue", "float64"),
         refunded_orders=zero("refunded_orders"),
-        converted=(orders_n > 0).cast("int64"),
+        converted=flag(orders_n > 0),
         first_order_ts=out.first_order_ts,
         pre_sessions=zero("pre_sessions"),
         pre_orders=zero("pre_orders"),

@@ -14,8 +14,10 @@ from shopbook.features._groups import by_columns
 from shopbook.features.orders import (
     GMV_AMOUNT,
     PURCHASE_STATUSES,
+    SHARE_SCALE,
     gmv,
     line_shares,
+    money_sum,
     purchases,
 )
 from shopbook.features.periods import (
@@ -100,7 +102,7 @@ def _line_kpis(
         quantity=items.quantity,
     )
     agg = lines.group_by(["period", *order_groups, *product_groups]).aggregate(
-        gmv=lines.value.sum(),
+        gmv=money_sum(lines.value, SHARE_SCALE).cast("float64"),
         orders=lines.order_id.nunique(),
         customers=lines.customer_id.nunique(),
         units=lines.quantity.sum(),

@@ -14,6 +14,7 @@ from shopbook.features.orders import (
     first_purchases,
     gmv,
     in_window,
+    money_sum,
     purchases,
 )
 from shopbook.features.periods import (
@@ -77,7 +78,7 @@ def channel_economics(
     if marketing_spend is not None:
         s = as_table(marketing_spend)
         s = s.filter(in_window(s.date, start, end))
-        aggs = {"spend": s.spend.cast("float64").sum()}
+        aggs = {"spend": money_sum(s.spend).cast("float64")}
         for c in ("impressions", "clicks"):
             if c in s.columns:
                 aggs[c] = s[c].cast("float64").sum()

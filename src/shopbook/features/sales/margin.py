@@ -12,9 +12,12 @@ import pandas as pd
 from shopbook.features._groups import by_columns
 from shopbook.features.orders import (
     PURCHASE_STATUSES,
+    SHARE_SCALE,
     as_table,
     in_window,
     line_shares,
+    money,
+    money_sum,
     purchases,
 )
 
@@ -35,8 +38,8 @@ def _window_lines(
         channel=o.channel,
         order_id=o.order_id,
         sku=it.sku,
-        revenue=o.net_amount.cast("float64") * it.line_share,
-        cost=(it.quantity * it.unit_cost).cast("float64"),
+        revenue=money(o.net_amount.cast("float64") * it.line_share, SHARE_SCALE),
+        cost=money(it.unit_cost) * it.quantity.cast("int64"),
     )
 
 
@@ -77,10 +80,13 @@ def margin(
     lines = _window_lines(as_table(orders), as_table(order_items), start, end, statuses)
     keys = by_columns(by)
     has_cost = lines.cost.notnull()
-    metrics = dict(
-        revenue=lines.revenue.sum(),
-        revenue_costed=ibis.ifelse(has_cost, lines.revenue, 0.0).sum(),
-        cogs=lines.cost.sum(),
+    metrics = dict(  # exact DECIMAL sums, turned into floats once they are totals
+        revenue=money_sum(lines.revenue, SHARE_SCALE).cast("float64"),
+        revenue_costed=money_sum(
+            ibis.ifelse(has_cost, lines.revenue, ibis.literal(0).cast(lines.revenue.type())),
+            SHARE_SCALE,
+        ).cast("float64"),
+        cogs=money_sum(lines.cost).cast("float64"),
     )
     agg = lines.group_by(keys).aggregate(**metrics) if keys else lines.aggregate(**metrics)
     frame = agg.execute()

@@ -11,12 +11,15 @@ import pandas as pd
 
 from shopbook.features import funnel as F
 from shopbook.features import stock
+from shopbook.features._engine import count_if
 from shopbook.features.orders import (
+    GMV_AMOUNT,
     PURCHASE_STATUSES,
     as_table,
     first_purchases,
     gmv,
     in_window,
+    money_sum,
     purchases,
 )
 from shopbook.features.periods import (
@@ -51,13 +54,15 @@ def window_sales(
     o = as_table(orders)
     paid = purchases(o, statuses)
     paid = paid.filter(in_window(paid.order_ts, start, end))
-    per = paid.group_by("customer_id").aggregate(n=paid.order_id.nunique(), gmv=gmv(paid))
+    per = paid.group_by("customer_id").aggregate(
+        n=paid.order_id.nunique(), gmv=money_sum(paid[GMV_AMOUNT])
+    )
     row = (
         per.aggregate(
             active=per.count(),
-            repeaters=(per.n >= 2).cast("int64").sum(),
+            repeaters=count_if(per.n >= 2),
             orders=per.n.sum(),
-            gmv=per.gmv.sum(),
+            gmv=per.gmv.sum().cast("float64"),  # a sum of exact sums: exact
         )
         .execute()
         .iloc[0]
@@ -78,7 +83,7 @@ def window_sales(
 def spend_total(marketing_spend: Any, start: Any, end: Any) -> float:
     """Marketing spend of all channels in a window (``date``, ``spend``); 0 without rows."""
     s = as_table(marketing_spend)
-    total = s.filter(in_window(s.date, start, end)).spend.cast("float64").sum().execute()
+    total = money_sum(s.filter(in_window(s.date, start, end)).spend).cast("float64").execute()
     return float(total or 0.0)
 
 
