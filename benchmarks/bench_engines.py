@@ -1,0 +1,320 @@
+"""Benchmark: the feature builders on DuckDB, Spark and PostgreSQL against hand-written SQL.
+
+Data: the shipped shop's ``orders`` and ``order_items`` (``data/shop.duckdb``) replicated
+until there are ``--lines`` order lines — each copy's order and customer ids get a
+suffix, so customers scale with the lines — written as Parquet by DuckDB itself into
+``$TMPDIR/shopbook_bench/lines_<N>/`` (reused when present, never the repo).
+
+Cases, each in a fresh subprocess so its peak RSS is its own (Spark's JVM and its other
+children are counted; PostgreSQL's server is not — it is another process tree):
+
+* ``sql``      hand-written DuckDB SQL over the Parquet files computing the same frame;
+* ``duckdb``   the builder through ibis on a DuckDB source over the same files;
+* ``spark``    the builder on ``spark://`` (local[2]), when PySpark is installed;
+* ``postgres`` the builder on ``--postgres URI`` (the tables are loaded once, by COPY);
+* ``pandas``   / ``polars`` baselines that read the Parquet columns and aggregate.
+
+Builders: KPIs by day and channel (``sales.kpis``), the SKU-week panel
+(``panels.sku_week_panel``), the customer summary (``customers.customer_summary``) and the
+RFM base (``rfm.rfm_base``). Printed: lines × builder × case × seconds × peak RSS, the
+ratio to the SQL, and per case the slope of log(seconds) over log(lines) across the sizes
+run (1 = linear). The goals of issue 18 are printed beside the table: every builder
+within 1.2× its SQL; the customer summary on 100 M lines within 60 s and 4 GB.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_engines.py                      # 1 M and 10 M lines
+    .venv/bin/python benchmarks/bench_engines.py --lines 1e6 --cases sql,duckdb,spark
+    .venv/bin/python benchmarks/bench_engines.py --lines 1e8 --builders customer_summary
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+BUILDERS = ("kpis_day_channel", "sku_week_panel", "customer_summary", "rfm_base")
+CASES = ("sql", "duckdb", "spark", "postgres", "pandas", "polars")
+CAL_END, OBS_END, ASOF = "2024-06-30", "2024-12-31", "2025-01-01"
+
+SQL = {
+    "kpis_day_channel": """
+        SELECT date_trunc('day', order_ts) AS period, channel,
+               CAST(SUM(CAST(net_amount AS DECIMAL(18,2))) AS DOUBLE) AS gmv,
+               COUNT(DISTINCT order_id) AS orders, COUNT(DISTINCT customer_id) AS customers
+        FROM read_parquet('{d}/orders.parquet') WHERE status = 'paid'
+        GROUP BY ALL""",
+    "sku_week_panel": """
+        SELECT i.sku, CAST(date_trunc('week', o.order_ts) AS DATE) AS week,
+               SUM(i.quantity) AS units,
+               CAST(SUM(CAST(i.unit_price AS DECIMAL(18,2)) * i.quantity) AS DOUBLE) AS revenue,
+               CAST(SUM(CAST(i.list_price AS DECIMAL(18,2)) * i.quantity) AS DOUBLE) AS list_rev,
+               COUNT(*) AS lines
+        FROM read_parquet('{d}/order_items.parquet') i
+        JOIN read_parquet('{d}/orders.parquet') o USING (order_id)
+        WHERE o.status = 'paid' GROUP BY ALL""",
+    "customer_summary": f"""
+        WITH days AS (
+            SELECT customer_id, CAST(order_ts AS DATE) AS day,
+                   SUM(CAST(net_amount AS DECIMAL(18,2))) AS amount
+            FROM read_parquet('{{d}}/orders.parquet') WHERE status = 'paid' GROUP BY ALL),
+        cal AS (
+            SELECT customer_id, MIN(day) AS f, MAX(day) AS l, COUNT(*) AS n,
+                   SUM(amount) AS total, arg_min(amount, day) AS first_amount
+            FROM days WHERE day <= DATE '{CAL_END}' GROUP BY customer_id),
+        hold AS (
+            SELECT customer_id, COUNT(*) AS fh, CAST(SUM(amount) AS DOUBLE) / COUNT(*) AS mh
+            FROM days WHERE day > DATE '{CAL_END}' AND day <= DATE '{OBS_END}'
+            GROUP BY customer_id)
+        SELECT c.customer_id, n - 1 AS frequency, (l - f) / 7.0 AS recency,
+               (DATE '{CAL_END}' - f) / 7.0 AS T,
+               CASE WHEN n > 1 THEN CAST(total - first_amount AS DOUBLE) / (n - 1)
+                    ELSE 0 END AS monetary_value,
+               COALESCE(fh, 0) AS frequency_holdout, COALESCE(mh, 0) AS monetary_value_holdout
+        FROM cal c LEFT JOIN hold h USING (customer_id) ORDER BY c.customer_id""",
+    "rfm_base": f"""
+        SELECT customer_id, MIN(order_ts) AS first_order, MAX(order_ts) AS last_order,
+               COUNT(*) AS frequency,
+               CAST(SUM(CAST(net_amount AS DECIMAL(18,2))) AS DOUBLE) AS monetary,
+               DATE '{ASOF}' - CAST(MAX(order_ts) AS DATE) AS recency
+        FROM read_parquet('{{d}}/orders.parquet')
+        WHERE status = 'paid' AND order_ts < TIMESTAMP '{ASOF}'
+        GROUP BY customer_id""",
+}
+
+
+def build_lines(lines: int, folder: Path) -> Path:
+    """``orders.parquet`` and ``order_items.parquet`` with about ``lines`` order lines."""
+    import duckdb
+
+    out = folder / f"lines_{lines}"
+    if (out / "order_items.parquet").exists():
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{ROOT / 'data' / 'shop.duckdb'}' AS shop (READ_ONLY)")
+    base = con.execute("SELECT count(*) FROM shop.order_items").fetchone()[0]
+    copies = max(1, math.ceil(lines / base))
+    con.execute(f"CREATE TEMP TABLE k AS SELECT range AS k FROM range({copies})")
+    con.execute(f"""COPY (
+        SELECT order_id || '-' || k AS order_id, customer_id || '-' || k AS customer_id,
+               order_ts, channel, status, gross_amount, discount_amount, net_amount, currency
+        FROM shop.orders, k) TO '{out}/orders.parquet' (FORMAT parquet)""")
+    con.execute(f"""COPY (
+        SELECT order_id || '-' || k AS order_id, sku, quantity, unit_price, list_price, unit_cost
+        FROM (SELECT * FROM shop.order_items, k) LIMIT {lines})
+        TO '{out}/order_items.parquet' (FORMAT parquet)""")
+    con.close()
+    return out
+
+
+def _builder(name: str, orders, items):  # noqa: ANN001, ANN202 - ibis tables in, expression out
+    from shopbook.features import customers, panels, rfm
+    from shopbook.features import sales as S
+
+    if name == "kpis_day_channel":
+        return S.kpis_expr(orders, "day", by="channel")
+    if name == "sku_week_panel":
+        return panels.sku_week_panel(items, orders)
+    if name == "customer_summary":
+        return customers.customer_summary(orders, CAL_END, OBS_END, period="week")
+    return rfm.rfm_base(orders, ASOF)
+
+
+def _pandas(name: str, d: Path, lib: str) -> int:
+    """The baseline: read the columns, aggregate in pandas or polars; rows of the result."""
+    if lib == "polars":
+        import polars as pl
+
+        o = pl.read_parquet(d / "orders.parquet").filter(pl.col("status") == "paid")
+        if name == "kpis_day_channel":
+            r = o.group_by(pl.col("order_ts").dt.truncate("1d"), "channel").agg(
+                pl.col("net_amount").sum(), pl.col("order_id").n_unique()
+            )
+        elif name == "rfm_base":
+            r = o.group_by("customer_id").agg(pl.len(), pl.col("net_amount").sum())
+        elif name == "customer_summary":
+            days = o.group_by("customer_id", pl.col("order_ts").dt.date()).agg(
+                pl.col("net_amount").sum()
+            )
+            r = days.group_by("customer_id").agg(pl.len(), pl.col("net_amount").sum())
+        else:
+            i = pl.read_parquet(d / "order_items.parquet")
+            j = i.join(o.select("order_id", "order_ts"), on="order_id")
+            r = j.group_by("sku", pl.col("order_ts").dt.truncate("1w")).agg(
+                pl.col("quantity").sum(), (pl.col("quantity") * pl.col("unit_price")).sum()
+            )
+        return r.height
+    import pandas as pd
+
+    o = pd.read_parquet(
+        d / "orders.parquet", columns=["order_id", "customer_id", "order_ts", "status", "channel",
+                                       "net_amount"]
+    )  # fmt: skip
+    o = o[o["status"] == "paid"]
+    if name == "kpis_day_channel":
+        r = o.groupby([o["order_ts"].dt.floor("D"), "channel"]).agg(
+            gmv=("net_amount", "sum"), orders=("order_id", "nunique")
+        )
+    elif name == "rfm_base":
+        r = o.groupby("customer_id").agg(n=("order_id", "size"), m=("net_amount", "sum"))
+    elif name == "customer_summary":
+        days = o.groupby(["customer_id", o["order_ts"].dt.date]).net_amount.sum().reset_index()
+        r = days.groupby("customer_id").agg(n=("net_amount", "size"), t=("net_amount", "sum"))
+    else:
+        i = pd.read_parquet(d / "order_items.parquet")
+        j = i.merge(o[["order_id", "order_ts"]], on="order_id")
+        j["week"] = j["order_ts"].dt.to_period("W").dt.start_time
+        j["rev"] = j["quantity"] * j["unit_price"]
+        r = j.groupby(["sku", "week"]).agg(units=("quantity", "sum"), rev=("rev", "sum"))
+    return len(r)
+
+
+def case(name: str, kind: str, d: Path, pg: str | None) -> dict:
+    """Run one builder × case in this process; seconds and result rows."""
+    t0 = time.perf_counter()
+    if kind == "sql":
+        import duckdb
+
+        con = duckdb.connect()
+        t0 = time.perf_counter()  # like the engines: the connection is not the query's time
+        rows = len(con.sql(SQL[name].format(d=d)).df())
+    elif kind in ("pandas", "polars"):
+        rows = _pandas(name, d, kind)
+    else:
+        from shopbook.data.sources import open_source
+
+        uri = {"duckdb": str(d), "spark": f"spark://{d}", "postgres": pg}[kind]
+        if kind == "spark":
+            os.environ.setdefault("SHOPBOOK_SPARK_MASTER", "local[2]")
+        src = open_source(uri)
+        t0 = time.perf_counter()  # the engine's start is not the builder's time
+        rows = len(_builder(name, src.table("orders"), src.table("order_items")).execute())
+    return {"seconds": time.perf_counter() - t0, "rows": rows}
+
+
+def _measure(cmd: list[str]) -> tuple[dict | None, float, str]:
+    """Run ``cmd``; its JSON result, the peak RSS (MB) of its process tree, stderr tail."""
+    import psutil
+
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = [0.0]
+
+    def sample() -> None:
+        p = psutil.Process(proc.pid)
+        while proc.poll() is None:
+            try:
+                tree = [p, *p.children(recursive=True)]
+                peak[0] = max(peak[0], sum(q.memory_info().rss for q in tree) / 2**20)
+            except psutil.Error:
+                pass
+            time.sleep(0.05)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    out, err = proc.communicate()
+    t.join()
+    try:
+        return json.loads(out.strip().splitlines()[-1]), peak[0], ""
+    except (ValueError, IndexError):
+        return None, peak[0], (err.strip().splitlines() or ["failed"])[-1][:120]
+
+
+def _load_postgres(uri: str, d: Path) -> None:
+    import duckdb
+    import ibis
+
+    pg = ibis.connect(uri)
+    for name in ("orders", "order_items"):
+        rel = duckdb.sql(f"SELECT * FROM read_parquet('{d}/{name}.parquet')")
+        pg.create_table(name, schema=ibis.duckdb.connect().sql(rel.sql_query()).schema(),
+                        overwrite=True)  # fmt: skip
+        with pg.con.cursor() as cur, cur.copy(f'COPY "{name}" FROM STDIN (FORMAT csv)') as cp:
+            for batch in rel.fetch_arrow_reader(200_000):
+                cp.write(batch.to_pandas().to_csv(index=False, header=False))
+        pg.con.commit()
+        with pg.begin() as cur:
+            cur.execute(f'ANALYZE "{name}"')
+    pg.disconnect()
+
+
+def _slope(points: list[tuple[int, float]]) -> float:
+    if len(points) < 2:
+        return float("nan")
+    xs = [math.log(n) for n, _ in points]
+    ys = [math.log(max(s, 1e-6)) for _, s in points]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
+        (x - mx) ** 2 for x in xs
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--lines", type=float, nargs="*", default=[1e6, 1e7])
+    ap.add_argument("--builders", default=",".join(BUILDERS))
+    ap.add_argument("--cases", default="sql,duckdb,spark,pandas,polars")
+    ap.add_argument(
+        "--postgres",
+        default=os.environ.get("SHOPBOOK_BENCH_POSTGRES"),
+        help="a PostgreSQL URI to load the lines into (adds the postgres case)",
+    )
+    ap.add_argument("--case", nargs=3, help=argparse.SUPPRESS)  # internal: builder kind dir
+    args = ap.parse_args()
+    if args.case:
+        name, kind, d = args.case
+        print(json.dumps(case(name, kind, Path(d), args.postgres)))
+        return
+    import importlib.util
+
+    cases = [c for c in args.cases.split(",") if c]
+    if args.postgres and "postgres" not in cases:
+        cases.append("postgres")
+    for lib, mod in (("spark", "pyspark"), ("polars", "polars")):
+        if lib in cases and importlib.util.find_spec(mod) is None:
+            print(f"({lib}: {mod} is not installed; case skipped)")
+            cases.remove(lib)
+    folder = Path(tempfile.gettempdir()) / "shopbook_bench"
+    header = f"{'lines':>11} {'builder':18} {'case':9} {'seconds':>8} {'peak MB':>8} {'× SQL':>6}"
+    print(header + "\n" + "-" * len(header))
+    times: dict[tuple[str, str], list[tuple[int, float]]] = {}
+    for n in [int(x) for x in args.lines]:
+        d = build_lines(n, folder)
+        if "postgres" in cases:
+            _load_postgres(args.postgres, d)
+        for name in args.builders.split(","):
+            base = None
+            for kind in ["sql", *[c for c in cases if c != "sql"]]:
+                cmd = [sys.executable, __file__, "--case", name, kind, str(d)]
+                if args.postgres:
+                    cmd += ["--postgres", args.postgres]
+                res, peak, err = _measure(cmd)
+                if res is None:
+                    print(f"{n:>11,} {name:18} {kind:9} failed: {err}")
+                    continue
+                s = res["seconds"]
+                base = s if kind == "sql" else base
+                ratio = f"{s / base:6.2f}" if base else "     –"
+                print(f"{n:>11,} {name:18} {kind:9} {s:8.2f} {peak:8.0f} {ratio}", flush=True)
+                times.setdefault((name, kind), []).append((n, s))
+                if name == "customer_summary" and kind == "duckdb" and n >= 10**8:
+                    ok = s <= 60 and peak <= 4096
+                    print(f"{'':>11} goal: ≤ 60 s and ≤ 4096 MB on 100 M lines: "
+                          f"{'met' if ok else 'NOT met'}")  # fmt: skip
+    print("\nslope of log(seconds) over log(lines) (1 = linear):")
+    for (name, kind), pts in sorted(times.items()):
+        print(f"  {name:18} {kind:9} {_slope(pts):5.2f}")
+    print("goal: every builder on DuckDB within 1.2× its SQL (the × SQL column)")
+
+
+if __name__ == "__main__":
+    main()
