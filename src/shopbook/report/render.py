@@ -407,7 +407,7 @@ def render_html(
     c.HTMLExporter.template_name = "shopbook"
     c.HTMLExporter.embed_images = True
     lang = briefing.notebook_lang(nb, entry)
-    c.HTMLExporter.language_code = "zh-CN" if lang == "zh" else "en"
+    c.HTMLExporter.language_code = lang  # ISO 639-1 (nbconvert refuses "zh-CN")
     has_error_cell = "papermill-error-cell" in json.dumps([cell.source for cell in nb.cells])
     failed = briefing.failed_section(nb)
     entry = {**entry, "failed_section": failed[0] if failed else None}
