@@ -412,8 +412,8 @@ def render_html(
     failed = briefing.failed_section(nb)
     entry = {**entry, "failed_section": failed[0] if failed else None}
     nb = briefing.prepare(nb, lang)
-    if lang != "en":  # the header's title in the reader's language too
-        entry = {**entry, "title": title(nb) or entry.get("title")}
+    if lang != "en":  # the header's title in the reader's language: the translated heading
+        entry = {**entry, "title": heading(nb) or entry.get("title")}
     if brief:
         c.HTMLExporter.exclude_input = True
         c.HTMLExporter.exclude_input_prompt = True
@@ -584,6 +584,11 @@ def title(nb: nbformat.NotebookNode) -> str | None:
     """The notebook's title: ``metadata.title``, else its first level-1 Markdown heading."""
     if nb.metadata.get("title"):
         return str(nb.metadata["title"])
+    return heading(nb)
+
+
+def heading(nb: nbformat.NotebookNode) -> str | None:
+    """The notebook's first level-1 Markdown heading, if any."""
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             for line in cell.source.splitlines():
