@@ -17,6 +17,7 @@ from scipy import special, stats
 
 from shopbook.data.contract import TABLES
 from shopbook.data.synthetic import clock_days, generate, read_truth, write_shop
+from shopbook.data.synthetic.marketing import geometric_adstock
 from shopbook.data.validation import validate
 
 Z = 4.0  # tolerance in standard errors
@@ -525,7 +526,8 @@ def test_new_customers_follow_the_marketing_curve(shop):
     after = np.arange(n) >= d0
     base = {}
     for c, p in mk["channels"].items():
-        s = spend[c].to_numpy()
+        # intake follows the carried-over spend (normalised geometric adstock, decay planted)
+        s = geometric_adstock(spend[c].to_numpy()[:, None], np.array([p["decay"]]))[:, 0]
         paid = (
             p["max_paid_per_day"]
             * s ** p["shape"]

@@ -70,7 +70,7 @@ def _executed(folder: Path, entry: dict) -> Path:
 @pytest.mark.slow
 def test_every_notebook_runs_green_on_a_shop_with_other_names(hero_run):
     _, entries = hero_run
-    assert len(entries) == 8
+    assert len(entries) == len(list((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
     assert {name: e["status"] for name, e in entries.items()} == dict.fromkeys(entries, "ok")
 
 

@@ -34,7 +34,7 @@ REPORT_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "06_ab_test": ((), ("assignments", "sessions", "orders")),
     "07_product_inventory": (("orders",), ("order_items", "products", "inventory")),
     # 08 and 09 skip their sections plainly without marketing spend / promotions
-    "08_channel_budget": (("orders",), ("customers", "marketing_spend")),
+    "08_channel_budget": (("orders",), ("customers", "marketing_spend", "order_items")),
     "09_loyalty_promotions": (
         ("orders",),
         ("customers", "order_items", "products", "promotions", "offers"),
