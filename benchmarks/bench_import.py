@@ -14,15 +14,21 @@ Then measures, each case in a fresh subprocess so its peak memory is its own:
                 ``combine_lines: sum``): transcoding, mapping, validation of orders and
                 order_items, and writing the kept rows and ``_rejected``.
 
-Prints lines, seconds (the median of ``--repeat`` runs, the two cases alternating so that
-both see the same machine load), peak RSS (the largest) and the ratio to the baseline,
+Prints lines, seconds (the median of ``--repeat`` runs, the cases alternating so that
+all see the same machine load), peak RSS (the largest), the ratio to the baseline and the
+import's seconds per stage (read: check, transcode, read the rows; map; validate; write),
 and checks that the import lost nothing (lines in = order_items read + merged).
+
+``--also SRC`` adds a case ``import@SRC``: the same import run by the package in another
+checkout's ``src`` folder (e.g. ``git archive HEAD~3 src | tar -x -C /tmp/old``), in the
+same alternation — a before/after comparison under the same load.
 
 Usage::
 
     .venv/bin/python benchmarks/bench_import.py              # 5 M lines
     .venv/bin/python benchmarks/bench_import.py --lines 1e6  # smaller
     .venv/bin/python benchmarks/bench_import.py --repeat 3   # alternate, show medians
+    .venv/bin/python benchmarks/bench_import.py --also /tmp/old/src  # against older code
 
 The files go to ``$TMPDIR/shopbook_bench`` (reused when present), never the repo.
 """
@@ -123,7 +129,7 @@ def case(name: str, utf8: Path, gb: Path, folder: Path) -> dict:
         n = con.execute("SELECT count(*) FROM lines").fetchone()[0]
         con.close()
         extra: dict = {"rows": n}
-    else:
+    else:  # import, or import@SRC (PYTHONPATH points at SRC)
         from shopbook.data.importing import import_exports
 
         mapping = folder / "bench_mapping.yml"
@@ -137,6 +143,7 @@ def case(name: str, utf8: Path, gb: Path, folder: Path) -> dict:
             "lines_merged": result.combined["order_items"],
             "lines_in": result.lines["order_items"],
             "rejected": {t: x.rejected for t, x in h.items()},
+            "stages": getattr(result, "seconds", {}),
         }
     seconds = time.perf_counter() - start
     out.unlink(missing_ok=True)
@@ -149,6 +156,9 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=1, help="runs of each case, alternating (medians shown)"
     )
+    parser.add_argument(
+        "--also", help="the src folder of another checkout: time its import too (alternating)"
+    )
     parser.add_argument("--case", help=argparse.SUPPRESS)
     args = parser.parse_args()
     lines = int(args.lines)
@@ -158,15 +168,23 @@ def main() -> None:
         print(json.dumps(case(args.case, utf8, gb, folder)))
         return
     runs: dict[str, list[dict]] = {"read_csv": [], "import": []}
-    for _ in range(args.repeat):  # alternating, so both see the same machine load
+    if args.also:
+        runs[f"import@{args.also}"] = []
+    for _ in range(args.repeat):  # alternating, so all see the same machine load
         for name in runs:
+            env = dict(os.environ)
+            if name.startswith("import@"):
+                env["PYTHONPATH"] = os.pathsep.join(
+                    [str(Path(args.also).resolve()), env.get("PYTHONPATH", "")]
+                ).rstrip(os.pathsep)
             run = subprocess.run(
-                [sys.executable, __file__, "--lines", str(lines), "--case", name],
+                [sys.executable, __file__, "--lines", str(lines), "--case", name.split("@")[0]],
                 capture_output=True,
                 text=True,
                 check=True,
+                env=env,
             )
-            runs[name].append(json.loads(run.stdout.strip().splitlines()[-1]))
+            runs[name].append({**json.loads(run.stdout.strip().splitlines()[-1]), "case": name})
     results = []
     for rs in runs.values():
         by_time = sorted(rs, key=lambda r: r["seconds"])
@@ -181,20 +199,26 @@ def main() -> None:
     base = results[0]["seconds"]
     size = gb.stat().st_size / 1e6
     print(f"GB18030 export: {lines:,} lines, {size:,.0f} MB")
-    print(f"{'case':<10} {'seconds':>8} {'peak MB':>8} {'× read_csv':>11}  runs (s)")
+    width = max(10, *(len(r["case"]) for r in results))
+    print(f"{'case':<{width}} {'seconds':>8} {'peak MB':>8} {'× read_csv':>11}  runs (s)")
     for r in results:
         ratio = r["seconds"] / base
         print(
-            f"{r['case']:<10} {r['seconds']:>8.1f} {r['peak_mb']:>8.0f} {ratio:>11.2f}  "
+            f"{r['case']:<{width}} {r['seconds']:>8.1f} {r['peak_mb']:>8.0f} {ratio:>11.2f}  "
             + ", ".join(f"{x:.1f}" for x in r["all"])
         )
+    for r in results[1:]:
+        if r.get("stages"):
+            shown = ", ".join(f"{k} {v:.1f}" for k, v in r["stages"].items())
+            print(f"{r['case']} stages (s, of the median run): {shown}")
+    for imp in results[1:]:
+        assert imp["lines_in"] == lines == imp["lines_read"] + imp["lines_merged"], "lines lost"
     imp = results[1]
     print(
         f"import: orders kept {imp['orders']:,}, lines kept {imp['lines_kept']:,} of "
         f"{imp['lines_read']:,} read; {imp['lines_merged']:,} repeated lines added up; "
         f"rejected {imp['rejected']}"
     )
-    assert imp["lines_in"] == lines == imp["lines_read"] + imp["lines_merged"], "lines lost"
 
 
 if __name__ == "__main__":

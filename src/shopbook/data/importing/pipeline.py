@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import shutil
 import tempfile
+import time
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -73,6 +74,9 @@ class ImportResult:
         order lines (one order row each), repeated lines (``combine_lines: sum``).
     notes
         What the import decided (encodings detected, delimiters sniffed, merged rows…).
+    seconds
+        Wall-clock seconds per stage: ``read`` (checking, transcoding and reading the
+        files), ``map`` (the mapping applied), ``validate``, ``write``.
     """
 
     report: ValidationReport
@@ -81,6 +85,7 @@ class ImportResult:
     lines: dict[str, int]
     combined: dict[str, int]
     notes: list[str]
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def to_text(self) -> str:
         """The data-health table, then the notes, for a terminal."""
@@ -328,6 +333,7 @@ def _import(
 ) -> ImportResult:
     # A database file in a temporary folder, with a memory limit: DuckDB keeps what does
     # not fit on disk, so a multi-million-line export imports in bounded memory.
+    clock = _Clock()
     con = _quiet(ibis.duckdb.connect(str(Path(work) / "import.duckdb")))
     con.raw_sql(f"SET memory_limit = '{MEMORY_LIMIT}'")
     con.raw_sql(f"SET temp_directory = '{_quote(str(Path(work) / 'spill'))}'")
@@ -353,6 +359,7 @@ def _import(
             timezone=maps.timezone,
         )
         sources.append((group, src))
+    clock.lap("read")
 
     staged, rejects, lines, combined = {}, {}, {}, {}
     for t in TABLES:
@@ -369,6 +376,7 @@ def _import(
             # every table of these files is mapped, and so materialised: the rows as
             # read are no longer needed, and their memory is validation's
             files.drop(con.con, view)
+    clock.lap("map")
     names = ", ".join(p.name for g in groups for p in g.paths)
     final = Source(
         con,
@@ -379,7 +387,9 @@ def _import(
         timezone=maps.timezone,
     )
     report = validate(final, strict=strict, now=now)
+    clock.lap("validate")
     written = _write(con, report, final, Path(out)) if out is not None else None
+    clock.lap("write")
     kinds = {p.name: g.kind for g in groups for p in g.paths}
     for t, n in combined.items():
         if n:
@@ -389,7 +399,20 @@ def _import(
                 else "repeated lines of one order and SKU added up (combine_lines: sum)"
             )
             notes.append(f"{t}: {lines[t]:,} rows from the files, {n:,} merged ({how})")
-    return ImportResult(report, written, kinds, lines, combined, notes)
+    return ImportResult(report, written, kinds, lines, combined, notes, clock.seconds)
+
+
+class _Clock:
+    """Seconds per stage, for :attr:`ImportResult.seconds` (the benchmark prints them)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - self._last
+        self._last = now
 
 
 def _stage(

@@ -9,6 +9,12 @@ the next) → fill down the derived columns → ``constants`` (fill blank or abs
 
 Derived columns are parsed with :mod:`ast` into ibis expressions — never ``eval``: only
 the calls of :data:`FUNCTIONS`, names, ``+ - * /`` and literals are accepted.
+
+The text of every source column is trimmed once, first (blank → null), and each step
+reads the previous one's columns through a subquery (``Table.view()``): every function
+of the language then reads clean text and writes clean text, and no expression is
+written out again inside the next (a ``money()`` of a trimmed value of a ``coalesce()``
+once made 260 kB of SQL for a file of 27 lines).
 """
 
 from __future__ import annotations
@@ -73,7 +79,13 @@ def blank_null(x: ir.Value) -> ir.Value:
 
 
 def _text(x: ir.Value) -> ir.StringValue:
-    return blank_null(x.cast("string"))
+    """``x`` as clean text (trimmed, blank as null).
+
+    Inside :func:`apply` every text value already is (the source columns are trimmed
+    first, and each function's result is clean): only other types are cast, which
+    cannot give blanks.
+    """
+    return x if x.type().is_string() else x.cast("string")
 
 
 def _money(x: ir.Value) -> ir.StringValue:
@@ -209,7 +221,13 @@ def _as_num(x: Any) -> Any:
 
 
 def _as_value(x: Any) -> ir.Value:
-    return x if isinstance(x, ir.Value) else ibis.literal(x)
+    """An ibis value; a text literal trimmed (blank as null) like every text value."""
+    if isinstance(x, ir.Value):
+        return x
+    if isinstance(x, str):
+        text = x.strip()
+        return ibis.literal(text, type="string") if text else ibis.null("string")
+    return ibis.literal(x)
 
 
 def _call(fn: str, args: list[ast.expr], scope: _Scope, where: str) -> Any:
@@ -229,14 +247,14 @@ def _call(fn: str, args: list[ast.expr], scope: _Scope, where: str) -> Any:
                 errors.append(exc)
         if not found:
             raise errors[0]
-        return ibis.coalesce(*[blank_null(_as_value(v)) for v in found])
+        return ibis.coalesce(*[_as_value(v) for v in found])
     values = [_compile(a, scope, where) for a in args]
     if fn in ("money", "number", "text") and len(values) == 1:
         v = _as_value(values[0])
         return _text(v) if fn == "text" else _money(v)
     if fn == "lines" and len(values) == 1:
         key = scope.name(scope.key, where)
-        return _as_num(values[0]).sum().over(group_by=blank_null(key))
+        return _as_num(values[0]).sum().over(group_by=key)
     if fn == "datetime" and len(values) in (1, 2):
         first = _text(_as_value(values[0]))
         if len(values) == 2 and isinstance(values[1], str) and "%" in values[1]:
@@ -316,13 +334,13 @@ def _fill_down(t: ir.Table, cols: list[str], key: str) -> ir.Table:
         counts = {}
         for c in group:
             w = ibis.window(group_by=part, order_by=t[ROW], preceding=None, following=0)
-            counts[f"__n_{c}"] = blank_null(t[c]).count().over(w)
+            counts[f"__n_{c}"] = t[c].count().over(w)  # the text is clean: blank is null
         t = t.mutate(**counts)
         part = [t[key]] if part else []
         filled = {}
         for c in group:
             w = ibis.window(group_by=[*part, t[f"__n_{c}"]], order_by=t[ROW])
-            filled[c] = blank_null(t[c]).first().over(w)
+            filled[c] = t[c].first().over(w)
         t = t.mutate(**filled).drop(*counts)
     return t
 
@@ -336,7 +354,7 @@ def _combine(t: ir.Table, present: list[str]) -> ir.Table:
     # only the columns kept: the windowed rows are held in memory (twice: alone and
     # combined), and the source's other columns made that spill to disk at 5 M lines
     t = t.select(*keep)
-    t = t.mutate(**{c: blank_null(t[c].cast("string")) for c in present})
+    t = t.mutate(**{c: _text(t[c]) for c in present})
     key = [t.order_id, t.sku]
     q = _num(t.quantity)
     w = ibis.window(group_by=key)
@@ -421,7 +439,10 @@ def apply(
             )
     renamed = rename(t, columns, tname)
     names = dict(zip(t.columns, renamed.columns, strict=True))
-    t = renamed
+    # the text of every column trimmed once, blank as null (what each step below expects)
+    t = renamed.mutate(
+        **{c: blank_null(renamed[c]) for c in renamed.columns if renamed[c].type().is_string()}
+    ).view()
     derive: dict[str, str] = dict(spec.get("derive") or {})
     fill = list(spec.get("fill_down") or [])
     key = contract.primary_key[0]
@@ -441,12 +462,13 @@ def apply(
         tree = parse(text, tname, target, origin)
         scope = _Scope(t, names, tname, siblings or {}, origin)
         value = _as_value(_compile(tree, scope, target))
-        t = t.mutate(**{target: value})
+        t = t.mutate(**{target: value}).view()  # the next derive reads it as a column
         if target in fill:  # before the next derive uses it
             t = _fill_down(t, [target], key)
     for col, value in (spec.get("constants") or {}).items():
-        const = ibis.literal(value, type="string")
+        const = ibis.null("string") if value is None else _as_value(str(value))
         t = t.mutate(**{col: ibis.coalesce(_text(t[col]), const) if col in t.columns else const})
+    t = t.view()
     bad = []
     for col, vmap in (spec.get("values") or {}).items():
         if col not in t.columns:
@@ -466,10 +488,12 @@ def apply(
                 col: ibis.cases(*cases, else_=ibis.null("string")) if cases else v,
             }
         )
+    t = t.view()
     for col, fmt in (spec.get("formats") or {}).items():
         if col in t.columns:
             formats = [fmt] if isinstance(fmt, str) else list(fmt)
             t = t.mutate(**{col: _stamp_text(_text(t[col]), formats)})
+    t = t.view()
     none = ibis.null("string")
     unmapped = (
         ibis.cases(*[(t[flag].notnull(), ibis.literal(col)) for flag, col in bad], else_=none)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+import ibis.expr.types as ir
 import pandas as pd
 
 #: Text accepted for booleans (compared case-insensitively, blanks trimmed).
@@ -26,6 +27,7 @@ _REASON = "__reason"
 _OK = "__ok"
 _RAW = "__raw_"  # + column: the source text of a value that could not be read
 _WHY = "__why_"  # + column: the reason that value could not be read
+_TEXT = "__text_"  # + column: the source text, while the reasons are computed
 
 _FORMATS = {
     "int64": "whole numbers, e.g. 3",
@@ -36,6 +38,18 @@ _FORMATS = {
     "date": "ISO dates, e.g. 2024-01-02",
     "string": "text",
 }
+
+
+def fence(t: ir.Table) -> ir.Table:
+    """``t`` as a subquery the next step reads by column name (``Table.view()``).
+
+    Without it ibis merges each ``mutate`` into the select below and writes every column
+    it uses out in full: a rule that reads ``__reason`` twice (its test and ``__ok``)
+    doubles the SQL, so a dozen rules made 200 kB of SQL for a table of 24 rows — most of
+    a tiny import's time went to compiling and planning it — and at millions of rows the
+    engine evaluated the repeated parts per use. A subquery is plain SQL on every engine.
+    """
+    return t.view()
 
 
 def unparseable(column: str) -> str:

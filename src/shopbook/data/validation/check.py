@@ -11,13 +11,16 @@ import ibis.expr.types as ir
 
 from shopbook.data.contract import IBIS_DTYPES, Table
 from shopbook.data.sources import Source
+from shopbook.data.sources.transform import blank_null
 from shopbook.data.validation._common import (
     _FORMATS,
     _RAW,
     _REASON,
+    _TEXT,
     _WHY,
     UNCOERCIBLE_SHARE,
     _listing,
+    fence,
     unparseable,
 )
 from shopbook.data.validation.coerce import _coerce, _Incompatible
@@ -83,8 +86,8 @@ def _check_table(
         return None, problems
 
     raw_kept = [c for c in present if _RAW + c in typed.columns]
-    t = typed
-    t = t.mutate(**{_REASON: _row_reason(t, contract, present, now)})
+    t = fence(typed)
+    t = fence(t.mutate(**{_REASON: _row_reason(t, contract, present, now)}))
     t = _row_rules(t, contract, present)
     t = _group_rules(t, contract, present)
     t = _duplicate_rule(t, contract, present)
@@ -104,12 +107,18 @@ def _typed_columns(
         for c in present
         if contract[c].dtype in ("timestamp", "date") and raw[c].type().is_string()
     ]
-    split = split_stamps(raw, stamps)
+    # Text trimmed once (blank → null), its source text kept aside for the rejects: each
+    # rule below reads a clean column instead of repeating the trim at every use.
+    texts = [c for c in present if raw[c].type().is_string()]
+    clean = fence(
+        raw.mutate(**{_TEXT + c: raw[c] for c in texts}, **{c: blank_null(raw[c]) for c in texts})
+    )
+    split = fence(split_stamps(clean, stamps, clean=True))
     typed: dict[str, ir.Value] = {}
     problems = []
     for col in present:
         try:
-            coerced = _coerce(split[col], contract[col], zones, split)
+            coerced = _coerce(split[col], contract[col], zones, split, clean=col in texts)
         except _Incompatible as exc:
             dtype = contract[col].dtype
             problems.append(
@@ -125,10 +134,20 @@ def _typed_columns(
             continue
         typed[col] = coerced.typed.cast(IBIS_DTYPES[contract[col].dtype])
         if coerced.why is not None:
-            text = split[col].cast("string")
             typed[_WHY + col] = coerced.why
-            typed[_RAW + col] = ibis.cases((coerced.why.notnull(), text), else_=ibis.null("string"))
-    return (split.select(**typed) if typed else split), problems
+            typed[_TEXT + col] = split[_TEXT + col] if col in texts else split[col].cast("string")
+    if not typed:
+        return split, problems
+    # the reasons first, then the source text of the values they name (one use each)
+    t = fence(split.select(**typed))
+    raw = {
+        _RAW + c[len(_TEXT) :]: ibis.cases(
+            (t[_WHY + c[len(_TEXT) :]].notnull(), t[c]), else_=ibis.null("string")
+        )
+        for c in t.columns
+        if c.startswith(_TEXT)
+    }
+    return t.mutate(**raw).drop(*[c for c in t.columns if c.startswith(_TEXT)]), problems
 
 
 def _materialise(t: ir.Table, name: str, warnings: list[str]) -> ir.Table:

@@ -120,13 +120,18 @@ def _parse_text(text: ir.StringValue, column: Column) -> _Coerced:
 
 
 def _coerce(
-    raw: ir.Value, column: Column, zones: Zones | None = None, table: ir.Table | None = None
+    raw: ir.Value,
+    column: Column,
+    zones: Zones | None = None,
+    table: ir.Table | None = None,
+    clean: bool = False,
 ) -> _Coerced:
     """Read source column ``raw`` as ``column``'s contract type.
 
     ``zones`` says how timestamps are read (default: UTC, no per-value zone names).
     ``table`` is the table of ``raw`` with the parts :func:`split_stamps` adds for a text
-    timestamp column (default: ``raw`` alone, split).
+    timestamp column (default: ``raw`` alone, split). ``clean``: ``raw`` is text already
+    trimmed, blank as null (the validator trims each column once, not at every use).
 
     Raises
     ------
@@ -140,14 +145,14 @@ def _coerce(
     if src.is_null():
         return _Coerced(ibis.null(target))
     if want == "string":
-        return _as_string(raw, column)
+        return _as_string(raw, column, clean)
     if src.is_string() and want in ("timestamp", "date"):
         if table is None:
-            table = split_stamps(raw.name(column.name).as_table(), [column.name])
-        ts, why = parse_stamps(table, raw.get_name(), zones, column.name)
+            table = split_stamps(raw.name(column.name).as_table(), [column.name], clean)
+        ts, why = parse_stamps(table, raw.get_name(), zones, column.name, clean)
         return _Coerced(ts.date() if want == "date" else ts, why)
     if src.is_string():
-        return _parse_text(_text(raw), column)
+        return _parse_text(raw if clean else _text(raw), column)
     reader = _READERS.get(want)
     coerced = reader(_no_nan(raw), src, column.name, zones) if reader is not None else None
     if coerced is None:
@@ -232,17 +237,17 @@ _READERS: dict[str, Callable[[ir.Value, dtypes.DataType, str, Zones], _Coerced |
 }
 
 
-def _as_string(raw: ir.Value, column: Column) -> _Coerced:
+def _as_string(raw: ir.Value, column: Column, clean: bool = False) -> _Coerced:
     """Any column as trimmed text (blank → null); allowed values matched case-insensitively.
 
     In an identifier column (``Column.identifier``) text that means "no value"
     (:data:`MISSING_ID_TEXT`: ``NULL``, ``N/A``, ``None``, ``-``, ``nan``…) is missing, not
     an id; in a non-nullable column its row is rejected as ``null <column>`` and the text
-    is kept for :meth:`ValidationReport.rejects`.
+    is kept for :meth:`ValidationReport.rejects`. ``clean``: text already trimmed.
     """
     src = raw.type()
     if src.is_string():
-        text = _text(raw)
+        text = raw if clean else _text(raw)
     elif src.is_floating() or src.is_decimal():
         # ids stored as floats (pandas does that to integer columns with gaps): 123.0 → "123"
         whole = _whole(raw)

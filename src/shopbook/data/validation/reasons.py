@@ -28,6 +28,7 @@ from shopbook.data.validation._common import (
     _REASON,
     _WHY,
     ambiguous_zone,
+    fence,
     null,
     out_of_range,
     unparseable,
@@ -115,8 +116,9 @@ def _row_reason(
 
 
 def _reject_where(t: ir.Table, condition: ir.BooleanValue, reason: str) -> ir.Table:
-    """Give ``reason`` to the rows that have none yet and meet ``condition``."""
-    return t.mutate(**{_REASON: ibis.cases((t[_OK] & condition, reason), else_=t[_REASON])})
+    """Give ``reason`` to the rows that have none yet and meet ``condition`` (behind a
+    :func:`~shopbook.data.validation._common.fence`: the next rule reads the column)."""
+    return fence(t.mutate(**{_REASON: ibis.cases((t[_OK] & condition, reason), else_=t[_REASON])}))
 
 
 def _with_ok(t: ir.Table) -> ir.Table:

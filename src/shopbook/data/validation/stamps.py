@@ -137,12 +137,14 @@ class Zones:
         return aware.replace(tzinfo=None)
 
 
-def split_stamps(t: ir.Table, columns: Iterable[str]) -> ir.Table:
+def split_stamps(t: ir.Table, columns: Iterable[str], clean: bool = False) -> ir.Table:
     """``t`` plus the parts of each text timestamp column in ``columns``.
 
     Per column ``c``: ``__at_c`` the local date-time as a naive timestamp, ``__zone_c`` the
     text after it (null for a naive value) and ``__offset_c`` its offset in minutes east
-    of UTC (null unless the zone text is an offset). The parts are columns of their own
+    of UTC (null unless the zone text is an offset). ``clean``: the text columns are
+    already trimmed, blank as null (:func:`~shopbook.data.sources.transform.blank_null`).
+    The parts are columns of their own
     — each computed once per row — because inside the ``CASE`` that reads them an
     engine recomputes every repeated part (a regular expression) per branch.
     """
@@ -151,23 +153,24 @@ def split_stamps(t: ir.Table, columns: Iterable[str]) -> ir.Table:
         return t
     parts: dict[str, ir.Value] = {}
     for c in columns:
-        text = blank_null(t[c])
+        text = t[c] if clean else blank_null(t[c])
         # One regular expression per value: the longest local date-time it starts with.
         local = text.re_extract(_LOCAL_PREFIX, 0).nullif("")
         parts[_AT + c] = local.try_cast("timestamp")
         parts[_ZONE + c] = text.substr(local.length()).strip().nullif("")
-    t = t.mutate(**parts)
+    t = t.mutate(**parts).view()  # the zone text is read five times by its offset
     return t.mutate(**{_OFFSET + c: _offset_minutes(t[_ZONE + c]) for c in columns})
 
 
 def parse_stamps(
-    t: ir.Table, column: str, zones: Zones, name: str | None = None
+    t: ir.Table, column: str, zones: Zones, name: str | None = None, clean: bool = False
 ) -> tuple[ir.TimestampValue, ir.StringValue]:
     """Read text column ``column`` of ``t`` (parts from :func:`split_stamps`) as naive
     timestamps in the dataset's zone.
 
     Runs one small query: the zone names the values carry (see :func:`_zone_names`).
-    ``name`` is the contract column named in reasons (default ``column``).
+    ``name`` is the contract column named in reasons (default ``column``); ``clean``: the
+    text is already trimmed, blank as null.
 
     Returns
     -------
@@ -188,7 +191,7 @@ def parse_stamps(
         branches += _named_zone_branches(at, zone, _zone_names(t, zone), zones)
     typed = ibis.cases(*branches, else_=ibis.null("timestamp"))
     letters = zone.re_search(_LETTERS) & ~utc
-    present = blank_null(t[column]).notnull()
+    present = (t[column] if clean else blank_null(t[column])).notnull()
     why = ibis.cases(
         (typed.notnull() | ~present, ibis.null("string")),
         (letters, ambiguous_zone(name)),
