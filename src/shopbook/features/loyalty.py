@@ -148,7 +148,9 @@ def basket_histogram(
         bin, sorted; empty when there are no windows.
     """
     if not windows:
-        return pd.DataFrame({"lower": pd.Series([], float), "orders": pd.Series([], int)})
+        return pd.DataFrame(
+            {"lower": pd.Series([], dtype=float), "orders": pd.Series([], dtype=int)}
+        )
     t = purchases(orders, statuses)
     ts = t.order_ts.cast("timestamp")
     cond = None
@@ -285,7 +287,25 @@ __all__ = [
     "campaigns",
     "first_category_segments",
     "ladder_windows",
+    "member_day_programme",
     "monthly_spend",
     "offer_outcomes",
     "tier_segments",
 ]
+
+
+def member_day_programme(promotions: Any) -> tuple[int, pd.Timestamp] | None:
+    """The weekly member day from a ``promotions`` row of type ``member_day``.
+
+    Returns
+    -------
+    (int, pandas.Timestamp) or None
+        The weekday (0 = Monday) of its first day and that day; ``None`` without such a row.
+    """
+    pr = as_table(promotions)
+    pr = pr.filter(pr.type.cast("string").lower() == "member_day")
+    first = pr.start.min().execute()
+    if first is None or pd.isna(first):
+        return None
+    day = pd.Timestamp(first)
+    return int(day.dayofweek), day

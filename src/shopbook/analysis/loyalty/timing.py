@@ -11,6 +11,7 @@ estimate weights rows by ``customers``; the bootstrap intervals resample custome
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -205,7 +206,8 @@ class HazardPeak(Result):
         ``day, hazard, ci_low, ci_high`` (lifelines' smoothed Nelson–Aalen hazard per
         day and its 95 % interval).
     peak_day, peak_low, peak_high
-        The day of the highest hazard and its bootstrap interval.
+        The day of the highest hazard and the first and last day that cannot be told
+        from it.
     coupon_day
         The day asked about, and ``coupon_in_peak`` whether it lies in the interval;
         ``coupon_ratio``: the hazard on that day over the peak hazard.
@@ -219,34 +221,19 @@ class HazardPeak(Result):
     coupon_ratio: float = float("nan")
 
 
-def _smoothed(d: np.ndarray, e: np.ndarray, w: np.ndarray, bw: float, grid: np.ndarray):
-    """Epanechnikov-smoothed Nelson–Aalen hazard on ``grid`` (NumPy, for the bootstrap)."""
-    times = np.unique(d[e])
-    deaths = np.bincount(np.searchsorted(times, d[e]), weights=w[e], minlength=len(times))
-    order = np.searchsorted(times, d, side="left")
-    leave = np.bincount(np.minimum(order, len(times)), weights=w, minlength=len(times) + 1)
-    at_risk = w.sum() - np.concatenate([[0.0], np.cumsum(leave)[:-1]])[: len(times)]
-    dh = np.where(at_risk > 0, deaths / np.maximum(at_risk, 1e-12), 0.0)
-    u = (grid[:, None] - times[None, :]) / bw
-    k = np.where(np.abs(u) <= 1, 0.75 * (1 - u**2), 0.0)
-    return (k * dh[None, :]).sum(axis=1) / bw
-
-
 def hazard_peak(
     times: pd.DataFrame,
     coupon_day: int = 7,
     horizon: int = 60,
     bandwidth: float = 3.0,
-    n_boot: int = 200,
-    seed: int = 0,
-    level: float = 0.95,
 ) -> HazardPeak:
     """Where the hazard of the second purchase peaks, with an interval.
 
     The hazard is lifelines' kernel-smoothed Nelson–Aalen estimate
     (:meth:`lifelines.NelsonAalenFitter.smoothed_hazard_`, Epanechnikov kernel of
-    ``bandwidth`` days) on days ``bandwidth`` … ``horizon``; the peak's interval is the
-    percentile interval of the peak day over customer bootstraps.
+    ``bandwidth`` days) on days ``bandwidth`` … ``horizon``; the peak's interval spans
+    the days whose 95 % upper bound reaches the peak's lower bound — the days that cannot
+    be told from the peak (a bootstrap of the argmax is too narrow on a flat peak).
     """
     if times.empty or int(times.loc[times["repeated"], "customers"].sum()) < 20:
         return HazardPeak.skipped(_("fewer than 20 customers bought a second time"))
@@ -254,8 +241,10 @@ def hazard_peak(
     e = times["repeated"].to_numpy(bool)
     w = times["customers"].to_numpy(float)
     naf = NelsonAalenFitter().fit(d, e, weights=w)
-    sm = naf.smoothed_hazard_(bandwidth)
-    ci = naf.smoothed_hazard_confidence_intervals_(bandwidth)
+    with warnings.catch_warnings():  # lifelines divides by a zero hazard in its interval
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sm = naf.smoothed_hazard_(bandwidth)
+        ci = naf.smoothed_hazard_confidence_intervals_(bandwidth)
     grid = np.arange(np.ceil(bandwidth), horizon + 1, dtype=float)
     h = sm.iloc[:, 0]
     hz = h.reindex(grid, method="ffill").to_numpy()
@@ -263,24 +252,23 @@ def hazard_peak(
         {
             "day": grid.astype(int),
             "hazard": hz,
-            "ci_low": ci.iloc[:, 0].reindex(grid, method="ffill").to_numpy(),
-            "ci_high": ci.iloc[:, 1].reindex(grid, method="ffill").to_numpy(),
+            "ci_low": ci.min(axis=1).reindex(grid, method="ffill").to_numpy(),
+            "ci_high": ci.max(axis=1).reindex(grid, method="ffill").to_numpy(),
         }
     )
-    own = _smoothed(d, e, w, bandwidth, grid)
-    peak = float(grid[int(np.nanargmax(own))])
-    rng = np.random.default_rng(seed)
-    n, p = int(w.sum()), w / w.sum()
-    boots = [
-        grid[
-            int(np.nanargmax(_smoothed(d, e, rng.multinomial(n, p).astype(float), bandwidth, grid)))
-        ]
-        for _ in range(n_boot)
-    ]
-    a = (1 - level) / 2
-    lo, hi = (float(x) for x in np.quantile(boots, [a, 1 - a]))
-    at = own[grid == coupon_day]
-    ratio = float(at[0] / own.max()) if at.size and own.max() > 0 else float("nan")
+    k = int(np.nanargmax(hz))
+    peak = float(grid[k])
+    # the days whose hazard cannot be told from the peak's: the run of days around the
+    # peak whose upper bound reaches the peak's lower bound
+    close = table["ci_high"].to_numpy() >= table["ci_low"].to_numpy()[k]
+    a = b = k
+    while a > 0 and close[a - 1]:
+        a -= 1
+    while b < len(grid) - 1 and close[b + 1]:
+        b += 1
+    lo, hi = float(grid[a]), float(grid[b])
+    at = hz[grid == coupon_day]
+    ratio = float(at[0] / hz[k]) if at.size and hz[k] > 0 else float("nan")
     res = HazardPeak(
         table=table,
         peak_day=peak,

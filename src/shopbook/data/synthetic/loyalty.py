@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shopbook.data.synthetic.clock import _Calendar, _Clock
+from shopbook.data.synthetic.clock import _Calendar, _Clock, member_day_since
 from shopbook.data.synthetic.parameters import LOYALTY
 
 
@@ -181,11 +181,25 @@ def _promotions_table(cal: _Calendar, ladder: _Ladder, coupon: _Coupon) -> pd.Da
             "end": cal.iso(min(coupon.day + coupon.valid_days - 1, cal.n - 1)),
         }
     )
+    since = member_day_since(cal)
+    if since < cal.n:
+        rows.append(
+            {
+                "promotion_id": "member_day",
+                "type": "member_day",
+                "threshold": None,
+                "discount": None,
+                "start": cal.iso(since),
+                "end": cal.iso(cal.n - 1),
+            }
+        )
     df = pd.DataFrame(
         rows, columns=["promotion_id", "type", "threshold", "discount", "start", "end"]
     )
     for c in ("promotion_id", "type"):
         df[c] = df[c].astype("string[pyarrow]")
+    for c in ("threshold", "discount"):
+        df[c] = df[c].astype(float)
     for c in ("start", "end"):
         df[c] = pd.to_datetime(df[c]).dt.date.astype("date32[pyarrow]")
     return df
