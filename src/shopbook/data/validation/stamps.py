@@ -188,7 +188,7 @@ def parse_stamps(
         (offset.notnull(), zones.from_utc(at - offset.as_interval("m"))),
     ]
     if zones.convert is not None:
-        branches += _named_zone_branches(at, zone, _zone_names(t, zone), zones)
+        branches += _named_zone_branches(at, zone, _zone_names(t, zone, column), zones)
     typed = ibis.cases(*branches, else_=ibis.null("timestamp"))
     letters = zone.re_search(_LETTERS) & ~utc
     present = (t[column] if clean else blank_null(t[column])).notnull()
@@ -200,7 +200,7 @@ def parse_stamps(
     return typed, why
 
 
-def _zone_names(t: ir.Table, zone: ir.StringValue) -> list[str]:
+def _zone_names(t: ir.Table, zone: ir.StringValue, column: str) -> list[str]:
     """The names of :data:`ZONE_NAMES` among the values' zone texts.
 
     One query over the column, so that each zone is converted as a constant: a zone that
@@ -208,7 +208,10 @@ def _zone_names(t: ir.Table, zone: ir.StringValue) -> list[str]:
     and a long ``IN`` list of every zone name becomes a join over every row.
     """
     names = (
-        t.filter(zone.re_search(_NAME))
+        # a name has a slash: a plain test of the text first (the engine pushes it below
+        # the regular expressions that split the value), then the zone text is matched
+        t.filter(t[column].contains("/"))
+        .filter(zone.re_search(_NAME))
         .select(zone=zone)
         .distinct()
         .limit(len(ZONE_NAMES) + 1)
