@@ -49,6 +49,7 @@ def test_time_columns_are_the_contracts_event_times():
         "assignments": "assigned_ts",
         "inventory": "date",
         "marketing_spend": "date",
+        "offers": "sent_ts",
     }
 
 

@@ -3,8 +3,9 @@
 A table's time is its event column as the contract names it: the required
 ``timestamp``/``date`` column that may not lie in the future (:data:`TIME_COLUMNS`:
 ``orders.order_ts``, ``sessions.session_ts``, ``assignments.assigned_ts``,
-``inventory.date``, ``marketing_spend.date``). Tables without one (customers, products,
-order items) have no freshness of their own.
+``inventory.date``, ``marketing_spend.date``, ``offers.sent_ts``). Tables without one
+(customers, products, order items, promotions — whose dates may be planned ahead) have no
+freshness of their own.
 
 :func:`data_spans` finds each table's first and last day in the engine (one aggregate per
 table, on the rows as stored); :func:`assess` compares a report's window (its ``start`` /
