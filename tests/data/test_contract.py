@@ -8,7 +8,8 @@ from shopbook.errors import ContractError
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_eight_tables_of_the_design_are_declared():
+def test_the_tables_of_the_design_are_declared():
+    # the eight of the design, and the optional promotions / offers of notebook 09
     assert set(contract.TABLES) == {
         "orders",
         "order_items",
@@ -18,6 +19,8 @@ def test_the_eight_tables_of_the_design_are_declared():
         "assignments",
         "inventory",
         "marketing_spend",
+        "promotions",
+        "offers",
     }
 
 
