@@ -15,6 +15,7 @@ import pytest
 
 from shopbook.analysis import trend as T
 from shopbook.analysis.trend.calibration import conformal_factor, conformity_scores, widen
+from shopbook.viz.theme import title_of
 
 
 @pytest.fixture(scope="module")
@@ -238,7 +239,7 @@ def test_candidates_figure_highlights_the_winner():
     assert len(bars) == 2  # the candidate that was not fitted is left out
     assert [b.get_width() for b in bars] == [0.9, 1.2]  # drawn bottom-up: simplest on top
     assert bars[0].get_facecolor() != bars[1].get_facecolor()
-    assert ax.get_title() == "Forecast candidates: ETS chosen"
+    assert title_of(ax) == "Forecast candidates: ETS chosen"
     assert ax.lines[0].get_xdata()[0] == 1.2  # the seasonal naive's MASE
     plt.close(ax.figure)
 

@@ -304,6 +304,9 @@ def test_sighup_is_handled_like_sigterm(tmp_path, private):
         [sys.executable, "-m", "shopbook.cli", "run", str(sleeper), "--job", "nightly",
          "--out", str(reports)],
         stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+        # a run started from a terminal: under nohup (SIGHUP ignored, inherited) the run rightly
+        # keeps the signal ignored — test_an_ignored_sighup_stays_ignored_under_nohup
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL),
     )  # fmt: skip
     try:
         deadline, seen = time.monotonic() + 90, ""

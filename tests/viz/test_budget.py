@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from shopbook.viz import budget as bviz
+from shopbook.viz.theme import title_of
 
 
 def test_figures_draw_and_return_their_axes():
@@ -17,13 +18,13 @@ def test_figures_draw_and_return_their_axes():
         {"channel": ["a", "<b>"], "spend_share": [0.6, 0.4], "revenue_share": [0.5, 0.5]}
     )
     ax = bviz.share_bars(shares)
-    assert ax.get_title() and len(ax.patches) == 4
+    assert title_of(ax) and len(ax.patches) == 4
     x = np.linspace(0, 1000, 20)
     curve = pd.DataFrame({"spend": x, "paid": x / (x + 300), "low": 0.8 * x / (x + 300)})
     curve["high"] = 1.2 * curve["paid"]
     fig, axes = plt.subplots(1, 2)
     got = bviz.response_curve(curve, "tmall", 400.0, ax=axes[0])
-    assert got is axes[0] and "tmall" in got.get_title()
+    assert got is axes[0] and "tmall" in title_of(got)
     table = pd.DataFrame(
         {
             "channel": ["a", "b"],
