@@ -178,6 +178,10 @@ def reallocate(
     gain, extra = split_gain(fit, values, best, reference, days)
     r.gain, r.customers = float(gain[0]), float(extra[0])
     r.gain_low, r.gain_high = fit.interval(gain)
+    # money to the cent: the optimiser's last digits vary with the BLAS threads, run to run
+    r.gain, r.gain_low, r.gain_high = (
+        round(float(v), 2) for v in (r.gain, r.gain_low, r.gain_high)
+    )
     r.customers_low, r.customers_high = fit.interval(extra)
     tol = 1e-3 * max(daily, 1.0)
     at = np.where(best <= lo + tol, "low", np.where(best >= hi - tol, "high", ""))
@@ -261,6 +265,10 @@ def simple_rule(
     gain, extra = split_gain(fit, values, split, reference, days)
     r.gain, r.customers = float(gain[0]), float(extra[0])
     r.gain_low, r.gain_high = fit.interval(gain)
+    # money to the cent: the optimiser's last digits vary with the BLAS threads, run to run
+    r.gain, r.gain_low, r.gain_high = (
+        round(float(v), 2) for v in (r.gain, r.gain_low, r.gain_high)
+    )
     r.customers_low, r.customers_high = fit.interval(extra)
     r.table = pd.DataFrame(
         {
