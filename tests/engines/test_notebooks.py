@@ -60,9 +60,7 @@ def _runs(
     jobs = [("engine", nb, engine_source) for nb in notebooks]
     jobs += [("duckdb", nb, str(duckdb_file)) for nb in notebooks if nb not in _reference]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {
-            (kind, nb): pool.submit(_run, nb, src, out / kind) for kind, nb, src in jobs
-        }
+        futures = {(kind, nb): pool.submit(_run, nb, src, out / kind) for kind, nb, src in jobs}
         done = {key: f.result() for key, f in futures.items()}
     for (kind, nb), result in done.items():
         if kind == "duckdb":
@@ -89,8 +87,10 @@ def spark_runs(spark_shop, shop_files, tmp_path_factory):
 
 
 def _same(a: Any, b: Any, unit: Any) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool) or not (
-        isinstance(a, int | float) and isinstance(b, int | float)
+    if (
+        isinstance(a, bool)
+        or isinstance(b, bool)
+        or not (isinstance(a, int | float) and isinstance(b, int | float))
     ):
         return a == b
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
