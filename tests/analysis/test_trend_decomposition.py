@@ -9,6 +9,7 @@ import pytest
 from statsmodels.tsa.seasonal import MSTL, STL
 
 from shopbook.analysis import trend as T
+from shopbook.viz.theme import title_of
 
 DOW = np.array([1.0, 0.95, 0.95, 1.0, 1.1, 1.2, 1.15]) - 1.05  # Mon..Sun, mean 0
 
@@ -209,5 +210,5 @@ def test_figure_labels_say_which_panels_come_from_fourier_terms(two_years):
         "Season 365\n(Fourier)",
         "Remainder",
     ]
-    assert dec.method in axes[0].get_title()
+    assert dec.method in title_of(axes[0])
     plt.close(axes[0].figure)
