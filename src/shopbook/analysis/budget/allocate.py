@@ -83,6 +83,17 @@ class Allocation(Result):
     budget: float = np.nan
 
 
+def _set_gain(r: Allocation, fit: ResponseFit, gain: np.ndarray, extra: np.ndarray) -> None:
+    """Put a split's gain and extra customers (element 0: the estimate) with intervals on r."""
+    r.gain, r.customers = float(gain[0]), float(extra[0])
+    r.gain_low, r.gain_high = fit.interval(gain)
+    # money to the cent: the optimiser's last digits vary with the BLAS threads, run to run
+    r.gain, r.gain_low, r.gain_high = (
+        round(float(v), 2) for v in (r.gain, r.gain_low, r.gain_high)
+    )
+    r.customers_low, r.customers_high = fit.interval(extra)
+
+
 def split_gain(
     fit: ResponseFit,
     values: pd.Series,
@@ -176,13 +187,7 @@ def reallocate(
     )
     best = pd.Series(res.x, index=current.index)
     gain, extra = split_gain(fit, values, best, reference, days)
-    r.gain, r.customers = float(gain[0]), float(extra[0])
-    r.gain_low, r.gain_high = fit.interval(gain)
-    # money to the cent: the optimiser's last digits vary with the BLAS threads, run to run
-    r.gain, r.gain_low, r.gain_high = (
-        round(float(v), 2) for v in (r.gain, r.gain_low, r.gain_high)
-    )
-    r.customers_low, r.customers_high = fit.interval(extra)
+    _set_gain(r, fit, gain, extra)
     tol = 1e-3 * max(daily, 1.0)
     at = np.where(best <= lo + tol, "low", np.where(best >= hi - tol, "high", ""))
     marg = fit.table.set_index("channel")["marginal_per_kcny"].reindex(current.index) / 1000.0
@@ -263,13 +268,7 @@ def simple_rule(
     split = reference * factor
     split = split * daily / float(split.sum())
     gain, extra = split_gain(fit, values, split, reference, days)
-    r.gain, r.customers = float(gain[0]), float(extra[0])
-    r.gain_low, r.gain_high = fit.interval(gain)
-    # money to the cent: the optimiser's last digits vary with the BLAS threads, run to run
-    r.gain, r.gain_low, r.gain_high = (
-        round(float(v), 2) for v in (r.gain, r.gain_low, r.gain_high)
-    )
-    r.customers_low, r.customers_high = fit.interval(extra)
+    _set_gain(r, fit, gain, extra)
     r.table = pd.DataFrame(
         {
             "channel": current.index,
