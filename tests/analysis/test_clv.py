@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from shopbook import i18n
 from shopbook.analysis import clv
 from shopbook.analysis.clv import FitError, FitWarning
 from shopbook.features.customers import customer_summary, summary_patterns
@@ -600,11 +601,25 @@ def test_clv_figures_draw_titled_axes(cdnow_weeks, bgnbd, gg, cdnow_sample):
 def test_model_comparison_and_aic_verdict(bgnbd, pnbd):
     table = clv.model_comparison(bgnbd, pnbd)
     assert list(table["model"]) == ["BG/NBD", "Pareto/NBD"]
-    assert list(table.columns) == ["model", "log-likelihood", "AIC", "parameters"]
-    assert table.loc[0, "log-likelihood"] == bgnbd.log_likelihood
-    assert table.loc[1, "AIC"] == pnbd.aic and table.loc[1, "parameters"] == pnbd.params
+    assert list(table.columns) == ["model", "log_likelihood", "aic", "n_params", "estimates"]
+    assert table.loc[0, "log_likelihood"] == pytest.approx(bgnbd.log_likelihood, abs=0.05)
+    assert table.loc[1, "aic"] == pytest.approx(pnbd.aic, abs=0.05)
+    # the estimates are one short text, not a dict of 16-digit floats
+    text = table.loc[0, "estimates"]
+    assert isinstance(text, str) and text.startswith("r ") and "α" in text
+    assert all(len(part.split()[1].replace(".", "").lstrip("0")) <= 3 for part in text.split(" · "))
     # on the CDNOW sample BG/NBD has the higher likelihood with as many parameters
     assert bgnbd.aic < pnbd.aic
     assert clv.aic_verdict(pnbd, bgnbd) == "no better"
     assert clv.aic_verdict(bgnbd, pnbd) == "better"
     assert clv.aic_verdict(bgnbd, bgnbd) == "no better"
+
+
+def test_error_table_labels_every_row(bgnbd, cdnow_weeks):
+    errors = pd.DataFrame({"BG/NBD": clv.prediction_error(bgnbd, cdnow_weeks)})
+    table = clv.error_table(errors)
+    assert list(table.columns) == ["figure", "BG/NBD"]
+    assert table["figure"].iloc[0] == "Customers" and "_" not in "".join(table["figure"])
+    assert len(table) == len(errors)
+    with i18n.use_lang("zh"):
+        assert clv.error_table(errors)["figure"].iloc[0] == "客户数"

@@ -253,6 +253,21 @@ def test_optimal_price_never_extrapolates():
     assert cheap.unconstrained_price == pytest.approx(1.25)
     assert cheap.price == 8.0 and cheap.at_bound == "lower"
     assert cheap.curve.price.between(8.0, 12.0).all()
+    assert not inelastic.keep and not cheap.keep
+
+
+def test_today_at_the_edge_of_the_data_reads_keep_the_price():
+    # today's price is the highest ever sold at and the model wants more: the best price in
+    # range is today's, which is "keep the price", not a move from 12.00 to 12.00
+    top = el.optimal_price(-0.6, unit_cost=5.0, current_price=12.0, price_bounds=(8.0, 12.0))
+    assert top.price == 12.0 and top.at_bound == "upper" and top.keep
+    assert "never sold above" in top.why_keep
+    assert top.profit_change == 0 and top.revenue_change == 0
+    # an optimum inside the range that rounds to today's price keeps it too
+    inside = el.optimal_price(-2.0, unit_cost=10.0, current_price=20.001, price_bounds=(10.0, 40.0))
+    assert inside.at_bound is None and inside.keep and "already" in inside.why_keep
+    moved = el.optimal_price(-2.0, unit_cost=10.0, current_price=18.0, price_bounds=(10.0, 40.0))
+    assert not moved.keep
 
 
 def test_optimal_price_band_from_the_interval():

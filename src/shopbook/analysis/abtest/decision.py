@@ -11,6 +11,7 @@ import pandas as pd
 
 from shopbook.analysis.abtest.comparisons import Comparison
 from shopbook.analysis.abtest.srm import SRMResult
+from shopbook.i18n import _, translate
 
 __all__ = ["Decision", "decide"]
 
@@ -57,26 +58,31 @@ def _change(comp: Comparison) -> str:
 def _split_check(srm: SRMResult) -> _Check:
     """Rule 1: a broken split decides on its own."""
     if srm.flagged:
-        detail = (
-            f"split does not match the intended shares (p = {srm.p_value:.2g} < "
-            f"{srm.threshold:g}); results cannot be trusted — fix the assignment and restart"
-        )
+        detail = _(
+            "split does not match the intended shares (p = {p:.2g} < {t:g}); results cannot be "
+            "trusted — fix the assignment and restart"
+        ).format(p=srm.p_value, t=srm.threshold)
         return _row("sample ratio", "fail", detail), "don't ship"
-    detail = f"split matches the intended shares (p = {srm.p_value:.2g})"
+    detail = _("split matches the intended shares (p = {p:.2g})").format(p=srm.p_value)
     return _row("sample ratio", "pass", detail), None
 
 
 def _guardrail_check(name: str, comp: Comparison | None, better: str, alpha: float) -> _Check:
     """Rule 2: a guardrail significantly worse stops the treatment."""
-    check = f"guardrail: {name}"
+    check, shown = _("guardrail: {name}").format(name=translate(name)), translate(name)
     if comp is None:
-        return _row(check, "info", f"{name} cannot be tested (e.g. no events in either arm)"), None
+        why = _("{name} cannot be tested (e.g. no events in either arm)").format(name=shown)
+        return _row(check, "info", why), None
     worse = comp.abs_lift < 0 if better == "higher" else comp.abs_lift > 0
     change = _change(comp)
     if comp.p_value < alpha and worse:
-        detail = f"{name} significantly worse ({change}, p = {comp.p_value:.2g})"
+        detail = _("{name} significantly worse ({change}, p = {p:.2g})").format(
+            name=shown, change=change, p=comp.p_value
+        )
         return _row(check, "fail", detail), "don't ship"
-    detail = f"{name} not significantly worse ({change}, p = {comp.p_value:.2g})"
+    detail = _("{name} not significantly worse ({change}, p = {p:.2g})").format(
+        name=shown, change=change, p=comp.p_value
+    )
     return _row(check, "pass", detail), None
 
 
@@ -92,37 +98,42 @@ def _primary_check(
     Before the planned sample (``early``) only the always-valid p-value counts.
     """
     if primary is None:
-        return _row("primary metric", "warn", "not measured: outcomes are not available"), None
+        why = _("not measured: outcomes are not available")
+        return _row("primary metric", "warn", why), None
     p = primary.p_value if p_value is None else p_value
     if early and sequential_p is not None:
-        sig, p_used, how = sequential_p < alpha, sequential_p, "always-valid p"
+        sig, p_used, how = sequential_p < alpha, sequential_p, _("always-valid p")
     elif early:
-        sig, p_used, how = False, p, "p (planned sample not reached)"
+        sig, p_used, how = False, p, _("fixed-horizon p (planned sample not reached)")
     else:
-        sig, p_used, how = p < alpha, p, "p"
+        sig, p_used, how = p < alpha, p, _("fixed-horizon p")
     lift_txt = _change(primary)
-    name = primary.metric
-    check = f"primary: {name}"
+    name = translate(primary.metric)
+    check = _("primary: {name}").format(name=name)
+    values = {"name": name, "lift": lift_txt, "how": how, "p": p_used}
     if sig and primary.abs_lift > 0:
-        return _row(check, "pass", f"{name} up {lift_txt} ({how} = {p_used:.2g})"), "ship"
+        return _row(check, "pass", _("{name} up {lift} ({how} = {p:.2g})").format(**values)), "ship"
     if sig and primary.abs_lift < 0:
-        return _row(check, "fail", f"{name} down {lift_txt} ({how} = {p_used:.2g})"), "don't ship"
-    detail = f"no significant change in {name} ({lift_txt}, {how} = {p_used:.2g})"
+        detail = _("{name} down {lift} ({how} = {p:.2g})").format(**values)
+        return _row(check, "fail", detail), "don't ship"
+    detail = _("no significant change in {name} ({lift}, {how} = {p:.2g})").format(**values)
     return _row(check, "warn", detail), None
 
 
 def _power_check(power: float, power_target: float) -> _Check:
     underpowered = power < power_target
-    detail = f"power to detect the planned effect is {power:.0%}" + (
-        f" (below {power_target:.0%})" if underpowered else ""
-    )
+    detail = (
+        _("power to detect the planned effect is {p:.0%} (below {t:.0%})")
+        if underpowered
+        else _("power to detect the planned effect is {p:.0%}")
+    ).format(p=power, t=power_target)
     return _row("power", "warn" if underpowered else "pass", detail), None
 
 
 def _planned_check(planned_reached: bool) -> _Check:
     if planned_reached:
-        return _row("planned sample", "pass", "planned sample size reached"), None
-    return _row("planned sample", "warn", "planned sample size not reached yet"), None
+        return _row("planned sample", "pass", _("planned sample size reached")), None
+    return _row("planned sample", "warn", _("planned sample size not reached yet")), None
 
 
 def decide(
@@ -193,8 +204,8 @@ def decide(
         checks.append(_power_check(power, power_target))
     if planned_reached is not None:
         checks.append(_planned_check(planned_reached))
-    rows = [row for row, _ in checks]
-    verdict = next((v for _, v in checks if v is not None), None)
+    rows = [row for row, _v in checks]
+    verdict = next((v for _r, v in checks if v is not None), None)
     if verdict is None:
         verdict = "keep running" if (underpowered or early or primary is None) else "don't ship"
         if verdict == "don't ship":
@@ -202,7 +213,10 @@ def decide(
                 _row(
                     "conclusion",
                     "info",
-                    "enough data and no effect as large as the planned minimum: not worth shipping",
+                    _(
+                        "enough data and no effect as large as the planned minimum: "
+                        "not worth shipping"
+                    ),
                 )
             )
     return Decision(

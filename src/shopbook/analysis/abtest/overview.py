@@ -38,6 +38,8 @@ from shopbook.analysis.abtest.errors import ABTestError
 from shopbook.analysis.abtest.readout import Readout, evaluate, power_table
 from shopbook.analysis.abtest.sequential import first_significant_look
 from shopbook.analysis.result import Result
+from shopbook.i18n import _, translate
+from shopbook.notebook import columns
 
 __all__ = [
     "OVERVIEW_COLUMNS",
@@ -172,16 +174,18 @@ def _days_left(r: Readout, days: int) -> tuple[float, float, float]:
 
 
 def _note(status: str, srm_failed: bool, short: float, left: float, why: str) -> str:
-    parts = ["split broken (sample ratio mismatch): fix the assignment and restart"] * srm_failed
+    parts = [_("split broken (sample ratio mismatch): fix the assignment and restart")] * srm_failed
     if math.isnan(short):
-        parts.append(f"no planned sample: {why}" if why else "no planned sample")
+        parts.append(
+            _("no planned sample: {why}").format(why=why) if why else _("no planned sample")
+        )
     elif status == "running" and short > 0:
-        parts.append(f"about {left:,.0f} more days at the rate seen so far")
+        parts.append(_("about {n:,.0f} more days at the rate seen so far").format(n=left))
     elif status == "ended" and short > 0:
-        parts.append(f"ended {short:,.0f} units short of its planned sample")
+        parts.append(_("ended {n:,.0f} units short of its planned sample").format(n=short))
     else:
-        parts.append("planned sample reached")
-    return "; ".join(parts)
+        parts.append(_("planned sample reached"))
+    return _("; ").join(parts)
 
 
 def _row(r: Readout, grace_days: int) -> dict[str, Any]:
@@ -258,12 +262,15 @@ def _p_values(r: Readout, f: dict[str, Any]) -> list[dict[str, Any]]:
         "name": "p_value_always_valid",
         "value": f["p_value_always_valid"],
         "fmt": ".2g",
-        "label": "p-value (conversion, always valid; the decision's)"
+        "label": _("p-value (conversion, always valid; the decision's)")
         if used
-        else "p-value (conversion, always valid)",
+        else _("p-value (conversion, always valid)"),
     }
+    fixed["label"] = translate(fixed["label"])
     if used:
-        fixed["label"] = f"{fixed['label']}, not used: planned sample not reached"
+        fixed["label"] = _("{label}, not used: planned sample not reached").format(
+            label=fixed["label"]
+        )
         return [valid, fixed]
     return [fixed, valid]
 
@@ -290,30 +297,38 @@ def headlines(readouts: Sequence[Readout], per_experiment: bool = True) -> list[
     """
     evaluated = [r for r in readouts if r.units]
     if not evaluated:
-        return [{"name": "verdict", "value": "nothing to evaluate", "label": "Decision"}]
+        return [{"name": "verdict", "value": _("nothing to evaluate"), "label": _("Decision")}]
     out: list[dict[str, Any]] = []
     if per_experiment:
-        out.append({"name": "experiments", "value": len(evaluated), "label": "Experiments"})
+        out.append({"name": "experiments", "value": len(evaluated), "label": _("Experiments")})
         failures = sum(r.srm_failed for r in evaluated)
-        out.append({"name": "split_failures", "value": failures, "label": "Broken splits (SRM)"})
+        out.append({"name": "split_failures", "value": failures, "label": _("Broken splits (SRM)")})
     for r in evaluated:
         f = r.headline_figures()
         items: list[dict[str, Any]] = [
-            {"name": "verdict", "value": r.verdict, "label": f"Decision ({r.treatment})"},
-            {"name": "split_check", "value": r.split_check, "label": "Split check (SRM)"},
-            {"name": "units", "value": f["units"], "unit": "units", "label": "Units"},
+            {
+                "name": "verdict",
+                "value": translate(r.verdict),
+                "label": _("Decision ({t})").format(t=r.treatment),
+            },
+            {
+                "name": "split_check",
+                "value": translate(r.split_check),
+                "label": _("Split check (SRM)"),
+            },
+            {"name": "units", "value": f["units"], "unit": _("units"), "label": _("Units")},
             {
                 "name": "conversion_lift",
                 "value": f["rel_lift"],
                 "fmt": "+.1%",
-                "label": "Conversion lift (relative)",
+                "label": _("Conversion lift (relative)"),
             },
             *_p_values(r, f),
             {
                 "name": "chance_to_beat_control",
                 "value": f["chance_to_beat_control"],
                 "fmt": ".1%",
-                "label": "Chance to beat control",
+                "label": _("Chance to beat control"),
             },
         ]
         if per_experiment:
@@ -321,7 +336,7 @@ def headlines(readouts: Sequence[Readout], per_experiment: bool = True) -> list[
                 item["name"] = f"{item['name']}_{r.experiment_id}"
                 item["label"] = f"{r.experiment_id}: {item['label']}"
         else:
-            out.append({"name": "experiment", "value": r.experiment_id, "label": "Experiment"})
+            out.append({"name": "experiment", "value": r.experiment_id, "label": _("Experiment")})
         out += [{k: v for k, v in item.items() if v is not None or k == "value"} for item in items]
     return out
 
@@ -423,14 +438,16 @@ def sections(r: Readout) -> list[Part]:
 
 
 def _summary(r: Readout) -> Part:
-    title = "Summary"
+    title = _("Summary")
     lines: list[tuple[str, dict[str, Any]]] = []
     if r.srm_failed and r.srm is not None:
         lines.append(
             (
-                "⚠️ **Warning — sample ratio mismatch.** The units of **{exp}** are not split as "
-                "intended (p = {p:.2g} < {thr}). Something in the assignment or the logging is "
-                "broken, so every number below is suspect: fix the split and rerun the test.",
+                _(
+                    "⚠️ **Warning — sample ratio mismatch.** The units of **{exp}** are not split "
+                    "as intended (p = {p:.2g} < {thr}). Something in the assignment or the logging "
+                    "is broken, so every number below is suspect: fix the split and rerun the test."
+                ),
                 {"exp": r.experiment_id, "p": r.srm.p_value, "thr": r.srm.threshold},
             )
         )
@@ -438,13 +455,16 @@ def _summary(r: Readout) -> Part:
         f = r.headline_figures()
         lines.append(
             (
-                "On **{n}** units, {t} converted **{b:.2%}** of its units against **{a:.2%}** for "
-                "{c}: a relative lift of **{lift:+.1%}** ({ci:.0%} confidence interval {lo:+.1%} "
-                "to {hi:+.1%}, {adj}-adjusted p = {p:.2g}). Decision: **{verdict}**.",
+                _(
+                    "On **{n}** units, {t} converted **{b:.2%}** of its units against **{a:.2%}** "
+                    "for {c}: a relative lift of **{lift:+.1%}** ({ci:.0%} confidence interval "
+                    "{lo:+.1%} to {hi:+.1%}; fixed-horizon p = {p:.2g}, {adj}-adjusted). "
+                    "Decision: **{verdict}**{basis}."
+                ),
                 {
                     "n": f["units"],
-                    "t": r.treatment,
-                    "c": r.control,
+                    "t": translate(r.treatment or ""),
+                    "c": translate(r.control),
                     "b": f["treatment_rate"],
                     "a": f["control_rate"],
                     "lift": f["rel_lift"],
@@ -453,7 +473,12 @@ def _summary(r: Readout) -> Part:
                     "hi": f["rel_hi"],
                     "adj": r.adjustment,
                     "p": f["p_value_adjusted"],
-                    "verdict": f["verdict"],
+                    "verdict": translate(f["verdict"] or ""),
+                    "basis": _(
+                        ", on the always-valid p = {p:.2g} (the planned sample is not reached)"
+                    ).format(p=f["p_value_always_valid"])
+                    if r.decision_used_always_valid() and f.get("p_value_always_valid") is not None
+                    else "",
                 },
             )
         )
@@ -463,67 +488,77 @@ def _summary(r: Readout) -> Part:
 
 
 def _split(r: Readout) -> Part:
-    title = "1. Can we trust the split?"
+    title = _("1. Can we trust the split?")
     if not r.ok("split") or r.srm is None:
         return Part(title, skipped=r.why("split"))
     srm = r.srm
     line = (
-        "Units per variant: {counts}. Chi-square = {chi:.2f} on {df} degree(s) of freedom, "
-        "p = {p:.3g}: **{verdict}**.",
+        _(
+            "Units per variant: {counts}. Chi-square = {chi:.2f} on {df} degree(s) of freedom, "
+            "p = {p:.3g}: **{verdict}**."
+        ),
         {
-            "counts": ", ".join(f"{k} {v:,}" for k, v in srm.observed.items()),
+            "counts": ", ".join(f"{translate(k)} {v:,}" for k, v in srm.observed.items()),
             "chi": srm.statistic,
             "df": srm.df,
             "p": srm.p_value,
-            "verdict": srm.finding,
+            "verdict": translate(srm.finding),
         },
     )
     table = srm.table()
     return Part(
         title,
         lines=(line,),
-        tables=((table, "Units per variant, observed and intended", 20),),
+        tables=((table, _("Units per variant, observed and intended"), 20),),
         figures=(("split_shares", {"srm_table": table}),),
     )
 
 
 def _units_over_time(r: Readout) -> Part:
-    title = "Units over time"
+    title = _("Units over time")
     if r.daily is None or not len(r.daily):
-        return Part(title, skipped=r.why() or "no assignment times")
+        return Part(title, skipped=r.why() or _("no assignment times"))
     return Part(title, figures=(("units_over_time", {"daily": r.daily}),))
 
 
 def _assignment_checks(r: Readout) -> Part:
-    title = "Assignment checks"
+    title = _("Assignment checks")
     if r.checks is None:
-        return Part(title, skipped=r.checks_reason or "no raw assignments to check")
+        return Part(title, skipped=r.checks_reason or _("no raw assignments to check"))
     line: tuple[str, dict[str, Any]] = (
-        "Assignment checks on the data: units in two variants (removed), units exposed before "
-        "their first visit, assignments after the data ends, and units that never came back.",
+        _(
+            "Assignment checks on the data: units in two variants (removed), units exposed "
+            "before their first visit, assignments after the data ends, and units that never "
+            "came back."
+        ),
         {},
     )
-    return Part(title, lines=(line,), tables=((r.checks, "Assignment checks", 20),))
+    return Part(title, lines=(line,), tables=((r.checks, _("Assignment checks"), 20),))
 
 
 def _metrics(r: Readout) -> Part:
-    title = "2. What changed?"
+    title = _("2. What changed?")
     if not r.ok("metrics"):
         return Part(title, skipped=r.why("metrics"))
     line = (
-        "p_adjusted: {method} adjustment over all {k} comparisons of the table.",
+        _(
+            "Two p-values per row, both fixed-horizon (valid only when the test is read once, at "
+            "its planned sample): the raw one and the {method}-adjusted one, adjusted over all {k} "
+            "comparisons of the table. The always-valid p-value, safe to read every day, is in "
+            "section 5."
+        ),
         {"method": r.adjustment, "k": len(r.metrics)},
     )
     return Part(
         title,
         lines=(line,),
-        tables=((r.metrics[METRIC_COLUMNS], "Metrics by variant", 20),),
+        tables=((_fixed(r.metrics[METRIC_COLUMNS]), _("Metrics by variant"), 20),),
         figures=(("lifts", {"table": r.metrics, "alpha": r.alpha}),),
     )
 
 
 def _cuped(r: Readout) -> Part:
-    title = "3. Variance reduction (CUPED)"
+    title = _("3. Variance reduction (CUPED)")
     t = r.treatment
     if not r.ok("cuped") or t not in r.cuped:
         return Part(title, skipped=r.why("cuped"))
@@ -531,10 +566,12 @@ def _cuped(r: Readout) -> Part:
     for name, res in r.cuped[t].items():
         lines.append(
             (
-                "**{name}**: θ = {theta:.3g}, variance reduced by **{vr:.1%}**; lift {raw:+.4g} "
-                "raw and {adj:+.4g} after CUPED.",
+                _(
+                    "**{name}**: θ = {theta:.3g}, variance reduced by **{vr:.1%}**; "
+                    "lift {raw:+.4g} raw and {adj:+.4g} after CUPED."
+                ),
                 {
-                    "name": name,
+                    "name": translate(name),
                     "theta": res.theta,
                     "vr": res.variance_reduction,
                     "raw": res.raw.abs_lift,
@@ -542,7 +579,9 @@ def _cuped(r: Readout) -> Part:
                 },
             )
         )
-        tables.append((res.table(), f"{name}: raw and CUPED-adjusted", 20))
+        tables.append(
+            (res.table(), _("{name}: raw and CUPED-adjusted").format(name=translate(name)), 20)
+        )
     figures = []
     if "revenue per unit" in r.cuped[t]:
         figures.append(("cuped_intervals", {"table": r.cuped[t]["revenue per unit"].table()}))
@@ -550,18 +589,21 @@ def _cuped(r: Readout) -> Part:
 
 
 def _bayes(r: Readout) -> Part:
-    title = "4. Bayesian view"
+    title = _("4. Bayesian view")
     t = r.treatment
     if not r.ok("bayes") or t not in r.bayes:
         return Part(title, skipped=r.why("bayes"))
     b = r.bayes[t]
     line = (
-        "Chance that {t} beats {c}: **{p:.1%}**. Expected loss if we ship {t}: {lt:.3f} "
-        "percentage points of conversion; if we keep {c}: {lc:.3f}. 95% credible interval of "
-        "the relative lift: {lo:+.1%} to {hi:+.1%}.",
+        _(
+            "Chance that {t} beats {c}: **{p:.1%}**. Expected loss — the conversion we would give "
+            "up if the choice is wrong, in percentage points of conversion rate: {lt:.2f} pp if we "
+            "ship {t}, {lc:.2f} pp if we keep {c}. 95% credible interval of the relative lift: "
+            "{lo:+.1%} to {hi:+.1%}."
+        ),
         {
-            "t": t,
-            "c": r.control,
+            "t": translate(t),
+            "c": translate(r.control),
             "p": b.chance_to_beat_control,
             "lt": b.expected_loss_treatment * 100,
             "lc": b.expected_loss_control * 100,
@@ -574,21 +616,25 @@ def _bayes(r: Readout) -> Part:
 
 
 def _sequential(r: Readout) -> Part:
-    title = "5. Peeking-safe view"
+    title = _("5. Peeking-safe view")
     t = r.treatment
     if not r.ok("sequential") or t not in r.sequential:
         return Part(title, skipped=r.why("sequential"))
     seq = r.sequential[t]
     first = first_significant_look(seq, r.alpha, p_col="naive_p")
     peek = (
-        f"A daily reader of the fixed-horizon p-value would have seen p < {r.alpha} first on "
-        f"{first:%Y-%m-%d}."
+        _(
+            "A daily reader of the fixed-horizon p-value would have seen p < {alpha} first on "
+            "{day}."
+        ).format(alpha=r.alpha, day=f"{first:%Y-%m-%d}")
         if first is not None
-        else "The fixed-horizon p-value never fell below the significance level."
+        else _("The fixed-horizon p-value never fell below the significance level.")
     )
     line = (
-        "After {days} daily looks the always-valid p-value is **{avp:.3g}** (fixed-horizon "
-        "p = {p:.3g}). {peek}",
+        _(
+            "After {days} daily looks the always-valid p-value is **{avp:.3g}** (the "
+            "fixed-horizon p-value, valid only at the planned sample, is {p:.3g}). {peek}"
+        ),
         {
             "days": len(seq),
             "avp": seq["always_valid_p"].iloc[-1],
@@ -602,16 +648,18 @@ def _sequential(r: Readout) -> Part:
 
 
 def _power(r: Readout) -> Part:
-    title = "6. Power"
+    title = _("6. Power")
     t = r.treatment
     if not r.ok("power") or t not in r.power:
         return Part(title, skipped=r.why("power"))
     pw = r.power[t]
     lines = [
         (
-            "Baseline conversion {base:.2%}. To detect a {mde:+.0%} lift with {target:.0%} power "
-            "the test needs **{need:,}** units per arm; it has {have:,}. Power now: "
-            "**{power:.0%}**; the smallest lift it can detect is {mde_now:+.1%}.",
+            _(
+                "Baseline conversion {base:.2%}. To detect a {mde:+.0%} lift with {target:.0%} "
+                "power the test needs **{need:,}** units per arm; it has {have:,}. Power now: "
+                "**{power:.0%}**; the smallest lift it can detect is {mde_now:+.1%}."
+            ),
             {
                 "base": pw["baseline"],
                 "mde": pw["mde_rel"],
@@ -626,33 +674,76 @@ def _power(r: Readout) -> Part:
     if pw["underpowered"]:
         lines.append(
             (
-                "⚠️ **Underpowered:** a real {mde:+.0%} lift would be missed {miss:.0%} of the "
-                "time. A non-significant result here is not evidence of no effect.",
+                _(
+                    "⚠️ **Underpowered:** a real {mde:+.0%} lift would be missed {miss:.0%} of the "
+                    "time. A non-significant result here is not evidence of no effect."
+                ),
                 {"mde": pw["mde_rel"], "miss": 1 - pw["power"]},
             )
         )
-    return Part(title, lines=tuple(lines), tables=((power_table(r), "Power by variant", 20),))
+    return Part(title, lines=tuple(lines), tables=((power_view(r), _("Power by variant"), 20),))
 
 
 def _segments(r: Readout) -> Part:
-    title = "7. Segments (exploratory)"
+    title = _("7. Segments (exploratory)")
     t = r.treatment
     if not r.ok("segments") or t not in r.segments:
         return Part(title, skipped=r.why("segments"))
     seg = r.segments[t]
     return Part(
         title,
-        tables=((seg[SEGMENT_COLUMNS], "Conversion by segment (exploratory)", 40),),
+        tables=((_fixed(seg[SEGMENT_COLUMNS]), _("Conversion by segment (exploratory)"), 40),),
         figures=(("segments", {"table": seg}),),
     )
 
 
 def _decision(r: Readout) -> Part:
-    title = "8. Decision"
+    title = _("8. Decision")
     if not r.decisions:
         return Part(title, skipped=r.why("decision") or r.why())
     lines = tuple(
-        ("**{variant}: {verdict}.**", {"variant": v, "verdict": d.verdict})
+        ("**{variant}: {verdict}.**", {"variant": translate(v), "verdict": translate(d.verdict)})
         for v, d in r.decisions.items()
     )
-    return Part(title, lines=lines, tables=((r.decision_table(), "Decision and reasons", 40),))
+    return Part(title, lines=lines, tables=((r.decision_table(), _("Decision and reasons"), 40),))
+
+
+# the fixed-horizon p-values of the metric and segment tables, named for what they are
+columns.register("p_fixed", _("p-value (fixed horizon)"), "pvalue")
+columns.register("p_fixed_adjusted", _("p-value (fixed horizon, adjusted)"), "pvalue")
+columns.register("units_now", _("Units now (control / treatment)"), "text")
+columns.register("units_planned", _("Units needed (control / treatment)"), "text")
+
+
+def _fixed(table: pd.DataFrame) -> pd.DataFrame:
+    """``p_value`` / ``p_adjusted`` renamed so their headers say they are fixed-horizon."""
+    return table.rename(columns={"p_value": "p_fixed", "p_adjusted": "p_fixed_adjusted"})
+
+
+def power_view(r: Readout) -> pd.DataFrame:
+    """The power table as the report shows it: seven narrow columns, one row per treatment.
+
+    Units now and units needed are one ``control / treatment`` text each (the wide table,
+    :func:`~shopbook.analysis.abtest.power_table`, keeps them apart); "planned size
+    reached" and "underpowered" are said by the sentences above the table.
+    """
+    full = power_table(r)
+    if full.empty:
+        return full
+    return pd.DataFrame(
+        {
+            "variant": full["variant"],
+            "baseline": full["baseline"],
+            "mde_rel": full["mde_rel"],
+            "units_now": [
+                f"{a:,} / {b:,}"
+                for a, b in zip(full["n_control"], full["n_treatment"], strict=True)
+            ],
+            "units_planned": [
+                f"{a:,} / {b:,}"
+                for a, b in zip(full["planned_control"], full["planned_treatment"], strict=True)
+            ],
+            "power": full["power"],
+            "mde_at_traffic": full["mde_at_traffic"],
+        }
+    )

@@ -27,6 +27,7 @@ from shopbook.analysis.abtest.srm import (
 )
 from shopbook.analysis.abtest.units import METRICS, compare_metric, metric_table, segment_table
 from shopbook.analysis.result import Result
+from shopbook.i18n import _
 
 __all__ = ["SECTIONS", "Readout", "evaluate", "power_table"]
 
@@ -132,7 +133,7 @@ class Readout(Result):
         The adjustment runs over the treatments compared with the control (with one
         treatment the adjusted p-value equals the raw one).
         """
-        return f"p-value (conversion, fixed horizon, {self.adjustment}-adjusted)"
+        return _("p-value (conversion, fixed horizon, {adj}-adjusted)").format(adj=self.adjustment)
 
     def decision_used_always_valid(self) -> bool:
         """Whether the decision read the always-valid p-value (planned sample not reached)."""

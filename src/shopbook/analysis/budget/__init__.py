@@ -43,10 +43,13 @@ from shopbook.analysis.budget.economics import (
     plan_check,
     spend_and_return,
 )
+from shopbook.analysis.budget.labels import KINDS, LABELS
 from shopbook.analysis.budget.model import TABLE_COLUMNS, ResponseFit, fit_response
 from shopbook.analysis.budget.transforms import geometric_adstock, hill
 
 __all__ = [
+    "KINDS",
+    "LABELS",
     "CORRELATED",
     "DAYS_PER_MONTH",
     "LOW_VARIATION",

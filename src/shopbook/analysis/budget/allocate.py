@@ -11,7 +11,7 @@ from scipy import optimize
 
 from shopbook.analysis.budget.model import ResponseFit
 from shopbook.analysis.result import Result
-from shopbook.i18n import _
+from shopbook.i18n import _, translate
 
 __all__ = [
     "DAYS_PER_MONTH",
@@ -212,7 +212,7 @@ def reallocate(
                 "than ±{p:.0%} or beyond the spend seen in the data, which they cannot vouch for."
             ).format(
                 channels=", ".join(
-                    f"{c} ({b})"
+                    f"{translate(c)} ({translate(b)})"
                     for c, b in zip(bounded["channel"], bounded["at_bound"], strict=True)
                 ),
                 p=bound,

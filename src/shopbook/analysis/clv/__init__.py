@@ -51,7 +51,7 @@ from __future__ import annotations
 
 from shopbook.analysis.clv.base import MIN_CUSTOMERS, FitError, FitWarning, patterns
 from shopbook.analysis.clv.bgnbd import BGNBDFit, fit_bgnbd, simulate_bgnbd
-from shopbook.analysis.clv.compare import aic_verdict, model_comparison
+from shopbook.analysis.clv.compare import aic_verdict, error_table, estimates_text, model_comparison
 from shopbook.analysis.clv.gamma_gamma import (
     SPEND_CORRELATION_LIMIT,
     GammaGammaFit,
@@ -84,6 +84,8 @@ __all__ = [
     "fit_sbg",
     "patterns",
     "model_comparison",
+    "error_table",
+    "estimates_text",
     "aic_verdict",
     "holdout_comparison",
     "prediction_error",

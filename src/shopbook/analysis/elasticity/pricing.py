@@ -12,12 +12,25 @@ import pandas as pd
 from shopbook.analysis.elasticity._common import need
 from shopbook.analysis.elasticity.fit import ElasticityFit
 from shopbook.analysis.result import Result
+from shopbook.i18n import _, translate
 
-#: Where the recommendation sits in the observed range, in plain words.
+#: Where the recommendation sits in the observed range, in plain words (translated when read).
 POSITION = {
-    None: "inside the observed range",
-    "upper": "at the highest price it ever sold at",
-    "lower": "at the lowest price it ever sold at",
+    None: _("inside the observed range"),
+    "upper": _("at the highest price it ever sold at"),
+    "lower": _("at the lowest price it ever sold at"),
+}
+#: Why the best price in range is today's, by where it sits (``PriceRecommendation.why_keep``).
+KEEP_WHY = {
+    None: _("today's price is already the most profitable one in the range it has sold at"),
+    "upper": _(
+        "the model would raise it, but it has never sold above today's price, so the data cannot "
+        "vouch for a higher one: test a small rise before making it"
+    ),
+    "lower": _(
+        "the model would cut it, but it has never sold below today's price, so the data cannot "
+        "vouch for a lower one: test a small cut before making it"
+    ),
 }
 
 
@@ -78,7 +91,22 @@ class PriceRecommendation(Result):
     @property
     def position(self) -> str:
         """Where the price sits in the observed range, in plain words (:data:`POSITION`)."""
-        return POSITION[self.at_bound]
+        return translate(POSITION[self.at_bound])
+
+    @property
+    def keep(self) -> bool:
+        """Whether the recommendation is today's price (to the cent): "keep the price", not a move.
+
+        It happens when today's price is the highest (or lowest) the SKU has sold at and
+        the model would go beyond it: the recommendation stops at the edge of the data,
+        which is today's price. A move of less than half a cent reads as no move.
+        """
+        return bool(np.isfinite(self.price)) and abs(self.price - self.current_price) < 0.005
+
+    @property
+    def why_keep(self) -> str:
+        """Why today's price stays (:data:`KEEP_WHY`), in the current language."""
+        return translate(KEEP_WHY[self.at_bound])
 
 
 def _best_price(e: float, c: float, lo: float, hi: float) -> tuple[float, float, str | None]:
