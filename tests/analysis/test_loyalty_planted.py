@@ -1,5 +1,6 @@
-"""The loyalty estimators recover what generator v3 planted: the coupon's uplift, the
-ladder's bunching mass and the member-day lift, within their intervals, over seeds."""
+"""The loyalty estimators recover what generator v3/v4 planted: the coupon's uplift, the
+ladder's bunching mass, the member-day lift and the tier upgrade's effect, within their
+intervals, over seeds."""
 
 from __future__ import annotations
 
@@ -40,6 +41,15 @@ def _member_day(shop):
     daily = kpis(t["orders"], "day")
     events = event_list(daily["period"].min(), daily["period"].max())
     return loy.member_day_lift(daily, wd, since, events), shop.truth["festivals"]["member_day"]
+
+
+def _upgrade(shop):
+    o = shop.tables["orders"]
+    rules = loy.load_tier_rules()
+    paths = loy.tier_paths(fl.monthly_spend(o), rules)
+    pur = fl.review_purchases(o, paths.reviews, 30)
+    r = loy.upgrade_effect(paths, pur, rules, o["order_ts"].max(), 30)
+    return r, shop.truth["loyalty"]["tiers"]["realised"]["near"]
 
 
 def test_the_coupon_experiment_recovers_the_realised_uplift(shops):
@@ -91,9 +101,11 @@ def test_intervals_cover_the_planted_truths_over_seeds(shops):
             hits += row.missing_low <= step["moved_orders"] <= row.missing_high
         m, mt = _member_day(shops[s])
         hits += m.table.iloc[0].ci_low <= mt["uplift_pct"] / 100 <= m.table.iloc[0].ci_high
-        total += 4
-    # 12 intervals at 95 %: 10 or more cover with probability 0.98
-    assert hits >= 10, f"{hits} of {total} intervals cover the planted truth"
+        u, ut = _upgrade(shops[s])
+        hits += u.table.iloc[0].ci_low <= ut["uplift_pp"] / 100 <= u.table.iloc[0].ci_high
+        total += 5
+    # 15 intervals at 95 %: 13 or more cover with probability 0.96
+    assert hits >= 13, f"{hits} of {total} intervals cover the planted truth"
 
 
 def test_tiers_follow_the_rules_on_the_synthetic_shop(shops):

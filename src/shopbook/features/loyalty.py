@@ -9,6 +9,9 @@ What the loyalty notebook (09) needs from the rows, each small when it comes bac
   split (:func:`shopbook.features.cohorts.second_purchase_times`);
 * :func:`basket_histogram` — purchases per gross-value bin inside the ladder promotions'
   windows (the bunching estimator's input);
+* :func:`review_purchases` — per customer and tier review: a purchase in the period
+  before it and in the days after it (the upgrade effect's regression discontinuity,
+  :mod:`shopbook.analysis.loyalty.upgrade`);
 * :func:`offer_outcomes` — per customer of a campaign's pool (offered, held out, or a
   recent buyer not offered): the arm, pre-send recency / frequency / spend, and whether
   they bought within N days of the send.
@@ -70,6 +73,63 @@ def monthly_spend(
     )
     out["month"] = pd.to_datetime(out["month"])
     return out
+
+
+def review_purchases(
+    orders: Any,
+    reviews: Sequence[Any],
+    days: int = 30,
+    statuses: Sequence[str] | None = PURCHASE_STATUSES,
+) -> pd.DataFrame:
+    """Who bought in the period before each tier review and in the ``days`` after it.
+
+    A review on day R counts the whole of R (:func:`~shopbook.analysis.loyalty.tier_paths`
+    reviews on a month's last day), so the period before review k is the days after
+    review k−1 up to and including R, and the days after it start on R + 1.
+
+    Parameters
+    ----------
+    orders
+        Contract ``orders`` (``customer_id``, ``order_ts``, ``status``).
+    reviews
+        The review days in order (``TierPaths.reviews``).
+    days
+        Length of the window after a review, in days.
+    statuses
+        Order statuses that count as purchases.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id``, ``review`` (datetime64), ``bought_before``, ``bought_after``
+        (bool), one row per customer and review with a purchase in either window (the
+        first review has no period before it: ``bought_before`` is false there).
+    """
+    cols = ["customer_id", "review", "bought_before", "bought_after"]
+    days_ = [pd.Timestamp(r).normalize() for r in reviews]
+    if not days_:
+        return pd.DataFrame(columns=cols)
+    one = pd.Timedelta(days=1)
+    rows = []
+    for k, r in enumerate(days_):
+        if k:
+            rows.append((r, "before", days_[k - 1] + one, r + one))
+        rows.append((r, "after", r + one, r + one + pd.Timedelta(days=int(days))))
+    win = ibis.memtable(pd.DataFrame(rows, columns=["review", "kind", "lo", "hi"]))
+    p = purchases(orders, statuses)
+    p = p.select(cid=p.customer_id, ts=p.order_ts.cast("timestamp"))
+    j = p.join(win, (p.ts >= win.lo.cast("timestamp")) & (p.ts < win.hi.cast("timestamp")))
+    out = j.group_by(["cid", "review"]).agg(
+        before=(j.kind == "before").any(), after=(j.kind == "after").any()
+    )
+    df = out.execute()
+    df = df.rename(
+        columns={"cid": "customer_id", "before": "bought_before", "after": "bought_after"}
+    )
+    df["review"] = pd.to_datetime(df["review"])
+    for c in ("bought_before", "bought_after"):
+        df[c] = df[c].fillna(False).astype(bool)
+    return df[cols].sort_values(["review", "customer_id"], ignore_index=True)
 
 
 def tier_segments(customers: Any) -> ir.Table:

@@ -169,3 +169,68 @@ def uplift(table: pd.DataFrame, ax: Axes | None = None, title: str | None = None
         x=_("customers who bought"),
         x_unit="%",
     )
+
+
+def upgrade_discontinuity(
+    sample: pd.DataFrame,
+    table: pd.DataFrame,
+    band: float,
+    days: int,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Purchase within ``days`` after a review against the distance to the upgrade
+    threshold: binned shares on each side and the fitted rates at the threshold.
+
+    Parameters
+    ----------
+    sample
+        :class:`shopbook.analysis.loyalty.UpgradeEffect` ``sample``: ``x`` (spend ÷
+        threshold − 1), ``above``, ``bought_after``.
+    table
+        Its ``table`` (the first row, ``all``, gives the rates at the threshold).
+    band, days
+        Its bandwidth and outcome window.
+    """
+    ax = new_axes(ax, figsize=(7.5, 4.0))
+    edges = np.linspace(-band, band, 13)
+    s = sample.assign(bin=pd.cut(sample["x"], edges, right=False, labels=False))
+    b = s.groupby("bin", observed=True).agg(
+        x=("x", "mean"), rate=("bought_after", "mean"), n=("x", "size")
+    )
+    above = b["x"] >= 0
+    ax.scatter(
+        100 * b.loc[~above, "x"],
+        100 * b.loc[~above, "rate"],
+        color="0.5",
+        s=18 + b.loc[~above, "n"] / 4,
+        label=_("not moved up"),
+    )
+    ax.scatter(
+        100 * b.loc[above, "x"],
+        100 * b.loc[above, "rate"],
+        color="tab:blue",
+        s=18 + b.loc[above, "n"] / 4,
+        label=_("moved up"),
+    )
+    r = table.iloc[0]
+    ax.plot(
+        [0, 0],
+        [100 * r["rate_below"], 100 * r["rate_above"]],
+        color="tab:red",
+        lw=2.0,
+        label=_("jump at the threshold"),
+    )
+    ax.axvline(0, color="tab:red", ls="--", lw=0.8)
+    ax.legend(fontsize="small", loc="upper left")
+    return label(
+        ax,
+        title
+        or _("Purchase within {n} days after a review, by distance to the threshold").format(
+            n=days
+        ),
+        x=_("12-month spend vs the upgrade threshold"),
+        x_unit="%",
+        y=_("members who bought"),
+        y_unit="%",
+    )

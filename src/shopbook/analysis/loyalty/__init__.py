@@ -2,6 +2,8 @@
 
 * :mod:`~shopbook.analysis.loyalty.tiers` — tiers under keep-and-upgrade rules
   (``loyalty_tiers.csv``), their sizes, revenue and repurchase, migration, the upgrade list;
+* :mod:`~shopbook.analysis.loyalty.upgrade` — does moving up a tier bring members back
+  (a regression discontinuity at the upgrade thresholds);
 * :mod:`~shopbook.analysis.loyalty.timing` — Kaplan–Meier repurchase curves (lifelines),
   the day by which a share of second purchases happened, the hazard peak;
 * :mod:`~shopbook.analysis.loyalty.uplift` — coupon uplift, randomised or weighted;
@@ -31,6 +33,7 @@ from shopbook.analysis.loyalty.timing import (
     km_survival,
     repurchase_curves,
 )
+from shopbook.analysis.loyalty.upgrade import UpgradeEffect, upgrade_effect
 from shopbook.analysis.loyalty.uplift import OBSERVATIONAL, RANDOMISED, Uplift, offer_uplift
 
 __all__ = [
@@ -42,6 +45,7 @@ __all__ = [
     "HazardPeak",
     "TierMigration",
     "TierPaths",
+    "UpgradeEffect",
     "Uplift",
     "day_by_share",
     "default_tier_rules_path",
@@ -57,6 +61,7 @@ __all__ = [
     "tier_migration",
     "tier_paths",
     "tier_summary",
+    "upgrade_effect",
     "upgrade_list",
     "weekday_number",
 ]

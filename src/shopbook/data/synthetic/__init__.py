@@ -43,6 +43,8 @@ lift acquisitions by the same factor), a growth trend ``g`` and a Michaelis–Me
 (Hill, shape 1) response to that day's marketing spend ``S_c(d)``. Each customer's first
 order is at acquisition (the BG/NBD "time zero" purchase). Region and latent BG/NBD and
 Gamma-Gamma parameters are drawn per customer; member tier is a rule on realised spend.
+(The keep-and-upgrade tiers of notebook 09 are reviewed inside the visit layer, and an
+upgrade lifts the member's conversion for a month: :mod:`.tiers`.)
 
 **3. Visits and the funnel.** Visits of a customer are Poisson with rate ``λ / c̄`` on the
 clock (``c̄``: their average session conversion). Each visit gets a channel (sticky to the

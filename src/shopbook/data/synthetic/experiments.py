@@ -41,6 +41,7 @@ def _pdp_counterfactual(
     stage: np.ndarray,
     keep: np.ndarray,
     treat_visit: np.ndarray,
+    boost: np.ndarray,
     funnel: _Funnel,
     cust: _Customers,
     asg: dict[str, np.ndarray],
@@ -61,7 +62,11 @@ def _pdp_counterfactual(
     assigned_at[treated] = asg["t"][asg["treat"]]
     sel = np.flatnonzero(np.isin(vc, treated))
     v, tt = vc[sel], t[sel]
-    st_cf = np.where(treat_visit[sel], _stages(funnel, ch[sel], dev[sel], uu[sel]), stage[sel])
+    # the same boosts (coupon, upgrades as they happened) without the treatment's
+    b_cf = np.where(treat_visit[sel], boost[sel] / (1.0 + pdp.lift), boost[sel])
+    st_cf = np.where(
+        treat_visit[sel], _stages(funnel, ch[sel], dev[sel], uu[sel], b_cf), stage[sel]
+    )
     # re-run the dropout within this subset (its visits are contiguous per customer)
     _, local = np.unique(v, return_inverse=True)
     keep_cf = _alive(local.astype(np.int64), st_cf == 4, cust.J[np.unique(v)], int(local.max()) + 1)

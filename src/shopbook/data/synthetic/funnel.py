@@ -59,20 +59,20 @@ def _stages(
     ch: np.ndarray,
     dev: np.ndarray,
     u: np.ndarray,
-    treated: np.ndarray | None = None,
-    lift: float = 0.0,
+    boost: np.ndarray | None = None,
 ) -> np.ndarray:
     """Funnel stage reached (0–4) by each visit, coupled to one uniform ``u`` per visit.
 
-    ``P(stage ≥ k) = cp[k]`` (cumulative pass rates of the visit's channel × device); for
-    ``treated`` visits the rates from add-to-cart on are × (1 + lift).
+    ``P(stage ≥ k) = cp[k]`` (cumulative pass rates of the visit's channel × device); a
+    visit's ``boost`` (1: none) multiplies its rates from add-to-cart on — an experiment's
+    treatment, a coupon, an upgrade's welcome benefits.
     """
     cell = ch.astype(np.int32) * len(DEVICES) + dev
     cp = funnel.cp.reshape(-1, len(STAGES))
     stage = (u < cp[cell, 0]).astype(np.int8)
     for k in (1, 2, 3):
         thr = cp[cell, k]
-        if treated is not None:
-            thr[treated] *= 1.0 + lift
+        if boost is not None:
+            thr = thr * boost
         stage += u < thr
     return stage

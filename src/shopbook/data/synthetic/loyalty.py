@@ -267,9 +267,4 @@ def _loyalty_truth(cal: _Calendar, ladder: _Ladder, coupon: _Coupon) -> dict[str
             "with variant 'control' and were not sent".format(cfg["treatment_share"]),
             "realised": coupon.realised,
         },
-        "tiers": {
-            "benefit_effect": None,
-            "meaning": "member_tier is a rule on lifetime spend (customers.member_tier); "
-            "no tier benefit effect is planted",
-        },
     }

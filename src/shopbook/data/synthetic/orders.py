@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from shopbook.data.synthetic.customers import _Customers
-from shopbook.data.synthetic.parameters import GAMMA_GAMMA
 from shopbook.data.synthetic.sampling import _minutes
 from shopbook.data.synthetic.visits import _Visits
 
@@ -37,8 +36,7 @@ def _orders(cust: _Customers, vis: _Visits, rng: np.random.Generator) -> _Orders
         [np.zeros(N, np.int8), vis.dev[buy]]
     )  # first-order devices filled by the caller
     first = np.concatenate([np.ones(N, bool), np.zeros(n_rep, bool)])
+    zc = np.concatenate([vis.z0, vis.z[buy]])  # drawn in the visit layer (the tier reviews)
     o = np.lexsort((first.astype(np.int8) * -1, t))
-    c, t, ch, dev, first, start = c[o], t[o], ch[o], dev[o], first[o], start[o]
-    z = rng.gamma(GAMMA_GAMMA["p"], 1.0 / cust.nu[c])
-    zc = np.maximum(np.round(z * 100), 1).astype(np.int64)
+    c, t, ch, dev, first, start, zc = c[o], t[o], ch[o], dev[o], first[o], start[o], zc[o]
     return _Orders(c, t, ch, dev, first, start, zc, np.floor(t).astype(np.int64))

@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
-GENERATOR_VERSION = 3  # 2: Spring Festival dip on the calendar's days, weekly member day;
-# 3: ladder discount (满减) bunching in the festival windows, a randomised repurchase coupon
+GENERATOR_VERSION = 4  # 2: Spring Festival dip on the calendar's days, weekly member day;
+# 3: ladder discount (满减) bunching in the festival windows, a randomised repurchase coupon;
+# 4: a tier upgrade's welcome benefits lift the upgraded members' conversion for 30 days
 CURRENCY = "CNY"
 
 # ----------------------------------------------------------------------------- channels
@@ -389,6 +390,12 @@ CASE_PACK = 12
 #: in the ``eligible_days`` before are split at random; the treatment arm is sent a
 #: repurchase coupon (10:00), which multiplies their add-to-cart rate (hence purchase
 #: intensity) by ``1 + lift`` for ``valid_days``; the control arm is logged, not sent.
+#: ``tiers``: the keep-and-upgrade rules of the shipped ``analysis/loyalty_tiers.csv``
+#: (tier, upgrade spend, keep spend; a test keeps the two equal) reviewed at the end of
+#: every ``review_months``-th month on the last 12 months' net spend, the first review
+#: after 12 + ``review_months`` months. A member moved up at a review gets the new tier's
+#: welcome benefits (coupon, gift): their add-to-cart rate is × ``1 + lift`` for ``days``
+#: days from the day after the review.
 LOYALTY: dict[str, Any] = {
     "ladder": {
         "festivals": ("618", "double11"),
@@ -405,5 +412,17 @@ LOYALTY: dict[str, Any] = {
         "lift": 0.8,
         "threshold": 99.0,
         "discount": 15.0,
+    },
+    "tiers": {
+        "rules": (
+            ("regular", 0.0, 0.0),
+            ("silver", 300.0, 200.0),
+            ("gold", 1000.0, 700.0),
+            ("platinum", 3000.0, 2000.0),
+        ),
+        "review_months": 3,
+        "lift": 1.0,
+        "days": 30,
+        "band": 0.3,  # the truth's "near" upgrades: spend within 30 % above the threshold
     },
 }

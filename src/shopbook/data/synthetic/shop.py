@@ -113,8 +113,10 @@ def generate(
             The ladder discount (windows, steps, orders topped up to each threshold:
             the bunching mass ``moved_share``), the repurchase coupon (random arms,
             send time, lift, realised repurchase within 7/14/30 days by arm and the
-            treated arm's rate had it been control: ``uplift_pp``) and the tiers (no
-            benefit effect planted). The member-day lift is ``festivals.member_day``.
+            treated arm's rate had it been control: ``uplift_pp``) and the tiers (rules,
+            reviews, the upgrade's lift and its realised uplift on purchase within
+            ``upgrade_days``, for all upgrades and the ``near`` ones an RD design
+            compares). The member-day lift is ``festivals.member_day``.
         ``dirty``
             Planted mess counts and the expected validation rejects by reason.
         ``sizes``
@@ -187,6 +189,7 @@ def generate(
         dirty=dirty,
     )
     truth["loyalty"] = _loyalty_truth(cal, ladder, vis.coupon)
+    truth["loyalty"]["tiers"] = vis.tiers.truth(cal)
     if dirty:
         truth["dirty"] = _plant_mess(tables, cal, rng["mess"])
     else:

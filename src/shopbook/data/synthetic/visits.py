@@ -11,15 +11,17 @@ from shopbook.data.synthetic.clock import _Calendar, _Clock
 from shopbook.data.synthetic.customers import _alive, _Customers
 from shopbook.data.synthetic.experiments import _Exp, _pdp_counterfactual
 from shopbook.data.synthetic.funnel import _Funnel, _stages
-from shopbook.data.synthetic.loyalty import _Coupon, _coupon_outcomes, _draw_coupon
+from shopbook.data.synthetic.loyalty import _Coupon, _coupon_day, _coupon_outcomes, _draw_coupon
 from shopbook.data.synthetic.parameters import (
     CHANNELS,
     DEVICE_MIX,
+    GAMMA_GAMMA,
     STICKINESS,
     TRAFFIC_DROP,
     VISIT_SHARE,
 )
 from shopbook.data.synthetic.sampling import _categorical, _minutes, _sorted_uniform_groups
+from shopbook.data.synthetic.tiers import _Tiers, month_starts
 
 
 @dataclass
@@ -36,6 +38,9 @@ class _Visits:
     assignments: dict[str, dict[str, np.ndarray]]
     pdp_counterfactual: dict[str, float]
     coupon: _Coupon
+    tiers: _Tiers
+    z: np.ndarray  # net amount (cents) a buying visit's order has (Gamma-Gamma)
+    z0: np.ndarray  # each customer's first order's net amount (cents)
 
 
 def _visits(
@@ -87,9 +92,17 @@ def _visits(
     eligible = cust.t0 < pdp.w0
     treat_visit = arms["pdp_v2"][vc] & eligible[vc] & (t >= pdp.w0) & (t < pdp.w1)
     uu = rng.random(n, dtype=np.float32)
-    stage = _stages(funnel, ch, dev, uu, treat_visit, pdp.lift)
+    # a buying visit's order time and its Gamma-Gamma net amount (cents) are drawn for every
+    # visit up front: the tier reviews need the spend of the purchases so far
+    order_t = np.minimum(t + _minutes(rng, n), cal.n - 1 / 86400)
+    z = _net_cents(lrng, cust.nu[vc])
+    z0 = _net_cents(lrng, cust.nu)
+    boost = np.where(treat_visit, 1.0 + pdp.lift, 1.0)
+    stage = _stages(funnel, ch, dev, uu, boost)
     keep = _alive(vc, stage == 4, cust.J, N)
-    stage, keep, coupon = _coupon_visits(cal, funnel, cust, vc, t, ch, dev, uu, stage, keep, lrng)
+    stage, keep, coupon, tiers = _loyalty_events(
+        cal, funnel, cust, vc, t, order_t, z, z0, ch, dev, uu, stage, keep, boost, lrng
+    )
     # assignments: first kept visit in each window, customers acquired before it starts
     assignments: dict[str, dict[str, np.ndarray]] = {}
     for e in exps:
@@ -100,12 +113,24 @@ def _visits(
         assignments[e.name] = {"cust": units, "t": t[idx[first]], "treat": arms[e.name][units]}
     # pdp_v2 counterfactual: the treated units' outcomes had they been in control
     cf = _pdp_counterfactual(
-        vc, t, ch, dev, uu, stage, keep, treat_visit, funnel, cust, assignments["pdp_v2"], pdp
+        vc,
+        t,
+        ch,
+        dev,
+        uu,
+        stage,
+        keep,
+        treat_visit,
+        boost,
+        funnel,
+        cust,
+        assignments["pdp_v2"],
+        pdp,
     )
     del uu, treat_visit
     sel = np.flatnonzero(keep)
     t, stage = t[sel], stage[sel]
-    order_t = np.minimum(t + np.where(stage == 4, _minutes(rng, len(t)), 0.0), cal.n - 1 / 86400)
+    order_t = np.where(stage == 4, order_t[sel], t)
     return _Visits(
         vc[sel],
         t,
@@ -117,40 +142,94 @@ def _visits(
         assignments,
         cf,
         coupon,
+        tiers,
+        z[sel],
+        z0,
     )
 
 
-def _coupon_visits(
+def _net_cents(rng: np.random.Generator, nu: np.ndarray) -> np.ndarray:
+    """Gamma-Gamma net amounts, Gamma(p, rate ν), in whole cents (at least one)."""
+    z = rng.gamma(GAMMA_GAMMA["p"], 1.0 / nu)
+    return np.maximum(np.round(z * 100), 1).astype(np.int64)
+
+
+def _secs(t: np.ndarray) -> np.ndarray:
+    """Days since start → whole seconds, as the tables write timestamps."""
+    return np.floor(np.asarray(t) * 86400.0).astype(np.int64)
+
+
+def _loyalty_events(
     cal: _Calendar,
     funnel: _Funnel,
     cust: _Customers,
     vc: np.ndarray,
     t: np.ndarray,
+    order_t: np.ndarray,
+    z: np.ndarray,
+    z0: np.ndarray,
     ch: np.ndarray,
     dev: np.ndarray,
     uu: np.ndarray,
     stage: np.ndarray,
     keep: np.ndarray,
+    boost: np.ndarray,
     lrng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray, _Coupon]:
-    """The repurchase coupon: recent buyers split at random; the treated arm's visits in
-    the coupon's validity convert with the coupon's lift (the same uniforms), dropout
-    re-run. Returns the new stages and kept mask, and the coupon with its outcomes."""
-    buy0 = keep & (stage == 4)
-    coupon = _draw_coupon(cal, cust.t0, vc[buy0], t[buy0], lrng)
-    treated = np.zeros(cust.n, bool)
-    treated[coupon.cust[coupon.treat]] = True
-    cv = np.flatnonzero(treated[vc] & (t >= coupon.sent) & (t < coupon.sent + coupon.valid_days))
-    new_stage, new_keep = stage, keep
-    if cv.size:
-        new_stage = stage.copy()
-        new_stage[cv] = _stages(
-            funnel, ch[cv], dev[cv], uu[cv], np.ones(cv.size, bool), coupon.lift
-        )
-        new_keep = _alive(vc, new_stage == 4, cust.J, cust.n)
-    b1 = new_keep & (new_stage == 4)
-    coupon.realised = _coupon_outcomes(coupon, cust.t0, vc[b1], t[b1], vc[buy0], t[buy0])
-    return new_stage, new_keep, coupon
+) -> tuple[np.ndarray, np.ndarray, _Coupon, _Tiers]:
+    """The tier reviews and the repurchase coupon, in time order. Each event changes only
+    visits after it (their funnel stage through ``boost``, the same uniforms; dropout
+    re-run), so at every event the purchases before it are final. ``boost`` is updated in
+    place. Returns the stages, the kept mask, the coupon and the tiers with their
+    realised effects (each against the same draws without it)."""
+    N = cust.n
+    tiers = _Tiers.make(cal, N, len(t))
+    ms = month_starts(cal)
+    osec, first_sec = _secs(order_t), _secs(cust.t0)
+    coupon_day = _coupon_day(cal)
+    events: list[tuple[int, int, int]] = [(after, 0, m) for m, after in tiers.reviews]
+    events.append((coupon_day, 1, -1))
+    coupon: _Coupon | None = None
+    cv = np.zeros(0, np.int64)
+    for when, kind, month in sorted(events):
+        if when >= cal.n:  # a review at the data's end: nothing after it to lift
+            continue
+        buy = np.flatnonzero(keep & (stage == 4))
+        if kind == 0:
+            up = tiers.review(month, when, ms, vc[buy], osec[buy], z[buy], first_sec, z0)
+            hit = np.zeros(N, bool)
+            hit[up] = True
+            aff = np.flatnonzero(hit[vc] & (t >= when) & (t < when + tiers.days))
+            tiers.factor[aff] *= 1.0 + tiers.lift
+        else:
+            coupon = _draw_coupon(cal, cust.t0, vc[buy], t[buy], lrng)
+            treated = np.zeros(N, bool)
+            treated[coupon.cust[coupon.treat]] = True
+            aff = np.flatnonzero(
+                treated[vc] & (t >= coupon.sent) & (t < coupon.sent + coupon.valid_days)
+            )
+            cv = aff
+        if aff.size:
+            boost[aff] *= (1.0 + tiers.lift) if kind == 0 else (1.0 + coupon.lift)  # type: ignore[union-attr]
+            stage = stage.copy()
+            stage[aff] = _stages(funnel, ch[aff], dev[aff], uu[aff], boost[aff])
+            keep = _alive(vc, stage == 4, cust.J, N)
+    assert coupon is not None  # its day is a fraction (< 1) of the shop's days
+    b1 = np.flatnonzero(keep & (stage == 4))
+    # each plant against the same draws without it (the other plants as they happened)
+    for name, aff, factor in (
+        ("tiers", np.flatnonzero(tiers.factor != 1.0), tiers.factor),
+        ("coupon", cv, np.full(len(t), 1.0 + coupon.lift)),
+    ):
+        st_cf = stage.copy()
+        if aff.size:
+            st_cf[aff] = _stages(funnel, ch[aff], dev[aff], uu[aff], boost[aff] / factor[aff])
+        keep_cf = _alive(vc, st_cf == 4, cust.J, N) if aff.size else keep
+        bcf = np.flatnonzero(keep_cf & (st_cf == 4))
+        if name == "tiers":
+            tiers.outcomes(cal, N, vc[b1], osec[b1], vc[bcf], osec[bcf])
+        else:
+            coupon.realised = _coupon_outcomes(coupon, cust.t0, vc[b1], t[b1], vc[bcf], t[bcf])
+    return stage, keep, coupon, tiers
 
 
 @dataclass
