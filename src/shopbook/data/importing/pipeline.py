@@ -378,13 +378,18 @@ def _import(
             files.drop(con.con, view)
     clock.lap("map")
     names = ", ".join(p.name for g in groups for p in g.paths)
-    final = Source(
+    final = _Staged(
         con,
         physical,
         {},
         uri=names,
         loaders={t: _given(rejects[t]) for t in physical},
         timezone=maps.timezone,
+    )
+    # a table mapped from every file that gives it has trimmed text (the mapping trims
+    # every value): validation does not trim it again
+    final.trimmed = frozenset(
+        t for t in physical if all(not language.is_plain(s.spec(t)) for _, s in sources if s.has(t))
     )
     report = validate(final, strict=strict, now=now)
     clock.lap("validate")
@@ -400,6 +405,13 @@ def _import(
             )
             notes.append(f"{t}: {lines[t]:,} rows from the files, {n:,} merged ({how})")
     return ImportResult(report, written, kinds, lines, combined, notes, clock.seconds)
+
+
+class _Staged(Source):
+    """The staged contract tables, validated: ``trimmed`` names those whose text is
+    trimmed already, blank as null (validation then reads it as it is)."""
+
+    trimmed: frozenset[str] = frozenset()
 
 
 class _Clock:

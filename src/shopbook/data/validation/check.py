@@ -80,7 +80,8 @@ def _check_table(
             f"{', '.join(absent)} not in the source (left empty)"
         )
 
-    typed, incompatible = _typed_columns(raw, contract, present, zones)
+    trimmed = name in getattr(src, "trimmed", ())
+    typed, incompatible = _typed_columns(raw, contract, present, zones, trimmed)
     problems += incompatible
     if problems:
         return None, problems
@@ -97,11 +98,21 @@ def _check_table(
 
 
 def _typed_columns(
-    raw: ir.Table, contract: Table, present: list[str], zones: Zones | None
+    raw: ir.Table,
+    contract: Table,
+    present: list[str],
+    zones: Zones | None,
+    trimmed: bool = False,
 ) -> tuple[ir.Table, list[Problem]]:
     """The present columns typed, and per column that has unreadable values its reason
     (``__why_<column>``) and source text (``__raw_<column>``) for them; the problems of
-    columns that cannot be converted at all."""
+    columns that cannot be converted at all.
+
+    ``trimmed``: the table's text is already trimmed, blank as null — a table the source
+    lists in its ``trimmed`` attribute (the mapped tables of ``shopbook import``, whose
+    mapping trims every value) — and is not trimmed again: on a million rows that pass
+    was a fifth of a table's validation.
+    """
     stamps = [
         c
         for c in present
@@ -111,7 +122,10 @@ def _typed_columns(
     # rule below reads a clean column instead of repeating the trim at every use.
     texts = [c for c in present if raw[c].type().is_string()]
     clean = fence(
-        raw.mutate(**{_TEXT + c: raw[c] for c in texts}, **{c: blank_null(raw[c]) for c in texts})
+        raw.mutate(
+            **{_TEXT + c: raw[c] for c in texts},
+            **{c: raw[c] if trimmed else blank_null(raw[c]) for c in texts},
+        )
     )
     split = fence(split_stamps(clean, stamps, clean=True))
     typed: dict[str, ir.Value] = {}

@@ -155,12 +155,27 @@ def _group_rules(t: ir.Table, contract: Table, present: list[str]) -> ir.Table:
 def _duplicate_rule(t: ir.Table, contract: Table, present: list[str]) -> ir.Table:
     """Keep the first passing row of each primary key, reject the later ones."""
     key = list(contract.primary_key)
-    if not key:
+    if not key or not _repeats(t, key):
         return t
     t = _with_ok(t)
     order = [c for c in present if c not in key] or key
     window = ibis.window(group_by=[*key, _OK], order_by=order)
     return _reject_where(t, ibis.row_number().over(window) > 0, contract.key_reason)
+
+
+def _repeats(t: ir.Table, key: list[str]) -> bool:
+    """Whether some key occurs on two rows (nulls equal, as in a window's partition).
+
+    One aggregate query over the typed key columns only (the engine computes nothing
+    else), so that a table without repeated keys — the usual case, and every table of
+    an import whose lines are combined — skips the duplicate window, which sorts every
+    row with all its columns. Counted over all rows: keys unique among them are unique
+    among the rows that pass, so skipping rejects nothing the window would have.
+    (With the text trimmed once, measured on 1 M lines: validation's CPU time 6.4 s →
+    4.4 s with the rule skipped.)
+    """
+    most = t.group_by(key).aggregate(__n=ibis._.count()).__n.max().execute()
+    return bool(most is not None and most == most and most > 1)
 
 
 def _foreign_key_rules(
