@@ -120,17 +120,21 @@ def test_migration_heatmap_row_shares_and_counts(draw):
     assert np.allclose(shares[0], [75, 25, 0])
     assert np.allclose(shares[2], [0, 0, 0])  # a row with nobody stays empty
     texts = [t.get_text() for t in ax.texts]
-    assert texts.count("") == 5 and "30" in texts
-    assert title_of(ax) == "Where each segment's customers went"
+    # colour and text are the same quantity: the row's share first, the count under it
+    assert texts.count("") == 5 and "75%\n30" in texts and "25%\n5" in texts
+    assert title_of(ax).splitlines() == [
+        "Where each segment's customers went",
+        "cells: % of the row's customers (colour), customers below",
+    ]
     assert ax.get_xlabel() == "Segment at the later date"
     assert ax.get_ylabel() == "Segment at the earlier date"
-    assert ax.figure.axes[-1].get_ylabel() == "% of the row's customers"
+    assert ax.figure.axes[-1].get_ylabel() == "Share of the row's customers (%)"
 
 
 def test_migration_heatmap_new_figure(draw_new):
     counts = pd.DataFrame([[1, 2], [3, 4]], index=["a", "b"], columns=["a", "b"])
     ax = draw_new(rfm.migration_heatmap, counts, title="Moves")
-    assert title_of(ax) == "Moves"
+    assert title_of(ax).splitlines()[0] == "Moves"
 
 
 # ------------------------------------------------------------ from the analysis itself

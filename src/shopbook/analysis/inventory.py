@@ -65,6 +65,7 @@ from scipy.stats import norm
 
 from shopbook.analysis.result import Result
 from shopbook.features.periods import resolve_window
+from shopbook.i18n import _
 
 #: Editable thresholds of :func:`product_roles`.
 ROLE_RULES: dict[str, float] = {
@@ -74,10 +75,12 @@ ROLE_RULES: dict[str, float] = {
     "long_tail_share": 0.20,
 }
 _ROLE_TEXT = {
-    "hot_top_share": "hot: SKU is in this top share of SKUs by units sold",
-    "hot_min_margin": "hot: and its gross margin is at least this",
-    "profit_share": "profit: the largest SKUs by gross profit that together make this share of it",
-    "long_tail_share": (
+    "hot_top_share": _("hot: SKU is in this top share of SKUs by units sold"),
+    "hot_min_margin": _("hot: and its gross margin is at least this"),
+    "profit_share": _(
+        "profit: the largest SKUs by gross profit that together make this share of it"
+    ),
+    "long_tail_share": _(
         "long tail: the smallest SKUs by revenue that together make at most this share of it"
     ),
 }
@@ -423,21 +426,27 @@ def stock_warnings(
             out["reorder_point"].iat[i],
         )
         if no_record.iat[i]:
-            text = "no stock record for this SKU"
+            text = _("no stock record for this SKU")
         elif out_of_stock.iat[i]:
-            text = "stocked out: 0 on hand" + (
-                f", {order.iat[i]:,.0f} on order" if order.iat[i] > 0 else ""
+            text = _("stocked out: 0 on hand") + (
+                _(", {n:,.0f} on order").format(n=order.iat[i]) if order.iat[i] > 0 else ""
             )
         elif no_lead.iat[i]:
-            text = "no lead time known: safety stock cannot be computed"
+            text = _("no lead time known: safety stock cannot be computed")
         elif below_ss.iat[i]:
-            text = f"{h:,.0f} on hand is below the safety stock of {s:,.1f}"
+            text = _("{h:,.0f} on hand is below the safety stock of {s:,.1f}").format(h=h, s=s)
         elif below_rop.iat[i]:
-            text = f"on hand + on order {p:,.0f} is below the reorder point of {r:,.1f}: order now"
+            text = _(
+                "on hand + on order {p:,.0f} is below the reorder point of {r:,.1f}: order now"
+            ).format(p=p, r=r)
         else:
-            text = f"on hand + on order {p:,.0f} covers the reorder point of {r:,.1f}"
+            text = _("on hand + on order {p:,.0f} covers the reorder point of {r:,.1f}").format(
+                p=p, r=r
+            )
         if out["overstock"].iat[i]:
-            text += f"; overstock: {cover.iat[i]:,.0f} days of cover (over {overstock_days:,.0f})"
+            text += _("; overstock: {c:,.0f} days of cover (over {o:,.0f})").format(
+                c=cover.iat[i], o=overstock_days
+            )
         reasons.append(text)
     out["reason"] = reasons
     order_key = out["level"].map({"red": 0, "amber": 1, "unknown": 2, "green": 3})
@@ -578,7 +587,9 @@ class StockDates(Result):
     @property
     def as_of(self) -> str:
         """``" as of 2024-10-01"`` for figures on a stale snapshot, else ``""``."""
-        return f" as of {self.snapshot}" if self.stale and self.snapshot else ""
+        if self.stale and self.snapshot:
+            return _(" as of {day}").format(day=self.snapshot)
+        return ""
 
 
 def stock_dates(skus: pd.DataFrame, max_age_days: int = STOCK_MAX_AGE_DAYS) -> StockDates:
@@ -612,11 +623,13 @@ def stock_dates(skus: pd.DataFrame, max_age_days: int = STOCK_MAX_AGE_DAYS) -> S
     )
     out.note(a.get("end_note", ""))
     if not a.get("has_inventory"):
-        return out.skip("the source has no inventory table, so stock on hand is unknown")
+        return out.skip(_("the source has no inventory table, so stock on hand is unknown"))
     snap = a.get("snapshot_date")
     if snap is None:
         return out.skip(
-            f"no stock snapshot on or before {end} (the inventory's first records are later)"
+            _(
+                "no stock snapshot on or before {end} (the inventory's first records are later)"
+            ).format(end=end)
         )
     out.snapshot, out.age_days = snap, (end - snap).days
     oldest_ok = max(end - dt.timedelta(days=max_age_days), demand_start)
@@ -625,18 +638,24 @@ def stock_dates(skus: pd.DataFrame, max_age_days: int = STOCK_MAX_AGE_DAYS) -> S
     out.old_skus = int((own.notna() & (own < oldest_ok)).sum())
     if out.stale:
         window = (
-            f"older than the {demand.days}-day demand window ({demand.label()}) it is compared with"
+            _("older than the {days}-day demand window ({window}) it is compared with").format(
+                days=demand.days, window=demand.label()
+            )
             if snap < demand_start
-            else f"more than {max_age_days} days before it"
+            else _("more than {days} days before it").format(days=max_age_days)
         )
         out.note(
-            f"The latest stock snapshot on or before {end} is from {snap}, {out.age_days} "
-            f"days earlier — {window}: stock on hand, days of cover and overstock below are "
-            f"as of {snap}, and whatever sold since is still counted as on hand."
+            _(
+                "The latest stock snapshot on or before {end} is from {snap}, {age} "
+                "days earlier — {window}: stock on hand, days of cover and overstock below are "
+                "as of {snap}, and whatever sold since is still counted as on hand."
+            ).format(end=end, snap=snap, age=out.age_days, window=window)
         )
     elif out.old_skus:
         out.note(
-            f"{out.old_skus} SKUs have no stock record since {oldest_ok}; their stock on "
-            "hand and cover are those of their last record."
+            _(
+                "{n} SKUs have no stock record since {day}; their stock on "
+                "hand and cover are those of their last record."
+            ).format(n=out.old_skus, day=oldest_ok)
         )
     return out

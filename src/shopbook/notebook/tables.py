@@ -158,8 +158,8 @@ def _fmt(kind: str, value: Any, digits: int = 2) -> str:  # noqa: C901 - one bra
     if _missing(value):
         return DASH
     value = value if isinstance(value, (pd.Timestamp, datetime, date)) else plain_value(value)
-    if isinstance(value, str):
-        return display_text(value)
+    if isinstance(value, str):  # words with a catalogue entry (segments, layers …) translated
+        return display_text(translate(value))
     if isinstance(value, bool):
         return translate(cols.YES) if value else translate(cols.NO)
     v = _real(value)
@@ -465,7 +465,7 @@ def show(
     if caption:
         parts.append(
             '<div class="shopbook-caption" style="font-weight:600;margin:.3em 0">'
-            f"{html.escape(display_text(caption))}</div>"
+            f"{html.escape(display_text(translate(caption)))}</div>"
         )
     more = ""
     if total > len(first):
@@ -482,7 +482,7 @@ def show(
         parts.append(static)
     text = first.to_string(index=False) if len(first.columns) else ""
     if caption:
-        text = f"{display_text(caption)}\n{text}"
+        text = f"{display_text(translate(caption))}\n{text}"
     if more:
         text = f"{text}\n{more}"
     display({"text/html": "\n".join(p for p in parts if p), "text/plain": text}, raw=True)

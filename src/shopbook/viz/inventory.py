@@ -10,7 +10,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from shopbook.i18n import _
 from shopbook.viz.theme import label, literal_context, new_axes
+
+#: What an ABC value is, as figures name it (translated when drawn).
+_VALUES = {"revenue": _("revenue"), "gross_profit": _("gross profit"), "units": _("units")}
 
 #: Colour of each warning level.
 LEVEL_COLOURS = {"red": "#c0392b", "amber": "#e6a817", "green": "#2e8b57", "unknown": "#999999"}
@@ -20,7 +24,7 @@ def abc_xyz_heatmap(
     matrix: pd.DataFrame,
     ax: Axes | None = None,
     unit: str = "SKUs",
-    title: str = "SKUs per ABC × XYZ class",
+    title: str = _("SKUs per ABC × XYZ class"),
 ) -> Axes:
     """The 3 × 3 ABC × XYZ matrix as an annotated heatmap.
 
@@ -40,16 +44,16 @@ def abc_xyz_heatmap(
             annot=True,
             fmt=",.0f",
             cmap="Blues",
-            cbar_kws={"label": unit},
+            cbar_kws={"label": _(unit)},
             linewidths=0.5,
             linecolor="white",
             ax=ax,
         )
     return label(
         ax,
-        title=title,
-        x="XYZ (X steady … Z erratic weekly demand)",
-        y="ABC (A = largest share of value)",
+        title=_(title),
+        x=_("XYZ (X steady … Z erratic weekly demand)"),
+        y=_("ABC (A = largest share of value)"),
     )
 
 
@@ -80,7 +84,7 @@ def pareto(
     for cut, name in zip(abc, ("A", "B"), strict=True):
         ax.axhline(cut * 100, color="0.5", ls="--", lw=1)
         ax.annotate(
-            f"{name} up to {cut:.0%}",
+            _("{name} up to {cut:.0%}").format(name=name, cut=cut),
             xy=(100, cut * 100),
             xytext=(-4, -12),
             textcoords="offset points",
@@ -90,18 +94,19 @@ def pareto(
         )
     ax.set_xlim(0, 100)
     ax.set_ylim(0, 102)
+    what = _(_VALUES.get(value, value.replace("_", " ")))
     return label(
         ax,
-        title=title or f"Pareto curve of {value.replace('_', ' ')}",
-        x="SKUs, largest first",
-        x_unit="% of SKUs",
-        y=f"Cumulative {value.replace('_', ' ')}",
-        y_unit="% of total",
+        title=title or _("Pareto curve of {value}").format(value=what),
+        x=_("SKUs, largest first"),
+        x_unit=_("% of SKUs"),
+        y=_("Cumulative {value}").format(value=what),
+        y_unit=_("% of total"),
     )
 
 
 def warning_bars(
-    counts: pd.DataFrame, ax: Axes | None = None, title: str = "Stock warnings"
+    counts: pd.DataFrame, ax: Axes | None = None, title: str = _("Stock warnings")
 ) -> Axes:
     """SKUs per warning level, overstocked SKUs hatched within each bar.
 
@@ -123,11 +128,11 @@ def warning_bars(
         edgecolor="black",
         hatch="//",
         lw=0,
-        label="of which overstock",
+        label=_("of which overstock"),
     )
     ax.bar_label(bars, labels=[f"{n:,}" for n in counts["skus"]], padding=3, fontsize="small")
-    ax.set_yticks(y, levels)
+    ax.set_yticks(y, [_(str(lv)) for lv in levels])
     ax.invert_yaxis()
     if counts["overstock"].sum():
         ax.legend(loc="lower right")
-    return label(ax, title=title, x="SKUs", x_unit="count", y="")
+    return label(ax, title=_(title), x="SKUs", x_unit=_("count"), y="")

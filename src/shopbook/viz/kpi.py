@@ -16,16 +16,17 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
 from shopbook.features.periods import Window
+from shopbook.i18n import _
 from shopbook.viz.theme import label, literal_text, new_axes
 
 __all__ = ["funnel_by_channel", "kpi_sparklines", "return_on_spend", "roi_bars"]
 
 _STAGES = {
-    "sessions": "Session",
-    "product_view": "Product view",
-    "cart": "Cart",
-    "checkout": "Checkout",
-    "order": "Order",
+    "sessions": _("Session"),
+    "product_view": _("Product view"),
+    "cart": _("Cart"),
+    "checkout": _("Checkout"),
+    "order": _("Order"),
 }
 
 
@@ -52,18 +53,23 @@ def funnel_by_channel(channels: pd.DataFrame, ax: Axes | None = None, by: str = 
     long = data.melt(id_vars=[by], value_vars=list(_STAGES), var_name="stage", value_name="count")
     long = long.merge(data[[by, "sessions"]], on=by)
     long["share"] = long["count"] / long["sessions"]
+    stages = {k: _(v) for k, v in _STAGES.items()}
     long["stage"] = pd.Categorical(
-        long["stage"].map(_STAGES), categories=list(_STAGES.values()), ordered=True
+        long["stage"].map(stages), categories=list(stages.values()), ordered=True
     )
+    long[by] = long[by].map(lambda v: _(str(v)))
     sns.pointplot(data=long.sort_values("stage"), x="stage", y="share", hue=by, ax=ax, markersize=4)
+    legend = ax.get_legend()
+    if legend is not None:
+        legend.set_title(_("Channel") if by == "channel" else by)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylim(0, 1.02)
     return label(
         ax,
-        "Funnel by channel: share of sessions reaching each stage",
-        x="Stage",
-        y="Sessions",
-        y_unit="% of the channel's sessions",
+        _("Funnel by channel: share of sessions reaching each stage"),
+        x=_("Stage"),
+        y=_("Sessions"),
+        y_unit=_("% of the channel's sessions"),
     )
 
 
@@ -91,7 +97,7 @@ def kpi_sparklines(
     import matplotlib.pyplot as plt
 
     if axes is None:
-        _, axes = plt.subplots(1, len(metrics), figsize=(2.6 * len(metrics), 2.2), squeeze=False)
+        _fig, axes = plt.subplots(1, len(metrics), figsize=(2.6 * len(metrics), 2.2), squeeze=False)
         axes = axes[0]
     axes = np.asarray(axes).ravel()
     for ax, (col, title) in zip(axes, metrics.items(), strict=False):
@@ -103,7 +109,7 @@ def kpi_sparklines(
             ax.axvspan(
                 window.start, window.end + pd.Timedelta(days=1), color="C1", alpha=0.25, lw=0
             )
-        ax.set_title(title, fontsize="small")
+        ax.set_title(_(title), fontsize="small")
         ax.tick_params(labelsize="x-small")
         ax.xaxis.set_major_locator(plt.MaxNLocator(3))
         ax.set_xlabel("")
@@ -151,8 +157,8 @@ def roi_bars(
 
 #: metric → (title, y label, reference line, what the line means).
 _RETURNS = {
-    "roi": ("Channel ROI: (gross profit − spend) / spend", "ROI", 0.0, "break-even"),
-    "roas": ("Channel ROAS: revenue / spend", "ROAS", 1.0, "revenue = spend"),
+    "roi": (_("Channel ROI: (gross profit − spend) / spend"), "ROI", 0.0, _("break-even")),
+    "roas": (_("Channel ROAS: revenue / spend"), "ROAS", 1.0, _("revenue = spend")),
 }
 
 
@@ -186,7 +192,8 @@ def return_on_spend(
     title, name, ref, meaning = _RETURNS[metric]
     ax = new_axes(ax)
     data = channels.dropna(subset=[metric]).sort_values(metric, ascending=False)
+    data = data.assign(**{by: data[by].map(lambda v: _(str(v)))})
     sns.barplot(data=data, x=by, y=metric, color="C0", ax=ax)
-    ax.axhline(ref, color="0.3", ls="--", lw=1, label=meaning)
+    ax.axhline(ref, color="0.3", ls="--", lw=1, label=_(meaning))
     ax.legend(loc="best", fontsize="small")
-    return label(ax, title, x="Channel", y=name, y_unit="ratio")
+    return label(ax, _(title), x=_("Channel"), y=name, y_unit=_("ratio"))

@@ -23,6 +23,7 @@ from scipy import stats
 from shopbook.analysis.result import Result
 from shopbook.features.funnel import PAID
 from shopbook.features.periods import Window
+from shopbook.i18n import _
 
 
 def _quasi_binomial(
@@ -37,7 +38,7 @@ def _quasi_binomial(
         chi2 = ((o_b[ok] - n_b[ok] * p0) ** 2 / (n_b[ok] * p0 * (1 - p0))).sum()
         phi = max(1.0, chi2 / (ok.sum() - 1))
     else:
-        why = "; fewer than 3 baseline blocks: binomial noise only (φ = 1)"
+        why = _("; fewer than 3 baseline blocks: binomial noise only (φ = 1)")
     if not 0 < p0 < 1:
         return p0, phi, np.nan, why
     se = np.sqrt(phi * p0 * (1 - p0) * (1 / n + 1 / N))
@@ -49,8 +50,12 @@ def _conversion_test(win: pd.Series, base: pd.DataFrame) -> dict[str, Any]:
     n_b, o_b = base["sessions"].to_numpy(float), base[PAID].to_numpy(float)
     n, x = float(win["sessions"]), float(win[PAID])
     if n_b.sum() == 0 or n == 0:
-        where = "no sessions in the baseline" if n_b.sum() == 0 else "no sessions in the window"
-        return {"reason": where + ": conversion cannot be compared"}
+        where = (
+            _("no sessions in the baseline: conversion cannot be compared")
+            if n_b.sum() == 0
+            else _("no sessions in the window: conversion cannot be compared")
+        )
+        return {"reason": where}
     p0, phi, z, why = _quasi_binomial(o_b, n_b, x, n)
     change = (x / n) / p0 - 1 if p0 > 0 else np.nan
     return dict(value=x / n, expected=p0, change=change, z=z, phi=phi, why=why)
@@ -65,13 +70,15 @@ def _share_test(
     n = float(totals[metric].get(-1, 0))
     if o_b.sum() == 0 or n == 0:
         if n == 0 and o_b.sum() > 0:
-            reason = f"no {metric} at all in the window (every group): check the tracking"
+            reason = _("no {metric} at all in the window (every group): check the tracking").format(
+                metric=_(metric)
+            )
             return dict(value=x, expected=o_b.mean(), change_pct=-1.0, alert=True, reason=reason)
         where = (
-            f"no {metric} in the baseline"
+            _("no {metric} in the baseline")
             if o_b.sum() == 0
-            else f"no {metric} at all in the window"
-        )
+            else _("no {metric} at all in the window")
+        ).format(metric=_(metric))
         return {"value": x, "reason": where}
     p0, phi, z, why = _quasi_binomial(o_b, n_b, x, n)
     return dict(value=x, expected=p0 * n, change=(x / n) / p0 - 1, z=z, phi=phi, why=why)
@@ -83,12 +90,14 @@ def _count_test(win: pd.Series, base: pd.DataFrame, metric: str) -> dict[str, An
     mu = b.mean()
     if mu == 0:
         return dict(
-            value=x, expected=0.0, reason=f"no {metric} in the baseline: nothing to compare"
+            value=x,
+            expected=0.0,
+            reason=_("no {metric} in the baseline: nothing to compare").format(metric=_(metric)),
         )
     why = ""
     phi = max(1.0, ((b - mu) ** 2 / mu).sum() / (len(b) - 1)) if len(b) >= 3 else 1.0
     if len(b) < 3:
-        why = "; fewer than 3 baseline blocks: Poisson noise only (φ = 1)"
+        why = _("; fewer than 3 baseline blocks: Poisson noise only (φ = 1)")
     z = (x - mu) / np.sqrt(phi * mu * (1 + 1 / len(b)))
     return dict(value=x, expected=mu, change=x / mu - 1, z=z, phi=phi, why=why)
 
@@ -99,13 +108,14 @@ def _verdict(t: Mapping[str, Any], alpha: float, min_drop: float) -> dict[str, A
     p = float(stats.norm.cdf(z)) if np.isfinite(z) else np.nan
     flag = bool(np.isfinite(p) and p < alpha and change <= -min_drop)
     if flag:
-        reason = f"dropped {change:+.0%} vs baseline (p = {p:.2g} < {alpha})"
+        reason = _("dropped {change:+.0%} vs baseline (p = {p:.2g} < {alpha})")
     elif np.isfinite(p) and p < alpha and change < 0:
-        reason = f"significant but small: {change:+.0%} is within the {min_drop:.0%} tolerance"
+        reason = _("significant but small: {change:+.0%} is within the {min_drop:.0%} tolerance")
     elif change <= -min_drop:
-        reason = f"{change:+.0%} but within noise (p = {p:.2g} ≥ {alpha})"
+        reason = _("{change:+.0%} but within noise (p = {p:.2g} ≥ {alpha})")
     else:
-        reason = "no drop beyond noise"
+        reason = _("no drop beyond noise")
+    reason = reason.format(change=change, p=p, alpha=alpha, min_drop=min_drop)
     return dict(
         value=t["value"],
         expected=t["expected"],
@@ -341,7 +351,7 @@ def drop_alerts(
 
 def alert_subject(metric: str) -> str:
     """What an alert on ``metric`` is about, in words: ``"traffic"`` for sessions."""
-    return "traffic" if metric == "sessions" else metric
+    return _("traffic") if metric == "sessions" else _(metric)
 
 
 __all__ = ["Alerts", "alert_subject", "alerts", "drop_alerts"]

@@ -19,6 +19,13 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+from shopbook.i18n import translate
+
+
+def _(text: str) -> str:
+    """Mark a label or definition for the catalogue; it is translated where it is shown."""
+    return text
+
 
 @dataclass(frozen=True)
 class Metric:
@@ -41,179 +48,207 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "results",
         "gmv",
-        "GMV (paid amount)",
+        _("GMV (paid amount)"),
         "money",
-        "Σ net_amount (what customers paid) of the paid orders placed in the window",
+        _("Σ net_amount (what customers paid) of the paid orders placed in the window"),
     ),
-    Metric("results", "orders", "Paid orders", "count", "orders placed in the window and paid"),
-    Metric("results", "aov", "AOV (average order value)", "money", "paid amount / paid orders"),
+    Metric(
+        "results", "orders", _("Paid orders"), "count", _("orders placed in the window and paid")
+    ),
+    Metric(
+        "results", "aov", _("AOV (average order value)"), "money", _("paid amount / paid orders")
+    ),
     Metric(
         "results",
         "spend_per_buyer",
-        "客单价 (paid amount per paying buyer)",
+        _("客单价 (paid amount per paying buyer)"),
         "money",
-        "paid amount / paying buyers",
+        _("paid amount / paying buyers"),
     ),
     Metric(
         "results",
         "gross_profit",
-        "Gross profit",
+        _("Gross profit"),
         "money",
-        "revenue of the paid order lines with a unit cost − their cost (quantity × unit_cost)",
+        _("revenue of the paid order lines with a unit cost − their cost (quantity × unit_cost)"),
         _I,
     ),
     Metric(
         "results",
         "gross_margin",
-        "Gross margin",
+        _("Gross margin"),
         "share",
-        "gross profit / revenue of the paid order lines with a unit cost",
+        _("gross profit / revenue of the paid order lines with a unit cost"),
         _I,
     ),
-    Metric("results", "spend", "Marketing spend", "money", "Σ marketing spend in the window", _M),
+    Metric(
+        "results", "spend", _("Marketing spend"), "money", _("Σ marketing spend in the window"), _M
+    ),
     Metric(
         "results",
         "roas",
-        "ROAS",
+        _("ROAS"),
         "ratio",
-        "attributed revenue / spend: paid amount / marketing spend "
-        "(per channel: last touch, by the order's channel)",
+        _(
+            "attributed revenue / spend: paid amount / marketing spend "
+            "(per channel: last touch, by the order's channel)"
+        ),
         _M,
     ),
     Metric(
         "results",
         "roi",
-        "ROI",
+        _("ROI"),
         "ratio",
-        "(gross profit − spend) / spend; below 0 the spend lost money; not computable "
-        "where revenue has no unit cost (never replaced by revenue / spend, which is ROAS)",
+        _(
+            "(gross profit − spend) / spend; below 0 the spend lost money; not computable "
+            "where revenue has no unit cost (never replaced by revenue / spend, which is ROAS)"
+        ),
         (*_M, *_I),
     ),
     Metric(
         "results",
         "cac",
-        "CAC (customer acquisition cost)",
+        _("CAC (customer acquisition cost)"),
         "money",
-        "marketing spend / new customers (per channel: by the channel of their first order)",
+        _("marketing spend / new customers (per channel: by the channel of their first order)"),
         _M,
     ),
     Metric(
         "users",
         "new_customers",
-        "New customers",
+        _("New customers"),
         "count",
-        "customers whose first paid order ever is in the window",
+        _("customers whose first paid order ever is in the window"),
     ),
     Metric(
         "users",
         "active_customers",
-        "Paying buyers (支付买家数)",
+        _("Paying buyers (支付买家数)"),
         "count",
-        "distinct customers with a paid order in the window",
+        _("distinct customers with a paid order in the window"),
     ),
     Metric(
         "users",
         "returning_customers",
-        "Returning customers",
+        _("Returning customers"),
         "count",
-        "paying buyers − new customers",
+        _("paying buyers − new customers"),
     ),
     Metric(
         "users",
         "repurchase_rate",
-        "Repurchase rate (复购率)",
+        _("Repurchase rate (复购率)"),
         "share",
-        "paying buyers with two or more paid orders in the window / paying buyers",
+        _("paying buyers with two or more paid orders in the window / paying buyers"),
     ),
     Metric(
         "users",
         "churn_rate",
-        "Churn rate (流失率)",
+        _("Churn rate (流失率)"),
         "share",
-        "customers with a paid order in the window of the same length just before who have "
-        "none in this one / the customers with a paid order in that window before",
+        _(
+            "customers with a paid order in the window of the same length just before who have "
+            "none in this one / the customers with a paid order in that window before"
+        ),
     ),
     Metric(
         "users",
         "ltv",
-        "LTV (historical)",
+        _("LTV (historical)"),
         "money",
-        "mean paid amount in the first ltv_days after the first order, of the latest cohort "
-        "whose whole horizon is observed",
+        _(
+            "mean paid amount in the first ltv_days after the first order, of the latest cohort "
+            "whose whole horizon is observed"
+        ),
     ),
     Metric(
         "operations",
         "uv",
-        "UV (unique visitors, 访客数)",
+        _("UV (unique visitors, 访客数)"),
         "count",
-        "distinct visitor_id of the window's sessions",
+        _("distinct visitor_id of the window's sessions"),
         _S,
     ),
     Metric(
         "operations",
         "pv",
-        "PV (page views, 浏览量)",
+        _("PV (page views, 浏览量)"),
         "count",
-        "Σ pageviews of the window's sessions",
+        _("Σ pageviews of the window's sessions"),
         _S,
     ),
-    Metric("operations", "sessions", "Sessions", "count", "sessions started in the window", _S),
+    Metric(
+        "operations", "sessions", _("Sessions"), "count", _("sessions started in the window"), _S
+    ),
     Metric(
         "operations",
         "product_view",
-        "Sessions with a product view",
+        _("Sessions with a product view"),
         "count",
-        "sessions with product_views > 0",
+        _("sessions with product_views > 0"),
         _S,
     ),
-    Metric("operations", "cart", "Sessions with an add to cart", "count", "added_to_cart", _S),
-    Metric("operations", "checkout", "Sessions reaching checkout", "count", "reached_checkout", _S),
+    Metric(
+        "operations", "cart", _("Sessions with an add to cart"), "count", _("added_to_cart"), _S
+    ),
+    Metric(
+        "operations",
+        "checkout",
+        _("Sessions reaching checkout"),
+        "count",
+        _("reached_checkout"),
+        _S,
+    ),
     Metric(
         "operations",
         "order",
-        "Sessions with an order placed",
+        _("Sessions with an order placed"),
         "count",
-        "sessions with an order_id, whatever its status",
+        _("sessions with an order_id, whatever its status"),
         _S,
     ),
     Metric(
         "operations",
         "paid_sessions",
-        "Sessions with a paid order",
+        _("Sessions with a paid order"),
         "count",
-        "sessions whose order is paid (refunded and cancelled orders are not)",
+        _("sessions whose order is paid (refunded and cancelled orders are not)"),
         _S,
     ),
     Metric(
         "operations",
         "payment_conversion",
-        "Payment conversion (支付转化率)",
+        _("Payment conversion (支付转化率)"),
         "share",
-        "paying buyers / UV (per channel: the channel's paying buyers / its UV)",
+        _("paying buyers / UV (per channel: the channel's paying buyers / its UV)"),
         _S,
     ),
     Metric(
         "operations",
         "session_conversion",
-        "Session conversion",
+        _("Session conversion"),
         "share",
-        "sessions with a paid order / sessions (Wilson 95 % interval)",
+        _("sessions with a paid order / sessions (Wilson 95 % interval)"),
         _S,
     ),
     Metric(
         "operations",
         "inventory_turnover",
-        "Inventory turnover",
+        _("Inventory turnover"),
         "ratio",
-        "cost of goods sold / average stock value at unit cost, over the window (not annualised)",
+        _(
+            "cost of goods sold / average stock value at unit cost, "
+            "over the window (not annualised)"
+        ),
         ("inventory", *_I),
     ),
     Metric(
         "operations",
         "days_of_inventory",
-        "Days of inventory",
+        _("Days of inventory"),
         "days",
-        "average stock value / cost of goods sold per day",
+        _("average stock value / cost of goods sold per day"),
         ("inventory", *_I),
     ),
 )
@@ -265,7 +300,7 @@ def definitions(names: Iterable[str] | None = None) -> pd.DataFrame:
         metric(n)  # unknown names fail loudly
     rows = [asdict(m) for m in METRICS if keep is None or m.name in keep]
     out = pd.DataFrame(rows, columns=[*Metric.__dataclass_fields__])
-    out["needs"] = out["needs"].map(", ".join)
+    out["needs"] = out["needs"].map(lambda tables: translate(", ").join(map(translate, tables)))
     return out.rename(columns={"name": "metric"})
 
 

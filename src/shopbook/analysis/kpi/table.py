@@ -15,6 +15,7 @@ from shopbook.analysis.kpi.definitions import METRICS
 from shopbook.analysis.result import Result
 from shopbook.features.funnel import COUNTS
 from shopbook.features.periods import Window
+from shopbook.i18n import _, translate
 
 
 def conversion_ci(
@@ -64,11 +65,12 @@ def roi(gross_profit: Any, spend: Any, uncosted_share: Any) -> tuple[float, str]
     revenue / spend (that is ROAS).
     """
     if spend is None or not spend > 0:
-        return np.nan, "no marketing spend"
+        return np.nan, _("no marketing spend")
     if gross_profit is None or uncosted_share is None:
-        return np.nan, "no order lines with unit costs: gross profit unknown"
+        return np.nan, _("no order lines with unit costs: gross profit unknown")
     if np.isfinite(uncosted_share) and uncosted_share > 0:
-        return np.nan, f"{uncosted_share:.1%} of the revenue has no unit cost: gross profit unknown"
+        why = _("{share:.1%} of the revenue has no unit cost: gross profit unknown")
+        return np.nan, why.format(share=uncosted_share)
     return (float(gross_profit) - float(spend)) / float(spend), ""
 
 
@@ -87,13 +89,15 @@ def _sales_metrics(w: Mapping[str, Any], v: dict[str, Any], why: dict[str, str])
     )
     if not w["orders"]:
         for m in ("aov", "spend_per_buyer", "repurchase_rate"):
-            why[m] = "no paid orders in the window"
+            why[m] = _("no paid orders in the window")
     if not np.isfinite(w["ltv"]):
-        why["ltv"] = f"no cohort has {w['ltv_days']} days of history by the window's end"
+        why["ltv"] = _("no cohort has {days} days of history by the window's end").format(
+            days=w["ltv_days"]
+        )
     if "previous_buyers" in w:
         v["churn_rate"] = 1.0 - ratio(w["retained"], w["previous_buyers"])
         if not w["previous_buyers"]:
-            why["churn_rate"] = "nobody bought in the window before"
+            why["churn_rate"] = _("nobody bought in the window before")
     if "cogs" in w:
         v.update(gross_margin=w["margin"], gross_profit=w["gross_profit"])
     if "spend" in w:
@@ -106,7 +110,9 @@ def _sales_metrics(w: Mapping[str, Any], v: dict[str, Any], why: dict[str, str])
             v["roi"], why["roi"] = roi(None, w["spend"], None)
         for m in ("cac", "roas"):
             if not np.isfinite(v[m]):
-                why[m] = "no new customers" if m == "cac" and w["spend"] else "no marketing spend"
+                why[m] = (
+                    _("no new customers") if m == "cac" and w["spend"] else _("no marketing spend")
+                )
 
 
 def _traffic_metrics(w: Mapping[str, Any], v: dict[str, Any], why: dict[str, str]) -> None:
@@ -124,7 +130,7 @@ def _traffic_metrics(w: Mapping[str, Any], v: dict[str, Any], why: dict[str, str
         cis["session_conversion"] = conversion_ci(int(w["paid"]), int(w["sessions"]))
     for m in ("payment_conversion", "session_conversion"):
         if m in v and not np.isfinite(v[m]):
-            why[m] = "no sessions in the window"
+            why[m] = _("no sessions in the window")
     v["_ci"] = cis
 
 
@@ -147,18 +153,20 @@ def _kpi_notes(cur: Mapping[str, Any]) -> list[str]:
     notes = []
     if "cogs" not in cur:
         notes.append(
-            "no order_items table: margin, gross profit, ROI and inventory turnover are left out"
+            _("no order_items table: margin, gross profit, ROI and inventory turnover are left out")
         )
     elif np.isfinite(cur.get("uncosted_share", np.nan)) and cur["uncosted_share"] > 0:
         notes.append(
-            f"{cur['uncosted_share']:.1%} of the window's revenue has no unit cost; "
-            "the margin covers the rest and ROI is not computable"
+            _(
+                "{share:.1%} of the window's revenue has no unit cost; "
+                "the margin covers the rest and ROI is not computable"
+            ).format(share=cur["uncosted_share"])
         )
     if "spend" not in cur:
-        notes.append("no marketing_spend table: spend, ROAS, ROI and CAC are left out")
+        notes.append(_("no marketing_spend table: spend, ROAS, ROI and CAC are left out"))
     if "sessions" not in cur:
         notes.append(
-            "no sessions table: UV, PV, the funnel, payment and session conversion are left out"
+            _("no sessions table: UV, PV, the funnel, payment and session conversion are left out")
         )
     elif "paid" not in cur or "visitors" not in cur:
         notes.append(
@@ -168,18 +176,22 @@ def _kpi_notes(cur: Mapping[str, Any]) -> list[str]:
     if "previous_buyers" not in cur:
         notes.append("churn needs shopbook.features.brief.brief_kpis: left out")
     if "stock_value" not in cur:
-        notes.append("no inventory table (or no unit costs): inventory turnover is left out")
+        notes.append(_("no inventory table (or no unit costs): inventory turnover is left out"))
     n, days = cur["ltv_customers"], cur["ltv_days"]
     a, b = cur["ltv_cohort_start"], cur["ltv_cohort_end"]
     if n:
         notes.append(
-            f"LTV: mean net spend in the first {days} days of the {n:,} customers acquired "
-            f"{a:%Y-%m-%d} to {b:%Y-%m-%d}"
+            _(
+                "LTV: mean net spend in the first {days} days of the {n:,} customers acquired "
+                "{a:%Y-%m-%d} to {b:%Y-%m-%d}"
+            ).format(days=days, n=n, a=a, b=b)
         )
     else:
         notes.append(
-            f"LTV: no customer was acquired {a:%Y-%m-%d} to {b:%Y-%m-%d}, "
-            f"so no cohort has {days} days of history by the window's end"
+            _(
+                "LTV: no customer was acquired {a:%Y-%m-%d} to {b:%Y-%m-%d}, "
+                "so no cohort has {days} days of history by the window's end"
+            ).format(a=a, b=b, days=days)
         )
     return notes
 
@@ -225,7 +237,7 @@ class KpiTable(Result):
                     "value": round(float(t.loc[name, "value"]), digits),
                     "unit": currency if unit == "money" else None,
                     "fmt": fmt,
-                    "label": t.loc[name, "label"],
+                    "label": translate(t.loc[name, "label"]),
                 }
             )
         return out

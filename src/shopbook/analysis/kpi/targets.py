@@ -44,6 +44,7 @@ from shopbook.analysis.kpi.table import conversion_ci, kpi_table
 from shopbook.analysis.result import Result
 from shopbook.data.targets import Targets
 from shopbook.errors import ContractError
+from shopbook.i18n import _, translate
 
 #: Metrics that add up over the days of a month (forecast to month end).
 ADDITIVE = ("gmv", "orders", "new_customers")
@@ -121,37 +122,48 @@ class TargetAttainment(Result):
         t = self.table.set_index("metric")
         lag = self.lagging()
         when = (
-            f"{self.month} is complete"
+            _("{month} is complete").format(month=self.month)
             if self.final
-            else f"{self.days_elapsed} of {self.days_in_month} days of {self.month} are counted"
+            else _("{n} of {days} days of {month} are counted").format(
+                n=self.days_elapsed, days=self.days_in_month, month=self.month
+            )
         )
         if not lag:
-            verb = "met every target" if self.final else "is on track for every target"
-            return f"{when}: the month {verb} ({len(t)})."
+            verb = _("met every target") if self.final else _("is on track for every target")
+            return _("{when}: the month {verb} ({n}).").format(when=when, verb=verb, n=len(t))
         parts = []
         for m in lag:
             r = t.loc[m]
-            lab = str(r["label"])
+            lab = translate(str(r["label"]))
             if self.final or m not in ADDITIVE:
-                parts.append(f"{lab} {_fmt(r['actual_to_date'], r['unit'])} vs target "
-                             f"{_fmt(r['target'], r['unit'])}")  # fmt: skip
+                parts.append(_("{label} {actual} vs target {target}").format(
+                    label=lab, actual=_fmt(r["actual_to_date"], r["unit"]),
+                    target=_fmt(r["target"], r["unit"])))  # fmt: skip
             else:
                 u = r["unit"]
                 fc = (
-                    f"; forecast {_fmt(r['forecast_month_end'], u)} of {_fmt(r['target'], u)}, "
-                    f"{r['p_meet']:.0%} chance to reach it"
+                    _("; forecast {fc} of {target}, {p:.0%} chance to reach it").format(
+                        fc=_fmt(r["forecast_month_end"], u),
+                        target=_fmt(r["target"], u),
+                        p=r["p_meet"],
+                    )  # fmt: skip
                     if np.isfinite(r["p_meet"])
                     else ""
                 )
                 parts.append(
-                    f"{lab} needs {_fmt(r['pace_needed_per_day'], u)}/day "
-                    f"(so far {_fmt(r['pace_to_date_per_day'], u)}/day{fc})"
+                    _("{label} needs {need}/day (so far {pace}/day{fc})").format(
+                        label=lab,
+                        need=_fmt(r["pace_needed_per_day"], u),
+                        pace=_fmt(r["pace_to_date_per_day"], u),
+                        fc=fc,
+                    )  # fmt: skip
                 )
         on = len(t) - len(lag)
-        good, bad = ("met", "missed") if self.final else ("on track", "lag")
-        return (
-            f"{when}: {on} of {len(t)} targets {good}; {len(lag)} {bad} — " + "; ".join(parts) + "."
-        )
+        if self.final:
+            text = _("{when}: {on} of {n} targets met; {k} missed — {parts}.")
+        else:
+            text = _("{when}: {on} of {n} targets on track; {k} lag — {parts}.")
+        return text.format(when=when, on=on, n=len(t), k=len(lag), parts=_("; ").join(parts))
 
 
 def _fmt(value: Any, unit: str) -> str:
@@ -215,7 +227,7 @@ def remaining_total(
         paths = np.exp(paths)
     elif (paths < 0).any():
         paths = np.clip(paths, 0.0, None)
-        notes.append("Simulated days below zero were counted as zero.")
+        notes.append(_("Simulated days below zero were counted as zero."))
     return paths.sum(axis=0), fc.model, notes
 
 
@@ -385,25 +397,29 @@ def attainment(
 
 def _attainment_notes(out: TargetAttainment, goals: dict[str, float]) -> None:
     if out.final:
-        out.note(f"{out.month} is complete: attainment is final.")
+        out.note(_("{month} is complete: attainment is final.").format(month=out.month))
     elif out.model:
         out.note(
-            f"Month-end forecast: the {out.days_elapsed} days counted plus the sum of the "
-            f"{out.days_left} days left, simulated from {out.model} fitted to the "
-            "daily series (80% and 95% intervals of the sum, the days' correlation kept; "
-            "parameter uncertainty and festivals not modelled). Expected by now is the "
-            "target's calendar-day share."
+            _(
+                "Month-end forecast: the {n} days counted plus the sum of the "
+                "{left} days left, simulated from {model} fitted to the "
+                "daily series (80% and 95% intervals of the sum, the days' correlation kept; "
+                "parameter uncertainty and festivals not modelled). Expected by now is the "
+                "target's calendar-day share."
+            ).format(n=out.days_elapsed, left=out.days_left, model=out.model)
         )
     if "repurchase_rate" in goals and not out.final:
         out.note(
-            "The repurchase rate to date counts second orders within the days so far: it "
-            "tends to rise as the month goes on, so mid-month it understates the month's rate."
+            _(
+                "The repurchase rate to date counts second orders within the days so far: it "
+                "tends to rise as the month goes on, so mid-month it understates the month's rate."
+            )
         )
     if "gross_margin" in goals:
-        out.note("Gross margin has no interval: it is a ratio of all the month's order lines.")
+        out.note(_("Gross margin has no interval: it is a ratio of all the month's order lines."))
     if "cac" in goals:
         out.note(
-            "CAC's interval: the exact Poisson interval of the new-customer count, spend known."
+            _("CAC's interval: the exact Poisson interval of the new-customer count, spend known.")
         )
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from shopbook.analysis.result import Result
+from shopbook.i18n import _
 
 #: The clustering methods of :func:`cluster`.
 METHODS: tuple[str, ...] = ("kmeans", "gmm")
@@ -277,14 +278,18 @@ def _profile(med: pd.Series, q: dict[str, np.ndarray]) -> str:
     rec = _level(
         med["recency"],
         q["recency"],
-        ("bought recently", "bought a while ago", "bought long ago"),
+        (_("bought recently"), _("bought a while ago"), _("bought long ago")),
     )
     if med["frequency"] <= 1:
-        freq = "one-time buyers"
+        freq = _("one-time buyers")
     else:
-        freq = _level(med["frequency"], q["frequency"], ("occasional", "occasional", "frequent"))
-    spend = _level(med["monetary"], q["monetary"], ("low spend", "mid spend", "high spend"))
-    return f"{rec}, {freq}, {spend}"
+        freq = _level(
+            med["frequency"], q["frequency"], (_("occasional"), _("occasional"), _("frequent"))
+        )
+    spend = _level(
+        med["monetary"], q["monetary"], (_("low spend"), _("mid spend"), _("high spend"))
+    )
+    return _("{recency}, {frequency}, {spend}").format(recency=rec, frequency=freq, spend=spend)
 
 
 def _clusters_of(rfm: pd.DataFrame, result: ClusterResult) -> np.ndarray:

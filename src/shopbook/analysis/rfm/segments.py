@@ -10,6 +10,7 @@ import pandas as pd
 
 from shopbook.analysis.rfm._common import LEVELS
 from shopbook.analysis.rfm.rules import load_rules, rule_table
+from shopbook.i18n import _
 
 #: Columns of :func:`segment_table` after the name column.
 SEGMENT_TABLE_COLUMNS: tuple[str, ...] = (
@@ -146,8 +147,8 @@ def window_text(rfm: pd.DataFrame) -> str:
     last = (asof - pd.Timedelta(days=1)).date()
     start = rfm.attrs.get("window_start")
     if start is None:
-        return f"the whole history up to {last}"
-    return f"the {(asof - pd.Timestamp(start)).days} days up to {last}"
+        return _("the whole history up to {day}").format(day=last)
+    return _("the {n} days up to {day}").format(n=(asof - pd.Timestamp(start)).days, day=last)
 
 
 def table_facts(rfm: pd.DataFrame) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from shopbook.analysis.trend._common import note, positive_log, step_days
 from shopbook.analysis.trend.events import Event, EventsLike, as_events
 from shopbook.analysis.trend.series import regularize
 from shopbook.calendars import calendar_applies
+from shopbook.i18n import _
 
 COLUMNS = [
     "event",
@@ -114,14 +115,18 @@ def _events_inside(
         elif first >= index[0] and last <= index[-1]:
             note(
                 notes,
-                f"{ev.label}: it starts on the first day(s) of the data, which the "
-                "autoregressive errors need as their start, so it was left out.",
+                _(
+                    "{event}: it starts on the first day(s) of the data, which the "
+                    "autoregressive errors need as their start, so it was left out."
+                ).format(event=ev.label),
             )
         elif last >= index[0] and first <= index[-1]:
             note(
                 notes,
-                f"{ev.label}: its windows are not wholly inside the data "
-                f"({index[0].date()} to {index[-1].date()}), so it was left out.",
+                _(
+                    "{event}: its windows are not wholly inside the data "
+                    "({first} to {last}), so it was left out."
+                ).format(event=ev.label, first=index[0].date(), last=index[-1].date()),
             )
     return inside
 
@@ -251,7 +256,7 @@ def _effect_rows(
         for w, days in wins.items():
             own = pd.DatetimeIndex(sorted(d for d in days if owners[d] == {name}))
             if len(own):
-                pooled.append(row(name, f"{name} (all)", w, own))
+                pooled.append(row(name, _("{name} (all)").format(name=_(name)), w, own))
     return rows, pooled
 
 
@@ -275,8 +280,8 @@ def _relevant(
             a, b = ev.span(post_days)
             on = s.loc[a:b]
             if len(on) and float(on.fillna(0.0).abs().sum()) == 0.0:
-                why = "no sales on any of its days: the shop was not trading then"
-                note(notes, f"{ev.label}: left out, {why}.")
+                why = _("no sales on any of its days: the shop was not trading then")
+                note(notes, _("{event}: left out, {why}.").format(event=ev.label, why=why))
         if why is None:
             keep.append(ev)
         else:

@@ -29,6 +29,7 @@ import pandas as pd
 
 from shopbook.analysis.trend._common import step_days
 from shopbook.calendars import FIXED_FESTIVALS, shop_calendar
+from shopbook.i18n import translate
 
 #: Window names, in time order.
 WINDOWS = ("pre-heat", "peak", "post")
@@ -67,8 +68,8 @@ class Event:
     @property
     def label(self) -> str:
         """``name`` plus the year, e.g. ``618 2024``, unless the name holds the year."""
-        year = str(self.peak.year)
-        return self.name if year in self.name else f"{self.name} {year}"
+        year, name = str(self.peak.year), translate(self.name)  # 春节 2024 in Chinese
+        return name if year in self.name else f"{name} {year}"
 
     def windows(self, post_days: int = 7) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
         """The pre-heat, peak and post windows as inclusive (first day, last day).

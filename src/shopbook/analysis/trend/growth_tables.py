@@ -18,6 +18,7 @@ import pandas as pd
 from shopbook.analysis.result import Result
 from shopbook.analysis.trend._common import note
 from shopbook.features.periods import normalise_period, period_end
+from shopbook.i18n import _
 
 _COMPARISONS = {
     "day": (
@@ -41,7 +42,7 @@ GROWTH_COLUMNS = [
 ]
 
 #: What :meth:`Growth.change_text` says when there is nothing to compare with.
-NOT_COMPARABLE = "not comparable (no data a year earlier)"
+NOT_COMPARABLE = _("not comparable (no data a year earlier)")
 
 
 def period_label(start: Any, period: str) -> str:
@@ -108,7 +109,7 @@ class Growth(Result):
     def change_text(self, comparison: str, metric: str = "gmv") -> str:
         """The relative change as ``+56.3%``, or :data:`NOT_COMPARABLE` when it is missing."""
         pct = self.row(comparison, metric)["change_pct"]
-        return NOT_COMPARABLE if pd.isna(pct) else f"{pct:+.1%}"
+        return _(NOT_COMPARABLE) if pd.isna(pct) else f"{pct:+.1%}"
 
 
 def growth(
@@ -162,8 +163,9 @@ def growth(
     if through is not None and period_end(last, p) > pd.Timestamp(through).normalize():
         note(
             notes,
-            f"{period_label(last, p)} is not complete (data end "
-            f"{pd.Timestamp(through).date()}); the period before it is compared.",
+            _(
+                "{period} is not complete (data end {end}); the period before it is compared."
+            ).format(period=period_label(last, p), end=pd.Timestamp(through).date()),
         )
         last = f.index[-2] if len(f) > 1 else last
     rows = []
@@ -171,7 +173,12 @@ def growth(
         prev = last - offset
         have = prev in f.index
         if not have:
-            note(notes, f"{name}: no data for {period_label(prev, p)}.")
+            note(
+                notes,
+                _("{name}: no data for {period}.").format(
+                    name=_(name), period=period_label(prev, p)
+                ),
+            )
         for m in metrics:
             v = float(f.at[last, m])
             pv = float(f.at[prev, m]) if have else np.nan

@@ -21,6 +21,7 @@ from shopbook.analysis.trend.candidates import CANDIDATES, candidate_functions, 
 from shopbook.analysis.trend.events import EventsLike
 from shopbook.analysis.trend.models import Forecast, forecast
 from shopbook.analysis.trend.series import regularize
+from shopbook.i18n import _
 
 #: Candidates whose backtest MASE is within this share of the lowest count as tied with it;
 #: the simplest of them (earliest in :data:`CANDIDATES`) is chosen.
@@ -119,26 +120,27 @@ def _reason(table: pd.DataFrame, winner: str, near_tie: float) -> str:
     w = table.loc[winner, "mase"]
     naive = table.loc["seasonal naive", "mase"] if "seasonal naive" in table.index else float("nan")
     runner = table["mase"].drop(winner).dropna()
+    winner_, best_ = _(winner), _(best)
     if winner == best:
-        why = f"{winner} won: the lowest backtest MASE, {w:.2f}"
+        why = _("{winner} won: the lowest backtest MASE, {w:.2f}").format(winner=winner_, w=w)
         if len(runner):
             nxt = str(runner.idxmin())
-            why += f" (next {nxt}, {runner.min():.2f}"
-            why += (
-                f"; seasonal naive {naive:.2f})"
-                if winner != "seasonal naive" and nxt != "seasonal naive" and np.isfinite(naive)
-                else ")"
-            )
-        return why + "."
+            if winner != "seasonal naive" and nxt != "seasonal naive" and np.isfinite(naive):
+                why += _(" (next {next}, {m:.2f}; seasonal naive {naive:.2f})").format(
+                    next=_(nxt), m=runner.min(), naive=naive
+                )
+            else:
+                why += _(" (next {next}, {m:.2f})").format(next=_(nxt), m=runner.min())
+        return why + _(".")
     if w > table.loc[best, "mase"] * (1 + near_tie):
-        return (
-            f"{winner} was chosen (backtest MASE {w:.2f}): the best candidate that could be "
-            f"refitted on the whole series ({best}, {table.loc[best, 'mase']:.2f}, could not)."
-        )
-    return (
-        f"{winner} was chosen: its backtest MASE {w:.2f} is within {near_tie:.0%} of the lowest "
-        f"({best}, {table.loc[best, 'mase']:.2f}), and on a near-tie the simpler model wins."
-    )
+        return _(
+            "{winner} was chosen (backtest MASE {w:.2f}): the best candidate that could be "
+            "refitted on the whole series ({best}, {b:.2f}, could not)."
+        ).format(winner=winner_, w=w, best=best_, b=table.loc[best, "mase"])
+    return _(
+        "{winner} was chosen: its backtest MASE {w:.2f} is within {tie:.0%} of the lowest "
+        "({best}, {b:.2f}), and on a near-tie the simpler model wins."
+    ).format(winner=winner_, w=w, tie=near_tie, best=best_, b=table.loc[best, "mase"])
 
 
 def select_forecast(
@@ -259,8 +261,10 @@ def select_forecast(
     if any(is_statsforecast(c) for c in order):
         note(
             notes,
-            "statsforecast's candidates (AutoETS, AutoARIMA, MSTL) model the values as they "
-            "are, without festival regressors.",
+            _(
+                "statsforecast's candidates (AutoETS, AutoARIMA, MSTL) model the values as they "
+                "are, without festival regressors."
+            ),
         )
     preds = bt.predictions[bt.predictions["method"] == winner]
     fc, coverage, cal_notes = calibrate(raw, preds, nonnegative=bool((s >= 0).all()))
@@ -276,10 +280,17 @@ def select_forecast(
     if not coverage["short"].any():
         note(
             notes,
-            f"The chosen forecast's intervals held {coverage.loc[80, 'coverage']:.0%} (80%) and "
-            f"{coverage.loc[95, 'coverage']:.0%} (95%) of the backtest's "
-            f"{int(coverage.loc[95, 'points'])} actuals — not short of nominal by more than "
-            f"{SHORTFALL_SE:g} standard errors, so they are not recalibrated.",
+            _(
+                "The chosen forecast's intervals held {c80:.0%} (80%) and "
+                "{c95:.0%} (95%) of the backtest's "
+                "{n} actuals — not short of nominal by more than "
+                "{se:g} standard errors, so they are not recalibrated."
+            ).format(
+                c80=coverage.loc[80, "coverage"],
+                c95=coverage.loc[95, "coverage"],
+                n=int(coverage.loc[95, "points"]),
+                se=SHORTFALL_SE,
+            ),
         )
     if coverage["calibrated"].any():
         fc = replace(fc, model=f"{fc.model}, intervals calibrated on the backtest")
