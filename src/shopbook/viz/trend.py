@@ -161,6 +161,8 @@ def kpi_lines(
     if by:
         order = data.groupby(by)["gmv"].sum().sort_values(ascending=False).index[:top]
         data, partial = data[data[by].isin(order)], partial[data[by].isin(order)]
+        # groups named in the reader's language (channels, categories with a catalogue entry)
+        data[by], order = data[by].map(lambda v: _(str(v))), pd.Index([_(str(v)) for v in order])
         palette = dict(zip(order, sns.color_palette(n_colors=len(order)), strict=True))
         sns.lineplot(
             data=data[~partial],
@@ -185,6 +187,7 @@ def kpi_lines(
             + [Line2D([], [], color="0.4", linestyle=":", marker="o", markerfacecolor="white")],
             texts + [note],
             loc="upper left",
+            bbox_to_anchor=(1.01, 1.0) if by else None,  # groups: beside the lines, not on them
             fontsize="small",
             title=_(_GROUP_WORDS.get(str(by), str(by))) if by else None,
         )

@@ -17,6 +17,7 @@ from shopbook.analysis.trend._common import DEFAULT_SEASONS, default_season, not
 from shopbook.analysis.trend.events import EventsLike
 from shopbook.analysis.trend.series import regularize
 from shopbook.analysis.trend.spec import ForecastSpec, forecast_spec
+from shopbook.i18n import _
 
 COLUMNS = ("mean", "lo80", "hi80", "lo95", "hi95")
 
@@ -105,8 +106,8 @@ def _sarimax(spec: ForecastSpec, horizon: int) -> tuple[Any, np.ndarray, np.ndar
     seas = f"x{spec.seasonal_order}" if any(spec.seasonal_order) else ""
     desc = (
         f"SARIMAX{spec.order}{seas}".replace(" ", "")
-        + (f" with {spec.exog.shape[1]} regressors" if spec.exog is not None else "")
-        + (" on log values" if spec.log else "")
+        + (_(" with {n} regressors").format(n=spec.exog.shape[1]) if spec.exog is not None else "")
+        + (_(" on log values") if spec.log else "")
     )
     return res, mu, sd, desc
 
@@ -120,7 +121,7 @@ def _ets(
     sd = np.sqrt(np.asarray(pr.var_pred_mean, dtype=float))
     m = spec.season
     desc = f"ETS(A,{'Ad' if damped else 'A'},{'A' if m else 'N'}{', ' + str(m) if m else ''})" + (
-        " on log values" if spec.log else ""
+        _(" on log values") if spec.log else ""
     )
     if spec.exog is not None and spec.exog.shape[1] > max(spec.season - 1, 0):
         note(notes, "ETS takes no regressors: events and long seasons are not modelled.")
