@@ -83,7 +83,10 @@ def purchase_days(
         ``exact``), ``orders`` (int64).
     """
     t = purchases(orders, statuses)
-    t = t.mutate(day=t.order_ts.cast("timestamp").date())
+    ts = t.order_ts
+    if not (ts.type().is_timestamp() and ts.type().timezone is None):
+        ts = ts.cast("timestamp")  # text (CSV) or zoned: a plain timestamp first
+    t = t.mutate(day=ts.date())
     return t.group_by(["customer_id", "day"]).agg(
         amount=money_sum(t[amount]) if exact else money_sum(t[amount]).cast("float64"),
         orders=t.count(),
