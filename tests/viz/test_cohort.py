@@ -226,15 +226,15 @@ def test_value_distribution_histogram_with_median_and_90th(draw):
         f"median {np.quantile(positive, 0.5):,.0f}",
         f"90th pct {np.quantile(positive, 0.9):,.0f}",
     ]
-    assert title_of(ax) == "Customer lifetime value: how it is spread"
-    assert ax.get_xlabel() == "CLV (CNY)"
+    assert title_of(ax) == "Model CLV per customer (discounted profit): how it is spread"
+    assert ax.get_xlabel() == "model CLV (CNY)"
     assert ax.get_ylabel() == "customers"
 
 
 def test_value_distribution_nothing_positive_still_labelled(draw_new):
     ax = draw_new(cohort.value_distribution, pd.Series([0.0, 0.0]))
     assert len(ax.patches) == 0
-    assert ax.get_xlabel() == "CLV"
+    assert ax.get_xlabel() == "model CLV"
 
 
 def test_value_by_segment_bars_smallest_first_with_counts(draw):
@@ -247,8 +247,8 @@ def test_value_by_segment_bars_smallest_first_with_counts(draw):
     assert [b.get_width() for b in bars] == [50.0, 300.0, 900.0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["New", "Loyal", "Champions"]
     assert [t.get_text() for t in ax.texts] == ["50  (n=2,500)", "300  (n=100)", "900  (n=40)"]
-    assert title_of(ax) == "Expected lifetime value per customer by segment"
-    assert ax.get_xlabel() == "mean CLV (CNY)"
+    assert title_of(ax) == "Expected model CLV per customer by segment"
+    assert ax.get_xlabel() == "mean model CLV (CNY)"
 
 
 def test_survival_fit_observed_points_and_projection(draw):

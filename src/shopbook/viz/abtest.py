@@ -18,6 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.container import BarContainer
 from matplotlib.ticker import PercentFormatter
 
+from shopbook.i18n import _, translate
 from shopbook.viz.theme import label, new_axes
 
 __all__ = [
@@ -50,6 +51,7 @@ def units_over_time(daily: pd.DataFrame, ax: Axes | None = None, cumulative: boo
     """
     ax = new_axes(ax)
     data = daily.sort_values(["variant", "day"]).copy()
+    data["variant"] = data["variant"].astype(str).map(translate)
     if cumulative:
         data["units"] = data.groupby("variant")["units"].cumsum()
     sns.lineplot(data=data, x="day", y="units", hue="variant", marker="o", markersize=3, ax=ax)
@@ -57,10 +59,10 @@ def units_over_time(daily: pd.DataFrame, ax: Axes | None = None, cumulative: boo
     ax.figure.autofmt_xdate()
     return label(
         ax,
-        "Units assigned per day" if not cumulative else "Units assigned so far",
-        x="Day",
-        y="Units",
-        y_unit="per day" if not cumulative else "cumulative",
+        _("Units assigned per day") if not cumulative else _("Units assigned so far"),
+        x=_("Day"),
+        y=_("Units"),
+        y_unit=_("per day") if not cumulative else _("cumulative"),
     )
 
 
@@ -84,14 +86,17 @@ def split_shares(srm_table: pd.DataFrame, ax: Axes | None = None) -> Axes:
         var_name="kind",
         value_name="value",
     )
-    long["kind"] = long["kind"].map({"share": "observed", "expected_share": "intended"})
+    long["kind"] = long["kind"].map({"share": _("observed"), "expected_share": _("intended")})
+    long["variant"] = long["variant"].astype(str).map(translate)
     sns.barplot(data=long, x="variant", y="value", hue="kind", ax=ax)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     for cont in ax.containers:
         if isinstance(cont, BarContainer):  # every container of a bar plot
             ax.bar_label(cont, labels=[f"{b.get_height():.1%}" for b in cont], fontsize="small")
     ax.legend(title=None, loc="lower right")
-    return label(ax, "Share of units per variant", x="Variant", y="Share of units", y_unit="%")
+    return label(
+        ax, _("Share of units per variant"), x=_("Variant"), y=_("Share of units"), y_unit="%"
+    )
 
 
 def _forest(
@@ -140,7 +145,7 @@ def lifts(
     data = table.dropna(subset=[f"{pre}_lift"]) if f"{pre}_lift" in table else table.iloc[0:0]
     many = data["variant"].nunique() > 1 if "variant" in data else False
     names = [
-        f"{m} · {v}" if many else str(m)
+        f"{translate(str(m))} · {translate(str(v))}" if many else translate(str(m))
         for m, v in zip(data["metric"], data.get("variant", data["metric"]), strict=True)
     ]
     pal = sns.color_palette()
@@ -162,15 +167,15 @@ def lifts(
     from matplotlib.lines import Line2D
 
     handles = [
-        Line2D([], [], color=pal[2], marker="o", lw=2.5, label="better (significant, adjusted)"),
-        Line2D([], [], color=pal[3], marker="o", lw=2.5, label="worse (significant, adjusted)"),
-        Line2D([], [], color="0.45", marker="o", lw=2.5, label="not significant"),
+        Line2D([], [], color=pal[2], marker="o", lw=2.5, label=_("better (significant, adjusted)")),
+        Line2D([], [], color=pal[3], marker="o", lw=2.5, label=_("worse (significant, adjusted)")),
+        Line2D([], [], color="0.45", marker="o", lw=2.5, label=_("not significant")),
     ]
     ax.legend(handles=handles, loc="lower right", fontsize="small")
     return label(
         ax,
-        f"Lift vs control with {1 - alpha:.0%} confidence intervals",
-        x="Relative lift" if relative else "Absolute lift",
+        _("Lift vs control with {level:.0%} confidence intervals").format(level=1 - alpha),
+        x=_("Relative lift") if relative else _("Absolute lift"),
         x_unit="%" if relative else None,
     )
 
@@ -200,7 +205,7 @@ def posterior_lift(draws: np.ndarray, chance_to_beat: float, ax: Axes | None = N
     ax.text(
         0.98,
         0.95,
-        f"P(treatment beats control) = {chance_to_beat:.1%}",
+        _("P(treatment beats control) = {p:.1%}").format(p=chance_to_beat),
         transform=ax.transAxes,
         ha="right",
         va="top",
@@ -208,10 +213,10 @@ def posterior_lift(draws: np.ndarray, chance_to_beat: float, ax: Axes | None = N
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     return label(
         ax,
-        "Posterior of the relative lift in conversion",
-        x="Relative lift",
+        _("Posterior of the relative lift in conversion"),
+        x=_("Relative lift"),
         x_unit="%",
-        y="Density",
+        y=_("Density"),
     )
 
 
@@ -250,7 +255,7 @@ def sequential(
         view["cs_hi"] * k,
         color=pal[0],
         alpha=0.18,
-        label="always-valid confidence sequence",
+        label=_("always-valid confidence sequence"),
     )
     ax.plot(
         t,
@@ -258,10 +263,10 @@ def sequential(
         color=pal[1],
         lw=1,
         ls=":",
-        label="fixed-horizon 95% CI (not peeking-safe)",
+        label=_("fixed-horizon 95% CI (not peeking-safe)"),
     )
     ax.plot(t, view["naive_hi"] * k, color=pal[1], lw=1, ls=":")
-    ax.plot(t, view["abs_lift"] * k, color=pal[0], lw=2, label="cumulative estimate")
+    ax.plot(t, view["abs_lift"] * k, color=pal[0], lw=2, label=_("cumulative estimate"))
     ax.axhline(0, color="0.3", lw=1, ls="--")
     finite = np.concatenate(
         [view[c].to_numpy(float) * k for c in ("naive_lo", "naive_hi", "abs_lift")]
@@ -276,9 +281,9 @@ def sequential(
     ax.figure.autofmt_xdate()
     return label(
         ax,
-        "Cumulative lift over time",
-        x="Day",
-        y="Lift (% of control)" if relative_to else "Absolute lift",
+        _("Cumulative lift over time"),
+        x=_("Day"),
+        y=_("Lift (% of control)") if relative_to else _("Absolute lift"),
         y_unit=None if relative_to else unit,
     )
 
@@ -302,13 +307,13 @@ def cuped_intervals(table: pd.DataFrame, ax: Axes | None = None, unit: str | Non
     pal = sns.color_palette()
     _forest(
         ax,
-        list(table["estimate"]),
+        [translate(str(e)) for e in table["estimate"]],
         table["abs_lift"].to_numpy(float),
         table["abs_lo"].to_numpy(float),
         table["abs_hi"].to_numpy(float),
         [pal[7 % len(pal)], pal[0]],
     )
-    return label(ax, "Lift in revenue per unit: raw vs CUPED", x="Absolute lift", x_unit=unit)
+    return label(ax, _("Lift in revenue per unit: raw vs CUPED"), x=_("Absolute lift"), x_unit=unit)
 
 
 def segments(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
@@ -329,7 +334,10 @@ def segments(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     pal = sns.color_palette()
     dims = list(dict.fromkeys(data["dimension"]))
     colors = [pal[dims.index(d) % len(pal)] for d in data["dimension"]]
-    names = [f"{d}: {s}" for d, s in zip(data["dimension"], data["segment"], strict=True)]
+    names = [
+        f"{translate(str(d))}: {translate(str(s))}"
+        for d, s in zip(data["dimension"], data["segment"], strict=True)
+    ]
     _forest(
         ax,
         names,
@@ -339,7 +347,9 @@ def segments(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
         colors,
     )
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    return label(ax, "Lift in conversion by segment (exploratory)", x="Relative lift", x_unit="%")
+    return label(
+        ax, _("Lift in conversion by segment (exploratory)"), x=_("Relative lift"), x_unit="%"
+    )
 
 
 def draw(figure: tuple[str, dict[str, Any]], ax: Axes | None = None) -> Axes:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from shopbook.i18n import _
 from shopbook.viz.theme import label, literal_context, new_axes
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def retention_heatmap(
     """
     import seaborn as sns
 
-    period = matrix.attrs.get("period", "month")
+    period = _(matrix.attrs.get("period", "month"))
     m = matrix.drop(columns=[0], errors="ignore")
     if max_periods is not None:
         m = m.loc[:, [c for c in m.columns if c <= max_periods]]
@@ -64,15 +65,18 @@ def retention_heatmap(
             annot=annotate,
             fmt=".0f",
             annot_kws={"fontsize": "x-small"},
-            cbar_kws={"label": "active (% of cohort)"},
+            cbar_kws={"label": _("active (% of cohort)")},
             vmin=0,
             vmax=float(np.nanmax(100 * m.to_numpy())) if np.isfinite(m.to_numpy()).any() else 1,
         )
     return label(
         ax,
-        title or f"Share of each cohort buying again, by {period}s since first purchase",
-        x=f"{period}s since first purchase",
-        y="acquisition cohort",
+        title
+        or _("Share of each cohort buying again, by {period}s since first purchase").format(
+            period=period
+        ),
+        x=_("{period}s since first purchase").format(period=period),
+        y=_("acquisition cohort"),
     )
 
 
@@ -104,12 +108,12 @@ def ltv_curves(
     for color, i in zip(colors, idx, strict=True):
         row = curves.iloc[i].dropna()
         ax.plot(row.index, row.to_numpy(), marker=".", color=color, label=str(curves.index[i]))
-    ax.legend(title="cohort", fontsize="small", ncol=2)
+    ax.legend(title=_("cohort"), fontsize="small", ncol=2)
     return label(
         ax,
-        title or "Cumulative revenue per acquired customer (historical LTV)",
-        x="periods since first purchase",
-        y="revenue per customer",
+        title or _("Cumulative revenue per acquired customer (historical LTV)"),
+        x=_("periods since first purchase"),
+        y=_("revenue per customer"),
         y_unit=currency or None,
     )
 
@@ -131,12 +135,12 @@ def second_purchase_curve(
         Days to mark with a vertical line and the share reached (e.g. the day-7 coupon).
     """
     ax = new_axes(ax)
-    results = result if isinstance(result, Mapping) else {"all customers": result}
+    results = result if isinstance(result, Mapping) else {_("all customers"): result}
     for name, res in results.items():
         c = res.curve
         if max_days is not None:
             c = c[c["days"] <= max_days]
-        ax.step(c["days"], 100 * c["share_repurchased"], where="post", label=str(name))
+        ax.step(c["days"], 100 * c["share_repurchased"], where="post", label=_(str(name)))
         if len(results) == 1:
             ax.fill_between(c["days"], 100 * c["lower"], 100 * c["upper"], step="post", alpha=0.2)
     for d in marks:
@@ -145,7 +149,7 @@ def second_purchase_curve(
             share = next(iter(results.values())).figures.get(f"share_within_{d}d")
             if share is not None and np.isfinite(share):
                 ax.annotate(
-                    f"day {d}: {100 * share:.1f}%",
+                    _("day {d}: {share:.1f}%").format(d=d, share=100 * share),
                     xy=(d, 100 * share),
                     xytext=(4, 4),
                     textcoords="offset points",
@@ -155,9 +159,9 @@ def second_purchase_curve(
         ax.legend(fontsize="small")
     return label(
         ax,
-        title or "Share of customers who came back for a second purchase",
-        x="days since first purchase",
-        y="came back",
+        title or _("Share of customers who came back for a second purchase"),
+        x=_("days since first purchase"),
+        y=_("came back"),
         y_unit="%",
     )
 
@@ -181,9 +185,9 @@ def holdout_by_frequency(
     ax.legend()
     return label(
         ax,
-        title or "Holdout purchases per customer: model vs actual",
-        x="repeat purchases in the calibration period",
-        y=f"mean holdout {unit}",
+        title or _("Holdout purchases per customer: model vs actual"),
+        x=_("repeat purchases in the calibration period"),
+        y=_("mean holdout {unit}").format(unit=_(unit)),
     )
 
 
@@ -201,7 +205,7 @@ def tracking(
     """
     ax = new_axes(ax)
     a, e = ("actual_cum", "expected_cum") if cumulative else ("actual", "expected")
-    ax.plot(track["period_start"], track[a], label="actual")
+    ax.plot(track["period_start"], track[a], label=_("actual"))
     ax.plot(track["period_start"], track[e], ls="--", label="model")
     hold = track[track["holdout"]]
     if len(hold):
@@ -210,12 +214,16 @@ def tracking(
             track["period_start"].iloc[-1],
             color="0.9",
             zorder=0,
-            label="holdout",
+            label=_("holdout"),
         )
     ax.legend()
     ax.figure.autofmt_xdate()
-    what = "Cumulative repeat purchases" if cumulative else "Repeat purchases per period"
-    return label(ax, title or f"{what}: model vs actual", x="period", y="repeat purchases")
+    what = (
+        _("Cumulative repeat purchases: model vs actual")
+        if cumulative
+        else _("Repeat purchases per period: model vs actual")
+    )
+    return label(ax, title or what, x=_("period"), y=_("repeat purchases"))
 
 
 def prediction_errors(
@@ -245,9 +253,9 @@ def prediction_errors(
         )
     return label(
         ax,
-        title or "Model error per customer in the holdout (below 0: under-predicts)",
-        x="repeat purchases in the calibration period",
-        y="predicted − actual purchases",
+        title or _("Model error per customer in the holdout (below 0: under-predicts)"),
+        x=_("repeat purchases in the calibration period"),
+        y=_("predicted − actual purchases"),
     )
 
 
@@ -279,9 +287,9 @@ def spend_vs_frequency(
     ax.set_xticks(range(1, 11), [str(i) for i in range(1, 10)] + ["10+"])
     return label(
         ax,
-        title or "Mean repeat spend by number of repeat purchases",
-        x="repeat purchases (calibration)",
-        y="mean spend per repeat purchase",
+        title or _("Mean repeat spend by number of repeat purchases"),
+        x=_("repeat purchases (calibration)"),
+        y=_("mean spend per repeat purchase"),
         y_unit=currency or None,
     )
 
@@ -308,7 +316,7 @@ def value_distribution(
         q = np.quantile(pos, [0.5, 0.9])
         top = ax.get_ylim()[1]
         for (name, val), height in zip(
-            zip(("median", "90th pct"), q, strict=True), (0.92, 0.78), strict=True
+            zip((_("median"), _("90th pct")), q, strict=True), (0.92, 0.78), strict=True
         ):
             ax.axvline(val, color="0.3", ls="--", lw=0.8)
             ax.annotate(
@@ -321,10 +329,10 @@ def value_distribution(
             )
     return label(
         ax,
-        title or "Customer lifetime value: how it is spread",
-        x="CLV",
+        title or _("Model CLV per customer (discounted profit): how it is spread"),
+        x=_("model CLV"),
         x_unit=currency or None,
-        y="customers",
+        y=_("customers"),
     )
 
 
@@ -352,8 +360,8 @@ def value_by_segment(
         )
     return label(
         ax,
-        title or "Expected lifetime value per customer by segment",
-        x="mean CLV",
+        title or _("Expected model CLV per customer by segment"),
+        x=_("mean model CLV"),
         x_unit=currency or None,
         y=None,
     )
@@ -381,14 +389,14 @@ def survival_fit(
     s = np.asarray(survivors, dtype=float)
     periods = periods or 2 * (len(s) - 1)
     proj = fit.projected_survivors(s[0], periods)
-    ax.plot(np.arange(len(s)), 100 * s / s[0], marker="o", ls="", label="observed")
-    ax.plot(proj.index, 100 * proj / s[0], ls="--", label="sBG fit and projection")
+    ax.plot(np.arange(len(s)), 100 * s / s[0], marker="o", ls="", label=_("observed"))
+    ax.plot(proj.index, 100 * proj / s[0], ls="--", label=_("sBG fit and projection"))
     ax.axvline(len(s) - 1, color="0.6", lw=0.8)
     ax.legend()
     return label(
         ax,
-        title or "Share of the cohort still subscribed",
-        x="period",
-        y="still active",
+        title or _("Share of the cohort still subscribed"),
+        x=_("period"),
+        y=_("still active"),
         y_unit="%",
     )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from shopbook.i18n import _, translate
 from shopbook.viz.theme import label, literal_context, new_axes
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def price_variation(
     diag: pd.DataFrame,
     group: str = "category",
     ax: Axes | None = None,
-    title: str = "How much each SKU's price moved",
+    title: str = _("How much each SKU's price moved"),
 ) -> Axes:
     """Price spread (max/min − 1) of every SKU, by group, learnable or not.
 
@@ -49,7 +50,9 @@ def price_variation(
     ax = new_axes(ax)
     d = diag.dropna(subset=["spread"]).copy()
     d["spread_pct"] = 100 * d["spread"]
-    d["status"] = np.where(d["learnable"], "enough variation", "too little to learn from")
+    enough, little = _("enough variation"), _("too little to learn from")
+    d["status"] = np.where(d["learnable"], enough, little)
+    d[group] = d[group].astype(str).map(translate)
     order = sorted(d[group].astype(str).unique())
     with literal_context(ax):  # seaborn draws the figure while it plots
         sns.stripplot(
@@ -58,20 +61,26 @@ def price_variation(
             y=group,
             hue="status",
             order=order,
-            hue_order=["enough variation", "too little to learn from"],
+            hue_order=[enough, little],
             jitter=0.25,
             size=4,
             alpha=0.8,
             ax=ax,
         )
     ax.legend(title=None, loc="lower right")
-    return label(ax, title=title, x="Price spread over the period, max / min − 1", x_unit="%", y="")
+    return label(
+        ax,
+        title=translate(title),
+        x=_("Price spread over the period, max / min − 1"),
+        x_unit="%",
+        y="",
+    )
 
 
 def promo_calendar(
     calendar: pd.DataFrame,
     ax: Axes | None = None,
-    title: str = "Share of SKUs on promotion, by week",
+    title: str = _("Share of SKUs on promotion, by week"),
 ) -> Axes:
     """Heat map of the promotion calendar.
 
@@ -89,6 +98,7 @@ def promo_calendar(
         pd.Timestamp(c).strftime("%Y-%m-%d") if not isinstance(c, (int, np.integer)) else str(c)
         for c in data.columns
     ]
+    data.index = [translate(str(g)) for g in data.index]
     step = max(1, len(data.columns) // 12)
     with literal_context(ax):  # seaborn draws the figure while it plots
         sns.heatmap(
@@ -98,12 +108,12 @@ def promo_calendar(
             vmin=0,
             vmax=100,
             xticklabels=step,
-            cbar_kws={"label": "SKUs on promotion (%)"},
+            cbar_kws={"label": _("SKUs on promotion (%)")},
         )
     ax.tick_params(axis="x", labelrotation=45)
     for t in ax.get_xticklabels():
         t.set_horizontalalignment("right")
-    return label(ax, title=title, x="Week starting", y="")
+    return label(ax, title=translate(title), x=_("Week starting"), y="")
 
 
 def elasticity_forest(
@@ -112,7 +122,7 @@ def elasticity_forest(
     method: str | None = "method",
     truth: dict[str, float] | None = None,
     ax: Axes | None = None,
-    title: str = "Own-price elasticity with 95% intervals",
+    title: str = _("Own-price elasticity with 95% intervals"),
 ) -> Axes:
     """Estimates with intervals per group, one marker per method (and the truth if known).
 
@@ -143,32 +153,34 @@ def elasticity_forest(
             fmt="o",
             color=colors[k],
             capsize=3,
-            label=m if m is not None else "estimate",
+            label=translate(m) if m is not None else _("estimate"),
         )
     if truth:
         tx = [(truth[g], ypos[g]) for g in groups if g in truth]
         if tx:
             ax.scatter(
-                [x for x, _ in tx],
-                [y for _, y in tx],
+                [x for x, _y in tx],
+                [y for _x, y in tx],
                 marker="x",
                 color="black",
                 s=50,
                 zorder=5,
-                label="planted truth",
+                label=_("planted truth"),
             )
-    ax.set_yticks(range(len(groups)), groups)
+    ax.set_yticks(range(len(groups)), [translate(g) for g in groups])
     ax.invert_yaxis()
     ax.axvline(-1, color="0.6", lw=1, ls="--")
     ax.legend(loc="best")
-    return label(ax, title=title, x="Elasticity (% change in units per 1% price change)", y="")
+    return label(
+        ax, title=translate(title), x=_("Elasticity (% change in units per 1% price change)"), y=""
+    )
 
 
 def shrinkage(
     shrunk: pd.DataFrame,
     group: str = "category",
     ax: Axes | None = None,
-    title: str = "Per-SKU elasticities, raw and shrunk toward their category",
+    title: str = _("Per-SKU elasticities, raw and shrunk toward their category"),
 ) -> Axes:
     """Each SKU's raw estimate (hollow) and its empirical-Bayes shrunk value (filled).
 
@@ -195,28 +207,28 @@ def shrinkage(
             facecolors="none",
             edgecolors=colors[0],
             s=18,
-            label="raw" if i == 0 else None,
+            label=_("raw") if i == 0 else None,
         )
-        ax.scatter(sub["shrunk"], y, color=colors[1], s=18, label="shrunk" if i == 0 else None)
+        ax.scatter(sub["shrunk"], y, color=colors[1], s=18, label=_("shrunk") if i == 0 else None)
         ax.vlines(
             sub["prior_mean"].iloc[0],
             i - 0.35,
             i + 0.35,
             color="black",
             lw=1.5,
-            label="category mean" if i == 0 else "_nolegend_",
+            label=_("category mean") if i == 0 else "_nolegend_",
         )
-    ax.set_yticks(range(len(groups)), groups)
+    ax.set_yticks(range(len(groups)), [translate(g) for g in groups])
     ax.invert_yaxis()
     ax.legend(loc="best")
-    return label(ax, title=title, x="Elasticity", y="")
+    return label(ax, title=translate(title), x=_("Elasticity"), y="")
 
 
 def cross_price_heatmap(
     cross: CrossPrice,
     names: dict[Any, str] | None = None,
     ax: Axes | None = None,
-    title: str = "Cross-price elasticities (row: demand of; column: price of)",
+    title: str = _("Cross-price elasticities (row: demand of; column: price of)"),
 ) -> Axes:
     """The elasticity matrix with its intervals written in each cell.
 
@@ -251,19 +263,19 @@ def cross_price_heatmap(
             xticklabels=labels,
             yticklabels=labels,
             annot_kws={"fontsize": "small"},
-            cbar_kws={"label": "Elasticity"},
+            cbar_kws={"label": _("Elasticity")},
         )
     ax.tick_params(axis="x", labelrotation=30)
     for t in ax.get_xticklabels():
         t.set_horizontalalignment("right")
-    return label(ax, title=title, x="Price of", y="Demand of")
+    return label(ax, title=translate(title), x=_("Price of"), y=_("Demand of"))
 
 
 def price_curves(
     rec: PriceRecommendation,
     currency: str = "",
     ax: Axes | None = None,
-    title: str = "Revenue and gross profit against price (observed range only)",
+    title: str = _("Revenue and gross profit against price (observed range only)"),
 ) -> Axes:
     """Revenue and gross-profit curves with their bands, the current and the best price.
 
@@ -280,7 +292,10 @@ def price_curves(
     ax = new_axes(ax)
     c = rec.curve
     colors = sns.color_palette(n_colors=3)
-    for name, col, k in (("Revenue", "revenue_index", 0), ("Gross profit", "profit_index", 1)):
+    for name, col, k in (
+        (_("Revenue"), "revenue_index", 0),
+        (_("Gross profit"), "profit_index", 1),
+    ):
         ax.plot(c["price"], 100 * c[col], color=colors[k], label=name)
         if f"{col}_low" in c:
             ax.fill_between(
@@ -290,18 +305,26 @@ def price_curves(
                 color=colors[k],
                 alpha=0.18,
             )
-    ax.axvline(rec.current_price, color="0.4", ls=":", label=f"current {rec.current_price:,.2f}")
-    ax.axvline(rec.price, color=colors[2], ls="--", label=f"best in range {rec.price:,.2f}")
+    ax.axvline(
+        rec.current_price,
+        color="0.4",
+        ls=":",
+        label=_("current {p:,.2f}").format(p=rec.current_price),
+    )
+    best = (
+        _("best in range = current {p:,.2f}: keep it") if rec.keep else _("best in range {p:,.2f}")
+    ).format(p=rec.price)
+    ax.axvline(rec.price, color=colors[2], ls="--", label=best)
     if rec.price_range[0] != rec.price_range[1]:
         ax.axvspan(rec.price_range[0], rec.price_range[1], color=colors[2], alpha=0.08)
     ax.set_xlim(rec.bounds)
     ax.legend(loc="best", fontsize="small")
     return label(
         ax,
-        title=title,
-        x="Price",
+        title=translate(title),
+        x=_("Price"),
         x_unit=currency or None,
-        y="Per unit sold today, as % of today's revenue",
+        y=_("Per unit sold today, as % of today's revenue"),
         y_unit="%",
     )
 
@@ -309,7 +332,7 @@ def price_curves(
 def promo_depth(
     table: pd.DataFrame,
     ax: Axes | None = None,
-    title: str = "Units uplift by discount depth, and after a promotion",
+    title: str = _("Units uplift by discount depth, and after a promotion"),
 ) -> Axes:
     """Uplift (``exp(coef) − 1``) per depth band and post-promotion period, with intervals.
 
@@ -340,5 +363,5 @@ def promo_depth(
         capsize=3,
     )
     ax.axhline(0, color="0.3", lw=0.8)
-    ax.set_xticks(x, t["term"], rotation=20, ha="right")
-    return label(ax, title=title, x="", y="Units vs. a regular week", y_unit="%")
+    ax.set_xticks(x, [translate(str(v)) for v in t["term"]], rotation=20, ha="right")
+    return label(ax, title=translate(title), x="", y=_("Units vs. a regular week"), y_unit="%")

@@ -19,6 +19,7 @@ from scipy import stats
 
 from shopbook.analysis.abtest._common import _check_alpha, _check_n, _out
 from shopbook.analysis.abtest.errors import ABTestError
+from shopbook.i18n import _, translate
 
 __all__ = [
     "Comparison",
@@ -350,7 +351,9 @@ def compare_means_units(
         n_capped = int((pooled > cap).sum())
         y_a = np.minimum(y_a, cap)
         y_b = np.minimum(y_b, cap)
-        note = f"capped at the {cap_quantile:.0%} quantile ({cap:,.2f}; {n_capped:,} units)"
+        note = _("capped at the {q:.0%} quantile ({cap:,.2f}; {n:,} units)").format(
+            q=cap_quantile, cap=cap, n=n_capped
+        )
     out = compare_means(
         y_a.mean(),
         y_a.var(ddof=1) if y_a.size > 1 else 0.0,
@@ -436,7 +439,11 @@ def compare_ratios(
     (r_a, v_a), (r_b, v_b) = _ratio_arm(*arms[0]), _ratio_arm(*arms[1])
     se = math.sqrt(v_a + v_b)
     if se == 0:
-        raise ABTestError(f"{metric}: no variation in either arm, nothing to test")
+        raise ABTestError(
+            _("{metric}: no variation in either arm, nothing to test").format(
+                metric=translate(metric)
+            )
+        )
     z = (r_b - r_a) / se
     p = 2 * stats.norm.sf(abs(z))
     rel, rel_var = _ratio_delta(np.float64(r_a), v_a, np.float64(r_b), v_b)

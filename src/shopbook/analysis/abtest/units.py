@@ -20,6 +20,7 @@ from shopbook.analysis.abtest.comparisons import (
 from shopbook.analysis.abtest.errors import ABTestError
 from shopbook.analysis.abtest.multiplicity import METHOD_NAMES, adjust_pvalues
 from shopbook.analysis.abtest.srm import check_units
+from shopbook.i18n import _
 
 __all__ = ["METRICS", "ROW_COLUMNS", "compare_metric", "metric_table", "segment_table"]
 
@@ -110,9 +111,9 @@ def compare_metric(
         # treatment may change how many orders units have: that biases the ratio.
         if "revenue_capped" in units.columns:
             num = "revenue_capped"
-            note = "order values capped at the order-level quantile"
+            note = _("order values capped at the order-level quantile")
         else:
-            note = "not capped: per-order values are not in the per-unit table"
+            note = _("not capped: per-order values are not in the per-unit table")
     na, nb = a[num].to_numpy(float), b[num].to_numpy(float)
     da, db = a[den].to_numpy(float), b[den].to_numpy(float)
     out = compare_ratios(na, da, nb, db, alpha=alpha, metric=label)
@@ -229,7 +230,7 @@ def segment_table(
                         **base,
                         "n_control": n_a,
                         "n_treatment": n_b,
-                        "note": f"fewer than {min_units} units in an arm: not tested",
+                        "note": _("fewer than {n} units in an arm: not tested").format(n=min_units),
                     }
                 )
                 continue

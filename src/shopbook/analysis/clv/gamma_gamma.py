@@ -28,6 +28,7 @@ from shopbook.analysis.clv.base import (
     _wsum,
     patterns,
 )
+from shopbook.i18n import _
 
 #: Largest |Pearson r| of purchase frequency and mean repeat spend at which Gamma-Gamma's
 #: assumption (spend does not move with frequency) is taken as reasonable.
@@ -245,5 +246,5 @@ def spend_frequency_verdict(check: pd.Series, limit: float = SPEND_CORRELATION_L
         with caution"``.
     """
     if abs(check["pearson_r"]) < limit:
-        return "small enough for the model"
-    return "too strong: treat the spend model with caution"
+        return _("small enough for the model")
+    return _("too strong: treat the spend model with caution")

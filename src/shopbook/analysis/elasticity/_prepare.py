@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from shopbook.analysis.elasticity._common import CONSTANT_PRICE_TOL, FLAT_LOG_SPREAD, need
+from shopbook.i18n import _
 
 
 def prepare(
@@ -45,8 +46,11 @@ def _drop_missing(
     counts["rows_missing"] = int(missing.sum())
     if counts["rows_missing"]:
         notes.append(
-            f"{counts['rows_missing']:,} of {len(df):,} rows have a missing value in "
-            f"{', '.join(c for c in cols if df[c].isna().any())}: set aside."
+            _("{n:,} of {total:,} rows have a missing value in {cols}: set aside.").format(
+                n=counts["rows_missing"],
+                total=len(df),
+                cols=", ".join(c for c in cols if df[c].isna().any()),
+            )
         )
     return df[~missing]
 
@@ -62,13 +66,17 @@ def _drop_nonpositive(
     counts["rows_nonpositive_price"] = int((bad_p & ~bad_q).sum())
     if bad_q.any():
         notes.append(
-            f"{int(bad_q.sum()):,} rows with {quantity} ≤ 0 set aside: the log of zero or a "
-            "negative number is undefined (zero-sales periods carry no observed price)."
+            _(
+                "{n:,} rows with {q} ≤ 0 set aside: the log of zero or a negative number is "
+                "undefined (zero-sales periods carry no observed price)."
+            ).format(n=int(bad_q.sum()), q=quantity)
         )
     if (bad_p & ~bad_q).any():
         notes.append(
-            f"{counts['rows_nonpositive_price']:,} rows with {price} ≤ 0 set aside: the log "
-            "of zero or a negative price is undefined (free items, data errors)."
+            _(
+                "{n:,} rows with {p} ≤ 0 set aside: the log of zero or a negative price is "
+                "undefined (free items, data errors)."
+            ).format(n=counts["rows_nonpositive_price"], p=price)
         )
     df = df[~(bad_q | bad_p)].copy()
     df["_lq"] = np.log(q.loc[df.index].astype(float))

@@ -13,6 +13,7 @@ from shopbook.analysis.elasticity._common import fe_columns, numeric_controls
 from shopbook.analysis.elasticity._fe import fe_ols
 from shopbook.analysis.elasticity._prepare import prepare
 from shopbook.analysis.result import Result
+from shopbook.i18n import _
 
 #: Columns of :attr:`CrossPrice.table`.
 CROSS_COLUMNS = (
@@ -196,8 +197,10 @@ def _design(
     drop = listed & ~has_all
     if drop.any():
         notes.append(
-            f"{int(drop.sum()):,} rows of listed {entity}s set aside: in those {time}s another "
-            f"listed {entity} did not sell, so its price is unobserved."
+            _(
+                "{n:,} rows of listed {entity}s set aside: in those {time}s another listed "
+                "{entity} did not sell, so its price is unobserved."
+            ).format(n=int(drop.sum()), entity=entity, time=time)
         )
     df = df[~drop].copy()
     listed = df[entity].isin(entities)

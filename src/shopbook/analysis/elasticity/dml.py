@@ -35,6 +35,7 @@ from shopbook.analysis.elasticity._common import (
 from shopbook.analysis.elasticity._fe import absorb
 from shopbook.analysis.elasticity._prepare import prepare
 from shopbook.analysis.elasticity.fit import ElasticityFit, empty_fit, group_row, groups, settle
+from shopbook.i18n import _
 
 #: Range of the split estimates, in median split standard errors, beyond which the spread
 #: across sample splits counts as wide: the split alone then moves the estimate by more
@@ -494,13 +495,14 @@ def _nuisance_note(diag: dict[str, Any]) -> str:
     """How well the two nuisance models predicted, and how far the splits moved θ."""
     n_rep = diag["n_rep"]
     splits = (
-        f"across {n_rep} sample splits the estimate ranges {diag['split_low']:.3f} to "
-        f"{diag['split_high']:.3f} ({diag['spread_in_se']:.1f} standard errors)"
+        _(
+            "across {n} sample splits the estimate ranges {lo:.3f} to {hi:.3f} "
+            "({se:.1f} standard errors)"
+        ).format(n=n_rep, lo=diag["split_low"], hi=diag["split_high"], se=diag["spread_in_se"])
         if n_rep > 1
-        else "one sample split (n_rep=1): its sensitivity to the split is not measured"
+        else _("one sample split (n_rep=1): its sensitivity to the split is not measured")
     )
-    return (
-        f"Out-of-fold R² of the nuisance models (median of {n_rep} split"
-        f"{'s' if n_rep > 1 else ''}): demand {diag['r2_quantity']:.2f}, price "
-        f"{diag['r2_price']:.2f}; {splits}."
-    )
+    return _(
+        "Out-of-fold R² of the nuisance models (median of {n} sample splits): demand "
+        "{rq:.2f}, price {rp:.2f}; {splits}."
+    ).format(n=n_rep, rq=diag["r2_quantity"], rp=diag["r2_price"], splits=splits)

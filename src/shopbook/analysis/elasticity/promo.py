@@ -17,6 +17,7 @@ from shopbook.analysis.elasticity._common import (
 )
 from shopbook.analysis.elasticity._fe import fe_ols
 from shopbook.analysis.result import Result
+from shopbook.i18n import _
 
 #: Default discount-depth band edges (fractions off the list price).
 DEFAULT_DEPTH_BINS = (0.05, 0.15, 0.25, 0.35)
@@ -172,7 +173,9 @@ def _usable(
     if controls:
         miss = df[list(controls)].isna().any(axis=1) & ~bad
         if miss.any():
-            notes.append(f"{int(miss.sum()):,} rows with a missing control set aside.")
+            notes.append(
+                _("{n:,} rows with a missing control set aside.").format(n=int(miss.sum()))
+            )
         bad |= miss
     return df[~bad].copy()
 
