@@ -608,6 +608,10 @@ def test_model_comparison_and_aic_verdict(bgnbd, pnbd):
     text = table.loc[0, "estimates"]
     assert isinstance(text, str) and text.startswith("r ") and "α" in text
     assert all(len(part.split()[1].replace(".", "").lstrip("0")) <= 3 for part in text.split(" · "))
+    assert (
+        clv.estimates_text({"s": 159.72104544215074, "beta": 11122.566407431596})
+        == "s 160 · β 11,123"
+    )
     # on the CDNOW sample BG/NBD has the higher likelihood with as many parameters
     assert bgnbd.aic < pnbd.aic
     assert clv.aic_verdict(pnbd, bgnbd) == "no better"

@@ -205,7 +205,7 @@ def _row(r: Readout, grace_days: int) -> dict[str, Any]:
         "last_day": last.date() if last is not None else None,
         "days": days,
         "units": r.units,
-        "split": " · ".join(f"{v} {n:,}" for v, n in counts.items()),
+        "split": " · ".join(f"{translate(str(v))} {n:,}" for v, n in counts.items()),
         "srm_p": r.srm.p_value if r.srm is not None else math.nan,
         "split_check": r.split_check if r.srm is not None else "not checked",
         "verdict": r.verdict if r.units else "nothing to evaluate",
@@ -309,7 +309,7 @@ def headlines(readouts: Sequence[Readout], per_experiment: bool = True) -> list[
             {
                 "name": "verdict",
                 "value": translate(r.verdict),
-                "label": _("Decision ({t})").format(t=r.treatment),
+                "label": _("Decision ({t})").format(t=translate(r.treatment or "")),
             },
             {
                 "name": "split_check",

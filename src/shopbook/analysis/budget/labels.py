@@ -44,6 +44,9 @@ LABELS = {
     "sd_week": _("Standard deviation of weekly spend"),
     "cv": _("Coefficient of variation"),
     "low_variation": _("Too little variation"),
+    "other": _("Other channel"),
+    "correlation": _("Correlation of weekly spend"),
+    "together": _("Spend moves together"),
 }
 
 #: Column name → kind (see :mod:`shopbook.notebook.columns`).
@@ -78,4 +81,7 @@ KINDS = {
     "sd_week": "money",
     "cv": "percent",
     "low_variation": "flag",
+    "other": "text",
+    "correlation": "ratio",
+    "together": "flag",
 }

@@ -41,8 +41,15 @@ _GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "s": "s"}
 
 
 def estimates_text(params: dict[str, float]) -> str:
-    """Parameters as one short text: ``{"r": 0.6454…, "alpha": 11.21…}`` → ``r 0.645 · α 11.2``."""
-    return " · ".join(f"{_GREEK.get(k, k)} {float(v):.3g}" for k, v in params.items())
+    """Parameters as one short text: ``{"r": 0.6454…, "alpha": 11.21…}`` → ``r 0.645 · α 11.2``.
+
+    Three significant digits; from 1,000 on, whole numbers with separators (``β 11,123``).
+    """
+
+    def number(v: float) -> str:
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+
+    return " · ".join(f"{_GREEK.get(k, k)} {number(float(v))}" for k, v in params.items())
 
 
 #: Labels of the holdout error figures (rows of :func:`error_table`), in reading order.

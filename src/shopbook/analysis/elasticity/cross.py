@@ -13,7 +13,7 @@ from shopbook.analysis.elasticity._common import fe_columns, numeric_controls
 from shopbook.analysis.elasticity._fe import fe_ols
 from shopbook.analysis.elasticity._prepare import prepare
 from shopbook.analysis.result import Result
-from shopbook.i18n import _
+from shopbook.i18n import _, translate
 
 #: Columns of :attr:`CrossPrice.table`.
 CROSS_COLUMNS = (
@@ -200,7 +200,7 @@ def _design(
             _(
                 "{n:,} rows of listed {entity}s set aside: in those {time}s another listed "
                 "{entity} did not sell, so its price is unobserved."
-            ).format(n=int(drop.sum()), entity=entity, time=time)
+            ).format(n=int(drop.sum()), entity=translate(entity), time=translate(time))
         )
     df = df[~drop].copy()
     listed = df[entity].isin(entities)
