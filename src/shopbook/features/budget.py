@@ -25,11 +25,13 @@ import ibis
 import pandas as pd
 
 from shopbook.features.orders import (
+    GMV_AMOUNT,
     PURCHASE_STATUSES,
     as_table,
     first_purchases,
     gmv,
     in_window,
+    money_sum,
     purchases,
 )
 from shopbook.features.sales.margin import margin
@@ -148,12 +150,14 @@ def _first_orders(
         paid.order_ts.cast("timestamp") == first.first_ts
     )
     j = first.inner_join(paid, on)
+    # DECIMAL until the daily total: a float sum of the customers' sums would depend on the
+    # engine's thread order in its last digits (and 08's optimiser would carry them on)
     per = j.group_by(customer_id=j.customer_id, day=j.first_day, channel=j.new_channel).aggregate(
-        revenue=gmv(j)
+        revenue=money_sum(j[GMV_AMOUNT])
     )
     return (
         per.group_by(date=per.day, channel=per.channel)
-        .aggregate(new_customers=per.count(), first_revenue=per.revenue.sum())
+        .aggregate(new_customers=per.count(), first_revenue=per.revenue.sum().cast("float64"))
         .execute()
     )
 
