@@ -130,3 +130,17 @@ def test_too_little_data_is_skipped_with_the_reason(synthetic_shop):
     assert not r.ok() and "two reviews" in r.why()
     r = loy.upgrade_effect(loy.TierPaths.skipped("no purchases"), pur, rules, "2024-12-31")
     assert r.why() == "no purchases"
+
+
+def test_on_cdnow_the_tiers_run_and_the_upgrade_effect_is_skipped_plainly(cdnow):
+    """CDNOW: 18 months of orders, so two reviews, the second at the data's end — tiers and
+    moves run, the upgrade effect says why it cannot."""
+    o = ibis.memtable(cdnow)
+    rules = loy.load_tier_rules()
+    paths = loy.tier_paths(fl.monthly_spend(o), rules)
+    assert paths.ok() and len(paths.reviews) == 2
+    assert loy.tier_migration(paths, rules).ok()
+    pur = fl.review_purchases(o, paths.reviews, 30)
+    r = loy.upgrade_effect(paths, pur, rules, cdnow["order_ts"].max(), 30)
+    assert not r.ok()
+    assert r.why() == "the upgrade effect needs two reviews with 30 days of data after the second"
