@@ -37,10 +37,11 @@ def test_units_over_time_one_line_per_variant(draw, daily):
     assert len(lines) == 2
     assert sorted(ln.get_ydata()[0] for ln in lines) == [10, 11]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["control", "treatment"]
+    assert ax.get_legend().get_title().get_text() == "Variant"
     assert ax.get_ylim()[0] == 0
     assert title_of(ax) == "Units assigned per day"
     assert ax.get_xlabel() == "Day"
-    assert ax.get_ylabel() == "Units (per day)"
+    assert ax.get_ylabel() == "Units assigned (per day)"
 
 
 def test_units_over_time_cumulative(draw_new, daily):
@@ -48,7 +49,7 @@ def test_units_over_time_cumulative(draw_new, daily):
     tops = sorted(ln.get_ydata()[-1] for ln in _data_lines(ax, 7))
     assert tops == [72, 72]
     assert title_of(ax) == "Units assigned so far"
-    assert ax.get_ylabel() == "Units (cumulative)"
+    assert ax.get_ylabel() == "Units assigned (cumulative)"
     assert daily["units"].iloc[-1] == 11  # the input is not changed
 
 

@@ -54,14 +54,16 @@ def units_over_time(daily: pd.DataFrame, ax: Axes | None = None, cumulative: boo
     data["variant"] = data["variant"].astype(str).map(translate)
     if cumulative:
         data["units"] = data.groupby("variant")["units"].cumsum()
-    sns.lineplot(data=data, x="day", y="units", hue="variant", marker="o", markersize=3, ax=ax)
+    hue = _("Variant")
+    data[hue] = data["variant"]
+    sns.lineplot(data=data, x="day", y="units", hue=hue, marker="o", markersize=3, ax=ax)
     ax.set_ylim(bottom=0)
     ax.figure.autofmt_xdate()
     return label(
         ax,
         _("Units assigned per day") if not cumulative else _("Units assigned so far"),
         x=_("Day"),
-        y=_("Units"),
+        y=_("Units assigned"),
         y_unit=_("per day") if not cumulative else _("cumulative"),
     )
 

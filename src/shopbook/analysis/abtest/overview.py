@@ -477,7 +477,9 @@ def _summary(r: Readout) -> Part:
                     "basis": _(
                         ", on the always-valid p = {p:.2g} (the planned sample is not reached)"
                     ).format(p=f["p_value_always_valid"])
-                    if r.decision_used_always_valid() and f.get("p_value_always_valid") is not None
+                    if r.decision_used_always_valid()
+                    and not r.srm_failed  # a broken split decides on its own
+                    and f.get("p_value_always_valid") is not None
                     else "",
                 },
             )
