@@ -12,12 +12,14 @@ per table), nothing row-level is pulled into Python.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
 from shopbook.data.contract import TABLES
+from shopbook.i18n import get_lang, translate
 
 #: What each report notebook reads: ``(required tables, optional tables)``. A report whose
 #: required tables are missing cannot run; optional ones only enable sections. This is
@@ -244,3 +246,110 @@ def totals(report: Any) -> dict[str, Any]:
         "rows_rejected": rejected,
         "rejected_share": rejected / read if read else 0.0,
     }
+
+
+# ------------------------------------------------------------------ reasons for a reader
+
+
+def _(text: str) -> str:
+    """Mark a template for the catalogue; it is looked up when a reason is shown."""
+    return text
+
+
+#: The reject reasons the validation layer writes, as templates: ``(pattern, template)``.
+#: The pattern's named groups fill the template's fields (column names, values and line
+#: numbers stay as they are). The first match wins, so the specific ones come first.
+#: The stored reasons stay English (``_rejected``, tests and the consistency checks
+#: match on them); only what a reader sees is translated (:func:`reason_text`).
+_REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.S), template)
+    for pattern, template in (
+        (r"unparseable (?P<column>\S+)", _("unparseable {column}")),
+        (r"out of range (?P<column>\S+)", _("out of range {column}")),
+        (r"ambiguous time zone in (?P<column>\S+)", _("ambiguous time zone in {column}")),
+        (r"null (?P<column>\S+)", _("null {column}")),
+        (r"non-positive (?P<column>\S+)", _("non-positive {column}")),
+        (r"negative (?P<column>\S+)", _("negative {column}")),
+        (r"(?P<column>\S+) not above (?P<bound>\S+)", _("{column} not above {bound}")),
+        (r"(?P<column>\S+) below (?P<bound>\S+)", _("{column} below {bound}")),
+        (r"(?P<column>\S+) in the future", _("{column} in the future")),
+        (r"unknown (?P<column>\S+) (?P<value>.+)", _("unknown {column} {value}")),
+        (r"unknown (?P<column>\S+)", _("unknown {column}")),
+        (r"orphan (?P<table>\S+)", _("orphan {table}")),
+        (
+            r"duplicate (?P<what>\S+) \(map combine_lines: sum to add them up\)",
+            _("duplicate {what} (map combine_lines: sum to add them up)"),
+        ),
+        (r"duplicate (?P<columns>.+)", _("duplicate {columns}")),
+        (r"unmapped (?P<column>\S+) value", _("unmapped {column} value")),
+        (
+            r"malformed CSV row \((?P<where>[^)]*)\): (?P<got>\d+) fields, expected (?P<want>\d+)",
+            _("malformed CSV row ({where}): {got} fields, expected {want}"),
+        ),
+        (
+            r"malformed CSV row \((?P<where>[^)]*)\): (?P<what>.*)",
+            _("malformed CSV row ({where}): {what}"),
+        ),
+        (
+            r"undecodable CSV row \((?P<where>[^)]*)\): (?P<what>.*)",
+            _("undecodable CSV row ({where}): {what}"),
+        ),
+        (
+            r"unparseable CSV row \((?P<where>[^)]*)\): (?P<what>.*)",
+            _("unparseable CSV row ({where}): {what}"),
+        ),
+    )
+)
+_LINE = re.compile(r"^(?:(?P<file>.+) )?line (?P<line>\d+)$")
+
+
+def _where(text: str, lang: str) -> str:
+    m = _LINE.match(text)
+    if not m:
+        return text
+    line = translate(_("line {line}"), lang).format(line=m["line"])
+    return f"{m['file']} {line}" if m["file"] else line
+
+
+def reason_text(reason: Any, lang: str | None = None) -> Any:
+    """A reject reason as a reader reads it, in ``lang`` (default: the current language).
+
+    The reasons in ``_rejected`` and :meth:`health_table` stay English; this translates
+    one for display: a whole-reason catalogue entry (``discount > gross``) or a template
+    with the variable part kept (``unknown status`` → ``未知的 status``, ``null sku`` →
+    ``sku 为空``). A reason no template fits (and anything not a text) is returned as
+    it is.
+
+    Examples
+    --------
+    >>> reason_text("null order_id", lang="zh")
+    'order_id 为空'
+    """
+    lang = lang or get_lang()
+    if lang == "en" or not isinstance(reason, str) or not reason:
+        return reason
+    whole = translate(reason, lang)
+    if whole != reason:
+        return whole
+    for pattern, template in _REASONS:
+        m = pattern.fullmatch(reason)
+        if m:
+            fields = m.groupdict()
+            if "where" in fields:
+                fields["where"] = _where(fields["where"], lang)
+            return translate(template, lang).format(**fields)
+    return reason
+
+
+def missing_text(text: Any, lang: str | None = None) -> Any:
+    """The ``missing`` cell of :func:`readiness` in ``lang`` (table names kept)."""
+    lang = lang or get_lang()
+    if lang == "en" or not isinstance(text, str) or not text:
+        return text
+    for prefix, template in (
+        ("needs ", _("needs {tables}")),
+        ("sections skipped without ", _("sections skipped without {tables}")),
+    ):
+        if text.startswith(prefix):
+            return translate(template, lang).format(tables=text[len(prefix) :])
+    return translate(text, lang)

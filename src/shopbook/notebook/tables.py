@@ -39,7 +39,7 @@ from typing import Any
 
 import pandas as pd
 
-from shopbook.i18n import _, translate
+from shopbook.i18n import _, get_lang, translate
 from shopbook.notebook import columns as cols
 from shopbook.notebook.formatting import display_text, format_value, plain_value
 from shopbook.notebook.pii import PII_COLUMNS, pseudonymise
@@ -188,6 +188,9 @@ def _fmt(kind: str, value: Any, digits: int = 2) -> str:  # noqa: C901 - one bra
     return format_value(value)
 
 
+#: Text columns whose cells are reader texts built from templates (the data-health tables).
+_TEMPLATED = ("reason", "missing")
+
 _UNIT_TEXT = {"share": "%", "ratio": "×", "count": "", "days": ""}
 
 
@@ -217,6 +220,15 @@ def _column_texts(
         return texts
     if name == "unit" and any(c in frame.columns for c in ("value", "target")):
         return [_unit_cell(v, currency) for v in series.tolist()]
+    if name in _TEMPLATED and col.kind == "text" and get_lang() != "en":
+        # reject reasons and readiness notes: templates with the variable part kept
+        from shopbook.data import health
+
+        text_of = health.reason_text if name == "reason" else health.missing_text
+        return [
+            display_text(text_of(v)) if isinstance(v, str) and v else _fmt(col.kind, v, 2)
+            for v in series.tolist()
+        ]
     digits = _money_digits(series.tolist()) if col.kind == "money" else 2
     return [_fmt(col.kind, v, digits) for v in series.tolist()]
 

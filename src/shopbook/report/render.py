@@ -285,6 +285,26 @@ def _error_html(entry: Mapping[str, Any], brief: bool, has_error_cell: bool) -> 
     )
 
 
+_PARAMETER_LINE = re.compile(r"^(\w+)\s*(?::[^=#]*)?=[^#]*#\s*(.+?)\s*$")
+
+
+def parameter_notes(nb: Any) -> dict[str, str]:
+    """``{parameter: description}``: the ``# comment`` after each parameter of the
+    notebook's ``parameters`` cell (English; the header shows it translated)."""
+    notes: dict[str, str] = {}
+    for cell in nb.get("cells", ()):
+        if cell.get("cell_type") != "code":
+            continue
+        if "parameters" not in (cell.get("metadata") or {}).get("tags", ()):
+            continue
+        source = cell.get("source", "")
+        for line in source if isinstance(source, list) else source.splitlines():
+            m = _PARAMETER_LINE.match(line.rstrip("\n"))
+            if m:
+                notes.setdefault(m.group(1), m.group(2))
+    return notes
+
+
 def header_html(
     entry: Mapping[str, Any],
     run: Mapping[str, Any],
@@ -324,16 +344,20 @@ def header_html(
             _("Skipped sections"), skipped
         )
     params = entry.get("parameters") or {}
+    notes = entry.get("parameter_notes") or {}
     rows = Markup("").join(
-        Markup("<tr><td>{}</td><td><code>{}</code></td></tr>").format(
-            k, shown(json.dumps(v, ensure_ascii=False, default=str))
+        Markup("<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>").format(
+            k,
+            shown(json.dumps(v, ensure_ascii=False, default=str)),
+            _(notes[k]) if notes.get(k) else "",
         )
         for k, v in params.items()
     )
     params_html = (
         Markup(
-            '<details class="sb-params"><summary>{}</summary><table>{}</table></details>'
-        ).format(_("Run parameters"), rows)
+            '<details class="sb-params"><summary>{}</summary><table>'
+            "<tr><th>{}</th><th>{}</th><th>{}</th></tr>{}</table></details>"
+        ).format(_("Run parameters"), _("Parameter"), _("Value"), _("Description"), rows)
         if rows and not brief
         else Markup("")
     )
@@ -410,7 +434,11 @@ def render_html(
     c.HTMLExporter.language_code = lang  # ISO 639-1 (nbconvert refuses "zh-CN")
     has_error_cell = "papermill-error-cell" in json.dumps([cell.source for cell in nb.cells])
     failed = briefing.failed_section(nb)
-    entry = {**entry, "failed_section": failed[0] if failed else None}
+    entry = {
+        **entry,
+        "failed_section": failed[0] if failed else None,
+        "parameter_notes": parameter_notes(nb),
+    }
     nb = briefing.prepare(nb, lang)
     if lang != "en":  # the header's title in the reader's language: the translated heading
         entry = {**entry, "title": heading(nb) or entry.get("title")}
