@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from shopbook.i18n import _
 from shopbook.notebook.formatting import escape, format_value, plain_value
 
 #: MIME type of a headline figure in a notebook output (read by the runner).
@@ -76,12 +77,13 @@ def skipped(section: str, reason: str) -> None:
     """
     from IPython.display import display
 
-    text = f"**{escape(section)} skipped:** {escape(reason)}"
+    said = _("{section} skipped:")
+    text = f"**{said.format(section=escape(section))}** {escape(reason)}"
     display(
         {
             SKIPPED_MIME: {"section": str(section), "reason": str(reason)},
             "text/markdown": f"> ⓘ {text}",
-            "text/plain": f"{section} skipped: {reason}",
+            "text/plain": f"{said.format(section=section)} {reason}",
         },
         raw=True,
     )

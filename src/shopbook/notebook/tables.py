@@ -33,6 +33,7 @@ import html
 import json
 import math
 import numbers
+import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -374,6 +375,9 @@ _SWAP = (
 )
 
 
+_LOADING = re.compile(r"Loading ITables v.*?\(need <a [^>]*>help</a>\?\)", re.S)
+
+
 def _interactive(shown: pd.DataFrame, numeric: list[bool], table_id: str, page: int) -> str:
     """An interactive table (hidden) that replaces its static twin once itables runs."""
     from itables import javascript as itj
@@ -410,6 +414,9 @@ def _interactive(shown: pd.DataFrame, numeric: list[bool], table_id: str, page: 
         display_logo_when_loading=False,
         kwargs=args,
     )
+    # itables' placeholder row (English, with a link out) never shows — the box stays
+    # hidden until the table is drawn — but a page's text should not carry it either
+    table = _LOADING.sub(html.escape(_("Loading the table…")), table, count=1)
     lib, event = itj._itables_underscore_version(), itj._itables_ready_event()
     ready = _SWAP.format(tid=table_id, lib=lib, event=event)
     return f'<div id="{table_id}_box" hidden="hidden">{table}</div>{ready}'

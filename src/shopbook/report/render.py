@@ -442,6 +442,8 @@ def render_html(
     nb = briefing.prepare(nb, lang)
     if lang != "en":  # the header's title in the reader's language: the translated heading
         entry = {**entry, "title": heading(nb) or entry.get("title")}
+        if nb.metadata.get("title"):  # the page's <title> (nbconvert reads the metadata)
+            nb.metadata["title"] = entry["title"]
     if brief:
         c.HTMLExporter.exclude_input = True
         c.HTMLExporter.exclude_input_prompt = True

@@ -1,0 +1,90 @@
+"""Screenshots of the 01 and 06 briefs in English and Chinese, for the docs (issue 17).
+
+Runs the two notebooks on the shipped shop once per language (as ``shopbook run 01 06
+-p lang=…`` does) and photographs each brief in headless Chromium at 1280 × 800, full
+page, with the packaged Noto Sans CJK — the same browser set-up as
+``tests/report/test_briefs.py``::
+
+    .venv/bin/python -m tests.report.shoot_briefs docs/screenshots
+
+writes ``brief_01_en.png``, ``brief_01_zh.png``, ``brief_06_en.png``, ``brief_06_zh.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).parents[2]
+SHIPPED = ROOT / "data" / "shop.duckdb"
+NOTEBOOKS = ("01_kpi_brief", "06_ab_test")
+
+
+def _run(out: Path, lang: str) -> dict[str, Path]:
+    """Run the notebooks in ``lang``; ``{notebook: brief page}``."""
+    from shopbook.report.execute import Progress
+    from shopbook.report.plan import plan
+    from shopbook.report.runs import run
+
+    paths = [str(ROOT / "notebooks" / f"{n}.ipynb") for n in NOTEBOOKS]
+    _, tasks = plan(paths, job=f"shots_{lang}", params={"lang": lang}, source=str(SHIPPED))
+    result = run(
+        tasks,
+        job=f"shots_{lang}",
+        out=out,
+        progress=Progress(quiet=True),
+        handle_signals=False,
+    )
+    summary = json.loads((result.folder / "summary.json").read_text(encoding="utf-8"))
+    pages = {}
+    for entry in summary["notebooks"]:
+        if entry["status"] not in ("ok", "stale"):
+            raise SystemExit(
+                f"{entry['notebook']} ({lang}) {entry['status']}: {entry.get('error')}"
+            )
+        pages[entry["notebook"]] = result.folder / entry["files"]["brief"]
+    return pages
+
+
+def shoot(folder: Path) -> list[Path]:
+    """Write the four screenshots into ``folder``; their paths."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.report.test_briefs import _fontconfig
+    from tests.report.test_browser import ARGS, _ensure_chromium
+
+    folder.mkdir(parents=True, exist_ok=True)
+    shots = []
+    with tempfile.TemporaryDirectory(prefix="shopbook-shots-") as tmp:
+        pages = {lang: _run(Path(tmp) / lang, lang) for lang in ("en", "zh")}
+        env = {**os.environ, "FONTCONFIG_FILE": str(_fontconfig(Path(tmp)))}
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=_ensure_chromium(), args=ARGS, headless=True, env=env
+            )
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            context.route(
+                "**/*",
+                lambda r: (
+                    r.continue_()
+                    if r.request.url.startswith(("file://", "data:", "about:"))
+                    else r.abort()
+                ),
+            )
+            page = context.new_page()
+            for lang, briefs in pages.items():
+                for name, path in briefs.items():
+                    page.goto(path.resolve().as_uri(), wait_until="load")
+                    shot = folder / f"brief_{name[:2]}_{lang}.png"
+                    page.screenshot(path=str(shot), full_page=True)
+                    shots.append(shot)
+            browser.close()
+    return shots
+
+
+if __name__ == "__main__":
+    for shot in shoot(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")):
+        print(shot, shot.stat().st_size)
