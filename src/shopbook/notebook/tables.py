@@ -362,7 +362,11 @@ def _library() -> str:
     from itables import options as ito
 
     _STATE["library_sent"] = True
-    return itj.generate_init_offline_itables_html(ito.dt_bundle)
+    # without scripts the static twins show; itables' English <noscript> note is dropped
+    return _NOSCRIPT.sub("", itj.generate_init_offline_itables_html(ito.dt_bundle))
+
+
+_NOSCRIPT = re.compile(r"<noscript>.*?</noscript>", re.S)
 
 
 #: Shows the interactive table and hides its static twin once the library is there.
