@@ -223,26 +223,38 @@ def _notes(e: float, c: float, lo: float, hi: float, p0: float, where: str | Non
     notes: list[str] = []
     if not lo <= p0 <= hi:
         notes.append(
-            f"The current price {p0:g} lies outside the observed range [{lo:g}, {hi:g}]; "
-            "curves are indexed to it but drawn only inside the range."
+            _(
+                "The current price {p:g} lies outside the observed range [{lo:g}, {hi:g}]; "
+                "curves are indexed to it but drawn only inside the range."
+            ).format(p=p0, lo=lo, hi=hi)
         )
     if where == "upper":
         notes.append(
-            "The model would raise the price beyond the highest price observed"
-            + (
-                " (demand is inelastic, ε ≥ −1, so profit keeps rising with price)"
+            (
+                _(
+                    "The model would raise the price beyond the highest price observed (demand "
+                    "is inelastic, ε ≥ −1, so profit keeps rising with price); the "
+                    "recommendation stops at {hi:g}, the edge of the data."
+                )
                 if e >= -1
-                else ""
-            )
-            + f"; the recommendation stops at {hi:g}, the edge of the data."
+                else _(
+                    "The model would raise the price beyond the highest price observed; the "
+                    "recommendation stops at {hi:g}, the edge of the data."
+                )
+            ).format(hi=hi)
         )
     elif where == "lower":
         notes.append(
-            f"The model would cut the price below the lowest observed {lo:g}; it stops there."
+            _(
+                "The model would cut the price below the lowest observed {lo:g}; it stops there."
+            ).format(lo=lo)
         )
     if c >= hi:
         notes.append(
-            f"Unit cost {c:g} is at or above every observed price: every sale in range loses money."
+            _(
+                "Unit cost {c:g} is at or above every observed price: every sale in range "
+                "loses money."
+            ).format(c=c)
         )
     return notes
 
