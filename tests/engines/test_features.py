@@ -83,6 +83,12 @@ def duck(shop_files):
     return Kept(open_source(str(shop_files[0])))
 
 
+@pytest.fixture(scope="module")
+def duck_frames(duck):
+    """Each builder's DuckDB frame, built once for both engines (``{builder: frame}``)."""
+    return {}
+
+
 @pytest.fixture(
     scope="module",
     params=[
@@ -248,9 +254,11 @@ BUILDERS: dict[str, Callable[[Kept], Any]] = {
 
 
 @pytest.mark.parametrize("name", list(BUILDERS))
-def test_builder_matches_duckdb(name, duck, engine):
+def test_builder_matches_duckdb(name, duck, duck_frames, engine):
     build = BUILDERS[name]
-    ours, theirs = _frame(build(duck)), _frame(build(engine))
+    if name not in duck_frames:
+        duck_frames[name] = _frame(build(duck))
+    ours, theirs = duck_frames[name], _frame(build(engine))
     assert len(ours), f"{name} is empty on the test shop: it tests nothing"
     assert_same(ours, theirs)
 
