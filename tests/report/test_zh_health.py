@@ -151,7 +151,13 @@ def test_a_zh_data_health_report_reads_chinese(dirty, tmp_path) -> None:
         assert word in page, word
     for word in ("运行参数", "数值", "报告语言"):
         assert word in page, word
-    for english in ("unknown status", "null customer_id", "Contract tables", "Rows read"):
+    for english in (
+        "unknown status",
+        "null customer_id",
+        "Contract tables",
+        "Rows read",
+        "Order id",
+    ):
         text = re.sub(r"<(script|style|pre|code)\b.*?</\1>", "", page, flags=re.S)
         text = re.sub(r'<div class="jp-InputArea.*?</div>\s*</div>', "", text, flags=re.S)
         assert english not in re.sub(r"<[^>]+>", " ", text), english
