@@ -172,3 +172,13 @@ def test_every_wrapped_text_of_notebook_00_has_a_chinese_entry() -> None:
     missing = [t for t in texts if t.strip() not in zh]
     assert not missing, missing
     assert all(placeholders(zh[t.strip()]) == placeholders(t) for t in texts)
+
+
+def test_a_hash_inside_a_default_value_is_not_taken_for_the_description() -> None:
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(
+        'token: str = "ab#secret-part"  # an API token\nrows: int = 2\n# a plain comment'
+    )
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell]
+    assert render.parameter_notes(nb) == {"token": "an API token"}

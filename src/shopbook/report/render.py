@@ -17,9 +17,11 @@ header and index escape everything they print (Jinja2 autoescape / markupsafe).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
+import tokenize
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -285,7 +287,21 @@ def _error_html(entry: Mapping[str, Any], brief: bool, has_error_cell: bool) -> 
     )
 
 
-_PARAMETER_LINE = re.compile(r"^(\w+)\s*(?::[^=#]*)?=[^#]*#\s*(.+?)\s*$")
+def _parameter_note(line: str) -> tuple[str, str] | None:
+    """``(name, comment)`` of a parameter line ``name: type = value  # comment``.
+
+    Read with :mod:`tokenize`, so a ``#`` inside the value (a string) is not taken for
+    the comment's start: no part of a default value ends up in the header.
+    """
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(line).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    if len(tokens) < 3 or tokens[0].type != tokenize.NAME or tokens[1].string not in (":", "="):
+        return None
+    comments = [t.string for t in tokens if t.type == tokenize.COMMENT]
+    note = comments[0].lstrip("#").strip() if comments else ""
+    return (tokens[0].string, note) if note else None
 
 
 def parameter_notes(nb: Any) -> dict[str, str]:
@@ -298,10 +314,11 @@ def parameter_notes(nb: Any) -> dict[str, str]:
         if "parameters" not in (cell.get("metadata") or {}).get("tags", ()):
             continue
         source = cell.get("source", "")
-        for line in source if isinstance(source, list) else source.splitlines():
-            m = _PARAMETER_LINE.match(line.rstrip("\n"))
-            if m:
-                notes.setdefault(m.group(1), m.group(2))
+        text = "".join(source) if isinstance(source, list) else source
+        for line in text.splitlines():
+            found = _parameter_note(line)
+            if found:
+                notes.setdefault(*found)
     return notes
 
 
