@@ -81,3 +81,40 @@ def test_readme_points_to_the_architecture_and_the_team_files():
     if missing == ["docs/architecture.md"]:
         pytest.skip("docs/architecture.md is not written yet")
     assert not missing, f"README links to files that do not exist: {missing}"
+
+
+#: The package's layers, left to right (DESIGN.md §1): each imports only the layers to its
+#: left (and itself); the shared modules below may be imported by any layer.
+LAYERS = ("data", "features", "analysis", "viz", "notebook", "report")
+SHARED = {"i18n", "errors", "config", "display", "calendars", "redaction"}
+
+
+def _imports(path: Path) -> set[str]:
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "shopbook" and len(parts) > 1:
+                found.add(parts[1])
+    return found
+
+
+def test_each_layer_imports_only_the_layers_to_its_left():
+    src = ROOT / "src" / "shopbook"
+    wrong = []
+    for path in sorted(src.rglob("*.py")):
+        top = path.relative_to(src).parts[0].removesuffix(".py")
+        if top not in LAYERS:
+            continue
+        allowed = set(LAYERS[: LAYERS.index(top) + 1]) | SHARED
+        wrong += [f"{path.relative_to(src)} imports shopbook.{m}" for m in _imports(path) - allowed]
+    assert not wrong, wrong

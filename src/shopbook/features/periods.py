@@ -19,6 +19,8 @@ from typing import Any
 
 import pandas as pd
 
+from shopbook.i18n import _
+
 #: The periods, shortest first.
 PERIODS: tuple[str, ...] = ("day", "week", "month")
 
@@ -103,11 +105,15 @@ class Window:
 
     def label(self) -> str:
         """``2024-12-23 to 2024-12-29``."""
-        return f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}"
+        return _("{start} to {end}").format(
+            start=f"{self.start:%Y-%m-%d}", end=f"{self.end:%Y-%m-%d}"
+        )
 
     def prev_label(self) -> str:
         """The previous window as text."""
-        return f"{self.prev_start:%Y-%m-%d} to {self.prev_end:%Y-%m-%d}"
+        return _("{start} to {end}").format(
+            start=f"{self.prev_start:%Y-%m-%d}", end=f"{self.prev_end:%Y-%m-%d}"
+        )
 
     def context_start(self, spans: int = 3) -> pd.Timestamp:
         """First day of a trend line that shows the windows in context.

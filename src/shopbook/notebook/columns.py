@@ -390,6 +390,17 @@ _names(
         "p_adjusted": _("p-value (adjusted)"),
         "srm_p": _("Split p-value"),
         "p_always_valid": _("p-value (always valid)"),
+        # the A/B metric and segment tables name their p-values for what they are
+        "p_fixed": _("p-value (fixed horizon)"),
+        "p_fixed_adjusted": _("p-value (fixed horizon, adjusted)"),
+    },
+)
+# the A/B power table's combined columns (analysis.abtest.power_view)
+_names(
+    T,
+    {
+        "units_now": _("Units now (control / treatment)"),
+        "units_planned": _("Units needed (control / treatment)"),
     },
 )
 _names(

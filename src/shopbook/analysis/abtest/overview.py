@@ -39,7 +39,6 @@ from shopbook.analysis.abtest.readout import Readout, evaluate, power_table
 from shopbook.analysis.abtest.sequential import first_significant_look
 from shopbook.analysis.result import Result
 from shopbook.i18n import _, translate
-from shopbook.notebook import columns
 
 __all__ = [
     "OVERVIEW_COLUMNS",
@@ -710,13 +709,8 @@ def _decision(r: Readout) -> Part:
     return Part(title, lines=lines, tables=((r.decision_table(), _("Decision and reasons"), 40),))
 
 
-# the fixed-horizon p-values of the metric and segment tables, named for what they are
-columns.register("p_fixed", _("p-value (fixed horizon)"), "pvalue")
-columns.register("p_fixed_adjusted", _("p-value (fixed horizon, adjusted)"), "pvalue")
-columns.register("units_now", _("Units now (control / treatment)"), "text")
-columns.register("units_planned", _("Units needed (control / treatment)"), "text")
-
-
+# the fixed-horizon p-values of the metric and segment tables are named for what they
+# are (their labels: shopbook.notebook.columns, "p_fixed", "p_fixed_adjusted")
 def _fixed(table: pd.DataFrame) -> pd.DataFrame:
     """``p_value`` / ``p_adjusted`` renamed so their headers say they are fixed-horizon."""
     return table.rename(columns={"p_value": "p_fixed", "p_adjusted": "p_fixed_adjusted"})
