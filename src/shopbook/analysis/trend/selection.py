@@ -36,9 +36,9 @@ class Selection(Result):
     ----------
     table
         One row per candidate (index ``candidate``, simplest first): ``model`` (the
-        description of its last backtest fit), ``mase``, ``vs_best`` (MASE over the
-        lowest MASE), ``coverage80``, ``coverage95``, ``seconds`` (mean time of one fit),
-        ``chosen``.
+        description of its last backtest fit), ``mase``, ``vs_best`` (how much higher
+        its MASE is than the lowest: 0.25 is a quarter higher), ``coverage80``,
+        ``coverage95``, ``seconds`` (mean time of one fit), ``chosen``.
     winner
         The chosen candidate's name (one of :data:`CANDIDATES`).
     reason
@@ -253,7 +253,7 @@ def select_forecast(
     table.index.name = "candidate"
     table.insert(0, "model", [bt.models.get(c, "not fitted") for c in order])
     winner, raw = _refit_winner(table["mase"], fits, s, horizon, near_tie, notes)
-    table["vs_best"] = table["mase"] / table["mase"].min()
+    table["vs_best"] = table["mase"] / table["mase"].min() - 1.0  # +0.25: a quarter worse
     table["chosen"] = table.index == winner
     table = table[["model", "mase", "vs_best", "coverage80", "coverage95", "seconds", "chosen"]]
     for n in raw.notes:
