@@ -264,8 +264,31 @@ def notebooks(
         typer.echo(describe_parameters(notebook_parameters(path)))
 
 
+def pdf(
+    folder: Annotated[Path, typer.Argument(help="A run folder: the 'run:' line of shopbook run.")],
+) -> None:
+    """Print every brief of a run to a PDF beside it (A4, for e-mailing).
+
+    Uses the system Chromium through Playwright (no download; SHOPBOOK_CHROMIUM names
+    another binary). Exit status 0, or 2 when the folder is not a run or nothing can
+    print.
+    """
+    from shopbook.report.jobs import RunError
+    from shopbook.report.pdf import brief_pdfs
+
+    try:
+        written = brief_pdfs(folder)
+    except RunError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for p in written:
+        typer.echo(str(p))
+    typer.echo(f"{len(written)} PDF{'' if len(written) == 1 else 's'}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``run``, ``prune`` and ``notebooks`` to the ``shopbook`` command."""
+    """Add ``run``, ``prune``, ``notebooks`` and ``pdf`` to the ``shopbook`` command."""
+    app.command("pdf")(pdf)
     app.command("run")(run)
     app.command("prune")(prune)
     app.command("notebooks")(notebooks)
