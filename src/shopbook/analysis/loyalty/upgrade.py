@@ -130,10 +130,11 @@ def upgrade_effect(
         )
     t = paths.table[["customer_id", "review", "spend_12m", "rank"]]
     t = t.assign(review=pd.to_datetime(t["review"]))
-    order = {r: i for i, r in enumerate(paths.reviews)}
-    prev = t.assign(review=t["review"].map(lambda r: _next(paths.reviews, r)))
+    # each member's rank at a review, keyed by the review after it (the first has none)
+    following = dict(zip(paths.reviews[:-1], paths.reviews[1:], strict=True))
+    prev = t.assign(review=t["review"].map(following))
     prev = prev.dropna(subset=["review"]).rename(columns={"rank": "prev_rank"})
-    cur = t[t["review"].isin(reviews) & t["review"].map(order).gt(0)]
+    cur = t[t["review"].isin(reviews)]
     d = cur.merge(prev[["customer_id", "review", "prev_rank"]], on=["customer_id", "review"])
     top = int(rules["rank"].max())
     d = d[d["prev_rank"] < top]
@@ -197,9 +198,3 @@ def upgrade_effect(
         ).format(band=band)
     )
     return res
-
-
-def _next(reviews: list[pd.Timestamp], r: pd.Timestamp) -> pd.Timestamp | None:
-    """The review after ``r`` (``None`` for the last)."""
-    i = reviews.index(r)
-    return reviews[i + 1] if i + 1 < len(reviews) else None

@@ -216,13 +216,14 @@ def _loyalty_events(
     assert coupon is not None  # its day is a fraction (< 1) of the shop's days
     b1 = np.flatnonzero(keep & (stage == 4))
     # each plant against the same draws without it (the other plants as they happened)
-    for name, aff, factor in (
-        ("tiers", np.flatnonzero(tiers.factor != 1.0), tiers.factor),
-        ("coupon", cv, np.full(len(t), 1.0 + coupon.lift)),
+    lifted = np.flatnonzero(tiers.factor != 1.0)
+    for name, aff, divisor in (
+        ("tiers", lifted, tiers.factor[lifted]),
+        ("coupon", cv, 1.0 + coupon.lift),
     ):
         st_cf = stage.copy()
         if aff.size:
-            st_cf[aff] = _stages(funnel, ch[aff], dev[aff], uu[aff], boost[aff] / factor[aff])
+            st_cf[aff] = _stages(funnel, ch[aff], dev[aff], uu[aff], boost[aff] / divisor)
         keep_cf = _alive(vc, st_cf == 4, cust.J, N) if aff.size else keep
         bcf = np.flatnonzero(keep_cf & (st_cf == 4))
         if name == "tiers":
