@@ -28,7 +28,7 @@ import pytest  # noqa: E402
 from shopbook.analysis import inventory as inv  # noqa: E402
 from shopbook.analysis import kpi, rfm  # noqa: E402
 from shopbook.analysis.trend import Changepoints, Decomposition, GrowthShare  # noqa: E402
-from shopbook.i18n import catalogue, placeholders, use_lang  # noqa: E402
+from shopbook.i18n import catalogue, placeholders, use_lang, wrapped  # noqa: E402
 from shopbook.notebook.tables import formatted  # noqa: E402
 from shopbook.viz import inventory as inv_viz  # noqa: E402
 from shopbook.viz import kpi as kpi_viz  # noqa: E402
@@ -54,16 +54,7 @@ def _code_cells(name: str) -> list[tuple[int, ast.AST]]:
 
 
 def _wrapped(tree: ast.AST) -> list[str]:
-    return [
-        node.args[0].value
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id == "_"
-        and node.args
-        and isinstance(node.args[0], ast.Constant)
-        and isinstance(node.args[0].value, str)
-    ]
+    return [message for message, _line in wrapped(tree)]
 
 
 @pytest.mark.parametrize("name", REPORTS)

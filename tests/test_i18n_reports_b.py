@@ -21,17 +21,8 @@ def notebook_messages(name: str) -> dict[str, int]:
     for k, cell in enumerate(nb["cells"]):
         if cell["cell_type"] != "code":
             continue
-        tree = ast.parse("".join(cell["source"]))
-        for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id == "_"
-                and node.args
-                and isinstance(node.args[0], ast.Constant)
-                and isinstance(node.args[0].value, str)
-            ):
-                found.setdefault(node.args[0].value.strip(), k)
+        for message, _line in i18n.wrapped(ast.parse("".join(cell["source"]))):
+            found.setdefault(message.strip(), k)
     return found
 
 

@@ -166,15 +166,20 @@ def messages_in_source(paths: Iterable[Path] | None = None) -> dict[str, str]:
         paths = sorted(root.rglob("*.py"))
     found: dict[str, str] = {}
     for path in paths:
-        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id == "_"
-                and node.args
-                and isinstance(node.args[0], ast.Constant)
-                and isinstance(node.args[0].value, str)
-            ):
-                found.setdefault(_norm(node.args[0].value), f"{Path(path).name}:{node.lineno}")
+        for message, line in wrapped(ast.parse(Path(path).read_text(encoding="utf-8"))):
+            found.setdefault(_norm(message), f"{Path(path).name}:{line}")
     return found
+
+
+def wrapped(tree: ast.AST) -> list[tuple[str, int]]:
+    """Every string literal passed to :func:`_` in ``tree`` (parsed code), with its line."""
+    return [
+        (node.args[0].value, node.lineno)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "_"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    ]
