@@ -13,7 +13,6 @@ writes ``brief_01_en.png``, ``brief_01_zh.png``, ``brief_06_en.png``, ``brief_06
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -51,37 +50,20 @@ def _run(out: Path, lang: str) -> dict[str, Path]:
 
 def shoot(folder: Path) -> list[Path]:
     """Write the four screenshots into ``folder``; their paths."""
-    from playwright.sync_api import sync_playwright
-
-    from tests.report.test_briefs import _fontconfig
-    from tests.report.test_browser import ARGS, _ensure_chromium
+    from shopbook.report.pdf import offline_page
+    from tests.report.test_browser import _ensure_chromium
 
     folder.mkdir(parents=True, exist_ok=True)
     shots = []
     with tempfile.TemporaryDirectory(prefix="shopbook-shots-") as tmp:
         pages = {lang: _run(Path(tmp) / lang, lang) for lang in ("en", "zh")}
-        env = {**os.environ, "FONTCONFIG_FILE": str(_fontconfig(Path(tmp)))}
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=_ensure_chromium(), args=ARGS, headless=True, env=env
-            )
-            context = browser.new_context(viewport={"width": 1280, "height": 800})
-            context.route(
-                "**/*",
-                lambda r: (
-                    r.continue_()
-                    if r.request.url.startswith(("file://", "data:", "about:"))
-                    else r.abort()
-                ),
-            )
-            page = context.new_page()
+        with offline_page(_ensure_chromium()) as page:
             for lang, briefs in pages.items():
                 for name, path in briefs.items():
                     page.goto(path.resolve().as_uri(), wait_until="load")
                     shot = folder / f"brief_{name[:2]}_{lang}.png"
                     page.screenshot(path=str(shot), full_page=True)
                     shots.append(shot)
-            browser.close()
     return shots
 
 

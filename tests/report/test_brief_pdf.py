@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.report.test_briefs import _run
 from tests.report.test_browser import _ensure_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -21,23 +22,10 @@ def zh_ab_run(tmp_path_factory):
     """The A/B report with lang=zh on the shipped shop."""
     pytest.importorskip("playwright.sync_api")
     _ensure_chromium()
-    from shopbook.report.execute import Progress
-    from shopbook.report.plan import plan
-    from shopbook.report.runs import run
-
-    _, tasks = plan(
-        [str(ROOT / "notebooks" / "06_ab_test.ipynb")],
-        job="pdf",
-        params={"lang": "zh"},
-        source=str(ROOT / "data" / "shop.duckdb"),
+    result, _ = _run(
+        tmp_path_factory, [ROOT / "notebooks" / "06_ab_test.ipynb"], "pdf", {"lang": "zh"}
     )
-    return run(
-        tasks,
-        job="pdf",
-        out=tmp_path_factory.mktemp("reports"),
-        progress=Progress(quiet=True),
-        handle_signals=False,
-    )
+    return result
 
 
 def test_each_brief_prints_to_a_short_pdf_in_a_cjk_font(zh_ab_run):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.report.test_browser import ARGS, _ensure_chromium
+from tests.report.test_browser import _ensure_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -31,40 +31,13 @@ PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*(?:[:!][^{}]*)?\}")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def _fontconfig(tmp: Path) -> Path:
-    """A fontconfig file adding the packaged CJK font's folder to the system fonts."""
-    import cvttf_NotoSansCJK_Regular as packaged
-
-    folder = Path(packaged.__file__).parent
-    conf = tmp / "fonts.conf"
-    conf.write_text(
-        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
-        '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
-        f"<dir>{folder}</dir><cachedir>{tmp / 'cache'}</cachedir></fontconfig>",
-        encoding="utf-8",
-    )
-    return conf
-
-
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    path = _ensure_chromium()
-    env = {**os.environ, "FONTCONFIG_FILE": str(_fontconfig(tmp_path_factory.mktemp("fonts")))}
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=path, args=ARGS, headless=True, env=env)
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
+def page():
+    pytest.importorskip("playwright.sync_api")
+    from shopbook.report.pdf import offline_page
 
-        def route(r):
-            url = r.request.url
-            if url.startswith(("file://", "data:", "about:")):
-                r.continue_()
-            else:
-                r.abort()
-
-        context.route("**/*", route)
-        yield context.new_page()
-        browser.close()
+    with offline_page(_ensure_chromium()) as page:
+        yield page
 
 
 def _run(tmp_path_factory, notebooks, job, params=None):

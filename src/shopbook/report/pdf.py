@@ -18,9 +18,15 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shopbook.report.jobs import RunError
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 #: Where Chromium is looked for, after ``SHOPBOOK_CHROMIUM``.
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -30,6 +36,7 @@ ARGS = (
     "--no-sandbox",
     "--disable-gpu",
     "--disable-dev-shm-usage",
+    "--disable-quic",
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
@@ -98,6 +105,54 @@ def briefs(folder: str | os.PathLike) -> list[Path]:
     ]
 
 
+@contextmanager
+def offline_page(chromium: str | None = None) -> Iterator[Page]:
+    """A headless Chromium page at 1280 × 800 that may load only local files, with the
+    packaged CJK font among its fonts (the page the PDFs, the brief tests and the
+    screenshots all use).
+
+    Parameters
+    ----------
+    chromium
+        The binary (default: :func:`find_chromium`).
+
+    Raises
+    ------
+    RunError
+        No Chromium, or Playwright not installed.
+    """
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        raise RunError(
+            "PDFs need Playwright: pip install playwright (it drives the system Chromium; "
+            "no browser download)"
+        ) from None
+    binary = chromium or find_chromium()
+    with tempfile.TemporaryDirectory(prefix="shopbook-chromium-") as tmp:
+        env: dict[str, str | float | bool] = {
+            **os.environ,
+            "FONTCONFIG_FILE": str(_fontconfig(Path(tmp))),
+        }
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=binary, args=list(ARGS), headless=True, env=env
+            )
+            try:
+                context = browser.new_context(viewport={"width": 1280, "height": 800})
+                context.route(
+                    "**/*",
+                    lambda r: (
+                        r.continue_()
+                        if r.request.url.startswith(("file://", "data:", "about:"))
+                        else r.abort()
+                    ),
+                )
+                yield context.new_page()
+            finally:
+                browser.close()
+
+
 def brief_pdfs(folder: str | os.PathLike) -> list[Path]:
     """Print every brief of the run in ``folder`` to a PDF beside it.
 
@@ -112,47 +167,18 @@ def brief_pdfs(folder: str | os.PathLike) -> list[Path]:
         Not a run folder, no Chromium, or Playwright not installed.
     """
     pages = briefs(folder)
+    out: list[Path] = []
     if not pages:
-        return []
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        raise RunError(
-            "PDFs need Playwright: pip install playwright (it drives the system Chromium; "
-            "no browser download)"
-        ) from None
-    chromium = find_chromium()
-    out = []
-    with tempfile.TemporaryDirectory(prefix="shopbook-pdf-") as tmp:
-        env: dict[str, str | float | bool] = {
-            **os.environ,
-            "FONTCONFIG_FILE": str(_fontconfig(Path(tmp))),
-        }
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=chromium, args=list(ARGS), headless=True, env=env
+        return out
+    with offline_page() as page:
+        for brief in pages:
+            page.goto(brief.resolve().as_uri(), wait_until="load")
+            target = brief.with_suffix(".pdf")
+            page.pdf(
+                path=str(target),
+                format="A4",
+                print_background=True,
+                margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"},
             )
-            try:
-                context = browser.new_context(viewport={"width": 1280, "height": 800})
-                context.route(
-                    "**/*",
-                    lambda r: (
-                        r.continue_()
-                        if r.request.url.startswith(("file://", "data:", "about:"))
-                        else r.abort()
-                    ),
-                )
-                page = context.new_page()
-                for brief in pages:
-                    page.goto(brief.resolve().as_uri(), wait_until="load")
-                    target = brief.with_suffix(".pdf")
-                    page.pdf(
-                        path=str(target),
-                        format="A4",
-                        print_background=True,
-                        margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"},
-                    )
-                    out.append(target)
-            finally:
-                browser.close()
+            out.append(target)
     return out
