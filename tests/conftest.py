@@ -9,6 +9,8 @@
   ``(customer_id, order_ts, net_amount[, status[, channel]])``;
   ``make_items(rows)`` — contract ``order_items`` from
   ``(order_id, sku, quantity, unit_price[, unit_cost])``.
+* ``tier_upgrade_effect(shop)`` — the tier-upgrade regression discontinuity of a synthetic
+  shop, computed as notebook 09 does (shipped tier rules, the generator's 30 days).
 
 The builders live in :mod:`tests.builders` (import them where a plain function reads
 better); the fixtures hand out the same functions (pytest's factory pattern).
@@ -89,3 +91,21 @@ def make_orders() -> Callable[..., pd.DataFrame]:
 def make_items() -> Callable[..., pd.DataFrame]:
     """The :func:`items_frame` builder."""
     return items_frame
+
+
+@pytest.fixture(scope="session")
+def tier_upgrade_effect() -> Callable[[Any], Any]:
+    """``shop → analysis.loyalty.upgrade_effect(...)`` over the shop's orders, as 09 computes it."""
+    from shopbook.analysis import loyalty as loy
+    from shopbook.data.synthetic.parameters import LOYALTY
+    from shopbook.features import loyalty as fl
+
+    def effect(shop: Any) -> Any:
+        orders = shop.tables["orders"]
+        rules = loy.load_tier_rules()
+        paths = loy.tier_paths(fl.monthly_spend(orders), rules)
+        days = LOYALTY["tiers"]["days"]
+        bought = fl.review_purchases(orders, paths.reviews, days)
+        return loy.upgrade_effect(paths, bought, rules, orders["order_ts"].max(), days)
+
+    return effect

@@ -44,15 +44,6 @@ def _member_day(shop):
     return loy.member_day_lift(daily, wd, since, events), shop.truth["festivals"]["member_day"]
 
 
-def _upgrade(shop):
-    o = shop.tables["orders"]
-    rules = loy.load_tier_rules()
-    paths = loy.tier_paths(fl.monthly_spend(o), rules)
-    pur = fl.review_purchases(o, paths.reviews, 30)
-    r = loy.upgrade_effect(paths, pur, rules, o["order_ts"].max(), 30)
-    return r, shop.truth["loyalty"]["tiers"]["realised"]["near"]
-
-
 def test_the_coupon_experiment_recovers_the_realised_uplift(shops):
     r, truth = _coupon(shops[0])
     row = r.table.iloc[0]
@@ -92,7 +83,7 @@ def test_the_member_day_lift_is_recovered(shops):
     assert row.ci_low <= truth["uplift_pct"] / 100 <= row.ci_high
 
 
-def test_intervals_cover_the_planted_truths_over_seeds(shops):
+def test_intervals_cover_the_planted_truths_over_seeds(shops, tier_upgrade_effect):
     hits, total = 0, 0
     for s in SEEDS:
         c, ct = _coupon(shops[s])
@@ -102,7 +93,8 @@ def test_intervals_cover_the_planted_truths_over_seeds(shops):
             hits += row.missing_low <= step["moved_orders"] <= row.missing_high
         m, mt = _member_day(shops[s])
         hits += m.table.iloc[0].ci_low <= mt["uplift_pct"] / 100 <= m.table.iloc[0].ci_high
-        u, ut = _upgrade(shops[s])
+        u = tier_upgrade_effect(shops[s])
+        ut = shops[s].truth["loyalty"]["tiers"]["realised"]["near"]
         hits += u.table.iloc[0].ci_low <= ut["uplift_pp"] / 100 <= u.table.iloc[0].ci_high
         total += 5
     # 15 intervals at 95 %: 13 or more cover with probability 0.96

@@ -15,15 +15,6 @@ from shopbook.data.synthetic.parameters import LOYALTY
 from shopbook.features import loyalty as fl
 
 
-def _effect(shop):
-    o = ibis.memtable(shop.tables["orders"])
-    rules = loy.load_tier_rules()
-    paths = loy.tier_paths(fl.monthly_spend(o), rules)
-    days = LOYALTY["tiers"]["days"]
-    pur = fl.review_purchases(o, paths.reviews, days)
-    return loy.upgrade_effect(paths, pur, rules, shop.tables["orders"]["order_ts"].max(), days)
-
-
 def test_review_purchases_windows_by_hand():
     ts = [
         "2024-03-31 23:00",
@@ -98,20 +89,20 @@ def test_one_threshold_one_review_equals_rdrobust():
     assert r.table.iloc[0]["effect"] == pytest.approx(ours["effect"], abs=1e-12)
 
 
-def test_no_jump_when_no_upgrade_effect_is_planted(monkeypatch):
+def test_no_jump_when_no_upgrade_effect_is_planted(monkeypatch, tier_upgrade_effect):
     monkeypatch.setitem(LOYALTY["tiers"], "lift", 0.0)
     shop = generate(customers=20000, seed=0)
     assert shop.truth["loyalty"]["tiers"]["realised"]["near"]["uplift_pp"] == 0
-    r = _effect(shop)
+    r = tier_upgrade_effect(shop)
     row = r.table.iloc[0]
     # members above a threshold all bought since the last review: compared with all
     # members below, they would show a jump with no effect; among recent buyers, none
     assert row.tier == "all" and row.ci_low <= 0 <= row.ci_high
 
 
-def test_the_planted_upgrade_effect_is_recovered(synthetic_shop):
+def test_the_planted_upgrade_effect_is_recovered(synthetic_shop, tier_upgrade_effect):
     shop = synthetic_shop(customers=20000, seed=0)
-    r = _effect(shop)
+    r = tier_upgrade_effect(shop)
     row = r.table.iloc[0]
     want = shop.truth["loyalty"]["tiers"]["realised"]["near"]["uplift_pp"] / 100
     assert want > 0.05  # a real effect: the upgrade doubles the add-to-cart rate for 30 days
