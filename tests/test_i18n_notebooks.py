@@ -4,9 +4,11 @@ Markdown cells are translated whole when a ``lang=zh`` run is rendered
 (:func:`shopbook.i18n.markdown`), so each cell's source is a key of the zh catalogue. The
 literals a notebook passes to the decision helpers — :func:`shopbook.notebook.cards.say`
 templates, :class:`~shopbook.notebook.cards.Card` labels and units — are translated in
-the kernel, so they are keys too. Every entry keeps the English text's placeholders. The
-report pages' own labels (the index template's ``_("…")``, the statuses) are checked here
-as well.
+the kernel, so they are keys too, and so is every literal a code cell wraps in ``_()``
+(``md`` templates, captions, headline labels, skipped sections; no code cell may rebind
+``_``: ``for _, row in …`` would shadow the lookup). Every entry keeps the English text's
+placeholders. The report pages' own labels (the index template's ``_("…")``, the
+statuses) are checked here as well.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from shopbook.i18n import catalogue, placeholders
+from shopbook.i18n import catalogue, placeholders, wrapped
 from shopbook.report import render
 
 ROOT = Path(__file__).parents[1]
@@ -27,13 +29,19 @@ IDS = [p.stem for p in NOTEBOOKS]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def _literals(source: str) -> list[str]:
-    """The English texts a code cell hands to ``say`` and ``Card``."""
-    found = []
+def _tree(source: str) -> ast.AST | None:
     try:
-        tree = ast.parse(source)
+        return ast.parse(source)
     except SyntaxError:  # IPython magics: not ours to read
-        return found
+        return None
+
+
+def _literals(source: str) -> list[str]:
+    """The English texts a code cell wraps in ``_()`` or hands to ``say`` and ``Card``."""
+    tree = _tree(source)
+    if tree is None:
+        return []
+    found = [message for message, _line in wrapped(tree)]
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
             continue
@@ -73,10 +81,21 @@ def test_every_notebook_text_has_a_chinese_entry(path):
             missing.append(f"{where}: {text[:70]!r}")
         elif placeholders(entry) != placeholders(text):
             wrong.append(f"{where}: {sorted(placeholders(text))} vs {sorted(placeholders(entry))}")
-        elif not CJK.search(entry) and re.search(r"[A-Za-z]{3,}", re.sub(r"\{[^}]*\}", "", text)):
+        # an entry may keep codes (ABC / XYZ, ROAS) but not English words
+        elif not CJK.search(entry) and re.search(r"[a-z]{3,}", re.sub(r"\{[^}]*\}", "", text)):
             wrong.append(f"{where}: the entry is not Chinese: {entry[:60]!r}")
     assert not missing, f"{path.name}: no zh entry for\n" + "\n".join(missing)
     assert not wrong, f"{path.name}: placeholders differ\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_no_code_cell_rebinds_the_lookup(path):
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        tree = _tree(cell.source) if cell.cell_type == "code" else None
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, ast.Name) and node.id == "_" and isinstance(node.ctx, ast.Store):
+                pytest.fail(f"{path.name} cell {i} assigns to _, which shadows shopbook.i18n._")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)

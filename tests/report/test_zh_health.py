@@ -163,17 +163,6 @@ def test_a_zh_data_health_report_reads_chinese(dirty, tmp_path) -> None:
         assert english not in re.sub(r"<[^>]+>", " ", text), english
 
 
-def test_every_wrapped_text_of_notebook_00_has_a_chinese_entry() -> None:
-    from tests.test_i18n_reports_a import _code_cells, _wrapped
-
-    zh = catalogue("zh")
-    texts = [t for _i, tree in _code_cells("00_data_health") for t in _wrapped(tree)]
-    assert len(texts) > 20
-    missing = [t for t in texts if t.strip() not in zh]
-    assert not missing, missing
-    assert all(placeholders(zh[t.strip()]) == placeholders(t) for t in texts)
-
-
 def test_a_hash_inside_a_default_value_is_not_taken_for_the_description() -> None:
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell(
