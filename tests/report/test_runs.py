@@ -238,6 +238,73 @@ def test_sigterm_leaves_no_half_report_and_keeps_the_last_good_one(runs, throwaw
     assert not any((reports / ".tmp").iterdir())
 
 
+def test_notebooks_side_by_side_share_the_cores_and_talk_over_ipc(tmp_path, monkeypatch):
+    """Two notebooks at a time: each kernel's numeric thread pools get half the cores (a
+    pool the environment sets is kept), the kernels use IPC sockets, not TCP, and the
+    summary lists the notebooks in the order given."""
+    monkeypatch.setenv("POLARS_MAX_THREADS", "3")
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    show = (
+        "import json, os\nfrom ipykernel import get_connection_info\n"
+        "print(json.dumps({'transport': json.loads(get_connection_info())['transport'],"
+        " 'omp': os.environ.get('OMP_NUM_THREADS'), 'polars': os.environ['POLARS_MAX_THREADS']}))"
+    )
+    paths = [
+        write_notebook(tmp_path / f"{k}_threads.ipynb", "n: int = 1", show, kernel="shopbook")
+        for k in ("20", "10")
+    ]
+    tasks = plan([str(p) for p in paths])[1]
+    result = run(tasks, out=tmp_path / "reports", progress=Progress(quiet=True), workers=2)
+    assert [e["notebook"] for e in result.summary["notebooks"]] == ["20_threads", "10_threads"]
+    for p in paths:
+        nb = json.loads((result.folder / p.name).read_text(encoding="utf-8"))
+        outs = [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("name") == "stdout"]
+        seen = json.loads("".join("".join(o["text"]) for o in outs).splitlines()[-1])
+        assert seen == {"transport": "ipc", "omp": "2", "polars": "3"}, seen
+
+
+def test_an_interrupted_run_stops_every_notebook_running_beside_it(tmp_path):
+    """Two notebooks run side by side (``--workers 2``); SIGTERM ends the run at once, both
+    kernels die with it and nothing of the run is kept."""
+    import psutil
+
+    from tests.report.conftest import write_sleeper
+
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    sleepers = [write_sleeper(folder / f"{k}0_sleeper.ipynb") for k in (1, 2)]
+    reports = tmp_path / "reports"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shopbook.cli", "run", *map(str, sleepers), "--workers", "2"]
+        + ["--out", str(reports)],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        deadline, seen = time.monotonic() + 90, ""
+        while time.monotonic() < deadline and seen.count("cell 4/4") < 2:
+            line = proc.stderr.readline()
+            seen += line
+            assert line or proc.poll() is None, seen
+        assert seen.count("cell 4/4") == 2, f"both notebooks never slept together:\n{seen}"
+        kernels = psutil.Process(proc.pid).children(recursive=True)
+        assert len(kernels) >= 2
+        time.sleep(1.0)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert time.monotonic() - started < 30  # the sleeping cells (120 s) did not finish
+    gone, alive = psutil.wait_procs(kernels, timeout=10)
+    assert not alive, alive
+    assert not list(reports.glob("adhoc/*")) and not any((reports / ".tmp").iterdir())
+
+
 def test_stale_temporary_folders_are_removed(tmp_path):
     tmp_root = tmp_path / ".tmp"
     (tmp_root / "job-20240101T000000Z-999999999").mkdir(parents=True)

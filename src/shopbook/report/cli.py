@@ -57,6 +57,15 @@ def run(
     fail_fast: Annotated[
         bool, typer.Option("--fail-fast", help="Stop at the first failing notebook.")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Notebooks run at the same time, each in its own kernel (default: one per "
+            "CPU core, at most 4; 1 with --fail-fast).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
     strict: Annotated[
         bool,
@@ -101,7 +110,19 @@ def run(
     if mapping_file is not None:  # the notebooks' kernels inherit it
         os.environ["SHOPBOOK_MAPPING"] = str(mapping_file)
     try:
-        _run(notebooks, job, param, params_file, source, out, timeout, fail_fast, quiet, strict)
+        _run(
+            notebooks,
+            job,
+            param,
+            params_file,
+            source,
+            out,
+            timeout,
+            fail_fast,
+            quiet,
+            strict,
+            workers,
+        )
     finally:
         if mapping_file is not None:
             if saved is None:
@@ -144,6 +165,7 @@ def _run(
     fail_fast: bool,
     quiet: bool,
     strict: bool,
+    workers: int | None = None,
 ) -> None:
     """The run itself (see :func:`run`)."""
     from shopbook.report.execute import Progress, RunInterrupted, check_timeout
@@ -170,6 +192,7 @@ def _run(
             timeout=timeout,
             fail_fast=fail_fast,
             progress=Progress(quiet=quiet),
+            workers=workers,
         )
     except RunError as exc:
         typer.echo(f"error: {exc}", err=True)

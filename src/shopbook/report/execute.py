@@ -23,11 +23,14 @@ device: reports/nightly/…/02_market_trend.ipynb`` (:func:`shopbook.errors.disk
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import signal
 import sys
+import threading
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -82,37 +85,41 @@ def kernel_name() -> tuple[str, str | None]:
 
 
 class Progress:
-    """Prints which notebook and cell is running and the elapsed time (to stderr)."""
+    """Prints which notebook and cell is running and the elapsed time (to stderr).
+
+    Notebooks may run side by side (``run(workers=…)``): each thread keeps its own
+    notebook label and clock, and lines are written whole, one at a time.
+    """
 
     def __init__(self, stream: Any = None, quiet: bool = False) -> None:
         self.stream = stream or sys.stderr
         self.quiet = quiet
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
-        self._start = time.monotonic()
-        self._label = ""
+        self._current = threading.local()
+        self._lock = threading.Lock()
+
+    def _write(self, text: str) -> None:
+        with self._lock:
+            self.stream.write(text)
+            self.stream.flush()
 
     def line(self, text: str) -> None:
         if self.quiet:
             return
-        if self.tty:
-            self.stream.write("\r\033[K")
-        self.stream.write(text + "\n")
-        self.stream.flush()
+        self._write(("\r\033[K" if self.tty else "") + text + "\n")
 
     def notebook(self, index: int, total: int, name: str) -> None:
-        self._start = time.monotonic()
-        self._label = f"[{index}/{total}] {name}"
-        self.line(f"{self._label}: starting")
+        self._current.start = time.monotonic()
+        self._current.label = f"[{index}/{total}] {name}"
+        self.line(f"{self._current.label}: starting")
 
     def cell(self, index: int, total: int) -> None:
         if self.quiet:
             return
-        text = f"{self._label}: cell {index + 1}/{total} ({time.monotonic() - self._start:.1f} s)"
-        if self.tty:
-            self.stream.write("\r\033[K" + text)
-        else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
+        label = getattr(self._current, "label", "")
+        elapsed = time.monotonic() - getattr(self._current, "start", time.monotonic())
+        text = f"{label}: cell {index + 1}/{total} ({elapsed:.1f} s)"
+        self._write("\r\033[K" + text if self.tty else text + "\n")
 
 
 def _register_engine() -> str:
@@ -137,13 +144,45 @@ def _register_engine() -> str:
     return "shopbook"
 
 
-def kernel_manager_class() -> type:
-    """A kernel manager whose kernels talk to the runner over local IPC sockets, not TCP."""
+#: The kernel managers of this process (:func:`kill_kernels` stops their kernels).
+_MANAGERS: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def kill_kernels() -> None:
+    """Kill every kernel this process started that is still running (SIGKILL).
+
+    For an interrupted run whose notebooks execute in other threads: their kernels die,
+    so each of those executions ends at once with a dead-kernel error.
+    """
+    for manager in list(_MANAGERS):
+        pid = getattr(getattr(manager, "provisioner", None), "pid", None)
+        if pid:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+
+
+#: The thread-pool sizes of the numeric libraries a kernel uses (BLAS, OpenMP, polars).
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "POLARS_MAX_THREADS",
+)
+
+
+def kernel_manager_class(threads: int | None = None) -> type:
+    """A kernel manager whose kernels talk to the runner over local IPC sockets, not TCP.
+
+    ``threads``: the numeric libraries' thread pools of each kernel
+    (:data:`THREAD_VARIABLES`, unless the environment sets them) — for kernels running
+    side by side, whose pools would otherwise each take every core and contend.
+    """
     from jupyter_client.manager import AsyncKernelManager
 
     class IPCKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
+            _MANAGERS.add(self)
             self.transport = "ipc"
             runtime = (
                 Path(os.environ.get("XDG_RUNTIME_DIR") or "/tmp")
@@ -151,6 +190,14 @@ def kernel_manager_class() -> type:
             )
             runtime.mkdir(mode=0o700, exist_ok=True)
             self.ip = str(runtime / f"kernel-{os.getpid()}-{id(self)}")
+
+        async def _async_pre_start_kernel(self, **kw: Any) -> Any:
+            if threads is not None:
+                env = dict(kw.get("env") or os.environ)
+                for var in THREAD_VARIABLES:
+                    env.setdefault(var, str(threads))
+                kw["env"] = env
+            return await super()._async_pre_start_kernel(**kw)
 
         async def _async_interrupt_kernel(self) -> None:
             # jupyter_client interrupts before every shutdown, which makes an idle
@@ -171,6 +218,7 @@ def execute(
     timeout: float | None,
     progress: Progress,
     shown: str | None = None,
+    threads: int | None = None,
 ) -> str | None:
     """Run one notebook with papermill into ``output``.
 
@@ -188,6 +236,9 @@ def execute(
         Where cell progress goes.
     shown
         How an error message names ``output`` (default: the path itself).
+    threads
+        The kernel's numeric thread pools (:func:`kernel_manager_class`); ``None``: the
+        libraries' defaults.
 
     Returns
     -------
@@ -218,7 +269,7 @@ def execute(
             execution_timeout=timeout,
             start_timeout=120,
             shopbook_progress=progress.cell,
-            kernel_manager_class=kernel_manager_class(),
+            kernel_manager_class=kernel_manager_class(threads),
         )
     except PapermillExecutionError as exc:
         if exc.ename == "KeyboardInterrupt":  # the kernel got the terminal's Ctrl-C too

@@ -15,6 +15,12 @@ then rebuilds ``<reports>/index.html`` and, when no notebook failed (the run is 
 in the *private* folder, ``<private>/<job>/<run id>/<notebook>_files``
 (:func:`shopbook.config.private_dir`), never in the shared reports folder.
 
+Notebooks run side by side, ``workers`` at a time (default one per core, at most 4:
+:func:`default_workers`; ``--workers`` on the command line), each in its own kernel whose
+numeric thread pools get its share of the cores; the summary keeps the order given. On
+an interruption every kernel still running is killed (:func:`~shopbook.report.execute.
+kill_kernels`). ``fail_fast`` runs them one at a time.
+
 Shared files name no folder of the machine: paths under the project become relative
 (``reports/…``, ``./src/…``), the reports and private folders ``<reports>`` /
 ``<private>``, the user's home ``~`` and the Python installation ``<python>``.
@@ -68,6 +74,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -84,6 +91,7 @@ from shopbook.report.execute import (
     check_timeout,
     execute,
     kernel_name,
+    kill_kernels,
 )
 from shopbook.report.jobs import ADHOC_JOB, RunError, project_home
 from shopbook.report.plan import NotebookTask
@@ -492,6 +500,7 @@ class _Run:
     summary: dict[str, Any]
     paths: dict[str, str] = field(default_factory=dict)  # machine path → shown text
     fingerprints: dict[str, dict[str, Any]] = field(default_factory=dict)
+    threads: int | None = None  # each kernel's numeric thread pools when several run
 
     @property
     def entries(self) -> list[dict[str, Any]]:
@@ -534,7 +543,13 @@ class _Run:
         t_nb = time.monotonic()
         executed = self.tmp / f"{task.name}.ipynb"
         error = execute(
-            task, executed, self.kernel, self.timeout, self.progress, self.shown(str(executed))
+            task,
+            executed,
+            self.kernel,
+            self.timeout,
+            self.progress,
+            self.shown(str(executed)),
+            self.threads,
         )
         duration = time.monotonic() - t_nb
         entry = _finish_notebook(
@@ -555,27 +570,53 @@ class _Run:
         )
         return entry
 
-    def execute_all(self, tasks: Sequence[NotebookTask], fail_fast: bool) -> None:
-        """Run every task in order; after a failure with ``fail_fast`` the rest are skipped."""
+    def execute_all(self, tasks: Sequence[NotebookTask], fail_fast: bool, workers: int = 1) -> None:
+        """Run every task, ``workers`` notebooks at a time (each in its own kernel); the
+        summary lists them in the order given. With ``fail_fast`` they run one at a time
+        and after a failure the rest are skipped."""
         runnable = [t for t in tasks if t.path is not None]
+        number = {id(t): k + 1 for k, t in enumerate(runnable)}
+        for task in runnable:  # computed once per source, before any thread needs it
+            if not task.error:
+                self.fingerprint(task)
+        slots: list[Any] = []  # an entry, or the future that will give it
         stop = False
-        for task in tasks:
-            if task.path is None:
-                self.progress.line(f"skip {task.name}: {task.missing}")
-                self.entries.append(_placeholder_entry(task.name, None, "missing", task.missing))
-                continue
-            if stop:
-                why = "not run: --fail-fast stopped at an earlier failure"
-                entry = _placeholder_entry(task.name, _notebook_path(task.path), "skipped", why)
-            elif task.error:  # a parameter of the wrong type: the kernel never starts
-                self.progress.line(f"FAILED {task.name}: {task.error}")
-                entry = _placeholder_entry(
-                    task.name, _notebook_path(task.path), "failed", task.error
-                )
-            else:
-                entry = self.execute(task, runnable.index(task) + 1, len(runnable))
-            self.entries.append(entry)
-            stop = stop or (fail_fast and entry["status"] == "failed")
+        workers = 1 if fail_fast else max(1, min(workers, len(runnable)))
+        if workers > 1:  # the cores shared out among the kernels
+            self.threads = max(1, (os.cpu_count() or 1) // workers)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            try:
+                for task in tasks:
+                    if task.path is None:
+                        self.progress.line(f"skip {task.name}: {task.missing}")
+                        slots.append(_placeholder_entry(task.name, None, "missing", task.missing))
+                    elif stop:
+                        why = "not run: --fail-fast stopped at an earlier failure"
+                        path = _notebook_path(task.path)
+                        slots.append(_placeholder_entry(task.name, path, "skipped", why))
+                    elif task.error:  # a parameter of the wrong type: the kernel never starts
+                        self.progress.line(f"FAILED {task.name}: {task.error}")
+                        path = _notebook_path(task.path)
+                        slots.append(_placeholder_entry(task.name, path, "failed", task.error))
+                    else:
+                        future = pool.submit(self.execute, task, number[id(task)], len(runnable))
+                        slots.append(future)
+                        if fail_fast:
+                            wait([future])  # one at a time: the next waits for this one
+                            slots[-1] = future.result()
+                    last = slots[-1]
+                    stop = stop or (fail_fast and last["status"] == "failed")
+                futures = [f for f in slots if isinstance(f, Future)]
+                while wait(futures, timeout=0.5).not_done:
+                    pass  # short waits, so that a signal is handled in this thread at once
+                slots = [f.result() if isinstance(f, Future) else f for f in slots]
+            except BaseException:
+                # interrupted (or a notebook's runner raised): the notebooks still running
+                # in other threads lose their kernels and end at once; none is kept
+                pool.shutdown(wait=False, cancel_futures=True)
+                kill_kernels()
+                raise
+        self.entries.extend(slots)
         failed = any(e["status"] == "failed" for e in self.entries)
         stale = any(e["status"] in STALE_STATUSES for e in self.entries)
         self.summary["status"] = "failed" if failed or not runnable else STALE if stale else "ok"
@@ -640,6 +681,16 @@ def _publish(state: _Run, reports: Path, t0: float, signals: _Signals) -> RunRes
     return RunResult(summary["status"], state.final, index, summary)
 
 
+def default_workers() -> int:
+    """Notebooks run side by side by default: one per CPU core, at most 4.
+
+    A notebook's kernel mostly keeps one core busy (its engine queries are short), so on
+    two cores two notebooks at a time take about half as long; each kernel holds a few
+    hundred MB.
+    """
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def run(
     tasks: Sequence[NotebookTask],
     job: str = ADHOC_JOB,
@@ -648,6 +699,7 @@ def run(
     fail_fast: bool = False,
     progress: Progress | None = None,
     handle_signals: bool = True,
+    workers: int | None = None,
 ) -> RunResult:
     """Execute ``tasks`` into a new run folder and rebuild the index.
 
@@ -669,6 +721,9 @@ def run(
     handle_signals
         Turn SIGINT, SIGTERM and SIGHUP into an interruption that removes the temporary
         folder (held back while the finished run is moved into place).
+    workers
+        How many notebooks run at the same time, each in its own kernel (default
+        :func:`default_workers`); 1 with ``fail_fast``.
 
     Returns
     -------
@@ -708,7 +763,7 @@ def run(
         header = _summary_header(job, run_id, started, kernel)
         state = _Run(tmp, job_dir / run_id, private, kernel, timeout, progress, header)
         state.paths = _machine_paths(tmp, state.final, reports, config.private_dir())
-        state.execute_all(tasks, fail_fast)
+        state.execute_all(tasks, fail_fast, workers or default_workers())
         return _publish(state, reports, t0, signals)
     except BaseException:
         if not (job_dir / run_id).exists():  # discarded: its private files go too
