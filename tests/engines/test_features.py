@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import ibis
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,6 +21,7 @@ from shopbook.features import (
     brief,
     cohorts,
     customers,
+    fetch,
     funnel,
     orders,
     panels,
@@ -104,9 +106,9 @@ def engine(request):
 
 
 def _frame(value: Any) -> pd.DataFrame:
-    """A builder's result as a frame (ibis expressions executed, dicts as one row)."""
-    if hasattr(value, "to_pandas"):
-        value = value.to_pandas()
+    """A builder's result as a frame (ibis expressions fetched, dicts as one row)."""
+    if isinstance(value, ibis.Table):
+        value = fetch(value)
     if isinstance(value, dict):
         value = pd.DataFrame([value])
     if isinstance(value, pd.Series):
@@ -165,9 +167,9 @@ def assert_same(ours: pd.DataFrame, theirs: pd.DataFrame) -> None:
 
 
 def _units(k: Kept) -> pd.DataFrame:
-    names = ex.experiments(k.t).execute()["experiment_id"].tolist()
+    names = fetch(ex.experiments(k.t))["experiment_id"].tolist()
     frames = [
-        ex.unit_metrics(k.t, name, order_cap_quantile=0.99).to_pandas().assign(experiment=name)
+        fetch(ex.unit_metrics(k.t, name, order_cap_quantile=0.99)).assign(experiment=name)
         for name in sorted(names)
     ]
     return pd.concat(frames, ignore_index=True)
@@ -246,8 +248,7 @@ BUILDERS: dict[str, Callable[[Kept], Any]] = {
     "stockouts": lambda k: stock.stockouts(k.inventory),
     "experiments": lambda k: ex.experiments(k.t),
     "assignment_counts": lambda k: pd.concat(
-        ex.assignment_counts(k.t, n).to_pandas()
-        for n in ex.experiments(k.t).execute()["experiment_id"]
+        fetch(ex.assignment_counts(k.t, n)) for n in fetch(ex.experiments(k.t))["experiment_id"]
     ),
     "unit_metrics": _units,
 }

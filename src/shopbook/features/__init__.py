@@ -1,1 +1,5 @@
 """shopbook.features"""
+
+from shopbook.features.fetching import fetch
+
+__all__ = ["fetch"]

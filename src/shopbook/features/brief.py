@@ -28,6 +28,7 @@ import pandas as pd
 
 from shopbook.features import funnel as F
 from shopbook.features.customers import window_retention
+from shopbook.features.fetching import fetch
 from shopbook.features.orders import PURCHASE_STATUSES, as_table, first_purchases, in_window
 from shopbook.features.periods import Window, period_end, period_start, resolve_window
 from shopbook.features.sales import fill_periods, kpis, window_kpis
@@ -161,7 +162,7 @@ def month_to_date(
     daily = daily[(daily["period"] >= h0) & (daily["period"] <= e)]
     first = first_purchases(orders, statuses)
     first = first.filter(in_window(first.first_ts, h0, e))
-    new = first.group_by("first_day").aggregate(new_customers=first.count()).execute()
+    new = fetch(first.group_by("first_day").aggregate(new_customers=first.count()))
     new["period"] = pd.to_datetime(new["first_day"]).astype("datetime64[ns]")
     daily = daily[["period", "gmv", "orders"]].merge(
         new[["period", "new_customers"]], on="period", how="left"

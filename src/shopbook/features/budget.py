@@ -24,6 +24,7 @@ from typing import Any
 import ibis
 import pandas as pd
 
+from shopbook.features.fetching import fetch
 from shopbook.features.orders import (
     GMV_AMOUNT,
     PURCHASE_STATUSES,
@@ -100,18 +101,18 @@ def channel_days(
         end = span[1] if end is None else end
     lo, hi = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     s = s.filter(in_window(s.date, lo, hi))
-    spend = (
-        s.group_by(date=s.date.cast("date"), channel=s.channel)
-        .aggregate(spend=s.spend.cast("float64").sum())
-        .execute()
+    spend = fetch(
+        s.group_by(date=s.date.cast("date"), channel=s.channel).aggregate(
+            spend=s.spend.cast("float64").sum()
+        )
     )
     o = as_table(orders)
     paid = purchases(o, statuses)
     paid = paid.filter(in_window(paid.order_ts, lo, hi))
-    sales = (
-        paid.group_by(date=paid.order_ts.cast("timestamp").date(), channel=paid.channel)
-        .aggregate(orders=paid.order_id.nunique(), gmv=gmv(paid))
-        .execute()
+    sales = fetch(
+        paid.group_by(date=paid.order_ts.cast("timestamp").date(), channel=paid.channel).aggregate(
+            orders=paid.order_id.nunique(), gmv=gmv(paid)
+        )
     )
     new = _first_orders(o, lo, hi, customers, statuses)
     frames = [f.assign(date=pd.to_datetime(f["date"])) for f in (spend, sales, new)]
@@ -155,10 +156,10 @@ def _first_orders(
     per = j.group_by(customer_id=j.customer_id, day=j.first_day, channel=j.new_channel).aggregate(
         revenue=money_sum(j[GMV_AMOUNT])
     )
-    return (
-        per.group_by(date=per.day, channel=per.channel)
-        .aggregate(new_customers=per.count(), first_revenue=per.revenue.sum().cast("float64"))
-        .execute()
+    return fetch(
+        per.group_by(date=per.day, channel=per.channel).aggregate(
+            new_customers=per.count(), first_revenue=per.revenue.sum().cast("float64")
+        )
     )
 
 

@@ -4,8 +4,8 @@ Every function takes the contract ``orders`` table (an ibis table, e.g.
 ``validate(source).kept("orders")``, or a pandas DataFrame for small inputs) and returns
 an **ibis expression** with one row per customer (or fewer). Only :func:`customer_summary`
 without a ``calibration_end`` runs a scalar query (the last purchase day, by
-:func:`shopbook.features.orders.order_span`). Call ``.to_pandas()`` on the result to get
-the small frame the models need.
+:func:`shopbook.features.orders.order_span`). Get the small frame the models need with
+:func:`shopbook.features.fetch` (``fetch(expr)``: ``expr.execute()``'s frame, faster).
 
 Sections of this module
 -----------------------
@@ -186,7 +186,10 @@ def customer_summary(
         *[joined[c] for c in summary.columns],
         frequency_holdout=joined.frequency_holdout.fill_null(0).cast("int64"),
         monetary_value_holdout=joined.monetary_value_holdout.fill_null(0.0).cast("float64"),
-        duration_holdout=ibis.literal((obs_end - cal_end).days / unit, type="float64"),
+        # days / unit computed by the engine as a double: a float literal would be a
+        # DECIMAL in DuckDB, which ibis then turns into float64 one value per row.
+        duration_holdout=ibis.literal((obs_end - cal_end).days, type="int64").cast("float64")
+        / unit,
     ).order_by("customer_id")
 
 

@@ -30,6 +30,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from shopbook.features._groups import by_columns
+from shopbook.features.fetching import fetch
 from shopbook.features.orders import PURCHASE_STATUSES, as_table, in_window, purchases
 from shopbook.features.periods import TRUNCATE, normalise_period
 
@@ -141,7 +142,7 @@ def funnel(
         is a purchase). Periods and groups without sessions have no row.
     """
     expr = funnel_expr(sessions, period, by, start=start, end=end, orders=orders, statuses=statuses)
-    frame = expr.execute()
+    frame = fetch(expr)
     if "period" in frame:
         frame["period"] = pd.to_datetime(frame["period"]).astype("datetime64[ns]")
     for c in [*COUNTS, *TRAFFIC, *([PAID] if orders is not None else [])]:

@@ -28,6 +28,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from shopbook.features.fetching import fetch
 from shopbook.features.orders import (
     GMV_AMOUNT,
     PURCHASE_STATUSES,
@@ -65,11 +66,10 @@ def monthly_spend(
     if end is not None and end != "":
         t = t.filter(t.order_ts.cast("timestamp").date() <= pd.Timestamp(end).date())
     t = t.mutate(month=t.order_ts.cast("timestamp").truncate("M").date())
-    out = (
+    out = fetch(
         t.group_by(["customer_id", "month"])
         .agg(orders=t.count(), spend=t[GMV_AMOUNT].cast("float64").sum())
         .order_by(["customer_id", "month"])
-        .execute()
     )
     out["month"] = pd.to_datetime(out["month"])
     return out
@@ -122,7 +122,7 @@ def review_purchases(
     out = j.group_by(["cid", "review"]).agg(
         before=(j.kind == "before").any(), after=(j.kind == "after").any()
     )
-    df = out.execute()
+    df = fetch(out)
     df = df.rename(
         columns={"cid": "customer_id", "before": "bought_before", "after": "bought_after"}
     )
@@ -220,7 +220,7 @@ def basket_histogram(
     t = t.filter(cond)
     b = (t[amount].cast("float64") / float(bin_width)).floor().cast("int64")
     t = t.mutate(bin=b)
-    out = t.group_by("bin").agg(orders=t.count()).order_by("bin").execute()
+    out = fetch(t.group_by("bin").agg(orders=t.count()).order_by("bin"))
     return pd.DataFrame(
         {"lower": out["bin"].astype(float) * float(bin_width), "orders": out["orders"].astype(int)}
     )
@@ -293,7 +293,7 @@ def offer_outcomes(
         monetary=before.ifelse(j.amt, 0.0).sum(),
         hits=after.ifelse(1, 0).sum(),
     )
-    out = agg.execute()
+    out = fetch(agg)
     out = out.rename(columns={"cid": "customer_id", "sent": "sent_ts"})
     rec = (pd.to_datetime(out["sent_ts"]) - pd.to_datetime(out["last_before"])).dt.total_seconds()
     out["recency_days"] = rec / 86400.0
@@ -314,7 +314,7 @@ def ladder_windows(promotions: Any) -> pd.DataFrame:
     """
     pr = as_table(promotions)
     pr = pr.filter((pr.type.cast("string").lower() == "ladder") & pr.threshold.notnull())
-    out = pr.select("promotion_id", "threshold", "discount", "start", "end").execute()
+    out = fetch(pr.select("promotion_id", "threshold", "discount", "start", "end"))
     for c in ("start", "end"):
         out[c] = pd.to_datetime(out[c]).dt.date
     return out.sort_values(["start", "threshold"], ignore_index=True)
@@ -331,11 +331,10 @@ def campaigns(offers: Any) -> pd.DataFrame:
     of = as_table(offers)
     ctl = (of.variant.cast("string") == "control") if "variant" in of.columns else None
     held = ctl.ifelse(1, 0).sum() if ctl is not None else ibis.literal(0)
-    out = (
+    out = fetch(
         of.group_by("promotion_id")
         .agg(offers=of.count(), held_out=held, first_sent=of.sent_ts.cast("timestamp").min())
         .order_by("promotion_id")
-        .execute()
     )
     out["held_out"] = out["held_out"].fillna(0).astype(int)
     return out

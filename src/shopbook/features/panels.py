@@ -34,6 +34,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from shopbook.features._engine import flag
+from shopbook.features.fetching import fetch
 from shopbook.features.orders import PURCHASE_STATUSES, money, money_sum, purchases
 from shopbook.features.periods import TRUNCATE
 
@@ -97,8 +98,8 @@ def sku_week_panel(
     Examples
     --------
     >>> report = validate(source, require=("orders", "order_items"))      # doctest: +SKIP
-    >>> panel = sku_week_panel(report.kept("order_items"), report.kept("orders"),
-    ...                        report.kept("products")).to_pandas()      # doctest: +SKIP
+    >>> panel = fetch(sku_week_panel(report.kept("order_items"), report.kept("orders"),
+    ...                              report.kept("products")))           # doctest: +SKIP
     """
     try:
         shift = WEEKDAYS.index(week_start.lower())
@@ -187,4 +188,4 @@ def sku_week_frame(
         statuses=statuses,
         week_start=week_start,
     )
-    return expr.to_pandas()
+    return fetch(expr)

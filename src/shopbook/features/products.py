@@ -43,6 +43,7 @@ import pandas as pd
 
 from shopbook.errors import ContractError
 from shopbook.features._engine import count_if
+from shopbook.features.fetching import fetch
 from shopbook.features.orders import PURCHASE_STATUSES, money, money_sum, order_span, purchases
 from shopbook.features.periods import end_note
 
@@ -265,7 +266,7 @@ def sku_features(
         outs = outs.group_by("sku").aggregate(stockout_days=outs.date.nunique())
         out = out.left_join(latest, "sku").drop("sku_right")
         out = out.left_join(outs, "sku").drop("sku_right")
-    frame = out.execute()
+    frame = fetch(out)
     result = _finish(
         frame,
         start=start,

@@ -28,6 +28,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from shopbook.errors import ContractError
+from shopbook.features.fetching import fetch
 from shopbook.features.orders import (
     PURCHASE_STATUSES,
     as_table,
@@ -307,7 +308,7 @@ def customer_rfm(
     # Sorted in the engine: sorting 1.9 M customer ids as Python strings in pandas took
     # longer than the whole aggregation of 10 M orders in DuckDB.
     expr = rfm_base(t, day, lookback_days=lookback_days, statuses=tuple(statuses))
-    base = expr.order_by("customer_id").execute()
+    base = fetch(expr.order_by("customer_id"))
     base = base[list(CUSTOMER_RFM_COLUMNS)].reset_index(drop=True)
     base["customer_id"] = base["customer_id"].astype(str)
     base["frequency"] = base["frequency"].astype("int64")

@@ -14,6 +14,7 @@ from typing import Any
 import ibis
 import pandas as pd
 
+from shopbook.features.fetching import fetch
 from shopbook.features.orders import SHARE_SCALE, as_table, in_window, money, money_sum
 
 
@@ -137,15 +138,14 @@ def stockouts(inventory: Any, min_days: int = 1, end: Any = None) -> pd.DataFram
         inv = inventory
         if end is not None:
             inv = inv.filter(inv.date <= pd.Timestamp(end).date())
-        last = inv.group_by("sku").aggregate(last=inv.date.max()).execute().set_index("sku")["last"]
+        last = fetch(inv.group_by("sku").aggregate(last=inv.date.max())).set_index("sku")["last"]
         zero = inv.filter(inv.on_hand == 0).select("sku", "date").distinct()
         rn = ibis.row_number().over(group_by=zero.sku, order_by=zero.date)
         zero = zero.mutate(grp=zero.date.epoch_days() - rn)
-        ep = (
+        ep = fetch(
             zero.group_by(["sku", "grp"])
             .aggregate(start=zero.date.min(), end=zero.date.max(), days=zero.date.count())
             .drop("grp")
-            .execute()
         )
     ep["start"] = pd.to_datetime(ep["start"]).astype("datetime64[ns]")
     ep["end"] = pd.to_datetime(ep["end"]).astype("datetime64[ns]")

@@ -14,6 +14,7 @@ from shopbook.features.experiments.assignments import daily_assignments, detect_
 from shopbook.features.experiments.checks import assignment_checks
 from shopbook.features.experiments.frames import from_frame
 from shopbook.features.experiments.units import unit_metrics
+from shopbook.features.fetching import fetch
 
 __all__ = ["ExperimentData", "load", "load_each"]
 
@@ -251,7 +252,7 @@ def _no_experiments(report: Any, experiment_id: str) -> ExperimentData | None:
 
 def _names(report: Any) -> list[str]:
     """The experiments of the source, the most recently assigned first (ties by name)."""
-    listing = experiments(report).execute()
+    listing = fetch(experiments(report))
     listing = listing.sort_values(["experiment_id"]).sort_values(
         "last_assigned", ascending=False, kind="stable"
     )
@@ -283,7 +284,7 @@ def _one(
             found="experiments " + ", ".join(map(repr, names)),
             fix="set experiment_id to one of the experiments found (empty: all of them)",
         )
-    daily = daily_assignments(report, experiment_id).execute()
+    daily = fetch(daily_assignments(report, experiment_id))
     data = ExperimentData(
         experiment_id, daily=daily, experiments=names, report=report, data_end=_data_end(report)
     )
@@ -299,14 +300,16 @@ def _one(
                 found="no orders table",
                 fix="add orders to the source",
             )
-        data.units = unit_metrics(
-            report,
-            experiment_id,
-            pre_days=pre_days,
-            outcome_days=outcome_days,
-            unit=data.unit,
-            order_cap_quantile=order_cap_quantile,
-        ).execute()
+        data.units = fetch(
+            unit_metrics(
+                report,
+                experiment_id,
+                pre_days=pre_days,
+                outcome_days=outcome_days,
+                unit=data.unit,
+                order_cap_quantile=order_cap_quantile,
+            )
+        )
         data.checks = assignment_checks(
             report, experiment_id, unit=data.unit, raw_assignments=raw, units=data.units
         )
@@ -314,5 +317,5 @@ def _one(
         first = err.problems[0]
         data.outcome_problem = f"outcomes cannot be measured: {first.found}. Fix: {first.fix}"
         a = _assignments(report, experiment_id)
-        data.units = a.order_by("unit_id").execute()
+        data.units = fetch(a.order_by("unit_id"))
     return data

@@ -11,6 +11,7 @@ import pandas as pd
 
 from shopbook.errors import ContractError
 from shopbook.features._groups import by_columns
+from shopbook.features.fetching import fetch
 from shopbook.features.orders import (
     GMV_AMOUNT,
     PURCHASE_STATUSES,
@@ -199,15 +200,17 @@ def kpis(
         ``units``. Periods without sales have no row (see :func:`fill_periods`).
         ``attrs``: ``period`` (the period word) and ``by``.
     """
-    frame = kpis_expr(
-        orders,
-        period,
-        by,
-        order_items=order_items,
-        products=products,
-        amount=amount,
-        statuses=statuses,
-    ).execute()
+    frame = fetch(
+        kpis_expr(
+            orders,
+            period,
+            by,
+            order_items=order_items,
+            products=products,
+            amount=amount,
+            statuses=statuses,
+        )
+    )
     frame["period"] = pd.to_datetime(frame["period"]).astype("datetime64[ns]")
     for c in ("orders", "customers", "units"):
         if c in frame:

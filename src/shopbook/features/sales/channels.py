@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from shopbook.features import funnel as F
+from shopbook.features.fetching import fetch
 from shopbook.features.orders import (
     PURCHASE_STATUSES,
     as_table,
@@ -60,20 +61,16 @@ def channel_economics(
     o = as_table(orders)
     paid = purchases(o, statuses)
     paid = paid.filter(in_window(paid.order_ts, start, end))
-    sales = (
-        paid.group_by("channel")
-        .aggregate(
+    sales = fetch(
+        paid.group_by("channel").aggregate(
             orders=paid.order_id.nunique(),
             gmv=gmv(paid),
             customers=paid.customer_id.nunique(),
         )
-        .execute()
     )
     first = first_purchases(o, statuses)
     first = first.filter(in_window(first.first_ts, start, end))
-    new = (
-        first.group_by(channel=first.first_channel).aggregate(new_customers=first.count()).execute()
-    )
+    new = fetch(first.group_by(channel=first.first_channel).aggregate(new_customers=first.count()))
     out = sales.merge(new, on="channel", how="outer")
     if marketing_spend is not None:
         s = as_table(marketing_spend)
@@ -82,7 +79,7 @@ def channel_economics(
         for c in ("impressions", "clicks"):
             if c in s.columns:
                 aggs[c] = s[c].cast("float64").sum()
-        sp = s.group_by("channel").aggregate(**aggs).execute()
+        sp = fetch(s.group_by("channel").aggregate(**aggs))
         out = out.merge(sp, on="channel", how="outer")
     if order_items is not None:
         m = margin(o, order_items, start, end, by="channel", statuses=statuses)

@@ -10,6 +10,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from shopbook.features._groups import by_columns
+from shopbook.features.fetching import fetch
 from shopbook.features.orders import (
     PURCHASE_STATUSES,
     SHARE_SCALE,
@@ -89,7 +90,7 @@ def margin(
         cogs=money_sum(lines.cost).cast("float64"),
     )
     agg = lines.group_by(keys).aggregate(**metrics) if keys else lines.aggregate(**metrics)
-    frame = agg.execute()
+    frame = fetch(agg)
     for c in ("revenue", "revenue_costed", "cogs"):
         frame[c] = frame[c].astype("float64").fillna(0.0)
     frame["gross_profit"] = frame["revenue_costed"] - frame["cogs"]
