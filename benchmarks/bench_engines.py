@@ -9,7 +9,9 @@ Cases, each in a fresh subprocess so its peak RSS is its own (Spark's JVM and it
 children are counted; PostgreSQL's server is not — it is another process tree):
 
 * ``sql``      hand-written DuckDB SQL over the Parquet files computing the same frame;
-* ``duckdb``   the builder through ibis on a DuckDB source over the same files;
+* ``duckdb``   the builder through ibis on a DuckDB source over the same files, its frame
+  fetched with :func:`shopbook.features.fetch` (the documented way to get a frame from a
+  builder);
 * ``spark``    the builder on ``spark://`` (local[2]), when PySpark is installed;
 * ``postgres`` the builder on ``--postgres URI`` (the tables are loaded once, by COPY);
 * ``pandas``   / ``polars`` baselines that read the Parquet columns and aggregate.
@@ -30,9 +32,12 @@ Usage::
     .venv/bin/python benchmarks/bench_engines.py --lines 1e8 --builders customer_summary
     .venv/bin/python benchmarks/bench_engines.py --lines 1e7 --cases sql,duckdb --fetch arrow
 
-``--fetch arrow`` times the result as an Arrow table on both sides (the engine's work
-alone); the default, a pandas frame, adds ibis's conversion to pandas to the builders'
-time (for the 0.7 M-row customer summary about 1 s of one core at 10 M lines).
+``--fetch`` is what each result becomes: ``pandas`` (default) a pandas frame —
+``con.sql(…).df()`` for the SQL, ``features.fetch(expr)`` for the builders (one
+multi-threaded Arrow → pandas conversion with ibis's dtypes); ``execute`` the same frame
+from ibis's own ``expr.execute()`` (single-threaded, through Python lists for columns
+with nulls: about 1 s of one core more for the 0.7 M-row customer summary at 10 M lines);
+``arrow`` an Arrow table on both sides (the engine's work alone).
 """
 
 from __future__ import annotations
@@ -190,9 +195,10 @@ def _pandas(name: str, d: Path, lib: str) -> int:
 def case(name: str, kind: str, d: Path, pg: str | None, fetch: str = "pandas") -> dict:
     """Run one builder × case in this process; seconds, CPU seconds and result rows.
 
-    ``fetch`` is what the result becomes: a pandas frame (``.df()`` / ``.execute()``,
-    what the notebooks use) or an Arrow table (``.to_arrow_table()`` / ``.to_pyarrow()``:
-    the engine's work alone, without ibis's conversion to pandas). The CPU seconds are
+    ``fetch`` is what the result becomes: a pandas frame (``.df()`` /
+    ``features.fetch(expr)``, what the notebooks use; ``execute``: ibis's own
+    ``expr.execute()``) or an Arrow table (``.to_arrow_table()`` / ``.to_pyarrow()``: the
+    engine's work alone, without the conversion to pandas). The CPU seconds are
     this process's, all its threads (Spark's JVM and PostgreSQL's server are not in it);
     on a busy machine they vary far less than the seconds.
     """
@@ -204,11 +210,12 @@ def case(name: str, kind: str, d: Path, pg: str | None, fetch: str = "pandas") -
         con.execute("SET enable_progress_bar = false")
         t0, c0 = time.perf_counter(), time.process_time()  # the connection is not the query
         rel = con.sql(SQL[name].format(d=d))
-        rows = len(rel.df()) if fetch == "pandas" else rel.to_arrow_table().num_rows
+        rows = rel.to_arrow_table().num_rows if fetch == "arrow" else len(rel.df())
     elif kind in ("pandas", "polars"):
         rows = _pandas(name, d, kind)
     else:
         from shopbook.data.sources import open_source
+        from shopbook.features import fetch as to_frame
 
         uri = {"duckdb": str(d), "spark": f"spark://{d}", "postgres": pg}[kind]
         if kind == "spark":
@@ -216,7 +223,10 @@ def case(name: str, kind: str, d: Path, pg: str | None, fetch: str = "pandas") -
         src = open_source(uri)
         t0, c0 = time.perf_counter(), time.process_time()  # the engine's start is not timed
         expr = _builder(name, src.table("orders"), src.table("order_items"))
-        rows = len(expr.execute()) if fetch == "pandas" else expr.to_pyarrow().num_rows
+        if fetch == "arrow":
+            rows = expr.to_pyarrow().num_rows
+        else:
+            rows = len(expr.execute() if fetch == "execute" else to_frame(expr))
     return {"seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0, "rows": rows}
 
 
@@ -288,9 +298,10 @@ def main() -> None:
     )
     ap.add_argument(
         "--fetch",
-        choices=("pandas", "arrow"),
+        choices=("pandas", "execute", "arrow"),
         default="pandas",
-        help="the result as a pandas frame (default) or an Arrow table (the engine alone)",
+        help="the result as a pandas frame (default: features.fetch), a frame from ibis's"
+        " execute(), or an Arrow table (the engine alone)",
     )
     ap.add_argument("--case", nargs=3, help=argparse.SUPPRESS)  # internal: builder kind dir
     args = ap.parse_args()
