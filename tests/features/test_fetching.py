@@ -94,6 +94,17 @@ def test_the_dtypes_of_the_module_table(con):
     assert repr(none["dec"].iloc[0]) == "Decimal('12.50')"
 
 
+def test_timestamps_beyond_nanoseconds(con):
+    """With a null, ibis's timestamps are nanoseconds — but not after 2262 (objects)."""
+    con.raw_sql(
+        "CREATE OR REPLACE TABLE far AS SELECT * FROM (VALUES (TIMESTAMP '2500-01-01', 1),"
+        " (NULL, 2), (TIMESTAMP '2000-01-01', 3)) v(ts, k)"
+    )
+    far = con.table("far").order_by("k")
+    assert str(fetch(far)["ts"].dtype) == "object"
+    assert_same(fetch(far), far.execute())
+
+
 def test_engine_types_ibis_names_otherwise(con):
     """HUGEINT sums (ibis: int64) and DECIMAL float literals (ibis: float64)."""
     r = con.table("r")

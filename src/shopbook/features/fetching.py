@@ -26,10 +26,18 @@ decimal(p, s)                 ``object`` (Decimal, s      ``object`` (None)
                               digits after the point)
 ============================  =========================  ============================
 
-A column of any other type (intervals, times, arrays, structs, maps, JSON, UUIDs), a
-column that is entirely null and an empty result are converted exactly as ibis does it
-(they are rare and small). On engines other than DuckDB :func:`fetch` is
-``expr.execute()``.
+Where DuckDB's type is not the one ibis names, ibis's dtype wins: a SUM of integers is a
+HUGEINT (decimal(38, 0) in Arrow) that ibis calls int64 — int64 here too (``object``
+Decimals when it holds a null, as in ibis) — and a float literal is a DECIMAL that ibis
+calls float64: float64 here, each value the float nearest the decimal (via text: Arrow's
+direct decimal → double cast is one unit in the last place off for some values).
+
+Strings are not de-duplicated (ibis shares one object between equal strings of a column
+without nulls; the values are the same). A column of any other type (intervals, times,
+arrays, structs, maps, JSON, UUIDs), a column that is entirely null, a timestamp column
+with nulls beyond what nanoseconds hold (after 2262) and an empty result are converted
+exactly as ibis does it (they are rare and small). On engines other than DuckDB
+:func:`fetch` is ``expr.execute()``.
 
 ``tests/features/test_fetching.py`` checks every rule above against ``expr.execute()``.
 """
@@ -45,6 +53,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from ibis.formats.pandas import PandasType
 
 __all__ = ["fetch"]
@@ -90,7 +99,9 @@ def fetch(
     slow = {
         name: _ibis_column(table[name], dtype)
         for name, dtype in schema.items()
-        if not _fast(table[name].type, dtype, nulls[name] > 0) or nulls[name] == table.num_rows
+        if not _fast(table[name].type, dtype, nulls[name] > 0)
+        or nulls[name] == table.num_rows
+        or (nulls[name] and not _nanoseconds_hold(table[name]))
     }
     if slow:
         # The one reference to the query's result goes: to_pandas can then free each
@@ -157,6 +168,23 @@ def _fast(arrow: pa.DataType, dtype: dt.DataType, has_nulls: bool) -> bool:
             and dtype.precision >= arrow.precision
         )
     return False
+
+
+def _nanoseconds_hold(column: pa.ChunkedArray) -> bool:
+    """Whether a timestamp column's values fit pandas' nanoseconds (1677–2262).
+
+    ibis reads a timestamp column with nulls through Python objects, which pandas makes
+    nanoseconds; outside that range it does something else, so such a column is
+    converted as ibis does it. Other columns: True.
+    """
+    kind = column.type
+    if not pa.types.is_timestamp(kind) or kind.unit == "ns":
+        return True
+    bounds = pc.min_max(column)
+    low, high = bounds["min"].value, bounds["max"].value
+    per_second = {"s": 1, "ms": 10**3, "us": 10**6}[kind.unit]
+    limit = (2**63 - 1) // 10**9 * per_second  # the seconds nanoseconds hold, in kind.unit
+    return low is None or (-limit < low and high < limit)
 
 
 def _precast(column: pa.ChunkedArray, dtype: dt.DataType) -> pa.ChunkedArray | None:
