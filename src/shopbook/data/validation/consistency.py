@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import ibis
+import pandas as pd
 
 from shopbook.data.contract import LineTotal, amounts_differ
 from shopbook.data.validation._common import _REASON, UNCOERCIBLE_SHARE
@@ -67,7 +68,8 @@ def _line_total_warning(chk: _Checked, lines_chk: _Checked, total: LineTotal) ->
         differ=ibis.cases((differ, 1), else_=0).sum(),
         example=ibis.cases((differ, first_key), else_=ibis.null("string")).min(),
     ).execute()
-    compared, n = int(counts["compared"].iloc[0]), int(counts["differ"].fillna(0).iloc[0])
+    differ_rows = counts["differ"].iloc[0]  # NULL (no row compared) reads as None or NaN
+    compared, n = int(counts["compared"].iloc[0]), 0 if pd.isna(differ_rows) else int(differ_rows)
     if not n:
         return []
     name = chk.contract.name
