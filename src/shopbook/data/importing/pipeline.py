@@ -254,6 +254,19 @@ def _text(t: ir.Table, columns: list[str]) -> ir.Table:
     )
 
 
+def _stored(con: Any) -> Callable[[ir.Table], ir.Table]:
+    """Materialise a mapped table as a table of the import's database file (not a
+    temporary table): its blocks are written there compressed, and DuckDB evicts them
+    from memory without spilling them when validation needs the room."""
+    count = iter(range(1 << 30))
+
+    def store(t: ir.Table) -> ir.Table:
+        name = f"mapped_{next(count)}"
+        return con.create_table(name, t, overwrite=True)
+
+    return store
+
+
 def _given(frame: pd.DataFrame) -> Callable[[], pd.DataFrame]:
     """A :class:`Source` loader that returns rows already read."""
     return lambda: frame
@@ -340,11 +353,12 @@ def _import(
     sources: list[tuple[_Group, Source]] = []
     raw_rows: dict[str, int] = {}
     read: list[tuple[TableFiles, str]] = []
+    store = _stored(con)  # one numbering for every file's mapped tables
     for i, group in enumerate(groups):
         files = table_files(group.kind, group.paths, Path("."), group.encoding, group.delimiter)
         files.check(con.con)
         view = f"export_{i}"
-        unread = files.load(con.con, view)
+        unread = files.load(con.con, view, temp=False)
         read.append((files, view))
         raw_rows[group.kind] = int(con.table(view).count().execute())
         tables = {
@@ -357,6 +371,7 @@ def _import(
             uri=", ".join(p.name for p in group.paths),
             loaders=dict.fromkeys(group.produces, _given(unread)),
             timezone=maps.timezone,
+            materialise=store,
         )
         sources.append((group, src))
     clock.lap("read")

@@ -42,6 +42,10 @@ class Source:
     timezone
         The mapping's ``timezone`` (the zone of the dataset's naive timestamps), or
         ``None``.
+    materialise
+        How a mapped table is materialised (once, on first use): ``Table.cache()`` (a
+        temporary table) unless given; the import makes it a table of its own database
+        file, which DuckDB can evict from memory without spilling it.
     """
 
     def __init__(
@@ -52,8 +56,10 @@ class Source:
         uri: str = "",
         loaders: Mapping[str, Loader] | None = None,
         timezone: str | None = None,
+        materialise: Callable[[ibis.Table], ibis.Table] | None = None,
     ) -> None:
         self.con = con
+        self._materialise = materialise or (lambda t: t.cache())
         self._physical = physical
         self._mapping = mapping or {}
         self.uri = uri
@@ -145,7 +151,7 @@ class Source:
             # a file of order lines: the order's fields repeat on each line; one row per
             # order (rows that still differ stay, and validation rejects the duplicates)
             out = out.drop(*_row(out)).distinct()
-        out = out.cache()
+        out = self._materialise(out)
         self._mapped[name] = out
         bad = out.filter(out[transform.UNMAPPED].notnull())
         cols = [transform.UNMAPPED, transform.UNMAPPED_VALUE, *_row(out)]

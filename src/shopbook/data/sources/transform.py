@@ -351,21 +351,24 @@ def _combine(t: ir.Table, present: list[str]) -> ir.Table:
     A group with an unreadable quantity is left as it is (validation rejects its lines).
     """
     keep = [*present, *([ROW] if ROW in t.columns else []), UNMAPPED, UNMAPPED_VALUE]
-    # only the columns kept: the windowed rows are held in memory (twice: alone and
-    # combined), and the source's other columns made that spill to disk at 5 M lines
+    # only the columns kept: the source's other columns made the steps below spill to
+    # disk at 5 M lines
     t = t.select(*keep)
     t = t.mutate(**{c: _text(t[c]) for c in present})
-    key = [t.order_id, t.sku]
-    q = _num(t.quantity)
-    w = ibis.window(group_by=key)
-    t = t.mutate(__n=t.order_id.count().over(w), __nq=q.count().over(w))
-    whole = (
-        t.order_id.notnull()
-        & t.sku.notnull()
-        & (t.__n > 1)
-        & (t.__n == t.__nq)
-        & t[UNMAPPED].isnull()
+    # the repeated (order_id, sku) keys whose quantities all read as numbers, by a
+    # GROUP BY and a join against those few keys: a window over every line (as this was)
+    # sorted all of them with all their columns, and spilled to disk at 5 M lines
+    named = t.filter(t.order_id.notnull() & t.sku.notnull())
+    counts = named.group_by(["order_id", "sku"]).aggregate(
+        __n=named.order_id.count(), __nq=_num(named.quantity).count()
     )
+    repeated = counts.filter((counts.__n > 1) & (counts.__n == counts.__nq)).select(
+        __key_order=counts.order_id, __key_sku=counts.sku, __repeated=ibis.literal(True)
+    )
+    t = t.left_join(
+        repeated, [t.order_id == repeated.__key_order, t.sku == repeated.__key_sku]
+    ).select(*keep, "__repeated")
+    whole = t.__repeated.notnull() & t[UNMAPPED].isnull()
     alone = t.filter(~whole).select(*keep)
     rows = t.filter(whole)
     q = _num(rows.quantity)
