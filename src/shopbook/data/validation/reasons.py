@@ -173,21 +173,24 @@ def _group_rules(t: ir.Table, contract: Table, present: list[str]) -> ir.Table:
     return t
 
 
-def _duplicate_rule(t: ir.Table, contract: Table, present: list[str]) -> ir.Table:
+def _duplicate_rule(
+    t: ir.Table, contract: Table, present: list[str], typed: ir.Table | None = None
+) -> ir.Table:
     """Keep the first passing row of each primary key, reject the later ones.
 
     A table whose keys do not repeat (the usual case) is left as it is, after one small
-    query (:func:`_repeats`). Otherwise the keys that repeat among the passing rows are
-    found with a ``GROUP BY``, and only the rows of those keys are numbered (a window over
-    few rows); every other row goes through untouched. Numbering every row instead — a
-    window over the whole table, which sorts every row with all its columns — took two
-    thirds of the validation of 10 M order lines with 1 % of them repeated (order_items:
-    16.7 s of 24 s). Keys with a null part cannot be passing rows (key columns are not
-    nullable); a key that could be null would be numbered over all rows (nulls equal, as
-    in a window).
+    query (:func:`_repeats`) over ``typed`` (default ``t``): the typed columns before the
+    rules, whose key values are those of ``t``, a smaller expression for ibis to compile.
+    Otherwise the keys that repeat among the passing rows are found with a ``GROUP BY``,
+    and only the rows of those keys are numbered (a window over few rows); every other
+    row goes through untouched. Numbering every row instead — a window over the whole
+    table, which sorts every row with all its columns — took two thirds of the
+    validation of 10 M order lines with 1 % of them repeated (order_items: 16.7 s of
+    24 s). Keys with a null part cannot be passing rows (key columns are not nullable); a
+    key that could be null would be numbered over all rows (nulls equal, as in a window).
     """
     key = list(contract.primary_key)
-    if not key or not _repeats(t, key):
+    if not key or not _repeats(t if typed is None else typed, key):
         return t
     order = [c for c in present if c not in key] or key
     t = _with_ok(t)
