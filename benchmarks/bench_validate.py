@@ -43,6 +43,8 @@ Usage::
     .venv/bin/python benchmarks/bench_validate.py                    # 1 M and 10 M lines
     .venv/bin/python benchmarks/bench_validate.py --lines 1e7 --dirty
     .venv/bin/python benchmarks/bench_validate.py --lines 1e6 --repeat 3
+    git archive 14cd398 src | tar -x -C /tmp/old   # the validator before issue 18's work
+    .venv/bin/python benchmarks/bench_validate.py --lines 1e7 --dirty --before /tmp/old/src
 """
 
 from __future__ import annotations
@@ -329,16 +331,24 @@ def main() -> None:
     ap.add_argument("--cases", default=",".join(CASES))
     ap.add_argument("--dirty", action="store_true", help="also the data with broken rows")
     ap.add_argument("--repeat", type=int, default=1, help="runs per case (the fastest shown)")
+    ap.add_argument(
+        "--before",
+        metavar="SRC",
+        help="also the validator of another checkout's src folder (case 'before'), e.g. "
+        "from `git archive <commit> src | tar -x -C /tmp/old`",
+    )
     ap.add_argument("--case", nargs=2, help=argparse.SUPPRESS)  # internal: kind dir
     args = ap.parse_args()
     if args.case:
         kind, d = args.case
         global PLAIN
         PLAIN = kind == "sql_plain"
-        res = run_shopbook(Path(d)) if kind == "shopbook" else run_sql(Path(d))
+        res = run_shopbook(Path(d)) if kind in ("shopbook", "before") else run_sql(Path(d))
         print(json.dumps(res))
         return
     cases = [c for c in args.cases.split(",") if c]
+    if args.before:
+        cases.insert(cases.index("shopbook") if "shopbook" in cases else len(cases), "before")
     folder = Path(tempfile.gettempdir()) / "shopbook_bench"
     header = (
         f"{'lines':>11} {'data':6} {'case':9} {'seconds':>8} {'peak MB':>8} {'× SQL':>6}"
@@ -354,7 +364,10 @@ def main() -> None:
             for kind in ["sql", *[c for c in cases if c != "sql"]]:
                 best = None
                 for _ in range(args.repeat):
-                    res, peak, err = _measure([sys.executable, __file__, "--case", kind, str(d)])
+                    cmd = [sys.executable, __file__, "--case", kind, str(d)]
+                    if kind == "before":  # the older package first on the path
+                        cmd = ["env", f"PYTHONPATH={Path(args.before).resolve()}", *cmd]
+                    res, peak, err = _measure(cmd)
                     if res is None:
                         break
                     if best is None or res["seconds"] < best[0]["seconds"]:
