@@ -20,12 +20,12 @@ once made 260 kB of SQL for a file of 27 lines).
 from __future__ import annotations
 
 import ast
-import string
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from shopbook.data.contract import TABLES
@@ -63,11 +63,14 @@ def one_of(x: ir.Value, values: Iterable[Any]) -> ir.BooleanValue:
 def strip(x: ir.StringValue) -> ir.StringValue:
     """``x.strip()``, trimmed only where ``x`` starts or ends with white space.
 
-    Means the same (ibis trims :data:`string.whitespace`, or less, on every engine) and is
-    three times faster on DuckDB, whose ``trim`` with a set of characters is slow and is
-    run on every text value of every table.
+    Means the same (ibis trims :data:`string.whitespace`, or less, on every engine: all of
+    it code points up to 32, so a value whose first and last characters are above 32 has
+    nothing to trim) and is faster on DuckDB, whose ``trim`` with a set of characters is
+    slow and is run on every text value of every table: two ``ascii()`` (the first
+    character's code point) cost a third of the 14 ``starts_with``/``ends_with`` tests
+    this once made, and of a plain ``trim`` (1 M lines × 9 columns: 0.18 s, 0.48 s, 0.48 s).
     """
-    edge = ibis.or_(*[x.startswith(c) | x.endswith(c) for c in string.whitespace])
+    edge = (x.ascii_str() <= 32) | (x.right(1).ascii_str() <= 32)
     return ibis.cases((edge, x.strip()), else_=x)
 
 
@@ -142,6 +145,9 @@ class _Scope:
             origin,
         )
         self.key = TABLES[tname].primary_key[0]
+        #: Derived columns holding a ``money()``/``number()`` result (clean number text,
+        #: or text with no number in it): arithmetic reads them with a plain cast.
+        self.numbers: set[str] = set()
 
     def source(self, name: str, where: str) -> ir.Value:
         if name in self.names:
@@ -193,10 +199,10 @@ def _compile(node: ast.AST, scope: _Scope, where: str) -> Any:
     if isinstance(node, ast.Name):
         return scope.name(node.id, where)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return -_as_num(_compile(node.operand, scope, where))
+        return -_as_num(_compile(node.operand, scope, where), scope)
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
-        a = _as_num(_compile(node.left, scope, where))
-        b = _as_num(_compile(node.right, scope, where))
+        a = _as_num(_compile(node.left, scope, where), scope)
+        b = _as_num(_compile(node.right, scope, where), scope)
         if isinstance(node.op, ast.Add):
             return a + b
         if isinstance(node.op, ast.Sub):
@@ -209,8 +215,11 @@ def _compile(node: ast.AST, scope: _Scope, where: str) -> Any:
     raise _bad(scope, where, ast.unparse(node))
 
 
-def _as_num(x: Any) -> Any:
+def _as_num(x: Any, scope: _Scope | None = None) -> Any:
     if isinstance(x, ir.Value):
+        if scope is not None and _is_number_text(x, scope):
+            # money() of its text is that text (money() is idempotent): cast it only
+            return x.try_cast("float64")
         return _num(x)
     if isinstance(x, str):
         try:
@@ -218,6 +227,26 @@ def _as_num(x: Any) -> Any:
         except ValueError:
             return ibis.null("float64")
     return x
+
+
+def _is_number_text(x: ir.Value, scope: _Scope) -> bool:
+    """``x`` is a column of the scope's table that holds a ``money()`` result."""
+    op = x.op()
+    return (
+        isinstance(op, ops.Field)
+        and op.name in scope.numbers
+        and op.rel == scope.t.op()
+        and x.type().is_string()
+    )
+
+
+def _numeric_result(tree: ast.AST, scope: _Scope) -> bool:
+    """The expression gives a ``money()``/``number()`` result: such a call, or the name of
+    a column that holds one."""
+    node = tree.body if isinstance(tree, ast.Expression) else tree
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        return node.func.id in ("money", "number") and len(node.args) == 1
+    return isinstance(node, ast.Name) and node.id in scope.numbers
 
 
 def _as_value(x: Any) -> ir.Value:
@@ -461,10 +490,19 @@ def apply(
                 sources.append(names[src])
     if sources:
         t = _fill_down(t, sources, key)
+    numbers: set[str] = set()  # derived columns holding money() results
     for target, text in derive.items():
         tree = parse(text, tname, target, origin)
         scope = _Scope(t, names, tname, siblings or {}, origin)
+        scope.numbers = numbers
         value = _as_value(_compile(tree, scope, target))
+        numbers = {n for n in numbers if n != target}
+        if (
+            _numeric_result(tree, scope)
+            and isinstance(value, ir.Value)
+            and value.type().is_string()
+        ):
+            numbers.add(target)
         t = t.mutate(**{target: value}).view()  # the next derive reads it as a column
         if target in fill:  # before the next derive uses it
             t = _fill_down(t, [target], key)
