@@ -19,10 +19,12 @@ import pytest
 from shopbook.data import open_source, validate
 from shopbook.features import (
     brief,
+    budget,
     cohorts,
     customers,
     fetch,
     funnel,
+    loyalty,
     orders,
     panels,
     products,
@@ -42,6 +44,8 @@ TABLES = (
     "assignments",
     "inventory",
     "marketing_spend",
+    "promotions",
+    "offers",
 )
 #: Columns holding money (compared to the cent); every other float to a relative 1e-9.
 MONEY = {
@@ -251,6 +255,30 @@ BUILDERS: dict[str, Callable[[Kept], Any]] = {
         fetch(ex.assignment_counts(k.t, n)) for n in fetch(ex.experiments(k.t))["experiment_id"]
     ),
     "unit_metrics": _units,
+    "channel_days": lambda k: budget.channel_days(
+        k.orders, k.marketing_spend, customers=k.customers
+    ),
+    "monthly_economics": lambda k: budget.monthly_economics(
+        budget.channel_days(k.orders, k.marketing_spend), k.orders, k.order_items
+    ),
+    "monthly_spend": lambda k: loyalty.monthly_spend(k.orders),
+    "review_purchases": lambda k: loyalty.review_purchases(
+        k.orders, [pd.Timestamp("2024-03-31"), pd.Timestamp("2024-06-30")], 30
+    ),
+    "tier_segments": lambda k: loyalty.tier_segments(k.customers),
+    "first_category_segments": lambda k: loyalty.first_category_segments(
+        k.orders, k.order_items, k.products
+    ),
+    "ladder_windows": lambda k: loyalty.ladder_windows(k.promotions),
+    "basket_histogram": lambda k: loyalty.basket_histogram(
+        k.orders, list(loyalty.ladder_windows(k.promotions)[["start", "end"]].itertuples(False))
+    ),
+    "campaigns": lambda k: loyalty.campaigns(k.offers),
+    "offer_outcomes": lambda k: pd.concat(
+        loyalty.offer_outcomes(k.orders, k.offers, c).assign(campaign=c)
+        for c in loyalty.campaigns(k.offers)["promotion_id"]
+    ),
+    "member_day_programme": lambda k: pd.DataFrame([loyalty.member_day_programme(k.promotions)]),
 }
 
 

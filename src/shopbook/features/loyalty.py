@@ -163,7 +163,8 @@ def first_category_segments(
     -------
     ibis.Table
         ``customer_id``, ``segment`` (category), one row per customer whose first
-        purchase has lines with a known product.
+        purchase has lines with a known product (of lines of equal value, the first
+        category by name).
     """
     p = purchases(orders, statuses)
     first = first_purchases(orders, statuses)
@@ -173,11 +174,16 @@ def first_category_segments(
     it = as_table(order_items)
     pr = as_table(products).select(psku="sku", category="category")
     lines = it.join(o, it.order_id == o.order_id).join(pr, it.sku == pr.psku)
-    lines = lines.mutate(value=(lines.quantity * lines.unit_price).cast("float64"))
-    agg = lines.group_by("customer_id").agg(
-        segment=lines.category.cast("string").argmax(lines.value)
+    lines = lines.mutate(
+        value=(lines.quantity * lines.unit_price).cast("float64"),
+        segment=lines.category.cast("string"),
     )
-    return agg.filter(agg.segment.notnull())
+    lines = lines.filter(lines.segment.notnull())
+    # lines of equal value: the first category by name (an argmax picks any of them, and
+    # engines pick differently)
+    w = ibis.window(group_by="customer_id", order_by=[ibis.desc("value"), "segment"])
+    ranked = lines.mutate(rank=ibis.row_number().over(w))
+    return ranked.filter(ranked["rank"] == 0).select("customer_id", "segment")
 
 
 def basket_histogram(
