@@ -1,8 +1,9 @@
 """Benchmark: the feature builders on DuckDB, Spark and PostgreSQL against hand-written SQL.
 
-Data: the shipped shop's ``orders`` and ``order_items`` (``data/shop.duckdb``) replicated
-until there are ``--lines`` order lines — each copy's order and customer ids get a
-suffix, so customers scale with the lines — written as Parquet by DuckDB itself into
+Data: the shipped shop's ``orders``, ``order_items``, ``sessions`` and ``assignments``
+(``data/shop.duckdb``) replicated until there are ``--lines`` order lines — each copy's
+order, customer, session, visitor and unit ids get a suffix, so customers and units scale
+with the lines — written as Parquet by DuckDB itself into
 ``$TMPDIR/shopbook_bench/lines_<N>/`` (reused when present, never the repo).
 
 Cases, each in a fresh subprocess so its peak RSS is its own (Spark's JVM and its other
@@ -17,13 +18,17 @@ children are counted; PostgreSQL's server is not — it is another process tree)
 * ``pandas``   / ``polars`` baselines that read the Parquet columns and aggregate.
 
 Builders: KPIs by day and channel (``sales.kpis``), the SKU-week panel
-(``panels.sku_week_panel``), the customer summary (``customers.customer_summary``) and the
-RFM base (``rfm.rfm_base``). Printed: lines × builder × case × seconds × peak RSS, the
-ratio to the SQL, the case's CPU seconds and their ratio to the SQL's (steadier than the
-seconds when other work shares the cores), and per case the slope of log(seconds) over
-log(lines) across the sizes run (1 = linear). The goals of issue 18 are printed beside
-the table: every builder within 1.2× its SQL; the customer summary on 100 M lines within
-60 s and 4 GB.
+(``panels.sku_week_panel``), the customer summary (``customers.customer_summary``), the
+RFM base (``rfm.rfm_base``) and the experiment unit metrics (``experiments.unit_metrics``
+of ``checkout_srm``, visitor units, order values capped at their 99th percentile: what
+``06_ab_test`` asks for; over ``sessions`` and ``assignments`` replicated like the orders,
+so the units scale with the lines). Up to ``--check-lines`` (1 M) the builder's frame is
+checked equal to its SQL's (a fresh subprocess after the timed cases). Printed: lines ×
+builder × case × seconds × peak RSS, the ratio to the SQL, the case's CPU seconds and
+their ratio to the SQL's (steadier than the seconds when other work shares the cores), and
+per case the slope of log(seconds) over log(lines) across the sizes run (1 = linear). The
+goals of issue 18 are printed beside the table: every builder within 1.2× its SQL; the
+customer summary on 100 M lines within 60 s and 4 GB.
 
 Usage::
 
@@ -54,7 +59,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
-BUILDERS = ("kpis_day_channel", "sku_week_panel", "customer_summary", "rfm_base")
+BUILDERS = ("kpis_day_channel", "sku_week_panel", "customer_summary", "rfm_base", "unit_metrics")
+#: The experiment of the unit_metrics builder (the largest of the shop; visitor units).
+EXPERIMENT = "checkout_srm"
 CASES = ("sql", "duckdb", "spark", "postgres", "pandas", "polars")
 CAL_END, OBS_END, ASOF = "2024-06-30", "2024-12-31", "2025-01-01"
 
@@ -102,37 +109,119 @@ SQL = {
         FROM read_parquet('{{d}}/orders.parquet')
         WHERE status = 'paid' AND order_ts < TIMESTAMP '{ASOF}'
         GROUP BY customer_id""",
+    "unit_metrics": f"""
+        WITH a AS (
+            SELECT unit_id, variant, assigned_ts, assigned_ts - INTERVAL 90 DAY AS w_pre
+            FROM read_parquet('{{d}}/assignments.parquet') WHERE experiment_id = '{EXPERIMENT}'),
+        e AS (SELECT date_trunc('day', max(assigned_ts)) + INTERVAL 1 DAY AS w_end FROM a),
+        us AS (
+            SELECT a.*, s.session_id AS s_id, s.session_ts AS s_ts, s.channel, s.device,
+                   s.order_id
+            FROM a JOIN read_parquet('{{d}}/sessions.parquet') s ON s.visitor_id = a.unit_id),
+        x AS (
+            SELECT unit_id, max(s_ts) AS x_start FROM us
+            WHERE s_ts <= assigned_ts AND s_ts >= assigned_ts - INTERVAL 60 MINUTE
+            GROUP BY unit_id),
+        su AS (
+            SELECT unit_id, count(*) FILTER (post) AS sessions,
+                   count(*) FILTER (pre) AS pre_sessions,
+                   bool_or(s_ts < w_start) AS seen_s,
+                   arg_min(device, (s_ts, s_id)) FILTER (post) AS device,
+                   arg_min(channel, (s_ts, s_id)) FILTER (post) AS channel
+            FROM (SELECT us.*, w_start, s_ts >= w_start AND s_ts < w_end AS post,
+                         s_ts >= w_pre AND s_ts < w_start AS pre
+                  FROM us LEFT JOIN x USING (unit_id), e,
+                       LATERAL (SELECT COALESCE(x_start, assigned_ts) AS w_start))
+            GROUP BY unit_id),
+        uo AS (
+            SELECT us.unit_id, us.assigned_ts, us.w_pre, us.s_ts AS o_start, o.order_id AS o_id,
+                   o.order_ts AS o_ts, o.status, CAST(o.net_amount AS DECIMAL(18,2)) AS amt,
+                   o.channel, o.order_ts >= us.assigned_ts AND us.s_ts < e.w_end AS post
+            FROM us JOIN read_parquet('{{d}}/orders.parquet') o ON us.order_id = o.order_id, e
+            WHERE o.status IN ('paid', 'refunded')),
+        cap AS (SELECT quantile_cont(CAST(amt AS DOUBLE), 0.99) AS cap FROM uo WHERE post),
+        ou AS (
+            SELECT unit_id, count(DISTINCT o_id) FILTER (post) AS orders,
+                   CAST(sum(amt) FILTER (post) AS DOUBLE) AS revenue,
+                   count(*) FILTER (post AND status = 'refunded') AS refunded_orders,
+                   min(o_ts) FILTER (post) AS first_order_ts,
+                   CAST(sum(CAST(least(CAST(amt AS DOUBLE), cap) AS DECIMAL(24,6))) FILTER (post)
+                        AS DOUBLE) AS revenue_capped,
+                   count(DISTINCT o_id) FILTER (o_ts >= w_pre AND o_ts < assigned_ts) AS pre_orders,
+                   CAST(sum(amt) FILTER (o_ts >= w_pre AND o_ts < assigned_ts) AS DOUBLE)
+                        AS pre_revenue,
+                   bool_or(o_ts < assigned_ts) AS seen_o,
+                   arg_min(channel, (o_ts, o_id)) FILTER (post) AS o_channel
+            FROM uo, cap GROUP BY unit_id)
+        SELECT a.unit_id, a.variant, a.assigned_ts, COALESCE(sessions, 0) AS sessions,
+               COALESCE(orders, 0) AS orders, COALESCE(revenue, 0) AS revenue,
+               COALESCE(refunded_orders, 0) AS refunded_orders,
+               CASE WHEN COALESCE(orders, 0) > 0 THEN 1 ELSE 0 END AS converted, first_order_ts,
+               COALESCE(pre_sessions, 0) AS pre_sessions, COALESCE(pre_orders, 0) AS pre_orders,
+               COALESCE(pre_revenue, 0) AS pre_revenue, device,
+               COALESCE(su.channel, o_channel) AS channel,
+               CASE WHEN COALESCE(seen_o, false) OR COALESCE(seen_s, false) THEN 'returning'
+                    ELSE 'new' END AS new_vs_returning,
+               COALESCE(revenue_capped, 0) AS revenue_capped
+        FROM a LEFT JOIN ou USING (unit_id) LEFT JOIN su USING (unit_id)
+        ORDER BY a.unit_id""",
 }
 
 
 def build_lines(lines: int, folder: Path) -> Path:
-    """``orders.parquet`` and ``order_items.parquet`` with about ``lines`` order lines."""
+    """``orders``, ``order_items``, ``sessions``, ``assignments`` (Parquet), ``lines`` order lines.
+
+    Every copy ``k`` of the shop suffixes its ids with ``-k`` (orders, customers, sessions,
+    visitors, units), so customers, visitors and experiment units scale with the lines and
+    a copy's sessions link to its own orders. ``orders``, ``sessions`` and ``assignments``
+    hold every copy; ``order_items`` the first ``lines`` lines. A file already present is
+    reused (a folder written before sessions and assignments were added gets them, from
+    the same number of copies); a new file is written beside the folder and renamed into
+    it, so a reader of the folder never sees half a file.
+    """
     import duckdb
 
     out = folder / f"lines_{lines}"
-    if (out / "order_items.parquet").exists():
+    copies: dict[str, str] = {
+        "orders": """order_id || '-' || k AS order_id, customer_id || '-' || k AS customer_id,
+               order_ts, channel, status, gross_amount, discount_amount, net_amount, currency""",
+        "order_items": "order_id || '-' || k AS order_id, sku, quantity, unit_price, list_price,"
+        " unit_cost",
+        "sessions": """session_id || '-' || k AS session_id, visitor_id || '-' || k AS visitor_id,
+               customer_id || '-' || k AS customer_id, session_ts, channel, device, pageviews,
+               product_views, added_to_cart, reached_checkout, order_id || '-' || k AS order_id""",
+        "assignments": "experiment_id, unit_id || '-' || k AS unit_id, variant, assigned_ts",
+    }
+    missing = [t for t in copies if not (out / f"{t}.parquet").exists()]
+    if not missing:
         return out
     out.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     con.execute(f"ATTACH '{ROOT / 'data' / 'shop.duckdb'}' AS shop (READ_ONLY)")
     base = con.execute("SELECT count(*) FROM shop.order_items").fetchone()[0]
-    copies = max(1, math.ceil(lines / base))
-    con.execute(f"CREATE TEMP TABLE k AS SELECT range AS k FROM range({copies})")
-    con.execute(f"""COPY (
-        SELECT order_id || '-' || k AS order_id, customer_id || '-' || k AS customer_id,
-               order_ts, channel, status, gross_amount, discount_amount, net_amount, currency
-        FROM shop.orders, k) TO '{out}/orders.parquet' (FORMAT parquet)""")
-    con.execute(f"""COPY (
-        SELECT order_id || '-' || k AS order_id, sku, quantity, unit_price, list_price, unit_cost
-        FROM (SELECT * FROM shop.order_items, k) LIMIT {lines})
-        TO '{out}/order_items.parquet' (FORMAT parquet)""")
+    n_copies = max(1, math.ceil(lines / base))
+    con.execute(f"CREATE TEMP TABLE k AS SELECT range AS k FROM range({n_copies})")
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        for table in missing:
+            rows = f"SELECT {copies[table]} FROM shop.{table}, k"
+            if table == "order_items":
+                rows = f"SELECT {copies[table]} FROM (SELECT * FROM shop.{table}, k) LIMIT {lines}"
+            con.execute(f"COPY ({rows}) TO '{tmp}/{table}.parquet' (FORMAT parquet)")
+            os.replace(f"{tmp}/{table}.parquet", out / f"{table}.parquet")
     con.close()
     return out
 
 
-def _builder(name: str, orders, items):  # noqa: ANN001, ANN202 - ibis tables in, expression out
+def _builder(name: str, src):  # noqa: ANN001, ANN202 - a source in, an ibis expression out
     from shopbook.features import customers, panels, rfm
+    from shopbook.features import experiments as ex
     from shopbook.features import sales as S
+
+    orders, items = src.table("orders"), src.table("order_items")
+    if name == "unit_metrics":  # as 06_ab_test asks for it (load: unit detected beforehand)
+        tables = {t: src.table(t) for t in ("assignments", "sessions", "orders")}
+        return ex.unit_metrics(tables, EXPERIMENT, unit="visitor", order_cap_quantile=0.99)
 
     if name == "kpis_day_channel":
         return S.kpis_expr(orders, "day", by="channel")
@@ -222,12 +311,44 @@ def case(name: str, kind: str, d: Path, pg: str | None, fetch: str = "pandas") -
             os.environ.setdefault("SHOPBOOK_SPARK_MASTER", "local[2]")
         src = open_source(uri)
         t0, c0 = time.perf_counter(), time.process_time()  # the engine's start is not timed
-        expr = _builder(name, src.table("orders"), src.table("order_items"))
+        expr = _builder(name, src)
         if fetch == "arrow":
             rows = expr.to_pyarrow().num_rows
         else:
             rows = len(expr.execute() if fetch == "execute" else to_frame(expr))
     return {"seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0, "rows": rows}
+
+
+def check(name: str, d: Path) -> str:
+    """Whether the builder's frame (``features.fetch``) equals its SQL's (``.df()``).
+
+    Same columns in the same order, same rows in the same order, equal values; integer
+    columns compared as Int64 (a DuckDB sum of integers is a HUGEINT) — every other
+    dtype must match. Returns ``"equal"`` or the first difference.
+    """
+    import duckdb
+    import pandas as pd
+
+    from shopbook.data.sources import open_source
+    from shopbook.features import fetch as to_frame
+
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    want = con.sql(SQL[name].format(d=d)).df()
+    got = to_frame(_builder(name, open_source(str(d))))
+    if name != "unit_metrics":  # the others' SQL order rows differently (or not at all)
+        keys = list(got.columns[:2])
+        got = got.sort_values(keys, ignore_index=True)
+        want = want.sort_values(keys, ignore_index=True)
+    for f in (got, want):
+        for c in f.columns:
+            if pd.api.types.is_integer_dtype(f[c]):
+                f[c] = f[c].astype("Int64")
+    try:
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+    except AssertionError as err:
+        return "DIFFERENT: " + " ".join(str(err).split())[:200]
+    return f"equal ({len(got):,} rows)"
 
 
 def _measure(cmd: list[str]) -> tuple[dict | None, float, str]:
@@ -303,8 +424,18 @@ def main() -> None:
         help="the result as a pandas frame (default: features.fetch), a frame from ibis's"
         " execute(), or an Arrow table (the engine alone)",
     )
+    ap.add_argument(
+        "--check-lines",
+        type=float,
+        default=1e6,
+        help="up to this many lines, check that each builder's frame equals its SQL's",
+    )
     ap.add_argument("--case", nargs=3, help=argparse.SUPPRESS)  # internal: builder kind dir
+    ap.add_argument("--check", nargs=2, help=argparse.SUPPRESS)  # internal: builder dir
     args = ap.parse_args()
+    if args.check:
+        print(json.dumps({"check": check(args.check[0], Path(args.check[1]))}))
+        return
     if args.case:
         name, kind, d = args.case
         print(json.dumps(case(name, kind, Path(d), args.postgres, args.fetch)))
@@ -360,6 +491,10 @@ def main() -> None:
                     ok = s <= 60 and peak <= 4096
                     print(f"{'':>11} goal: ≤ 60 s and ≤ 4096 MB on 100 M lines: "
                           f"{'met' if ok else 'NOT met'}")  # fmt: skip
+            if "duckdb" in cases and n <= args.check_lines:
+                res, _, err = _measure([sys.executable, __file__, "--check", name, str(d)])
+                print(f"{'':>11} {name:18} duckdb frame vs SQL frame: "
+                      f"{res['check'] if res else 'check failed: ' + err}")  # fmt: skip
     print("\nslope of log(seconds) over log(lines) (1 = linear):")
     for (name, kind), pts in sorted(times.items()):
         print(f"  {name:18} {kind:9} {_slope(pts):5.2f}")
