@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
@@ -254,6 +255,15 @@ def _text(t: ir.Table, columns: list[str]) -> ir.Table:
     )
 
 
+def _setting(con: Any, name: str, value: str) -> bool:
+    """``SET name = value``: whether it is set (``False`` if this DuckDB lacks it)."""
+    try:
+        con.raw_sql(f"SET {name} = '{_quote(value)}'")
+    except duckdb.Error:
+        return False
+    return True
+
+
 def _stored(con: Any) -> Callable[[ir.Table], ir.Table]:
     """Materialise a mapped table as a table of the import's database file (not a
     temporary table): its blocks are written there compressed, and DuckDB evicts them
@@ -350,6 +360,12 @@ def _import(
     con = _quiet(ibis.duckdb.connect(str(Path(work) / "import.duckdb")))
     con.raw_sql(f"SET memory_limit = '{MEMORY_LIMIT}'")
     con.raw_sql(f"SET temp_directory = '{_quote(str(Path(work) / 'spill'))}'")
+    # The work tables (rows read, mapped) are stored uncompressed: compressing millions
+    # of text values (dictionary, FSST) costs more than the disk it saves in a file
+    # deleted after the import (5 M lines: the export read into a table in 12 s instead
+    # of 18 s, the orders de-duplicated into one in 3.0 s instead of 7.9 s). The file
+    # written is compressed as usual (the setting is reset before it is).
+    uncompressed = _setting(con, "force_compression", "uncompressed")
     sources: list[tuple[_Group, Source]] = []
     raw_rows: dict[str, int] = {}
     read: list[tuple[TableFiles, str]] = []
@@ -375,6 +391,11 @@ def _import(
         )
         sources.append((group, src))
     clock.lap("read")
+    # The rows are read in file order (``__row``, which fill_down orders by); from here on
+    # no table's row order means anything (de-duplicated and combined rows come out of
+    # hash aggregates in any order), so DuckDB need not keep it: without that, its
+    # inserts of millions of rows buffer less and run in parallel.
+    _setting(con, "preserve_insertion_order", "false")
 
     staged, rejects, lines, combined = {}, {}, {}, {}
     for t in TABLES:
@@ -408,6 +429,8 @@ def _import(
     )
     report = validate(final, strict=strict, now=now)
     clock.lap("validate")
+    if uncompressed:
+        con.raw_sql("RESET force_compression")
     written = _write(con, report, final, Path(out)) if out is not None else None
     clock.lap("write")
     kinds = {p.name: g.kind for g in groups for p in g.paths}
