@@ -7,6 +7,7 @@ imported directly (``from tests.builders import orders_frame``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +133,57 @@ def write_notebook(path: Path, parameters: str, code: str, kernel: str = "python
     }
     nbformat.write(nb, path)
     return path
+
+
+@dataclass
+class Interrupted:
+    """What :func:`interrupt_run` saw: the exit status, stderr, the seconds from the
+    signal to the exit, and what ``before`` returned."""
+
+    returncode: int
+    err: str
+    seconds: float
+    before: Any
+
+
+def interrupt_run(
+    args: Sequence[str], sig: int, sleeping: int = 1, before: Any = None
+) -> Interrupted:
+    """Start ``python -m shopbook.cli *args``, wait until ``sleeping`` notebooks are in
+    their last cell (``cell 4/4``: the sleepers of the runner tests), call
+    ``before(proc)``, wait a second and send ``sig``.
+
+    The run starts with SIGHUP at its default (as from a terminal): under ``nohup`` the
+    run rightly keeps an inherited ignored SIGHUP.
+    """
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shopbook.cli", *args],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL),
+    )
+    try:
+        deadline, seen = time.monotonic() + 90, ""
+        while time.monotonic() < deadline and seen.count("cell 4/4") < sleeping:
+            line = proc.stderr.readline()
+            seen += line
+            assert line or proc.poll() is None, seen
+        assert seen.count("cell 4/4") >= sleeping, f"the run never reached its last cell:\n{seen}"
+        got = before(proc) if before is not None else None
+        time.sleep(1.0)
+        sent = time.monotonic()
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+        seconds = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return Interrupted(proc.returncode, err, seconds, got)

@@ -7,9 +7,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +15,7 @@ from shopbook.report import render
 from shopbook.report.execute import Progress
 from shopbook.report.plan import plan
 from shopbook.report.runs import _clean_stale_tmp, run
-from tests.builders import write_notebook
+from tests.builders import interrupt_run, write_notebook
 from tests.report.conftest import HOSTILE, SECRET_PASSWORD, SECRET_TOKEN, SECRET_URI
 
 pytestmark = pytest.mark.slow
@@ -194,43 +191,12 @@ def test_sigterm_leaves_no_half_report_and_keeps_the_last_good_one(runs, throwaw
     shutil.copytree(runs["reports"], reports, symlinks=True)
     before = {p.relative_to(reports): p.read_bytes() for p in _files(reports)}
     latest = os.readlink(reports / "nightly" / "latest")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "shopbook.cli",
-            "run",
-            str(throwaway["sleeper"]),
-            "--job",
-            "nightly",
-            "--out",
-            str(reports),
-        ],
-        stderr=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        deadline = time.monotonic() + 90
-        seen = ""
-        while time.monotonic() < deadline:
-            line = proc.stderr.readline()
-            seen += line
-            if "cell 4/4" in line:  # the sleeping cell is running
-                break
-            assert line or proc.poll() is None, seen
-        else:
-            pytest.fail(f"the run never reached its last cell:\n{seen}")
-        time.sleep(1.0)
-        assert any((reports / ".tmp").iterdir())  # work in progress lives in .tmp
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 128 + signal.SIGTERM, err
+    args = ["run", str(throwaway["sleeper"]), "--job", "nightly", "--out", str(reports)]
+    # work in progress lives in .tmp
+    seen = interrupt_run(args, signal.SIGTERM, before=lambda _: any((reports / ".tmp").iterdir()))
+    assert seen.before
+    err = seen.err
+    assert seen.returncode == 128 + signal.SIGTERM, err
     assert "interrupted" in err
     after = {p.relative_to(reports): p.read_bytes() for p in _files(reports)}
     assert after == before  # nothing added, nothing changed (index included)
@@ -274,32 +240,14 @@ def test_an_interrupted_run_stops_every_notebook_running_beside_it(tmp_path):
     folder.mkdir()
     sleepers = [write_sleeper(folder / f"{k}0_sleeper.ipynb") for k in (1, 2)]
     reports = tmp_path / "reports"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "shopbook.cli", "run", *map(str, sleepers), "--workers", "2"]
-        + ["--out", str(reports)],
-        stderr=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    args = ["run", *map(str, sleepers), "--workers", "2", "--out", str(reports)]
+    seen = interrupt_run(
+        args, signal.SIGTERM, sleeping=2, before=lambda p: psutil.Process(p.pid).children(True)
     )
-    try:
-        deadline, seen = time.monotonic() + 90, ""
-        while time.monotonic() < deadline and seen.count("cell 4/4") < 2:
-            line = proc.stderr.readline()
-            seen += line
-            assert line or proc.poll() is None, seen
-        assert seen.count("cell 4/4") == 2, f"both notebooks never slept together:\n{seen}"
-        kernels = psutil.Process(proc.pid).children(recursive=True)
-        assert len(kernels) >= 2
-        time.sleep(1.0)
-        started = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 128 + signal.SIGTERM, err
-    assert time.monotonic() - started < 30  # the sleeping cells (120 s) did not finish
+    kernels = seen.before
+    assert len(kernels) >= 2
+    assert seen.returncode == 128 + signal.SIGTERM, seen.err
+    assert seen.seconds < 30  # the sleeping cells (120 s) did not finish
     gone, alive = psutil.wait_procs(kernels, timeout=10)
     assert not alive, alive
     assert not list(reports.glob("adhoc/*")) and not any((reports / ".tmp").iterdir())

@@ -9,7 +9,6 @@ import json
 import os
 import re
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ from shopbook.report import render, runs
 from shopbook.report.execute import Progress, RunInterrupted
 from shopbook.report.jobs import Given, RunError, parse_pairs, parse_value, read_params_file
 from shopbook.report.plan import plan
+from tests.builders import interrupt_run
 
 ROOT = Path(__file__).parents[2]
 NB03 = str(ROOT / "notebooks" / "03_cohort_ltv.ipynb")
@@ -299,32 +299,10 @@ def test_sighup_is_handled_like_sigterm(tmp_path, private):
         "print('sleeping', flush=True)",
         "import time\ntime.sleep(120)",
     )
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "shopbook.cli", "run", str(sleeper), "--job", "nightly",
-         "--out", str(reports)],
-        stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
-        # a run started from a terminal: under nohup (SIGHUP ignored, inherited) the run rightly
-        # keeps the signal ignored — test_an_ignored_sighup_stays_ignored_under_nohup
-        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL),
-    )  # fmt: skip
-    try:
-        deadline, seen = time.monotonic() + 90, ""
-        while time.monotonic() < deadline:
-            line = proc.stderr.readline()
-            seen += line
-            if "cell 4/4" in line:
-                break
-            assert line or proc.poll() is None, seen
-        else:
-            pytest.fail(f"the run never reached its last cell:\n{seen}")
-        time.sleep(1.0)
-        proc.send_signal(signal.SIGHUP)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 128 + signal.SIGHUP, err
+    args = ["run", str(sleeper), "--job", "nightly", "--out", str(reports)]
+    seen = interrupt_run(args, signal.SIGHUP)  # started with SIGHUP at its default
+    err = seen.err
+    assert seen.returncode == 128 + signal.SIGHUP, err
     assert "interrupted (SIGHUP): the run was discarded" in err
     assert _files(reports) == before
     assert not any((reports / ".tmp").iterdir())
