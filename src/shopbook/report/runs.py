@@ -601,8 +601,7 @@ class _Run:
                     else:
                         future = pool.submit(self.execute, task, number[id(task)], len(runnable))
                         slots.append(future)
-                        if fail_fast:
-                            wait([future])  # one at a time: the next waits for this one
+                        if fail_fast:  # one at a time: the next waits for this one
                             slots[-1] = future.result()
                     last = slots[-1]
                     stop = stop or (fail_fast and last["status"] == "failed")
