@@ -43,7 +43,7 @@ report: $(STAMP) data ## render every report on the shipped data; prints the pat
 	$(SHOPBOOK) run --job all
 
 test: $(STAMP) data ## run the whole test suite (unit, recovery, notebooks, browser)
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile tests
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25 tests
 	$(PY) -m pytest --nbval-lax --nbval-sanitize-with tests/notebooks/nbval_sanitize.cfg notebooks -p no:randomly
 
 notebooks: $(STAMP) data ## re-execute the committed notebooks in place on the shipped data
