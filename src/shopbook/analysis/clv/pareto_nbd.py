@@ -26,31 +26,66 @@ from shopbook.analysis.clv.base import (
 )
 
 
-def _pnbd_log_A0(r, alpha, s, beta, x, tx, T):
-    """log A0 of the Pareto/NBD likelihood (Fader & Hardie 2005 note), in log space."""
+def _pnbd_log_A0_term(r, alpha, s, beta, x, t):
+    """``log(2F1(r+s+x, ·; r+s+x+1; |α−β| / (max(α, β) + t)) / (max(α, β) + t)^(r+s+x))``.
+
+    The Pareto/NBD ``A0`` is this term at ``t = t_x`` minus it at ``t = T``.
+    """
     if alpha >= beta:
         mx, third = alpha, s + 1
     else:
         mx, third = beta, r + x
-    diff = abs(alpha - beta)
     rsx = r + s + x
-    q1 = mx + tx
-    q2 = mx + T
-    p1 = special.hyp2f1(rsx, third, rsx + 1, diff / q1)
-    p2 = special.hyp2f1(rsx, third, rsx + 1, diff / q2)
-    # A0 = p1 / q1^rsx − p2 / q2^rsx  (≥ 0 since the integrand is positive)
-    l1 = np.log(p1) - rsx * np.log(q1)
-    l2 = np.log(p2) - rsx * np.log(q2)
+    q = mx + t
+    return np.log(special.hyp2f1(rsx, third, rsx + 1, abs(alpha - beta) / q)) - rsx * np.log(q)
+
+
+def _log_diff(l1, l2):
+    """``log(exp(l1) − exp(l2))`` for ``l1 ≥ l2`` (A0 ≥ 0: the integrand is positive)."""
     with np.errstate(all="ignore"):
         return l1 + np.log1p(-np.exp(np.minimum(l2 - l1, 0.0)))
 
 
-def _pnbd_ll(theta, x, tx, T, w) -> float:
+def _pnbd_log_A0(r, alpha, s, beta, x, tx, T):
+    """log A0 of the Pareto/NBD likelihood (Fader & Hardie 2005 note), in log space."""
+    return _log_diff(
+        _pnbd_log_A0_term(r, alpha, s, beta, x, tx), _pnbd_log_A0_term(r, alpha, s, beta, x, T)
+    )
+
+
+class _PNBDData:
+    """Patterns with the distinct ``(x, t)`` pairs of both ``(x, t_x)`` and ``(x, T)``.
+
+    The hypergeometric function dominates the likelihood's cost and depends on a
+    pattern only through ``(x, t_x)`` and ``(x, T)``; customers share these pairs (whole
+    weeks or days), so it is evaluated once per distinct pair — on the shipped shop 2,275
+    instead of 8,912 per likelihood, with the same values.
+    """
+
+    def __init__(self, x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> None:
+        n = len(x)
+        pairs = np.stack([np.concatenate([x, x]), np.concatenate([tx, T])], axis=1)
+        uniq, inv = np.unique(pairs, axis=0, return_inverse=True)
+        inv = inv.reshape(-1)
+        self.xu, self.tu = uniq[:, 0].copy(), uniq[:, 1].copy()
+        self.i_tx, self.i_T = inv[:n], inv[n:]
+
+    def log_A0(self, r, alpha, s, beta):
+        terms = _pnbd_log_A0_term(r, alpha, s, beta, self.xu, self.tu)
+        return _log_diff(terms[self.i_tx], terms[self.i_T])
+
+
+def _pnbd_ll(theta, x, tx, T, w, data: _PNBDData | None = None) -> float:
     r, alpha, s, beta = theta
     with np.errstate(all="ignore"):
         lA1 = special.gammaln(r + x) - special.gammaln(r) + r * math.log(alpha) + s * math.log(beta)
         l_alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-        l_dead = math.log(s) - np.log(r + s + x) + _pnbd_log_A0(r, alpha, s, beta, x, tx, T)
+        log_A0 = (
+            data.log_A0(r, alpha, s, beta)
+            if data is not None
+            else _pnbd_log_A0(r, alpha, s, beta, x, tx, T)
+        )
+        l_dead = math.log(s) - np.log(r + s + x) + log_A0
         ll = lA1 + np.logaddexp(l_alive, l_dead)
     total = _wsum(w, ll)
     return total if np.isfinite(total) else -np.inf
@@ -142,7 +177,9 @@ def fit_pareto_nbd(
     -----
     The likelihood involves Gauss' hypergeometric function, whose parameter derivatives
     have no closed form in SciPy; the gradient is by central differences and the Hessian
-    by second differences. It is the comparison model, so its speed is secondary.
+    by second differences. Each likelihood evaluates the hypergeometric function once per
+    distinct ``(frequency, t)`` pair (:class:`_PNBDData`), not twice per pattern: on the
+    shipped shop that is a quarter of the calls, for the same numbers.
     """
     model = "Pareto/NBD"
     cols = ("frequency", "recency", "T")
@@ -158,8 +195,10 @@ def fit_pareto_nbd(
     mean_T = _wsum(w, T) / n or 1.0
     starts = _start_vector(names, {"r": 1.0, "alpha": mean_T, "s": 1.0, "beta": mean_T}, start)
 
+    data = _PNBDData(x, tx, T)
+
     def negll(z):
-        v = _pnbd_ll(np.exp(z), x, tx, T, w)
+        v = _pnbd_ll(np.exp(z), x, tx, T, w, data)
         return -v if np.isfinite(v) else 1e300
 
     # The hypergeometric function makes each evaluation costly and the surface is flat
@@ -167,7 +206,7 @@ def fit_pareto_nbd(
     # (far below anything a decision depends on) instead of crawling on.
     res, at_bound = _optimise(model, names, negll, None, starts, n, max_iter, ftol=1e-11, gtol=1e-7)
     theta = np.exp(res.x)
-    H = _hessian_fd(lambda th: _pnbd_ll(th, x, tx, T, w), theta)
+    H = _hessian_fd(lambda th: _pnbd_ll(th, x, tx, T, w, data), theta)
     r, alpha, s, beta = theta
     share_lost = 1 - (beta / (beta + mean_T)) ** s  # expected share dropping out within mean T
     degenerate = ""
