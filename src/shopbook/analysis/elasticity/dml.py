@@ -74,18 +74,20 @@ def _default_learner(seed: int) -> Any:
     10,000 rows, so the pooled fit stopped early while the per-category fits (1,400-2,900
     rows on the shipped shop) ran all 60 rounds on a weak signal and fitted noise: their
     out-of-fold R² was below zero in 4 of 8 categories, which marked them fragile. With
-    early stopping every category's price model beats its mean, none is fragile, the
-    estimates sit closer to the planted elasticities (mean (estimate − truth) / se over the
-    8 categories +0.60 → +0.35, all 8 intervals cover) and a fit costs a third of the
-    boosting rounds. The pooled estimate barely moves (−1.9189 → −1.9191: it stopped early
-    already, after 10 rounds without improvement).
+    early stopping every category's price model beats its mean and none is fragile.
+    Trees of 8 leaves (not 15) suit the smooth, weak dependence on a few lags: out-of-fold
+    R² is higher still and each boosting round costs half the splits. Measured on the
+    shipped shop against the former 15-leaf learner without early stopping: mean
+    (estimate − truth) / se over the 8 categories +0.60 → +0.29, all 8 intervals cover
+    the planted elasticity in both, widest split range 0.52 se; the pooled estimate
+    −1.919 → −1.918 (its fits stopped early already); a third of the time.
     """
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     return HistGradientBoostingRegressor(
         max_iter=60,
         learning_rate=0.15,
-        max_leaf_nodes=15,
+        max_leaf_nodes=8,
         min_samples_leaf=40,
         l2_regularization=1.0,
         early_stopping=True,
