@@ -199,7 +199,9 @@ def build_lines(lines: int, folder: Path) -> Path:
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     con.execute(f"ATTACH '{ROOT / 'data' / 'shop.duckdb'}' AS shop (READ_ONLY)")
-    base = con.execute("SELECT count(*) FROM shop.order_items").fetchone()[0]
+    row = con.execute("SELECT count(*) FROM shop.order_items").fetchone()
+    assert row is not None
+    base = row[0]
     n_copies = max(1, math.ceil(lines / base))
     con.execute(f"CREATE TEMP TABLE k AS SELECT range AS k FROM range({n_copies})")
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
