@@ -69,18 +69,37 @@ SQL = {
     "kpis_day_channel": """
         SELECT date_trunc('day', order_ts) AS period, channel,
                CAST(SUM(CAST(net_amount AS DECIMAL(18,2))) AS DOUBLE) AS gmv,
-               COUNT(DISTINCT order_id) AS orders, COUNT(DISTINCT customer_id) AS customers
+               COUNT(DISTINCT order_id) AS orders, COUNT(DISTINCT customer_id) AS customers,
+               CAST(SUM(CAST(net_amount AS DECIMAL(18,2))) AS DOUBLE)
+                   / COUNT(DISTINCT order_id) AS aov
         FROM read_parquet('{d}/orders.parquet') WHERE status = 'paid'
         GROUP BY ALL""",
     "sku_week_panel": """
-        SELECT i.sku, CAST(date_trunc('week', o.order_ts) AS DATE) AS week,
-               SUM(i.quantity) AS units,
-               CAST(SUM(CAST(i.unit_price AS DECIMAL(18,2)) * i.quantity) AS DOUBLE) AS revenue,
-               CAST(SUM(CAST(i.list_price AS DECIMAL(18,2)) * i.quantity) AS DOUBLE) AS list_rev,
-               COUNT(*) AS lines
-        FROM read_parquet('{d}/order_items.parquet') i
-        JOIN read_parquet('{d}/orders.parquet') o USING (order_id)
-        WHERE o.status = 'paid' GROUP BY ALL""",
+        WITH l AS (
+            SELECT i.sku, CAST(date_trunc('week', o.order_ts) AS DATE) AS week,
+                   CAST(i.quantity AS BIGINT) AS q,
+                   CAST(i.unit_price AS DECIMAL(18,2)) AS up,
+                   CAST(i.list_price AS DECIMAL(18,2)) AS lp,
+                   CAST(i.unit_cost AS DECIMAL(18,2)) AS uc
+            FROM read_parquet('{d}/order_items.parquet') i
+            JOIN read_parquet('{d}/orders.parquet') o USING (order_id)
+            WHERE o.status = 'paid'),
+        a AS (
+            SELECT sku, week, CAST(SUM(q) AS BIGINT) AS units,
+                   CAST(SUM(CAST(up * q AS DECIMAL(18,2))) AS DOUBLE) AS revenue,
+                   CAST(SUM(CAST(lp * q AS DECIMAL(18,2))) AS DOUBLE) AS list_revenue,
+                   CAST(SUM(CAST(uc * q AS DECIMAL(18,2))) AS DOUBLE) AS cost,
+                   SUM(CASE WHEN uc IS NOT NULL THEN q ELSE 0 END) AS cost_units,
+                   COUNT(*) AS lines
+            FROM l GROUP BY ALL)
+        SELECT sku, week, CAST(NULL AS VARCHAR) AS category, units, revenue,
+               revenue / units AS avg_price, list_revenue / units AS list_price,
+               CASE WHEN list_revenue > 0 THEN 1 - revenue / list_revenue END
+                   AS discount_depth,
+               COALESCE(CASE WHEN list_revenue > 0 THEN 1 - revenue / list_revenue END, 0.0)
+                   >= 0.05 AS promo,
+               CASE WHEN cost_units > 0 THEN cost / cost_units END AS unit_cost, lines
+        FROM a""",
     "customer_summary": f"""
         WITH days AS (
             SELECT customer_id, CAST(order_ts AS DATE) AS day,
@@ -325,8 +344,10 @@ def check(name: str, d: Path) -> str:
     """Whether the builder's frame (``features.fetch``) equals its SQL's (``.df()``).
 
     Same columns in the same order, same rows in the same order, equal values; integer
-    columns compared as Int64 (a DuckDB sum of integers is a HUGEINT) — every other
-    dtype must match. Returns ``"equal"`` or the first difference.
+    columns compared as Int64 (a DuckDB sum of integers is a HUGEINT), datetime columns as
+    datetime64[us] (``fetch`` turns a DATE into datetime64[s], ``.df()`` into [us]; the values
+    are compared exactly) — every other dtype must match. Returns ``"equal"`` or the first
+    difference.
     """
     import duckdb
     import pandas as pd
@@ -346,6 +367,8 @@ def check(name: str, d: Path) -> str:
         for c in f.columns:
             if pd.api.types.is_integer_dtype(f[c]):
                 f[c] = f[c].astype("Int64")
+            elif pd.api.types.is_datetime64_dtype(f[c]):  # a DATE: [s] from fetch, [us] from .df()
+                f[c] = f[c].astype("datetime64[us]")
     try:
         pd.testing.assert_frame_equal(got, want, check_exact=True)
     except AssertionError as err:
