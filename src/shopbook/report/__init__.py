@@ -13,3 +13,28 @@
 
 These are imported on demand. The helpers notebooks use live in :mod:`shopbook.notebook`.
 """
+
+import sys as _sys
+
+
+def _import_jsonschema_without_iri_grammars() -> None:
+    """Import jsonschema (nbformat's validator) without compiling rfc3987-syntax's grammars.
+
+    At import, jsonschema registers the ``iri`` string format by importing
+    ``rfc3987_syntax``, which compiles 39 lark grammars: 0.8 s of one core when the machine
+    is quiet, 2–3 s under load, once per ``shopbook run`` before its first notebook starts.
+    No notebook schema uses that format, so it is left out while jsonschema is imported;
+    the module stays importable afterwards for any other caller.
+    """
+    if "jsonschema" in _sys.modules or "rfc3987_syntax" in _sys.modules:
+        return
+    _sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # makes its import fail
+    try:
+        import jsonschema  # noqa: F401
+    except ImportError:  # pragma: no cover - nbformat will say what is missing
+        pass
+    finally:
+        del _sys.modules["rfc3987_syntax"]
+
+
+_import_jsonschema_without_iri_grammars()
