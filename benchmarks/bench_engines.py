@@ -59,7 +59,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
-BUILDERS = ("kpis_day_channel", "sku_week_panel", "customer_summary", "rfm_base", "unit_metrics")
+BUILDERS = (
+    "kpis_day_channel",
+    "sku_week_panel",
+    "customer_summary",
+    "rfm_base",
+    "unit_metrics",
+    "cohort_activity",
+)
 #: The experiment of the unit_metrics builder (the largest of the shop; visitor units).
 EXPERIMENT = "checkout_srm"
 CASES = ("sql", "duckdb", "spark", "postgres", "pandas", "polars")
@@ -128,6 +135,18 @@ SQL = {
         FROM read_parquet('{{d}}/orders.parquet')
         WHERE status = 'paid' AND order_ts < TIMESTAMP '{ASOF}'
         GROUP BY customer_id""",
+    "cohort_activity": """
+        WITH days AS (
+            SELECT customer_id, CAST(order_ts AS DATE) AS day, COUNT(*) AS n,
+                   SUM(CAST(net_amount AS DECIMAL(18,2))) AS amount
+            FROM read_parquet('{d}/orders.parquet') WHERE status = 'paid' GROUP BY ALL),
+        f AS (SELECT *, min(day) OVER (PARTITION BY customer_id) AS first_day FROM days)
+        SELECT CAST(date_trunc('month', first_day) AS DATE) AS cohort,
+               date_diff('month', date_trunc('month', first_day), date_trunc('month', day))
+                   AS period,
+               COUNT(DISTINCT customer_id) AS active, COUNT(*) AS purchases,
+               CAST(SUM(n) AS BIGINT) AS orders, CAST(SUM(amount) AS DOUBLE) AS revenue
+        FROM f GROUP BY ALL""",
     "unit_metrics": f"""
         WITH a AS (
             SELECT unit_id, variant, assigned_ts, assigned_ts - INTERVAL 90 DAY AS w_pre
@@ -235,7 +254,7 @@ def build_lines(lines: int, folder: Path) -> Path:
 
 
 def _builder(name: str, src):  # noqa: ANN001, ANN202 - a source in, an ibis expression out
-    from shopbook.features import customers, panels, rfm
+    from shopbook.features import cohorts, customers, panels, rfm
     from shopbook.features import experiments as ex
     from shopbook.features import sales as S
 
@@ -244,6 +263,8 @@ def _builder(name: str, src):  # noqa: ANN001, ANN202 - a source in, an ibis exp
         tables = {t: src.table(t) for t in ("assignments", "sessions", "orders")}
         return ex.unit_metrics(tables, EXPERIMENT, unit="visitor", order_cap_quantile=0.99)
 
+    if name == "cohort_activity":
+        return cohorts.cohort_activity(orders, "month")
     if name == "kpis_day_channel":
         return S.kpis_expr(orders, "day", by="channel")
     if name == "sku_week_panel":
