@@ -67,11 +67,14 @@ BUILDERS = (
     "unit_metrics",
     "cohort_activity",
     "funnel_day_device",
+    "window_retention",
 )
 #: The experiment of the unit_metrics builder (the largest of the shop; visitor units).
 EXPERIMENT = "checkout_srm"
 CASES = ("sql", "duckdb", "spark", "postgres", "pandas", "polars")
 CAL_END, OBS_END, ASOF = "2024-06-30", "2024-12-31", "2025-01-01"
+#: The window of window_retention (and brief_kpis): the four weeks the tests use.
+WINDOW = ("2024-12-02", "2024-12-29")
 
 SQL = {
     "kpis_day_channel": """
@@ -161,6 +164,16 @@ SQL = {
         FROM read_parquet('{d}/sessions.parquet')
         LEFT JOIN p ON order_id = paid_id
         GROUP BY ALL""",
+    "window_retention": """
+        SELECT TIMESTAMP '2024-11-04' AS before_start, TIMESTAMP '2024-12-01' AS before_end,
+               COUNT(*) FILTER (b) AS previous_buyers, COUNT(*) FILTER (b AND w) AS retained
+        FROM (SELECT customer_id,
+                     bool_or(order_ts >= TIMESTAMP '2024-11-04'
+                             AND order_ts < TIMESTAMP '2024-12-02') AS b,
+                     bool_or(order_ts >= TIMESTAMP '2024-12-02'
+                             AND order_ts < TIMESTAMP '2024-12-30') AS w
+              FROM read_parquet('{d}/orders.parquet') WHERE status = 'paid'
+              GROUP BY customer_id)""",
     "unit_metrics": f"""
         WITH a AS (
             SELECT unit_id, variant, assigned_ts, assigned_ts - INTERVAL 90 DAY AS w_pre
@@ -279,6 +292,10 @@ def _builder(name: str, src):  # noqa: ANN001, ANN202 - a source in, an ibis exp
 
     if name == "funnel_day_device":  # a pandas frame (funnel() executes its expression)
         return funnel.funnel(src.table("sessions"), "day", "device", orders=orders)
+    if name == "window_retention":  # a dict of four numbers, as a one-row frame
+        import pandas as pd
+
+        return pd.DataFrame([customers.window_retention(orders, *WINDOW)])
     if name == "cohort_activity":
         return cohorts.cohort_activity(orders, "month")
     if name == "kpis_day_channel":
