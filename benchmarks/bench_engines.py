@@ -68,6 +68,7 @@ BUILDERS = (
     "cohort_activity",
     "funnel_day_device",
     "window_retention",
+    "sku_features",
 )
 #: The experiment of the unit_metrics builder (the largest of the shop; visitor units).
 EXPERIMENT = "checkout_srm"
@@ -75,6 +76,8 @@ CASES = ("sql", "duckdb", "spark", "postgres", "pandas", "polars")
 CAL_END, OBS_END, ASOF = "2024-06-30", "2024-12-31", "2025-01-01"
 #: The window of window_retention (and brief_kpis): the four weeks the tests use.
 WINDOW = ("2024-12-02", "2024-12-29")
+#: The last day of sku_features (as in tests/engines/test_features.py).
+SKU_END = "2024-11-30"
 
 SQL = {
     "kpis_day_channel": """
@@ -174,6 +177,57 @@ SQL = {
                              AND order_ts < TIMESTAMP '2024-12-30') AS w
               FROM read_parquet('{d}/orders.parquet') WHERE status = 'paid'
               GROUP BY customer_id)""",
+    "sku_features": f"""
+        WITH o AS (
+            SELECT order_id, CAST(order_ts AS DATE) AS day
+            FROM read_parquet('{{d}}/orders.parquet')
+            WHERE status = 'paid' AND CAST(order_ts AS DATE) <= DATE '{SKU_END}'),
+        span AS (SELECT DATE '{SKU_END}' - min(day) + 1 AS n FROM o),
+        l AS (
+            SELECT i.sku, i.order_id, o.day, DATE '{SKU_END}' - o.day AS age,
+                   CAST(i.quantity AS BIGINT) AS q,
+                   CAST(CAST(i.unit_price AS DECIMAL(18,2)) * i.quantity AS DECIMAL(18,2)) AS r,
+                   CAST(CAST(i.unit_cost AS DECIMAL(18,2)) * i.quantity AS DECIMAL(18,2)) AS c
+            FROM read_parquet('{{d}}/order_items.parquet') i JOIN o USING (order_id)),
+        t AS (
+            SELECT sku, CAST(sum(q) AS BIGINT) AS units, CAST(sum(r) AS DOUBLE) AS revenue,
+                   count(DISTINCT order_id) AS orders,
+                   CAST(sum(CASE WHEN c IS NOT NULL THEN r ELSE 0 END) AS DOUBLE) AS cr,
+                   CAST(sum(c) AS DOUBLE) AS cogs, count(c) AS cl,
+                   min(day) AS first_sale, max(day) AS last_sale
+            FROM l GROUP BY sku),
+        k AS (SELECT least(n // 7, 52) AS weeks, least(n, 28) AS rd FROM span),
+        wk AS (
+            SELECT sku, CAST(sum(w) AS DOUBLE) AS w1, CAST(sum(w * w) AS DOUBLE) AS w2
+            FROM (SELECT sku, age // 7 AS week, sum(q) AS w FROM l GROUP BY ALL), k
+            WHERE week < weeks GROUP BY sku),
+        dy AS (
+            SELECT sku, CAST(sum(x) AS DOUBLE) AS d1, CAST(sum(x * x) AS DOUBLE) AS d2
+            FROM (SELECT sku, age, sum(q) AS x FROM l GROUP BY ALL), k
+            WHERE age < rd GROUP BY sku),
+        f AS (
+            SELECT t.*, weeks, rd, COALESCE(w1, 0) AS w1, COALESCE(w2, 0) AS w2,
+                   COALESCE(d1, 0) AS d1, COALESCE(d2, 0) AS d2,
+                   CASE WHEN cl > 0 THEN cr - cogs END AS gp
+            FROM t LEFT JOIN wk USING (sku) LEFT JOIN dy USING (sku), k)
+        SELECT sku, CAST(NULL AS VARCHAR) AS name, CAST(NULL AS VARCHAR) AS category,
+               CAST(NULL AS DOUBLE) AS lead_time_days, units, revenue, orders,
+               gp AS gross_profit, CASE WHEN cr > 0 THEN gp / cr END AS margin,
+               CASE WHEN revenue > 0 THEN cr / revenue
+                    WHEN units > 0 THEN CASE WHEN cl > 0 THEN 1.0 ELSE 0.0 END END
+                   AS cost_coverage,
+               first_sale, last_sale, weeks, CASE WHEN weeks > 0 THEN w1 / weeks END
+                   AS weekly_mean,
+               CASE WHEN weeks > 1 THEN sqrt(greatest((w2 - w1 * w1 / weeks) / (weeks - 1), 0))
+                    END AS weekly_sd,
+               rd AS recent_days, CAST(d1 AS BIGINT) AS recent_units,
+               CASE WHEN rd > 0 THEN d1 / rd END AS mean_daily,
+               CASE WHEN rd > 1 THEN sqrt(greatest((d2 - d1 * d1 / rd) / (rd - 1), 0)) END
+                   AS sd_daily,
+               CAST(NULL AS TIMESTAMP) AS snapshot_date, CAST(NULL AS BIGINT) AS on_hand,
+               CAST(NULL AS BIGINT) AS on_order, CAST(NULL AS BIGINT) AS stockout_days,
+               CAST(NULL AS DOUBLE) AS days_of_cover
+        FROM f ORDER BY revenue DESC, sku""",
     "unit_metrics": f"""
         WITH a AS (
             SELECT unit_id, variant, assigned_ts, assigned_ts - INTERVAL 90 DAY AS w_pre
@@ -281,7 +335,7 @@ def build_lines(lines: int, folder: Path) -> Path:
 
 
 def _builder(name: str, src):  # noqa: ANN001, ANN202 - a source in, an ibis expression out
-    from shopbook.features import cohorts, customers, funnel, panels, rfm
+    from shopbook.features import cohorts, customers, funnel, panels, products, rfm
     from shopbook.features import experiments as ex
     from shopbook.features import sales as S
 
@@ -296,6 +350,8 @@ def _builder(name: str, src):  # noqa: ANN001, ANN202 - a source in, an ibis exp
         import pandas as pd
 
         return pd.DataFrame([customers.window_retention(orders, *WINDOW)])
+    if name == "sku_features":  # a pandas frame; no products or inventory in the bench data
+        return products.sku_features(orders, items, end=SKU_END)
     if name == "cohort_activity":
         return cohorts.cohort_activity(orders, "month")
     if name == "kpis_day_channel":
