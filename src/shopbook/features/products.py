@@ -205,6 +205,9 @@ def sku_features(
     universe = lines.select("sku")
     has_products = products is not None
     has_inventory = inventory is not None and int(inventory.count().execute()) > 0
+    # without products or stock the SKUs are those sold and every span is the whole history:
+    # the totals are the base, and no further pass over the lines finds the SKUs or spans
+    sold_only = products is None and not has_inventory
     if products is not None:
         universe = universe.union(products.select("sku"))
     if inventory is not None and has_inventory:
@@ -219,11 +222,13 @@ def sku_features(
         base = base.mutate(span=ibis.greatest(end_lit.delta(first_day, unit="day") + 1, 0))
         base = base.drop("launch")
     else:
-        base = universe.mutate(span=ibis.literal(total_days))
+        base = (totals if sold_only else universe).mutate(span=ibis.literal(total_days))
     weeks_n = (base.span // 7).cast("int64")
     if max_weeks is not None:
         weeks_n = ibis.least(weeks_n, max_weeks)
     base = base.mutate(weeks=weeks_n, recent_n=ibis.least(base.span, recent_days).cast("int64"))
+    n_weeks = min(total_days // 7, max_weeks if max_weeks is not None else total_days)
+    n_recent = min(total_days, recent_days)
 
     # weekly demand: 7-day blocks back from end; sums and sums of squares (zero weeks add 0)
     wk = (
@@ -231,8 +236,11 @@ def sku_features(
         .group_by(["sku", "week"])
         .aggregate(w=lambda t: t.quantity.sum())
     )
-    wk = wk.inner_join(base.select("sku", "weeks"), "sku")
-    wk = wk.filter(wk.week < wk.weeks)
+    if sold_only:  # the same number of weeks for every SKU
+        wk = wk.filter(wk.week < n_weeks)
+    else:
+        wk = wk.inner_join(base.select("sku", "weeks"), "sku")
+        wk = wk.filter(wk.week < wk.weeks)
     wk = wk.group_by("sku").aggregate(
         w1=wk.w.sum().cast("float64"), w2=(wk.w * wk.w).sum().cast("float64")
     )
@@ -241,13 +249,16 @@ def sku_features(
         .group_by(["sku", "age"])
         .aggregate(q=lambda t: t.quantity.sum())
     )
-    dy = dy.inner_join(base.select("sku", "recent_n"), "sku")
-    dy = dy.filter(dy.age < dy.recent_n)
+    if sold_only:
+        dy = dy.filter(dy.age < n_recent)
+    else:
+        dy = dy.inner_join(base.select("sku", "recent_n"), "sku")
+        dy = dy.filter(dy.age < dy.recent_n)
     dy = dy.group_by("sku").aggregate(
         d1=dy.q.sum().cast("float64"), d2=(dy.q * dy.q).sum().cast("float64")
     )
 
-    out = base.left_join(totals, "sku").drop("sku_right")
+    out = base if sold_only else base.left_join(totals, "sku").drop("sku_right")
     out = out.left_join(wk, "sku").drop("sku_right")
     out = out.left_join(dy, "sku").drop("sku_right")
     if inventory is not None and has_inventory:
