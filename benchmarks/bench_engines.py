@@ -22,7 +22,11 @@ Builders: KPIs by day and channel (``sales.kpis``), the SKU-week panel
 RFM base (``rfm.rfm_base``) and the experiment unit metrics (``experiments.unit_metrics``
 of ``checkout_srm``, visitor units, order values capped at their 99th percentile: what
 ``06_ab_test`` asks for; over ``sessions`` and ``assignments`` replicated like the orders,
-so the units scale with the lines). Up to ``--check-lines`` (1 M) the builder's frame is
+so the units scale with the lines), monthly cohort activity (``cohorts.cohort_activity``),
+the funnel by day and device (``funnel.funnel``, with ``paid``), the window retention
+(``customers.window_retention`` of the four weeks from 2024-12-02, as a one-row frame) and
+the per-SKU features (``products.sku_features`` to 2024-11-30; the bench data has no
+``products`` or ``inventory``). Up to ``--check-lines`` (1 M) the builder's frame is
 checked equal to its SQL's (a fresh subprocess after the timed cases). Printed: lines ×
 builder × case × seconds × peak RSS, the ratio to the SQL, the case's CPU seconds and
 their ratio to the SQL's (steadier than the seconds when other work shares the cores), and
@@ -175,7 +179,9 @@ SQL = {
                              AND order_ts < TIMESTAMP '2024-12-02') AS b,
                      bool_or(order_ts >= TIMESTAMP '2024-12-02'
                              AND order_ts < TIMESTAMP '2024-12-30') AS w
-              FROM read_parquet('{d}/orders.parquet') WHERE status = 'paid'
+              FROM read_parquet('{d}/orders.parquet')
+              WHERE status = 'paid' AND order_ts >= TIMESTAMP '2024-11-04'
+                    AND order_ts < TIMESTAMP '2024-12-30'
               GROUP BY customer_id)""",
     "sku_features": f"""
         WITH o AS (
