@@ -384,6 +384,9 @@ def _combine(t: ir.Table, present: list[str]) -> ir.Table:
     # disk at 5 M lines
     t = t.select(*keep)
     t = t.mutate(**{c: _text(t[c]) for c in present})
+    # once: the counts, the join and both halves below read these rows, and would
+    # otherwise each map the source again
+    t = t.cache()
     # the repeated (order_id, sku) keys whose quantities all read as numbers, by a
     # GROUP BY and a join against those few keys: a window over every line (as this was)
     # sorted all of them with all their columns, and spilled to disk at 5 M lines
