@@ -15,7 +15,7 @@ then rebuilds ``<reports>/index.html`` and, when no notebook failed (the run is 
 in the *private* folder, ``<private>/<job>/<run id>/<notebook>_files``
 (:func:`shopbook.config.private_dir`), never in the shared reports folder.
 
-Notebooks run side by side, ``workers`` at a time (default one more than the cores, at most 4:
+Notebooks run side by side, ``workers`` at a time (default one per core, at most 4:
 :func:`default_workers`; ``--workers`` on the command line), each in its own kernel whose
 numeric thread pools get its share of the cores; the summary keeps the order given. On
 an interruption every kernel still running is killed (:func:`~shopbook.report.execute.
@@ -681,17 +681,13 @@ def _publish(state: _Run, reports: Path, t0: float, signals: _Signals) -> RunRes
 
 
 def default_workers() -> int:
-    """Notebooks run side by side by default: one more than the CPU cores, at most 4
-    (one on a single core).
+    """Notebooks run side by side by default: one per CPU core, at most 4.
 
-    A notebook's kernel mostly keeps one core busy, but not all the time: while a kernel
-    starts, its notebook is written and rendered, or it waits on the engine, a core would
-    idle with one notebook per core. On the shipped shop on two cores (``benchmarks/
-    bench_report.py --cases 2,3 --repeat 3``, alternating) three at a time took 53.9 s
-    against 59.8 s for two, for the same CPU seconds; each kernel holds a few hundred MB.
+    A notebook's kernel mostly keeps one core busy (its engine queries are short), so on
+    two cores two notebooks at a time take about half as long; each kernel holds a few
+    hundred MB.
     """
-    cores = os.cpu_count() or 1
-    return 1 if cores == 1 else min(4, cores + 1)
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def run(
