@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -207,7 +208,7 @@ def sku_features(
     has_inventory = inventory is not None and int(inventory.count().execute()) > 0
     # without products or stock the SKUs are those sold and every span is the whole history:
     # the totals are the base, and no further pass over the lines finds the SKUs or spans
-    sold_only = products is None and not has_inventory
+    sold_only = not has_products and not has_inventory
     if products is not None:
         universe = universe.union(products.select("sku"))
     if inventory is not None and has_inventory:
@@ -223,12 +224,15 @@ def sku_features(
         base = base.drop("launch")
     else:
         base = (totals if sold_only else universe).mutate(span=ibis.literal(total_days))
-    weeks_n = (base.span // 7).cast("int64")
-    if max_weeks is not None:
-        weeks_n = ibis.least(weeks_n, max_weeks)
-    base = base.mutate(weeks=weeks_n, recent_n=ibis.least(base.span, recent_days).cast("int64"))
-    n_weeks = min(total_days // 7, max_weeks if max_weeks is not None else total_days)
-    n_recent = min(total_days, recent_days)
+
+    def counted(span: Any, least: Any) -> tuple[Any, Any]:
+        """The weeks and recent days counted for a SKU sold over ``span`` days."""
+        weeks = span // 7 if max_weeks is None else least(span // 7, max_weeks)
+        return weeks, least(span, recent_days)
+
+    weeks_n, recent_n = counted(base.span, ibis.least)
+    base = base.mutate(weeks=weeks_n.cast("int64"), recent_n=recent_n.cast("int64"))
+    n_weeks, n_recent = counted(total_days, min)  # every SKU's, when all spans are the same
 
     # weekly demand: 7-day blocks back from end; sums and sums of squares (zero weeks add 0)
     wk = (

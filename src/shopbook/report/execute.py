@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +138,15 @@ def _register_engine() -> str:
                 return original(cell, cell_index, **kw)
 
             nb_man.cell_start = cell_start
-            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+            # papermill writes the whole notebook (its figures too) before and after every
+            # cell: 0.02 s a time for notebook 02, about 1 s of the runner's CPU per
+            # notebook. It is written once, when the notebook ends — also after an error,
+            # a timeout or a dead kernel (papermill's notebook_complete runs in a finally)
+            nb_man.save = lambda **kw: None
+            try:
+                return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+            finally:
+                del nb_man.save  # the class's save again, for notebook_complete
 
     papermill_engines.register("shopbook", ProgressEngine)
     return "shopbook"
@@ -170,12 +178,16 @@ THREAD_VARIABLES = (
 )
 
 
-def kernel_manager_class(threads: int | None = None) -> type:
+def kernel_manager_class(
+    threads: int | None = None, variables: Mapping[str, str] | None = None
+) -> type:
     """A kernel manager whose kernels talk to the runner over local IPC sockets, not TCP.
 
     ``threads``: the numeric libraries' thread pools of each kernel
     (:data:`THREAD_VARIABLES`, unless the environment sets them) — for kernels running
     side by side, whose pools would otherwise each take every core and contend.
+    ``variables``: more environment variables of each kernel (the run's saved checks,
+    :mod:`shopbook.report.checks`).
     """
     from jupyter_client.manager import AsyncKernelManager
 
@@ -192,10 +204,11 @@ def kernel_manager_class(threads: int | None = None) -> type:
             self.ip = str(runtime / f"kernel-{os.getpid()}-{id(self)}")
 
         async def _async_pre_start_kernel(self, **kw: Any) -> Any:
-            if threads is not None:
+            if threads is not None or variables:
                 env = dict(kw.get("env") or os.environ)
-                for var in THREAD_VARIABLES:
+                for var in THREAD_VARIABLES if threads is not None else ():
                     env.setdefault(var, str(threads))
+                env.update(variables or {})
                 kw["env"] = env
             return await super()._async_pre_start_kernel(**kw)
 
@@ -219,6 +232,7 @@ def execute(
     progress: Progress,
     shown: str | None = None,
     threads: int | None = None,
+    variables: Mapping[str, str] | None = None,
 ) -> str | None:
     """Run one notebook with papermill into ``output``.
 
@@ -239,6 +253,8 @@ def execute(
     threads
         The kernel's numeric thread pools (:func:`kernel_manager_class`); ``None``: the
         libraries' defaults.
+    variables
+        More environment variables of the kernel (:func:`kernel_manager_class`).
 
     Returns
     -------
@@ -269,7 +285,7 @@ def execute(
             execution_timeout=timeout,
             start_timeout=120,
             shopbook_progress=progress.cell,
-            kernel_manager_class=kernel_manager_class(threads),
+            kernel_manager_class=kernel_manager_class(threads, variables),
         )
     except PapermillExecutionError as exc:
         if exc.ename == "KeyboardInterrupt":  # the kernel got the terminal's Ctrl-C too

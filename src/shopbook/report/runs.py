@@ -21,6 +21,10 @@ numeric thread pools get its share of the cores; the summary keeps the order giv
 an interruption every kernel still running is killed (:func:`~shopbook.report.execute.
 kill_kernels`). ``fail_fast`` runs them one at a time.
 
+A source that several notebooks read is validated once, before they start, and each
+kernel reads the checked tables instead of checking them again
+(:mod:`shopbook.report.checks`).
+
 Shared files name no folder of the machine: paths under the project become relative
 (``reports/…``, ``./src/…``), the reports and private folders ``<reports>`` /
 ``<private>``, the user's home ``~`` and the Python installation ``<python>``.
@@ -85,6 +89,7 @@ from shopbook import __version__, config
 from shopbook.errors import disk_error
 from shopbook.redaction import redact_parameters, redact_text, secrets_in
 from shopbook.report import render
+from shopbook.report.checks import shared_checks
 from shopbook.report.execute import (
     Progress,
     RunInterrupted,
@@ -501,6 +506,7 @@ class _Run:
     paths: dict[str, str] = field(default_factory=dict)  # machine path → shown text
     fingerprints: dict[str, dict[str, Any]] = field(default_factory=dict)
     threads: int | None = None  # each kernel's numeric thread pools when several run
+    variables: dict[str, str] = field(default_factory=dict)  # more for each kernel
 
     @property
     def entries(self) -> list[dict[str, Any]]:
@@ -550,6 +556,7 @@ class _Run:
             self.progress,
             self.shown(str(executed)),
             self.threads,
+            self.variables,
         )
         duration = time.monotonic() - t_nb
         entry = _finish_notebook(
@@ -584,7 +591,7 @@ class _Run:
         workers = 1 if fail_fast else max(1, min(workers, len(runnable)))
         if workers > 1:  # the cores shared out among the kernels
             self.threads = max(1, (os.cpu_count() or 1) // workers)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        with shared_checks(runnable) as self.variables, ThreadPoolExecutor(workers) as pool:
             try:
                 for task in tasks:
                     if task.path is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -72,6 +73,14 @@ class Source:
 
     def __repr__(self) -> str:
         return f"Source({self.uri!r}, tables={self.tables()})"
+
+    def identity(self) -> str:
+        """Where the data lives and how it is read (the column mapping and time zone), as
+        text: two sources with the same identity hold the same contract tables (while
+        their files are unchanged)."""
+        return json.dumps(
+            [self.uri, self._physical, self._mapping, self.timezone], sort_keys=True, default=str
+        )
 
     @property
     def backend(self) -> str:

@@ -32,13 +32,18 @@ def _row_rule_warnings(chk: _Checked, health: TableHealth) -> list[str]:
     return out
 
 
-def _line_total_warnings(checked: Mapping[str, _Checked]) -> list[str]:
+def _line_total_warnings(
+    checked: Mapping[str, _Checked], known: Mapping[tuple[str, str, str], list[str]] | None = None
+) -> dict[tuple[str, str, str], list[str]]:
     """A warning per declared line total (``Table.line_totals``) that some kept rows break.
 
     One engine query per total: the kept lines summed per key, joined to the kept rows.
     Rows without kept lines are not compared (a source may hold no lines for them).
+    Returns ``{(table, lines table, column): warnings}`` for every total compared; those in
+    ``known`` (found before, for the same checked rows) are not computed again.
     """
-    out = []
+    known = known or {}
+    out: dict[tuple[str, str, str], list[str]] = {}
     for chk in checked.values():
         for total in chk.contract.line_totals:
             lines = checked.get(total.lines_table)
@@ -50,7 +55,8 @@ def _line_total_warnings(checked: Mapping[str, _Checked]) -> list[str]:
                 or not all(c in lines.present for c in needed)
             ):
                 continue
-            out += _line_total_warning(chk, lines, total)
+            which = (chk.contract.name, total.lines_table, total.column)
+            out[which] = known[which] if which in known else _line_total_warning(chk, lines, total)
     return out
 
 

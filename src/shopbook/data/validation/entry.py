@@ -9,6 +9,7 @@ from typing import Any
 from shopbook.data.contract import TABLES
 from shopbook.data.contract import table as contract_table
 from shopbook.data.sources import Source, open_source
+from shopbook.data.validation import shared
 from shopbook.data.validation._common import _as_utc_naive
 from shopbook.data.validation.check import _check_table, _count, _strict_problems
 from shopbook.data.validation.consistency import _line_total_warnings, _row_rule_warnings
@@ -65,7 +66,8 @@ def validate(
         tables = {tables} if isinstance(tables, str) else set(tables)
         tables |= {name for name in required if name in TABLES}
     names = _tables_to_check(present, tables)
-    now = _as_utc_naive(now)
+    saved = shared.find(src, names, now)  # the run's checks of these tables, if saved
+    now = saved.now if saved is not None else _as_utc_naive(now)
     zones = Zones.for_backend(src.backend, getattr(src, "timezone", None))
     zone_problems = _zone_problems(zones, src)
     if zone_problems:
@@ -74,24 +76,36 @@ def validate(
 
     problems: list[Problem] = _missing_required(required, present)
     warnings: list[str] = []
+    by_table: dict[str, list[str]] = {}
     checked: dict[str, _Checked] = {}
     health: dict[str, TableHealth] = {}
     # Referenced tables come first (contract order), so a foreign key is checked
     # against the kept rows of a table already done. Tables with structural problems
     # are still counted: all problems are reported together.
     for name in names:
-        chk, found = _check_table(src, TABLES[name], local_now, checked, health, warnings, zones)
-        problems.extend(found)
-        if chk is None:
-            continue
-        checked[name] = chk
-        health[name], found = _count(chk)
-        problems.extend(found)
-        warnings.extend(_row_rule_warnings(chk, health[name]))
-        try:  # rows the source could not read (ragged CSV rows…): read and rejected
-            health[name] = health[name].with_unreadable(src.read_rejects(name))
-        except ContractError as exc:
-            problems.extend(exc.problems)
+        if saved is not None and name in saved.tables:
+            done = saved.tables[name]
+            checked[name], health[name] = done.checked, done.health
+            by_table[name] = list(done.warnings)
+        else:
+            found_warnings: list[str] = []
+            chk, found = _check_table(
+                src, TABLES[name], local_now, checked, health, found_warnings, zones
+            )
+            problems.extend(found)
+            if chk is None:
+                warnings.extend(found_warnings)
+                continue
+            checked[name] = chk
+            health[name], found = _count(chk)
+            problems.extend(found)
+            found_warnings.extend(_row_rule_warnings(chk, health[name]))
+            by_table[name] = found_warnings
+            try:  # rows the source could not read (ragged CSV rows…): read and rejected
+                health[name] = health[name].with_unreadable(src.read_rejects(name))
+            except ContractError as exc:
+                problems.extend(exc.problems)
+        warnings.extend(by_table[name])
         if health[name].read == 0:
             if name in required:
                 problems.append(
@@ -108,9 +122,10 @@ def validate(
                 warnings.append(f"{name} is empty: sections that need it will be skipped")
     if problems:
         raise ContractError(problems=problems)
-    warnings.extend(_line_total_warnings(checked))
+    line_warnings = _line_total_warnings(checked, saved.line_warnings if saved else {})
+    warnings.extend(w for found in line_warnings.values() for w in found)
 
-    report = ValidationReport(src, checked, health, warnings, now)
+    report = ValidationReport(src, checked, health, warnings, now, by_table, line_warnings)
     if strict:
         strict_problems = _strict_problems(health)
         if strict_problems:

@@ -75,6 +75,12 @@ class ValidationReport:
         Non-structural notes (an optional table is empty, an optional column is absent…).
     now
         The time future timestamps were checked against (naive UTC).
+    table_warnings
+        ``{table: warnings}``: the warnings that checking each table gave (those of
+        ``warnings`` that belong to one table).
+    line_warnings
+        ``{(table, lines table, column): warnings}``: the line totals compared
+        (``Table.line_totals``), with the warnings they gave.
     """
 
     def __init__(
@@ -84,11 +90,15 @@ class ValidationReport:
         tables: dict[str, TableHealth],
         warnings: list[str],
         now: dt.datetime,
+        table_warnings: dict[str, list[str]] | None = None,
+        line_warnings: dict[tuple[str, str, str], list[str]] | None = None,
     ) -> None:
         self.source = source
         self.tables = tables
         self.warnings = warnings
         self.now = now
+        self.table_warnings = table_warnings or {}
+        self.line_warnings = line_warnings or {}
         self._checked = checked
 
     def __repr__(self) -> str:

@@ -1,0 +1,62 @@
+"""One validation per run: each source that several notebooks read is validated once, by
+the runner, and its kernels read the checked tables (:mod:`shopbook.data.validation.shared`).
+
+On the shipped shop this takes about 2 CPU s off each notebook's first cell (the rules
+compiled and run again in every kernel) for about 3 s once, before the kernels start.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from shopbook import config
+from shopbook.report.plan import NotebookTask
+
+
+def _source_of(task: NotebookTask) -> tuple[str, str] | None:
+    """The task's ``source`` and ``mapping`` parameters, ``None`` if it reads no source."""
+    if "source" not in task.declared or task.error or task.path is None:
+        return None
+    mapping = task.parameters.get("mapping") if "mapping" in task.declared else None
+    return str(task.parameters.get("source") or ""), str(mapping or "")
+
+
+@contextmanager
+def shared_checks(tasks: Sequence[NotebookTask]) -> Iterator[dict[str, str]]:
+    """Validate each source two or more of ``tasks`` read, once, for their kernels.
+
+    Yields
+    ------
+    dict
+        The environment variables the kernels get (``{}`` when nothing was saved); the
+        saved checks are removed on exit.
+
+    Notes
+    -----
+    A source that cannot be validated here (a broken table, an engine other than DuckDB)
+    is left to each notebook, which validates it and reports what it finds as always.
+    """
+    from shopbook.data.validation import shared, validate
+
+    sources = Counter(s for s in map(_source_of, tasks) if s is not None)
+    folder = Path(tempfile.mkdtemp(prefix="shopbook-checked-"))  # private to the user
+    try:
+        saved = False
+        for (source, mapping), readers in sources.items():
+            if readers < 2:
+                continue
+            try:
+                report = validate(config.resolve_source(source), mapping=mapping or None)
+            except Exception:  # noqa: BLE001, S112 - each notebook validates and reports it
+                continue
+            # not closed here: its cached tables drop themselves when the report goes
+            saved = shared.save(report, folder) or saved
+            del report
+        yield {shared.VARIABLE: str(folder)} if saved else {}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
