@@ -195,6 +195,14 @@ def test_holm_and_bh_are_statsmodels_multipletests():
     assert np.all(holm[ok] >= p[ok])
 
 
+def test_holm_equals_statsmodels_on_ties_large_p_and_many_sizes():
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 3, 7, 40, 500):
+        p = np.round(rng.uniform(0, 1, n) ** 2, 2)  # ties, zeros, values near 1
+        expected = multipletests(p, method="holm")[1]
+        np.testing.assert_allclose(ab.adjust_pvalues(p, "holm"), expected, rtol=0, atol=1e-15)
+
+
 # ------------------------------------------------------------- simulated A/A and coverage
 
 
