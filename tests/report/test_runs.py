@@ -206,14 +206,15 @@ def test_sigterm_leaves_no_half_report_and_keeps_the_last_good_one(runs, throwaw
 
 def test_notebooks_side_by_side_share_the_cores_and_talk_over_ipc(tmp_path, monkeypatch):
     """Two notebooks at a time: each kernel's numeric thread pools get half the cores (a
-    pool the environment sets is kept), the kernels use IPC sockets, not TCP, and the
-    summary lists the notebooks in the order given."""
+    pool the environment sets is kept), the kernels use IPC sockets, not TCP, keep no
+    IPython history, and the summary lists the notebooks in the order given."""
     monkeypatch.setenv("POLARS_MAX_THREADS", "3")
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
     show = (
         "import json, os\nfrom ipykernel import get_connection_info\n"
         "print(json.dumps({'transport': json.loads(get_connection_info())['transport'],"
-        " 'omp': os.environ.get('OMP_NUM_THREADS'), 'polars': os.environ['POLARS_MAX_THREADS']}))"
+        " 'omp': os.environ.get('OMP_NUM_THREADS'), 'polars': os.environ['POLARS_MAX_THREADS'],"
+        " 'history': get_ipython().history_manager.enabled}))"
     )
     paths = [
         write_notebook(tmp_path / f"{k}_threads.ipynb", "n: int = 1", show, kernel="shopbook")
@@ -226,7 +227,7 @@ def test_notebooks_side_by_side_share_the_cores_and_talk_over_ipc(tmp_path, monk
         nb = json.loads((result.folder / p.name).read_text(encoding="utf-8"))
         outs = [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("name") == "stdout"]
         seen = json.loads("".join("".join(o["text"]) for o in outs).splitlines()[-1])
-        assert seen == {"transport": "ipc", "omp": "2", "polars": "3"}, seen
+        assert seen == {"transport": "ipc", "omp": "2", "polars": "3", "history": False}, seen
 
 
 def test_an_interrupted_run_stops_every_notebook_running_beside_it(tmp_path):

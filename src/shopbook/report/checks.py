@@ -7,6 +7,7 @@ compiled and run again in every kernel) for about 3 s once, before the kernels s
 
 from __future__ import annotations
 
+import ast
 import shutil
 import tempfile
 from collections import Counter
@@ -19,11 +20,20 @@ from shopbook.report.plan import NotebookTask
 
 
 def _source_of(task: NotebookTask) -> tuple[str, str] | None:
-    """The task's ``source`` and ``mapping`` parameters, ``None`` if it reads no source."""
+    """The task's ``source`` and ``mapping`` (given, else the notebook's defaults), ``None``
+    if it reads no source."""
     if "source" not in task.declared or task.error or task.path is None:
         return None
-    mapping = task.parameters.get("mapping") if "mapping" in task.declared else None
-    return str(task.parameters.get("source") or ""), str(mapping or "")
+    return _parameter(task, "source"), _parameter(task, "mapping")
+
+
+def _parameter(task: NotebookTask, name: str) -> str:
+    if name in task.parameters:
+        return str(task.parameters[name] or "")
+    try:  # papermill gives a default as its source text, e.g. '""'
+        return str(ast.literal_eval(task.declared.get(name, {}).get("default") or '""'))
+    except (ValueError, SyntaxError):
+        return ""
 
 
 @contextmanager

@@ -286,6 +286,9 @@ def execute(
             start_timeout=120,
             shopbook_progress=progress.cell,
             kernel_manager_class=kernel_manager_class(threads, variables),
+            # a run's cells are not the analyst's history, and writing them made each
+            # kernel's exit 0.2 s slower
+            extra_arguments=["--HistoryManager.enabled=False"],
         )
     except PapermillExecutionError as exc:
         if exc.ename == "KeyboardInterrupt":  # the kernel got the terminal's Ctrl-C too
