@@ -59,7 +59,7 @@ def no_kernel(monkeypatch):
     """papermill replaced by a copy of the input notebook (a headline-free 'execution')."""
     calls: list[str] = []
 
-    def fake_execute(task, output, kernel, timeout, progress, shown=None, threads=None):
+    def fake_execute(task, output, kernel, timeout, progress, shown=None, *_, **__):
         calls.append(task.name)
         nbformat.write(nbformat.read(str(task.path), as_version=4), str(output))
         return None

@@ -58,10 +58,11 @@ def shared_checks(tasks: Sequence[NotebookTask]) -> Iterator[dict[str, str]]:
     try:
         saved = False
         for (source, mapping), readers in sources.items():
-            if readers < 2:
+            uri = config.resolve_source(source)
+            if readers < 2 or not Path(uri).exists():  # only files and folders DuckDB reads
                 continue
             try:
-                report = validate(config.resolve_source(source), mapping=mapping or None)
+                report = validate(uri, mapping=mapping or None)
             except Exception:  # noqa: BLE001, S112 - each notebook validates and reports it
                 continue
             # not closed here: its cached tables drop themselves when the report goes
