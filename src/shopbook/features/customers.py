@@ -253,11 +253,16 @@ def window_retention(
     days = (b - a).days + 1
     b0, b1 = a - pd.Timedelta(days=days), a - pd.Timedelta(days=1)
     paid = purchases(orders, statuses)
-    before = paid.filter(in_window(paid.order_ts, b0, b1)).select("customer_id").distinct()
-    now = paid.filter(in_window(paid.order_ts, a, b)).select("customer_id").distinct()
-    now = now.mutate(_again=ibis.literal(1, "int64"))
-    j = before.left_join(now, before.customer_id == now.customer_id)
-    row = j.aggregate(previous_buyers=j.count(), retained=j._again.fill_null(0).sum())
+    # one pass over the two windows' purchases, a row per customer: whether they bought
+    # in each (two distincts and a join read the orders twice, about 2x the time)
+    both = paid.filter(in_window(paid.order_ts, b0, b))
+    each = both.group_by("customer_id").aggregate(
+        before=in_window(both.order_ts, b0, b1).any(), now=in_window(both.order_ts, a, b).any()
+    )
+    row = each.aggregate(
+        previous_buyers=each.count(where=each.before),
+        retained=each.count(where=each.before & each.now),
+    )
     got = row.execute().iloc[0]
     return {
         "before_start": b0,
