@@ -221,3 +221,16 @@ def test_promo_depth_one_bar_per_estimated_term(draw):
     assert [t.get_text() for t in ax.get_xticklabels()] == list(table["term"])
     assert title_of(ax) == "Units uplift by discount depth, and after a promotion"
     assert ax.get_ylabel() == "Units vs. a regular week (%)"
+
+
+def test_price_variation_jitters_the_same_every_time_and_leaves_numpy_as_it_was(draw):
+    diag = pd.DataFrame(
+        {"category": ["A"] * 6, "spread": np.linspace(0, 0.5, 6), "learnable": [True] * 6}
+    )
+    np.random.seed(7)
+    expected_next = np.random.random()
+    np.random.seed(7)
+    first = [c.get_offsets().tolist() for c in draw(elasticity.price_variation, diag).collections]
+    assert np.random.random() == expected_next  # the caller's generator is untouched
+    again = [c.get_offsets().tolist() for c in draw(elasticity.price_variation, diag).collections]
+    assert first == again

@@ -38,6 +38,7 @@ from typing import Any
 from shopbook.errors import disk_error
 from shopbook.report.jobs import RunError
 from shopbook.report.plan import NotebookTask
+from shopbook.report.warm import WarmKernels
 
 KERNEL_NAME = "shopbook"
 
@@ -179,7 +180,9 @@ THREAD_VARIABLES = (
 
 
 def kernel_manager_class(
-    threads: int | None = None, variables: Mapping[str, str] | None = None
+    threads: int | None = None,
+    variables: Mapping[str, str] | None = None,
+    warm: WarmKernels | None = None,
 ) -> type:
     """A kernel manager whose kernels talk to the runner over local IPC sockets, not TCP.
 
@@ -187,7 +190,8 @@ def kernel_manager_class(
     (:data:`THREAD_VARIABLES`, unless the environment sets them) — for kernels running
     side by side, whose pools would otherwise each take every core and contend.
     ``variables``: more environment variables of each kernel (the run's saved checks,
-    :mod:`shopbook.report.checks`).
+    :mod:`shopbook.report.checks`). ``warm``: the run's warm server, which forks the
+    kernels with the libraries imported (:mod:`shopbook.report.warm`).
     """
     from jupyter_client.manager import AsyncKernelManager
 
@@ -212,6 +216,10 @@ def kernel_manager_class(
                 kw["env"] = env
             return await super()._async_pre_start_kernel(**kw)
 
+        def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+            cmd = super().format_kernel_cmd(extra_arguments)
+            return warm.command(cmd) if warm is not None else cmd
+
         async def _async_interrupt_kernel(self) -> None:
             # jupyter_client interrupts before every shutdown, which makes an idle
             # ipykernel log "KeyboardInterrupt caught" into every report log. An idle
@@ -233,6 +241,7 @@ def execute(
     shown: str | None = None,
     threads: int | None = None,
     variables: Mapping[str, str] | None = None,
+    warm: WarmKernels | None = None,
 ) -> str | None:
     """Run one notebook with papermill into ``output``.
 
@@ -253,8 +262,9 @@ def execute(
     threads
         The kernel's numeric thread pools (:func:`kernel_manager_class`); ``None``: the
         libraries' defaults.
-    variables
-        More environment variables of the kernel (:func:`kernel_manager_class`).
+    variables, warm
+        More environment variables of the kernel, the run's warm server
+        (:func:`kernel_manager_class`).
 
     Returns
     -------
@@ -285,7 +295,7 @@ def execute(
             execution_timeout=timeout,
             start_timeout=120,
             shopbook_progress=progress.cell,
-            kernel_manager_class=kernel_manager_class(threads, variables),
+            kernel_manager_class=kernel_manager_class(threads, variables, warm),
             # a run's cells are not the analyst's history (nor worth a write at every exit)
             extra_arguments=["--HistoryManager.enabled=False"],
         )

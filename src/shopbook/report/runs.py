@@ -91,6 +91,7 @@ from shopbook.redaction import redact_parameters, redact_text, secrets_in
 from shopbook.report import render
 from shopbook.report.checks import shared_checks
 from shopbook.report.execute import (
+    THREAD_VARIABLES,
     Progress,
     RunInterrupted,
     check_timeout,
@@ -100,6 +101,7 @@ from shopbook.report.execute import (
 )
 from shopbook.report.jobs import ADHOC_JOB, RunError, project_home
 from shopbook.report.plan import NotebookTask
+from shopbook.report.warm import WarmKernels, warm_kernels
 
 #: The parameter a notebook declares to get a folder for the files it writes.
 OUTPUT_DIR_PARAM = "output_dir"
@@ -507,6 +509,7 @@ class _Run:
     fingerprints: dict[str, dict[str, Any]] = field(default_factory=dict)
     threads: int | None = None  # each kernel's numeric thread pools when several run
     variables: dict[str, str] = field(default_factory=dict)  # more for each kernel
+    warm: WarmKernels | None = None  # the server forking the kernels of a run
 
     @property
     def entries(self) -> list[dict[str, Any]]:
@@ -557,6 +560,7 @@ class _Run:
             self.shown(str(executed)),
             self.threads,
             self.variables,
+            self.warm,
         )
         duration = time.monotonic() - t_nb
         entry = _finish_notebook(
@@ -591,7 +595,12 @@ class _Run:
         workers = 1 if fail_fast else max(1, min(workers, len(runnable)))
         if workers > 1:  # the cores shared out among the kernels
             self.threads = max(1, (os.cpu_count() or 1) // workers)
-        with shared_checks(runnable) as self.variables, ThreadPoolExecutor(workers) as pool:
+        pools = {v: os.environ.get(v, str(self.threads)) for v in THREAD_VARIABLES}
+        with (
+            warm_kernels(self.kernel, pools if self.threads else {}, len(runnable)) as self.warm,
+            shared_checks(runnable) as self.variables,
+            ThreadPoolExecutor(workers) as pool,
+        ):
             try:
                 for task in tasks:
                     if task.path is None:

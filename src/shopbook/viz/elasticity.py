@@ -54,19 +54,26 @@ def price_variation(
     d["status"] = np.where(d["learnable"], enough, little)
     d[group] = d[group].astype(str).map(translate)
     order = sorted(d[group].astype(str).unique())
+    # seaborn's jitter draws from numpy's global generator: seeded for this figure (so it
+    # is the same in every run), the caller's generator state restored after
+    state = np.random.get_state()
+    np.random.seed(0)
     with literal_context(ax):  # seaborn draws the figure while it plots
-        sns.stripplot(
-            data=d.assign(**{group: d[group].astype(str)}),
-            x="spread_pct",
-            y=group,
-            hue="status",
-            order=order,
-            hue_order=[enough, little],
-            jitter=0.25,
-            size=4,
-            alpha=0.8,
-            ax=ax,
-        )
+        try:
+            sns.stripplot(
+                data=d.assign(**{group: d[group].astype(str)}),
+                x="spread_pct",
+                y=group,
+                hue="status",
+                order=order,
+                hue_order=[enough, little],
+                jitter=0.25,
+                size=4,
+                alpha=0.8,
+                ax=ax,
+            )
+        finally:
+            np.random.set_state(state)
     ax.legend(title=None, loc="lower right")
     return label(
         ax,
