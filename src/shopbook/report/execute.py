@@ -6,7 +6,8 @@ Notebooks run in the Jupyter kernel named ``shopbook`` (``make setup`` registers
 the virtual environment). If it is not registered, the runner uses ipykernel's
 ``python3`` kernel of the current environment and says so. Kernels talk to the runner
 over local IPC sockets, not TCP ports. A kernel that dies fails its notebook like an
-error does.
+error does. In a run of several notebooks the kernels are forked from one process that
+imported the libraries (:mod:`shopbook.report.warm`).
 
 Timeout
 -------
