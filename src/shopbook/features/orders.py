@@ -69,6 +69,17 @@ def money(value: ir.NumericValue, scale: int = MONEY_SCALE) -> ir.DecimalValue:
     return value.cast(dt_.Decimal(precision=18 if scale <= MONEY_SCALE else 24, scale=scale))
 
 
+def line_money(price: ir.NumericValue, quantity: ir.NumericValue) -> ir.DecimalValue:
+    """A line's money: ``price × quantity`` as DECIMAL(18, 2), exact.
+
+    The price is rounded to the cent first (:func:`money`). The product is cast back to
+    DECIMAL(18, 2): DuckDB types DECIMAL(18, 2) × BIGINT as DECIMAL(38, 2), 128-bit, and
+    summing 100 M of those took 10 % more CPU than the same sums of 64-bit decimals
+    (``products.sku_features``: 114 against 104 CPU s). A line worth 10¹⁶ does not occur.
+    """
+    return money(money(price) * quantity.cast("int64"))
+
+
 def money_sum(value: ir.NumericValue, scale: int = MONEY_SCALE) -> ir.DecimalScalar:
     """The exact sum of a money column: each value to ``scale`` places, added as DECIMAL.
 

@@ -45,7 +45,13 @@ import pandas as pd
 from shopbook.errors import ContractError
 from shopbook.features._engine import count_if
 from shopbook.features.fetching import fetch
-from shopbook.features.orders import PURCHASE_STATUSES, money, money_sum, order_span, purchases
+from shopbook.features.orders import (
+    PURCHASE_STATUSES,
+    line_money,
+    money_sum,
+    order_span,
+    purchases,
+)
 from shopbook.features.periods import end_note
 
 #: Output columns of :func:`sku_features`, in order.
@@ -187,8 +193,8 @@ def sku_features(
         age=end_lit.delta(o.day, unit="day"),
         day=o.day,
         quantity=items.quantity.cast("int64"),
-        revenue=money(items.unit_price) * items.quantity.cast("int64"),
-        cost=money(items.unit_cost) * items.quantity.cast("int64"),
+        revenue=line_money(items.unit_price, items.quantity),
+        cost=line_money(items.unit_cost, items.quantity),
     )
     costed = lines.cost.notnull()
     totals = lines.group_by("sku").aggregate(  # money as exact DECIMAL sums, then floats

@@ -15,7 +15,14 @@ import ibis
 import pandas as pd
 
 from shopbook.features.fetching import fetch
-from shopbook.features.orders import SHARE_SCALE, as_table, in_window, money, money_sum
+from shopbook.features.orders import (
+    SHARE_SCALE,
+    as_table,
+    in_window,
+    line_money,
+    money,
+    money_sum,
+)
 
 
 def _require(frame: pd.DataFrame, columns: list[str]) -> None:
@@ -54,7 +61,7 @@ def stock_value(inventory: Any, order_items: Any, start: Any, end: Any) -> dict[
     it = it.filter(it.unit_cost.notnull())
     cost = it.group_by("sku").aggregate(  # quantity-weighted mean cost, to a millionth
         unit_cost=money(
-            money_sum(money(it.unit_cost) * it.quantity.cast("int64")).cast("float64")
+            money_sum(line_money(it.unit_cost, it.quantity)).cast("float64")
             / it.quantity.sum().cast("float64"),
             SHARE_SCALE,
         )

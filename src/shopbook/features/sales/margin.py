@@ -16,6 +16,7 @@ from shopbook.features.orders import (
     SHARE_SCALE,
     as_table,
     in_window,
+    line_money,
     line_shares,
     money,
     money_sum,
@@ -40,7 +41,7 @@ def _window_lines(
         order_id=o.order_id,
         sku=it.sku,
         revenue=money(o.net_amount.cast("float64") * it.line_share, SHARE_SCALE),
-        cost=money(it.unit_cost) * it.quantity.cast("int64"),
+        cost=line_money(it.unit_cost, it.quantity),
     )
 
 
