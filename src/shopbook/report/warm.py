@@ -272,9 +272,13 @@ def serve(path: str, ready: int | None = None) -> None:
         with contextlib.suppress(Exception):
             importlib.import_module(name)
     import gc
+    import threading
 
     gc.collect()
     gc.freeze()  # the children's collections skip what the server imported
+    # a thread an import started would be missing in every child, with any lock it held:
+    # then no kernel is forked (each starts cold)
+    declined = "a thread started at import" if threading.active_count() > 1 else None
     children: dict[int, socket.socket] = {}
     stopping = False
 
@@ -292,7 +296,7 @@ def serve(path: str, ready: int | None = None) -> None:
             assert isinstance(sock, socket.socket)
             if sock is listener:
                 conn, _ = listener.accept()
-                _start(conn, listener, children, sel)
+                _start(conn, listener, children, sel, declined)
             else:  # a client's connection closed: the client is gone, so is its kernel
                 pid = next((p for p, c in children.items() if c is sock), None)
                 with contextlib.suppress(OSError):
@@ -313,13 +317,14 @@ def _start(
     listener: socket.socket,
     children: dict[int, socket.socket],
     sel: selectors.BaseSelector,
+    declined: str | None = None,
 ) -> None:
     try:
         request, fds = _recv_request(conn)
     except (OSError, ValueError):
         conn.close()
         return
-    why = _cold_reason(request.get("env", {})) if len(fds) == 3 else "no streams"
+    why = declined or (_cold_reason(request.get("env", {})) if len(fds) == 3 else "no streams")
     if why:
         with contextlib.suppress(OSError):
             conn.sendall(f"cold {why}\n".encode())
