@@ -210,8 +210,10 @@ def load_each(
         return [empty]
     names = _names(report)
     chosen = [experiment_id] if experiment_id else names
+    end = _data_end(report)  # the same for every experiment: once
     return [
-        _one(report, name, names, pre_days, outcome_days, order_cap_quantile) for name in chosen
+        _one(report, name, names, pre_days, outcome_days, order_cap_quantile, end)
+        for name in chosen
     ]
 
 
@@ -274,8 +276,10 @@ def _one(
     pre_days: int,
     outcome_days: int | None,
     order_cap_quantile: float | None,
+    data_end: dt.date | None = None,
 ) -> ExperimentData:
-    """One experiment of a validated source with experiments."""
+    """One experiment of a validated source with experiments (``data_end``:
+    :func:`_data_end`, computed here when not given)."""
     if experiment_id not in names:
         raise ContractError(
             table="assignments",
@@ -286,7 +290,11 @@ def _one(
         )
     daily = fetch(daily_assignments(report, experiment_id))
     data = ExperimentData(
-        experiment_id, daily=daily, experiments=names, report=report, data_end=_data_end(report)
+        experiment_id,
+        daily=daily,
+        experiments=names,
+        report=report,
+        data_end=data_end if data_end is not None else _data_end(report),
     )
     raw = (
         report.source.table("assignments") if getattr(report, "source", None) is not None else None
