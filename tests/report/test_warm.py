@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -38,11 +39,16 @@ def _outputs(path: Path) -> tuple[dict, list[str]]:
 
 
 def _gone(pid: int, seconds: float = 10) -> bool:
+    """Whether the process ``pid`` ends within ``seconds`` (exited: gone, or a zombie
+    its new parent has not reaped yet)."""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         try:
             os.kill(pid, 0)
-        except ProcessLookupError:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (ProcessLookupError, FileNotFoundError):
+            return True
+        if state in ("Z", "X"):
             return True
         time.sleep(0.05)
     return False
@@ -203,3 +209,20 @@ def test_the_server_ends_its_kernels_when_the_run_ends():
     assert s.process is not None and s.process.poll() is not None
     assert not Path(s.path).exists()
     km.cleanup_resources()
+
+
+def test_a_killed_runner_takes_the_server_with_it(tmp_path):
+    runner = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time\nfrom shopbook.report import warm\n"
+            "w = warm.WarmKernels().__enter__()\nprint(w.process.pid, flush=True)\ntime.sleep(120)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    server = int(runner.stdout.readline())
+    runner.kill()  # no __exit__: the server notices its runner is gone (after its imports)
+    runner.wait()
+    assert _gone(server, seconds=60)

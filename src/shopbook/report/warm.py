@@ -259,6 +259,7 @@ def _child(request: dict[str, Any], fds: list[int], close: list[socket.socket]) 
 def serve(path: str, ready: int | None = None) -> None:
     """Listen on the Unix socket ``path`` (and say so on the file descriptor ``ready``),
     import :data:`PRELOAD`, fork kernels on request."""
+    runner = os.getppid()  # when the runner is gone (even killed), so is the server
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     os.chmod(path, 0o600)
@@ -290,7 +291,7 @@ def serve(path: str, ready: int | None = None) -> None:
     signal.signal(signal.SIGINT, stop)
     sel = selectors.DefaultSelector()
     sel.register(listener, selectors.EVENT_READ)
-    while not stopping:
+    while not stopping and os.getppid() == runner:
         for key, _events in sel.select(timeout=0.05):
             sock = key.fileobj
             assert isinstance(sock, socket.socket)
