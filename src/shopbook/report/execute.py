@@ -39,7 +39,7 @@ from typing import Any
 from shopbook.errors import disk_error
 from shopbook.report.jobs import RunError
 from shopbook.report.plan import NotebookTask
-from shopbook.report.warm import WarmKernels
+from shopbook.report.warm import THREAD_VARIABLES, WarmKernels
 
 KERNEL_NAME = "shopbook"
 
@@ -171,13 +171,12 @@ def kill_kernels() -> None:
                 os.kill(pid, signal.SIGKILL)
 
 
-#: The thread-pool sizes of the numeric libraries a kernel uses (BLAS, OpenMP, polars).
-THREAD_VARIABLES = (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "POLARS_MAX_THREADS",
-)
+def thread_pools(threads: int | None, env: Mapping[str, str]) -> dict[str, str]:
+    """The thread-pool variables of a kernel (:data:`THREAD_VARIABLES`): ``threads`` each,
+    unless ``env`` sets them; ``{}`` for ``None`` (the libraries' defaults)."""
+    if threads is None:
+        return {}
+    return {var: env.get(var, str(threads)) for var in THREAD_VARIABLES}
 
 
 def kernel_manager_class(
@@ -211,8 +210,7 @@ def kernel_manager_class(
         async def _async_pre_start_kernel(self, **kw: Any) -> Any:
             if threads is not None or variables:
                 env = dict(kw.get("env") or os.environ)
-                for var in THREAD_VARIABLES if threads is not None else ():
-                    env.setdefault(var, str(threads))
+                env.update(thread_pools(threads, env))
                 env.update(variables or {})
                 kw["env"] = env
             return await super()._async_pre_start_kernel(**kw)

@@ -91,13 +91,13 @@ from shopbook.redaction import redact_parameters, redact_text, secrets_in
 from shopbook.report import render
 from shopbook.report.checks import shared_checks
 from shopbook.report.execute import (
-    THREAD_VARIABLES,
     Progress,
     RunInterrupted,
     check_timeout,
     execute,
     kernel_name,
     kill_kernels,
+    thread_pools,
 )
 from shopbook.report.jobs import ADHOC_JOB, RunError, project_home
 from shopbook.report.plan import NotebookTask
@@ -595,9 +595,9 @@ class _Run:
         workers = 1 if fail_fast else max(1, min(workers, len(runnable)))
         if workers > 1:  # the cores shared out among the kernels
             self.threads = max(1, (os.cpu_count() or 1) // workers)
-        pools = {v: os.environ.get(v, str(self.threads)) for v in THREAD_VARIABLES}
+        pools = thread_pools(self.threads, os.environ)  # the server imports with the kernels'
         with (
-            warm_kernels(self.kernel, pools if self.threads else {}, len(runnable)) as self.warm,
+            warm_kernels(self.kernel, pools, len(runnable)) as self.warm,
             shared_checks(runnable) as self.variables,
             ThreadPoolExecutor(workers) as pool,
         ):

@@ -60,13 +60,19 @@ PRELOAD = (
     "sqlglot",
     "yaml",
 )
-#: Environment variables the interpreter reads at start and the imports read: a kernel
-#: whose values differ from the server's is started cold.
-IMPORT_VARIABLES = (
+#: The thread-pool sizes of the numeric libraries a kernel uses (BLAS, OpenMP, polars).
+#: Defined here, not in :mod:`~shopbook.report.execute`: the server runs this file as a
+#: script, which imports nothing of Shopbook.
+THREAD_VARIABLES = (
     "OMP_NUM_THREADS",
     "OPENBLAS_NUM_THREADS",
     "MKL_NUM_THREADS",
     "POLARS_MAX_THREADS",
+)
+#: Environment variables the interpreter reads at start and the imports read: a kernel
+#: whose values differ from the server's is started cold.
+IMPORT_VARIABLES = (
+    *THREAD_VARIABLES,
     "MPLBACKEND",
     "MPLCONFIGDIR",
     "PYTHONHASHSEED",
@@ -228,7 +234,7 @@ def _child(request: dict[str, Any], fds: list[int], close: list[socket.socket]) 
         for fd in fds:
             if fd > 2:
                 os.close(fd)
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
+        for sig in (signal.SIGTERM, signal.SIGCHLD):  # the server's handlers, undone
             signal.signal(sig, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         os.setpgid(0, 0)  # its own group, as a kernel jupyter_client starts is

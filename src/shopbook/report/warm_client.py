@@ -48,12 +48,7 @@ def main():
 
     for sig in FORWARDED:
         signal.signal(sig, forward)
-    while True:
-        try:
-            line = reply.readline().decode().split()
-            break
-        except InterruptedError:
-            continue
+    line = reply.readline().decode().split()  # a signal forwarded meanwhile: retried (PEP 475)
     code = int(line[1]) if len(line) == 2 and line[0] == "exit" else 1
     sys.exit(code if code >= 0 else 128 - code)
 
