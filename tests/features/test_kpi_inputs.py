@@ -86,3 +86,54 @@ def test_brief_kpis_equal_pandas_on_the_synthetic_shop(shop):
     assert set(B.TRAFFIC_COLUMNS) <= set(got.columns)
     bare = B.brief_kpis(report.kept("orders"), w)
     assert not set(B.TRAFFIC_COLUMNS) & set(bare.columns) and "retained" in bare
+
+
+def test_retention_by_window_is_window_retention_of_each():
+    from shopbook.features.customers import retention_by_window
+
+    windows = {
+        "a": ("2024-01-08", "2024-01-14"),
+        "b": ("2024-01-01", "2024-01-01"),
+        "none": ("2030-01-01", "2030-01-31"),  # no orders: zeros
+        "c": ("2024-01-05", "2024-01-12"),  # overlapping windows are fine here
+    }
+    got = retention_by_window(_orders(), windows)
+    assert list(got.index) == list(windows) and got.index.name == "window"
+    for name, (a, b) in windows.items():
+        assert got.loc[name].to_dict() == window_retention(_orders(), a, b)
+
+
+def test_each_window_part_counts_both_windows_in_one_query_as_each_alone(shop):
+    """sales, LTV, margin and funnel by window equal the single-window functions."""
+    from shopbook.features import funnel as F
+    from shopbook.features import sales as S
+    from shopbook.features.orders import window_of
+
+    _, report = shop
+    o, it, s = report.kept("orders"), report.kept("order_items"), report.kept("sessions")
+    windows = {
+        "w": ("2024-03-04", "2024-03-10"),
+        "empty": ("2031-01-01", "2031-01-07"),
+        "v": ("2024-02-26", "2024-03-03"),
+    }
+    sales = S.sales_by_window(o, windows)
+    ltv = S.ltv_by_window(o, {k: b for k, (_, b) in windows.items()}, ltv_days=30)
+    margin = S.margin_by_window(o, it, windows)
+    counts = F.funnel_by_window(s, windows, orders=o)
+    for name, (a, b) in windows.items():
+        assert sales.loc[name].to_dict() == pytest.approx(S.window_sales(o, a, b))
+        one = S.ltv(o, b, ltv_days=30)
+        assert ltv.loc[name, "customers"] == one["customers"]
+        assert ltv.loc[name, "cohort_start"] == one["cohort_start"]
+        assert ltv.loc[name, "ltv"] == pytest.approx(one["ltv"], nan_ok=True)
+        m = S.margin(o, it, a, b).iloc[0]
+        pd.testing.assert_series_equal(margin.loc[name], m, check_names=False, rtol=1e-12)
+        f = F.funnel(s, None, None, start=a, end=b, orders=o)
+        want = f.iloc[0] if len(f) else pd.Series(0, index=f.columns)
+        assert counts.loc[name].to_dict() == want.astype("int64").to_dict()
+    assert sales.loc["empty"].eq(0).all() and counts.loc["empty"].eq(0).all()
+    assert margin.loc["empty", "revenue"] == 0.0 and pd.isna(margin.loc["empty", "margin"])
+    with pytest.raises(ValueError, match="windows 'a' and 'b' overlap"):
+        window_of(
+            o.order_ts, {"a": ("2024-01-01", "2024-01-07"), "b": ("2024-01-07", "2024-01-09")}
+        )

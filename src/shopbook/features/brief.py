@@ -7,7 +7,7 @@ cohort, margin, spend, funnel, stock value) with what the operators' KPIs add:
   window's sessions, and ``paid`` (sessions whose order is a purchase; refunded and
   cancelled orders are not), from :func:`shopbook.features.funnel.funnel`;
 * window to window — ``previous_buyers`` and ``retained`` from
-  :func:`shopbook.features.customers.window_retention` (the counts behind churn).
+  :func:`shopbook.features.customers.retention_by_window` (the counts behind churn).
 
 :func:`month_to_date` gathers what the brief's monthly targets need: the same window
 inputs for the month containing a day, up to that day, and the daily GMV, orders and new
@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 
 from shopbook.features import funnel as F
-from shopbook.features.customers import window_retention
+from shopbook.features.customers import retention_by_window
 from shopbook.features.fetching import fetch
 from shopbook.features.orders import PURCHASE_STATUSES, as_table, first_purchases, in_window
 from shopbook.features.periods import Window, period_end, period_start, resolve_window
@@ -68,30 +68,29 @@ def brief_kpis(
         of the same length before each row's window, and those of them who bought in
         it) and, with sessions, ``visitors``, ``pageviews``, ``paid`` (ints).
     """
+    # the sessions' funnel counted here, with the traffic and the paid sessions (one
+    # query for both windows), rather than by window_kpis and again here
     out = window_kpis(
         orders,
         window,
         order_items=order_items,
-        sessions=sessions,
         marketing_spend=marketing_spend,
         inventory=inventory,
         ltv_days=ltv_days,
         cohort_days=cohort_days,
         statuses=statuses,
     )
-    extra: dict[str, dict[str, int]] = {}
-    for name, row in out.iterrows():
-        r = window_retention(orders, row["start"], row["end"], statuses)
-        v = {"previous_buyers": r["previous_buyers"], "retained": r["retained"]}
-        if sessions is not None:
-            f = F.funnel(
-                sessions, None, None, start=row["start"], end=row["end"], orders=orders,
-                statuses=statuses,
-            )  # fmt: skip
-            for c in TRAFFIC_COLUMNS:
-                v[c] = int(f[c].iloc[0]) if len(f) else 0
-        extra[str(name)] = v
-    return out.join(pd.DataFrame.from_dict(extra, orient="index"))
+    windows = {str(name): (row["start"], row["end"]) for name, row in out.iterrows()}
+    retention = retention_by_window(orders, windows, statuses)
+    extra = [retention[["previous_buyers", "retained"]]]
+    if sessions is not None:
+        f = F.funnel_by_window(sessions, windows, orders=orders, statuses=statuses)
+        # where window_kpis puts the funnel counts: before the stock columns
+        columns = list(out.columns)
+        at = next((i for i, c in enumerate(columns) if c.startswith("stock_")), len(columns))
+        out = pd.concat([out.iloc[:, :at], f[list(F.COUNTS)], out.iloc[:, at:]], axis=1)
+        extra.append(f[list(TRAFFIC_COLUMNS)])
+    return out.join(extra)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ Sections of this module
   rows with counts).
 * RFM — in :mod:`shopbook.features.rfm` (:func:`~shopbook.features.rfm.customer_rfm`).
 * Window to window — :func:`window_retention` (the buyers of the window before a window,
-  and how many of them bought again in it: the counts behind churn).
+  and how many of them bought again in it: the counts behind churn) and
+  :func:`retention_by_window` (the same for several windows in one query).
 
 Which orders count
 ------------------
@@ -27,7 +28,7 @@ customer paid). Both are parameters. The span of the purchase days is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -220,6 +221,62 @@ def summary_patterns(
 # ------------------------------------------------------------------ window to window
 
 
+def _before(start: Any, end: Any) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp, pd.Timestamp]:
+    """A window (days) and the window of the same length just before it."""
+    a, b = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    days = (b - a).days + 1
+    return a - pd.Timedelta(days=days), a - pd.Timedelta(days=1), a, b
+
+
+def retention_by_window(
+    orders: Any,
+    windows: Mapping[str, tuple[Any, Any]],
+    statuses: Sequence[str] | None = PURCHASE_STATUSES,
+) -> pd.DataFrame:
+    """:func:`window_retention` of several windows, in one query.
+
+    Parameters
+    ----------
+    orders, statuses
+        As in :func:`window_retention`.
+    windows
+        ``{name: (start, end)}`` (days, inclusive; they may overlap).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by the window names (in the order given; index ``window``):
+        ``before_start``, ``before_end``, ``previous_buyers``, ``retained`` as in
+        :func:`window_retention`.
+    """
+    spans = {name: _before(a, b) for name, (a, b) in windows.items()}
+    every = sorted({(x, y) for b0, b1, a, b in spans.values() for x, y in ((b0, b1), (a, b))})
+    flag = {span: f"__in_{i}" for i, span in enumerate(every)}
+    paid = purchases(orders, statuses)
+    # one pass over the windows' purchases, a row per customer: whether they bought in
+    # each window (distincts and joins per window read the orders again, about 2x the time)
+    lo, hi = min(x for x, _ in every), max(y for _, y in every)
+    rows = paid.filter(in_window(paid.order_ts, lo, hi))
+    each = rows.group_by("customer_id").aggregate(
+        **{name: in_window(rows.order_ts, x, y).any() for (x, y), name in flag.items()}
+    )
+    counts = {}
+    for i, (b0, b1, a, b) in enumerate(spans.values()):
+        before, now = each[flag[(b0, b1)]], each[flag[(a, b)]]
+        counts[f"p{i}"] = each.count(where=before)
+        counts[f"r{i}"] = each.count(where=before & now)
+    got = each.aggregate(**counts).execute().iloc[0]
+    return pd.DataFrame(
+        {
+            "before_start": [s[0] for s in spans.values()],
+            "before_end": [s[1] for s in spans.values()],
+            "previous_buyers": [int(got[f"p{i}"] or 0) for i in range(len(spans))],
+            "retained": [int(got[f"r{i}"] or 0) for i in range(len(spans))],
+        },
+        index=pd.Index(list(windows), name="window"),
+    )
+
+
 def window_retention(
     orders: Any,
     start: Any,
@@ -249,24 +306,10 @@ def window_retention(
         ``previous_buyers`` (customers with a purchase in it) and ``retained`` (those of
         them with a purchase in the window) — ints.
     """
-    a, b = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
-    days = (b - a).days + 1
-    b0, b1 = a - pd.Timedelta(days=days), a - pd.Timedelta(days=1)
-    paid = purchases(orders, statuses)
-    # one pass over the two windows' purchases, a row per customer: whether they bought
-    # in each (two distincts and a join read the orders twice, about 2x the time)
-    both = paid.filter(in_window(paid.order_ts, b0, b))
-    each = both.group_by("customer_id").aggregate(
-        before=in_window(both.order_ts, b0, b1).any(), now=in_window(both.order_ts, a, b).any()
-    )
-    row = each.aggregate(
-        previous_buyers=each.count(where=each.before),
-        retained=each.count(where=each.before & each.now),
-    )
-    got = row.execute().iloc[0]
+    row = retention_by_window(orders, {"window": (start, end)}, statuses).iloc[0]
     return {
-        "before_start": b0,
-        "before_end": b1,
-        "previous_buyers": int(got["previous_buyers"] or 0),
-        "retained": int(got["retained"] or 0),
+        "before_start": row["before_start"],
+        "before_end": row["before_end"],
+        "previous_buyers": int(row["previous_buyers"]),
+        "retained": int(row["retained"]),
     }

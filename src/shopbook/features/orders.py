@@ -11,7 +11,9 @@ expressions; analysis receives the frames they produce):
   unit's orders, a refund being a guardrail, not a missing order).
 * **window** — whole days, both ends inclusive: :func:`window_bounds` turns
   ``start``/``end`` into ``[start 00:00, end + 1 day 00:00)`` and :func:`in_window`
-  tests a timestamp or date column against it.
+  tests a timestamp or date column against it; :func:`window_of` names the window (of
+  several that do not overlap) a row falls in and :func:`in_windows` keeps the rows of
+  such windows, named, to count them all in one pass.
 * **first purchase** — each customer's earliest purchase: :func:`first_purchases`.
 * **order span** — the first and last day with a purchase: :func:`order_span`.
 * **currency** — the dataset's one currency: :func:`currency`.
@@ -30,7 +32,7 @@ look-ups :func:`order_span` and :func:`currency`, which run one small query.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,6 +142,59 @@ def in_window(col: ir.Value, start: Any, end: Any) -> ir.BooleanValue:
     if col.type().is_date():
         return (col >= lo.date()) & (col < hi.date())
     return (col >= lo) & (col < hi)
+
+
+def window_of(col: ir.Value, windows: Mapping[str, tuple[Any, Any]]) -> ir.StringValue:
+    """The name of the window a timestamp or date column falls in (null: in none).
+
+    Parameters
+    ----------
+    col
+        A timestamp or date column.
+    windows
+        ``{name: (start, end)}``, windows of whole days (:func:`in_window`).
+
+    Raises
+    ------
+    ValueError
+        When two windows overlap (a row would be in both) or ``windows`` is empty.
+    """
+    if not windows:
+        raise ValueError("give at least one window")
+    spans = sorted((window_bounds(a, b), name) for name, (a, b) in windows.items())
+    for ((_, hi), first), ((lo, _), second) in zip(spans, spans[1:], strict=False):
+        if lo < hi:
+            raise ValueError(f"windows {first!r} and {second!r} overlap")
+    cases = [(in_window(col, a, b), ibis.literal(name)) for name, (a, b) in windows.items()]
+    return ibis.cases(*cases, else_=ibis.null("string"))
+
+
+def in_windows(t: ir.Table, column: str, windows: Mapping[str, tuple[Any, Any]]) -> ir.Table:
+    """The rows of ``t`` whose ``column`` falls in one of ``windows``, tagged with its name.
+
+    Several windows counted in one pass over the rows: group by the tag (the KPI
+    brief's window and the one before it). The rows are first filtered to the days from
+    the first window's start to the last one's end, a plain range the engine can use to
+    skip data (Parquet row groups, partitions) before it names each row's window.
+
+    Parameters
+    ----------
+    t
+        Any table with ``column``, a timestamp or date column.
+    windows
+        ``{name: (start, end)}``: windows of whole days that do not overlap
+        (:func:`window_of`).
+
+    Returns
+    -------
+    ibis.Table
+        ``t``'s columns and ``window`` (the name).
+    """
+    tag = window_of(t[column], windows)  # checks the windows
+    lo = min(pd.Timestamp(a) for a, _ in windows.values())
+    hi = max(pd.Timestamp(b) for _, b in windows.values())
+    t = t.filter(in_window(t[column], lo, hi)).mutate(window=tag)
+    return t.filter(t.window.notnull())
 
 
 def gmv(orders: ir.Table, amount: str = GMV_AMOUNT) -> ir.FloatingScalar:
@@ -317,5 +372,7 @@ __all__ = [
     "money_sum",
     "order_span",
     "purchases",
+    "in_windows",
     "window_bounds",
+    "window_of",
 ]

@@ -28,11 +28,15 @@ Sections
   whose SKU is not in ``products`` fall in the group ``(unknown)``. ``period`` is the
   start of the period; periods without orders have no row — :func:`fill_periods` and
   :func:`to_series` add them with zeros (no order that day means no sales that day).
-* **Margin** — :func:`margin`: revenue, revenue with a known unit cost, cost of goods.
+* **Margin** — :func:`margin`: revenue, revenue with a known unit cost, cost of goods
+  (:func:`margin_by_window`: of several windows in one query).
 * **The KPI brief's window** — :func:`window_sales` (GMV, orders, active, new and
   returning customers, repeat buyers), :func:`spend_total`, :func:`ltv`, and
   :func:`window_kpis`, which collects every input of the brief's KPI table for a window
-  and the window before it (:class:`~shopbook.features.periods.Window`).
+  and the window before it (:class:`~shopbook.features.periods.Window`), each part for
+  both windows in one query (:func:`sales_by_window`, :func:`ltv_by_window`,
+  :func:`margin_by_window`; windows tagged by
+  :func:`~shopbook.features.orders.in_windows`).
 * **Channels** — :func:`channel_economics` (orders, GMV, new customers, spend and gross
   profit per channel) and :func:`channel_kpis` (the same with the session funnel).
 
@@ -53,8 +57,15 @@ from shopbook.features.sales.by_period import (
     to_series,
 )
 from shopbook.features.sales.channels import channel_economics, channel_kpis
-from shopbook.features.sales.margin import margin
-from shopbook.features.sales.window import ltv, spend_total, window_kpis, window_sales
+from shopbook.features.sales.margin import margin, margin_by_window
+from shopbook.features.sales.window import (
+    ltv,
+    ltv_by_window,
+    sales_by_window,
+    spend_total,
+    window_kpis,
+    window_sales,
+)
 
 __all__ = [
     "METRICS",
@@ -68,7 +79,10 @@ __all__ = [
     "kpis",
     "kpis_expr",
     "ltv",
+    "ltv_by_window",
     "margin",
+    "margin_by_window",
+    "sales_by_window",
     "spend_total",
     "to_series",
     "window_kpis",

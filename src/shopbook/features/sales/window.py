@@ -2,30 +2,94 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ibis
-import numpy as np
+import ibis.expr.types as ir
 import pandas as pd
 
 from shopbook.features import funnel as F
 from shopbook.features import stock
 from shopbook.features._engine import count_if
+from shopbook.features.fetching import fetch
 from shopbook.features.orders import (
     GMV_AMOUNT,
     PURCHASE_STATUSES,
     as_table,
     first_purchases,
-    gmv,
     in_window,
+    in_windows,
     money_sum,
     purchases,
+    window_bounds,
 )
-from shopbook.features.periods import (
-    Window,
-)
-from shopbook.features.sales.margin import margin
+from shopbook.features.periods import Window
+from shopbook.features.sales.margin import margin_by_window
+
+
+def sales_by_window(
+    orders: Any,
+    windows: Mapping[str, tuple[Any, Any]],
+    statuses: Sequence[str] | None = PURCHASE_STATUSES,
+) -> pd.DataFrame:
+    """:func:`window_sales` of several windows, in one query.
+
+    Parameters
+    ----------
+    orders, statuses
+        As in :func:`window_sales`.
+    windows
+        ``{name: (start, end)}``: windows of whole days that do not overlap.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by the window names (in the order given; index ``window``): ``gmv``
+        (float), ``orders``, ``active``, ``new``, ``returning``, ``repeaters`` (ints; a
+        window without purchases: zeros).
+    """
+    return _sales_frame(fetch(_sales_expr(orders, windows, statuses)), windows)
+
+
+def _first_ts(orders: Any, statuses: Sequence[str] | None) -> ir.Table:
+    """``customer_id``, ``first_ts``: the one first-purchase table both queries share."""
+    return first_purchases(orders, statuses).select("customer_id", "first_ts")
+
+
+def _sales_expr(
+    orders: Any, windows: Mapping[str, tuple[Any, Any]], statuses: Sequence[str] | None
+) -> ir.Table:
+    """:func:`sales_by_window`'s aggregate: a row per window with purchases."""
+    o = as_table(orders)
+    paid = in_windows(purchases(o, statuses), "order_ts", windows)
+    per = paid.group_by(["window", "customer_id"]).aggregate(
+        n=paid.order_id.nunique(), gmv=money_sum(paid[GMV_AMOUNT])
+    )
+    # new: a buyer of a window whose first purchase ever is in it, i.e. not before its
+    # start (in the same query as the buyers' counts)
+    first = _first_ts(o, statuses)
+    per = per.left_join(first, "customer_id").select(per, first_ts=first.first_ts)
+    start = ibis.cases(
+        *[(per.window == name, window_bounds(a, b)[0]) for name, (a, b) in windows.items()]
+    )
+    return per.group_by("window").aggregate(
+        active=per.count(),
+        repeaters=count_if(per.n >= 2),
+        orders=per.n.sum(),
+        gmv=per.gmv.sum().cast("float64"),  # a sum of exact sums: exact
+        new=count_if(per.first_ts >= start),
+    )
+
+
+def _sales_frame(got: pd.DataFrame, windows: Mapping[str, Any]) -> pd.DataFrame:
+    frame = got.set_index("window").reindex(list(windows))
+    out = pd.DataFrame(index=frame.index)
+    out["gmv"] = frame["gmv"].astype("float64").fillna(0.0)
+    for c in ("orders", "active", "new", "repeaters"):
+        out[c] = pd.to_numeric(frame[c]).fillna(0).astype("int64")
+    out["returning"] = out["active"] - out["new"]
+    return out[["gmv", "orders", "active", "new", "returning", "repeaters"]]
 
 
 def window_sales(
@@ -51,33 +115,8 @@ def window_sales(
         (``active - new``), ``repeaters`` (active customers with two or more purchases
         in it) — all ints.
     """
-    o = as_table(orders)
-    paid = purchases(o, statuses)
-    paid = paid.filter(in_window(paid.order_ts, start, end))
-    per = paid.group_by("customer_id").aggregate(
-        n=paid.order_id.nunique(), gmv=money_sum(paid[GMV_AMOUNT])
-    )
-    row = (
-        per.aggregate(
-            active=per.count(),
-            repeaters=count_if(per.n >= 2),
-            orders=per.n.sum(),
-            gmv=per.gmv.sum().cast("float64"),  # a sum of exact sums: exact
-        )
-        .execute()
-        .iloc[0]
-    )
-    first = first_purchases(o, statuses)
-    new = int(first.filter(in_window(first.first_ts, start, end)).count().execute())
-    active = int(row["active"])
-    return {
-        "gmv": float(row["gmv"] or 0.0),
-        "orders": int(row["orders"] or 0),
-        "active": active,
-        "new": new,
-        "returning": active - new,
-        "repeaters": int(row["repeaters"] or 0),
-    }
+    row = sales_by_window(orders, {"window": (start, end)}, statuses).iloc[0]
+    return {"gmv": float(row["gmv"]), **{c: int(row[c]) for c in row.index if c != "gmv"}}
 
 
 def spend_total(marketing_spend: Any, start: Any, end: Any) -> float:
@@ -85,6 +124,81 @@ def spend_total(marketing_spend: Any, start: Any, end: Any) -> float:
     s = as_table(marketing_spend)
     total = money_sum(s.filter(in_window(s.date, start, end)).spend).cast("float64").execute()
     return float(total or 0.0)
+
+
+def _cohort(end: Any, ltv_days: int, cohort_days: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The first days of the LTV cohort of a window ending ``end`` (see :func:`ltv`)."""
+    c_end = pd.Timestamp(end).normalize() - pd.Timedelta(days=ltv_days)
+    return c_end - pd.Timedelta(days=cohort_days - 1), c_end
+
+
+def ltv_by_window(
+    orders: Any,
+    ends: Mapping[str, Any],
+    ltv_days: int = 365,
+    cohort_days: int = 90,
+    statuses: Sequence[str] | None = PURCHASE_STATUSES,
+) -> pd.DataFrame:
+    """:func:`ltv` at several ends, in one query (the cohorts may overlap).
+
+    Parameters
+    ----------
+    orders, ltv_days, cohort_days, statuses
+        As in :func:`ltv`.
+    ends
+        ``{name: end}``: the last day observed of each.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by the names (in the order given; index ``window``): ``ltv``,
+        ``customers``, ``cohort_start``, ``cohort_end`` as in :func:`ltv`.
+    """
+    spans = {name: _cohort(end, ltv_days, cohort_days) for name, end in ends.items()}
+    return _ltv_frame(fetch(_ltv_expr(orders, spans, ltv_days, statuses)), spans)
+
+
+def _ltv_expr(
+    orders: Any,
+    spans: Mapping[str, tuple[pd.Timestamp, pd.Timestamp]],
+    ltv_days: int,
+    statuses: Sequence[str] | None,
+) -> ir.Table:
+    """:func:`ltv_by_window`'s aggregate: cohort size ``n`` and ``spend`` per window."""
+    o = as_table(orders)
+    first = _first_ts(o, statuses)
+    parts = [
+        first.filter(in_window(first.first_ts, a, b)).mutate(window=ibis.literal(name))
+        for name, (a, b) in spans.items()
+    ]
+    cohorts = parts[0] if len(parts) == 1 else ibis.union(*parts)
+    # each member's spend in its first ltv_days days, once (a customer may be in two
+    # cohorts), then summed per cohort: the same exact DECIMAL total as over the orders
+    members = cohorts.select("customer_id", "first_ts").distinct()
+    paid = purchases(o, statuses)
+    j = paid.inner_join(members, "customer_id")
+    horizon = j.first_ts.date().cast("timestamp") + ibis.interval(days=int(ltv_days))
+    j = j.filter(j.order_ts < horizon)
+    spend = j.group_by("customer_id").aggregate(spend=money_sum(j[GMV_AMOUNT]))
+    c = cohorts.left_join(spend, "customer_id").select(cohorts.window, spend.spend)
+    return c.group_by("window").aggregate(n=c.count(), spend=c.spend.sum().cast("float64"))
+
+
+def _ltv_frame(
+    got: pd.DataFrame, spans: Mapping[str, tuple[pd.Timestamp, pd.Timestamp]]
+) -> pd.DataFrame:
+    got = got.set_index("window").reindex(list(spans))
+    n = pd.to_numeric(got["n"]).fillna(0).astype("int64")
+    total = got["spend"].astype("float64").fillna(0.0)
+    return pd.DataFrame(
+        {
+            "ltv": (total / n).where(n > 0),
+            "customers": n,
+            "cohort_start": [spans[k][0] for k in spans],
+            "cohort_end": [spans[k][1] for k in spans],
+        },
+        index=got.index,
+    )
 
 
 def ltv(
@@ -117,62 +231,13 @@ def ltv(
         ``ltv`` (mean net spend per customer, NaN without a cohort), ``customers``,
         ``cohort_start``, ``cohort_end``.
     """
-    e = pd.Timestamp(end).normalize()
-    c_end = e - pd.Timedelta(days=ltv_days)
-    c_start = c_end - pd.Timedelta(days=cohort_days - 1)
-    o = as_table(orders)
-    first = first_purchases(o, statuses)
-    cohort = first.filter(in_window(first.first_ts, c_start, c_end))
-    paid = purchases(o, statuses)
-    j = paid.inner_join(cohort, paid.customer_id == cohort.customer_id)
-    horizon = j.first_ts.date().cast("timestamp") + ibis.interval(days=int(ltv_days))
-    j = j.filter(j.order_ts < horizon)
-    spend = float(gmv(j).execute() or 0.0)
-    n = int(cohort.count().execute())
+    row = ltv_by_window(orders, {"window": end}, ltv_days, cohort_days, statuses).iloc[0]
     return {
-        "ltv": spend / n if n else np.nan,
-        "customers": n,
-        "cohort_start": c_start,
-        "cohort_end": c_end,
+        "ltv": float(row["ltv"]),
+        "customers": int(row["customers"]),
+        "cohort_start": row["cohort_start"],
+        "cohort_end": row["cohort_end"],
     }
-
-
-def _one_window(
-    orders: Any,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    tables: dict[str, Any],
-    ltv_days: int,
-    cohort_days: int,
-    statuses: Sequence[str] | None,
-) -> dict[str, Any]:
-    """Every input of the KPI table for one window (see :func:`window_kpis`)."""
-    v: dict[str, Any] = dict(window_sales(orders, start, end, statuses))
-    lt = ltv(orders, end, ltv_days, cohort_days, statuses)
-    v.update(
-        ltv=lt["ltv"],
-        ltv_days=ltv_days,
-        ltv_customers=lt["customers"],
-        ltv_cohort_start=lt["cohort_start"],
-        ltv_cohort_end=lt["cohort_end"],
-    )
-    items, sessions = tables.get("order_items"), tables.get("sessions")
-    spend, inventory = tables.get("marketing_spend"), tables.get("inventory")
-    if items is not None:
-        m = margin(orders, items, start, end, statuses=statuses).iloc[0]
-        for c in ("revenue", "revenue_costed", "cogs", "gross_profit", "margin", "uncosted_share"):
-            v[c] = m[c]
-    if spend is not None:
-        v["spend"] = spend_total(spend, start, end)
-    if sessions is not None:
-        f = F.funnel(sessions, None, None, start=start, end=end)
-        row = f.iloc[0] if len(f) else pd.Series(dict.fromkeys(F.COUNTS, 0))
-        for c in F.COUNTS:
-            v[c] = int(row[c])
-    if inventory is not None and items is not None:
-        st = stock.stock_value(inventory, items, start, end)
-        v.update(stock_value=st["value"], stock_days=st["days"])
-    return v
 
 
 def window_kpis(
@@ -224,17 +289,48 @@ def window_kpis(
         ``stock_value`` (mean daily stock value at unit cost) and ``stock_days``. A
         column is missing when its table is not given.
     """
-    tables = dict(
-        order_items=order_items,
-        sessions=sessions,
-        marketing_spend=marketing_spend,
-        inventory=inventory,
+    # each part counts both windows in one query (they do not overlap: the previous one
+    # ends the day before the window starts)
+    windows = {
+        "current": (window.start, window.end),
+        "previous": (window.prev_start, window.prev_end),
+    }
+    out = pd.DataFrame(
+        {
+            "start": [a for a, _ in windows.values()],
+            "end": [b for _, b in windows.values()],
+            "days": [(b - a).days + 1 for a, b in windows.values()],
+        },
+        index=pd.Index(list(windows), name="window"),
     )
-    rows = {}
-    for name, (w0, w1) in (
-        ("current", (window.start, window.end)),
-        ("previous", (window.prev_start, window.prev_end)),
-    ):
-        values = _one_window(orders, w0, w1, tables, ltv_days, cohort_days, statuses)
-        rows[name] = {"start": w0, "end": w1, "days": (w1 - w0).days + 1, **values}
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("window")
+    # the sales and the LTV cohorts in one query: they share the customers' first
+    # purchases (a pass over every order, made once)
+    spans = {name: _cohort(b, ltv_days, cohort_days) for name, (_, b) in windows.items()}
+    sales = _sales_expr(orders, windows, statuses)
+    cohort = _ltv_expr(orders, spans, ltv_days, statuses)
+    both = sales.outer_join(cohort, "window")
+    both = both.select(
+        window=ibis.coalesce(sales.window, cohort.window),
+        **{c: sales[c] for c in sales.columns if c != "window"},
+        n=cohort.n,
+        spend=cohort.spend,
+    )
+    got = fetch(both)  # a row per window with purchases or a cohort (the rest: zeros)
+    out = out.join(_sales_frame(got, windows))
+    lt = _ltv_frame(got, spans)
+    out["ltv"] = lt["ltv"]
+    out["ltv_days"] = ltv_days
+    out["ltv_customers"] = lt["customers"]
+    out["ltv_cohort_start"] = lt["cohort_start"]
+    out["ltv_cohort_end"] = lt["cohort_end"]
+    if order_items is not None:
+        out = out.join(margin_by_window(orders, order_items, windows, statuses))
+    if marketing_spend is not None:
+        out["spend"] = [spend_total(marketing_spend, a, b) for a, b in windows.values()]
+    if sessions is not None:
+        out = out.join(F.funnel_by_window(sessions, windows)[list(F.COUNTS)])
+    if inventory is not None and order_items is not None:
+        st = [stock.stock_value(inventory, order_items, a, b) for a, b in windows.values()]
+        out["stock_value"] = [x["value"] for x in st]
+        out["stock_days"] = [x["days"] for x in st]
+    return out
