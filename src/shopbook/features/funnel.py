@@ -1,7 +1,8 @@
 """The session funnel — counted where the data lives.
 
 :func:`funnel_expr` / :func:`funnel` count sessions and the sessions reaching each stage
-per period and group (``channel``, ``device``) in **one** aggregate query over the
+per period and group (``channel``, ``device``) — :func:`funnel_by_window` per window of
+several — in **one** aggregate query over the
 validated contract ``sessions`` (:meth:`shopbook.data.validation.ValidationReport.kept`;
 a pandas DataFrame is turned into a memtable); what comes back is small (one row per
 day × channel × device, or one row per channel). :func:`stage_rates` turns the counts
