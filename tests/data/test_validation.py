@@ -302,6 +302,24 @@ def test_exact_copies_keep_one_and_the_rows_of_other_keys_pass_untouched():
     assert report.rejects("orders").count().execute() == 3
 
 
+@pytest.mark.parametrize("limit", [3, 100])
+def test_repeated_keys_past_the_listing_limit_are_all_found(monkeypatch, limit):
+    """Repeated keys with a null part count towards the limit of keys read back: with
+    more keys than it, the rule finds them itself instead of using a list cut short (three
+    repeated keys among 53 cut at 3 + 2 rows would almost surely miss one)."""
+    from shopbook.data.validation import reasons as R
+
+    monkeypatch.setattr(R, "MAX_REPEATED_KEYS", limit)
+    orders = [order(i) for i in range(1, 4)]
+    items = [item(f"o{i}", "A", quantity=q) for i in range(1, 4) for q in (1, 2)]
+    items += [item(None, f"S{k}") for k in range(50) for _ in range(2)]  # null order_id
+    report = check({"orders": orders, "order_items": items})
+    reason = TABLES["order_items"].key_reason
+    assert report.tables["order_items"].reasons == {reason: 3, "null order_id": 100}
+    kept = report.kept("order_items").execute()
+    assert sorted(kept["order_id"]) == ["o1", "o2", "o3"] and set(kept["quantity"]) == {1}
+
+
 def test_duplicate_composite_key_uses_the_declared_reason():
     items = [item("o1", "A"), item("o1", "A", quantity=2), item("o1", "B")]
     report = check({"orders": [order(1)], "order_items": items})
