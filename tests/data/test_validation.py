@@ -320,6 +320,25 @@ def test_repeated_keys_past_the_listing_limit_are_all_found(monkeypatch, limit):
     assert sorted(kept["order_id"]) == ["o1", "o2", "o3"] and set(kept["quantity"]) == {1}
 
 
+def test_repeated_keys_are_found_where_the_engine_cannot_hold_them(monkeypatch):
+    """A user who may not create temporary tables: the rule finds the keys itself (and
+    the checked rows are recomputed by each query, with a warning)."""
+    import ibis.expr.types as ir
+
+    from shopbook.data.validation import reasons as R
+
+    monkeypatch.setattr(R, "MAX_REPEATED_KEYS", 1)
+    monkeypatch.setattr(ir.Table, "cache", _refuse)
+    items = [item(f"o{i}", "A", quantity=q) for i in range(1, 4) for q in (1, 2)]
+    report = check({"orders": [order(i) for i in range(1, 4)], "order_items": items})
+    assert report.tables["order_items"].reasons == {TABLES["order_items"].key_reason: 3}
+    assert any("could not cache" in w for w in report.warnings)
+
+
+def _refuse(*_args, **_kwargs):
+    raise PermissionError("no temporary tables for this user")
+
+
 def test_duplicate_composite_key_uses_the_declared_reason():
     items = [item("o1", "A"), item("o1", "A", quantity=2), item("o1", "B")]
     report = check({"orders": [order(1)], "order_items": items})
