@@ -42,7 +42,7 @@ from shopbook.features.orders import (
     order_span,
     purchases,
 )
-from shopbook.features.periods import PERIOD_DAYS, normalise_period
+from shopbook.features.periods import PERIOD_DAYS, normalise_period, resolve_window
 
 #: The periods the BTYD summary measures durations in (a month has no fixed length).
 SUMMARY_PERIODS: tuple[str, ...] = ("day", "week")
@@ -221,13 +221,6 @@ def summary_patterns(
 # ------------------------------------------------------------------ window to window
 
 
-def _before(start: Any, end: Any) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp, pd.Timestamp]:
-    """A window (days) and the window of the same length just before it."""
-    a, b = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
-    days = (b - a).days + 1
-    return a - pd.Timedelta(days=days), a - pd.Timedelta(days=1), a, b
-
-
 def retention_by_window(
     orders: Any,
     windows: Mapping[str, tuple[Any, Any]],
@@ -249,7 +242,11 @@ def retention_by_window(
         ``before_start``, ``before_end``, ``previous_buyers``, ``retained`` as in
         :func:`window_retention`.
     """
-    spans = {name: _before(a, b) for name, (a, b) in windows.items()}
+    # each window and the window of the same length just before it
+    spans = {
+        name: (w.prev_start, w.prev_end, w.start, w.end)
+        for name, w in ((n, resolve_window(a, b, None)) for n, (a, b) in windows.items())
+    }
     every = sorted({(x, y) for b0, b1, a, b in spans.values() for x, y in ((b0, b1), (a, b))})
     flag = {span: f"__in_{i}" for i, span in enumerate(every)}
     paid = purchases(orders, statuses)

@@ -299,7 +299,7 @@ def window_kpis(
         {
             "start": [a for a, _ in windows.values()],
             "end": [b for _, b in windows.values()],
-            "days": [(b - a).days + 1 for a, b in windows.values()],
+            "days": window.days,  # the previous window is as long
         },
         index=pd.Index(list(windows), name="window"),
     )
