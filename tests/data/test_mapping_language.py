@@ -307,3 +307,36 @@ def test_extends_merges_a_preset_table_by_table_and_key_by_key(tmp_path, monkeyp
     with pytest.raises(ContractError) as err:
         load_mapping({"extends": "tinyy"})
     assert "did you mean tiny?" in one_line(err)
+
+
+#: Text with white space at either end (each character of ``string.whitespace``), inside,
+#: none, only white space, and non-ASCII text (ideographic space is not trimmed).
+PADDED = [
+    " A",
+    "B\t",
+    "\nC\r",
+    "D\x0b",
+    "\x0cE",
+    "F G",
+    "",
+    "   ",
+    "价格 ",
+    "\u3000全角",
+    "x\u3000",
+]
+
+
+def test_the_quick_trim_means_what_a_plain_strip_does():
+    import ibis
+
+    from shopbook.data.sources.transform import blank_null, strip
+
+    t = ibis.memtable({"x": [*PADDED, None]})
+    got = ibis.duckdb.connect().execute(
+        t.select(quick=strip(t.x), plain=t.x.strip(), blank=blank_null(t.x))
+    )
+    assert got["quick"].tolist() == got["plain"].tolist()
+    assert got["plain"].tolist()[:6] == ["A", "B", "C", "D", "E", "F G"]
+    assert got["blank"].isna().tolist() == [
+        v is None or not v.strip(" \t\n\r\x0b\x0c") for v in [*PADDED, None]
+    ]

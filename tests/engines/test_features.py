@@ -292,6 +292,19 @@ def test_builder_matches_duckdb(name, duck, duck_frames, engine):
     assert_same(ours, theirs)
 
 
+def test_text_is_trimmed_as_a_plain_strip_would(engine):
+    """The validator's quick trim (:func:`~shopbook.data.sources.transform.strip`) means
+    ``strip()`` on this engine too: white space at either end, of every kind, goes."""
+    from shopbook.data.sources.transform import strip
+
+    values = [" A", "B\t", "\nC\r", "D ", "F G", "", "   ", "价格 ", "\u3000全角", None]
+    t = ibis.memtable({"i": range(len(values)), "x": values})
+    con = engine.report.source.con
+    got = con.execute(t.select("i", quick=strip(t.x), plain=t.x.strip()).order_by("i"))
+    assert got["quick"].tolist() == got["plain"].tolist()
+    assert got["quick"].tolist()[:5] == ["A", "B", "C", "D", "F G"]
+
+
 def test_money_is_summed_exactly(duck, engine):
     """GMV per day is the same to the last bit on every engine: a DECIMAL sum."""
     a = S.kpis(duck.orders, "day")

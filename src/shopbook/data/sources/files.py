@@ -37,6 +37,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from shopbook import transcoding
 from shopbook.errors import ContractError
 
 _PARQUET = (".parquet", ".pq")
@@ -364,8 +365,21 @@ def transcode(src: Path, dst: Path, encoding: str, name: str, rel: str) -> None:
 
     Streamed in chunks of :data:`_CHUNK` bytes (DuckDB reads only UTF-8 without
     extensions); bytes that are not ``encoding`` are a one-line error naming the line.
+    A large file that is not gzipped is transcoded on every core
+    (:func:`shopbook.transcoding.parallel`); if that fails, it is done again here, on one
+    core, which finds the line to name.
+
+    DuckDB's own ``encodings`` extension (``read_csv(…, encoding='gb18030')``, from the
+    ``duckdb-extension-encodings`` package) is not used: it is 350 MB, must match the
+    DuckDB version exactly, and its 1.5.5 release misread a four-byte GB18030 character
+    (``¥``) in the 5 M-line benchmark export (line 321,577) and then refused the file.
     """
-    opener: Any = gzip.open if src.name.lower().endswith(".gz") else open
+    gz = src.name.lower().endswith(".gz")
+    if not gz and encoding in transcoding.SPLITTABLE:
+        parts = transcoding.ranges(src)
+        if len(parts) > 1 and transcoding.parallel(src, dst, encoding, parts):
+            return
+    opener: Any = gzip.open if gz else open
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     lines = 0
     with opener(src, "rb") as f, open(dst, "wb") as out:
