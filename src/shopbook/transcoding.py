@@ -92,33 +92,45 @@ def parallel(src: Path, dst: Path, encoding: str, parts: list[tuple[int, int]]) 
     could not be run: the caller then transcodes on one core (and names the bad line).
     """
     folder = Path(tempfile.mkdtemp(prefix="shopbook-ranges-", dir=dst.parent))
+    outs = [folder / f"{i}.part" for i in range(len(parts))]
+    workers: list[subprocess.Popen[bytes]] = []
     try:
-        outs = [folder / f"{i}.part" for i in range(len(parts))]
         try:
-            workers = [
-                subprocess.Popen(
-                    [sys.executable, "-m", __name__, str(src), str(a), str(b), str(o), encoding],
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+            for (a, b), o in zip(parts[1:], outs[1:], strict=True):
+                workers.append(
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-m",
+                            __name__,
+                            str(src),
+                            str(a),
+                            str(b),
+                            str(o),
+                            encoding,
+                        ],
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
                 )
-                for (a, b), o in zip(parts[1:], outs[1:], strict=True)
-            ]
         except OSError:  # no interpreter to start (an embedded Python)
             return False
-        ok = transcode_range(src, *parts[0], dst, encoding)
-        if not ok:  # the caller starts again on one core: the workers' parts are moot
-            for w in workers:
+        if not transcode_range(src, *parts[0], dst, encoding):
+            return False  # the caller starts again on one core: the workers are stopped
+        if not all([w.wait() == 0 for w in workers]):
+            return False
+        with open(dst, "ab") as out:
+            for part in outs[1:]:
+                with open(part, "rb") as f:
+                    shutil.copyfileobj(f, out, CHUNK)
+                part.unlink()
+        return True
+    finally:  # no worker outlives the call (a failure, an interrupt)
+        for w in workers:
+            if w.poll() is None:
                 w.kill()
-        ok = all([w.wait() == 0 for w in workers]) and ok
-        if ok:
-            with open(dst, "ab") as out:
-                for part in outs[1:]:
-                    with open(part, "rb") as f:
-                        shutil.copyfileobj(f, out, CHUNK)
-                    part.unlink()
-        return ok
-    finally:
+                w.wait()
         shutil.rmtree(folder, ignore_errors=True)
 
 
