@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 #: Encodings whose files may be cut at any line end.
 SPLITTABLE = ("gbk", "gb18030")
@@ -65,23 +66,52 @@ def ranges(path: Path, workers: int | None = None) -> list[tuple[int, int]]:
     return list(zip(cuts, [*cuts[1:], size], strict=True))
 
 
+class BadBytes(Exception):
+    """Bytes that are not in the encoding: the decoding error, the chunk it is in (its
+    positions are the chunk's) and the lines before the chunk."""
+
+    def __init__(self, error: UnicodeDecodeError, chunk: bytes, lines: int) -> None:
+        super().__init__(str(error))
+        self.error, self.chunk, self.lines = error, chunk, lines
+
+
+def copy(
+    f: BinaryIO, out: BinaryIO, encoding: str, size: int | None = None, chunk: int = CHUNK
+) -> None:
+    """``size`` bytes of ``f`` (or all that is left) read as ``encoding`` and written to
+    ``out`` as UTF-8, ``chunk`` bytes at a time.
+
+    Raises
+    ------
+    BadBytes
+        At the first chunk that does not decode.
+    """
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    lines = 0
+    while True:
+        data = f.read(chunk if size is None else min(chunk, size))
+        if size is not None:
+            size -= len(data)
+        try:
+            text = decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            raise BadBytes(exc, data, lines) from None
+        out.write(text.encode("utf-8"))
+        if not data:
+            return
+        lines += data.count(b"\n")
+
+
 def transcode_range(src: Path, start: int, end: int, out: Path, encoding: str) -> bool:
     """Bytes ``start:end`` of ``src`` from ``encoding`` to UTF-8 in ``out`` (created);
     ``False`` when they do not decode."""
-    decoder = codecs.getincrementaldecoder(encoding)("strict")
-    left = end - start
     with open(src, "rb") as f, open(out, "wb") as dst:
         f.seek(start)
-        while True:
-            chunk = f.read(min(CHUNK, left))
-            left -= len(chunk)
-            try:
-                text = decoder.decode(chunk, final=not chunk)
-            except UnicodeDecodeError:
-                return False
-            dst.write(text.encode("utf-8"))
-            if not chunk:
-                return True
+        try:
+            copy(f, dst, encoding, end - start)
+        except BadBytes:
+            return False
+    return True
 
 
 def parallel(src: Path, dst: Path, encoding: str, parts: list[tuple[int, int]]) -> bool:

@@ -55,7 +55,7 @@ ENCODING_FIX = (
 )
 _HEAD_BYTES = 1 << 16
 #: Bytes transcoded at a time (a file is never read into memory whole).
-_CHUNK = 1 << 22
+_CHUNK = transcoding.CHUNK
 #: Delimiters a header is sniffed for.
 _SNIFFED = (",", "\t", ";", "|")
 #: The column numbering a CSV table's rows in file order (``fill_down`` needs it).
@@ -380,30 +380,23 @@ def transcode(src: Path, dst: Path, encoding: str, name: str, rel: str) -> None:
         if len(parts) > 1 and transcoding.parallel(src, dst, encoding, parts):
             return
     opener: Any = gzip.open if gz else open
-    decoder = codecs.getincrementaldecoder(encoding)("strict")
-    lines = 0
     with opener(src, "rb") as f, open(dst, "wb") as out:
-        while True:
-            chunk = f.read(_CHUNK)
-            try:
-                text = decoder.decode(chunk, final=not chunk)
-            except UnicodeDecodeError as exc:
-                line = lines + chunk[: max(exc.start, 0)].count(b"\n") + 1
-                label = _LABEL.get(encoding, encoding)
-                raise ContractError(
-                    table=name,
-                    expected=f"{label} text (the mapping's encoding: {encoding})",
-                    found=f"{rel} line {line} holds bytes that are not {label} "
-                    f"({exc.object[exc.start : exc.start + 4]!r})",
-                    fix=_looks_like(chunk)
-                    if detect_encoding(chunk) not in (encoding, None)
-                    else "re-export the file (it is cut or mixes encodings), or set the "
-                    "encoding it was saved in",
-                ) from None
-            out.write(text.encode("utf-8"))
-            if not chunk:
-                break
-            lines += chunk.count(b"\n")
+        try:
+            transcoding.copy(f, out, encoding, chunk=_CHUNK)
+        except transcoding.BadBytes as bad:
+            exc, chunk = bad.error, bad.chunk
+            line = bad.lines + chunk[: max(exc.start, 0)].count(b"\n") + 1
+            label = _LABEL.get(encoding, encoding)
+            raise ContractError(
+                table=name,
+                expected=f"{label} text (the mapping's encoding: {encoding})",
+                found=f"{rel} line {line} holds bytes that are not {label} "
+                f"({exc.object[exc.start : exc.start + 4]!r})",
+                fix=_looks_like(chunk)
+                if detect_encoding(chunk) not in (encoding, None)
+                else "re-export the file (it is cut or mixes encodings), or set the "
+                "encoding it was saved in",
+            ) from None
 
 
 def _same_columns(name: str, columns: dict[Path, list[tuple[str, str]]], folder: Path) -> None:
