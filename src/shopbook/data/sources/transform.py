@@ -390,7 +390,7 @@ def _combine(t: ir.Table, present: list[str]) -> ir.Table:
     # disk at 5 M lines
     t = t.select(*keep)
     t = t.mutate(**{c: _text(t[c]) for c in present})
-    # once: the counts, the join and both halves below read these rows, and would
+    # once: the counts and the semi- and anti-joins below read these rows, and would
     # otherwise each map the source again
     t = t.cache()
     # the repeated (order_id, sku) keys whose quantities all read as numbers, by a
