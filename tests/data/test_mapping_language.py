@@ -340,3 +340,26 @@ def test_the_quick_trim_means_what_a_plain_strip_does():
     assert got["blank"].isna().tolist() == [
         v is None or not v.strip(" \t\n\r\x0b\x0c") for v in [*PADDED, None]
     ]
+
+
+def test_read_columns_names_what_the_mapping_reads_and_whether_rows_are_mapped_alone():
+    from shopbook.data.sources.transform import read_columns
+
+    header = ["订单编号", "买家", "实付金额", "收货地址", "Status"]
+    spec = {
+        "columns": {"订单编号": "order_id", "买家": "customer_id"},
+        "derive": {"net_amount": 'money(col("实付金额"))', "gross_amount": "net_amount"},
+    }
+    assert read_columns(spec, "orders", header) == (
+        ["订单编号", "买家", "实付金额", "Status"],  # Status: a contract name, any case
+        True,
+    )
+    assert read_columns({**spec, "fill_down": ["customer_id"]}, "orders", header)[1] is False
+    lines = {**spec, "derive": {"gross_amount": "lines(unit_price)"}}
+    assert read_columns(lines, "orders", header, {"unit_price": "实付金额"}) == (
+        ["订单编号", "买家", "实付金额", "Status"],
+        False,
+    )
+    # a column the file lacks: no answer (apply() names the nearest of all columns)
+    assert read_columns({"columns": {"订单编码": "order_id"}}, "orders", header) is None
+    assert read_columns({"derive": {"net_amount": 'money(col("实付"))'}}, "orders", header) is None

@@ -19,7 +19,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from shopbook.data.contract import TABLES
-from shopbook.data.sources import ColumnMapping, Source, language, load_mapping
+from shopbook.data.sources import ColumnMapping, Source, language, load_mapping, transform
 from shopbook.data.sources.files import (
     REJECT_COLUMNS,
     TableFiles,
@@ -54,6 +54,8 @@ class _Group:
     #: One row per order, and another file of the preset gives the order lines: only the
     #: rows that name a SKU (orders of one product) are lines.
     per_order: bool = False
+    #: The columns of the first file's header.
+    header: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -197,7 +199,12 @@ def recognise(
         group = groups.setdefault(
             entry["kind"],
             _Group(
-                entry["kind"], entry["produces"], encoding=enc, delimiter=delim, per_order=per_order
+                entry["kind"],
+                entry["produces"],
+                encoding=enc,
+                delimiter=delim,
+                per_order=per_order,
+                header=columns,
             ),
         )
         group.paths.append(path)
@@ -275,6 +282,27 @@ def _stored(con: Any) -> Callable[[ir.Table], ir.Table]:
         return con.create_table(name, t, overwrite=True)
 
     return store
+
+
+def _read_columns(tables: dict[str, dict[str, Any]], group: _Group) -> list[str] | None:
+    """The header columns the mappings of a group's tables read (``None``: all of them,
+    for a table without a mapping, or a mapping naming a column the file lacks, whose
+    error then lists every column)."""
+    used: set[str] = set()
+    for t, spec in tables.items():
+        if language.is_plain(spec):
+            return None
+        reads = transform.read_columns(
+            spec,
+            t,
+            group.header,
+            transform.siblings(tables, t, group.header),
+            spec.get("origin", "the column mapping"),
+        )
+        if reads is None:
+            return None
+        used |= set(reads[0])
+    return [c for c in group.header if c in used]
 
 
 def _given(frame: pd.DataFrame) -> Callable[[], pd.DataFrame]:
@@ -374,12 +402,12 @@ def _import(
         files = table_files(group.kind, group.paths, Path("."), group.encoding, group.delimiter)
         files.check(con.con)
         view = f"export_{i}"
-        unread = files.load(con.con, view, temp=False)
-        read.append((files, view))
-        raw_rows[group.kind] = int(con.table(view).count().execute())
         tables = {
             t: {**(maps.tables.get(t) or {"columns": {}}), "table": None} for t in group.produces
         }
+        unread = files.load(con.con, view, temp=False, columns=_read_columns(tables, group))
+        read.append((files, view))
+        raw_rows[group.kind] = int(con.table(view).count().execute())
         src = Source(
             con,
             {t: view for t in group.produces},

@@ -472,7 +472,13 @@ class TableFiles:
             columns[path] = _file_columns(con, read, self.name, self.folder, delim)
         _same_columns(self.name, columns, self.folder)
 
-    def load(self, con: duckdb.DuckDBPyConnection, view: str, temp: bool = True) -> pd.DataFrame:
+    def load(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        view: str,
+        temp: bool = True,
+        columns: list[str] | None = None,
+    ) -> pd.DataFrame:
         """Create the view ``view`` over every file; return the CSV rows DuckDB could not read.
 
         CSV rows are read once, every column of every row, into a temporary table (so
@@ -482,6 +488,11 @@ class TableFiles:
         database file its blocks are written compressed to that file, and DuckDB can
         evict them from memory without spilling them (the import reads millions of rows
         this way, within its memory limit).
+
+        ``columns``: only these CSV columns are kept (the import's mapping reads no
+        others; an export has dozens). Every row is still read whole: a row with too many
+        or too few fields is unreadable whichever columns are kept, and bytes that are
+        not UTF-8 are found in the columns kept (a transcoded copy has none).
         """
         parts, frames = [], []
         if self.parquet:
@@ -501,7 +512,7 @@ class TableFiles:
                     else f"INSERT INTO {table} BY NAME"
                 )
                 read, delim = self._read.get(path, (path, delim))
-                frames.append(_read_csv_into(con, into, path, delim, self, single, read))
+                frames.append(_read_csv_into(con, into, path, delim, self, single, read, columns))
             if self._tmp is not None:
                 shutil.rmtree(self._tmp, ignore_errors=True)
             # rowid: the order rows were inserted in, i.e. file order (fill_down uses it)
@@ -569,9 +580,10 @@ def _read_csv_into(
     files: TableFiles,
     single: bool,
     read: Path | None = None,
+    columns: list[str] | None = None,
 ) -> pd.DataFrame:
-    """Read one CSV file into the table's rows (``into``: ``CREATE … AS`` / ``INSERT …``)
-    and return its unreadable rows, one per line.
+    """Read one CSV file into the table's rows (``into``: ``CREATE … AS`` / ``INSERT …``;
+    ``columns`` only, if given) and return its unreadable rows, one per line.
 
     The reason names the line (and the file, unless it is the table's only file).
     """
@@ -582,7 +594,8 @@ def _read_csv_into(
     rel = _rel(path, files.folder)
     try:
         call = _csv_call(read or path, delim, extra)
-        counted = con.execute(f"{into} SELECT * FROM {call}")
+        kept_columns = ", ".join(_ident(c) for c in columns) if columns else "*"
+        counted = con.execute(f"{into} SELECT {kept_columns} FROM {call}")
         kept = int(counted.fetchone()[0])  # type: ignore[index]
         errors = con.execute(
             f"SELECT line, error_type, error_message, csv_line FROM {table} ORDER BY line"

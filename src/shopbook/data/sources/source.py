@@ -134,31 +134,30 @@ class Source:
     def siblings(self, name: str, columns: list[str]) -> dict[str, str]:
         """``{contract column: source column, or "=" + its derive expression}`` that other
         tables read from the same source table as ``name`` (names a derive may use)."""
-        out: dict[str, str] = {}
-        for other, spec in self._mapping.items():
-            if other == name or self._physical.get(other) != self._physical.get(name):
-                continue
-            for src, dst in (spec.get("columns") or {}).items():
-                if src in columns:
-                    out.setdefault(dst, src)
-            for dst, text in (spec.get("derive") or {}).items():
-                out.setdefault(dst, "=" + text)
-        return out
+        same = {
+            t: spec
+            for t, spec in self._mapping.items()
+            if self._physical.get(t) == self._physical.get(name)
+        }
+        return transform.siblings(same, name, columns)
 
     def _map(self, name: str) -> pd.DataFrame:
         """Apply the mapping of ``name`` once (materialised); its unmapped values as rejects."""
         spec = self._mapping[name]
         raw = self.con.table(self._physical[name])
-        out = transform.apply(
-            raw,
-            name,
-            spec,
-            self.siblings(name, list(raw.columns)),
-            spec.get("origin", "the column mapping"),
-        )
+        siblings = self.siblings(name, list(raw.columns))
+        origin = spec.get("origin", "the column mapping")
+        out = transform.apply(raw, name, spec, siblings, origin)
         if name == "orders" and self._physical.get("order_items") == self._physical[name]:
             # a file of order lines: the order's fields repeat on each line; one row per
             # order (rows that still differ stay, and validation rejects the duplicates)
+            reads = transform.read_columns(spec, name, list(raw.columns), siblings, origin)
+            if reads is not None and reads[1]:
+                # each row mapped alone: the distinct rows of the columns read are mapped
+                # instead of every line (5 M lines: 2.5 s of the 3.2 s of this step), and
+                # made distinct again (two texts may map to one value: " 12" and "12")
+                few = raw.select(*reads[0]).distinct()
+                out = transform.apply(few, name, spec, siblings, origin)
             out = out.drop(*_row(out)).distinct()
         out = self._materialise(out)
         self._mapped[name] = out

@@ -351,6 +351,97 @@ def _source_names(tree: ast.AST) -> list[str]:
     return found
 
 
+def siblings(
+    specs: Mapping[str, Mapping[str, Any]], name: str, columns: list[str]
+) -> dict[str, str]:
+    """``{contract column: source column, or "=" + its derive expression}`` that the
+    mappings ``specs`` of the other tables read from the same source table as ``name``
+    (whose columns are ``columns``) give: names a derive of ``name`` may use."""
+    out: dict[str, str] = {}
+    for other, spec in specs.items():
+        if other == name:
+            continue
+        for src, dst in (spec.get("columns") or {}).items():
+            if src in columns:
+                out.setdefault(dst, src)
+        for dst, text in (spec.get("derive") or {}).items():
+            out.setdefault(dst, "=" + text)
+    return out
+
+
+def _references(tree: ast.AST) -> list[tuple[str, str]]:
+    """Every name an expression reads, inside ``lines()`` too: ``("col", x)`` for
+    ``col("x")``, ``("name", x)`` for a bare name, ``("lines", "")`` for a ``lines()``."""
+    found: list[tuple[str, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id == "lines":
+                found.append(("lines", ""))
+            if node.func.id == "col" and node.args and isinstance(node.args[0], ast.Constant):
+                found.append(("col", str(node.args[0].value)))
+        elif isinstance(node, ast.Name) and node.id not in FUNCTIONS:
+            found.append(("name", node.id))
+    return found
+
+
+def read_columns(
+    spec: Mapping[str, Any],
+    tname: str,
+    header: list[str],
+    siblings: Mapping[str, str] | None = None,
+    origin: str = "the column mapping",
+) -> tuple[list[str], bool] | None:
+    """The columns of ``header`` that :func:`apply` of ``spec`` reads, in header order,
+    and whether each mapped row is made from its own row alone (no ``fill_down``, no
+    ``lines()``: then mapping the distinct rows of those columns gives the same distinct
+    rows as mapping every row).
+
+    A superset is safe; ``None`` when a column the mapping names is not in the header
+    (:func:`apply` then says so, naming the nearest of all the header's columns).
+
+    Parameters
+    ----------
+    spec, tname, siblings, origin
+        As :func:`apply`.
+    header
+        The source table's columns.
+    """
+    have = set(header)
+    contract = {c.lower() for c in TABLES[tname].column_names}
+    named = set(spec.get("columns") or {})
+    if not named <= have:
+        return None
+    wanted = named | {c for c in header if c.strip().lower() in contract}
+    row_wise = not spec.get("fill_down")
+    derive = dict(spec.get("derive") or {})
+    siblings = siblings or {}
+    # names a derive may read that are no source column: contract columns made so far
+    made = {*derive, *(spec.get("columns") or {}).values(), *(spec.get("constants") or {})}
+    made |= {
+        c for c in TABLES[tname].column_names if c.lower() in {h.strip().lower() for h in header}
+    }
+    todo = list(derive.items())
+    seen: set[str] = set()
+    while todo:
+        target, text = todo.pop()
+        for kind, name in _references(parse(text, tname, target, origin)):
+            if kind == "lines":
+                row_wise = False
+            elif name in have:
+                wanted.add(name)
+            elif name in siblings:
+                if name not in seen:
+                    seen.add(name)
+                    other = siblings[name]
+                    if other.startswith("="):
+                        todo.append((target, other[1:]))
+                    elif other in have:
+                        wanted.add(other)
+            elif kind == "col" or name not in made:
+                return None  # apply() names the nearest of every column
+    return [c for c in header if c in wanted], row_wise
+
+
 def _fill_down(t: ir.Table, cols: list[str], key: str) -> ir.Table:
     """Blank values take the last value above them: the key column over the whole file,
     other columns within their order (partitioned by the key)."""
