@@ -333,22 +333,7 @@ def parse(text: str, tname: str, where: str, origin: str) -> ast.Expression:
 def _source_names(tree: ast.AST) -> list[str]:
     """The source columns an expression reads outside ``lines()`` (``col("x")`` and bare
     names; names that are not source columns are ignored by the caller)."""
-    found: list[str] = []
-
-    def walk(node: ast.AST) -> None:
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            if node.func.id == "lines":
-                return
-            if node.func.id == "col" and node.args and isinstance(node.args[0], ast.Constant):
-                found.append(str(node.args[0].value))
-                return
-        if isinstance(node, ast.Name):
-            found.append(node.id)
-        for child in ast.iter_child_nodes(node):
-            walk(child)
-
-    walk(tree)
-    return found
+    return [name for kind, name in _references(tree, into_lines=False) if kind != "lines"]
 
 
 def siblings(
@@ -369,18 +354,30 @@ def siblings(
     return out
 
 
-def _references(tree: ast.AST) -> list[tuple[str, str]]:
-    """Every name an expression reads, inside ``lines()`` too: ``("col", x)`` for
-    ``col("x")``, ``("name", x)`` for a bare name, ``("lines", "")`` for a ``lines()``."""
+def _references(tree: ast.AST, into_lines: bool = True) -> list[tuple[str, str]]:
+    """The names an expression reads: ``("col", x)`` for ``col("x")``, ``("name", x)`` for
+    a bare name (not a function's), ``("lines", "")`` for a ``lines()``, whose names are
+    included only ``into_lines``."""
     found: list[tuple[str, str]] = []
-    for node in ast.walk(tree):
+
+    def walk(node: ast.AST) -> None:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             if node.func.id == "lines":
                 found.append(("lines", ""))
+                if not into_lines:
+                    return
             if node.func.id == "col" and node.args and isinstance(node.args[0], ast.Constant):
                 found.append(("col", str(node.args[0].value)))
-        elif isinstance(node, ast.Name) and node.id not in FUNCTIONS:
+                return
+            for child in [*node.args, *node.keywords]:
+                walk(child)
+            return
+        if isinstance(node, ast.Name):
             found.append(("name", node.id))
+        for child in ast.iter_child_nodes(node):
+            walk(child)
+
+    walk(tree)
     return found
 
 
@@ -411,15 +408,15 @@ def read_columns(
     named = set(spec.get("columns") or {})
     if not named <= have:
         return None
+    lowered = {c.strip().lower() for c in header}
+    # header columns a contract column's name matches in any case (mapping.rename)
     wanted = named | {c for c in header if c.strip().lower() in contract}
     row_wise = not spec.get("fill_down")
     derive = dict(spec.get("derive") or {})
     siblings = siblings or {}
     # names a derive may read that are no source column: contract columns made so far
     made = {*derive, *(spec.get("columns") or {}).values(), *(spec.get("constants") or {})}
-    made |= {
-        c for c in TABLES[tname].column_names if c.lower() in {h.strip().lower() for h in header}
-    }
+    made |= {c for c in TABLES[tname].column_names if c.lower() in lowered}
     todo = list(derive.items())
     seen: set[str] = set()
     while todo:
