@@ -476,7 +476,6 @@ class TableFiles:
         self,
         con: duckdb.DuckDBPyConnection,
         view: str,
-        temp: bool = True,
         columns: list[str] | None = None,
     ) -> pd.DataFrame:
         """Create the view ``view`` over every file; return the CSV rows DuckDB could not read.
@@ -484,10 +483,6 @@ class TableFiles:
         CSV rows are read once, every column of every row, into a temporary table (so
         that which rows are dropped cannot depend on which columns a query reads); the
         unreadable ones come from DuckDB's reject tables, with their file and line.
-        ``temp=False`` makes it a table of the connection's database instead: in a
-        database file its blocks are written compressed to that file, and DuckDB can
-        evict them from memory without spilling them (the import reads millions of rows
-        this way, within its memory limit).
 
         ``columns``: only these CSV columns are kept (the import's mapping reads no
         others; an export has dozens). Every row is still read whole: a row with too many
@@ -507,7 +502,7 @@ class TableFiles:
             single = len(self.paths) == 1
             for i, (path, delim) in enumerate((p, d) for d, ps in self.csv.items() for p in ps):
                 into = (
-                    f"CREATE OR REPLACE {'TEMP ' if temp else ''}TABLE {table} AS"
+                    f"CREATE OR REPLACE TEMP TABLE {table} AS"
                     if i == 0
                     else f"INSERT INTO {table} BY NAME"
                 )

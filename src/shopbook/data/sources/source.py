@@ -43,10 +43,6 @@ class Source:
     timezone
         The mapping's ``timezone`` (the zone of the dataset's naive timestamps), or
         ``None``.
-    materialise
-        How a mapped table is materialised (once, on first use): ``Table.cache()`` (a
-        temporary table) unless given; the import makes it a table of its own database
-        file, which DuckDB can evict from memory without spilling it.
     """
 
     def __init__(
@@ -57,10 +53,8 @@ class Source:
         uri: str = "",
         loaders: Mapping[str, Loader] | None = None,
         timezone: str | None = None,
-        materialise: Callable[[ibis.Table], ibis.Table] | None = None,
     ) -> None:
         self.con = con
-        self._materialise = materialise or (lambda t: t.cache())
         self._physical = physical
         self._mapping = mapping or {}
         self.uri = uri
@@ -160,7 +154,7 @@ class Source:
                 few = raw.select(*reads[0]).distinct()
                 out = transform.apply(few, name, spec, siblings, origin)
             out = out.drop(*_row(out)).distinct()
-        out = self._materialise(out)
+        out = out.cache()  # a temporary table, spilled to disk beyond the memory limit
         self._mapped[name] = out
         bad = out.filter(out[transform.UNMAPPED].notnull())
         cols = [transform.UNMAPPED, transform.UNMAPPED_VALUE, *_row(out)]
