@@ -232,6 +232,39 @@ def test_combine_lines_sum_adds_quantities_and_weights_prices(tmp_path):
     assert (items.quantity * items.unit_price).sum() == pytest.approx(420)
 
 
+def test_combined_lines_tell_validation_the_only_keys_that_may_repeat(tmp_path):
+    # S2 of A1 has an unreadable quantity on one of its three lines: its lines are left as
+    # they are (the unreadable one rejected, then one of the other two as a duplicate);
+    # S1 of A2 is added up. Validation told of S2 only gives what counting every key does.
+    write(
+        tmp_path,
+        "lines.csv",
+        [*LINES[:3], ",,,,S2,x,¥20", ",,,,S2,1,¥20", LINES[4], ",,,,S1,1,¥100"],
+    )
+    mapping = {
+        **LINE_MAPPING,
+        "order_items": {**LINE_MAPPING["order_items"], "combine_lines": "sum"},
+    }
+    told = open_source(tmp_path, mapping=mapping)
+    told.table("order_items")
+    assert told.repeatable["order_items"].execute().to_dict("records") == [
+        {"order_id": "A1", "sku": "S2"}
+    ]
+    counted = open_source(tmp_path, mapping=mapping)
+    counted.table("order_items")
+    counted.repeatable.clear()
+    reports = [validate(src, now=NOW) for src in (told, counted)]
+    health = [r.tables["order_items"] for r in reports]
+    assert health[0] == health[1]
+    duplicate = next(r for r in health[0].reasons if r.startswith("duplicate order_item"))
+    assert health[0].kept == 3
+    assert health[0].reasons == {"unparseable quantity": 1, duplicate: 1}
+    rows = [r.kept("order_items").execute().sort_values(["order_id", "sku"]) for r in reports]
+    assert rows[0].reset_index(drop=True).equals(rows[1].reset_index(drop=True))
+    # A1 S1; the S2 line the rule keeps (the first by its other columns); A2 S1 added up
+    assert list(rows[0].quantity) == [1, 1, 3]
+
+
 @pytest.mark.parametrize(
     ("mapping", "words"),
     [

@@ -433,6 +433,12 @@ def _import(
         loaders={t: _given(rejects[t]) for t in physical},
         timezone=maps.timezone,
     )
+    # a table that the files of one kind give, whose mapping knows the keys that may
+    # repeat (lines it combined): validation looks for repeated keys among those only
+    for t in physical:
+        givers = [s for _, s in sources if s.has(t)]
+        if len(givers) == 1 and t in givers[0].repeatable:
+            final.repeatable[t] = givers[0].repeatable[t]
     # a table mapped from every file that gives it has trimmed text (the mapping trims
     # every value): validation does not trim it again
     final.trimmed = frozenset(

@@ -64,6 +64,10 @@ class Source:
         #: What opening the source decided (an encoding detected…), for the user.
         self.notes: list[str] = []
         self.timezone = timezone
+        #: ``{table: the only keys that may repeat in it}``, for tables whose mapping
+        #: knows them (lines it combined: ``transform.apply``'s ``repeats``); validation
+        #: then looks for repeated keys among these, not in every row.
+        self.repeatable: dict[str, ibis.Table] = {}
 
     def __repr__(self) -> str:
         return f"Source({self.uri!r}, tables={self.tables()})"
@@ -141,7 +145,10 @@ class Source:
         raw = self.con.table(self._physical[name])
         siblings = self.siblings(name, list(raw.columns))
         origin = spec.get("origin", "the column mapping")
-        out = transform.apply(raw, name, spec, siblings, origin)
+        repeats: list[ibis.Table] = []
+        out = transform.apply(raw, name, spec, siblings, origin, repeats)
+        if repeats:
+            self.repeatable[name] = repeats[0]
         if name == "orders" and self._physical.get("order_items") == self._physical[name]:
             # a file of order lines: the order's fields repeat on each line; one row per
             # order (rows that still differ stay, and validation rejects the duplicates)

@@ -468,10 +468,11 @@ def _fill_down(t: ir.Table, cols: list[str], key: str) -> ir.Table:
     return t
 
 
-def _combine(t: ir.Table, present: list[str]) -> ir.Table:
+def _combine(t: ir.Table, present: list[str], repeats: list[ir.Table] | None = None) -> ir.Table:
     """Repeated (order_id, sku) lines as one: quantities summed, prices weighted by them.
 
-    A group with an unreadable quantity is left as it is (validation rejects its lines).
+    A group with an unreadable quantity is left as it is (validation rejects its lines);
+    its key is appended to ``repeats`` when given (:func:`apply`).
     """
     keep = [*present, *([ROW] if ROW in t.columns else []), UNMAPPED, UNMAPPED_VALUE]
     # only the columns kept: the source's other columns made the steps below spill to
@@ -481,19 +482,22 @@ def _combine(t: ir.Table, present: list[str]) -> ir.Table:
     # once: the counts and the semi- and anti-joins below read these rows, and would
     # otherwise each map the source again
     t = t.cache()
-    # the repeated (order_id, sku) keys whose quantities all read as numbers, by a
-    # GROUP BY and a join against those few keys: a window over every line (as this was)
-    # sorted all of them with all their columns, and spilled to disk at 5 M lines
+    # the repeated (order_id, sku) keys, and whether their quantities all read as numbers,
+    # by a GROUP BY and a join against those few keys: a window over every line (as this
+    # was) sorted all of them with all their columns, and spilled to disk at 5 M lines
     named = t.filter(t.order_id.notnull() & t.sku.notnull())
     counts = named.group_by(["order_id", "sku"]).aggregate(
         __n=named.order_id.count(), __nq=_num(named.quantity).count()
     )
     # materialised (a few keys): each join below would otherwise aggregate every line again
-    repeated = (
-        counts.filter((counts.__n > 1) & (counts.__n == counts.__nq))
-        .select("order_id", "sku")
+    several = (
+        counts.filter(counts.__n > 1)
+        .select("order_id", "sku", __sum=counts.__n == counts.__nq)
         .cache()
     )
+    repeated = several.filter(several.__sum).select("order_id", "sku")
+    if repeats is not None:
+        repeats.append(several.filter(~several.__sum).select("order_id", "sku"))
     # a semi- and an anti-join against those keys, each a scan of the rows: a left join
     # of every row to them, read by both halves, was materialised whole by DuckDB
     keys = ["order_id", "sku"]
@@ -529,6 +533,7 @@ def apply(
     spec: Mapping[str, Any],
     siblings: Mapping[str, str] | None = None,
     origin: str = "the column mapping",
+    repeats: list[ir.Table] | None = None,
 ) -> ir.Table:
     """The table ``t`` (source columns) as the mapping ``spec`` of ``tname`` makes it.
 
@@ -546,6 +551,11 @@ def apply(
         names in ``derive`` (``lines(unit_price * quantity)`` under orders).
     origin
         The mapping, for messages.
+    repeats
+        When given and the lines are combined (``combine_lines: sum``), the
+        ``(order_id, sku)`` keys the combining left on several rows (a quantity that is
+        not a number) are appended to it, as a small table of the engine: no other key of
+        the result repeats.
 
     Returns
     -------
@@ -645,6 +655,6 @@ def apply(
     t = t.mutate(**{UNMAPPED: unmapped, UNMAPPED_VALUE: value})
     present = [c for c in contract.column_names if c in t.columns]
     if spec.get("combine_lines") == "sum" and {"order_id", "sku", "quantity"} <= set(present):
-        return _combine(t, present)
+        return _combine(t, present, repeats)
     keep = [*present, *([ROW] if ROW in t.columns else []), UNMAPPED]
     return t.select(*keep, UNMAPPED_VALUE)

@@ -91,7 +91,7 @@ def _check_table(
     t = fence(t.mutate(**{_REASON: _row_reason(t, contract, present, now)}))
     t = _row_rules(t, contract, present)
     t = _group_rules(t, contract, present)
-    t = _duplicate_rule(t, contract, present, typed)
+    t = _duplicate_rule(t, contract, present, typed, src.repeatable.get(name))
     t = _foreign_key_rules(t, contract, done, health, warnings)
     t = t.select(*present, *[x + c for c in raw_kept for x in (_RAW, _WHY)], _REASON)
     return _Checked(contract, present, raw_kept, _materialise(t, name, warnings)), []
