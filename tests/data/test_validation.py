@@ -177,6 +177,69 @@ def test_iso_timestamp_formats_are_accepted_and_offsets_converted_to_utc():
     ]
 
 
+def test_timestamps_cast_whole_read_as_the_regular_expression_reads_them():
+    # split_stamps casts a text that is exactly the engine's text of a timestamp as it
+    # is, without its regular expression (the longest local date-time a text starts
+    # with, then the rest as its zone). Over valid times with a character or two
+    # changed to ones a cast might accept, the parts are those the expression gives.
+    import random
+    import re
+
+    import ibis
+
+    from shopbook.data.validation.stamps import _LOCAL, split_stamps
+
+    rng = random.Random(15)
+    odd = " +-:.TZa９٣"
+    texts = [
+        "2024-02-30",
+        "2024-01-01 24:00:00",
+        "0000-01-01",
+        "9999-12-31T23:59:59",
+        "2044-06-27  9:31:57",
+        "2024-01-01 10:00:0 ",
+        "2024-01-01T10:00:0Z",
+        "2024-01-01 10:00+08",
+        "2024-01-02T18:00:00+08:00",
+    ]
+    start = dt.datetime(1990, 1, 1)
+    for _ in range(3000):
+        when = start + dt.timedelta(seconds=rng.randrange(60 * 365 * 86400))
+        text = list(when.strftime("%Y-%m-%d" if rng.random() < 0.3 else "%Y-%m-%d %H:%M:%S"))
+        if len(text) == 19 and rng.random() < 0.3:
+            text[10] = "T"
+        for _ in range(rng.choice([0, 0, 1, 2])):
+            text[rng.randrange(len(text))] = rng.choice(odd + "0123456789")
+        texts.append("".join(text))
+    prefix = re.compile(_LOCAL, re.ASCII)
+    found = [prefix.match(s) for s in texts]
+    frame = pd.DataFrame(
+        {
+            "s": texts,
+            "prefix": [m.group(0) if m else None for m in found],
+            "zone": [
+                (s[m.end() :].strip() or None) if m else None
+                for s, m in zip(texts, found, strict=True)
+            ],
+        }
+    )
+    t = ibis.memtable(frame)
+    parts = split_stamps(t, ["s"], clean=True)
+    got = parts.select(
+        "s",
+        "zone",
+        "__zone_s",
+        at=parts.__at_s.cast("string"),  # as text: year 0 is beyond Python's datetime
+        expected=parts.prefix.try_cast("timestamp").cast("string"),
+    ).execute()
+    assert got["at"].notna().sum() > 2000  # most are times
+    differ = got[
+        (got["at"].fillna("-") != got["expected"].fillna("-"))
+        | (got["__zone_s"].fillna("-") != got["zone"].fillna("-"))
+    ]
+    assert differ.empty, differ.head().to_dict("records")
+
+
 def test_time_zone_aware_timestamps_become_naive_utc():
     ts = pd.Timestamp("2024-01-02 18:00", tz="Asia/Shanghai")
     report = check({"orders": [order(1, order_ts=ts)]})
