@@ -409,11 +409,16 @@ def _import(
     _setting(con, "preserve_insertion_order", "false")
 
     staged, rejects, lines, combined = {}, {}, {}, {}
+    repeatable: dict[str, ir.Table] = {}
     for t in TABLES:
         parts = [(g, s) for g, s in sources if s.has(t)]
         if not parts:
             continue
         staged[t], rejects[t], lines[t], combined[t] = _stage(con, t, parts, raw_rows, notes)
+        # a table that the files of one kind give, whose mapping knows the keys that may
+        # repeat (lines it combined, known once mapped): validation looks among those only
+        if len(parts) == 1 and t in parts[0][1].repeatable:
+            repeatable[t] = parts[0][1].repeatable[t]
     physical = {}
     for t, expr in staged.items():
         physical[t] = f"staged_{t}"
@@ -433,12 +438,7 @@ def _import(
         loaders={t: _given(rejects[t]) for t in physical},
         timezone=maps.timezone,
     )
-    # a table that the files of one kind give, whose mapping knows the keys that may
-    # repeat (lines it combined): validation looks for repeated keys among those only
-    for t in physical:
-        givers = [s for _, s in sources if s.has(t)]
-        if len(givers) == 1 and t in givers[0].repeatable:
-            final.repeatable[t] = givers[0].repeatable[t]
+    final.repeatable = repeatable
     # a table mapped from every file that gives it has trimmed text (the mapping trims
     # every value): validation does not trim it again
     final.trimmed = frozenset(
